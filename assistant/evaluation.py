@@ -1,0 +1,130 @@
+"""`clinassist eval AREA`: metrics on the shipped, held-out evaluation sets.
+
+Each area is a function ``(settings, out_dir, echo) -> dict`` found by import path, so areas
+built elsewhere (ner, kb, image, safety) plug in without touching this module's logic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
+from assistant.errors import ToolUnavailableError, UserError
+from assistant.router import IntentClassifier, Router
+from assistant.schema import AttachmentRef
+from assistant.state import CaseState, empty_case
+
+Echo = Callable[[str], None]
+
+AREAS: dict[str, str] = {
+    "routing": "assistant.evaluation:eval_routing",
+    "safety": "assistant.eval_safety:evaluate",
+    "ner": "knowledge.nlp.evaluate:evaluate",
+    "kb": "knowledge.evaluate:evaluate",
+    "image": "tools.imaging.evaluate:evaluate",
+}
+
+
+def _resolve(target: str) -> Callable[[Settings, Path, Echo], dict[str, Any]] | None:
+    module_name, func = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None
+        raise
+    return getattr(module, func, None)
+
+
+def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
+    if area != "all" and area not in AREAS:
+        raise UserError(f"unknown eval area {area!r}: use {', '.join(AREAS)} or all")
+    areas = list(AREAS) if area == "all" else [area]
+    out.mkdir(parents=True, exist_ok=True)
+    code = 0
+    for name in areas:
+        fn = _resolve(AREAS[name])
+        if fn is None:
+            echo(f"{name}: not available in this build")
+            if area != "all":
+                code = 2
+            continue
+        echo(f"== {name} ==")
+        try:
+            metrics = fn(settings, out, echo)
+        except ToolUnavailableError as exc:
+            echo(f"{name}: not available: {exc.message}")
+            code = code or (2 if area != "all" else 0)
+            continue
+        (out / f"{name}.json").write_text(json.dumps(metrics, indent=2))
+    return code
+
+
+def routing_items() -> list[dict[str, Any]]:
+    text = resources.files("assistant.data.eval").joinpath("routing_heldout.yaml").read_text(encoding="utf-8")
+    return list(yaml.safe_load(text))
+
+
+def _case_for(item: dict[str, Any]) -> CaseState:
+    case = empty_case("clinician")
+    if item.get("has_findings"):
+        case["findings"] = [{"text": "pleural effusion", "label": "FINDING"}]
+    if item.get("has_image"):
+        case["attachments"] = [
+            AttachmentRef(sha256="0" * 64, name="cxr.png", media_type="image/png", kind="image", size=1).model_dump()
+        ]
+    return case
+
+
+def score_router(router: Router, items: list[dict[str, Any]]) -> dict[str, Any]:
+    intent_ok = tools_ok = 0
+    errors = []
+    start = time.perf_counter()
+    for item in items:
+        plan = router.plan(item["text"], [], _case_for(item))
+        i_ok = plan.intent == item["intent"]
+        t_ok = plan.tools == item["tools"]
+        intent_ok += i_ok
+        tools_ok += t_ok
+        if not t_ok:
+            errors.append({"text": item["text"][:80], "expected": item["tools"], "got": plan.tools, "intent": plan.intent})
+    n = len(items)
+    return {
+        "n": n,
+        "intent_accuracy": round(intent_ok / n, 3),
+        "tool_accuracy": round(tools_ok / n, 3),
+        "ms_per_message": round((time.perf_counter() - start) * 1000 / n, 2),
+        "errors": errors,
+    }
+
+
+def eval_routing(settings: Settings, out: Path, echo: Echo) -> dict[str, Any]:
+    """Router accuracy on the held-out set, hashing embedder (baseline) vs MiniLM, one run."""
+    items = routing_items()
+    embedders: list[tuple[str, Callable[[], Embedder]]] = [
+        ("hashing", lambda: HashingEmbedder(settings.embeddings.dim)),
+        ("minilm", MiniLMEmbedder),
+    ]
+    results: dict[str, Any] = {}
+    for name, make in embedders:
+        try:
+            router = Router(IntentClassifier(make()), settings.router)
+            results[name] = score_router(router, items)
+        except Exception as exc:  # e.g. the MiniLM package is missing
+            echo(f"routing[{name}]: skipped ({type(exc).__name__}: {exc})")
+            continue
+        r = results[name]
+        echo(
+            f"routing[{name}]: n={r['n']} intent_acc={r['intent_accuracy']:.3f} "
+            f"tool_acc={r['tool_accuracy']:.3f} {r['ms_per_message']} ms/msg"
+        )
+    return results

@@ -1,0 +1,203 @@
+"""Chat LLM backends behind one small interface.
+
+- :class:`LlamaCppLLM`: a local GGUF through llama-cpp-python (default).
+- :class:`OpenAICompatLLM`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server).
+- :class:`ScriptedLLM`: queued replies for deterministic tests.
+
+All stream text pieces; ``complete`` joins them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from assistant.config import LLMSettings, Settings
+from assistant.errors import ModelError
+from assistant.state import Message
+
+
+@runtime_checkable
+class LLM(Protocol):
+    name: str
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]: ...
+
+
+def complete(llm: LLM, messages: Sequence[Message], **kw: Any) -> str:
+    return "".join(llm.stream(messages, **kw))
+
+
+class LlamaCppLLM:
+    """A local GGUF model, loaded on first use (once per process)."""
+
+    def __init__(self, model_path: Path, settings: LLMSettings) -> None:
+        self.model_path = Path(model_path)
+        self.settings = settings
+        self.name = f"llamacpp:{self.model_path.name}"
+        self._llama: Any = None
+        self._load_lock = threading.Lock()
+        # llama.cpp contexts are not thread-safe: one generation at a time per model.
+        self._gen_lock = threading.Lock()
+
+    @property
+    def llama(self) -> Any:
+        if self._llama is None:
+            with self._load_lock:
+                if self._llama is None:
+                    if not self.model_path.is_file():
+                        raise ModelError(
+                            f"model file {self.model_path} is missing: run `clinassist models fetch`"
+                        )
+                    try:
+                        from llama_cpp import Llama
+                    except ImportError as exc:  # pragma: no cover - install problem
+                        raise ModelError("llama-cpp-python is not installed: run `make`") from exc
+                    self._llama = Llama(
+                        model_path=str(self.model_path),
+                        n_ctx=self.settings.n_ctx,
+                        n_threads=self.settings.n_threads,
+                        seed=self.settings.seed,
+                        verbose=False,
+                    )
+        return self._llama
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        llama = self.llama
+        with self._gen_lock:
+            chunks = llama.create_chat_completion(
+                messages=[dict(m) for m in messages],
+                max_tokens=max_tokens or self.settings.max_tokens,
+                temperature=self.settings.temperature if temperature is None else temperature,
+                stop=list(stop) if stop else None,
+                stream=True,
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    yield piece
+
+
+class OpenAICompatLLM:
+    """Streams from ``POST {base_url}/chat/completions`` (server-sent events)."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not settings.base_url:
+            raise ModelError("llm.backend is 'openai' but llm.base_url is not set")
+        self.settings = settings
+        self.model = settings.api_model or settings.model
+        self.name = f"openai:{self.model}@{settings.base_url}"
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=settings.base_url.rstrip("/"),
+            headers=headers,
+            timeout=settings.timeout_s,
+            transport=transport,
+        )
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [dict(m) for m in messages],
+            "max_tokens": max_tokens or self.settings.max_tokens,
+            "temperature": self.settings.temperature if temperature is None else temperature,
+            "stream": True,
+        }
+        if stop:
+            body["stop"] = list(stop)
+        try:
+            with self._client.stream("POST", "/chat/completions", json=body) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise ModelError(
+                        f"LLM server answered {resp.status_code} at {self.settings.base_url}: "
+                        f"{resp.text[:200]}"
+                    )
+                for line in resp.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    event = json.loads(data)
+                    choices = event.get("choices") or [{}]
+                    piece = (choices[0].get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        except httpx.HTTPError as exc:
+            raise ModelError(
+                f"cannot reach the LLM server at {self.settings.base_url}: {exc}. "
+                "Start it or set llm.backend: llamacpp"
+            ) from exc
+
+
+class ScriptedLLM:
+    """Replies from a queue (then ``default``); records every prompt it was given."""
+
+    def __init__(self, replies: Sequence[str] = (), *, default: str = "OK.") -> None:
+        self.name = "scripted"
+        self.replies = list(replies)
+        self.default = default
+        self.prompts: list[list[Message]] = []
+        self._lock = threading.Lock()
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        with self._lock:
+            self.prompts.append(list(messages))
+            text = self.replies.pop(0) if self.replies else self.default
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            yield word if i == 0 else " " + word
+
+
+def build_llm(settings: Settings) -> LLM:
+    """The configured backend (not loaded until the first generation)."""
+    cfg = settings.llm
+    if cfg.backend == "scripted":
+        return ScriptedLLM()
+    if cfg.backend == "openai":
+        key = settings.secret("llm_api_key")
+        return OpenAICompatLLM(cfg, api_key=key.get_secret_value() if key else os.environ.get("OPENAI_API_KEY"))
+    from assistant.models import resolve_model_path
+
+    return LlamaCppLLM(resolve_model_path(settings, cfg.model), cfg)

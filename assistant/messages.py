@@ -1,0 +1,114 @@
+"""Every user-facing text in one place (front ends and the agent import from here)."""
+
+from __future__ import annotations
+
+DISCLAIMER_CLINICIAN = "Decision support, not a diagnosis: verify against the source and your own judgement."
+DISCLAIMER_PATIENT = (
+    "This is general information, not a diagnosis or medical advice for you personally. "
+    "Please talk to a doctor, nurse or pharmacist about your own situation."
+)
+
+GREETING = {
+    "clinician": (
+        "Hello. Paste a report, attach an image (/attach PATH), or ask a clinical question. "
+        "Type /help for commands."
+    ),
+    "patient": (
+        "Hello, I'm a virtual assistant that can share general health information and help "
+        "you decide where to get care. I can't examine you or diagnose you. "
+        "What would you like to ask? If this is an emergency, call your local emergency number now."
+    ),
+}
+
+THANKS = "You're welcome."
+
+HELP = """Commands:
+  /case ID        switch to (or start) case ID
+  /mode M         set this case's mode: clinician or patient
+  /attach PATH    attach an image (PNG, JPEG, DICOM) or a report (txt, md, pdf) to the next message
+  /history        show this case's turns
+  /reset          start this case over (asks first)
+  /help           this help
+  /quit           leave (the case is saved)
+Anything else is sent to the assistant."""
+
+CAPABILITIES = (
+    "I can read radiology and clinical reports (entities, negation, uncertainty), look at "
+    "attached chest X-rays, and answer questions from a cited knowledge base. "
+    "I do not diagnose; I support your judgement."
+)
+
+OFF_TOPIC = (
+    "I can only help with clinical and health questions. Try asking about a report, an image "
+    "or a medical topic."
+)
+
+DONT_KNOW = (
+    "I don't know: I found nothing in my sources that answers this well enough, and I won't "
+    "guess. Try rephrasing, ask about a specific condition or finding, or check a clinical "
+    "reference or a colleague."
+)
+
+DONT_KNOW_PATIENT = (
+    "I don't know the answer to that from the sources I have, and I don't want to guess about "
+    "your health. A pharmacist, nurse line or your doctor can help with this question."
+)
+
+NO_CASE_FINDINGS = (
+    "This case has no report or image results yet. Paste a report or attach an image first."
+)
+
+TOOL_UNAVAILABLE = "{tool} is not available yet: {reason}"
+
+NEEDS_REVIEW = "Low confidence: a clinician should review this."
+
+EMERGENCY = {
+    "clinician": "Possible emergency ({reasons}): follow your emergency protocol now; do not wait for this assistant.",
+    "patient": (
+        "This could be an emergency ({reasons}). Call your local emergency number (911 in the US, "
+        "112 in Europe, 999 in the UK) or go to the nearest emergency department now. "
+        "Do not wait for an online answer."
+    ),
+}
+
+REFUSE_DOSING_PATIENT = (
+    "I can't recommend a dose or tell you to start, stop or change a medicine: that depends on "
+    "you and needs someone who knows your history. Please ask your pharmacist or doctor; the "
+    "medicine's leaflet also lists the usual dose."
+)
+
+REFUSE_DIAGNOSIS_PATIENT = (
+    "I can't tell you what you have: that needs someone who can examine you. I can share general "
+    "information and help you decide how soon to get care."
+)
+
+REFUSE_INJECTION = (
+    "I can't do that: I follow fixed safety rules and only answer about this case. "
+    "Ask a clinical question instead."
+)
+
+REFUSE_OTHER_CASES = (
+    "I can't share anything from other cases or patients. Each case is kept separate."
+)
+
+# Errors (one line each: what was wrong, what to do).
+ERR_EMPTY = "The message is empty: type a question, paste a report, or attach a file."
+ERR_TOO_LONG = (
+    "The message is {size:,} characters, over the limit of {limit:,}: send the relevant part, "
+    "or attach the document as a file."
+)
+ERR_ATTACH_MISSING = "Cannot attach {path}: no such file. Check the path and try again."
+ERR_ATTACH_NOT_FILE = "Cannot attach {path}: it is not a regular file."
+ERR_ATTACH_TOO_BIG = "Cannot attach {path}: {size:,} bytes is over the {limit:,}-byte limit."
+ERR_ATTACH_TYPE = (
+    "Cannot attach {path}: unsupported file type. Attach PNG, JPEG or DICOM images, or "
+    "txt, md or pdf reports."
+)
+ERR_ATTACH_TOO_MANY = "Too many attachments ({count}); at most {limit} per message."
+ERR_UNKNOWN_COMMAND = "Unknown command {command}: type /help for the list of commands."
+ERR_CASE_ID = (
+    "Invalid case id {case_id!r}: use 1-200 letters, digits, and . _ : - (for example bed-12)."
+)
+ERR_CASE_NOT_FOUND = "No case {case_id!r}: `clinassist cases` lists the cases."
+ERR_MODE = "Unknown mode {mode!r}: use clinician or patient."
+ERR_INTERNAL = "Something went wrong on our side ({error}); the case is unchanged. Try again, or run with --debug."

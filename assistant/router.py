@@ -1,0 +1,171 @@
+"""The router: decides which tools a message needs, without relying on LLM tool calling.
+
+Rules handle what is unambiguous (attachments, report-shaped text); a nearest-centroid intent
+classifier over sentence embeddings handles the rest. The case state resolves follow-ups.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+
+from assistant.config import RouterSettings
+from assistant.embeddings import Embedder
+from assistant.schema import AttachmentRef
+from assistant.state import CaseState
+
+INTENTS = ("greeting", "thanks", "help", "question", "case_question", "image_question", "off_topic")
+
+_SECTION = re.compile(
+    r"^\s*(findings?|impression|indication|technique|comparison|history|clinical history|"
+    r"conclusion|exam(ination)?|procedure|assessment|plan|hpi|medications?)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REPORT_TERMS = re.compile(
+    r"\b(no (evidence of|acute)|unremarkable|opacit|effusion|pneumothorax|consolidation|"
+    r"atelectasis|cardiomegaly|nodule|mass|infiltrate|edema|oedema|fracture|silhouette|"
+    r"mediastin|hilar|lobe|lung|pleural|tube|catheter|line tip|mg\b|stable|interval|"
+    r"compared|bilateral|left|right|mild|moderate|severe|small|large|cm\b|mm\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^\s*(what|how|why|when|where|which|who|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|tell me|explain|define|describe|list|summari[sz]e|any)\b",
+    re.IGNORECASE,
+)
+_DEICTIC = re.compile(
+    r"\b(this|that|these|those|it|the (report|image|x-?ray|film|scan|case|patient|finding|"
+    r"findings|impression|nodule|effusion|lesion))\b|\b(earlier|before|above|previous)\b",
+    re.IGNORECASE,
+)
+_IMAGE_WORDS = re.compile(r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I)
+
+
+@dataclass
+class Plan:
+    intent: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    score: float = 1.0
+    reason: str = ""
+
+    @property
+    def tools(self) -> list[str]:
+        return [s["name"] for s in self.steps]
+
+
+def looks_like_report(text: str, min_chars: int) -> bool:
+    """Report-shaped text: section headers, or several clinical statements without a question."""
+    if _SECTION.search(text) and len(text) >= 20:
+        return True
+    if len(text) < min_chars or text.rstrip().endswith("?"):
+        return False
+    if _QUESTION_START.match(text) and text.count(".") <= 1:
+        return False
+    return len(_REPORT_TERMS.findall(text)) >= 3
+
+
+class IntentClassifier:
+    """Nearest centroid over embeddings of the labelled examples in data/intents.yaml."""
+
+    def __init__(self, embedder: Embedder, examples: dict[str, list[str]] | None = None) -> None:
+        self.embedder = embedder
+        self.examples = examples or load_intent_examples()
+
+    @cached_property
+    def _centroids(self) -> tuple[list[str], np.ndarray]:
+        labels = list(self.examples)
+        rows = []
+        for label in labels:
+            vecs = self.embedder.embed(self.examples[label])
+            centroid = vecs.mean(axis=0)
+            rows.append(centroid / max(float(np.linalg.norm(centroid)), 1e-9))
+        return labels, np.vstack(rows)
+
+    def warm(self) -> None:
+        _ = self._centroids
+
+    def classify(self, text: str) -> tuple[str, float]:
+        labels, centroids = self._centroids
+        vec = self.embedder.embed([text])[0]
+        scores = centroids @ vec
+        best = int(np.argmax(scores))
+        return labels[best], float(scores[best])
+
+
+def load_intent_examples() -> dict[str, list[str]]:
+    raw = yaml.safe_load(
+        resources.files("assistant.data").joinpath("intents.yaml").read_text(encoding="utf-8")
+    )
+    unknown = set(raw) - set(INTENTS)
+    if unknown:
+        raise ValueError(f"intents.yaml: unknown intents {sorted(unknown)}; valid: {INTENTS}")
+    return {k: [str(x) for x in v] for k, v in raw.items()}
+
+
+class Router:
+    def __init__(self, classifier: IntentClassifier, settings: RouterSettings) -> None:
+        self.classifier = classifier
+        self.settings = settings
+
+    def plan(self, text: str, attachments: list[AttachmentRef], case: CaseState) -> Plan:
+        text = text.strip()
+        steps: list[dict[str, Any]] = []
+        for att in attachments:
+            if att.kind in ("image", "dicom"):
+                steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
+            else:
+                steps.append({"name": "extract_entities", "args": {"attachment": att.sha256}})
+        if steps:
+            if text and not _IMAGE_WORDS.search(text) and _is_question(text):
+                steps.append({"name": "generate_answer", "args": {"question": text}})
+            return Plan("attachment", steps, reason="attachments")
+        if not text:
+            return Plan("empty")
+        if looks_like_report(text, self.settings.report_min_chars):
+            return Plan("report", [{"name": "extract_entities", "args": {"text": text}}], reason="report-shaped text")
+
+        intent, score = self.classifier.classify(text)
+        has_findings = bool(case.get("findings") or case.get("images"))
+        if score < self.settings.min_intent_score and intent in ("off_topic", "greeting", "thanks", "help"):
+            intent = "question" if _is_question(text) else intent
+        if intent in ("case_question", "image_question") and not has_findings and not case.get("attachments"):
+            intent = "question"
+        if intent == "question" and has_findings and _DEICTIC.search(text):
+            intent = "case_question"
+
+        if intent == "image_question":
+            unclassified = _unclassified_images(case)
+            if unclassified:
+                return Plan(intent, [{"name": "classify_image", "args": {"attachment": unclassified[-1]}}], score)
+            intent = "case_question"
+        if intent == "case_question":
+            return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)
+        if intent == "question":
+            return Plan(
+                intent,
+                [
+                    {"name": "search_knowledge", "args": {"query": text}},
+                    {"name": "generate_answer", "args": {"question": text}},
+                ],
+                score,
+            )
+        return Plan(intent, [], score)
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or bool(_QUESTION_START.match(text))
+
+
+def _unclassified_images(case: CaseState) -> list[str]:
+    done = {img.get("attachment") for img in case.get("images", [])}
+    return [
+        a["sha256"]
+        for a in case.get("attachments", [])
+        if a.get("kind") in ("image", "dicom") and a["sha256"] not in done
+    ]

@@ -1,0 +1,74 @@
+"""The Turn of the contract and the pieces it is made of (pydantic, JSON-ready)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["clinician", "patient"]
+MODES: tuple[Mode, ...] = ("clinician", "patient")
+
+
+class ToolCall(BaseModel):
+    """One tool call: what the agent asked for and what came back."""
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    ok: bool = True
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    ms: int = 0
+
+
+class Citation(BaseModel):
+    id: str
+    source: str
+    title: str
+    url: str | None = None
+
+
+class Safety(BaseModel):
+    emergency: bool = False
+    refused: bool = False
+    phi_redacted: bool = False
+    needs_review: bool = False
+    reasons: list[str] = Field(default_factory=list)
+
+    def flag(self, reason: str, **flags: bool) -> None:
+        for key, value in flags.items():
+            if value:
+                setattr(self, key, True)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+
+class AttachmentRef(BaseModel):
+    """An attachment stored by content hash; ``name`` is only the user's file name."""
+
+    sha256: str
+    name: str
+    media_type: str
+    kind: Literal["image", "dicom", "report"]
+    size: int
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    case_id: str
+    mode: Mode
+    reply: str
+    tools: list[ToolCall] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    safety: Safety = Field(default_factory=Safety)
+    latency_ms: int = 0
+    index: int = 0
+    user: str = ""
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+    intent: str = ""
+    created_at: str = ""
+
+    def contract_json(self) -> dict[str, Any]:
+        """The contract's keys first, our extensions after."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,303 @@
+"""``Assistant``: the one API every front end (REPL, CLI, Slack, scripts) calls.
+
+A message flows one way: validate -> lock the case -> safety (input) -> router -> tools ->
+answer -> safety (output) -> state + audit log, committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant import messages
+from assistant.config import Settings, load_settings
+from assistant.embeddings import Embedder, build_embedder
+from assistant.errors import (
+    AttachmentError,
+    CaseNotFoundError,
+    EmptyMessageError,
+    InvalidCaseIdError,
+    MessageTooLongError,
+    UserError,
+)
+from assistant.llm import LLM, build_llm
+from assistant.router import IntentClassifier, Router
+from assistant.safety import redact_phi, redact_value
+from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
+from assistant.state import CaseState, TurnState, empty_case
+from assistant.store import AuditEntry, CaseStore, CaseSummary
+from tools.base import Resources
+from tools.registry import ToolRegistry, default_registry
+
+log = logging.getLogger(__name__)
+
+CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
+MAX_AUDIT_ARG_CHARS = 200
+
+_IMAGE_EXT = {".png", ".jpg", ".jpeg", ".dcm", ".dicom"}
+_REPORT_EXT = {".txt", ".md", ".pdf", ".text"}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file handed to the assistant: a name and its bytes (front ends build these)."""
+
+    name: str
+    data: bytes
+
+    @classmethod
+    def from_path(cls, path: str | Path, *, limit: int) -> Attachment:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise AttachmentError(messages.ERR_ATTACH_MISSING.format(path=path))
+        if not p.is_file():
+            raise AttachmentError(messages.ERR_ATTACH_NOT_FILE.format(path=path))
+        size = p.stat().st_size
+        if size > limit:
+            raise AttachmentError(messages.ERR_ATTACH_TOO_BIG.format(path=path, size=size, limit=limit))
+        return cls(p.name, p.read_bytes())
+
+
+def sniff(name: str, data: bytes) -> tuple[str, str] | None:
+    """(kind, media type) from magic bytes first, then the extension for text formats."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image", "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image", "image/jpeg"
+    if len(data) >= 132 and data[128:132] == b"DICM":
+        return "dicom", "application/dicom"
+    if data.startswith(b"%PDF-"):
+        return "report", "application/pdf"
+    ext = Path(name).suffix.lower()
+    if ext in (".dcm", ".dicom") and data[:2] in (b"\x08\x00", b"\x02\x00"):
+        return "dicom", "application/dicom"  # DICOM without the 128-byte preamble
+    if ext in _REPORT_EXT - {".pdf"}:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return "report", "text/plain" if ext != ".md" else "text/markdown"
+    return None
+
+
+def validate_case_id(case_id: str) -> str:
+    if not isinstance(case_id, str) or not CASE_ID.match(case_id):
+        raise InvalidCaseIdError(messages.ERR_CASE_ID.format(case_id=case_id))
+    return case_id
+
+
+def validate_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise UserError(messages.ERR_MODE.format(mode=mode))
+    return mode  # type: ignore[return-value]
+
+
+class Assistant:
+    """Owns the store, the models (lazily) and the agent graph. Thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: CaseStore | None = None,
+        llm: LLM | None = None,
+        embedder: Embedder | None = None,
+        registry: ToolRegistry | None = None,
+        resources: Resources | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.store = store or CaseStore(self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s)
+        self.resources = resources or Resources(self.settings)
+        if llm is not None:
+            self.resources.put("llm", llm)
+        if embedder is not None:
+            self.resources.put("embedder", embedder)
+        self.registry = registry or default_registry()
+        self._graph: Any = None
+
+    # -- lazily built parts ------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        return self.resources.get("embedder", lambda: build_embedder(self.settings))
+
+    @property
+    def llm(self) -> LLM:
+        return self.resources.get("llm", lambda: build_llm(self.settings))
+
+    @property
+    def router(self) -> Router:
+        return self.resources.get(
+            "router", lambda: Router(IntentClassifier(self.embedder), self.settings.router)
+        )
+
+    @property
+    def graph(self) -> Any:
+        if self._graph is None:
+            from assistant.graph import build_graph
+
+            self._graph = build_graph(
+                settings=self.settings, registry=self.registry, router=self.router, resources=self.resources
+            )
+        return self._graph
+
+    def warm(self) -> None:
+        """Load the router's embedder and centroids now (e.g. in a background thread)."""
+        self.router.classifier.warm()
+        _ = self.graph
+
+    # -- the API -------------------------------------------------------------------------
+    def respond(
+        self,
+        case_id: str,
+        text: str,
+        attachments: Sequence[Attachment | str | Path] = (),
+        mode: Mode | None = None,
+        *,
+        actor: str = "user",
+        on_token: Callable[[str], None] | None = None,
+    ) -> Turn:
+        """Run one turn in a case and store it. Bad input raises a UserError, storing nothing."""
+        start = time.perf_counter()
+        validate_case_id(case_id)
+        if mode is not None:
+            validate_mode(mode)
+        text = text if isinstance(text, str) else ""
+        limits = self.settings.limits
+        if len(text) > limits.max_message_chars:
+            raise MessageTooLongError(
+                messages.ERR_TOO_LONG.format(size=len(text), limit=limits.max_message_chars)
+            )
+        if not text.strip() and not attachments:
+            raise EmptyMessageError(messages.ERR_EMPTY)
+        if len(attachments) > limits.max_attachments_per_turn:
+            raise AttachmentError(
+                messages.ERR_ATTACH_TOO_MANY.format(count=len(attachments), limit=limits.max_attachments_per_turn)
+            )
+        files = [
+            a if isinstance(a, Attachment) else Attachment.from_path(a, limit=limits.max_attachment_bytes)
+            for a in attachments
+        ]
+        typed: list[tuple[Attachment, str, str]] = []
+        for f in files:
+            if len(f.data) > limits.max_attachment_bytes:
+                raise AttachmentError(
+                    messages.ERR_ATTACH_TOO_BIG.format(path=f.name, size=len(f.data), limit=limits.max_attachment_bytes)
+                )
+            kind = sniff(f.name, f.data)
+            if kind is None:
+                raise AttachmentError(messages.ERR_ATTACH_TYPE.format(path=f.name))
+            typed.append((f, *kind))
+
+        with self.store.case_lock(case_id):
+            loaded = self.store.load_case(case_id)
+            case: CaseState = loaded[0] if loaded else empty_case(mode or self.settings.default_mode)
+            turn_mode: Mode = mode or case.get("mode") or self.settings.default_mode
+            case["mode"] = turn_mode
+            refs = []
+            for f, kind, media_type in typed:
+                sha = self.store.put_blob(f.data, media_type)
+                refs.append(AttachmentRef(sha256=sha, name=f.name, media_type=media_type, kind=kind, size=len(f.data)))  # type: ignore[arg-type]
+            case["attachments"] = case.get("attachments", []) + [r.model_dump() for r in refs]
+            state: TurnState = {
+                "case_id": case_id,
+                "mode": turn_mode,
+                "text": text.strip(),
+                "attachments": refs,
+                "case": case,
+                "safety": Safety(),
+            }
+            out = self.graph.invoke(
+                state,
+                config={"configurable": {"load_blob": self.store.get_blob, "on_token": on_token}},
+            )
+            turn = Turn(
+                case_id=case_id,
+                mode=turn_mode,
+                reply=out["reply"],
+                tools=out.get("tool_calls", []),
+                citations=out.get("citations", []),
+                safety=out["safety"],
+                user=text,
+                attachments=refs,
+                intent=out.get("intent", ""),
+            )
+            turn.latency_ms = int((time.perf_counter() - start) * 1000)
+            entries = self._audit_entries(actor, out.get("redacted_text", ""), turn)
+            stored = self.store.commit_turn(case_id, out["case"], turn, entries)
+        log.info(
+            "case=%s turn=%d intent=%s tools=%s latency_ms=%d",
+            case_id, stored.index, stored.intent, [t.name for t in stored.tools], stored.latency_ms,
+        )
+        return stored
+
+    def _audit_entries(self, actor: str, redacted_text: str, turn: Turn) -> list[AuditEntry]:
+        entries = [
+            AuditEntry(
+                actor=actor,
+                action="turn",
+                detail=redacted_text[:MAX_AUDIT_ARG_CHARS],
+                ok=True,
+                ms=turn.latency_ms,
+                args={"mode": turn.mode, "attachments": [a.sha256 for a in turn.attachments],
+                      "safety": turn.safety.model_dump()},
+            )
+        ]
+        for call in turn.tools:
+            args = {k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v) for k, v in call.args.items()}
+            entries.append(
+                AuditEntry(
+                    actor=actor,
+                    action="tool",
+                    tool=call.name,
+                    args=redact_value(args),
+                    ok=call.ok,
+                    ms=call.ms,
+                    detail=redact_phi(call.error).text if call.error else None,
+                )
+            )
+        return entries
+
+    def run_tool(self, name: str, args: dict[str, Any], *, mode: Mode | None = None) -> ToolCall:
+        """Call one tool outside any case (CLI `ner`, `classify`, `kb search`)."""
+        from tools.base import ToolContext
+
+        ctx = ToolContext(
+            case_id="-",
+            mode=mode or self.settings.default_mode,
+            settings=self.settings,
+            resources=self.resources,
+            case=empty_case(mode or self.settings.default_mode),
+            load_blob=self.store.get_blob,
+        )
+        return self.registry.call(name, args, ctx)
+
+    def history(self, case_id: str, *, last: int | None = None) -> list[Turn]:
+        validate_case_id(case_id)
+        if not self.store.exists(case_id):
+            raise CaseNotFoundError(messages.ERR_CASE_NOT_FOUND.format(case_id=case_id))
+        return self.store.history(case_id, last=last)
+
+    def cases(self) -> list[CaseSummary]:
+        return self.store.list_cases()
+
+    def case_mode(self, case_id: str) -> Mode:
+        loaded = self.store.load_case(validate_case_id(case_id))
+        return loaded[0]["mode"] if loaded else self.settings.default_mode
+
+    def set_mode(self, case_id: str, mode: str, *, actor: str = "user") -> None:
+        self.store.set_mode(validate_case_id(case_id), validate_mode(mode), actor=actor)
+
+    def reset(self, case_id: str, *, actor: str = "user") -> None:
+        with self.store.case_lock(validate_case_id(case_id)):
+            self.store.reset_case(case_id, actor=actor)
+
+    def audit(self, case_id: str) -> list[dict[str, Any]]:
+        return self.store.audit_log(validate_case_id(case_id))
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,386 @@
+"""Case storage: turns, case state, attachments by content hash, and the audit log.
+
+One SQLAlchemy code path for SQLite (default, one file, WAL) and PostgreSQL (multi-instance).
+A turn is committed in one transaction together with the case state and its audit entries,
+so a crash (even ``kill -9``) leaves either the whole turn or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from assistant.errors import CaseNotFoundError, StoreError
+from assistant.schema import Mode, Turn
+from assistant.state import CaseState, empty_case
+
+metadata = MetaData()
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("mode", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("turns", Integer, nullable=False, default=0),
+    Column("state", JSON, nullable=False),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("case_id", String(200), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_text", Text, nullable=False),
+    Column("turn", JSON, nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(200), nullable=False, index=True),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("tool", String(50)),
+    Column("args", JSON),
+    Column("ok", Boolean),
+    Column("ms", Integer),
+    Column("detail", Text),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CaseSummary:
+    id: str
+    mode: Mode
+    created_at: datetime
+    updated_at: datetime
+    turns: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "mode": self.mode,
+            "created_at": self.created_at.isoformat(),
+            "last_activity": self.updated_at.isoformat(),
+            "turns": self.turns,
+        }
+
+
+@dataclass
+class AuditEntry:
+    actor: str
+    action: str
+    tool: str | None = None
+    args: dict[str, Any] | None = None
+    ok: bool | None = None
+    ms: int | None = None
+    detail: str | None = None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class CaseStore:
+    """All persistent state of cases. Thread-safe; safe across processes on SQLite and Postgres."""
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._case_locks: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}
+            )
+            timeout_ms = int(busy_timeout_s * 1000)
+
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_connect(dbapi_conn: Any, _rec: Any) -> None:
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute(f"PRAGMA busy_timeout={timeout_ms}")
+                cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the case store at {self._safe_url()}: {exc.orig}") from exc
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- serialization -------------------------------------------------------------------
+    @contextmanager
+    def case_lock(self, case_id: str) -> Iterator[None]:
+        """Serialize turns on one case (in-process, and across instances on PostgreSQL)."""
+        with self._guard:
+            lock = self._case_locks.setdefault(case_id, threading.RLock())
+        with lock:
+            if self.is_sqlite:
+                yield
+                return
+            with self.engine.connect() as conn:
+                key = int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:8], "big", signed=True)
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+
+    # -- blobs ---------------------------------------------------------------------------
+    def put_blob(self, data: bytes, media_type: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first()
+            if exists is None:
+                try:
+                    conn.execute(
+                        insert(blobs).values(
+                            sha256=sha, size=len(data), media_type=media_type, created_at=now(), data=data
+                        )
+                    )
+                except IntegrityError:  # stored concurrently by another turn: same content
+                    pass
+        return sha
+
+    def get_blob(self, sha256: str) -> bytes:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).first()
+        if row is None:
+            raise StoreError(f"attachment {sha256[:12]}… is not in the store")
+        return bytes(row[0])
+
+    # -- cases ---------------------------------------------------------------------------
+    def load_case(self, case_id: str) -> tuple[CaseState, int] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(cases.c.state, cases.c.turns, cases.c.mode).where(cases.c.id == case_id)
+            ).first()
+        if row is None:
+            return None
+        state: CaseState = dict(row.state)  # type: ignore[assignment]
+        state["mode"] = row.mode
+        return state, int(row.turns)
+
+    def ensure_case(self, case_id: str, mode: Mode) -> CaseState:
+        """Load a case, creating it (empty, in ``mode``) if it does not exist."""
+        loaded = self.load_case(case_id)
+        if loaded is not None:
+            return loaded[0]
+        state = empty_case(mode)
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first()
+            if exists is None:
+                ts = now()
+                conn.execute(
+                    insert(cases).values(
+                        id=case_id, mode=mode, created_at=ts, updated_at=ts, turns=0, state=dict(state)
+                    )
+                )
+        loaded = self.load_case(case_id)
+        assert loaded is not None
+        return loaded[0]
+
+    def exists(self, case_id: str) -> bool:
+        return self.load_case(case_id) is not None
+
+    def set_mode(self, case_id: str, mode: Mode, *, actor: str = "user") -> None:
+        self.ensure_case(case_id, mode)
+        with self.engine.begin() as conn:
+            conn.execute(update(cases).where(cases.c.id == case_id).values(mode=mode, updated_at=now()))
+            self._audit(conn, case_id, [AuditEntry(actor=actor, action="set_mode", detail=mode)])
+
+    def reset_case(self, case_id: str, *, actor: str = "user") -> None:
+        """Forget a case's turns and state; the audit log keeps that it happened."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(cases.c.mode).where(cases.c.id == case_id)).first()
+            if row is None:
+                raise CaseNotFoundError(f"No case {case_id!r}: nothing to reset.")
+            conn.execute(delete(turns).where(turns.c.case_id == case_id))
+            conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id)
+                .values(turns=0, state=dict(empty_case(row.mode)), updated_at=now())
+            )
+            self._audit(conn, case_id, [AuditEntry(actor=actor, action="reset")])
+
+    def commit_turn(
+        self,
+        case_id: str,
+        state: CaseState,
+        turn: Turn,
+        audit_entries: list[AuditEntry],
+    ) -> Turn:
+        """Store a finished turn, the new case state and its audit entries atomically."""
+        ts = now()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(cases.c.turns).where(cases.c.id == case_id).with_for_update()
+            ).first()
+            if row is None:
+                conn.execute(
+                    insert(cases).values(
+                        id=case_id, mode=turn.mode, created_at=ts, updated_at=ts, turns=0, state={}
+                    )
+                )
+                idx = 0
+            else:
+                idx = int(row.turns)
+            stored = turn.model_copy(update={"index": idx, "created_at": ts.isoformat()})
+            body = {k: v for k, v in state.items() if k != "mode"}
+            conn.execute(
+                insert(turns).values(
+                    case_id=case_id,
+                    idx=idx,
+                    created_at=ts,
+                    user_text=turn.user,
+                    turn=stored.model_dump(mode="json"),
+                )
+            )
+            conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id)
+                .values(turns=idx + 1, updated_at=ts, state=body, mode=turn.mode)
+            )
+            self._audit(conn, case_id, audit_entries, ts=ts)
+        return stored
+
+    def _audit(
+        self, conn: Connection, case_id: str, entries: list[AuditEntry], *, ts: datetime | None = None
+    ) -> None:
+        if not entries:
+            return
+        ts = ts or now()
+        conn.execute(
+            insert(audit),
+            [
+                {
+                    "case_id": case_id,
+                    "ts": ts,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "tool": e.tool,
+                    "args": e.args,
+                    "ok": e.ok,
+                    "ms": e.ms,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+        )
+
+    def record_audit(self, case_id: str, entries: list[AuditEntry]) -> None:
+        with self.engine.begin() as conn:
+            self._audit(conn, case_id, entries)
+
+    # -- reading -------------------------------------------------------------------------
+    def history(self, case_id: str, *, last: int | None = None) -> list[Turn]:
+        query = select(turns.c.turn).where(turns.c.case_id == case_id).order_by(turns.c.idx.desc())
+        if last is not None:
+            query = query.limit(last)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Turn.model_validate(r.turn) for r in reversed(rows)]
+
+    def list_cases(self) -> list[CaseSummary]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.id, cases.c.mode, cases.c.created_at, cases.c.updated_at, cases.c.turns)
+                .order_by(cases.c.updated_at.desc())
+            ).all()
+        return [
+            CaseSummary(
+                id=r.id,
+                mode=r.mode,
+                created_at=_aware(r.created_at),
+                updated_at=_aware(r.updated_at),
+                turns=int(r.turns),
+            )
+            for r in rows
+        ]
+
+    def audit_log(self, case_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit).where(audit.c.case_id == case_id).order_by(audit.c.id)).all()
+        return [
+            {**r._asdict(), "ts": _aware(r.ts).isoformat()}
+            for r in rows
+        ]
+
+    def count_turns(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(turns)).scalar_one())
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own integrity check (True on other databases)."""
+        if not self.is_sqlite:
+            return True
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"

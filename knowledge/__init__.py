@@ -1,0 +1,1 @@
+"""The knowledge base (ingest, index, hybrid retrieval) and the clinical NLP pipeline."""
