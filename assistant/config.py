@@ -10,6 +10,7 @@ Precedence (highest first): keyword overrides, ``CLINASSIST_*`` environment vari
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -164,12 +165,15 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key)$")
+
+
 def _secret_keys_in(data: Any, path: str = "") -> list[str]:
     found: list[str] = []
     if isinstance(data, dict):
         for key, value in data.items():
             here = f"{path}.{key}" if path else str(key)
-            if any(w in str(key).lower() for w in ("token", "secret", "password", "api_key")):
+            if _SECRET_KEY.search(str(key).lower()):
                 found.append(here)
             found.extend(_secret_keys_in(value, here))
     return found

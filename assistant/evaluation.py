@@ -88,6 +88,8 @@ def _case_for(item: dict[str, Any]) -> CaseState:
 def score_router(router: Router, items: list[dict[str, Any]]) -> dict[str, Any]:
     intent_ok = tools_ok = 0
     errors = []
+    router.classifier.warm()  # time routing, not model loading
+    router.classifier.classify("warm up")
     start = time.perf_counter()
     for item in items:
         plan = router.plan(item["text"], [], _case_for(item))

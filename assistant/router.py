@@ -23,7 +23,7 @@ from assistant.state import CaseState
 INTENTS = ("greeting", "thanks", "help", "question", "case_question", "image_question", "off_topic")
 
 _SECTION = re.compile(
-    r"^\s*(findings?|impression|indication|technique|comparison|history|clinical history|"
+    r"(?:^|[.;]\s)\s*(findings?|impression|indication|technique|comparison|history|clinical history|"
     r"conclusion|exam(ination)?|procedure|assessment|plan|hpi|medications?)\s*:",
     re.IGNORECASE | re.MULTILINE,
 )

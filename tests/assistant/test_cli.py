@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+runner = CliRunner()
+SCRIPTS = Path(__file__).parents[1] / "fixtures" / "scripts"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
+        "CLINASSIST_LLM__BACKEND": "scripted",
+        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
+    }
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env, input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ask_json_is_the_contract_turn(env: dict[str, str]) -> None:
+    code, out, _ = run(env, "ask", "--case", "bed-12", "--json", "hello")
+    assert code == 0
+    turn = json.loads(out)
+    for key in ("case_id", "mode", "reply", "tools", "citations", "safety", "latency_ms"):
+        assert key in turn
+    assert set(turn["safety"]) >= {"emergency", "refused", "phi_redacted", "needs_review", "reasons"}
+    assert turn["case_id"] == "bed-12" and turn["mode"] == "clinician"
+
+
+def test_state_persists_between_calls_and_lists(env: dict[str, str]) -> None:
+    run(env, "ask", "--case", "c1", "hello")
+    run(env, "ask", "--case", "c1", "--mode", "patient", "hello again")
+    code, out, _ = run(env, "cases", "--json")
+    assert code == 0
+    cases = json.loads(out)["cases"]
+    assert cases[0]["id"] == "c1" and cases[0]["turns"] == 2 and cases[0]["mode"] == "patient"
+    assert "last_activity" in cases[0]
+    code, out, _ = run(env, "history", "--case", "c1", "--json")
+    turns = json.loads(out)["turns"]
+    assert [t["user"] for t in turns] == ["hello", "hello again"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--case", "c", ""],
+        ["ask", "--case", "c", "x" * 1_000_001],
+        ["ask", "--case", "c", "--attach", "/nonexistent/file.png", "look"],
+        ["ask", "--case", "bad id", "hi"],
+        ["history", "--case", "never-seen"],
+        ["ask", "--case", "c", "--mode", "vet", "hi"],
+        ["eval", "colour"],
+        ["models", "fetch", "no-such-model"],
+    ],
+    ids=["empty", "1MB", "missing-attachment", "bad-case-id", "unknown-case", "bad-mode", "bad-eval", "bad-model"],
+)
+def test_bad_input_is_one_line_exit_2_and_state_intact(env: dict[str, str], args: list[str]) -> None:
+    run(env, "ask", "--case", "c", "hello")
+    code, out, err = run(env, *args)
+    assert code == 2, (out, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err + out
+    code, out, _ = run(env, "history", "--case", "c", "--json")
+    assert len(json.loads(out)["turns"]) == 1
+
+
+def test_unreadable_config_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("llm:\n  model: [broken\n")
+    code, _, err = run(env, "--config", str(cfg), "ask", "hi")
+    assert code == 2 and "not valid YAML" in err
+
+
+def test_run_script_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
+    code, out, _ = run(env, "run-script", str(SCRIPTS))
+    assert code == 0, out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("case: b\nturns:\n  - user: hello\n    expect: {tools: [classify_image]}\n")
+    code, out, _ = run(env, "run-script", "--json", str(bad))
+    assert code == 1
+    line = json.loads(out.splitlines()[0])
+    assert line["expectations_failed"] and line["case_id"] == "b"
+
+
+def test_repl_transcript(env: dict[str, str], tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text("Findings: small left pleural effusion.")
+    transcript = "\n".join(
+        ["hello", "/attach /nope.png", "/bogus", f"/attach {report}", "", "/history", "/case bed-7",
+         "/mode patient", "hi", "/case c-repl", "/reset", "/reset yes", "/history", "/quit", "never sent"]
+    )
+    code, out, err = run(env, "chat", "--case", "c-repl", input=transcript + "\n")
+    assert code == 0
+    assert "Cannot attach /nope.png" in err and "Unknown command /bogus" in err
+    assert "Attached report.txt" in out
+    assert "Case bed-7" in out and "patient mode" in out
+    assert "starts over" in out
+    code, out, _ = run(env, "cases", "--json")
+    ids = {c["id"]: c for c in json.loads(out)["cases"]}
+    assert ids["bed-7"]["mode"] == "patient" and ids["c-repl"]["turns"] == 0
+
+
+def test_models_list(env: dict[str, str]) -> None:
+    code, out, _ = run(env, "models", "list", "--json")
+    assert code == 0
+    ids = [m["id"] for m in json.loads(out)["models"]]
+    assert "qwen2.5-coder-0.5b-instruct-q5_0" in ids and "all-minilm-l6-v2" in ids
+
+
+def test_python_dash_m_and_debug_traceback(env: dict[str, str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "assistant", "ask", "--case", "c", ""],
+                          env={**env, "PATH": ""}, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "assistant", "--debug", "ask", "--case", "c", ""],
+                          env={**env, "PATH": ""}, capture_output=True, text=True)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr

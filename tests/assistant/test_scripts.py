@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import ScriptError
+from assistant.scripts import check, expand, load_script, run_script
+from assistant.schema import Turn
+from assistant.service import Assistant
+
+SCRIPTS = Path(__file__).parents[1] / "fixtures" / "scripts"
+
+
+@pytest.mark.parametrize("path", expand([SCRIPTS]), ids=lambda p: p.name)
+def test_shipped_scripts_pass(assistant: Assistant, path: Path) -> None:
+    outcome = run_script(assistant, path)
+    assert outcome.ok, outcome.failures
+
+
+def test_failed_expectations_are_reported(assistant: Assistant, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "case: s1\nturns:\n  - user: hello\n    expect:\n      tools: [extract_entities]\n"
+        "      reply_contains: [zebra]\n      safety: {emergency: true, colour: false}\n"
+    )
+    outcome = run_script(assistant, path)
+    failures = " | ".join(outcome.failures)
+    assert "expected exactly ['extract_entities']" in failures
+    assert "'zebra'" in failures and "safety.emergency" in failures and "unknown safety flag" in failures
+
+
+def test_scripts_start_fresh_by_default(assistant: Assistant, tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("case: s2\nturns:\n  - user: hello\n")
+    run_script(assistant, path)
+    run_script(assistant, path)
+    assert len(assistant.history("s2")) == 1
+
+
+def test_invalid_scripts_are_user_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("case: x\nturns:\n  - usr: typo\n")
+    with pytest.raises(ScriptError, match="usr"):
+        load_script(bad)
+    bad.write_text("case: [\n")
+    with pytest.raises(ScriptError, match="not valid YAML"):
+        load_script(bad)
+    with pytest.raises(ScriptError, match="cannot read"):
+        load_script(tmp_path / "none.yaml")
+
+
+def test_check_reply_matching_is_case_insensitive() -> None:
+    from assistant.scripts import Expect
+
+    turn = Turn(case_id="c", mode="clinician", reply="Small LEFT effusion")
+    assert check(Expect(reply_contains=["left effusion"]), turn) == []
+    assert check(Expect(reply_not_contains=["small"]), turn) == ["reply contains 'small'"]

@@ -1,0 +1,49 @@
+"""Shared fixtures: isolated settings (tmp data dir, fakes), an Assistant with fakes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings, load_settings
+from assistant.embeddings import HashingEmbedder
+from assistant.llm import ScriptedLLM
+from assistant.service import Assistant
+
+# Tests never reach a hub, and never read the developer's config or environment overrides.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("KERAS_BACKEND", "torch")
+for _key in [k for k in os.environ if k.startswith("CLINASSIST_")]:
+    del os.environ[_key]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MODEL_CACHE = Path(os.path.expanduser("~/.cache/clinassist/models"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Defaults, data in tmp_path, hashing embedder; the real model cache (read-only use)."""
+    return load_settings(
+        None,
+        environ={},
+        data_dir=str(tmp_path / "var"),
+        embeddings={"backend": "hashing"},
+        llm={"backend": "scripted"},
+        models={"cache_dir": str(MODEL_CACHE)},
+    )
+
+
+@pytest.fixture
+def llm() -> ScriptedLLM:
+    return ScriptedLLM(default="Scripted answer.")
+
+
+@pytest.fixture
+def assistant(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
+    bot = Assistant(settings, llm=llm, embedder=HashingEmbedder())
+    yield bot
+    bot.close()
