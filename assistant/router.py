@@ -44,6 +44,7 @@ _DEICTIC = re.compile(
     r"findings|impression|nodule|effusion|lesion))\b|\b(earlier|before|above|previous)\b",
     re.IGNORECASE,
 )
+_FOLLOW_UP = re.compile(r"\b(it|its|this|that|they|them|those|these)\b|^\s*(and|what about|how about)\b", re.I)
 _IMAGE_WORDS = re.compile(r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I)
 
 
@@ -113,7 +114,14 @@ class Router:
         self.classifier = classifier
         self.settings = settings
 
-    def plan(self, text: str, attachments: list[AttachmentRef], case: CaseState) -> Plan:
+    def plan(
+        self,
+        text: str,
+        attachments: list[AttachmentRef],
+        case: CaseState,
+        history: list[str] | None = None,
+    ) -> Plan:
+        """Tools for one message. ``history``: earlier user messages in this case, oldest first."""
         text = text.strip()
         steps: list[dict[str, Any]] = []
         for att in attachments:
@@ -147,11 +155,14 @@ class Router:
         if intent == "case_question":
             return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)
         if intent == "question":
+            query = text
+            if history and _FOLLOW_UP.search(text) and len(text.split()) <= 8:
+                query = f"{history[-1].strip()} {text}"  # "what causes it?" -> about the last topic
             return Plan(
                 intent,
                 [
-                    {"name": "search_knowledge", "args": {"query": text}},
-                    {"name": "generate_answer", "args": {"question": text}},
+                    {"name": "search_knowledge", "args": {"query": query}},
+                    {"name": "generate_answer", "args": {"question": query}},
                 ],
                 score,
             )

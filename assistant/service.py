@@ -29,7 +29,7 @@ from assistant.llm import LLM, build_llm
 from assistant.router import IntentClassifier, Router
 from assistant.safety import redact_phi, redact_value
 from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
-from assistant.state import CaseState, TurnState, empty_case
+from assistant.state import CaseState, Message, TurnState, empty_case
 from assistant.store import AuditEntry, CaseStore, CaseSummary
 from tools.base import Resources
 from tools.registry import ToolRegistry, default_registry
@@ -95,6 +95,10 @@ def validate_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise UserError(messages.ERR_MODE.format(mode=mode))
     return mode  # type: ignore[return-value]
+
+
+def _as_messages(turn: Turn) -> list[Message]:
+    return [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.reply}]
 
 
 class Assistant:
@@ -203,7 +207,9 @@ class Assistant:
                 sha = self.store.put_blob(f.data, media_type)
                 refs.append(AttachmentRef(sha256=sha, name=f.name, media_type=media_type, kind=kind, size=len(f.data)))  # type: ignore[arg-type]
             case["attachments"] = case.get("attachments", []) + [r.model_dump() for r in refs]
+            recent = self.store.history(case_id, last=limits.history_turns_in_prompt) if loaded else []
             state: TurnState = {
+                "history": [m for t in recent for m in _as_messages(t)],
                 "case_id": case_id,
                 "mode": turn_mode,
                 "text": text.strip(),

@@ -61,3 +61,12 @@ def test_router_never_fails_and_only_plans_known_tools(text: str, kinds: list[st
     assert plan.tools[: len(kinds)] == ["extract_entities" if k == "report" else "classify_image" for k in kinds]
     for step in plan.steps:
         assert isinstance(step["args"], dict)
+
+
+def test_short_follow_up_question_carries_the_previous_topic() -> None:
+    case = empty_case("clinician")
+    plan = ROUTER.plan("what causes it?", [], case, ["what is a pleural effusion?"])
+    assert plan.tools == ["search_knowledge", "generate_answer"]
+    assert plan.steps[0]["args"]["query"] == "what is a pleural effusion? what causes it?"
+    plan = ROUTER.plan("what causes gout?", [], case, ["what is a pleural effusion?"])
+    assert plan.steps[0]["args"]["query"] == "what causes gout?"
