@@ -57,7 +57,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def run(settings: Settings, suites: list[str], *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
+def run(
+    settings: Settings, suites: list[str], *, quick: bool = False, echo: Echo = print
+) -> dict[str, Any]:
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
         raise UserError(f"unknown bench suite(s) {unknown}: valid: {', '.join(SUITES)}")
@@ -97,14 +99,19 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
             return time.perf_counter() - t0
 
         base = [timed([sys.executable, "-c", "pass"]) for _ in range(reps)]
-        repl = [timed([sys.executable, "-m", "assistant", "chat", "--case", "bench"], "/quit\n") for _ in range(reps)]
+        repl = [
+            timed([sys.executable, "-m", "assistant", "chat", "--case", "bench"], "/quit\n")
+            for _ in range(reps)
+        ]
     out = {
         "python_bare_s": round(statistics.median(base), 3),
         "repl_ready_s": round(statistics.median(repl), 3),
         "repl_ready_max_s": round(max(repl), 3),
         "reps": reps,
     }
-    echo(f"startup: REPL ready (median of {reps}) {out['repl_ready_s']} s; bare python {out['python_bare_s']} s")
+    echo(
+        f"startup: REPL ready (median of {reps}) {out['repl_ready_s']} s; bare python {out['python_bare_s']} s"
+    )
     return out
 
 
@@ -132,7 +139,12 @@ def bench_turn(settings: Settings, *, quick: bool = False, echo: Echo = print) -
             bot.respond(f"bench-{i % 5}", msgs[i % len(msgs)])
             lat.append((time.perf_counter() - t0) * 1000)
         bot.close()
-    out = {"n": n, "p50_ms": round(pct(lat, 0.5), 1), "p95_ms": round(pct(lat, 0.95), 1), "embedder": s.embeddings.backend}
+    out = {
+        "n": n,
+        "p50_ms": round(pct(lat, 0.5), 1),
+        "p95_ms": round(pct(lat, 0.95), 1),
+        "embedder": s.embeddings.backend,
+    }
     echo(f"turn (non-LLM, warm): n={n} p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms")
     return out
 
@@ -145,19 +157,31 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
     from assistant.models import resolve_model_path
 
     path = resolve_model_path(settings, settings.llm.model)
-    prompt = [
+    prompt: list[Any] = [
         {"role": "system", "content": "You are a concise medical assistant."},
-        {"role": "user", "content": "Explain in detail what a pleural effusion is and how it is found on a chest X-ray."},
+        {
+            "role": "user",
+            "content": "Explain in detail what a pleural effusion is and how it is found on a chest X-ray.",
+        },
     ]
     max_tokens = 64 if quick else 128
     reps = 2 if quick else 3
-    raw = Llama(model_path=str(path), n_ctx=settings.llm.n_ctx, n_threads=settings.llm.n_threads, seed=0, verbose=False)
+    raw = Llama(
+        model_path=str(path),
+        n_ctx=settings.llm.n_ctx,
+        n_threads=settings.llm.n_threads,
+        seed=0,
+        verbose=False,
+    )
 
     def raw_run() -> tuple[int, float, float]:
         t0 = time.perf_counter()
         first = 0.0
         n = 0
-        for chunk in raw.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0, stream=True):
+        chunks: Any = raw.create_chat_completion(
+            messages=prompt, max_tokens=max_tokens, temperature=0.0, stream=True
+        )
+        for chunk in chunks:
             if chunk["choices"][0].get("delta", {}).get("content"):
                 n += 1
                 first = first or time.perf_counter() - t0
@@ -186,7 +210,11 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
             "tokens": statistics.median(n for n, _, _ in rs),
         }
 
-    out = {"model": path.name, "raw_llama_cpp": summarise(raw_res), "clinassist": summarise(our_res)}
+    out: dict[str, Any] = {
+        "model": path.name,
+        "raw_llama_cpp": summarise(raw_res),
+        "clinassist": summarise(our_res),
+    }
     overhead = 1 - out["clinassist"]["tokens_per_s"] / out["raw_llama_cpp"]["tokens_per_s"]
     out["overhead_pct"] = round(100 * overhead, 1)
     echo(

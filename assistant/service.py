@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from assistant import messages
 from assistant.config import Settings, load_settings
@@ -59,7 +59,9 @@ class Attachment:
             raise AttachmentError(messages.ERR_ATTACH_NOT_FILE.format(path=path))
         size = p.stat().st_size
         if size > limit:
-            raise AttachmentError(messages.ERR_ATTACH_TOO_BIG.format(path=path, size=size, limit=limit))
+            raise AttachmentError(
+                messages.ERR_ATTACH_TOO_BIG.format(path=path, size=size, limit=limit)
+            )
         return cls(p.name, p.read_bytes())
 
 
@@ -94,7 +96,7 @@ def validate_case_id(case_id: str) -> str:
 def validate_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise UserError(messages.ERR_MODE.format(mode=mode))
-    return mode  # type: ignore[return-value]
+    return mode
 
 
 def _as_messages(turn: Turn) -> list[Message]:
@@ -115,7 +117,9 @@ class Assistant:
         resources: Resources | None = None,
     ) -> None:
         self.settings = settings or load_settings()
-        self.store = store or CaseStore(self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s)
+        self.store = store or CaseStore(
+            self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s
+        )
         self.resources = resources or Resources(self.settings)
         if llm is not None:
             self.resources.put("llm", llm)
@@ -145,7 +149,10 @@ class Assistant:
             from assistant.graph import build_graph
 
             self._graph = build_graph(
-                settings=self.settings, registry=self.registry, router=self.router, resources=self.resources
+                settings=self.settings,
+                registry=self.registry,
+                router=self.router,
+                resources=self.resources,
             )
         return self._graph
 
@@ -180,34 +187,52 @@ class Assistant:
             raise EmptyMessageError(messages.ERR_EMPTY)
         if len(attachments) > limits.max_attachments_per_turn:
             raise AttachmentError(
-                messages.ERR_ATTACH_TOO_MANY.format(count=len(attachments), limit=limits.max_attachments_per_turn)
+                messages.ERR_ATTACH_TOO_MANY.format(
+                    count=len(attachments), limit=limits.max_attachments_per_turn
+                )
             )
         files = [
-            a if isinstance(a, Attachment) else Attachment.from_path(a, limit=limits.max_attachment_bytes)
+            a
+            if isinstance(a, Attachment)
+            else Attachment.from_path(a, limit=limits.max_attachment_bytes)
             for a in attachments
         ]
         typed: list[tuple[Attachment, str, str]] = []
         for f in files:
             if len(f.data) > limits.max_attachment_bytes:
                 raise AttachmentError(
-                    messages.ERR_ATTACH_TOO_BIG.format(path=f.name, size=len(f.data), limit=limits.max_attachment_bytes)
+                    messages.ERR_ATTACH_TOO_BIG.format(
+                        path=f.name, size=len(f.data), limit=limits.max_attachment_bytes
+                    )
                 )
-            kind = sniff(f.name, f.data)
-            if kind is None:
+            sniffed = sniff(f.name, f.data)
+            if sniffed is None:
                 raise AttachmentError(messages.ERR_ATTACH_TYPE.format(path=f.name))
-            typed.append((f, *kind))
+            typed.append((f, *sniffed))
 
         with self.store.case_lock(case_id):
             loaded = self.store.load_case(case_id)
-            case: CaseState = loaded[0] if loaded else empty_case(mode or self.settings.default_mode)
+            case: CaseState = (
+                loaded[0] if loaded else empty_case(mode or self.settings.default_mode)
+            )
             turn_mode: Mode = mode or case.get("mode") or self.settings.default_mode
             case["mode"] = turn_mode
             refs = []
             for f, kind, media_type in typed:
                 sha = self.store.put_blob(f.data, media_type)
-                refs.append(AttachmentRef(sha256=sha, name=f.name, media_type=media_type, kind=kind, size=len(f.data)))  # type: ignore[arg-type]
+                refs.append(
+                    AttachmentRef(
+                        sha256=sha,
+                        name=f.name,
+                        media_type=media_type,
+                        kind=cast(Literal["image", "dicom", "report"], kind),
+                        size=len(f.data),
+                    )
+                )
             case["attachments"] = case.get("attachments", []) + [r.model_dump() for r in refs]
-            recent = self.store.history(case_id, last=limits.history_turns_in_prompt) if loaded else []
+            recent = (
+                self.store.history(case_id, last=limits.history_turns_in_prompt) if loaded else []
+            )
             state: TurnState = {
                 "history": [m for t in recent for m in _as_messages(t)],
                 "case_id": case_id,
@@ -237,7 +262,11 @@ class Assistant:
             stored = self.store.commit_turn(case_id, out["case"], turn, entries)
         log.info(
             "case=%s turn=%d intent=%s tools=%s latency_ms=%d",
-            case_id, stored.index, stored.intent, [t.name for t in stored.tools], stored.latency_ms,
+            case_id,
+            stored.index,
+            stored.intent,
+            [t.name for t in stored.tools],
+            stored.latency_ms,
         )
         return stored
 
@@ -249,12 +278,18 @@ class Assistant:
                 detail=redacted_text[:MAX_AUDIT_ARG_CHARS],
                 ok=True,
                 ms=turn.latency_ms,
-                args={"mode": turn.mode, "attachments": [a.sha256 for a in turn.attachments],
-                      "safety": turn.safety.model_dump()},
+                args={
+                    "mode": turn.mode,
+                    "attachments": [a.sha256 for a in turn.attachments],
+                    "safety": turn.safety.model_dump(),
+                },
             )
         ]
         for call in turn.tools:
-            args = {k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v) for k, v in call.args.items()}
+            args = {
+                k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v)
+                for k, v in call.args.items()
+            }
             entries.append(
                 AuditEntry(
                     actor=actor,

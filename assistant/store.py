@@ -7,6 +7,7 @@ so a crash (even ``kill -9``) leaves either the whole turn or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -167,7 +168,9 @@ class CaseStore:
         try:
             metadata.create_all(self.engine)
         except OperationalError as exc:
-            raise StoreError(f"cannot open the case store at {self._safe_url()}: {exc.orig}") from exc
+            raise StoreError(
+                f"cannot open the case store at {self._safe_url()}: {exc.orig}"
+            ) from exc
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -186,7 +189,9 @@ class CaseStore:
                 yield
                 return
             with self.engine.connect() as conn:
-                key = int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:8], "big", signed=True)
+                key = int.from_bytes(
+                    hashlib.sha256(case_id.encode()).digest()[:8], "big", signed=True
+                )
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
                 try:
                     yield
@@ -200,14 +205,17 @@ class CaseStore:
         with self.engine.begin() as conn:
             exists = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first()
             if exists is None:
-                try:
+                # stored concurrently by another turn: the same content, nothing to do
+                with contextlib.suppress(IntegrityError):
                     conn.execute(
                         insert(blobs).values(
-                            sha256=sha, size=len(data), media_type=media_type, created_at=now(), data=data
+                            sha256=sha,
+                            size=len(data),
+                            media_type=media_type,
+                            created_at=now(),
+                            data=data,
                         )
                     )
-                except IntegrityError:  # stored concurrently by another turn: same content
-                    pass
         return sha
 
     def get_blob(self, sha256: str) -> bytes:
@@ -241,7 +249,12 @@ class CaseStore:
                 ts = now()
                 conn.execute(
                     insert(cases).values(
-                        id=case_id, mode=mode, created_at=ts, updated_at=ts, turns=0, state=dict(state)
+                        id=case_id,
+                        mode=mode,
+                        created_at=ts,
+                        updated_at=ts,
+                        turns=0,
+                        state=dict(state),
                     )
                 )
         loaded = self.load_case(case_id)
@@ -254,7 +267,9 @@ class CaseStore:
     def set_mode(self, case_id: str, mode: Mode, *, actor: str = "user") -> None:
         self.ensure_case(case_id, mode)
         with self.engine.begin() as conn:
-            conn.execute(update(cases).where(cases.c.id == case_id).values(mode=mode, updated_at=now()))
+            conn.execute(
+                update(cases).where(cases.c.id == case_id).values(mode=mode, updated_at=now())
+            )
             self._audit(conn, case_id, [AuditEntry(actor=actor, action="set_mode", detail=mode)])
 
     def reset_case(self, case_id: str, *, actor: str = "user") -> None:
@@ -313,7 +328,12 @@ class CaseStore:
         return stored
 
     def _audit(
-        self, conn: Connection, case_id: str, entries: list[AuditEntry], *, ts: datetime | None = None
+        self,
+        conn: Connection,
+        case_id: str,
+        entries: list[AuditEntry],
+        *,
+        ts: datetime | None = None,
     ) -> None:
         if not entries:
             return
@@ -352,8 +372,9 @@ class CaseStore:
     def list_cases(self) -> list[CaseSummary]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(cases.c.id, cases.c.mode, cases.c.created_at, cases.c.updated_at, cases.c.turns)
-                .order_by(cases.c.updated_at.desc())
+                select(
+                    cases.c.id, cases.c.mode, cases.c.created_at, cases.c.updated_at, cases.c.turns
+                ).order_by(cases.c.updated_at.desc())
             ).all()
         return [
             CaseSummary(
@@ -368,11 +389,10 @@ class CaseStore:
 
     def audit_log(self, case_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(audit).where(audit.c.case_id == case_id).order_by(audit.c.id)).all()
-        return [
-            {**r._asdict(), "ts": _aware(r.ts).isoformat()}
-            for r in rows
-        ]
+            rows = conn.execute(
+                select(audit).where(audit.c.case_id == case_id).order_by(audit.c.id)
+            ).all()
+        return [{**r._asdict(), "ts": _aware(r.ts).isoformat()} for r in rows]
 
     def count_turns(self) -> int:
         with self.engine.connect() as conn:

@@ -12,7 +12,7 @@ import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, cast, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -34,13 +34,13 @@ class Resources:
 
     def get(self, key: str, factory: Callable[[], T]) -> T:
         if key in self._items:
-            return self._items[key]  # type: ignore[no-any-return]
+            return cast(T, self._items[key])
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._items:
                 self._items[key] = factory()
-        return self._items[key]  # type: ignore[no-any-return]
+        return cast(T, self._items[key])
 
     def loaded(self, key: str) -> bool:
         return key in self._items
@@ -91,7 +91,7 @@ def tool(fn: Callable[..., Any]) -> ToolSpec:
         annotation = hints.get(name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (annotation, default)
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
     )
     doc = inspect.getdoc(fn) or fn.__name__

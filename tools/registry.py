@@ -56,7 +56,9 @@ class ToolRegistry:
             return record.model_copy(update=kw)
 
         if name not in self._specs:
-            return done(ok=False, error=f"unknown tool {name!r}; valid tools: {', '.join(self._specs)}")
+            return done(
+                ok=False, error=f"unknown tool {name!r}; valid tools: {', '.join(self._specs)}"
+            )
         spec = self._specs[name]
         try:
             parsed = spec.args_model.model_validate(args)

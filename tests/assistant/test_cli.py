@@ -34,7 +34,13 @@ def test_ask_json_is_the_contract_turn(env: dict[str, str]) -> None:
     turn = json.loads(out)
     for key in ("case_id", "mode", "reply", "tools", "citations", "safety", "latency_ms"):
         assert key in turn
-    assert set(turn["safety"]) >= {"emergency", "refused", "phi_redacted", "needs_review", "reasons"}
+    assert set(turn["safety"]) >= {
+        "emergency",
+        "refused",
+        "phi_redacted",
+        "needs_review",
+        "reasons",
+    }
     assert turn["case_id"] == "bed-12" and turn["mode"] == "clinician"
 
 
@@ -63,9 +69,20 @@ def test_state_persists_between_calls_and_lists(env: dict[str, str]) -> None:
         ["eval", "colour"],
         ["models", "fetch", "no-such-model"],
     ],
-    ids=["empty", "1MB", "missing-attachment", "bad-case-id", "unknown-case", "bad-mode", "bad-eval", "bad-model"],
+    ids=[
+        "empty",
+        "1MB",
+        "missing-attachment",
+        "bad-case-id",
+        "unknown-case",
+        "bad-mode",
+        "bad-eval",
+        "bad-model",
+    ],
 )
-def test_bad_input_is_one_line_exit_2_and_state_intact(env: dict[str, str], args: list[str]) -> None:
+def test_bad_input_is_one_line_exit_2_and_state_intact(
+    env: dict[str, str], args: list[str]
+) -> None:
     run(env, "ask", "--case", "c", "hello")
     code, out, err = run(env, *args)
     assert code == 2, (out, err)
@@ -98,8 +115,23 @@ def test_repl_transcript(env: dict[str, str], tmp_path: Path) -> None:
     report = tmp_path / "report.txt"
     report.write_text("Findings: small left pleural effusion.")
     transcript = "\n".join(
-        ["hello", "/attach /nope.png", "/bogus", f"/attach {report}", "", "/history", "/case bed-7",
-         "/mode patient", "hi", "/case c-repl", "/reset", "/reset yes", "/history", "/quit", "never sent"]
+        [
+            "hello",
+            "/attach /nope.png",
+            "/bogus",
+            f"/attach {report}",
+            "",
+            "/history",
+            "/case bed-7",
+            "/mode patient",
+            "hi",
+            "/case c-repl",
+            "/reset",
+            "/reset yes",
+            "/history",
+            "/quit",
+            "never sent",
+        ]
     )
     code, out, err = run(env, "chat", "--case", "c-repl", input=transcript + "\n")
     assert code == 0
@@ -120,9 +152,17 @@ def test_models_list(env: dict[str, str]) -> None:
 
 
 def test_python_dash_m_and_debug_traceback(env: dict[str, str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "assistant", "ask", "--case", "c", ""],
-                          env={**env, "PATH": ""}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--case", "c", ""],
+        env={**env, "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "assistant", "--debug", "ask", "--case", "c", ""],
-                          env={**env, "PATH": ""}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "--debug", "ask", "--case", "c", ""],
+        env={**env, "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr

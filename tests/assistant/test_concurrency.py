@@ -18,16 +18,23 @@ MARK = re.compile(r"case(\d+)-msg(\d+)")
 
 
 @tool
-def extract_entities(text: str | None = None, attachment: str | None = None, *, ctx: ToolContext) -> dict[str, Any]:
+def extract_entities(
+    text: str | None = None, attachment: str | None = None, *, ctx: ToolContext
+) -> dict[str, Any]:
     """Echoes the marker in the report as an entity, so a mix-up is visible in the case state."""
     found = MARK.findall(text or "")
     ents = [{"text": f"case{c}-msg{m}", "label": "FINDING"} for c, m in found]
-    return {"entities": ents, "summary": f"Positive: {', '.join(e['text'] for e in ents)} (case {ctx.case_id})"}
+    return {
+        "entities": ents,
+        "summary": f"Positive: {', '.join(e['text'] for e in ents)} (case {ctx.case_id})",
+    }
 
 
 def test_twenty_cases_two_hundred_turns(settings: Settings) -> None:
     registry = ToolRegistry([extract_entities, generate_answer])
-    bot = Assistant(settings, llm=ScriptedLLM(default="ok"), embedder=HashingEmbedder(), registry=registry)
+    bot = Assistant(
+        settings, llm=ScriptedLLM(default="ok"), embedder=HashingEmbedder(), registry=registry
+    )
     n_cases, per_case = 20, 10
     errors: list[BaseException] = []
     barrier = threading.Barrier(n_cases)
@@ -36,7 +43,10 @@ def test_twenty_cases_two_hundred_turns(settings: Settings) -> None:
         try:
             barrier.wait()
             for m in range(per_case):
-                turn = bot.respond(f"case-{c}", f"Findings: case{c}-msg{m} small left pleural effusion. No pneumothorax.")
+                turn = bot.respond(
+                    f"case-{c}",
+                    f"Findings: case{c}-msg{m} small left pleural effusion. No pneumothorax.",
+                )
                 assert f"case{c}-msg{m}" in turn.reply and f"(case case-{c})" in turn.reply
         except BaseException as exc:  # surfaced below
             errors.append(exc)
@@ -57,6 +67,8 @@ def test_twenty_cases_two_hundred_turns(settings: Settings) -> None:
             assert t.case_id == f"case-{c}"
         state = bot.store.load_case(f"case-{c}")
         assert state is not None
-        assert {f["text"] for f in state[0]["findings"]} == {f"case{c}-msg{m}" for m in range(per_case)}
+        assert {f["text"] for f in state[0]["findings"]} == {
+            f"case{c}-msg{m}" for m in range(per_case)
+        }
         assert all(e["case_id"] == f"case-{c}" for e in bot.audit(f"case-{c}"))
     bot.close()

@@ -28,7 +28,7 @@ def test_unknown_key_names_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown key 'colour'.*data_dir"):
+    with pytest.raises(ConfigError, match=r"unknown key 'colour'.*data_dir"):
         load_settings(write(tmp_path, "colour: blue\n"), environ={})
 
 
@@ -56,8 +56,11 @@ def test_env_overrides_file_and_is_typed(tmp_path: Path) -> None:
     path = write(tmp_path, "llm:\n  backend: llamacpp\n  max_tokens: 100\n")
     settings = load_settings(
         path,
-        environ={"CLINASSIST_LLM__BACKEND": "openai", "CLINASSIST_LLM__MAX_TOKENS": "64",
-                 "CLINASSIST_SLACK__ALLOWED_CHANNELS": "[C1, C2]"},
+        environ={
+            "CLINASSIST_LLM__BACKEND": "openai",
+            "CLINASSIST_LLM__MAX_TOKENS": "64",
+            "CLINASSIST_SLACK__ALLOWED_CHANNELS": "[C1, C2]",
+        },
     )
     assert settings.llm.backend == "openai"
     assert settings.llm.max_tokens == 64
@@ -65,7 +68,7 @@ def test_env_overrides_file_and_is_typed(tmp_path: Path) -> None:
 
 
 def test_env_unknown_key_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="unknown key 'llm.nope'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'llm\.nope'"):
         load_settings(None, environ={"CLINASSIST_LLM__NOPE": "1"})
 
 

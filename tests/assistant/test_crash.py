@@ -44,7 +44,9 @@ def test_kill_9_keeps_completed_turns(tmp_path: Path) -> None:
     data = tmp_path / "var"
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(data)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
     )
     assert proc.stdout is not None
     done = -1

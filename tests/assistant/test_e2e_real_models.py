@@ -21,8 +21,16 @@ def real_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     if not gguf.is_file():
         pytest.fail(f"{gguf} missing: run `clinassist models fetch --role test` (make test does)")
     settings = load_settings(
-        None, environ={}, data_dir=str(tmp_path_factory.mktemp("var")),
-        llm={"backend": "llamacpp", "model": str(gguf), "n_ctx": 2048, "max_tokens": 48, "temperature": 0.0},
+        None,
+        environ={},
+        data_dir=str(tmp_path_factory.mktemp("var")),
+        llm={
+            "backend": "llamacpp",
+            "model": str(gguf),
+            "n_ctx": 2048,
+            "max_tokens": 48,
+            "temperature": 0.0,
+        },
         embeddings={"backend": "minilm"},
     )
     # Real LLM and embeddings; NER/KB are fakes here (their own suites test the real ones).

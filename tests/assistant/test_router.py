@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from assistant.config import RouterSettings
 from assistant.embeddings import HashingEmbedder
@@ -25,13 +27,18 @@ def test_attachments_route_by_kind() -> None:
 def test_report_shaped_text_goes_to_ner() -> None:
     text = "FINDINGS: Heart size normal. No pneumothorax.\nIMPRESSION: Small left effusion."
     assert ROUTER.plan(text, [], empty_case("clinician")).tools == ["extract_entities"]
-    assert looks_like_report("Lungs clear. No effusion or pneumothorax. Heart size is normal and stable.", 60)
+    assert looks_like_report(
+        "Lungs clear. No effusion or pneumothorax. Heart size is normal and stable.", 60
+    )
     assert not looks_like_report("what is a pleural effusion on the left lung?", 60)
 
 
 def test_follow_up_needs_case_findings() -> None:
     case = empty_case("clinician")
-    assert ROUTER.plan("is there an effusion?", [], case).tools == ["search_knowledge", "generate_answer"]
+    assert ROUTER.plan("is there an effusion?", [], case).tools == [
+        "search_knowledge",
+        "generate_answer",
+    ]
     case["findings"] = [{"text": "effusion", "label": "FINDING"}]
     assert ROUTER.plan("is there an effusion?", [], case).tools == ["generate_answer"]
 
@@ -51,14 +58,22 @@ def test_heldout_routing_accuracy_with_hashing_baseline() -> None:
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(st.text(max_size=400), st.lists(st.sampled_from(["image", "dicom", "report"]), max_size=3), st.booleans())
-def test_router_never_fails_and_only_plans_known_tools(text: str, kinds: list[str], findings: bool) -> None:
+@given(
+    st.text(max_size=400),
+    st.lists(st.sampled_from(["image", "dicom", "report"]), max_size=3),
+    st.booleans(),
+)
+def test_router_never_fails_and_only_plans_known_tools(
+    text: str, kinds: list[str], findings: bool
+) -> None:
     case = empty_case("clinician")
     if findings:
         case["findings"] = [{"text": "x", "label": "FINDING"}]
     plan = ROUTER.plan(text, [ref(k) for k in kinds], case)
     assert set(plan.tools) <= set(TOOL_NAMES)
-    assert plan.tools[: len(kinds)] == ["extract_entities" if k == "report" else "classify_image" for k in kinds]
+    assert plan.tools[: len(kinds)] == [
+        "extract_entities" if k == "report" else "classify_image" for k in kinds
+    ]
     for step in plan.steps:
         assert isinstance(step["args"], dict)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ScriptError
-from assistant.scripts import check, expand, load_script, run_script
 from assistant.schema import Turn
+from assistant.scripts import check, expand, load_script, run_script
 from assistant.service import Assistant
 
 SCRIPTS = Path(__file__).parents[1] / "fixtures" / "scripts"
@@ -27,7 +27,11 @@ def test_failed_expectations_are_reported(assistant: Assistant, tmp_path: Path) 
     outcome = run_script(assistant, path)
     failures = " | ".join(outcome.failures)
     assert "expected exactly ['extract_entities']" in failures
-    assert "'zebra'" in failures and "safety.emergency" in failures and "unknown safety flag" in failures
+    assert (
+        "'zebra'" in failures
+        and "safety.emergency" in failures
+        and "unknown safety flag" in failures
+    )
 
 
 def test_scripts_start_fresh_by_default(assistant: Assistant, tmp_path: Path) -> None:

@@ -23,8 +23,12 @@ from tools.registry import TOOL_NAMES
 
 @pytest.fixture
 def bot(settings: Settings) -> Assistant:
-    b = Assistant(settings, llm=ScriptedLLM(default="Effusion is fluid in the pleural space [1]."),
-                  embedder=HashingEmbedder(), registry=fake_registry())
+    b = Assistant(
+        settings,
+        llm=ScriptedLLM(default="Effusion is fluid in the pleural space [1]."),
+        embedder=HashingEmbedder(),
+        registry=fake_registry(),
+    )
     yield b
     b.close()
 
@@ -73,7 +77,12 @@ def test_no_evidence_means_i_dont_know_without_the_model(bot: Assistant) -> None
 
 
 def test_citation_to_unretrieved_passage_is_removed(settings: Settings) -> None:
-    b = Assistant(settings, llm=ScriptedLLM(["Fluid [1] and more [7]."]), embedder=HashingEmbedder(), registry=fake_registry())
+    b = Assistant(
+        settings,
+        llm=ScriptedLLM(["Fluid [1] and more [7]."]),
+        embedder=HashingEmbedder(),
+        registry=fake_registry(),
+    )
     turn = b.respond("c5", "what is pleural effusion?")
     assert "[7]" not in turn.reply and "[1]" in turn.reply
 
@@ -102,7 +111,10 @@ def test_bad_input_raises_and_stores_nothing(bot: Assistant, tmp_path: Path) -> 
         (MessageTooLongError, {"text": "x" * 1_000_001}),
         (AttachmentError, {"text": "see", "attachments": [tmp_path / "missing.png"]}),
         (AttachmentError, {"text": "see", "attachments": [Attachment("x.exe", b"MZ\x90\x00")]}),
-        (AttachmentError, {"text": "see", "attachments": [Attachment("x.png", b"\x89PNG\r\n\x1a\nbroken") ] * 9}),
+        (
+            AttachmentError,
+            {"text": "see", "attachments": [Attachment("x.png", b"\x89PNG\r\n\x1a\nbroken")] * 9},
+        ),
     ]
     for exc, kwargs in bad:
         with pytest.raises(exc):
@@ -139,7 +151,7 @@ def test_injection_is_refused(bot: Assistant) -> None:
 
 def test_sniff_types() -> None:
     assert sniff("a.png", png_bytes()) == ("image", "image/png")
-    assert sniff("a.txt", "Findings: ok".encode()) == ("report", "text/plain")
+    assert sniff("a.txt", b"Findings: ok") == ("report", "text/plain")
     assert sniff("a.txt", b"\xff\xfe\x00bad") is None
     assert sniff("a.bin", b"random") is None
     assert sniff("a.dcm", b"\x00" * 128 + b"DICM" + b"\x00" * 10) == ("dicom", "application/dicom")

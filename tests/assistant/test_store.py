@@ -50,7 +50,12 @@ def test_blobs_are_content_addressed(store: CaseStore) -> None:
 def test_state_and_audit_commit_together(store: CaseStore) -> None:
     state = empty_case("clinician")
     state["findings"] = [{"text": "effusion", "label": "FINDING"}]
-    store.commit_turn("c1", state, turn("c1", "x"), [AuditEntry(actor="t", action="tool", tool="extract_entities", ok=True, ms=3)])
+    store.commit_turn(
+        "c1",
+        state,
+        turn("c1", "x"),
+        [AuditEntry(actor="t", action="tool", tool="extract_entities", ok=True, ms=3)],
+    )
     loaded = store.load_case("c1")
     assert loaded is not None
     assert loaded[0]["findings"][0]["text"] == "effusion" and loaded[1] == 1
@@ -59,7 +64,9 @@ def test_state_and_audit_commit_together(store: CaseStore) -> None:
 
 
 def test_reset_keeps_audit_and_mode(store: CaseStore) -> None:
-    store.commit_turn("c2", empty_case("patient"), Turn(case_id="c2", mode="patient", reply="r", user="u"), [])
+    store.commit_turn(
+        "c2", empty_case("patient"), Turn(case_id="c2", mode="patient", reply="r", user="u"), []
+    )
     store.reset_case("c2", actor="tester")
     assert store.history("c2") == []
     loaded = store.load_case("c2")

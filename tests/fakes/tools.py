@@ -10,31 +10,56 @@ from tools.base import ToolContext, tool
 from tools.registry import ToolRegistry
 
 PASSAGES = [
-    {"id": "hpo:HP:0002202", "source": "HPO", "title": "Pleural effusion",
-     "text": "Pleural effusion: the presence of an excessive amount of fluid in the pleural cavity."},
-    {"id": "hpo:HP:0002090", "source": "HPO", "title": "Pneumonia",
-     "text": "Pneumonia: an inflammatory condition of the lung affecting the alveoli."},
+    {
+        "id": "hpo:HP:0002202",
+        "source": "HPO",
+        "title": "Pleural effusion",
+        "text": "Pleural effusion: the presence of an excessive amount of fluid in the pleural cavity.",
+    },
+    {
+        "id": "hpo:HP:0002090",
+        "source": "HPO",
+        "title": "Pneumonia",
+        "text": "Pneumonia: an inflammatory condition of the lung affecting the alveoli.",
+    },
 ]
 
 
 @tool
-def extract_entities(text: str | None = None, attachment: str | None = None, *, ctx: ToolContext) -> dict[str, Any]:
+def extract_entities(
+    text: str | None = None, attachment: str | None = None, *, ctx: ToolContext
+) -> dict[str, Any]:
     """Fake NER: finds a few words and marks 'no X' as negated."""
     body = text or ctx.load_blob(attachment or "").decode()
     ents = []
     for word in ("pleural effusion", "pneumothorax", "consolidation"):
         for m in re.finditer(word, body, re.I):
-            negated = bool(re.search(r"\bno\s+$", body[max(0, m.start() - 4):m.start()], re.I))
-            ents.append({"text": m.group(0), "label": "FINDING", "start": m.start(), "end": m.end(),
-                         "negated": negated, "uncertain": False, "historical": False, "family": False,
-                         "section": "findings"})
+            negated = bool(re.search(r"\bno\s+$", body[max(0, m.start() - 4) : m.start()], re.I))
+            ents.append(
+                {
+                    "text": m.group(0),
+                    "label": "FINDING",
+                    "start": m.start(),
+                    "end": m.end(),
+                    "negated": negated,
+                    "uncertain": False,
+                    "historical": False,
+                    "family": False,
+                    "section": "findings",
+                }
+            )
     pos = [e["text"] for e in ents if not e["negated"]]
     neg = [e["text"] for e in ents if e["negated"]]
-    return {"entities": ents, "summary": f"Positive: {', '.join(pos) or '-'} / Negated: {', '.join(neg) or '-'}"}
+    return {
+        "entities": ents,
+        "summary": f"Positive: {', '.join(pos) or '-'} / Negated: {', '.join(neg) or '-'}",
+    }
 
 
 @tool
-def search_knowledge(query: str, k: int = 5, source: str | None = None, *, ctx: ToolContext) -> dict[str, Any]:
+def search_knowledge(
+    query: str, k: int = 5, source: str | None = None, *, ctx: ToolContext
+) -> dict[str, Any]:
     """Fake KB: passages whose title shares a word with the query."""
     words = set(re.findall(r"[a-z]+", query.lower()))
     hits = [dict(p, score=0.9) for p in PASSAGES if words & set(p["title"].lower().split())]
@@ -45,8 +70,14 @@ def search_knowledge(query: str, k: int = 5, source: str | None = None, *, ctx: 
 def classify_image(attachment: str, heatmap: bool = True, *, ctx: ToolContext) -> dict[str, Any]:
     """Fake classifier: PNG -> PNEUMONIA 0.9."""
     ctx.load_blob(attachment)
-    return {"label": "PNEUMONIA", "probabilities": {"NORMAL": 0.1, "PNEUMONIA": 0.9},
-            "model": "fake@0", "in_distribution": True, "heatmap": None, "needs_review": False}
+    return {
+        "label": "PNEUMONIA",
+        "probabilities": {"NORMAL": 0.1, "PNEUMONIA": 0.9},
+        "model": "fake@0",
+        "in_distribution": True,
+        "heatmap": None,
+        "needs_review": False,
+    }
 
 
 def fake_registry() -> ToolRegistry:
