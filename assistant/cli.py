@@ -159,8 +159,9 @@ def ask(
     streamed: list[str] = []
 
     def on_token(piece: str) -> None:
-        if not as_json:
+        if not as_json:  # stream the answer as it is generated
             streamed.append(piece)
+            typer.echo(piece, nl=False)
 
     turn = st.assistant.respond(
         case,
@@ -172,6 +173,11 @@ def ask(
     )
     if as_json:
         _echo_json(turn.contract_json())
+    elif streamed:
+        typer.echo()
+        rest = turn.reply.replace("".join(streamed).strip(), "", 1).strip()
+        if rest:
+            typer.echo(rest)
     else:
         typer.echo(turn.reply)
 
