@@ -200,8 +200,11 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
         return n, time.perf_counter() - t0, first
 
     raw_run()  # warm caches
-    raw_res = [raw_run() for _ in range(reps)]
-    our_res = [our_run() for _ in range(reps)]
+    raw_res: list[tuple[int, float, float]] = []
+    our_res: list[tuple[int, float, float]] = []
+    for _ in range(reps):  # interleaved, so machine noise hits both alike
+        raw_res.append(raw_run())
+        our_res.append(our_run())
 
     def summarise(rs: list[tuple[int, float, float]]) -> dict[str, float]:
         return {
