@@ -47,6 +47,17 @@ _DEICTIC = re.compile(
 _FOLLOW_UP = re.compile(
     r"\b(it|its|this|that|they|them|those|these)\b|^\s*(and|what about|how about)\b", re.I
 )
+_SMALL_TALK = [
+    (
+        "greeting",
+        re.compile(
+            r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening))\b[\s!.,]*(there|assistant|again)?[\s!.]*$",
+            re.I,
+        ),
+    ),
+    ("thanks", re.compile(r"^\s*(thanks|thank you|thx|cheers)\b[\w\s,!.]{0,30}$", re.I)),
+    ("help", re.compile(r"^\s*/?(help|\?)\s*$", re.I)),
+]
 _IMAGE_WORDS = re.compile(
     r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I
 )
@@ -146,6 +157,9 @@ class Router:
                 reason="report-shaped text",
             )
 
+        for intent, pattern in _SMALL_TALK:  # unambiguous one-liners need no model
+            if pattern.match(text):
+                return Plan(intent, [], 1.0, reason="rule")
         intent, score = self.classifier.classify(text)
         has_findings = bool(case.get("findings") or case.get("images"))
         if score < self.settings.min_intent_score and intent in (

@@ -85,3 +85,17 @@ def test_short_follow_up_question_carries_the_previous_topic() -> None:
     assert plan.steps[0]["args"]["query"] == "what is a pleural effusion? what causes it?"
     plan = ROUTER.plan("what causes gout?", [], case, ["what is a pleural effusion?"])
     assert plan.steps[0]["args"]["query"] == "what causes gout?"
+
+
+class _Exploding:
+    name, dim = "boom", 8
+
+    def embed(self, texts: list[str]) -> None:
+        raise AssertionError("the classifier should not be needed")
+
+
+def test_small_talk_needs_no_embedding_model() -> None:
+    router = Router(IntentClassifier(_Exploding(), {"greeting": ["hi"]}), RouterSettings())  # type: ignore[arg-type]
+    assert router.plan("Hello!", [], empty_case("clinician")).intent == "greeting"
+    assert router.plan("thanks, that helps", [], empty_case("clinician")).intent == "thanks"
+    assert router.plan("help", [], empty_case("clinician")).intent == "help"
