@@ -1,0 +1,71 @@
+"""`/clinassist case|mode|help`: fast ephemeral answers, channel-scoped."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.slack_app import TXT_HELP, TXT_NOT_ALLOWED_CHANNEL, TXT_OTHER_CHANNEL
+from tests.assistant.slack.slack_helpers import TEAM, mention
+
+ROOT = "1700000000.000100"
+
+
+def _text(resp) -> str:
+    assert resp.status == 200
+    body = json.loads(resp.body)
+    assert body["response_type"] == "ephemeral"
+    return body["text"]
+
+
+def test_help_and_unknown_subcommand(harness):
+    h = harness()
+    assert _text(h.command("help")) == TXT_HELP
+    assert _text(h.command("")) == TXT_HELP
+    unknown = _text(h.command("frobnicate now"))
+    assert unknown.startswith("Unknown command `frobnicate`") and "case, mode, help" in unknown
+
+
+def test_case_lists_only_this_channels_cases(harness):
+    h = harness()
+    assert "no cases" in _text(h.command("case"))
+    h.event(mention("FINDINGS: Small left pleural effusion."))
+    h.event(mention("FINDINGS: Other channel effusion.", channel="C0OTHER", ts="1700000001.000100"))
+    listing = _text(h.command("case"))
+    assert ROOT in listing and "1700000001.000100" not in listing
+    one = _text(h.command(f"case {ROOT}"))
+    assert "1 turn(s)" in one and "clinician" in one
+
+
+def test_case_from_another_channel_is_refused(harness):
+    h = harness()
+    h.event(mention("FINDINGS: Other channel effusion.", channel="C0OTHER"))
+    key = f"slack:{TEAM}:C0OTHER:{ROOT}"
+    assert _text(h.command(f"case {key}")) == TXT_OTHER_CHANNEL
+    link = "https://mock.slack.com/archives/C0OTHER/p1700000000000100"
+    assert _text(h.command(f"case {link}")) == TXT_OTHER_CHANNEL
+    # The bare ts looks only in this channel, where there is no such case.
+    assert "no case" in _text(h.command(f"case {ROOT}")).lower()
+
+
+def test_mode_show_set_and_pinned(harness):
+    h = harness({"channel_modes": {"C0PAT": "patient"}})
+    assert "clinician" in _text(h.command("mode"))
+    assert "now *patient*" in _text(h.command("mode patient"))
+    h.event(mention("FINDINGS: small effusion."))
+    assert h.bot.history(f"slack:{TEAM}:C0CLIN:{ROOT}")[0].mode == "patient"
+    assert "fixed by the admin" in _text(h.command("mode", channel="C0PAT"))
+    assert "cannot be changed" in _text(h.command("mode clinician", channel="C0PAT"))
+    assert "patient" in _text(h.command("mode", channel="C0PAT"))
+    assert _text(h.command("mode wizard")).startswith("Unknown mode 'wizard'")
+
+
+def test_mode_survives_a_restart(harness):
+    h = harness()
+    _text(h.command("mode patient"))
+    h2 = harness()
+    assert "*patient*" in _text(h2.command("mode"))
+
+
+def test_commands_respect_authorization(harness):
+    h = harness({"allowed_channels": ["C0OK"]})
+    assert _text(h.command("case")) == TXT_NOT_ALLOWED_CHANNEL
