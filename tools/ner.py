@@ -7,20 +7,35 @@ from typing import Any
 from assistant.errors import ToolUnavailableError
 from tools.base import ToolContext, tool
 
+PIPELINE_KEY = "ner.pipeline"
+MAX_ENTITIES = 500
+
 
 def report_text(text: str | None, attachment: str | None, ctx: ToolContext) -> str:
-    """The report to read: inline text, or an attached file's text layer."""
-    if text:
-        return text
+    """The report to read: inline text, or an attached file's text (txt, md, PDF text layer,
+    DICOM SR). Raises a ``UserError`` subclass with one clear line for anything else."""
+    from knowledge.nlp.reader import ReportInputError, check_text, report_from_bytes
+
+    if text and text.strip():
+        return check_text(text)
     if attachment:
-        data = ctx.load_blob(attachment)
+        name = next((a.name for a in ctx.attachments if a.sha256 == attachment), "")
+        return report_from_bytes(ctx.load_blob(attachment), name)
+    raise ReportInputError("there is no report to read: paste the report text or attach a file")
+
+
+def _load(ctx: ToolContext) -> Any:
+    def factory() -> Any:
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ToolUnavailableError(
-                "reading this attachment's text is not supported yet (plain UTF-8 text only)"
-            ) from exc
-    return ""
+            from knowledge.nlp import load_pipeline
+        except ImportError as exc:  # spaCy / medspaCy / scispaCy missing in this install
+            raise ToolUnavailableError(f"the clinical NER pipeline cannot load ({exc.name} is not installed)") from exc
+        try:
+            return load_pipeline(ctx.settings)
+        except FileNotFoundError as exc:
+            raise ToolUnavailableError(f"a lexicon source of the NER pipeline is missing: {exc}") from exc
+
+    return ctx.resources.get(PIPELINE_KEY, factory)
 
 
 @tool
@@ -29,5 +44,13 @@ def extract_entities(
 ) -> dict[str, Any]:
     """Extract findings, anatomy, medications, procedures, devices and measurements from a
     radiology or clinical report, with negation, uncertainty, history and section."""
-    report_text(text, attachment, ctx)
-    raise ToolUnavailableError("the clinical NER pipeline is not installed in this build (issue #5)")
+    report = report_text(text, attachment, ctx)
+    from knowledge.nlp.pipeline import analyse
+
+    result = analyse(_load(ctx), report)
+    if len(result["entities"]) > MAX_ENTITIES:
+        result["entities"] = result["entities"][:MAX_ENTITIES]
+        result["truncated"] = True
+    result["chars"] = len(report)
+    result["disclaimer"] = "Automated extraction for decision support; verify against the report."
+    return result

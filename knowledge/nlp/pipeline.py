@@ -1,0 +1,237 @@
+"""Assemble the report pipeline from a :class:`PipelineConfig` and turn docs into contract entities.
+
+    nlp = build_pipeline(DEFAULT_CONFIG, cache_dir=settings.models.cache_dir / "nlp")
+    result = analyse(nlp, "FINDINGS: Small left pleural effusion. No pneumothorax.")
+
+Order of components (``spacy.blank("en")`` tokenizer):
+sentences (rule splitter, or PyRuSH) -> lexicon matcher -> scispaCy AbbreviationDetector ->
+abbreviation linking -> medspaCy Sectionizer -> medspaCy ConText -> attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from knowledge.nlp.lexicon import (
+    ALL_SOURCES,
+    DATA_DIR,
+    CompiledLexicon,
+    compile_lexicon,
+    load_or_compile,
+)
+from knowledge.nlp.rules import context_rules, section_rules
+
+PIPELINE_NAME = "clinassist_ner"
+PIPELINE_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """What the pipeline is built from. Unknown keys are rejected by :func:`config_from_dict`."""
+
+    sentencizer: Literal["rules", "pyrush"] = "rules"
+    lexicon_sources: tuple[str, ...] = ALL_SOURCES
+    abbreviations: bool = True
+    sections: bool = True
+    context: bool = True
+    attributes: bool = True
+    context_rules: str = "context_rules.json"
+    section_rules: str = "section_rules.json"
+    section_attrs: dict[str, dict[str, bool]] = field(
+        default_factory=lambda: {
+            "family_history": {"is_family": True},
+            "past_medical_history": {"is_historical": True},
+        }
+    )
+    data_dir: Path = DATA_DIR
+
+
+DEFAULT_CONFIG = PipelineConfig()
+
+
+def config_from_dict(values: dict[str, Any]) -> PipelineConfig:
+    """A config from plain values; unknown keys are an error that lists the valid ones."""
+    valid = {f.name for f in fields(PipelineConfig)}
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        raise ValueError(f"unknown NER pipeline key(s) {unknown}: valid keys: {', '.join(sorted(valid))}")
+    if "lexicon_sources" in values:
+        values = {**values, "lexicon_sources": tuple(values["lexicon_sources"])}
+    return replace(DEFAULT_CONFIG, **values)
+
+
+def silence_medspacy() -> None:
+    """medspaCy logs through loguru at DEBUG on import: keep it quiet."""
+    from loguru import logger
+
+    logger.remove()
+
+
+def build_pipeline(
+    config: PipelineConfig = DEFAULT_CONFIG,
+    *,
+    cache_dir: Path | None = None,
+    lexicon: CompiledLexicon | None = None,
+) -> Language:
+    """The report pipeline. ``cache_dir`` holds the compiled lexicon (built on first use)."""
+    import spacy
+
+    silence_medspacy()
+    import knowledge.nlp.components  # noqa: F401 - registers the factories
+
+    nlp = spacy.blank("en")
+    if config.sentencizer == "pyrush":
+        import medspacy  # noqa: F401 - registers medspacy_pyrush
+
+        nlp.add_pipe("medspacy_pyrush")
+    else:
+        nlp.add_pipe("clinassist_sentences_v1", name="sentences")
+    matcher = nlp.add_pipe("clinassist_lexicon_v1", name="lexicon")
+    if lexicon is None:
+        lexicon = load_or_compile(nlp.tokenizer, config.lexicon_sources, cache_dir, data_dir=config.data_dir)
+    matcher.set_lexicon(lexicon)  # type: ignore[attr-defined]
+    if config.abbreviations:
+        from scispacy.abbreviation import AbbreviationDetector  # noqa: F401 - registers it
+
+        nlp.add_pipe("abbreviation_detector")
+        nlp.add_pipe("clinassist_abbreviations_v1", name="abbreviation_links")
+    if config.sections:
+        from medspacy.section_detection import Sectionizer
+
+        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": config.section_attrs})
+        assert isinstance(sectionizer, Sectionizer)
+        sectionizer.add(section_rules(config.data_dir / config.section_rules))
+    if config.context:
+        context = nlp.add_pipe("medspacy_context", config={"rules": None})
+        context.add(context_rules(config.data_dir / config.context_rules))  # type: ignore[attr-defined]
+    if config.attributes:
+        nlp.add_pipe("clinassist_attributes_v1", name="attributes")
+    nlp.meta["name"] = PIPELINE_NAME
+    nlp.meta["version"] = PIPELINE_VERSION
+    nlp.meta["lexicon"] = {"key": lexicon.key, "terms": len(lexicon), "by_source": lexicon.stats}
+    return nlp
+
+
+def build_test_pipeline(terms: Iterable[tuple[str, str, str]], config: PipelineConfig = DEFAULT_CONFIG) -> Language:
+    """A pipeline over a tiny in-memory lexicon ``(text, label, normalized)`` (unit tests)."""
+    import spacy
+
+    from knowledge.nlp.lexicon import Concept, Term
+
+    items = [Term(t, Concept(label, norm, None, "radiology")) for t, label, norm in terms]
+    lex = compile_lexicon(spacy.blank("en").tokenizer, (), terms=items, data_dir=config.data_dir, key="test")
+    return build_pipeline(config, lexicon=lex)
+
+
+# ---------------------------------------------------------------- doc -> contract
+
+
+def _flag(span: Span, name: str) -> bool:
+    return bool(getattr(span._, name, False)) if span.has_extension(name) else False
+
+
+def section_of(span: Span) -> str | None:
+    if span.has_extension("section_category"):
+        cat = span._.section_category
+        return str(cat) if cat else None
+    return None
+
+
+def entity_dict(span: Span) -> dict[str, Any]:
+    """One entity in the contract's shape (plus attributes)."""
+    out: dict[str, Any] = {
+        "text": span.text,
+        "label": span.label_,
+        "start": span.start_char,
+        "end": span.end_char,
+        "negated": _flag(span, "is_negated"),
+        "uncertain": _flag(span, "is_uncertain") or _flag(span, "is_hypothetical"),
+        "historical": _flag(span, "is_historical"),
+        "family": _flag(span, "is_family"),
+        "section": section_of(span),
+        "normalized": span._.ca_normalized or span.text.lower(),
+        "code": span._.ca_code,
+        "source": span._.ca_source,
+    }
+    for key in ("laterality", "severity", "change", "size", "expanded"):
+        value = getattr(span._, f"ca_{key}")
+        if value:
+            out[key] = value
+    return out
+
+
+def entities(doc: Doc) -> list[dict[str, Any]]:
+    return [entity_dict(e) for e in doc.ents]
+
+
+def _phrase(ent: dict[str, Any]) -> str:
+    words = [ent.get("severity"), ent.get("laterality"), ent["normalized"]]
+    text = " ".join(w for w in words if w)
+    extra = [x for x in (ent.get("size"), ent.get("change")) if x]
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def summary(ents: list[dict[str, Any]]) -> str:
+    """"Positive: … / Negated: … / Uncertain: …" over findings (devices listed when present)."""
+    groups: dict[str, list[str]] = {"Positive": [], "Negated": [], "Uncertain": [], "Historical": [], "Devices": []}
+    for ent in ents:
+        if ent["label"] == "DEVICE":
+            if not ent["negated"]:
+                groups["Devices"].append(ent["normalized"])
+            continue
+        if ent["label"] != "FINDING" or ent["family"]:
+            continue
+        key = "Negated" if ent["negated"] else "Uncertain" if ent["uncertain"] else "Historical" if ent["historical"] else "Positive"
+        groups[key].append(_phrase(ent) if key == "Positive" else ent["normalized"])
+    parts = []
+    for key in ("Positive", "Negated", "Uncertain"):
+        items = list(dict.fromkeys(groups[key]))
+        parts.append(f"{key}: {', '.join(items) if items else 'none'}")
+    for key in ("Historical", "Devices"):
+        items = list(dict.fromkeys(groups[key]))
+        if items:
+            parts.append(f"{key}: {', '.join(items)}")
+    return " / ".join(parts)
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+ENGLISH_HINTS = frozenset(
+    ["the", "of", "and", "is", "are", "no", "there", "with", "without", "in", "on", "at", "to", "for", "normal", "seen", "left", "right", "lung", "lungs", "heart", "effusion", "pneumothorax", "findings", "impression", "chest", "tube", "not", "or", "a", "an"]
+)
+
+
+def looks_english(text: str) -> bool:
+    """Cheap check that a text is English prose (a few common words among the first 300)."""
+    words = [w.lower() for w in _WORD.findall(text[:5000])][:300]
+    if not words:
+        return False
+    hits = sum(w in ENGLISH_HINTS for w in words)
+    return hits >= max(1, len(words) // 25)
+
+
+def analyse(nlp: Language, text: str) -> dict[str, Any]:
+    """Entities, summary and review flags for one report."""
+    doc = nlp(text)
+    ents = entities(doc)
+    reasons: list[str] = []
+    if not ents:
+        reasons.append("no clinical entities were recognised")
+    if not looks_english(text):
+        reasons.append("the text does not look like an English report")
+    if any(e["uncertain"] and e["label"] == "FINDING" for e in ents):
+        reasons.append("some findings are stated with uncertainty")
+    return {
+        "entities": ents,
+        "summary": summary(ents),
+        "needs_review": bool(reasons),
+        "review_reasons": reasons,
+        "sections": sorted({e["section"] for e in ents if e["section"]}),
+        "pipeline": f"{PIPELINE_NAME}@{PIPELINE_VERSION}",
+    }
