@@ -266,6 +266,8 @@ def run_script_cmd(
 def _run_tool(ctx: typer.Context, name: str, args: dict[str, Any]) -> dict[str, Any]:
     call = _state(ctx).assistant.run_tool(name, args)
     if not call.ok:
+        if call.user_error:  # bad input: exit 2, like every other user error
+            raise UserError(call.error or f"{name}: bad input")
         raise ClinassistError(call.error or f"{name} failed")
     return call.result or {}
 

@@ -19,6 +19,8 @@ class ToolCall(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     ms: int = 0
+    code: str | None = Field(default=None, description="error code (assistant/errors.py)")
+    user_error: bool = Field(default=False, description="failed because of bad input")
 
 
 class Citation(BaseModel):

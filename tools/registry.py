@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import ClinassistError, ToolUnavailableError
+from assistant.errors import ClinassistError, ToolUnavailableError, UserError
 from assistant.schema import ToolCall
 from tools.base import ToolContext, ToolSpec
 
@@ -75,7 +75,7 @@ class ToolRegistry:
         except ToolUnavailableError as exc:
             return done(ok=False, error=f"{name} is not available yet: {exc.message}")
         except ClinassistError as exc:
-            return done(ok=False, error=exc.message)
+            return done(ok=False, error=exc.message, code=exc.code, user_error=isinstance(exc, UserError))
         except Exception as exc:  # a bug in a tool must not lose the turn or the case
             log.exception("tool %s failed", name)
             return done(ok=False, error=f"{name} failed unexpectedly ({type(exc).__name__})")

@@ -166,3 +166,10 @@ def test_python_dash_m_and_debug_traceback(env: dict[str, str]) -> None:
         text=True,
     )
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_ner_on_a_binary_file_is_a_user_error(env: dict[str, str], tmp_path: Path) -> None:
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(b"\x00\x01\x02\xff" * 64)
+    code, _, err = run(env, "ner", str(binary))
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err
