@@ -29,6 +29,7 @@ SUITES: dict[str, str] = {
     "startup": "assistant.bench:bench_startup",
     "turn": "assistant.bench:bench_turn",
     "llm": "assistant.bench:bench_llm",
+    "answer": "assistant.eval_safety:bench_answer",
     "ner": "knowledge.nlp.bench:bench",
     "kb": "knowledge.bench:bench",
     "image": "tools.imaging.bench:bench",

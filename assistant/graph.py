@@ -31,6 +31,7 @@ def build_graph(
     *, settings: Settings, registry: ToolRegistry, router: Router, resources: Resources
 ) -> CompiledStateGraph:
     def guard_in(state: TurnState) -> dict[str, Any]:
+        """Input policy, before any model: PHI, red flags, other cases, injection, dosing."""
         text, mode = state["text"], state["mode"]
         verdict = Safety()
         redaction = safety.redact_phi(text)
@@ -43,19 +44,26 @@ def build_graph(
             names = ", ".join(f.name for f in flags)
             for f in flags:
                 verdict.flag(f"red_flag:{f.id}", emergency=True)
-            update["reply"] = messages.EMERGENCY[mode].format(reasons=names)
-            if mode == "patient":  # escalate before any model runs
+            lead = messages.EMERGENCY[mode].format(reasons=names)
+            if any(f.id == "suicidal" for f in flags):
+                lead = f"{lead}\n\n{messages.CRISIS[mode]}"
+            update["reply"] = lead
+            if mode == "patient":  # escalate before any model runs; nothing else is said
                 update.update(stop=True, intent="emergency")
                 return update
 
         report = looks_like_report(text, settings.router.report_min_chars)
+        injection = safety.is_injection(text)
         refusal = None
         if safety.asks_for_other_cases(text):
             refusal, reason = messages.REFUSE_OTHER_CASES, "other_cases"
-        elif safety.is_injection(text) and not report:
+        elif injection and not report:
             refusal, reason = messages.REFUSE_INJECTION, "prompt_injection"
         elif mode == "patient" and safety.asks_for_dosing(text):
             refusal, reason = messages.REFUSE_DOSING_PATIENT, "individual_dosing"
+        if injection and report and refusal is None:
+            # A report is data: it is read for entities, its instructions are never followed.
+            verdict.flag("injection_ignored")
         if refusal is not None:
             verdict.flag(reason, refused=True)
             prefix = update.get("reply")
@@ -65,7 +73,8 @@ def build_graph(
         return update
 
     def route(state: TurnState) -> dict[str, Any]:
-        plan = router.plan(state["text"], state.get("attachments", []), state["case"])
+        history = [m["content"] for m in state.get("history", []) if m["role"] == "user"]
+        plan = router.plan(state["text"], state.get("attachments", []), state["case"], history)
         return {"intent": plan.intent, "plan": plan.steps}
 
     def act(state: TurnState, config: RunnableConfig) -> dict[str, Any]:
@@ -92,39 +101,47 @@ def build_graph(
         return {"tool_calls": ctx.turn_calls, "case": case}
 
     def respond(state: TurnState) -> dict[str, Any]:
+        """Output policy: emergency first, citations only to retrieved passages, patient-mode
+        scrubbing, low confidence said in the reply, the disclaimer last."""
         verdict = state["safety"]
         mode = state["mode"]
         calls: list[ToolCall] = state.get("tool_calls", [])
         if state.get("stop"):
-            return {"reply": state["reply"], "citations": [], "tool_calls": []}
+            return {"reply": state["reply"], "citations": [], "tool_calls": [], "safety": verdict}
         parts: list[str] = []
         citations: list[Citation] = []
         if verdict.emergency and state.get("reply"):
             parts.append(state["reply"])
+        if mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency:
+            parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
         if not calls:
             parts.append(_canned(intent, mode))
         answered = any(c.name == "generate_answer" and c.ok for c in calls)
+        retrieved = _retrieved_ids(calls)
         for call in calls:
             text, cites = _render(call, mode, answered)
+            kept = [c for c in cites if c.id in retrieved]
+            if len(kept) < len(cites):
+                verdict.flag("citation_not_retrieved", needs_review=True)
+            if mode == "patient" and text:
+                text, scrubbed = _scrub_patient(text)
+                if scrubbed:
+                    verdict.flag("patient_output_scrubbed")
             if text:
                 parts.append(text)
-            citations.extend(cites)
-            result = call.result or {}
-            if not call.ok and call.name in ("generate_answer", "classify_image"):
-                verdict.flag(f"tool_failed:{call.name}", needs_review=True)
-            if result.get("needs_review"):
-                verdict.flag(f"low_confidence:{call.name}", needs_review=True)
-            if call.name == "generate_answer" and call.ok and not result.get("grounded", True):
-                verdict.flag("no_supporting_evidence", needs_review=True)
+            citations.extend(kept)
+            _review(call, verdict)
+        if calls:
+            conflict = _conflicting_findings(state["case"])
+            if conflict:
+                verdict.flag(f"conflicting_findings:{conflict}", needs_review=True)
         if verdict.needs_review:
-            parts.append(messages.NEEDS_REVIEW)
+            parts.append(_review_text(verdict, mode))
         if any(c.ok for c in calls):
             parts.append(messages.DISCLAIMER_PATIENT if mode == "patient" else messages.DISCLAIMER_CLINICIAN)
-        if mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency:
-            parts.insert(0, messages.REFUSE_DIAGNOSIS_PATIENT)
         unique = list({c.id: c for c in citations}.values())
-        return {"reply": "\n\n".join(p for p in parts if p), "citations": unique}
+        return {"reply": "\n\n".join(p for p in parts if p), "citations": unique, "safety": verdict}
 
     graph = StateGraph(TurnState)
     graph.add_node("guard_in", guard_in)
@@ -152,7 +169,7 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         sha = call.args.get("attachment", "")
         entry = {k: v for k, v in result.items() if k != "heatmap_png"}
         entry.update(attachment=sha, name=names.get(sha, sha[:12]))
-        case["images"] = (case.get("images", []) + [entry])[-MAX_IMAGES:]
+        case["images"] = [*case.get("images", []), entry][-MAX_IMAGES:]
     elif call.name == "generate_answer":
         case["last_answer"] = str(result.get("answer", ""))[:2000]
 
@@ -171,6 +188,81 @@ def _canned(intent: str, mode: str) -> str:
     return messages.CAPABILITIES
 
 
+def _retrieved_ids(calls: list[ToolCall]) -> set[str]:
+    """Ids of the passages this turn's search_knowledge calls returned."""
+    ids: set[str] = set()
+    for call in calls:
+        if call.name == "search_knowledge" and call.ok and call.result:
+            ids.update(str(r.get("id")) for r in call.result.get("results", []))
+    return ids
+
+
+def _scrub_patient(text: str) -> tuple[str, bool]:
+    """Drop sentences that give an individual dose or diagnosis (patient mode)."""
+    bad = set(safety.dosing_sentences(text)) | set(safety.diagnosis_sentences(text))
+    if not bad:
+        return text, False
+    lines = []
+    for line in text.split("\n"):
+        kept = [s for s in safety.split_sentences(line) if s not in bad]
+        lines.append(" ".join(kept))
+    return "\n".join(lines).strip(), True
+
+
+def _review(call: ToolCall, verdict: Safety) -> None:
+    """Low-confidence signals from one tool call."""
+    result = call.result or {}
+    if not call.ok and call.name in ("generate_answer", "classify_image"):
+        verdict.flag(f"tool_failed:{call.name}", needs_review=True)
+    if not call.ok:
+        return
+    if call.name == "search_knowledge" and (result.get("abstain") or result.get("needs_review")):
+        verdict.flag("weak_retrieval", needs_review=True)
+    elif result.get("needs_review") and call.name != "generate_answer":
+        verdict.flag(f"low_confidence:{call.name}", needs_review=True)
+    if call.name == "classify_image" and result.get("in_distribution") is False:
+        verdict.flag("ood_image", needs_review=True)
+    if call.name == "generate_answer":
+        if not result.get("grounded", True):
+            verdict.flag("no_supporting_evidence", needs_review=True)
+        if result.get("removed"):
+            verdict.flag("unsupported_removed", needs_review=True)
+        if result.get("injection_ignored"):
+            verdict.flag("injection_ignored")
+        if result.get("needs_review") and not verdict.needs_review:
+            verdict.flag("low_confidence:generate_answer", needs_review=True)
+
+
+def _conflicting_findings(case: CaseState) -> str:
+    """A finding both asserted and negated in this case's reports (names, comma-separated)."""
+    present: set[str] = set()
+    negated: set[str] = set()
+    for ent in case.get("findings", []):
+        if ent.get("label", "FINDING") != "FINDING" or ent.get("historical") or ent.get("family"):
+            continue
+        key = str(ent.get("normalized") or ent.get("text") or "").strip().lower()
+        if not key:
+            continue
+        if ent.get("negated"):
+            negated.add(key)
+        elif not ent.get("uncertain"):
+            present.add(key)
+    return ", ".join(sorted(present & negated)[:3])
+
+
+def _review_text(verdict: Safety, mode: str) -> str:
+    why = []
+    for reason in verdict.reasons:
+        key, _, detail = reason.partition(":")
+        template = messages.REVIEW_REASONS.get(key)
+        if template:
+            text = template.format(detail=detail) if "{detail}" in template else template
+            if text not in why:
+                why.append(text)
+    head = messages.NEEDS_REVIEW_PATIENT if mode == "patient" else messages.NEEDS_REVIEW
+    return f"{head} Why: {'; '.join(why)}." if why else head
+
+
 def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citation]]:
     """A tool call as reply text (and the citations it brings)."""
     if not call.ok:
@@ -181,6 +273,8 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         text = str(result.get("answer", ""))
         if cites:
             text += "\n\nSources: " + "; ".join(f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1))
+        if mode == "patient" and result.get("triage"):
+            text += f"\n\n{result['triage']}"
         return text, cites
     if call.name == "search_knowledge":
         if answered:
@@ -189,7 +283,10 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         if not hits or result.get("abstain"):
             return (messages.DONT_KNOW_PATIENT if mode == "patient" else messages.DONT_KNOW), []
         cites = [Citation(id=h["id"], source=h.get("source", ""), title=h.get("title", ""), url=h.get("url")) for h in hits]
-        lines = [f"[{i}] {h.get('title', '')}: {h.get('text', '')[:300]}" for i, h in enumerate(hits, 1)]
+        lines = [
+            f"[{i}] {h.get('title', '')}: {safety.neutralize(str(h.get('text', '')))[0][:300]}"
+            for i, h in enumerate(hits, 1)
+        ]
         return "Relevant passages:\n" + "\n".join(lines), cites
     if call.name == "extract_entities":
         if result.get("summary"):

@@ -62,6 +62,50 @@ TOOL_UNAVAILABLE = "{tool} is not available yet: {reason}"
 
 NEEDS_REVIEW = "Low confidence: a clinician should review this."
 
+NEEDS_REVIEW_PATIENT = (
+    "I'm not confident about this answer, so please check it with a doctor, nurse or pharmacist."
+)
+
+# Why confidence is low, in words a reader can act on (keys are Safety.reasons prefixes).
+REVIEW_REASONS = {
+    "weak_retrieval": "the sources found only weak matches",
+    "no_supporting_evidence": "no source supported an answer",
+    "unsupported_removed": "some generated statements had no support in the sources and were removed",
+    "ood_image": "an image is not a kind the image model was made for",
+    "conflicting_findings": "the case has conflicting findings ({detail})",
+    "tool_failed": "a tool did not run ({detail})",
+    "low_confidence": "a tool reported low confidence ({detail})",
+    "injection_ignored": "instructions found inside a report or source were ignored",
+}
+
+CRISIS = {
+    "clinician": (
+        "Possible risk of suicide or self-harm: assess immediate safety now and follow your "
+        "local protocol; do not leave the person alone if the risk is immediate."
+    ),
+    "patient": (
+        "If you might act on thoughts of ending your life or hurting yourself, call your local "
+        "emergency number now. You can also call or text 988 (Suicide & Crisis Lifeline, US), "
+        "call Samaritans on 116 123 (UK and Ireland), or find a helpline at findahelpline.com. "
+        "You don't have to go through this alone; please reach out to someone now."
+    ),
+}
+
+# Virtual-doctor intake: what a triage nurse asks, then where to get care.
+TRIAGE_QUESTIONS = (
+    "To help you decide where to get care, think about: When did this start, and is it getting "
+    "better or worse? How bad is it from 0 to 10? Do you have any warning signs such as trouble "
+    "breathing, chest pain, fainting, confusion, a high fever, or bleeding that won't stop?"
+)
+
+CARE_LEVELS = (
+    "Where to go: call your emergency number for any warning sign above. See a doctor or urgent "
+    "care today if it is severe, getting worse, or you are worried. Otherwise a pharmacist or "
+    "your regular doctor can help in the next few days."
+)
+
+UNSUPPORTED_REMOVED = "(Some statements were left out because my sources did not support them.)"
+
 EMERGENCY = {
     "clinician": "Possible emergency ({reasons}): follow your emergency protocol now; do not wait for this assistant.",
     "patient": (

@@ -1,18 +1,71 @@
 """generate_answer: an answer grounded in this turn's retrieved passages and the case's tool
-results; says "I don't know" (without calling the model) when there is no evidence."""
+results; says "I don't know" (without calling the model) when there is no evidence.
+
+The pipeline, in order:
+
+1. Evidence: passages from this turn's ``search_knowledge`` calls (not abstained), at most
+   :data:`MAX_PASSAGES`, plus the case's findings and image results as short fact lines. Any
+   instruction-like text inside them is defanged (:func:`assistant.safety.neutralize`).
+2. No evidence: the "I don't know" text, without calling the model.
+3. Generation from a short prompt (``assistant/prompts/answer_<mode>.md``).
+4. Sentence by sentence, as the model streams: citations ``[n]`` that point at no retrieved
+   passage are dropped; every claim must be supported by the passage it cites (or, failing
+   that, by another passage or a case fact, which then becomes its citation); unsupported
+   sentences are removed. In patient mode, sentences with a dose, a schedule, a medication
+   change or an individual diagnosis are removed too. Only checked sentences are streamed.
+5. Citations are renumbered in order of first use, so ``[1]`` in the answer is the first entry
+   of ``citations``.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from assistant import messages
+import numpy as np
+
+from assistant import messages, safety
+from assistant.embeddings import Embedder, HashingEmbedder, build_embedder
 from assistant.llm import LLM, build_llm
+from assistant.state import Message
 from tools.base import ToolContext, tool
 
-_CITE = re.compile(r"\[(\d{1,2})\]")
-MAX_PASSAGE_CHARS = 700
+_CITE = re.compile(r"\s*\[(\d{1,3})\]")
+_ANY_CITE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+MAX_PASSAGES = 3
+MAX_PASSAGE_CHARS = 450
+MAX_FACTS = 20
+ANSWER_MAX_TOKENS = 160
+# Support thresholds: share of a sentence's content words found in the evidence.
+LEXICAL_SUPPORT = 0.6
+LEXICAL_WITH_EMBEDDING = 0.34
+EMBEDDING_SUPPORT = 0.75
+MIN_CLAIM_WORDS = 3
+
+_STOP_WORDS = (
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our out over own same she should
+    so some such than that the their them then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your
+    yours may might must often usually sometimes people person someone one ones thing things get
+    gets got make makes made like also however therefore thus e.g i.e etc"""
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_META = re.compile(
+    r"\b(talk|speak|ask|see|contact|call|check\s+with|visit|go\s+to)\s+(to\s+|with\s+)?(a|an|your|the|local)\s+"
+    r"(own\s+)?(doctor|gp|pharmacist|nurse|clinician|specialist|health\s*care|emergency|urgent\s+care|nurse\s+line)"
+    r"|\bnot\s+a\s+diagnosis\b|\bdecision\s+support\b",
+    re.IGNORECASE,
+)
+_DONT_KNOW = re.compile(r"^\W*i\s+(do\s+not|don.?t)\s+know\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+|\n+")
 
 
 def prompt(mode: str) -> str:
@@ -21,32 +74,58 @@ def prompt(mode: str) -> str:
     )
 
 
-def passages_from(ctx: ToolContext) -> list[dict[str, Any]]:
-    """Passages retrieved in this turn that are strong enough to answer from."""
+def _stem(word: str) -> str:
+    """A light stemmer: migraines/migraine, caused/causes, breathing/breathe meet."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "ly", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case, lightly stemmed content words (stop words and citation marks removed)."""
+    text = _ANY_CITE.sub(" ", text.lower())
+    return {_stem(w) for w in _WORD.findall(text) if w not in _STOP and (len(w) > 2 or w.isdigit())}
+
+
+def passages_from(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
+    """Passages retrieved in this turn that are strong enough to answer from (defanged), and
+    whether any of them carried an injected instruction."""
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
+    injected = False
     for call in ctx.turn_calls:
         if call.name != "search_knowledge" or not call.ok or not call.result:
             continue
         if call.result.get("abstain"):
             continue
         for passage in call.result.get("results", []):
-            if passage["id"] not in seen:
-                seen.add(passage["id"])
-                found.append(passage)
-    return found
+            pid = str(passage.get("id", ""))
+            if not pid or pid in seen:
+                continue
+            seen.add(pid)
+            text, changed = safety.neutralize(str(passage.get("text", ""))[: MAX_PASSAGE_CHARS * 2])
+            injected = injected or changed
+            found.append(dict(passage, id=pid, text=text[:MAX_PASSAGE_CHARS]))
+            if len(found) >= MAX_PASSAGES:
+                return found, injected
+    return found, injected
 
 
 def case_facts(ctx: ToolContext) -> list[str]:
-    """The case's findings and image results as short factual lines."""
+    """The case's findings and image results as short factual lines (defanged)."""
     facts: list[str] = []
-    for ent in ctx.case.get("findings", [])[-40:]:
+    for ent in ctx.case.get("findings", [])[-MAX_FACTS:]:
         status = (
             "negated" if ent.get("negated") else "uncertain" if ent.get("uncertain") else
             "historical" if ent.get("historical") else "present"
         )
         section = f", section {ent['section']}" if ent.get("section") else ""
-        facts.append(f"Report {ent.get('label', 'ENTITY').lower()}: {ent.get('text')} ({status}{section})")
+        text = safety.neutralize(str(ent.get("text", "")))[0][:120]
+        facts.append(f"Report {str(ent.get('label', 'ENTITY')).lower()}: {text} ({status}{section})")
     for img in ctx.case.get("images", [])[-4:]:
         if img.get("in_distribution") is False:
             facts.append(f"Image {img.get('name', '')}: not assessed ({img.get('reason', 'out of scope')})")
@@ -57,59 +136,265 @@ def case_facts(ctx: ToolContext) -> list[str]:
     return facts
 
 
-def build_messages(question: str, passages: list[dict[str, Any]], facts: list[str], mode: str) -> list[dict[str, str]]:
+def build_messages(question: str, passages: list[dict[str, Any]], facts: list[str], mode: str) -> list[Message]:
+    """The model prompt: fixed rules (system), then this case's evidence and the question."""
     parts = []
     if passages:
         parts.append("Sources:")
         for i, p in enumerate(passages, 1):
-            text = p.get("text", "")[:MAX_PASSAGE_CHARS]
-            parts.append(f"[{i}] {p.get('title', '')}: {text}")
-    if facts:
-        parts.append("Case facts (from this case's tools):")
+            parts.append(f"[{i}] {p.get('title', '')}: {p.get('text', '')}")
+    if facts and mode == "clinician":
+        parts.append("Case facts (from this case's reports and images):")
         parts.extend(f"- {f}" for f in facts)
-    parts.append(f"Question: {question}")
+    parts.append(f"Question: {safety.neutralize(question)[0]}")
     return [
         {"role": "system", "content": prompt(mode)},
         {"role": "user", "content": "\n".join(parts)},
     ]
 
 
+@dataclass
+class SupportChecker:
+    """Decides whether a sentence is supported by the evidence (lexical overlap, and sentence
+    embeddings where a semantic embedder is available)."""
+
+    passages: list[dict[str, Any]]
+    facts: list[str]
+    embedder: Embedder | None = None
+    _vecs: np.ndarray | None = field(default=None, init=False, repr=False)
+    _owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.texts = [f"{p.get('title', '')}. {p.get('text', '')}" for p in self.passages] + self.facts
+        self.words = [content_words(t) for t in self.texts]
+        self.numbers = [set(_NUMBER.findall(t)) for t in self.texts]
+
+    def _cosines(self, sentence: str) -> np.ndarray | None:
+        if self.embedder is None or isinstance(self.embedder, HashingEmbedder) or not self.texts:
+            return None
+        try:
+            if self._vecs is None:
+                # one row per evidence sentence; an evidence text scores its best sentence
+                units = [(i, u) for i, t in enumerate(self.texts) for u in safety.split_sentences(t) or [t]]
+                self._owner = np.array([i for i, _ in units])
+                self._vecs = self.embedder.embed([u for _, u in units])
+            vec = self.embedder.embed([_ANY_CITE.sub("", sentence)])[0]
+        except Exception:  # an embedder failure falls back to the lexical check
+            self.embedder = None
+            return None
+        sims = np.asarray(self._vecs @ vec)
+        best = np.full(len(self.texts), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner, sims)
+        return best
+
+    def score(self, sentence: str, index: int, cos: np.ndarray | None) -> float:
+        words = content_words(sentence)
+        if not words:
+            return 1.0
+        if not set(_NUMBER.findall(_ANY_CITE.sub(" ", sentence))) <= self.numbers[index]:
+            return 0.0  # a number the evidence does not contain is never supported
+        lexical = len(words & self.words[index]) / len(words)
+        if lexical >= LEXICAL_SUPPORT:
+            return lexical
+        if cos is not None and lexical >= LEXICAL_WITH_EMBEDDING and float(cos[index]) >= EMBEDDING_SUPPORT:
+            return LEXICAL_SUPPORT
+        return lexical
+
+    def best(self, sentence: str, candidates: list[int]) -> int | None:
+        """The best-supporting evidence index among ``candidates`` (None: unsupported)."""
+        cos = self._cosines(sentence)
+        best, best_score = None, 0.0
+        for i in candidates:
+            s = self.score(sentence, i, cos)
+            if s >= LEXICAL_SUPPORT and s > best_score:
+                best, best_score = i, s
+        return best
+
+
+def is_claim(sentence: str) -> bool:
+    """A sentence that states something checkable (not a question, hedge or referral)."""
+    plain = _ANY_CITE.sub("", sentence).strip()
+    if plain.endswith("?") or (_META.search(plain) and len(content_words(plain)) <= 14):
+        return False
+    return len(content_words(plain)) >= MIN_CLAIM_WORDS
+
+
+@dataclass
+class Composer:
+    """Checks sentences as they stream in and keeps the accepted ones, renumbering citations."""
+
+    checker: SupportChecker
+    mode: str
+    emit: Callable[[str], None] | None = None
+    kept: list[str] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)  # passage indices (0-based) in citation order
+    claims: int = 0
+    supported: int = 0
+    removed: list[str] = field(default_factory=list)
+    invalid_citations: int = 0
+    moved_citations: int = 0
+    scrubbed: int = 0
+    dropped: list[str] = field(default_factory=list)  # short non-claims that were not referrals
+
+    def _number(self, idx: int) -> int:
+        if idx not in self.order:
+            self.order.append(idx)
+        return self.order.index(idx) + 1
+
+    def add(self, raw: str) -> None:
+        sentence = raw.strip()
+        if not sentence:
+            return
+        n_passages = len(self.checker.passages)
+        cited: list[int] = []
+        for group in _ANY_CITE.findall(sentence):
+            for num in re.split(r"\s*,\s*", group):
+                n = int(num)
+                if 1 <= n <= n_passages:
+                    if n - 1 not in cited:
+                        cited.append(n - 1)
+                else:
+                    self.invalid_citations += 1
+        plain = re.sub(r"\s+([.,;!?])", r"\1", _ANY_CITE.sub("", sentence)).strip()
+        if not plain or re.fullmatch(r"\W*", plain):
+            return
+        if self.mode == "patient" and (safety.dosing_sentences(plain) or safety.diagnosis_sentences(plain)):
+            self.scrubbed += 1
+            return
+        if not is_claim(plain) and not (cited and content_words(plain)):
+            if _META.search(plain) and not safety.is_injection(plain) and len(content_words(plain)) <= 14:
+                self._keep(plain)  # a referral or hedge: allowed without a source
+            elif content_words(plain):
+                self.dropped.append(plain)  # anything else must be supported
+            return
+        self.claims += 1  # a claim, or a short statement that cites a source: both are checked
+        use: list[int] = []
+        if cited:
+            hit = self.checker.best(plain, cited)
+            if hit is not None:
+                use = [hit]
+        if not use:
+            everything = list(range(len(self.checker.texts)))
+            hit = self.checker.best(plain, everything)
+            if hit is None:
+                self.removed.append(plain)
+                return
+            if cited:
+                self.moved_citations += 1
+            use = [hit]
+        self.supported += 1
+        marks = "".join(f" [{self._number(i)}]" for i in use if i < n_passages)
+        body = plain
+        end = ""
+        if body and body[-1] in ".!?":
+            body, end = body[:-1], body[-1]
+        self._keep(f"{body}{marks}{end}")
+
+    def _keep(self, sentence: str) -> None:
+        self.kept.append(sentence)
+        if self.emit is not None:
+            self.emit(("" if len(self.kept) == 1 else " ") + sentence)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.kept).strip()
+
+
+def _sentences_from_stream(pieces: Any) -> Any:
+    """Yield complete sentences (with their trailing citation marks) from streamed text pieces."""
+    buffer = ""
+    for piece in pieces:
+        buffer += piece
+        while True:
+            m = _SENTENCE_END.search(buffer)
+            if not m:
+                break
+            yield buffer[: m.end()]
+            buffer = buffer[m.end():]
+    if buffer.strip():
+        yield buffer
+
+
+def reading_grade(text: str) -> float:
+    """Flesch-Kincaid grade level (rough syllable count); lower is easier."""
+    sentences = [s for s in safety.split_sentences(_ANY_CITE.sub("", text)) if re.search(r"[A-Za-z]", s)]
+    words = re.findall(r"[A-Za-z]+", text)
+    if not sentences or not words:
+        return 0.0
+    syllables = sum(max(1, len(re.findall(r"[aeiouy]+", w.lower())) - (1 if w.lower().endswith("e") and len(w) > 3 else 0)) for w in words)
+    return round(0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59, 1)
+
+
+def _dont_know(mode: str) -> str:
+    return messages.DONT_KNOW_PATIENT if mode == "patient" else messages.DONT_KNOW
+
+
+def _patient_tail() -> str:
+    """What a triage nurse asks next, and where to get care (patient mode)."""
+    return f"{messages.TRIAGE_QUESTIONS}\n\n{messages.CARE_LEVELS}"
+
+
 @tool
 def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     """Answer a question from this turn's retrieved passages and the case's findings, with
     citations; says it does not know when the evidence is not there."""
-    passages = passages_from(ctx)
+    passages, injected = passages_from(ctx)
     facts = case_facts(ctx)
+    base: dict[str, Any] = {"injection_ignored": injected, "mode": ctx.mode}
+    if ctx.mode == "patient":
+        base["triage"] = _patient_tail()
     if not passages and not facts:
-        text = messages.DONT_KNOW_PATIENT if ctx.mode == "patient" else messages.DONT_KNOW
-        return {"answer": text, "grounded": False, "citations": [], "evidence": 0}
+        text = _dont_know(ctx.mode)
+        return base | {"answer": text, "grounded": False, "citations": [], "evidence": 0, "needs_review": True,
+                       "dont_know": "no_evidence",
+                       "support": {"claims": 0, "supported": 0, "removed": 0}, "removed": 0}
     llm: LLM = ctx.resources.get("llm", lambda: build_llm(ctx.settings))
-    pieces: list[str] = []
-    for piece in llm.stream(build_messages(question, passages, facts, ctx.mode)):
-        pieces.append(piece)
-        if ctx.on_token is not None:
-            ctx.on_token(piece)
-    answer = "".join(pieces).strip()
-    cited: list[dict[str, Any]] = []
-
-    def keep_valid(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= len(passages):
-            if passages[n - 1] not in cited:
-                cited.append(passages[n - 1])
-            return match.group(0)
-        return ""  # a citation to a passage that was not retrieved is removed
-
-    answer = _CITE.sub(keep_valid, answer)
-    if passages and not cited:
-        cited = passages[:3]
-    return {
-        "answer": answer or messages.DONT_KNOW,
-        "grounded": True,
+    embedder: Embedder | None
+    try:
+        embedder = ctx.resources.get("embedder", lambda: build_embedder(ctx.settings))
+    except Exception:  # the support check still works lexically
+        embedder = None
+    checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
+    composer = Composer(checker, ctx.mode, emit=ctx.on_token)
+    stream = llm.stream(build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS)
+    model_said_dont_know = False
+    for i, sentence in enumerate(_sentences_from_stream(stream)):
+        if i == 0 and _DONT_KNOW.match(sentence):
+            model_said_dont_know = True
+            break
+        composer.add(sentence)
+    answer = composer.text
+    grounded = bool(answer) and composer.supported > 0 and not model_said_dont_know
+    why = None if grounded else "model_said_dont_know" if model_said_dont_know else "nothing_supported"
+    if not grounded:
+        answer = _dont_know(ctx.mode)
+    cited = [passages[i] for i in composer.order]
+    removed = len(composer.removed)
+    result = base | {
+        "answer": answer,
+        "grounded": grounded,
         "citations": [
             {"id": p["id"], "source": p.get("source", ""), "title": p.get("title", ""), "url": p.get("url")}
             for p in cited
         ],
         "evidence": len(passages) + len(facts),
         "model": llm.name,
+        "support": {
+            "claims": composer.claims,
+            "supported": composer.supported,
+            "removed": removed,
+            "removed_sentences": composer.removed[:5],
+            "invalid_citations": composer.invalid_citations,
+            "moved_citations": composer.moved_citations,
+            "scrubbed": composer.scrubbed,
+            "dropped": len(composer.dropped),
+            "method": "lexical" if checker.embedder is None or isinstance(checker.embedder, HashingEmbedder)
+            else f"lexical+{checker.embedder.name}",
+        },
+        "removed": removed,
+        "dont_know": why,
+        "needs_review": (not grounded) or removed > 0 or composer.invalid_citations > 0,
     }
+    if ctx.mode == "patient":
+        result["reading_grade"] = reading_grade(composer.text)
+    return result
