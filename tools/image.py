@@ -1,15 +1,74 @@
 """classify_image: chest X-ray classification with calibrated confidence, Grad-CAM and an
-out-of-scope guard."""
+out-of-scope guard.
+
+Result (the contract's keys first)::
+
+    {"label": "PNEUMONIA", "probabilities": {"NORMAL": 0.08, "PNEUMONIA": 0.92},
+     "model": "cxr-pneumonia.v1@xception-pneumonia-0.3.0", "in_distribution": true,
+     "heatmap": "var/heatmaps/….png", "needs_review": false, "calibrated": true,
+     "reason": null, "comparison": "Agrees with the report (…)", …}
+
+``in_distribution: false`` means no diagnostic label (``label`` null, no probabilities), only
+``reason``. Decision support, never a diagnosis.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from assistant.errors import ToolUnavailableError
+from assistant.errors import AttachmentError
 from tools.base import ToolContext, tool
+
+RESOURCE_KEY = "image.engine"  # the ImagingEngine: models load inside it, each once per process
+
+
+def engine(ctx: ToolContext) -> Any:
+    """The per-process :class:`~tools.imaging.pipeline.ImagingEngine`."""
+    from tools.imaging.pipeline import ImagingEngine
+
+    return ctx.resources.get(RESOURCE_KEY, lambda: ImagingEngine(ctx.settings, ctx.resources))
 
 
 @tool
-def classify_image(attachment: str, heatmap: bool = True, *, ctx: ToolContext) -> dict[str, Any]:
+def classify_image(
+    attachment: str,
+    heatmap: bool = True,
+    heatmap_path: str | None = None,
+    name: str | None = None,
+    *,
+    ctx: ToolContext,
+) -> dict[str, Any]:
     """Classify an attached medical image (PNG, JPEG, DICOM); refuses images it was not made for."""
-    raise ToolUnavailableError("image classification is not installed in this build (issue #6)")
+    from tools.imaging.io import load_image
+
+    shown = name or _attachment_name(ctx, attachment)
+    try:
+        data = ctx.load_blob(attachment)
+    except (KeyError, FileNotFoundError) as exc:
+        raise AttachmentError(
+            f"attachment {attachment[:12]}… is not in this case: attach the image again"
+        ) from exc
+    image = load_image(data, shown)
+    eng = engine(ctx)
+    out_path = Path(heatmap_path).expanduser() if heatmap_path else None
+    if out_path is not None and out_path.suffix.lower() != ".png":
+        raise AttachmentError(f"the heatmap path {heatmap_path} must end in .png")
+    result: dict[str, Any] = eng.classify(
+        image,
+        heatmap=heatmap or out_path is not None,
+        heatmap_path=out_path,
+        name=shown,
+        findings=list(ctx.case.get("findings", []) or []),
+    )
+    return result
+
+
+def _attachment_name(ctx: ToolContext, sha: str) -> str:
+    for att in ctx.attachments:
+        if att.sha256 == sha:
+            return att.name
+    for stored in ctx.case.get("attachments", []) or []:
+        if isinstance(stored, dict) and stored.get("sha256") == sha:
+            return str(stored.get("name") or sha[:12])
+    return sha[:12]

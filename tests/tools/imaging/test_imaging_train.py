@@ -1,0 +1,128 @@
+"""Our plain-torch training on small generated data: ImageFolder, CSV and MedMNIST-style .npz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from assistant.errors import UserError
+from tools.imaging.io import LoadedImage
+from tools.imaging.model import TorchClassifier
+from tools.imaging.train import augment, load_dataset, main, train
+
+SIZE = 24
+
+
+def _pattern(label: int, rng: np.random.Generator) -> np.ndarray:
+    """Class 0: a bright disc; class 1: a bright horizontal bar (plus noise)."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    img = rng.normal(60, 10, (SIZE, SIZE))
+    cy, cx = rng.integers(8, 16, 2)
+    if label == 0:
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < 20] = 220
+    else:
+        img[cy - 2 : cy + 2, 3:-3] = 220
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _folder(root: Path, n: int = 24) -> Path:
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(["disc", "bar"]):
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(_pattern(label, rng)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_imagefolder_training_learns_and_checkpoint_loads(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "data", n=16)
+    out = tmp_path / "m.pt"
+    res = train(
+        data,
+        out,
+        size=SIZE,
+        epochs=12,
+        batch=8,
+        width=8,
+        patience=12,
+        lr=3e-3,
+        seed=0,
+        progress=False,
+        echo=lambda _m: None,
+    )
+    assert res["classes"] == ["bar", "disc"] and out.is_file()
+    best = max(h["val_acc"] for h in res["history"])
+    assert res["n_val"] >= 2 and best >= 0.75  # the best epoch's weights are the ones saved
+    clf = TorchClassifier(out)
+    img = LoadedImage(pixels=_pattern(0, np.random.default_rng(5)).astype(np.float32), source="png")
+    o = clf.run(clf.prepare(img), cam_class="top")
+    assert o.logits.shape == (2,) and o.cam is not None and o.cam.max() <= 1.0
+    assert clf.classes[int(np.argmax(o.logits))] == "disc"
+
+
+def test_same_seed_same_weights(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "data", n=8)
+    kw = dict(size=SIZE, epochs=1, batch=8, width=4, seed=3, progress=False, echo=lambda _m: None)
+    train(data, tmp_path / "a.pt", **kw)  # type: ignore[arg-type]
+    train(data, tmp_path / "b.pt", **kw)  # type: ignore[arg-type]
+    a = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_medmnist_npz_and_csv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+
+    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.arange(n) % 2
+        return np.stack([_pattern(int(v), rng) for v in y]), y.reshape(-1, 1)
+
+    arrays = {}
+    for name, n in (("train", 20), ("val", 6), ("test", 6)):
+        arrays[f"{name}_images"], arrays[f"{name}_labels"] = split(n)
+    npz = tmp_path / "pneumoniamnist.npz"
+    np.savez(npz, **arrays)
+    ds = load_dataset(npz, SIZE)
+    assert (
+        ds.classes == ["0", "1"] and ds.train.x.shape == (20, 1, SIZE, SIZE) and ds.test is not None
+    )
+    res = train(
+        npz,
+        tmp_path / "n.pt",
+        size=SIZE,
+        epochs=2,
+        batch=10,
+        width=4,
+        progress=False,
+        echo=lambda _m: None,
+    )
+    assert res["test"]["n"] == 6 and 0.0 <= res["test"]["auc"] <= 1.0
+
+    _folder(tmp_path / "imgs", n=4)
+    rows = ["path,label,split"] + [
+        f"imgs/{c}/{i}.png,{c},{'test' if i == 0 else ''}"
+        for c in ("disc", "bar")
+        for i in range(4)
+    ]
+    (tmp_path / "list.csv").write_text("\n".join(rows))
+    ds = load_dataset(tmp_path / "list.csv", SIZE)
+    assert ds.test is not None and len(ds.test.y) == 2 and len(ds.train.y) + len(ds.val.y) == 6
+
+
+def test_bad_data_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError):
+        load_dataset(tmp_path / "missing", SIZE)
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="'path' and 'label'"):
+        load_dataset(tmp_path / "x.csv", SIZE)
+    assert main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o.pt")]) == 2
+
+
+def test_augment_keeps_range_and_shape() -> None:
+    x = torch.rand(4, 1, SIZE, SIZE) * 2 - 1
+    y = augment(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and float(y.min()) >= -1 and float(y.max()) <= 1
