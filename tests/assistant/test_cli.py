@@ -173,3 +173,35 @@ def test_ner_on_a_binary_file_is_a_user_error(env: dict[str, str], tmp_path: Pat
     binary.write_bytes(b"\x00\x01\x02\xff" * 64)
     code, _, err = run(env, "ner", str(binary))
     assert code == 2 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_train_image_command_writes_a_checkpoint(env: dict[str, str], tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8) // (1 if label == "a" else 4)
+            Image.fromarray(pixels).save(tmp_path / "data" / label / f"{i}.png")
+    out = tmp_path / "m.pt"
+    code, stdout, err = run(
+        env,
+        "train",
+        "image",
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(out),
+        "--size",
+        "16",
+        "--epochs",
+        "1",
+        "--batch",
+        "4",
+        "--width",
+        "4",
+    )
+    assert code == 0, err
+    assert out.is_file()
