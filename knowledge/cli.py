@@ -2,13 +2,103 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 from assistant.config import Settings
-from assistant.errors import ToolUnavailableError
+from knowledge.index import URL_ENV, KnowledgeIndex
+from knowledge.sources import COLLECTIONS
+
+
+def _progress_factory(
+    console: object,
+) -> tuple[object, Callable[[str, int], Callable[[int], None]]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    prog = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,  # type: ignore[arg-type]
+        transient=False,
+    )
+
+    def factory(name: str, total: int) -> Callable[[int], None]:
+        task = prog.add_task(f"ingest {name}", total=total)
+        return lambda n: prog.advance(task, n)
+
+    return prog, factory
+
+
+def _stamp_path(settings: Settings) -> Path | None:
+    """A local record of the default corpus's hashes: lets an up-to-date `kb ingest` skip
+    opening Chroma (a fast no-op for `make chat`). None for a Chroma server."""
+    if os.environ.get(URL_ENV):
+        return None
+    return settings.data_dir / "kb" / "default-corpus.json"
+
+
+def _default_stamp(settings: Settings, plan: object) -> dict[str, str]:
+    return {
+        "embedder": f"{settings.embeddings.backend}-{settings.embeddings.dim}",
+        **{s.name: s.fingerprint() for s in plan.sources},  # type: ignore[attr-defined]
+    }
 
 
 def ingest(settings: Settings, sources: list[str]) -> None:
-    raise ToolUnavailableError("the knowledge base is not built in this build (issue #4)")
+    """Ingest the default corpus (no arguments) or the named sources/paths; unchanged = no-op."""
+    from rich.console import Console
+
+    from knowledge import ingest as ing
+
+    plan = ing.plan(sources)  # validates user files before the index is opened or touched
+    console = Console(stderr=True)
+    for msg in plan.skipped:
+        console.print(msg)
+    stamp_file = _stamp_path(settings) if not sources else None
+    stamp = _default_stamp(settings, plan) if stamp_file else {}
+    if stamp_file and (stamp_file.parent / "chroma.sqlite3").is_file():
+        try:
+            if json.loads(stamp_file.read_text(encoding="utf-8")) == stamp:
+                print("knowledge base: default corpus up to date")
+                return
+        except (OSError, ValueError):
+            pass
+    index = KnowledgeIndex.from_settings(settings)
+    prog, factory = _progress_factory(console)
+    with prog:  # type: ignore[attr-defined]
+        results = ing.ingest_sources(index, plan.sources, progress=factory)
+    for r in results:
+        rate = f" ({r.chunks / r.seconds:.0f} chunks/s)" if r.seconds and r.chunks else ""
+        detail = (
+            f"{r.chunks} chunks in {r.seconds:.1f} s{rate}"
+            if r.status != "unchanged"
+            else "already up to date"
+        )
+        print(f"{r.source}\t{r.status}\t{detail}")
+    if stamp_file:
+        stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+    sys.stdout.flush()
 
 
 def stats(settings: Settings) -> None:
-    raise ToolUnavailableError("the knowledge base is not built in this build (issue #4)")
+    """Collections, chunk counts and each ingested source's version, licence and date."""
+    index = KnowledgeIndex.from_settings(settings)
+    print(f"location\t{index.location}\tembedder {index.embedder.name}")
+    for kind in COLLECTIONS:
+        print(f"collection\t{kind}\t{index.count(kind)} chunks")
+    for key, meta in sorted(index.manifest().items()):
+        print(
+            f"source\t{key}\t{meta.get('chunks')} chunks\tversion {meta.get('version')}\t"
+            f"ingested {meta.get('ingested')}\t{meta.get('licence')}"
+        )

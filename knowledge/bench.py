@@ -1,0 +1,117 @@
+"""`clinassist bench kb`: ingest rate and hybrid query latency (p50/p95, query embedding
+included) at the default corpus and at 100k synthetic chunks (20k with --quick)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embeddings import build_embedder
+
+Echo = Callable[[str], None]
+
+
+def _pct(values: list[float], q: float) -> float:
+    from assistant.bench import pct
+
+    return round(pct(values, q), 2)
+
+
+def _latency(retriever: Any, queries: list[str], reps: int) -> dict[str, float]:
+    for q in queries[:5]:
+        retriever.search(q, 5)  # warm: BM25 built, model loaded
+    lat = []
+    for i in range(reps):
+        t0 = time.perf_counter()
+        retriever.search(queries[i % len(queries)], 5)
+        lat.append((time.perf_counter() - t0) * 1000)
+    return {"n": reps, "p50_ms": _pct(lat, 0.5), "p95_ms": _pct(lat, 0.95)}
+
+
+def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
+    from knowledge import ingest as ing
+    from knowledge.evaluate import load_queries
+    from knowledge.index import KnowledgeIndex
+    from knowledge.retrieval import Retriever
+    from knowledge.sources import get_source
+
+    embedder = build_embedder(settings)
+    embedder.embed(["warm up"])
+    out: dict[str, Any] = {"embedder": embedder.name}
+    queries = [q["question"] for q in load_queries()]
+
+    # 1. ingest rate (embedding + storage) on a sample of the default corpus
+    n_sample = 128 if quick else 1024
+    sample = []
+    for name in ("hpo", "icd10cm"):
+        chunks = list(get_source(name).chunks())
+        sample += random.Random(0).sample(chunks, n_sample // 2)
+    scratch = KnowledgeIndex.ephemeral(embedder)
+    t0 = time.perf_counter()
+    scratch.ingest_chunks("sample", sample, fingerprint="x", version="1", licence="x")
+    rate = len(sample) / (time.perf_counter() - t0)
+    out["ingest"] = {"sample_chunks": len(sample), "chunks_per_s": round(rate, 1)}
+    echo(f"kb ingest: {rate:.0f} chunks/s ({embedder.name}, {len(sample)} default-corpus chunks)")
+
+    # 2. query latency on the default corpus (the configured index), if it is built
+    index = KnowledgeIndex.from_settings(settings, embedder)
+    total = sum(index.count(k) for k in ("passages", "icd10cm"))
+    if total and ing.is_built(index):
+        r = _latency(Retriever(index), queries, 60 if quick else 300)
+        out["default_corpus"] = {"chunks": total, **r}
+        echo(
+            f"kb query (default corpus, {total} chunks, hybrid): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms"
+        )
+    else:
+        echo("kb query (default corpus): skipped: run `clinassist kb ingest` first")
+
+    # 3. synthetic corpus: stored with random unit vectors (embedding 100k passages would take
+    #    ~rate-limited minutes and is measured in 1.); queries use the real embedder.
+    n_syn = 20_000 if quick else 100_000
+    words = list({w for c in sample for w in c.text.lower().split() if w.isalpha()})
+    rng = random.Random(1)
+    from knowledge.sources import Chunk
+
+    syn_chunks = [
+        Chunk(
+            id=f"syn:{i}",
+            text=" ".join(rng.choices(words, k=40)),
+            title=f"synthetic {i}",
+            source="synthetic",
+            type="definition",
+            identifier=str(i),
+            url="",
+            licence="none",
+            version="1",
+        )
+        for i in range(n_syn)
+    ]
+    vecs = np.random.default_rng(2).standard_normal((n_syn, embedder.dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    big = KnowledgeIndex.ephemeral(embedder)
+    t0 = time.perf_counter()
+    big.ingest_chunks(
+        "synthetic", syn_chunks, fingerprint="x", version="1", licence="x", embeddings=vecs
+    )
+    store_s = time.perf_counter() - t0
+    retr = Retriever(big)
+    t0 = time.perf_counter()
+    retr.warm()
+    bm25_s = time.perf_counter() - t0
+    r = _latency(retr, queries, 60 if quick else 300)
+    out["synthetic"] = {
+        "chunks": n_syn,
+        "store_chunks_per_s": round(n_syn / store_s, 1),
+        "bm25_build_s": round(bm25_s, 2),
+        **r,
+    }
+    echo(
+        f"kb query ({n_syn} synthetic chunks, hybrid): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
+        f"(store {n_syn / store_s:.0f} chunks/s, BM25 build {bm25_s:.1f} s)"
+    )
+    return out

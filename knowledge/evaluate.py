@@ -1,0 +1,123 @@
+"""`clinassist eval kb`: recall@1/5/10 and MRR for dense-only, BM25-only and hybrid retrieval
+in one run, on the held-out test split of ``knowledge/data/kb/queries.jsonl``, plus the abstain
+rate on unanswerable questions. Uses the configured index (built first if missing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from knowledge.retrieval import Mode, Retriever
+
+Echo = Callable[[str], None]
+MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+KS = (1, 5, 10)
+
+
+def load_queries(split: str | None = None) -> list[dict[str, Any]]:
+    text = (
+        resources.files("knowledge.data.kb").joinpath("queries.jsonl").read_text(encoding="utf-8")
+    )
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [r for r in rows if split is None or r["split"] == split]
+
+
+def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> dict[str, Any]:
+    """Recall@k, MRR over answerable queries; abstain rates on both kinds."""
+    positives = [q for q in queries if q["relevant"]]
+    negatives = [q for q in queries if not q["relevant"]]
+    hits_at = dict.fromkeys(KS, 0)
+    rr = 0.0
+    misses = []
+    per_kind: dict[str, list[int]] = {}
+    false_abstain = 0
+    for q in positives:
+        res = retriever.search(q["question"], max(KS), mode=mode)
+        ids = [h.id for h in res.hits]
+        rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
+        for k in KS:
+            hits_at[k] += 0 < rank <= k
+        rr += 1.0 / rank if rank else 0.0
+        per_kind.setdefault(q["kind"], []).append(rank)
+        false_abstain += res.abstain
+        if rank != 1:
+            misses.append({"id": q["id"], "question": q["question"], "rank": rank, "top": ids[:3]})
+    n = max(len(positives), 1)
+    abstained = sum(retriever.search(q["question"], 5, mode=mode).abstain for q in negatives)
+    return {
+        "n": len(positives),
+        **{f"recall@{k}": round(hits_at[k] / n, 3) for k in KS},
+        "mrr": round(rr / n, 3),
+        "recall@5_by_kind": {
+            kind: round(sum(0 < r <= 5 for r in ranks) / len(ranks), 3)
+            for kind, ranks in sorted(per_kind.items())
+        },
+        "negatives": len(negatives),
+        "abstain_on_negatives": round(abstained / max(len(negatives), 1), 3),
+        "abstain_on_answerable": round(false_abstain / n, 3),
+        "misses": misses,
+    }
+
+
+def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
+    from knowledge import ingest as ing
+    from knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex.from_settings(settings)
+    if not ing.is_built(index):
+        echo("kb: building the default index first (a few minutes, once)")
+        ing.ingest(index, [], echo=echo)
+    retriever = Retriever(index)
+    retriever.warm()
+    out: dict[str, Any] = {
+        "index": index.location,
+        "embedder": index.embedder.name,
+        "split": "test",
+    }
+    queries = load_queries("test")
+    for mode in MODES:
+        r = score(retriever, queries, mode)
+        out[mode] = r
+        echo(
+            f"kb[{mode:6s}] test n={r['n']}: recall@1 {r['recall@1']:.3f}  recall@5 {r['recall@5']:.3f}  "
+            f"recall@10 {r['recall@10']:.3f}  MRR {r['mrr']:.3f}  abstain: negatives "
+            f"{r['abstain_on_negatives']:.2f}, answerable {r['abstain_on_answerable']:.2f}"
+        )
+    echo(
+        "kb[hybrid] recall@5 by kind: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in out["hybrid"]["recall@5_by_kind"].items())
+    )
+    _plot(out, out_dir)
+    return out
+
+
+def _plot(out: dict[str, Any], out_dir: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    metrics = ["recall@1", "recall@5", "recall@10", "mrr"]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    width = 0.27
+    for i, mode in enumerate(MODES):
+        ax.bar(
+            [x + i * width for x in range(len(metrics))],
+            [out[mode][m] for m in metrics],
+            width,
+            label=mode,
+        )
+    ax.set_xticks([x + width for x in range(len(metrics))], metrics)
+    ax.set_ylim(0, 1)
+    ax.set_title("Knowledge base retrieval, test split")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_dir / "kb_retrieval.png", dpi=100)
+    plt.close(fig)

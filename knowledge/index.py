@@ -1,0 +1,323 @@
+"""The vector store: Chroma behind one class, with our own embedding function.
+
+- :meth:`KnowledgeIndex.from_settings`: ``PersistentClient`` under ``settings.data_dir / "kb"``,
+  or an ``HttpClient`` when ``KNOWLEDGE_CHROMA_URL`` (e.g. ``http://127.0.0.1:8000``) is set.
+- :meth:`KnowledgeIndex.http`: a Chroma server (``chroma run``) for multi-instance deployments.
+- :meth:`KnowledgeIndex.ephemeral`: in memory, for tests.
+
+Embeddings always come from :mod:`assistant.embeddings` (never Chroma's downloading default).
+A manifest collection records each ingested source's content hash, so re-ingesting an
+unchanged source is a no-op and a changed one replaces its chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder, build_embedder
+from assistant.errors import ClinassistError
+from knowledge.sources import COLLECTIONS, Chunk
+
+URL_ENV = "KNOWLEDGE_CHROMA_URL"
+BATCH = 256
+COUNT_TTL_S = 10.0
+Progress = Callable[[int], None]
+
+
+class IndexError_(ClinassistError):
+    code = "E500"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9]+", "-", name).strip("-").lower()[:40] or "emb"
+
+
+def _chroma_ef(embedder: Embedder) -> Any:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class ClinassistEmbeddingFunction(EmbeddingFunction[Documents]):
+        """Wraps an :class:`assistant.embeddings.Embedder` (no downloads)."""
+
+        def __init__(self, inner: Embedder) -> None:
+            self.inner = inner
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(self.inner.embed(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "clinassist"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"embedder": self.inner.name, "dim": self.inner.dim}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> ClinassistEmbeddingFunction:
+            from assistant.embeddings import HashingEmbedder
+
+            return ClinassistEmbeddingFunction(HashingEmbedder(int(config.get("dim", 384))))
+
+        def default_space(self) -> Any:
+            return "cosine"
+
+    return ClinassistEmbeddingFunction(embedder)
+
+
+@dataclass
+class IngestResult:
+    source: str
+    status: str  # "unchanged", "added", "replaced"
+    chunks: int
+    seconds: float = 0.0
+
+
+class KnowledgeIndex:
+    """Chunks in Chroma collections (``passages``, ``icd10cm``) plus a manifest."""
+
+    def __init__(
+        self, client: Any, embedder: Embedder, *, location: str, prefix: str = "kb"
+    ) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.location = location
+        self.prefix = prefix
+        self._ef = _chroma_ef(embedder)
+        self._collections: dict[str, Any] = {}
+        self._counts: dict[str, tuple[int, float, int]] = {}
+        self.generation = 0  # bumps on every write in this process (retrievers rebuild BM25)
+
+    # -- constructors -------------------------------------------------------------------
+    @staticmethod
+    def _chroma_settings() -> Any:
+        from chromadb.config import Settings as ChromaSettings
+
+        return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+
+    @classmethod
+    def persistent(cls, path: Path, embedder: Embedder) -> KnowledgeIndex:
+        import chromadb
+
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(path), settings=cls._chroma_settings())
+        return cls(client, embedder, location=str(path))
+
+    @classmethod
+    def http(cls, url: str, embedder: Embedder) -> KnowledgeIndex:
+        from urllib.parse import urlparse
+
+        import chromadb
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 8000,
+                ssl=parsed.scheme == "https",
+                settings=cls._chroma_settings(),
+            )
+        except Exception as exc:
+            raise IndexError_(f"cannot reach the Chroma server at {url}: {exc}") from exc
+        return cls(client, embedder, location=url)
+
+    @classmethod
+    def ephemeral(cls, embedder: Embedder) -> KnowledgeIndex:
+        """In memory; each call gets its own collections (Chroma shares ephemeral state)."""
+        import chromadb
+
+        client = chromadb.EphemeralClient(settings=cls._chroma_settings())
+        return cls(client, embedder, location="memory", prefix=f"t{uuid.uuid4().hex[:10]}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
+        embedder = embedder or build_embedder(settings)
+        url = os.environ.get(URL_ENV)
+        if url:
+            return cls.http(url, embedder)
+        return cls.persistent(settings.data_dir / "kb", embedder)
+
+    # -- collections --------------------------------------------------------------------
+    def collection_name(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}-{_slug(self.embedder.name)}"
+
+    def collection(self, kind: str) -> Any:
+        if kind not in self._collections:
+            self._collections[kind] = self.client.get_or_create_collection(
+                self.collection_name(kind),
+                embedding_function=self._ef,
+                metadata={"hnsw:space": "cosine"},
+            )
+        return self._collections[kind]
+
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        got = self.collection("manifest").get(include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def count(self, kind: str) -> int:
+        return int(self.collection(kind).count())
+
+    def cached_count(self, kind: str) -> int:
+        """``count`` cached for COUNT_TTL_S (and until this process writes): cheap per query,
+        while writes by another instance (a shared Chroma server) are seen within seconds."""
+        now = time.monotonic()
+        hit = self._counts.get(kind)
+        if hit and hit[0] == self.generation and now - hit[1] < COUNT_TTL_S:
+            return hit[2]
+        n = self.count(kind)
+        self._counts[kind] = (self.generation, now, n)
+        return n
+
+    # -- writes -------------------------------------------------------------------------
+    def needs_ingest(self, key: str, fingerprint: str) -> bool:
+        got = self.collection("manifest").get(ids=[key], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return not (metas and metas[0] and metas[0].get("fingerprint") == fingerprint)
+
+    def remove_source(self, key: str) -> None:
+        for kind in COLLECTIONS:
+            coll = self.collection(kind)
+            while True:
+                got = coll.get(where={"source_key": key}, include=[], limit=5000)
+                if not got["ids"]:
+                    break
+                coll.delete(ids=got["ids"])
+        self.collection("manifest").delete(ids=[key])
+        self.generation += 1
+
+    def ingest_chunks(
+        self,
+        key: str,
+        chunks: Sequence[Chunk],
+        *,
+        fingerprint: str,
+        version: str,
+        licence: str,
+        progress: Progress | None = None,
+        embeddings: np.ndarray | None = None,
+    ) -> IngestResult:
+        """Replace everything ingested before under ``key`` by ``chunks`` (already validated).
+
+        ``embeddings`` (one row per chunk) skips the embedder: benchmarks use it to store
+        synthetic chunks; normal ingestion leaves it out."""
+        t0 = time.perf_counter()
+        existed = bool(self.collection("manifest").get(ids=[key], include=[])["ids"])
+        seen: set[str] = set()
+        unique: list[Chunk] = []
+        for c in chunks:
+            if c.id not in seen:
+                seen.add(c.id)
+                unique.append(c)
+        if embeddings is not None and len(unique) != len(embeddings):
+            raise ValueError("embeddings must have one row per unique chunk")
+        self.remove_source(key)
+        today = datetime.now(UTC).date().isoformat()
+        for start in range(0, len(unique), BATCH):
+            batch = unique[start : start + BATCH]
+            if embeddings is not None:
+                vecs = embeddings[start : start + len(batch)]
+            else:
+                vecs = self.embedder.embed([c.embed_text or c.text for c in batch])
+            by_kind: dict[str, list[int]] = {}
+            for i, c in enumerate(batch):
+                by_kind.setdefault(c.collection, []).append(i)
+            for kind, rows in by_kind.items():
+                self.collection(kind).upsert(
+                    ids=[batch[i].id for i in rows],
+                    documents=[batch[i].text for i in rows],
+                    embeddings=[vecs[i] for i in rows],
+                    metadatas=[
+                        {**batch[i].metadata(), "source_key": key, "ingested": today} for i in rows
+                    ],
+                )
+            if progress:
+                progress(len(batch))
+        self._write_manifest(key, fingerprint, version, licence, len(unique), today)
+        self.generation += 1
+        return IngestResult(
+            key, "replaced" if existed else "added", len(unique), time.perf_counter() - t0
+        )
+
+    def _write_manifest(
+        self, key: str, fingerprint: str, version: str, licence: str, n: int, day: str
+    ) -> None:
+        vec = np.zeros(self.embedder.dim, dtype=np.float32)
+        vec[0] = 1.0
+        self.collection("manifest").upsert(
+            ids=[key],
+            documents=[key],
+            embeddings=[vec],
+            metadatas=[
+                {
+                    "fingerprint": fingerprint,
+                    "version": version,
+                    "licence": licence,
+                    "chunks": n,
+                    "ingested": day,
+                }
+            ],
+        )
+
+    # -- reads --------------------------------------------------------------------------
+    def all_documents(
+        self, kind: str, page: int = 5000
+    ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        coll = self.collection(kind)
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            got = coll.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                break
+            ids += got["ids"]
+            docs += [d or "" for d in got["documents"] or []]
+            metas += [dict(m or {}) for m in got["metadatas"] or []]
+            offset += len(got["ids"])
+            if len(got["ids"]) < page:
+                break
+        return ids, docs, metas
+
+    def dense(
+        self, kind: str, query_vec: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float, str, dict[str, Any]]]:
+        """(id, cosine similarity, text, metadata), best first."""
+        coll = self.collection(kind)
+        total = self.cached_count(kind)
+        if total == 0:
+            return []
+        res = coll.query(
+            query_embeddings=[query_vec],
+            n_results=min(n, total),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for i, d, doc, m in zip(
+            res["ids"][0],
+            res["distances"][0],
+            res["documents"][0],
+            res["metadatas"][0],
+            strict=False,
+        ):
+            out.append((i, 1.0 - float(d), doc or "", dict(m or {})))
+        return out
+
+    def get(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            i: (d or "", dict(m or {}))
+            for i, d, m in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        }

@@ -1,0 +1,423 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s) fused by reciprocal rank fusion.
+
+Also: metadata filters (source, type), de-duplication, synonym/abbreviation query expansion
+and an abstain signal when the best evidence is weak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+
+from knowledge.index import KnowledgeIndex
+from knowledge.sources import CODES, PASSAGES, citation
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+CANDIDATES = 50
+TITLE_CANDIDATES = 5
+ABSTAIN_DENSE = 0.40
+"""Below this cosine (MiniLM) for the best passage, and with weak keyword overlap, abstain."""
+ABSTAIN_COVERAGE = 0.5
+CODE_QUERY = re.compile(r"\b(icd|icd-?10(-?cm)?|code|codes|coding|billing|billable)\b", re.I)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "he",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "called",
+        "call",
+        "term",
+        "medical",
+        "mean",
+        "means",
+        "meaning",
+        "definition",
+        "define",
+        "tell",
+        "about",
+        "word",
+        "name",
+        "known",
+        "also",
+        "other",
+    ]
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens without stopwords, with a light plural strip (keeps ICD codes)."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in STOPWORDS:
+            continue
+        if len(tok) > 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+            tok = tok[:-1]
+        out.append(tok)
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_synonyms() -> dict[str, list[str]]:
+    """Abbreviations and lay terms -> medical terms (``knowledge/data/kb/synonyms.yaml``)."""
+    text = (
+        resources.files("knowledge.data.kb").joinpath("synonyms.yaml").read_text(encoding="utf-8")
+    )
+    data = yaml.safe_load(text) or {}
+    return {
+        str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])] for k, vs in data.items()
+    }
+
+
+class QueryExpander:
+    """Adds the expansions of abbreviations and lay phrases found in a query.
+
+    Keys of two characters or fewer, or written in capitals in the list, match case-sensitively
+    (``MI``, ``SOB``); others match case-insensitively as whole words or phrases.
+    """
+
+    def __init__(
+        self,
+        synonyms: dict[str, list[str]] | None = None,
+        drugs: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.synonyms = load_synonyms() if synonyms is None else synonyms
+        self.drugs = drugs or {}
+        self._patterns: list[tuple[re.Pattern[str], list[str]]] = []
+        for key, values in self.synonyms.items():
+            flags = 0 if (key.isupper() or len(key) <= 2) else re.I
+            self._patterns.append(
+                (re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])", flags), values)
+            )
+
+    def expansions(self, query: str) -> list[str]:
+        found: list[str] = []
+        for pattern, values in self._patterns:
+            if pattern.search(query):
+                found += [v for v in values if v.lower() not in query.lower()]
+        if self.drugs:
+            for tok in re.findall(r"[a-z][a-z0-9-]{3,}", query.lower()):
+                for generic in self.drugs.get(tok, []):
+                    if generic != tok:
+                        found.append(generic)
+        return list(dict.fromkeys(found))
+
+    def expand(self, query: str) -> str:
+        extra = self.expansions(query)
+        return f"{query} ({'; '.join(extra)})" if extra else query
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    meta: dict[str, Any]
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    def as_result(self) -> dict[str, Any]:
+        m = self.meta
+        return {
+            "id": self.id,
+            "source": m.get("source", ""),
+            "title": m.get("title", ""),
+            "text": self.text,
+            "score": round(self.score, 4),
+            "url": m.get("url", ""),
+            "identifier": m.get("identifier", ""),
+            "type": m.get("type", ""),
+            "licence": m.get("licence", ""),
+            "version": m.get("version", ""),
+            "ingested": m.get("ingested", ""),
+            "citation": citation(m),
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
+            "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 4),
+        }
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    abstain: bool
+    collection: str
+    expanded_query: str
+    reason: str = ""
+
+
+class _BM25:
+    def __init__(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
+        self.ids = ids
+        self.docs = docs
+        self.metas = metas
+        self.sources = np.array([str(m.get("source", "")) for m in metas], dtype=object)
+        self.types = np.array([str(m.get("type", "")) for m in metas], dtype=object)
+        corpus = [tokenize(d) or ["__empty__"] for d in docs]
+        self.model = bm25s.BM25()
+        if ids:
+            self.model.index(corpus, show_progress=False)
+        self.vocab: dict[str, int] = dict(getattr(self.model, "vocab_dict", {}) or {})
+        # Title channel: passages whose title words all appear in the query (exact-name match).
+        self.title_tokens: list[frozenset[str]] = []
+        self.by_title_token: dict[str, list[int]] = {}
+        for i, m in enumerate(metas):
+            toks = frozenset(tokenize(str(m.get("title", ""))))
+            self.title_tokens.append(toks)
+            for t in toks:
+                self.by_title_token.setdefault(t, []).append(i)
+
+    def title_matches(self, tokens: list[str], limit: int) -> list[int]:
+        """Passages whose title's words are all in the query, longest titles first."""
+        q = set(tokens)
+        cands = {i for t in q for i in self.by_title_token.get(t, ())}
+        found = [i for i in cands if self.title_tokens[i] and self.title_tokens[i] <= q]
+        found.sort(key=lambda i: (-len(self.title_tokens[i]), i))
+        return found[:limit]
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        known = [self.vocab[t] for t in tokens if t in self.vocab]
+        if not self.ids or not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.model.get_scores(known), dtype=np.float32)
+
+
+class Retriever:
+    """Hybrid search over a :class:`KnowledgeIndex`; builds its BM25 indexes on first use."""
+
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        *,
+        expander: QueryExpander | None = None,
+        abstain_dense: float = ABSTAIN_DENSE,
+        abstain_coverage: float = ABSTAIN_COVERAGE,
+    ) -> None:
+        self.index = index
+        self.expander = expander if expander is not None else QueryExpander()
+        self.abstain_dense = abstain_dense
+        self.abstain_coverage = abstain_coverage
+        self._bm25: dict[str, tuple[tuple[int, int], _BM25]] = {}
+        self._lock = threading.Lock()
+
+    def bm25(self, kind: str) -> _BM25:
+        key = (self.index.generation, self.index.cached_count(kind))
+        cached = self._bm25.get(kind)
+        if cached and cached[0] == key:
+            return cached[1]
+        with self._lock:
+            cached = self._bm25.get(kind)
+            if cached and cached[0] == key:
+                return cached[1]
+            built = _BM25(*self.index.all_documents(kind))
+            self._bm25[kind] = (key, built)
+            return built
+
+    def warm(self) -> None:
+        for kind in (PASSAGES, CODES):
+            self.bm25(kind)
+
+    def pick_collection(self, query: str, source: str | None) -> str:
+        if source in ("icd10cm", "icd10cm-full") or (source is None and CODE_QUERY.search(query)):
+            return CODES
+        return PASSAGES
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        source: str | None = None,
+        type: str | None = None,
+        mode: Mode = "hybrid",
+        collection: str | None = None,
+        expand: bool = True,
+    ) -> SearchResult:
+        kind = collection or self.pick_collection(query, source)
+        src = "icd10cm" if source == "icd10cm-full" else source
+        expanded = self.expander.expand(query) if expand else query
+        where: dict[str, Any] | None = None
+        conds = [{"source": src}] if src else []
+        if type:
+            conds.append({"type": type})
+        if len(conds) == 1:
+            where = conds[0]
+        elif conds:
+            where = {"$and": conds}
+
+        n = max(CANDIDATES, k * 4)
+        dense_hits: list[tuple[str, float, str, dict[str, Any]]] = []
+        if mode in ("hybrid", "dense"):
+            qvec = self.index.embedder.embed([expanded])[0]
+            dense_hits = self.index.dense(kind, qvec, n, where)
+        bm = self.bm25(kind)
+        q_tokens = tokenize(expanded)
+        bm_ranked: list[tuple[int, float]] = []
+        if mode in ("hybrid", "bm25") and bm.ids:
+            scores = bm.scores(q_tokens)
+            mask = np.ones(len(bm.ids), dtype=bool)
+            if src:
+                mask &= bm.sources == src
+            if type:
+                mask &= bm.types == type
+            scores = np.where(mask, scores, 0.0)
+            top = min(n, len(scores))
+            idx = np.argpartition(-scores, top - 1)[:top]
+            idx = idx[np.argsort(-scores[idx])]
+            bm_ranked = [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
+
+        title_ranked: list[int] = []
+        if mode == "hybrid" and bm.ids:
+            title_ranked = [
+                i
+                for i in bm.title_matches(q_tokens, n)
+                if (not src or bm.sources[i] == src) and (not type or bm.types[i] == type)
+            ][:TITLE_CANDIDATES]
+
+        hits: dict[str, Hit] = {}
+        for rank, (did, sim, doc, meta) in enumerate(dense_hits):
+            hit = hits.setdefault(did, Hit(did, doc, meta, 0.0))
+            hit.dense_score = sim
+            hit.ranks["dense"] = rank + 1
+            hit.score += 1.0 / (RRF_K + rank + 1)
+        best_bm = bm_ranked[0][1] if bm_ranked else 0.0
+        for rank, (i, s) in enumerate(bm_ranked):
+            did = bm.ids[i]
+            hit = hits.setdefault(did, Hit(did, bm.docs[i], bm.metas[i], 0.0))
+            hit.bm25_score = s / best_bm if best_bm else 0.0
+            hit.ranks["bm25"] = rank + 1
+            hit.score += 1.0 / (RRF_K + rank + 1)
+        for rank, i in enumerate(title_ranked):
+            did = bm.ids[i]
+            hit = hits.setdefault(did, Hit(did, bm.docs[i], bm.metas[i], 0.0))
+            hit.ranks["title"] = rank + 1
+            hit.score += 1.0 / (RRF_K + rank + 1)
+        channels = (mode == "hybrid") + 1
+        for hit in hits.values():
+            hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
+        ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
+        ordered = dedupe(ordered, limit=k)
+        abstain, reason = self._abstain(ordered, query)
+        return SearchResult(ordered, abstain, kind, expanded, reason)
+
+    def _abstain(self, hits: list[Hit], query: str) -> tuple[bool, str]:
+        """Abstain unless the best passage is semantically close (dense cosine) or, without a
+        dense score, covers most of the query's content words (all of them in hybrid mode)."""
+        if not hits:
+            return True, "no passage matched"
+        q = set(tokenize(self.expander.expand(query)))
+        cover = (
+            max((len(q & set(tokenize(h.text))) / len(q) for h in hits[:3]), default=0.0)
+            if q
+            else 0.0
+        )
+        best_dense = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
+        if best_dense is not None and best_dense >= self.abstain_dense:
+            return False, ""
+        if cover >= (0.99 if best_dense is not None else self.abstain_coverage):
+            return False, ""
+        if best_dense is None:
+            return True, f"weak keyword match ({cover:.0%} of the query's words)"
+        return True, f"best passage similarity {best_dense:.2f} < {self.abstain_dense:.2f}"
+
+
+def dedupe(hits: list[Hit], limit: int | None = None) -> list[Hit]:
+    """Drop repeated ids and passages whose normalised text is the same as a better one;
+    stop once ``limit`` passages are kept."""
+    seen_ids: set[str] = set()
+    seen_text: set[str] = set()
+    out: list[Hit] = []
+    for h in hits:
+        if limit is not None and len(out) >= limit:
+            break
+        if h.id in seen_ids:
+            continue
+        norm = hashlib.sha1(" ".join(tokenize(h.text))[:400].encode()).hexdigest()
+        if norm in seen_text:
+            continue
+        seen_ids.add(h.id)
+        seen_text.add(norm)
+        out.append(h)
+    return out

@@ -1,0 +1,110 @@
+"""Knowledge sources: each yields :class:`Chunk` passages with licence and version metadata.
+
+A source is identified by name (``hpo``, ``wordnet``, ``icd10cm``, ``icd10cm-full``, ``drugs``)
+or is a user document path. ``fingerprint()`` is a content hash: an unchanged source is not
+re-ingested; a changed one replaces all of its chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.errors import UserError
+
+PASSAGES = "passages"
+CODES = "icd10cm"
+COLLECTIONS = (PASSAGES, CODES)
+
+DEFAULT_SOURCES = ("hpo", "wordnet", "icd10cm")
+"""The default corpus built by a bare ``clinassist kb ingest`` (see docs/KNOWLEDGE.md)."""
+
+
+class SourceUnavailableError(UserError):
+    """A named source is not installed on this machine (e.g. WordNet's Debian package)."""
+
+    code = "E501"
+
+
+class DocumentError(UserError):
+    """A user document cannot be ingested (empty, corrupt, too large, unknown type)."""
+
+    code = "E502"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable passage. ``id`` is stable across re-ingests of the same source."""
+
+    id: str
+    text: str
+    title: str
+    source: str
+    type: str
+    identifier: str
+    url: str
+    licence: str
+    version: str
+    collection: str = PASSAGES
+    embed_text: str = ""
+    """What the dense retriever embeds (shorter than ``text``); empty: ``text``."""
+
+    def metadata(self) -> dict[str, Any]:
+        meta = asdict(self)
+        for key in ("text", "id", "embed_text"):
+            meta.pop(key)
+        return meta
+
+
+def citation(meta: dict[str, Any]) -> str:
+    """``HPO HP:0002107 (2025-01-16)``-style citation from chunk metadata."""
+    label = {"hpo": "HPO", "wordnet": "WordNet", "icd10cm": "ICD-10-CM", "drugs": "Drug names"}.get(
+        str(meta.get("source", "")), str(meta.get("source", ""))
+    )
+    ident = meta.get("identifier") or meta.get("title", "")
+    version = meta.get("version")
+    return f"{label} {ident} ({version})" if version else f"{label} {ident}"
+
+
+class Source(Protocol):
+    name: str
+    licence: str
+
+    def version(self) -> str: ...
+
+    def fingerprint(self) -> str: ...
+
+    def chunks(self) -> Iterator[Chunk]: ...
+
+
+def file_sha256(*paths: Path, extra: str = "") -> str:
+    h = hashlib.sha256(extra.encode())
+    for path in paths:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def get_source(name: str) -> Source:
+    """A named built-in source. Raises :class:`SourceUnavailableError` if it is not installed."""
+    from knowledge.sources import drugs, hpo, icd10cm, wordnet
+
+    factories: dict[str, Any] = {
+        "hpo": hpo.HPOSource,
+        "wordnet": wordnet.WordNetSource,
+        "icd10cm": icd10cm.ICD10CMSource,
+        "icd10cm-full": lambda: icd10cm.ICD10CMSource(full=True),
+        "drugs": drugs.DrugSource,
+    }
+    if name not in factories:
+        raise UserError(
+            f"unknown knowledge source {name!r}: use {', '.join(factories)} or a file/folder path"
+        )
+    return factories[name]()
+
+
+BUILTIN_SOURCES = ("hpo", "wordnet", "icd10cm", "icd10cm-full", "drugs")
