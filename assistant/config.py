@@ -87,6 +87,18 @@ class LimitSettings(_Section):
     history_turns_in_prompt: int = Field(default=4, ge=0)
 
 
+class KBSettings(_Section):
+    """The knowledge base (see docs/KNOWLEDGE.md)."""
+
+    chroma_url: str | None = Field(
+        default=None,
+        description="None: Chroma files under data_dir/kb. http://host:8000 for a Chroma server.",
+    )
+    abstain_similarity: float = Field(
+        default=0.40, ge=0.0, le=1.0, description="below this best dense similarity: abstain"
+    )
+
+
 class SlackSettings(_Section):
     allowed_teams: list[str] = Field(default_factory=list, description="Empty: any team.")
     allowed_channels: list[str] = Field(default_factory=list, description="Empty: any channel.")
@@ -107,6 +119,7 @@ class Settings(_Section):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    kb: KBSettings = Field(default_factory=KBSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -141,7 +141,7 @@ class KnowledgeIndex:
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
         embedder = embedder or build_embedder(settings)
-        url = os.environ.get(URL_ENV)
+        url = settings.kb.chroma_url or os.environ.get(URL_ENV)
         if url:
             return cls.http(url, embedder)
         return cls.persistent(settings.data_dir / "kb", embedder)

@@ -21,7 +21,10 @@ def _retriever(ctx: ToolContext) -> Any:
         raise ToolUnavailableError(
             "the knowledge base is empty: run `clinassist kb ingest` (a few minutes, once)"
         )
-    return ctx.resources.get("kb.retriever", lambda: Retriever(index))
+    return ctx.resources.get(
+        "kb.retriever",
+        lambda: Retriever(index, abstain_dense=ctx.settings.kb.abstain_similarity),
+    )
 
 
 @tool
