@@ -7,7 +7,6 @@ llama-cpp-python on the same GGUF). Other suites plug in by import path (see SUI
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import statistics
@@ -22,6 +21,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import ModelError, UserError
+from assistant.plugins import load_entry
 
 Echo = Callable[[str], None]
 
@@ -68,12 +68,7 @@ def run(
     results: dict[str, Any] = {"machine": machine()}
     echo(f"machine: {results['machine']}")
     for name in chosen:
-        module_name, func = SUITES[name].split(":")
-        try:
-            fn = getattr(importlib.import_module(module_name), func)
-        except (ModuleNotFoundError, AttributeError):
-            echo(f"{name}: not available in this build")
-            continue
+        fn = load_entry(SUITES[name])
         echo(f"== {name} ==")
         try:
             results[name] = fn(settings, quick=quick, echo=echo)

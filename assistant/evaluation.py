@@ -6,7 +6,6 @@ built elsewhere (ner, kb, image, safety) plug in without touching this module's 
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import yaml
 from assistant.config import Settings
 from assistant.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
 from assistant.errors import ToolUnavailableError, UserError
+from assistant.plugins import load_entry
 from assistant.router import IntentClassifier, Router
 from assistant.schema import AttachmentRef
 from assistant.state import CaseState, empty_case
@@ -34,17 +34,6 @@ AREAS: dict[str, str] = {
 }
 
 
-def _resolve(target: str) -> Callable[[Settings, Path, Echo], dict[str, Any]] | None:
-    module_name, func = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, func, None)
-
-
 def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
     if area != "all" and area not in AREAS:
         raise UserError(f"unknown eval area {area!r}: use {', '.join(AREAS)} or all")
@@ -52,12 +41,7 @@ def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
     out.mkdir(parents=True, exist_ok=True)
     code = 0
     for name in areas:
-        fn = _resolve(AREAS[name])
-        if fn is None:
-            echo(f"{name}: not available in this build")
-            if area != "all":
-                code = 2
-            continue
+        fn = load_entry(AREAS[name])
         echo(f"== {name} ==")
         try:
             metrics = fn(settings, out, echo)

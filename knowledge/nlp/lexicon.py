@@ -123,10 +123,10 @@ def read_radiology(data_dir: Path = DATA_DIR) -> list[Term]:
             if plural and label != "MEASUREMENT":
                 terms.append(Term(plural, concept))
     for short, expansion in read_abbreviations(data_dir).items():
-        target = by_name.get(expansion.lower())
-        if target is None:
+        expanded = by_name.get(expansion.lower())
+        if expanded is None:
             raise ValueError(f"abbreviations.txt: {short!r} expands to {expansion!r}, which is not a concept in radiology_lexicon.txt")
-        terms.append(Term(short, target, case_sensitive=True))
+        terms.append(Term(short, expanded, case_sensitive=True))
     return terms
 
 

@@ -186,7 +186,7 @@ def test_train_image_command_writes_a_checkpoint(env: dict[str, str], tmp_path: 
             pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8) // (1 if label == "a" else 4)
             Image.fromarray(pixels).save(tmp_path / "data" / label / f"{i}.png")
     out = tmp_path / "m.pt"
-    code, stdout, err = run(
+    code, _, err = run(
         env,
         "train",
         "image",
