@@ -139,7 +139,9 @@ def build_graph(
         if verdict.needs_review:
             parts.append(_review_text(verdict, mode))
         if any(c.ok for c in calls):
-            parts.append(messages.DISCLAIMER_PATIENT if mode == "patient" else messages.DISCLAIMER_CLINICIAN)
+            parts.append(
+                messages.DISCLAIMER_PATIENT if mode == "patient" else messages.DISCLAIMER_CLINICIAN
+            )
         unique = list({c.id: c for c in citations}.values())
         return {"reply": "\n\n".join(p for p in parts if p), "citations": unique, "safety": verdict}
 
@@ -272,7 +274,9 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         cites = [Citation(**c) for c in result.get("citations", [])]
         text = str(result.get("answer", ""))
         if cites:
-            text += "\n\nSources: " + "; ".join(f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1))
+            text += "\n\nSources: " + "; ".join(
+                f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1)
+            )
         if mode == "patient" and result.get("triage"):
             text += f"\n\n{result['triage']}"
         return text, cites
@@ -282,7 +286,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         hits = result.get("results", [])[:3]
         if not hits or result.get("abstain"):
             return (messages.DONT_KNOW_PATIENT if mode == "patient" else messages.DONT_KNOW), []
-        cites = [Citation(id=h["id"], source=h.get("source", ""), title=h.get("title", ""), url=h.get("url")) for h in hits]
+        cites = [
+            Citation(
+                id=h["id"], source=h.get("source", ""), title=h.get("title", ""), url=h.get("url")
+            )
+            for h in hits
+        ]
         lines = [
             f"[{i}] {h.get('title', '')}: {safety.neutralize(str(h.get('text', '')))[0][:300]}"
             for i, h in enumerate(hits, 1)
@@ -297,11 +306,18 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         return "Entities: " + "; ".join(f"{e['text']} ({e['label']})" for e in ents[:30]), []
     if call.name == "classify_image":
         if result.get("in_distribution") is False:
-            return f"I can't assess this image: {result.get('reason', 'it is not a kind of image the model was made for')}.", []
+            return (
+                f"I can't assess this image: {result.get('reason', 'it is not a kind of image the model was made for')}.",
+                [],
+            )
         label = result.get("label")
         probs = result.get("probabilities", {})
         prob = probs.get(label) if label else None
-        p = f" (probability {prob:.2f}{'' if result.get('calibrated') else ', uncalibrated'})" if isinstance(prob, float) else ""
+        p = (
+            f" (probability {prob:.2f}{'' if result.get('calibrated') else ', uncalibrated'})"
+            if isinstance(prob, float)
+            else ""
+        )
         lines = [f"Image model ({result.get('model', '?')}): {label}{p}."]
         if result.get("heatmap"):
             lines.append(f"Grad-CAM heatmap: {result['heatmap']}")

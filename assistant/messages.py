@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-DISCLAIMER_CLINICIAN = "Decision support, not a diagnosis: verify against the source and your own judgement."
+DISCLAIMER_CLINICIAN = (
+    "Decision support, not a diagnosis: verify against the source and your own judgement."
+)
 DISCLAIMER_PATIENT = (
     "This is general information, not a diagnosis or medical advice for you personally. "
     "Please talk to a doctor, nurse or pharmacist about your own situation."

@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
+)
 
 # Negation just before a match, in the same clause, cancels that match.
 _CLAUSE_END = re.compile(r"[.;:!?\n]|\b(?:but|however|although|though|except)\b")
@@ -64,7 +66,9 @@ _PERSON = re.compile(
 @lru_cache(maxsize=1)
 def _typos() -> tuple[tuple[re.Pattern[str], str], ...]:
     raw = _load_yaml("safety_rules.yaml").get("typos", {}) or {}
-    return tuple((re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), str(v)) for k, v in raw.items())
+    return tuple(
+        (re.compile(rf"(?<![\w']){re.escape(k)}(?![\w'])"), str(v)) for k, v in raw.items()
+    )
 
 
 def normalize(text: str) -> str:
@@ -108,7 +112,8 @@ class RedFlagRule:
         if not self.fire_on_educational and educational(text):
             return False
         return all(
-            any(not _negated(text, m.start()) for m in group.finditer(text)) for group in self.groups
+            any(not _negated(text, m.start()) for m in group.finditer(text))
+            for group in self.groups
         )
 
 
@@ -117,7 +122,9 @@ def _alt(patterns: list[str]) -> re.Pattern[str]:
 
 
 def _load_yaml(name: str) -> Any:
-    return yaml.safe_load(resources.files("assistant.data").joinpath(name).read_text(encoding="utf-8"))
+    return yaml.safe_load(
+        resources.files("assistant.data").joinpath(name).read_text(encoding="utf-8")
+    )
 
 
 _RULE_KEYS = {"id", "name", "all", "unless", "examples", "near_misses", "educational"}
@@ -166,7 +173,9 @@ def _rules() -> dict[str, re.Pattern[str]]:
     raw = _load_yaml("safety_rules.yaml")
     unknown = set(raw) - set(_RULE_SETS) - {"typos"}
     if unknown:
-        raise ValueError(f"safety_rules.yaml: unknown keys {sorted(unknown)}; valid: {sorted(_RULE_SETS)}, typos")
+        raise ValueError(
+            f"safety_rules.yaml: unknown keys {sorted(unknown)}; valid: {sorted(_RULE_SETS)}, typos"
+        )
     return {key: _alt(raw[key]) for key in _RULE_SETS}
 
 
@@ -255,28 +264,126 @@ _NOT_NAMES = (
 _PHI_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     ("URL", re.compile(r"\bhttps?://\S+|\bwww\.\S+", FLAGS)),
-    ("SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(?:SSN|social security(?: number| no\.?)?)\s*[:#]?\s*\d{9}\b", FLAGS)),
-    ("MRN", re.compile(rf"\b(?:MRN|medical record(?: number| no\.?)?|record no\.?|patient id|hospital (?:number|no\.?)|NHS (?:number|no\.?)|chart (?:number|no\.?))\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("HEALTH_PLAN", re.compile(rf"\b(?:member id|insurance (?:id|number|no\.?)|policy (?:number|no\.?)|medicare (?:number|no\.?)|medicaid (?:number|no\.?)|beneficiary (?:id|number))\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("ACCOUNT", re.compile(rf"\b(?:acct|account(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("LICENSE", re.compile(rf"\b(?:licen[cs]e(?: number| no\.?)?|DEA(?: number)?|NPI|certificate(?: number| no\.?)?|passport(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("VEHICLE", re.compile(rf"\b(?:VIN|licen[cs]e plate|plate number|registration)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("DEVICE", re.compile(rf"\b(?:serial(?: number| no\.?)?|device id|s/n)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS)),
-    ("PHONE", re.compile(r"(?<!\w)(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|(?<!\w)\+44\s?\d{4}\s?\d{6}\b|\b(?:tel|phone|fax|mobile|cell)\s*[:#]?\s*\+?[\d\s().-]{7,}\d", FLAGS)),
+    (
+        "SSN",
+        re.compile(
+            r"\b\d{3}-\d{2}-\d{4}\b|\b(?:SSN|social security(?: number| no\.?)?)\s*[:#]?\s*\d{9}\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "MRN",
+        re.compile(
+            rf"\b(?:MRN|medical record(?: number| no\.?)?|record no\.?|patient id|hospital (?:number|no\.?)|NHS (?:number|no\.?)|chart (?:number|no\.?))\s*(?:is\s+)?[:#]?\s*{_ID}\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "HEALTH_PLAN",
+        re.compile(
+            rf"\b(?:member id|insurance (?:id|number|no\.?)|policy (?:number|no\.?)|medicare (?:number|no\.?)|medicaid (?:number|no\.?)|beneficiary (?:id|number))\s*(?:is\s+)?[:#]?\s*{_ID}\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "ACCOUNT",
+        re.compile(rf"\b(?:acct|account(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS),
+    ),
+    (
+        "LICENSE",
+        re.compile(
+            rf"\b(?:licen[cs]e(?: number| no\.?)?|DEA(?: number)?|NPI|certificate(?: number| no\.?)?|passport(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "VEHICLE",
+        re.compile(
+            rf"\b(?:VIN|licen[cs]e plate|plate number|registration)\s*(?:is\s+)?[:#]?\s*{_ID}\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "DEVICE",
+        re.compile(
+            rf"\b(?:serial(?: number| no\.?)?|device id|s/n)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS
+        ),
+    ),
+    (
+        "PHONE",
+        re.compile(
+            r"(?<!\w)(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|(?<!\w)\+44\s?\d{4}\s?\d{6}\b|\b(?:tel|phone|fax|mobile|cell)\s*[:#]?\s*\+?[\d\s().-]{7,}\d",
+            FLAGS,
+        ),
+    ),
     ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
     ("DATE", re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b")),
-    ("DATE", re.compile(rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?(?:,?\s+\d{{4}})?\b", FLAGS)),
-    ("DOB", re.compile(r"\b(?:DOB|D\.O\.B\.?|date of birth|born on|birthday(?: is)?)\s*[:]?\s*\S+(?:\s+\d{1,2},?\s+\d{4})?", FLAGS)),
-    ("ADDRESS", re.compile(rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\s+){{1,3}}{_STREET}\b\.?(?:,?\s+(?:Apt|Unit|Suite)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?")),
-    ("ADDRESS", re.compile(r"\b(?:I live (?:at|on|in)|lives (?:at|on|in)|address(?: is)?\s*:?)\s+[A-Z0-9][\w\s,.-]{3,60}?(?=[.;\n]|$)")),
-    ("ZIP", re.compile(r"\b\d{5}-\d{4}\b|\b(?:zip(?: code)?|postcode|postal code)\s*[:#]?\s*[A-Z0-9]{3,4}\s?[A-Z0-9]{0,3}\b", FLAGS)),
+    (
+        "DATE",
+        re.compile(
+            rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?(?:,?\s+\d{{4}})?\b",
+            FLAGS,
+        ),
+    ),
+    (
+        "DOB",
+        re.compile(
+            r"\b(?:DOB|D\.O\.B\.?|date of birth|born on|birthday(?: is)?)\s*[:]?\s*\S+(?:\s+\d{1,2},?\s+\d{4})?",
+            FLAGS,
+        ),
+    ),
+    (
+        "ADDRESS",
+        re.compile(
+            rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\s+){{1,3}}{_STREET}\b\.?(?:,?\s+(?:Apt|Unit|Suite)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
+        ),
+    ),
+    (
+        "ADDRESS",
+        re.compile(
+            r"\b(?:I live (?:at|on|in)|lives (?:at|on|in)|address(?: is)?\s*:?)\s+[A-Z0-9][\w\s,.-]{3,60}?(?=[.;\n]|$)"
+        ),
+    ),
+    (
+        "ZIP",
+        re.compile(
+            r"\b\d{5}-\d{4}\b|\b(?:zip(?: code)?|postcode|postal code)\s*[:#]?\s*[A-Z0-9]{3,4}\s?[A-Z0-9]{0,3}\b",
+            FLAGS,
+        ),
+    ),
     ("ZIP", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),  # UK postcodes
-    ("AGE", re.compile(r"\b(?:9\d|1[0-2]\d)\s*(?:-\s*)?(?:years?|yrs?|y/?o|y\.o\.)(?:[-\s]old)?\b|\b(?:aged?|age:)\s*(?:9\d|1[0-2]\d)\b", FLAGS)),
+    (
+        "AGE",
+        re.compile(
+            r"\b(?:9\d|1[0-2]\d)\s*(?:-\s*)?(?:years?|yrs?|y/?o|y\.o\.)(?:[-\s]old)?\b|\b(?:aged?|age:)\s*(?:9\d|1[0-2]\d)\b",
+            FLAGS,
+        ),
+    ),
     ("NAME", re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Mx|Prof)\.?\s+{_NAME}")),
-    ("NAME", re.compile(rf"\b(?:[Pp]atient(?:'s)? name|[Nn]ame|[Pp]atient|[Pp]t)\s*(?:is|:|-)\s*{_NOT_NAMES}{_NAME}")),
-    ("NAME", re.compile(rf"\b(?:[Mm]y name is|[Tt]his is|[Cc]all me|[Ii] am|[Ii]'m)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b")),
-    ("NAME", re.compile(rf"\b(?:[Mm]y|[Hh]is|[Hh]er)\s+(?:son|daughter|wife|husband|mother|father|mum|mom|dad|brother|sister|child|baby|partner)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b")),
-    ("NAME", re.compile(rf"\b(?:[Ss]igned|[Dd]ictated by|[Ee]lectronically signed by|[Rr]eferring physician|[Aa]ttending)\s*:?\s*(?:Dr\.?\s+)?{_NAME}")),
+    (
+        "NAME",
+        re.compile(
+            rf"\b(?:[Pp]atient(?:'s)? name|[Nn]ame|[Pp]atient|[Pp]t)\s*(?:is|:|-)\s*{_NOT_NAMES}{_NAME}"
+        ),
+    ),
+    (
+        "NAME",
+        re.compile(
+            rf"\b(?:[Mm]y name is|[Tt]his is|[Cc]all me|[Ii] am|[Ii]'m)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b"
+        ),
+    ),
+    (
+        "NAME",
+        re.compile(
+            rf"\b(?:[Mm]y|[Hh]is|[Hh]er)\s+(?:son|daughter|wife|husband|mother|father|mum|mom|dad|brother|sister|child|baby|partner)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b"
+        ),
+    ),
+    (
+        "NAME",
+        re.compile(
+            rf"\b(?:[Ss]igned|[Dd]ictated by|[Ee]lectronically signed by|[Rr]eferring physician|[Aa]ttending)\s*:?\s*(?:Dr\.?\s+)?{_NAME}"
+        ),
+    ),
 ]
 
 

@@ -116,14 +116,19 @@ TXT_NOT_ALLOWED_CHANNEL = (
     "Sorry, I can't work in this channel: it is not on my list of approved channels, so that "
     "patient information stays where it is allowed. Ask your admin to add it, or use an approved channel."
 )
-TXT_NOT_ALLOWED_USER = "Sorry, you are not on the list of people approved to use me. Ask your admin for access."
+TXT_NOT_ALLOWED_USER = (
+    "Sorry, you are not on the list of people approved to use me. Ask your admin for access."
+)
 TXT_FILE_SKIPPED = "I could not use the file *{name}*: {reason}"
 TXT_NO_INPUT = "Mention me with a question, paste a report, or attach an image or report file."
 TXT_HEATMAP_TITLE = "Grad-CAM heatmap: {label}"
 TXT_HEATMAP_ATTACHED = "Grad-CAM heatmap: attached in this thread."
 TXT_EMERGENCY_HEADER = ":rotating_light: Possible emergency"
 TXT_ASSISTANT_PROMPTS = [
-    {"title": "Read a report", "message": "FINDINGS: Small left pleural effusion. No pneumothorax."},
+    {
+        "title": "Read a report",
+        "message": "FINDINGS: Small left pleural effusion. No pneumothorax.",
+    },
     {"title": "Ask a question", "message": "What are the causes of a pleural effusion?"},
     {"title": "What can you do?", "message": "What can you do?"},
 ]
@@ -142,7 +147,9 @@ TXT_NO_CASE = "There is no case for thread {ts} in this channel."
 TXT_NO_CASES = "There are no cases in this channel yet. Mention me to start one."
 TXT_MODE_SHOW = "Mode in this channel: *{mode}*{pinned}."
 TXT_MODE_PINNED = " (fixed by the admin configuration)"
-TXT_MODE_SET = "Mode in this channel is now *{mode}*; it applies to every case here from the next message."
+TXT_MODE_SET = (
+    "Mode in this channel is now *{mode}*; it applies to every case here from the next message."
+)
 TXT_MODE_LOCKED = "The mode of this channel is fixed by the admin configuration ({mode}) and cannot be changed from Slack."
 
 
@@ -240,7 +247,9 @@ def _findings_table(turn: Turn) -> str | None:
             if not isinstance(ent, dict):
                 continue
             flags = [k for k in ("negated", "uncertain", "historical", "family") if ent.get(k)]
-            rows.append((str(ent.get("text", "")), str(ent.get("label", "")), ", ".join(flags) or "present"))
+            rows.append(
+                (str(ent.get("text", "")), str(ent.get("label", "")), ", ".join(flags) or "present")
+            )
     if not rows:
         return None
     shown = rows[:MAX_TABLE_ROWS]
@@ -259,7 +268,12 @@ def _citation_texts(turn: Turn) -> list[str]:
     for i, c in enumerate(turn.citations[:MAX_CITATIONS], 1):
         title = escape_mrkdwn(c.title or c.id)
         source = escape_mrkdwn(c.source)
-        if c.url and c.url.startswith(("https://", "http://")) and "|" not in c.url and ">" not in c.url:
+        if (
+            c.url
+            and c.url.startswith(("https://", "http://"))
+            and "|" not in c.url
+            and ">" not in c.url
+        ):
             title = f"<{c.url}|{title}>"
         out.append(f"[{i}] {title}" + (f" ({source})" if source else ""))
     return out
@@ -275,7 +289,11 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
     banner: str | None = None
     if turn.safety.emergency:
         at = _emergency_paragraph(paragraphs, turn.mode)
-        banner = paragraphs.pop(at) if at is not None else "Possible emergency: act on your emergency protocol now."
+        banner = (
+            paragraphs.pop(at)
+            if at is not None
+            else "Possible emergency: act on your emergency protocol now."
+        )
     if turn.citations:
         paragraphs = [p for p in paragraphs if not p.startswith("Sources: ")]
     review = None
@@ -284,7 +302,10 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
         review = messages.NEEDS_REVIEW
     if heatmap_uploaded:
         paragraphs = [
-            "\n".join(TXT_HEATMAP_ATTACHED if line.startswith("Grad-CAM heatmap: ") else line for line in p.split("\n"))
+            "\n".join(
+                TXT_HEATMAP_ATTACHED if line.startswith("Grad-CAM heatmap: ") else line
+                for line in p.split("\n")
+            )
             for p in paragraphs
         ]
     body = escape_mrkdwn("\n\n".join(paragraphs))
@@ -295,7 +316,12 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
         blocks: list[dict[str, Any]] = []
         fallback = chunk
         if i == 0 and banner is not None:
-            blocks.append({"type": "header", "text": {"type": "plain_text", "text": TXT_EMERGENCY_HEADER, "emoji": True}})
+            blocks.append(
+                {
+                    "type": "header",
+                    "text": {"type": "plain_text", "text": TXT_EMERGENCY_HEADER, "emoji": True},
+                }
+            )
             blocks.append(_section(f"*{escape_mrkdwn(banner)}*"))
             fallback = f"{banner}\n\n{chunk}"
         for piece in split_text(chunk, MAX_SECTION_CHARS) if chunk else []:
@@ -314,7 +340,9 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
         tail.append(_context([f":warning: {escape_mrkdwn(review)}"]))
     out[-1]["blocks"].extend(tail)
     if not out[-1]["blocks"]:
-        out[-1]["blocks"].append(_section(escape_mrkdwn(turn.reply or "(empty reply)")[:MAX_SECTION_CHARS]))
+        out[-1]["blocks"].append(
+            _section(escape_mrkdwn(turn.reply or "(empty reply)")[:MAX_SECTION_CHARS])
+        )
     return out
 
 
@@ -441,7 +469,9 @@ class FileRejected(UserError):
 def _host_ok(url: str, extra_hosts: Sequence[str]) -> bool:
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
-    if parsed.scheme == "https" and any(host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS):
+    if parsed.scheme == "https" and any(
+        host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS
+    ):
         return True
     return parsed.netloc.lower() in extra_hosts
 
@@ -472,7 +502,9 @@ def download_file(
         raise FileRejected("its download address is not a Slack file host")
     declared = str(info.get("mimetype") or "").split(";")[0].strip().lower()
     own = http is None
-    client = http or httpx.Client(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3)
+    client = http or httpx.Client(
+        timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3
+    )
     try:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             with client.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as resp:
@@ -490,7 +522,9 @@ def download_file(
                         "Slack returned a web page instead of the file (is the app's files:read scope granted?)"
                     )
                 if ctype not in ALLOWED_CONTENT_TYPES:
-                    raise FileRejected(f"its type ({ctype or 'unknown'}) is not an image, DICOM or report")
+                    raise FileRejected(
+                        f"its type ({ctype or 'unknown'}) is not an image, DICOM or report"
+                    )
                 data = bytearray()
                 for chunk in resp.iter_bytes():
                     data.extend(chunk)
@@ -510,7 +544,9 @@ def download_file(
         raise FileRejected("its content is not a PNG, JPEG, DICOM, PDF or text report")
     expected = ALLOWED_CONTENT_TYPES.get(declared) or ALLOWED_CONTENT_TYPES.get(ctype) or ""
     if expected and expected != kind[0] and {expected, kind[0]} != {"image", "dicom"}:
-        raise FileRejected(f"its content ({kind[1]}) does not match its declared type ({declared or ctype})")
+        raise FileRejected(
+            f"its content ({kind[1]}) does not match its declared type ({declared or ctype})"
+        )
     return Attachment(name=name, data=blob)
 
 
@@ -586,11 +622,15 @@ class SlackFrontEnd:
         self.settings: Settings = settings or assistant.settings
         if client is None:
             if not token:
-                raise ConfigError("SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) and try again")
+                raise ConfigError(
+                    "SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) and try again"
+                )
             client = WebClient(token=token)
         self.client = client
         if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
-            client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+            client.retry_handlers.append(
+                RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
+            )
         self.token = token or client.token or ""
         self.working_after_s = working_after_s
         self.modes = ChannelModes(self.settings)
@@ -601,7 +641,9 @@ class SlackFrontEnd:
         self._listeners = _TrackingExecutor(max_workers=max(4, workers * 2))
         api_host = urlparse(client.base_url).netloc.lower()
         self._file_hosts = (api_host,) if api_host and not api_host.endswith("slack.com") else ()
-        self._http = httpx.Client(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3)
+        self._http = httpx.Client(
+            timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3
+        )
         self.app = App(
             client=client,
             signing_secret=signing_secret or "",
@@ -637,7 +679,9 @@ class SlackFrontEnd:
         elif event.get("thread_ts"):
             self._accept(body, event, context, started=False)
 
-    def _on_assistant_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    def _on_assistant_message(
+        self, body: dict[str, Any], event: dict[str, Any], context: Any
+    ) -> None:
         self._accept(body, event, context, started=True, assistant_thread=True)
 
     def _on_assistant_thread_started(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -655,7 +699,9 @@ class SlackFrontEnd:
                 self.client.chat_postMessage(channel=channel, thread_ts=ts, text=refusal)
                 return
             mode = self.modes.get(channel)
-            self.client.chat_postMessage(channel=channel, thread_ts=ts, text=messages.GREETING[mode])
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=ts, text=messages.GREETING[mode]
+            )
             self.client.assistant_threads_setSuggestedPrompts(
                 channel_id=channel, thread_ts=ts, prompts=TXT_ASSISTANT_PROMPTS
             )
@@ -663,7 +709,12 @@ class SlackFrontEnd:
             log.warning("assistant thread greeting failed: %s", exc.response.get("error"))
 
     def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        log.error("slack listener error (%s) for %s", type(error).__name__, body.get("type"), exc_info=error)
+        log.error(
+            "slack listener error (%s) for %s",
+            type(error).__name__,
+            body.get("type"),
+            exc_info=error,
+        )
 
     def _accept(
         self,
@@ -736,7 +787,9 @@ class SlackFrontEnd:
             if dm or not user:
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
             else:
-                self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
+                self.client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=text
+                )
         except SlackApiError as exc:
             log.warning("slack: could not deliver a refusal: %s", exc.response.get("error"))
 
@@ -751,7 +804,9 @@ class SlackFrontEnd:
                 if finished.is_set():
                     return
                 try:
-                    resp = self.client.chat_postMessage(channel=job.channel, thread_ts=job.thread_ts, text=TXT_WORKING)
+                    resp = self.client.chat_postMessage(
+                        channel=job.channel, thread_ts=job.thread_ts, text=TXT_WORKING
+                    )
                     placeholder["ts"] = str(resp["ts"])
                 except SlackApiError as exc:
                     log.warning("slack: working message failed: %s", exc.response.get("error"))
@@ -771,13 +826,19 @@ class SlackFrontEnd:
                 turn = None
             else:
                 turn = self.assistant.respond(
-                    job.case_id, job.text, attachments, mode=job.mode, actor=f"slack:{job.team}:{job.user}"
+                    job.case_id,
+                    job.text,
+                    attachments,
+                    mode=job.mode,
+                    actor=f"slack:{job.team}:{job.user}",
                 )
                 heatmaps = self._heatmaps(turn)
                 outgoing = render_messages(turn, heatmap_uploaded=bool(heatmaps))
                 if notes:
                     outgoing[0]["blocks"].insert(0, _context(notes[:MAX_CITATIONS]))
-                    outgoing[0]["text"] = ("\n".join(notes) + "\n\n" + outgoing[0]["text"])[:MAX_FALLBACK_CHARS]
+                    outgoing[0]["text"] = ("\n".join(notes) + "\n\n" + outgoing[0]["text"])[
+                        :MAX_FALLBACK_CHARS
+                    ]
         except UserError as exc:
             turn = None
             outgoing = [{"text": "\n".join([*notes, exc.message]), "blocks": []}]
@@ -801,14 +862,28 @@ class SlackFrontEnd:
         for i, info in enumerate(job.files):
             name = str(info.get("name") or info.get("title") or "file")
             if i >= self.settings.limits.max_attachments_per_turn:
-                notes.append(TXT_FILE_SKIPPED.format(name=escape_mrkdwn(name), reason="too many files in one message"))
+                notes.append(
+                    TXT_FILE_SKIPPED.format(
+                        name=escape_mrkdwn(name), reason="too many files in one message"
+                    )
+                )
                 continue
             try:
                 out.append(
-                    download_file(info, token=self.token, max_bytes=limit, extra_hosts=self._file_hosts, http=self._http)
+                    download_file(
+                        info,
+                        token=self.token,
+                        max_bytes=limit,
+                        extra_hosts=self._file_hosts,
+                        http=self._http,
+                    )
                 )
             except FileRejected as exc:
-                notes.append(TXT_FILE_SKIPPED.format(name=escape_mrkdwn(name), reason=escape_mrkdwn(exc.message)))
+                notes.append(
+                    TXT_FILE_SKIPPED.format(
+                        name=escape_mrkdwn(name), reason=escape_mrkdwn(exc.message)
+                    )
+                )
         return out
 
     def _heatmaps(self, turn: Turn) -> list[tuple[Path, str]]:
@@ -826,7 +901,9 @@ class SlackFrontEnd:
             except OSError:
                 ok = False
             if ok:
-                found.append((path, TXT_HEATMAP_TITLE.format(label=call.result.get("label") or "image")))
+                found.append(
+                    (path, TXT_HEATMAP_TITLE.format(label=call.result.get("label") or "image"))
+                )
         return found
 
     def _post(self, job: _Job, outgoing: list[dict[str, Any]], placeholder_ts: str | None) -> None:
@@ -834,13 +911,24 @@ class SlackFrontEnd:
             for i, msg in enumerate(outgoing):
                 blocks = msg["blocks"] or None
                 if i == 0 and placeholder_ts:
-                    self.client.chat_update(channel=job.channel, ts=placeholder_ts, text=msg["text"], blocks=blocks or [])
+                    self.client.chat_update(
+                        channel=job.channel,
+                        ts=placeholder_ts,
+                        text=msg["text"],
+                        blocks=blocks or [],
+                    )
                 else:
                     self.client.chat_postMessage(
-                        channel=job.channel, thread_ts=job.thread_ts, text=msg["text"], blocks=blocks, unfurl_links=False
+                        channel=job.channel,
+                        thread_ts=job.thread_ts,
+                        text=msg["text"],
+                        blocks=blocks,
+                        unfurl_links=False,
                     )
         except SlackApiError as exc:
-            log.error("slack: could not post the answer in %s: %s", job.case_id, exc.response.get("error"))
+            log.error(
+                "slack: could not post the answer in %s: %s", job.case_id, exc.response.get("error")
+            )
         if job.assistant_thread:
             self._set_status(job, "")
 
@@ -860,7 +948,9 @@ class SlackFrontEnd:
     def _set_status(self, job: _Job, status: str) -> bool:
         """The side panel's "is thinking…" line (False outside Assistant threads)."""
         try:
-            self.client.assistant_threads_setStatus(channel_id=job.channel, thread_ts=job.thread_ts, status=status)
+            self.client.assistant_threads_setStatus(
+                channel_id=job.channel, thread_ts=job.thread_ts, status=status
+            )
             return True
         except SlackApiError as exc:
             log.debug("slack: setStatus failed: %s", exc.response.get("error"))
@@ -892,7 +982,9 @@ class SlackFrontEnd:
     def _cmd_mode(self, channel: str, args: list[str]) -> str:
         pinned = self.modes.pinned(channel)
         if not args:
-            return TXT_MODE_SHOW.format(mode=self.modes.get(channel), pinned=TXT_MODE_PINNED if pinned else "")
+            return TXT_MODE_SHOW.format(
+                mode=self.modes.get(channel), pinned=TXT_MODE_PINNED if pinned else ""
+            )
         wanted = args[0].lower()
         if wanted not in ("clinician", "patient"):
             return messages.ERR_MODE.format(mode=escape_mrkdwn(wanted[:40]))
@@ -910,7 +1002,9 @@ class SlackFrontEnd:
             lines = [f"*Cases in this channel* ({len(mine)}):"]
             for c in mine[:10]:
                 when = c.updated_at.strftime("%Y-%m-%d %H:%M UTC")
-                lines.append(f"• thread `{c.id[len(prefix):]}`: {c.turns} turn(s), {c.mode} mode, last {when}")
+                lines.append(
+                    f"• thread `{c.id[len(prefix) :]}`: {c.turns} turn(s), {c.mode} mode, last {when}"
+                )
             return "\n".join(lines)
         ref = args[0].strip("<>")
         ts = _thread_ts_from(ref)
@@ -993,7 +1087,9 @@ def build_app(
 # ----------------------------------------------------------------------------------------------
 # HTTP transport (POST /slack/events) and serve()
 # ----------------------------------------------------------------------------------------------
-def make_http_server(app: App, host: str, port: int, *, path: str = EVENTS_PATH) -> ThreadingHTTPServer:
+def make_http_server(
+    app: App, host: str, port: int, *, path: str = EVENTS_PATH
+) -> ThreadingHTTPServer:
     """A threaded HTTP server that hands ``POST path`` to Bolt (which verifies signatures)."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -1002,7 +1098,9 @@ def make_http_server(app: App, host: str, port: int, *, path: str = EVENTS_PATH)
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("http %s", format % args)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, Sequence[str]] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, headers: dict[str, Sequence[str]] | None = None
+        ) -> None:
             self.send_response(status)
             sent_type = False
             for k, values in (headers or {}).items():
@@ -1049,7 +1147,7 @@ def make_http_server(app: App, host: str, port: int, *, path: str = EVENTS_PATH)
 
 
 def transport(settings: Settings) -> str:
-    """"socket" when SLACK_APP_TOKEN is set, else "http"."""
+    """ "socket" when SLACK_APP_TOKEN is set, else "http"."""
     return "socket" if settings.secret("slack_app_token") else "http"
 
 
@@ -1058,7 +1156,9 @@ def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
     settings: Settings = assistant.settings
     bot = settings.secret("slack_bot_token")
     if bot is None:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) from the app's OAuth page")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) from the app's OAuth page"
+        )
     mode = transport(settings)
     signing = settings.secret("slack_signing_secret")
     if mode == "http" and signing is None:
@@ -1090,7 +1190,9 @@ def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
             SocketModeHandler(front.app, app_token.get_secret_value()).start()
         else:
             server = make_http_server(front.app, host, port)
-            log.info("slack: listening on http://%s:%d%s", host, server.server_address[1], EVENTS_PATH)
+            log.info(
+                "slack: listening on http://%s:%d%s", host, server.server_address[1], EVENTS_PATH
+            )
             try:
                 server.serve_forever()
             except KeyboardInterrupt:

@@ -52,7 +52,9 @@ class MockSlackAPI:
     (anything else gets an HTML login page, as Slack does).
     """
 
-    def __init__(self, *, token: str = "xoxb-mock", team: str = "T0TEAM", bot_user: str = "U0BOT") -> None:
+    def __init__(
+        self, *, token: str = "xoxb-mock", team: str = "T0TEAM", bot_user: str = "U0BOT"
+    ) -> None:
         self.token = token
         self.team = team
         self.bot_user = bot_user
@@ -65,12 +67,15 @@ class MockSlackAPI:
         self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._ts = 0
+
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256
 
         self._server = Server(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mock-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="mock-slack", daemon=True
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> MockSlackAPI:
@@ -111,7 +116,11 @@ class MockSlackAPI:
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [c["params"] for c in self.calls if c["method"] == method and c["status"] == 200 and c.get("ok")]
+            return [
+                c["params"]
+                for c in self.calls
+                if c["method"] == method and c["status"] == 200 and c.get("ok")
+            ]
 
     def posted(self) -> list[dict[str, Any]]:
         """Messages as they stand now: chat.postMessage results with chat.update applied."""
@@ -133,7 +142,9 @@ class MockSlackAPI:
             self._ts += 1
             return f"{1_900_000_000 + self._ts}.{self._ts:06d}"
 
-    def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _answer(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             waits = self._rate_limits.get(method)
             if waits:
@@ -149,12 +160,23 @@ class MockSlackAPI:
         if error:
             body = {"ok": False, "error": error}
         elif method == "auth.test":
-            body = {"ok": True, "team_id": self.team, "user_id": self.bot_user, "bot_id": self.bot_id,
-                    "team": "Mock", "user": "clinassist", "url": self.url + "/"}
+            body = {
+                "ok": True,
+                "team_id": self.team,
+                "user_id": self.bot_user,
+                "bot_id": self.bot_id,
+                "team": "Mock",
+                "user": "clinassist",
+                "url": self.url + "/",
+            }
         elif method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") if method == "chat.update" else self._next_ts()
-            body = {"ok": True, "channel": params.get("channel"), "ts": ts,
-                    "message": {"text": params.get("text"), "ts": ts, "bot_id": self.bot_id}}
+            body = {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"text": params.get("text"), "ts": ts, "bot_id": self.bot_id},
+            }
         elif method == "chat.postEphemeral":
             body = {"ok": True, "message_ts": self._next_ts()}
         elif method == "files.getUploadURLExternal":
@@ -162,11 +184,16 @@ class MockSlackAPI:
             body = {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
         elif method == "files.completeUploadExternal":
             files = params.get("files") or []
-            body = {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+            body = {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
+            }
         else:
             body = {"ok": True}
         with self._lock:
-            self.calls.append({"method": method, "params": params, "status": 200, "ok": body["ok"], "ts": ts})
+            self.calls.append(
+                {"method": method, "params": params, "status": 200, "ok": body["ok"], "ts": ts}
+            )
         return 200, {}, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -178,7 +205,13 @@ class MockSlackAPI:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _reply(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+            def _reply(
+                self,
+                status: int,
+                body: bytes,
+                content_type: str,
+                extra: dict[str, str] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 for k, v in (extra or {}).items():
@@ -190,7 +223,7 @@ class MockSlackAPI:
             def do_GET(self) -> None:
                 path = urlparse(self.path).path
                 if path.startswith("/files/"):
-                    name = path[len("/files/"):]
+                    name = path[len("/files/") :]
                     auth = self.headers.get("Authorization", "")
                     mock.downloads.append({"name": name, "authorization": auth})
                     if name not in mock.files:
@@ -207,25 +240,30 @@ class MockSlackAPI:
                 path = urlparse(self.path).path
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if path.startswith("/upload/"):
-                    mock.uploads[path[len("/upload/"):]] = raw
+                    mock.uploads[path[len("/upload/") :]] = raw
                     self._reply(200, b"OK - " + str(len(raw)).encode(), "text/plain")
                     return
                 if not path.startswith("/api/"):
                     self._reply(404, b"not found", "text/plain")
                     return
-                method = path[len("/api/"):]
+                method = path[len("/api/") :]
                 ctype = self.headers.get("Content-Type", "")
                 params: dict[str, Any]
                 if ctype.startswith("application/json"):
                     params = json.loads(raw or b"{}")
                 else:
-                    params = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+                    params = {
+                        k: v[0]
+                        for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()
+                    }
                 for key in ("blocks", "files", "prompts"):
                     if isinstance(params.get(key), str) and params[key][:1] in "[{":
                         params[key] = json.loads(params[key])
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, extra, body = mock._answer(method, params, headers)
-                self._reply(status, json.dumps(body).encode(), "application/json; charset=utf-8", extra)
+                self._reply(
+                    status, json.dumps(body).encode(), "application/json; charset=utf-8", extra
+                )
 
         return Handler
 
@@ -264,13 +302,22 @@ def event_body(
     }
 
 
-def command_body(text: str, *, team: str = "T0TEAM", channel: str = "C0CLIN", user: str = "U0DOC") -> str:
+def command_body(
+    text: str, *, team: str = "T0TEAM", channel: str = "C0CLIN", user: str = "U0DOC"
+) -> str:
     """A form-encoded slash command body for ``/clinassist``."""
-    return urlencode({
-        "token": "legacy", "team_id": team, "channel_id": channel, "user_id": user,
-        "command": "/clinassist", "text": text, "response_url": "http://127.0.0.1:9/none",
-        "trigger_id": "1.2.3",
-    })
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/clinassist",
+            "text": text,
+            "response_url": "http://127.0.0.1:9/none",
+            "trigger_id": "1.2.3",
+        }
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -365,7 +412,13 @@ def run_load(
             if plan and rng.random() < duplicate_rate:
                 prev_body, _, _ = plan[rng.randrange(len(plan))]
                 if rng.random() < 0.5:  # a retry: same event id, retry headers
-                    plan.append((prev_body, {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}, None))
+                    plan.append(
+                        (
+                            prev_body,
+                            {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"},
+                            None,
+                        )
+                    )
                 else:  # the same message delivered again as a `message` event (new event id)
                     ev = dict(prev_body["event"], type="message", channel_type="channel")
                     if "thread_ts" not in ev:
@@ -377,10 +430,23 @@ def run_load(
             text = f"FINDINGS: {mark}. Small left pleural effusion. No pneumothorax."
             if c not in roots:
                 roots[c] = ts
-                ev = {"type": "app_mention", "user": "U0DOC", "text": f"<@U0BOT> {text}", "ts": ts, "channel": channel}
+                ev = {
+                    "type": "app_mention",
+                    "user": "U0DOC",
+                    "text": f"<@U0BOT> {text}",
+                    "ts": ts,
+                    "channel": channel,
+                }
             else:
-                ev = {"type": "message", "channel_type": "channel", "user": "U0DOC", "text": text, "ts": ts,
-                      "thread_ts": roots[c], "channel": channel}
+                ev = {
+                    "type": "message",
+                    "channel_type": "channel",
+                    "user": "U0DOC",
+                    "text": text,
+                    "ts": ts,
+                    "thread_ts": roots[c],
+                    "channel": channel,
+                }
             turn_no[c] += 1
             expected[mark] = (channel, roots[c])
             plan.append((event_body(ev), {}, mark))
@@ -389,9 +455,13 @@ def run_load(
     with tempfile.TemporaryDirectory() as tmp, MockSlackAPI() as mock:
         s_copy = settings.model_copy(update={"data_dir": Path(tmp)})
         s_copy.store.url = None
-        bot = Assistant(s_copy, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=_bench_registry())
+        bot = Assistant(
+            s_copy, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=_bench_registry()
+        )
         client = WebClient(token=mock.token, base_url=mock.api_url)
-        front = SlackFrontEnd(bot, s_copy, client=client, signing_secret=secret, working_after_s=10.0)
+        front = SlackFrontEnd(
+            bot, s_copy, client=client, signing_secret=secret, working_after_s=10.0
+        )
         server = make_http_server(front.app, "127.0.0.1", 0)
         port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -413,7 +483,9 @@ def run_load(
 
             def send_base(n: int) -> None:
                 for _ in range(n):
-                    _, dt = _post(base.server_address[1], "{}", {"content-type": "application/json"})
+                    _, dt = _post(
+                        base.server_address[1], "{}", {"content-type": "application/json"}
+                    )
                     with lock:
                         base_acks.append(dt)
 
@@ -427,7 +499,9 @@ def run_load(
             idle = front.wait_idle(reply_timeout_s)
             done_s = time.perf_counter() - t0
 
-            bthreads = [threading.Thread(target=send_base, args=(per_sender,)) for _ in range(senders)]
+            bthreads = [
+                threading.Thread(target=send_base, args=(per_sender,)) for _ in range(senders)
+            ]
             for t in bthreads:
                 t.start()
             for t in bthreads:
@@ -444,10 +518,16 @@ def run_load(
         replies: dict[str, list[tuple[str, str]]] = {}
         for msg in mock.posted():
             for m in _MARK.finditer(str(msg.get("text", ""))):
-                replies.setdefault(m.group(0), []).append((str(msg.get("channel")), str(msg.get("thread_ts"))))
+                replies.setdefault(m.group(0), []).append(
+                    (str(msg.get("channel")), str(msg.get("thread_ts")))
+                )
         missing = [k for k in expected if k not in replies]
         duplicated = [k for k, v in replies.items() if len(v) > 1]
-        cross = [k for k, v in replies.items() if k in expected and any(where != expected[k] for where in v)]
+        cross = [
+            k
+            for k, v in replies.items()
+            if k in expected and any(where != expected[k] for where in v)
+        ]
         unexpected = [k for k in replies if k not in expected]
 
     return {
@@ -480,8 +560,11 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
     """The Slack suite: 500 events from 20 threads (quick: 100 from 10)."""
     out = run_load(settings, senders=10 if quick else 20, events=100 if quick else 500)
     ok = (
-        out["acks_over_3s"] == 0 and out["non_200"] == 0 and out["replies_missing"] == 0
-        and out["replies_duplicated"] == 0 and out["replies_cross_thread"] == 0
+        out["acks_over_3s"] == 0
+        and out["non_200"] == 0
+        and out["replies_missing"] == 0
+        and out["replies_duplicated"] == 0
+        and out["replies_cross_thread"] == 0
         and out["turns_stored"] == out["unique_messages"]
     )
     out["pass"] = ok

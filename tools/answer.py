@@ -45,8 +45,7 @@ LEXICAL_WITH_EMBEDDING = 0.34
 EMBEDDING_SUPPORT = 0.75
 MIN_CLAIM_WORDS = 3
 
-_STOP_WORDS = (
-    """a about above after again against all also am an and any are as at be because been before
+_STOP_WORDS = """a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers him his how i if in into is it its itself just
     me more most my no nor not now of off on once only or other our out over own same she should
@@ -54,7 +53,6 @@ _STOP_WORDS = (
     until up very was we were what when where which while who whom why will with would you your
     yours may might must often usually sometimes people person someone one ones thing things get
     gets got make makes made like also however therefore thus e.g i.e etc"""
-)
 _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
@@ -70,7 +68,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+|\n+")
 
 def prompt(mode: str) -> str:
     return (
-        resources.files("assistant.prompts").joinpath(f"answer_{mode}.md").read_text(encoding="utf-8").strip()
+        resources.files("assistant.prompts")
+        .joinpath(f"answer_{mode}.md")
+        .read_text(encoding="utf-8")
+        .strip()
     )
 
 
@@ -120,15 +121,24 @@ def case_facts(ctx: ToolContext) -> list[str]:
     facts: list[str] = []
     for ent in ctx.case.get("findings", [])[-MAX_FACTS:]:
         status = (
-            "negated" if ent.get("negated") else "uncertain" if ent.get("uncertain") else
-            "historical" if ent.get("historical") else "present"
+            "negated"
+            if ent.get("negated")
+            else "uncertain"
+            if ent.get("uncertain")
+            else "historical"
+            if ent.get("historical")
+            else "present"
         )
         section = f", section {ent['section']}" if ent.get("section") else ""
         text = safety.neutralize(str(ent.get("text", "")))[0][:120]
-        facts.append(f"Report {str(ent.get('label', 'ENTITY')).lower()}: {text} ({status}{section})")
+        facts.append(
+            f"Report {str(ent.get('label', 'ENTITY')).lower()}: {text} ({status}{section})"
+        )
     for img in ctx.case.get("images", [])[-4:]:
         if img.get("in_distribution") is False:
-            facts.append(f"Image {img.get('name', '')}: not assessed ({img.get('reason', 'out of scope')})")
+            facts.append(
+                f"Image {img.get('name', '')}: not assessed ({img.get('reason', 'out of scope')})"
+            )
         elif img.get("label"):
             prob = img.get("probabilities", {}).get(img["label"])
             p = f" (model probability {prob:.2f})" if isinstance(prob, float) else ""
@@ -136,7 +146,9 @@ def case_facts(ctx: ToolContext) -> list[str]:
     return facts
 
 
-def build_messages(question: str, passages: list[dict[str, Any]], facts: list[str], mode: str) -> list[Message]:
+def build_messages(
+    question: str, passages: list[dict[str, Any]], facts: list[str], mode: str
+) -> list[Message]:
     """The model prompt: fixed rules (system), then this case's evidence and the question."""
     parts = []
     if passages:
@@ -162,10 +174,14 @@ class SupportChecker:
     facts: list[str]
     embedder: Embedder | None = None
     _vecs: np.ndarray | None = field(default=None, init=False, repr=False)
-    _owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), init=False, repr=False)
+    _owner: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=int), init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        self.texts = [f"{p.get('title', '')}. {p.get('text', '')}" for p in self.passages] + self.facts
+        self.texts = [
+            f"{p.get('title', '')}. {p.get('text', '')}" for p in self.passages
+        ] + self.facts
         self.words = [content_words(t) for t in self.texts]
         self.numbers = [set(_NUMBER.findall(t)) for t in self.texts]
 
@@ -175,7 +191,11 @@ class SupportChecker:
         try:
             if self._vecs is None:
                 # one row per evidence sentence; an evidence text scores its best sentence
-                units = [(i, u) for i, t in enumerate(self.texts) for u in safety.split_sentences(t) or [t]]
+                units = [
+                    (i, u)
+                    for i, t in enumerate(self.texts)
+                    for u in safety.split_sentences(t) or [t]
+                ]
                 self._owner = np.array([i for i, _ in units])
                 self._vecs = self.embedder.embed([u for _, u in units])
             vec = self.embedder.embed([_ANY_CITE.sub("", sentence)])[0]
@@ -196,7 +216,11 @@ class SupportChecker:
         lexical = len(words & self.words[index]) / len(words)
         if lexical >= LEXICAL_SUPPORT:
             return lexical
-        if cos is not None and lexical >= LEXICAL_WITH_EMBEDDING and float(cos[index]) >= EMBEDDING_SUPPORT:
+        if (
+            cos is not None
+            and lexical >= LEXICAL_WITH_EMBEDDING
+            and float(cos[index]) >= EMBEDDING_SUPPORT
+        ):
             return LEXICAL_SUPPORT
         return lexical
 
@@ -258,11 +282,17 @@ class Composer:
         plain = re.sub(r"\s+([.,;!?])", r"\1", _ANY_CITE.sub("", sentence)).strip()
         if not plain or re.fullmatch(r"\W*", plain):
             return
-        if self.mode == "patient" and (safety.dosing_sentences(plain) or safety.diagnosis_sentences(plain)):
+        if self.mode == "patient" and (
+            safety.dosing_sentences(plain) or safety.diagnosis_sentences(plain)
+        ):
             self.scrubbed += 1
             return
         if not is_claim(plain) and not (cited and content_words(plain)):
-            if _META.search(plain) and not safety.is_injection(plain) and len(content_words(plain)) <= 14:
+            if (
+                _META.search(plain)
+                and not safety.is_injection(plain)
+                and len(content_words(plain)) <= 14
+            ):
                 self._keep(plain)  # a referral or hedge: allowed without a source
             elif content_words(plain):
                 self.dropped.append(plain)  # anything else must be supported
@@ -310,18 +340,27 @@ def _sentences_from_stream(pieces: Any) -> Any:
             if not m:
                 break
             yield buffer[: m.end()]
-            buffer = buffer[m.end():]
+            buffer = buffer[m.end() :]
     if buffer.strip():
         yield buffer
 
 
 def reading_grade(text: str) -> float:
     """Flesch-Kincaid grade level (rough syllable count); lower is easier."""
-    sentences = [s for s in safety.split_sentences(_ANY_CITE.sub("", text)) if re.search(r"[A-Za-z]", s)]
+    sentences = [
+        s for s in safety.split_sentences(_ANY_CITE.sub("", text)) if re.search(r"[A-Za-z]", s)
+    ]
     words = re.findall(r"[A-Za-z]+", text)
     if not sentences or not words:
         return 0.0
-    syllables = sum(max(1, len(re.findall(r"[aeiouy]+", w.lower())) - (1 if w.lower().endswith("e") and len(w) > 3 else 0)) for w in words)
+    syllables = sum(
+        max(
+            1,
+            len(re.findall(r"[aeiouy]+", w.lower()))
+            - (1 if w.lower().endswith("e") and len(w) > 3 else 0),
+        )
+        for w in words
+    )
     return round(0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59, 1)
 
 
@@ -345,9 +384,16 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         base["triage"] = _patient_tail()
     if not passages and not facts:
         text = _dont_know(ctx.mode)
-        return base | {"answer": text, "grounded": False, "citations": [], "evidence": 0, "needs_review": True,
-                       "dont_know": "no_evidence",
-                       "support": {"claims": 0, "supported": 0, "removed": 0}, "removed": 0}
+        return base | {
+            "answer": text,
+            "grounded": False,
+            "citations": [],
+            "evidence": 0,
+            "needs_review": True,
+            "dont_know": "no_evidence",
+            "support": {"claims": 0, "supported": 0, "removed": 0},
+            "removed": 0,
+        }
     llm: LLM = ctx.resources.get("llm", lambda: build_llm(ctx.settings))
     embedder: Embedder | None
     try:
@@ -356,7 +402,9 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         embedder = None
     checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
     composer = Composer(checker, ctx.mode, emit=ctx.on_token)
-    stream = llm.stream(build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS)
+    stream = llm.stream(
+        build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS
+    )
     model_said_dont_know = False
     for i, sentence in enumerate(_sentences_from_stream(stream)):
         if i == 0 and _DONT_KNOW.match(sentence):
@@ -365,7 +413,13 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         composer.add(sentence)
     answer = composer.text
     grounded = bool(answer) and composer.supported > 0 and not model_said_dont_know
-    why = None if grounded else "model_said_dont_know" if model_said_dont_know else "nothing_supported"
+    why = (
+        None
+        if grounded
+        else "model_said_dont_know"
+        if model_said_dont_know
+        else "nothing_supported"
+    )
     if not grounded:
         answer = _dont_know(ctx.mode)
     cited = [passages[i] for i in composer.order]
@@ -374,7 +428,12 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         "answer": answer,
         "grounded": grounded,
         "citations": [
-            {"id": p["id"], "source": p.get("source", ""), "title": p.get("title", ""), "url": p.get("url")}
+            {
+                "id": p["id"],
+                "source": p.get("source", ""),
+                "title": p.get("title", ""),
+                "url": p.get("url"),
+            }
             for p in cited
         ],
         "evidence": len(passages) + len(facts),
@@ -388,7 +447,8 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             "moved_citations": composer.moved_citations,
             "scrubbed": composer.scrubbed,
             "dropped": len(composer.dropped),
-            "method": "lexical" if checker.embedder is None or isinstance(checker.embedder, HashingEmbedder)
+            "method": "lexical"
+            if checker.embedder is None or isinstance(checker.embedder, HashingEmbedder)
             else f"lexical+{checker.embedder.name}",
         },
         "removed": removed,

@@ -91,8 +91,6 @@ def tool(fn: Callable[..., Any]) -> ToolSpec:
         annotation = hints.get(name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (annotation, default)
-    model = create_model(
-        f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    model = create_model(f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields)
     doc = inspect.getdoc(fn) or fn.__name__
     return ToolSpec(name=fn.__name__, description=doc.split("\n\n")[0], fn=fn, args_model=model)

@@ -29,11 +29,15 @@ def _load(ctx: ToolContext) -> Any:
         try:
             from knowledge.nlp import load_pipeline
         except ImportError as exc:  # spaCy / medspaCy / scispaCy missing in this install
-            raise ToolUnavailableError(f"the clinical NER pipeline cannot load ({exc.name} is not installed)") from exc
+            raise ToolUnavailableError(
+                f"the clinical NER pipeline cannot load ({exc.name} is not installed)"
+            ) from exc
         try:
             return load_pipeline(ctx.settings)
         except FileNotFoundError as exc:
-            raise ToolUnavailableError(f"a lexicon source of the NER pipeline is missing: {exc}") from exc
+            raise ToolUnavailableError(
+                f"a lexicon source of the NER pipeline is missing: {exc}"
+            ) from exc
 
     return ctx.resources.get(PIPELINE_KEY, factory)
 

@@ -75,7 +75,9 @@ class ToolRegistry:
         except ToolUnavailableError as exc:
             return done(ok=False, error=f"{name} is not available yet: {exc.message}")
         except ClinassistError as exc:
-            return done(ok=False, error=exc.message, code=exc.code, user_error=isinstance(exc, UserError))
+            return done(
+                ok=False, error=exc.message, code=exc.code, user_error=isinstance(exc, UserError)
+            )
         except Exception as exc:  # a bug in a tool must not lose the turn or the case
             log.exception("tool %s failed", name)
             return done(ok=False, error=f"{name} failed unexpectedly ({type(exc).__name__})")

@@ -1,7 +1,7 @@
 """Clinical report understanding: a spaCy + medspaCy + scispaCy pipeline over offline lexicons.
 
-    nlp = load_pipeline(settings)              # once per process (compiled lexicon cached on disk)
-    result = analyse(nlp, report_text)         # {"entities": [...], "summary": "Positive: …", ...}
+nlp = load_pipeline(settings)              # once per process (compiled lexicon cached on disk)
+result = analyse(nlp, report_text)         # {"entities": [...], "summary": "Positive: …", ...}
 """
 
 from __future__ import annotations
@@ -23,7 +23,16 @@ if TYPE_CHECKING:
 
     from assistant.config import Settings
 
-__all__ = ["DEFAULT_CONFIG", "PipelineConfig", "analyse", "build_pipeline", "cache_dir", "entities", "load_pipeline", "summary"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "PipelineConfig",
+    "analyse",
+    "build_pipeline",
+    "cache_dir",
+    "entities",
+    "load_pipeline",
+    "summary",
+]
 
 
 def cache_dir(settings: Settings) -> Path:

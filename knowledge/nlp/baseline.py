@@ -20,17 +20,23 @@ def build_baseline(lexicon: CompiledLexicon) -> Language:
     from medspacy.ner import TargetRule
 
     nlp = medspacy.load()
-    rules = [TargetRule(" ".join(key), lexicon.concepts[cid].label) for key, cid in lexicon.lower.items()]
+    rules = [
+        TargetRule(" ".join(key), lexicon.concepts[cid].label) for key, cid in lexicon.lower.items()
+    ]
     rules += [
         TargetRule(" ".join(key), lexicon.concepts[cid].label, pattern=[{"TEXT": t} for t in key])
         for key, cid in lexicon.exact.items()
     ]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     measurement = [
-        {"LIKE_NUM": True}, {"LOWER": {"IN": ["x", "by"]}, "OP": "?"}, {"LIKE_NUM": True, "OP": "?"},
+        {"LIKE_NUM": True},
+        {"LOWER": {"IN": ["x", "by"]}, "OP": "?"},
+        {"LIKE_NUM": True, "OP": "?"},
         {"LOWER": {"IN": ["mm", "cm", "ml", "cc", "hu", "mmhg", "%"]}},
     ]
-    nlp.get_pipe("medspacy_target_matcher").add([TargetRule("measurement", "MEASUREMENT", pattern=measurement)])
+    nlp.get_pipe("medspacy_target_matcher").add(
+        [TargetRule("measurement", "MEASUREMENT", pattern=measurement)]
+    )
     return nlp
 
 

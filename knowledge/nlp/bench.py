@@ -39,7 +39,11 @@ def _throughput(nlp: Any, texts: list[str]) -> dict[str, float]:
     piped = len(texts) / (time.perf_counter() - t0)
     cpu = len(texts) / max(time.process_time() - c0, 1e-9)
     # docs per CPU-second of this process: less sensitive to other jobs on a shared machine
-    return {"single_docs_per_s": round(single, 1), "pipe_docs_per_s": round(piped, 1), "pipe_docs_per_cpu_s": round(cpu, 1)}
+    return {
+        "single_docs_per_s": round(single, 1),
+        "pipe_docs_per_s": round(piped, 1),
+        "pipe_docs_per_cpu_s": round(cpu, 1),
+    }
 
 
 def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
@@ -63,7 +67,11 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
         "reports": len(texts),
         "mean_chars": round(chars / len(texts)),
         "clinassist": {**ours, "load_s": round(load_s, 2), "rss_mb": round(rss1 - rss0, 1)},
-        "baseline_medspacy_default": {**baseline, "load_s": round(base_load_s, 2), "rss_mb": round(rss2 - rss1, 1)},
+        "baseline_medspacy_default": {
+            **baseline,
+            "load_s": round(base_load_s, 2),
+            "rss_mb": round(rss2 - rss1, 1),
+        },
         "lexicon_terms": nlp.meta["lexicon"]["terms"],
     }
     ratio = ours["pipe_docs_per_s"] / max(baseline["pipe_docs_per_s"], 1e-9)

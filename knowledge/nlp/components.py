@@ -9,7 +9,6 @@
 - ``clinassist_attributes`` — laterality, severity, change and size near each finding.
 """
 
-
 import re
 from bisect import bisect_right
 from typing import Any
@@ -73,7 +72,14 @@ def split_sentences(doc: Doc) -> Doc:
         start = False
         first = w[0]
         if "\n" in gap or "\r" in gap:
-            if w == "//" or gap.count("\n") >= 2 or pw in _SENT_END or pw == ":" or _is_header_word(w) or _LIST_MARK.match(w):
+            if (
+                w == "//"
+                or gap.count("\n") >= 2
+                or pw in _SENT_END
+                or pw == ":"
+                or _is_header_word(w)
+                or _LIST_MARK.match(w)
+            ):
                 start = True
             line_start_header = _is_header_word(w)
         elif w == "//":  # MIMIC-style separator between indication and question
@@ -163,26 +169,87 @@ class LexiconMatcher:
         return doc
 
 
-COPULA = {"is", "are", "remains", "remain", "appears", "appear", "was", "were", "has", "have", "been", "seems", "again"}
+COPULA = {
+    "is",
+    "are",
+    "remains",
+    "remain",
+    "appears",
+    "appear",
+    "was",
+    "were",
+    "has",
+    "have",
+    "been",
+    "seems",
+    "again",
+}
 ADVERBS = {
-    "mildly", "moderately", "severely", "markedly", "slightly", "minimally", "massively", "diffusely",
-    "significantly", "substantially", "still", "again", "now", "at", "least", "likely", "probably",
-    "somewhat", "borderline", "top", "more", "less", "further", "increasingly", "progressively", "very",
+    "mildly",
+    "moderately",
+    "severely",
+    "markedly",
+    "slightly",
+    "minimally",
+    "massively",
+    "diffusely",
+    "significantly",
+    "substantially",
+    "still",
+    "again",
+    "now",
+    "at",
+    "least",
+    "likely",
+    "probably",
+    "somewhat",
+    "borderline",
+    "top",
+    "more",
+    "less",
+    "further",
+    "increasingly",
+    "progressively",
+    "very",
 }
 # anatomy concept -> {predicate adjective -> normalized finding}; "*" applies to any anatomy.
 PREDICATES: dict[str, dict[str, str]] = {
     "heart": {"enlarged": "cardiomegaly", "large": "cardiomegaly", "prominent": "cardiomegaly"},
-    "mediastinum": {"widened": "mediastinal widening", "enlarged": "mediastinal widening", "prominent": "mediastinal widening"},
-    "aorta": {"calcified": "aortic calcification", "tortuous": "tortuous aorta", "unfolded": "tortuous aorta", "enlarged": "aortic aneurysm", "dilated": "aortic aneurysm", "ectatic": "tortuous aorta"},
+    "mediastinum": {
+        "widened": "mediastinal widening",
+        "enlarged": "mediastinal widening",
+        "prominent": "mediastinal widening",
+    },
+    "aorta": {
+        "calcified": "aortic calcification",
+        "tortuous": "tortuous aorta",
+        "unfolded": "tortuous aorta",
+        "enlarged": "aortic aneurysm",
+        "dilated": "aortic aneurysm",
+        "ectatic": "tortuous aorta",
+    },
     "diaphragm": {"elevated": "elevated hemidiaphragm", "flattened": "hyperinflation"},
-    "lung": {"hyperinflated": "hyperinflation", "hyperexpanded": "hyperinflation", "opacified": "opacity", "collapsed": "atelectasis"},
-    "*": {"enlarged": "enlargement", "calcified": "calcification", "thickened": "thickening", "dilated": "dilatation", "distended": "distension", "widened": "widening", "blunted": "blunting of the costophrenic angle"},
+    "lung": {
+        "hyperinflated": "hyperinflation",
+        "hyperexpanded": "hyperinflation",
+        "opacified": "opacity",
+        "collapsed": "atelectasis",
+    },
+    "*": {
+        "enlarged": "enlargement",
+        "calcified": "calcification",
+        "thickened": "thickening",
+        "dilated": "dilatation",
+        "distended": "distension",
+        "widened": "widening",
+        "blunted": "blunting of the costophrenic angle",
+    },
 }
 MAX_GAP = 4
 
 
 def predicate_findings(doc: Doc, spans: list[Span]) -> list[Span]:
-    """"The heart is moderately enlarged": ANATOMY + copula/adverbs + abnormal adjective -> one
+    """ "The heart is moderately enlarged": ANATOMY + copula/adverbs + abnormal adjective -> one
     FINDING span (normalized from :data:`PREDICATES`)."""
     out: list[Span] = []
     k = 0
@@ -201,10 +268,16 @@ def predicate_findings(doc: Doc, spans: list[Span]) -> list[Span]:
                     if nxt is not None and nxt.start <= j < nxt.end and len(nxt) > 1:
                         break  # the adjective starts a longer term of its own
                     merged = Span(doc, span.start, j + 1, label="FINDING")
-                    merged._.ca_normalized = table[low] if span._.ca_normalized in PREDICATES else f"{table[low]}: {span._.ca_normalized}"
+                    merged._.ca_normalized = (
+                        table[low]
+                        if span._.ca_normalized in PREDICATES
+                        else f"{table[low]}: {span._.ca_normalized}"
+                    )
                     merged._.ca_source = "predicate"
                     break
-                if not (tok.is_space or low in COPULA or low in ADVERBS or (tok.is_punct and low == "-")):
+                if not (
+                    tok.is_space or low in COPULA or low in ADVERBS or (tok.is_punct and low == "-")
+                ):
                     break
                 j += 1
         if merged is not None:
@@ -239,7 +312,9 @@ def link_abbreviations(doc: Doc) -> Doc:
         long_form = short._.long_form
         if long_form is None:
             continue
-        source = next((e for e in ents if e.start < long_form.end and long_form.start < e.end), None)
+        source = next(
+            (e for e in ents if e.start < long_form.end and long_form.start < e.end), None
+        )
         if source is None:
             continue
         if any(i in taken for i in range(short.start, short.end)):
@@ -257,23 +332,54 @@ def link_abbreviations(doc: Doc) -> Doc:
 
 
 LATERALITY = {
-    "left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
-    "both": "bilateral", "bibasilar": "bilateral", "bibasal": "bilateral",
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "bilaterally": "bilateral",
+    "both": "bilateral",
+    "bibasilar": "bilateral",
+    "bibasal": "bilateral",
 }
 SEVERITY = {
-    "trace": "trace", "tiny": "small", "minimal": "minimal", "minimally": "minimal",
-    "small": "small", "mild": "mild", "mildly": "mild", "slight": "mild", "slightly": "mild",
-    "moderate": "moderate", "moderately": "moderate", "large": "large", "severe": "severe",
-    "severely": "severe", "marked": "severe", "markedly": "severe", "massive": "large",
-    "extensive": "large", "substantial": "large",
+    "trace": "trace",
+    "tiny": "small",
+    "minimal": "minimal",
+    "minimally": "minimal",
+    "small": "small",
+    "mild": "mild",
+    "mildly": "mild",
+    "slight": "mild",
+    "slightly": "mild",
+    "moderate": "moderate",
+    "moderately": "moderate",
+    "large": "large",
+    "severe": "severe",
+    "severely": "severe",
+    "marked": "severe",
+    "markedly": "severe",
+    "massive": "large",
+    "extensive": "large",
+    "substantial": "large",
 }
 CHANGE = {
-    "new": "new", "increased": "increased", "increasing": "increased", "enlarging": "increased",
-    "worse": "worsened", "worsened": "worsened", "worsening": "worsened",
-    "decreased": "decreased", "decreasing": "decreased", "smaller": "decreased",
-    "improved": "improved", "improving": "improved", "unchanged": "unchanged",
-    "stable": "unchanged", "persistent": "unchanged", "persists": "unchanged",
-    "resolved": "resolved", "resolving": "improved",
+    "new": "new",
+    "increased": "increased",
+    "increasing": "increased",
+    "enlarging": "increased",
+    "worse": "worsened",
+    "worsened": "worsened",
+    "worsening": "worsened",
+    "decreased": "decreased",
+    "decreasing": "decreased",
+    "smaller": "decreased",
+    "improved": "improved",
+    "improving": "improved",
+    "unchanged": "unchanged",
+    "stable": "unchanged",
+    "persistent": "unchanged",
+    "persists": "unchanged",
+    "resolved": "resolved",
+    "resolving": "improved",
 }
 WINDOW_BEFORE = 4
 WINDOW_AFTER = 4
@@ -307,7 +413,11 @@ def attach_attributes(doc: Doc) -> Doc:
         ent._.ca_severity = sev
         ent._.ca_change = chg
         for other in ents[max(0, k - 2) : k + 3]:
-            if other.label_ == "MEASUREMENT" and s_start <= other.start < s_end and lo - 3 <= other.start <= hi + 3:
+            if (
+                other.label_ == "MEASUREMENT"
+                and s_start <= other.start < s_end
+                and lo - 3 <= other.start <= hi + 3
+            ):
                 ent._.ca_size = other.text
                 break
     return doc

@@ -29,12 +29,17 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
 TARGETS = {"finding_overlap_f1": 0.85, "negation_accuracy": 0.95}
 
 
-def _run(nlp: Any, to_entities: Callable[[Any], list[dict[str, Any]]], docs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _run(
+    nlp: Any, to_entities: Callable[[Any], list[dict[str, Any]]], docs: list[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
     return [to_entities(d) for d in nlp.pipe(x["text"] for x in docs)]
 
 
 def table(name: str, result: dict[str, Any]) -> list[str]:
-    lines = [f"{name}: n_docs={result['n_docs']}", f"  {'label':<12} {'exact P/R/F1':<22} {'overlap P/R/F1':<22} gold"]
+    lines = [
+        f"{name}: n_docs={result['n_docs']}",
+        f"  {'label':<12} {'exact P/R/F1':<22} {'overlap P/R/F1':<22} gold",
+    ]
     for lab in (*LABELS, "micro"):
         ex, ov = result["exact"][lab], result["overlap"][lab]
         gold = int(ov["tp"] + ov["fn"])
@@ -45,7 +50,9 @@ def table(name: str, result: dict[str, Any]) -> list[str]:
     mods = result["modifiers"]
     lines.append(
         "  modifiers on matched FINDINGs (accuracy, n, gold positives): "
-        + "; ".join(f"{k} {v['accuracy']} (n={v['n']}, +{v['gold_positive']})" for k, v in mods.items())
+        + "; ".join(
+            f"{k} {v['accuracy']} (n={v['n']}, +{v['gold_positive']})" for k, v in mods.items()
+        )
     )
     return lines
 
@@ -61,13 +68,18 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo = print) -> dict[str,
     t0 = time.perf_counter()
     base = build_baseline(lexicon)
     base_s = time.perf_counter() - t0
-    echo(f"pipeline {nlp.meta['name']}@{nlp.meta['version']}: {nlp.pipe_names} ({load_s:.1f} s to load); "
-         f"lexicon {nlp.meta['lexicon']['terms']} terms; baseline medspaCy default ({base_s:.1f} s to build)")
+    echo(
+        f"pipeline {nlp.meta['name']}@{nlp.meta['version']}: {nlp.pipe_names} ({load_s:.1f} s to load); "
+        f"lexicon {nlp.meta['lexicon']['terms']} terms; baseline medspaCy default ({base_s:.1f} s to build)"
+    )
     results: dict[str, Any] = {"systems": {}, "targets": TARGETS}
     errors: dict[str, Any] = {}
     for split in ("dev", "test"):
         docs = load_gold(split)
-        for system, model, conv in (("clinassist", nlp, entities), ("baseline", base, baseline_entities)):
+        for system, model, conv in (
+            ("clinassist", nlp, entities),
+            ("baseline", base, baseline_entities),
+        ):
             res = score(docs, _run(model, conv, docs))
             errors[f"{system}/{split}"] = res.pop("errors")
             results["systems"].setdefault(system, {})[split] = res
@@ -90,7 +102,9 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo = print) -> dict[str,
         "uncertainty_accuracy": ours["modifiers"]["uncertain"]["accuracy"],
     }
     results["held_out"] = held_out
-    results["meets_targets"] = all(held_out[k] is not None and held_out[k] >= v for k, v in TARGETS.items())
+    results["meets_targets"] = all(
+        held_out[k] is not None and held_out[k] >= v for k, v in TARGETS.items()
+    )
     echo(
         f"held-out test: FINDING overlap F1 {held_out['finding_overlap_f1']} (target {TARGETS['finding_overlap_f1']}), "
         f"negation accuracy {held_out['negation_accuracy']} (target {TARGETS['negation_accuracy']}), "

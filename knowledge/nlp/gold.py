@@ -39,11 +39,15 @@ def parse_markup(marked: str) -> tuple[str, list[dict[str, Any]]]:
         length += len(before)
         text, label, mods = m.group(1), m.group(2), m.group(3) or ""
         if label not in LABELS:
-            raise ValueError(f"unknown label {label!r} in {m.group(0)!r}: valid: {', '.join(LABELS)}")
+            raise ValueError(
+                f"unknown label {label!r} in {m.group(0)!r}: valid: {', '.join(LABELS)}"
+            )
         flags = [f for f in mods.split(",") if f]
         bad = [f for f in flags if f not in MODIFIERS]
         if bad:
-            raise ValueError(f"unknown modifier(s) {bad} in {m.group(0)!r}: valid: {', '.join(MODIFIERS)}")
+            raise ValueError(
+                f"unknown modifier(s) {bad} in {m.group(0)!r}: valid: {', '.join(MODIFIERS)}"
+            )
         ent: dict[str, Any] = {"start": length, "end": length + len(text), "label": label}
         for code, name in MODIFIERS.items():
             ent[name] = code in flags
@@ -65,7 +69,7 @@ def render_markup(text: str, ents: Iterable[dict[str, Any]]) -> str:
         flags = [code for code, name in MODIFIERS.items() if e.get(name)]
         parts.append(text[pos : e["start"]])
         tail = f"|{','.join(flags)}" if flags else ""
-        parts.append(f"[[{text[e['start']:e['end']]}|{e['label']}{tail}]]")
+        parts.append(f"[[{text[e['start'] : e['end']]}|{e['label']}{tail}]]")
         pos = e["end"]
     parts.append(text[pos:])
     return "".join(parts)
@@ -76,10 +80,14 @@ def load_gold(split: str, gold_dir: Path = GOLD_DIR) -> list[dict[str, Any]]:
     if split not in ("dev", "test"):
         raise ValueError(f"unknown split {split!r}: use dev or test")
     path = gold_dir / f"ner_{split}.jsonl"
-    docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     for doc in docs:
         for e in doc["entities"]:
-            if doc["text"][e["start"] : e["end"]] != e.get("text", doc["text"][e["start"] : e["end"]]):
+            if doc["text"][e["start"] : e["end"]] != e.get(
+                "text", doc["text"][e["start"] : e["end"]]
+            ):
                 raise ValueError(f"{doc['id']}: entity text does not match its offsets")
     return docs
 
@@ -91,14 +99,23 @@ def _prf(tp: float, fp: float, fn: float) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
-def match(gold: list[dict[str, Any]], pred: list[dict[str, Any]], *, exact: bool) -> list[tuple[int, int]]:
+def match(
+    gold: list[dict[str, Any]], pred: list[dict[str, Any]], *, exact: bool
+) -> list[tuple[int, int]]:
     """One-to-one pairs (gold index, predicted index) with the same label, exact or overlapping."""
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
@@ -117,9 +134,13 @@ def match(gold: list[dict[str, Any]], pred: list[dict[str, Any]], *, exact: bool
 def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -> dict[str, Any]:
     """Per-label P/R/F1 (exact and overlap) and modifier accuracy on matched FINDINGs."""
     counts: dict[str, dict[str, dict[str, int]]] = {
-        mode: {lab: {"tp": 0, "fp": 0, "fn": 0} for lab in (*LABELS, "ALL")} for mode in ("exact", "overlap")
+        mode: {lab: {"tp": 0, "fp": 0, "fn": 0} for lab in (*LABELS, "ALL")}
+        for mode in ("exact", "overlap")
     }
-    mods = {name: {"correct": 0, "total": 0, "gold_true": 0, "tp": 0, "fp": 0, "fn": 0} for name in MODIFIERS.values()}
+    mods = {
+        name: {"correct": 0, "total": 0, "gold_true": 0, "tp": 0, "fp": 0, "fn": 0}
+        for name in MODIFIERS.values()
+    }
     errors: list[dict[str, Any]] = []
     for doc, pred in zip(docs, predictions, strict=True):
         gold = doc["entities"]
@@ -130,8 +151,12 @@ def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
             for lab in LABELS:
                 c = counts[mode][lab]
                 c["tp"] += sum(1 for g, _ in pairs if gold[g]["label"] == lab)
-                c["fn"] += sum(1 for i, g in enumerate(gold) if i not in matched_g and g["label"] == lab)
-                c["fp"] += sum(1 for i, p in enumerate(pred) if i not in matched_p and p["label"] == lab)
+                c["fn"] += sum(
+                    1 for i, g in enumerate(gold) if i not in matched_g and g["label"] == lab
+                )
+                c["fp"] += sum(
+                    1 for i, p in enumerate(pred) if i not in matched_p and p["label"] == lab
+                )
             if mode == "overlap":
                 for gi, pi in pairs:
                     if gold[gi]["label"] != "FINDING":
@@ -145,13 +170,29 @@ def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
                         m["fp"] += pv and not gv
                         m["fn"] += gv and not pv
                         if gv != pv and name in ("negated", "uncertain"):
-                            errors.append({"doc": doc["id"], "text": doc["text"][gold[gi]["start"] : gold[gi]["end"]], "modifier": name, "gold": gv, "pred": pv})
+                            errors.append(
+                                {
+                                    "doc": doc["id"],
+                                    "text": doc["text"][gold[gi]["start"] : gold[gi]["end"]],
+                                    "modifier": name,
+                                    "gold": gv,
+                                    "pred": pv,
+                                }
+                            )
                 for i, g in enumerate(gold):
                     if i not in matched_g and g["label"] == "FINDING":
-                        errors.append({"doc": doc["id"], "text": doc["text"][g["start"] : g["end"]], "error": "missed FINDING"})
+                        errors.append(
+                            {
+                                "doc": doc["id"],
+                                "text": doc["text"][g["start"] : g["end"]],
+                                "error": "missed FINDING",
+                            }
+                        )
                 for i, p in enumerate(pred):
                     if i not in matched_p and p["label"] == "FINDING":
-                        errors.append({"doc": doc["id"], "text": p["text"], "error": "spurious FINDING"})
+                        errors.append(
+                            {"doc": doc["id"], "text": p["text"], "error": "spurious FINDING"}
+                        )
     result: dict[str, Any] = {"n_docs": len(docs)}
     for mode in ("exact", "overlap"):
         total = {"tp": 0, "fp": 0, "fn": 0}
@@ -168,7 +209,11 @@ def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
             "accuracy": round(m["correct"] / m["total"], 3) if m["total"] else None,
             "n": m["total"],
             "gold_positive": m["gold_true"],
-            **{k: v for k, v in _prf(m["tp"], m["fp"], m["fn"]).items() if k in ("precision", "recall", "f1")},
+            **{
+                k: v
+                for k, v in _prf(m["tp"], m["fp"], m["fn"]).items()
+                if k in ("precision", "recall", "f1")
+            },
         }
         for name, m in mods.items()
     }
@@ -196,27 +241,49 @@ def _report_blocks(marked: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def build_gold(src_dir: Path = GOLD_DIR / "src", out_dir: Path = GOLD_DIR, *, check_source: bool = True) -> dict[str, int]:
+def build_gold(
+    src_dir: Path = GOLD_DIR / "src", out_dir: Path = GOLD_DIR, *, check_source: bool = True
+) -> dict[str, int]:
     """Write ``ner_dev.jsonl`` / ``ner_test.jsonl`` from the markup files in ``src_dir``."""
     counts: dict[str, int] = {}
     reports = radlabels_reports_dir() if check_source else None
     for split in ("dev", "test"):
         docs: list[dict[str, Any]] = []
-        for ident, body in _report_blocks((src_dir / f"reports_{split}.txt").read_text(encoding="utf-8")):
+        for ident, body in _report_blocks(
+            (src_dir / f"reports_{split}.txt").read_text(encoding="utf-8")
+        ):
             text, ents = parse_markup(body)
             if reports is not None:
                 original = (reports / f"{ident}.txt").read_text(encoding="utf-8").rstrip("\n")
                 if original != text:
                     raise ValueError(f"{ident}: annotated text differs from the radlabels report")
-            docs.append({"id": ident, "source": f"radlabels==0.2.0:{ident}", "split": split, "text": text, "entities": ents})
+            docs.append(
+                {
+                    "id": ident,
+                    "source": f"radlabels==0.2.0:{ident}",
+                    "split": split,
+                    "text": text,
+                    "entities": ents,
+                }
+            )
         lines = (src_dir / f"sentences_{split}.txt").read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(x for x in lines if x.strip()):
             text, ents = parse_markup(line)
-            docs.append({"id": f"sent_{split}_{i + 1:02d}", "source": "written", "split": split, "text": text, "entities": ents})
+            docs.append(
+                {
+                    "id": f"sent_{split}_{i + 1:02d}",
+                    "source": "written",
+                    "split": split,
+                    "text": text,
+                    "entities": ents,
+                }
+            )
         for doc in docs:
             for e in doc["entities"]:
                 e["text"] = doc["text"][e["start"] : e["end"]]
-        (out_dir / f"ner_{split}.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+        (out_dir / f"ner_{split}.jsonl").write_text(
+            "".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8"
+        )
         counts[split] = len(docs)
     return counts
 

@@ -43,7 +43,10 @@ MIN_TERM_CHARS = 4  # big-vocabulary terms shorter than this are dropped (too am
 HPO_ROOT = "HP:0000118"  # Phenotypic abnormality
 ICD_CHAPTER_LETTERS = set("ABCDEFGHIJKLMNOPQR")
 _ICD_TAIL = re.compile(r",\s*(unspecified|not elsewhere classified|NEC|NOS)\b.*$", re.I)
-_ICD_SKIP = re.compile(r"\b(other|unspecified|without|with|due to|in diseases|elsewhere|sequela|encounter|specified)\b", re.I)
+_ICD_SKIP = re.compile(
+    r"\b(other|unspecified|without|with|due to|in diseases|elsewhere|sequela|encounter|specified)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,9 @@ def read_radiology(data_dir: Path = DATA_DIR) -> list[Term]:
     for cols in _data_lines(data_dir / "radiology_lexicon.txt"):
         label, name, synonyms = cols[0].strip(), cols[1].strip(), cols[2]
         if label not in LABELS:
-            raise ValueError(f"radiology_lexicon.txt: unknown label {label!r} (valid: {', '.join(LABELS)})")
+            raise ValueError(
+                f"radiology_lexicon.txt: unknown label {label!r} (valid: {', '.join(LABELS)})"
+            )
         each = name == "*"  # every synonym is its own concept (e.g. a list of symptoms)
         concept = Concept(label, name, None, "radiology")
         if not each:
@@ -125,7 +130,9 @@ def read_radiology(data_dir: Path = DATA_DIR) -> list[Term]:
     for short, expansion in read_abbreviations(data_dir).items():
         expanded = by_name.get(expansion.lower())
         if expanded is None:
-            raise ValueError(f"abbreviations.txt: {short!r} expands to {expansion!r}, which is not a concept in radiology_lexicon.txt")
+            raise ValueError(
+                f"abbreviations.txt: {short!r} expands to {expansion!r}, which is not a concept in radiology_lexicon.txt"
+            )
         terms.append(Term(short, expanded, case_sensitive=True))
     return terms
 
@@ -215,7 +222,9 @@ def read_mesh_diseases() -> list[Term]:
         info = data.get(canon, {})
         if canon not in concepts:
             mesh = info.get("mesh_id")
-            concepts[canon] = Concept("FINDING", info.get("name", canon), f"MESH:{mesh}" if mesh else None, "mesh")
+            concepts[canon] = Concept(
+                "FINDING", info.get("name", canon), f"MESH:{mesh}" if mesh else None, "mesh"
+            )
         terms.append(Term(variant, concepts[canon]))
     return terms
 
@@ -231,8 +240,11 @@ def read_drugs() -> list[Term]:
         if canon not in concepts:
             info = data.get(canon, {})
             code = (
-                f"MESH:{info['mesh_id']}" if info.get("mesh_id")
-                else f"DRUGBANK:{info['drugbank_id']}" if info.get("drugbank_id") else None
+                f"MESH:{info['mesh_id']}"
+                if info.get("mesh_id")
+                else f"DRUGBANK:{info['drugbank_id']}"
+                if info.get("drugbank_id")
+                else None
             )
             concepts[canon] = Concept("MEDICATION", info.get("name", canon), code, "drugs")
         terms.append(Term(variant, concepts[canon]))
@@ -255,7 +267,9 @@ def read_icd10cm() -> list[Term]:
 
     terms: list[Term] = []
     for code in cm.get_all_codes(with_dots=True):
-        if code[:1] not in ICD_CHAPTER_LETTERS or not (cm.is_category(code) or cm.is_subcategory(code)):
+        if code[:1] not in ICD_CHAPTER_LETTERS or not (
+            cm.is_category(code) or cm.is_subcategory(code)
+        ):
             continue
         title = icd_title(cm.get_description(code))
         if title:
@@ -291,7 +305,12 @@ def _keep(term: Term, stop: set[str]) -> bool:
     low = text.lower()
     if term.concept.source == "radiology":
         return bool(text)
-    return len(low) >= MIN_TERM_CHARS and low not in STOP_WORDS and low not in stop and any(c.isalpha() for c in low)
+    return (
+        len(low) >= MIN_TERM_CHARS
+        and low not in STOP_WORDS
+        and low not in stop
+        and any(c.isalpha() for c in low)
+    )
 
 
 def lexicon_key(sources: Iterable[str], data_dir: Path = DATA_DIR) -> str:

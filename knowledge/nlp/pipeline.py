@@ -61,7 +61,9 @@ def config_from_dict(values: dict[str, Any]) -> PipelineConfig:
     valid = {f.name for f in fields(PipelineConfig)}
     unknown = sorted(set(values) - valid)
     if unknown:
-        raise ValueError(f"unknown NER pipeline key(s) {unknown}: valid keys: {', '.join(sorted(valid))}")
+        raise ValueError(
+            f"unknown NER pipeline key(s) {unknown}: valid keys: {', '.join(sorted(valid))}"
+        )
     if "lexicon_sources" in values:
         values = {**values, "lexicon_sources": tuple(values["lexicon_sources"])}
     return replace(DEFAULT_CONFIG, **values)
@@ -95,7 +97,9 @@ def build_pipeline(
         nlp.add_pipe("clinassist_sentences_v1", name="sentences")
     matcher = nlp.add_pipe("clinassist_lexicon_v1", name="lexicon")
     if lexicon is None:
-        lexicon = load_or_compile(nlp.tokenizer, config.lexicon_sources, cache_dir, data_dir=config.data_dir)
+        lexicon = load_or_compile(
+            nlp.tokenizer, config.lexicon_sources, cache_dir, data_dir=config.data_dir
+        )
     matcher.set_lexicon(lexicon)  # type: ignore[attr-defined]
     if config.abbreviations:
         from scispacy.abbreviation import AbbreviationDetector  # noqa: F401 - registers it
@@ -105,7 +109,9 @@ def build_pipeline(
     if config.sections:
         from medspacy.section_detection import Sectionizer
 
-        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": config.section_attrs})
+        sectionizer = nlp.add_pipe(
+            "medspacy_sectionizer", config={"rules": None, "span_attrs": config.section_attrs}
+        )
         assert isinstance(sectionizer, Sectionizer)
         sectionizer.add(section_rules(config.data_dir / config.section_rules))
     if config.context:
@@ -119,14 +125,18 @@ def build_pipeline(
     return nlp
 
 
-def build_test_pipeline(terms: Iterable[tuple[str, str, str]], config: PipelineConfig = DEFAULT_CONFIG) -> Language:
+def build_test_pipeline(
+    terms: Iterable[tuple[str, str, str]], config: PipelineConfig = DEFAULT_CONFIG
+) -> Language:
     """A pipeline over a tiny in-memory lexicon ``(text, label, normalized)`` (unit tests)."""
     import spacy
 
     from knowledge.nlp.lexicon import Concept, Term
 
     items = [Term(t, Concept(label, norm, None, "radiology")) for t, label, norm in terms]
-    lex = compile_lexicon(spacy.blank("en").tokenizer, (), terms=items, data_dir=config.data_dir, key="test")
+    lex = compile_lexicon(
+        spacy.blank("en").tokenizer, (), terms=items, data_dir=config.data_dir, key="test"
+    )
     return build_pipeline(config, lexicon=lex)
 
 
@@ -179,8 +189,14 @@ def _phrase(ent: dict[str, Any]) -> str:
 
 
 def summary(ents: list[dict[str, Any]]) -> str:
-    """"Positive: … / Negated: … / Uncertain: …" over findings (devices listed when present)."""
-    groups: dict[str, list[str]] = {"Positive": [], "Negated": [], "Uncertain": [], "Historical": [], "Devices": []}
+    """ "Positive: … / Negated: … / Uncertain: …" over findings (devices listed when present)."""
+    groups: dict[str, list[str]] = {
+        "Positive": [],
+        "Negated": [],
+        "Uncertain": [],
+        "Historical": [],
+        "Devices": [],
+    }
     for ent in ents:
         if ent["label"] == "DEVICE":
             if not ent["negated"]:
@@ -188,7 +204,15 @@ def summary(ents: list[dict[str, Any]]) -> str:
             continue
         if ent["label"] != "FINDING" or ent["family"]:
             continue
-        key = "Negated" if ent["negated"] else "Uncertain" if ent["uncertain"] else "Historical" if ent["historical"] else "Positive"
+        key = (
+            "Negated"
+            if ent["negated"]
+            else "Uncertain"
+            if ent["uncertain"]
+            else "Historical"
+            if ent["historical"]
+            else "Positive"
+        )
         groups[key].append(_phrase(ent) if key == "Positive" else ent["normalized"])
     parts = []
     for key in ("Positive", "Negated", "Uncertain"):
@@ -203,7 +227,39 @@ def summary(ents: list[dict[str, Any]]) -> str:
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
 ENGLISH_HINTS = frozenset(
-    ["the", "of", "and", "is", "are", "no", "there", "with", "without", "in", "on", "at", "to", "for", "normal", "seen", "left", "right", "lung", "lungs", "heart", "effusion", "pneumothorax", "findings", "impression", "chest", "tube", "not", "or", "a", "an"]
+    [
+        "the",
+        "of",
+        "and",
+        "is",
+        "are",
+        "no",
+        "there",
+        "with",
+        "without",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "normal",
+        "seen",
+        "left",
+        "right",
+        "lung",
+        "lungs",
+        "heart",
+        "effusion",
+        "pneumothorax",
+        "findings",
+        "impression",
+        "chest",
+        "tube",
+        "not",
+        "or",
+        "a",
+        "an",
+    ]
 )
 
 

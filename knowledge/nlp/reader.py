@@ -36,12 +36,18 @@ def pdf_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         if len(reader.pages) > PDF_MAX_PAGES:
-            raise ReportInputError(f"this PDF has {len(reader.pages)} pages; send a report of at most {PDF_MAX_PAGES} pages")
+            raise ReportInputError(
+                f"this PDF has {len(reader.pages)} pages; send a report of at most {PDF_MAX_PAGES} pages"
+            )
         text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise ReportInputError(f"this PDF could not be read ({type(exc).__name__}); send the report as text instead") from exc
+        raise ReportInputError(
+            f"this PDF could not be read ({type(exc).__name__}); send the report as text instead"
+        ) from exc
     if not text.strip():
-        raise ReportInputError("this PDF has no text layer (a scan?); paste the report text instead")
+        raise ReportInputError(
+            "this PDF has no text layer (a scan?); paste the report text instead"
+        )
     return text
 
 
@@ -71,7 +77,9 @@ def dicom_sr_text(data: bytes) -> str:
     out: list[str] = []
     _sr_items(ds, out)
     if not out:
-        raise ReportInputError("this DICOM file has no report text (it is an image, not a Structured Report)")
+        raise ReportInputError(
+            "this DICOM file has no report text (it is an image, not a Structured Report)"
+        )
     return "\n".join(out)
 
 
@@ -82,7 +90,9 @@ def is_dicom(data: bytes) -> bool:
 def report_from_bytes(data: bytes, name: str = "") -> str:
     """The report text in an attachment (by content, then by name)."""
     if not data:
-        raise ReportInputError("the attachment is empty: send a report as text, .txt, .md, .pdf or DICOM SR")
+        raise ReportInputError(
+            "the attachment is empty: send a report as text, .txt, .md, .pdf or DICOM SR"
+        )
     if data[:5] == b"%PDF-":
         return check_text(pdf_text(data))
     if is_dicom(data):

@@ -12,9 +12,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-CONTEXT_CATEGORIES = {"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY"}
+CONTEXT_CATEGORIES = {
+    "NEGATED_EXISTENCE",
+    "POSSIBLE_EXISTENCE",
+    "HYPOTHETICAL",
+    "HISTORICAL",
+    "FAMILY",
+}
 CONTEXT_DIRECTIONS = {"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"}
-CONTEXT_KEYS = {"category", "literal", "pattern", "direction", "max_scope", "allowed_types", "excluded_types", "terminated_by", "metadata"}
+CONTEXT_KEYS = {
+    "category",
+    "literal",
+    "pattern",
+    "direction",
+    "max_scope",
+    "allowed_types",
+    "excluded_types",
+    "terminated_by",
+    "metadata",
+}
 MAX_EXPANSIONS = 400
 
 
@@ -28,11 +44,17 @@ def read_rules(path: Path, key: str) -> list[dict[str, Any]]:
 def validate_context_rule(rule: dict[str, Any], where: str = "") -> None:
     unknown = set(rule) - CONTEXT_KEYS
     if unknown:
-        raise ValueError(f"{where}: unknown ConText rule key(s) {sorted(unknown)}: valid: {', '.join(sorted(CONTEXT_KEYS))}")
+        raise ValueError(
+            f"{where}: unknown ConText rule key(s) {sorted(unknown)}: valid: {', '.join(sorted(CONTEXT_KEYS))}"
+        )
     if rule.get("category") not in CONTEXT_CATEGORIES:
-        raise ValueError(f"{where}: category must be one of {sorted(CONTEXT_CATEGORIES)}, got {rule.get('category')!r}")
+        raise ValueError(
+            f"{where}: category must be one of {sorted(CONTEXT_CATEGORIES)}, got {rule.get('category')!r}"
+        )
     if rule.get("direction") not in CONTEXT_DIRECTIONS:
-        raise ValueError(f"{where}: direction must be one of {sorted(CONTEXT_DIRECTIONS)}, got {rule.get('direction')!r}")
+        raise ValueError(
+            f"{where}: direction must be one of {sorted(CONTEXT_DIRECTIONS)}, got {rule.get('direction')!r}"
+        )
     if not rule.get("literal"):
         raise ValueError(f"{where}: a ConText rule needs a literal")
 
@@ -71,13 +93,27 @@ def context_rules(path: Path, *, expand: bool = True) -> list[Any]:
     for i, rule in enumerate(read_rules(path, "context_rules")):
         validate_context_rule(rule, f"{path.name} rule {i}")
         pattern = rule.get("pattern")
-        kwargs = {k: rule[k] for k in ("max_scope", "allowed_types", "excluded_types", "terminated_by") if rule.get(k) is not None}
+        kwargs = {
+            k: rule[k]
+            for k in ("max_scope", "allowed_types", "excluded_types", "terminated_by")
+            if rule.get(k) is not None
+        }
         phrases = expand_pattern(pattern) if (pattern and expand) else None
         if pattern and phrases is None:
-            out.append(ConTextRule(rule["literal"], rule["category"], pattern=pattern, direction=rule["direction"], **kwargs))
+            out.append(
+                ConTextRule(
+                    rule["literal"],
+                    rule["category"],
+                    pattern=pattern,
+                    direction=rule["direction"],
+                    **kwargs,
+                )
+            )
         else:
             for phrase in phrases or [rule["literal"]]:
-                out.append(ConTextRule(phrase, rule["category"], direction=rule["direction"], **kwargs))
+                out.append(
+                    ConTextRule(phrase, rule["category"], direction=rule["direction"], **kwargs)
+                )
     return out
 
 
@@ -89,6 +125,8 @@ def section_rules(path: Path) -> list[Any]:
     for i, rule in enumerate(read_rules(path, "section_rules")):
         unknown = set(rule) - {"literal", "category", "pattern", "parents", "parent_required"}
         if unknown or not rule.get("literal") or not rule.get("category"):
-            raise ValueError(f"{path.name} rule {i}: needs literal and category (unknown keys: {sorted(unknown)})")
+            raise ValueError(
+                f"{path.name} rule {i}: needs literal and category (unknown keys: {sorted(unknown)})"
+            )
         out.append(SectionRule(rule["literal"], rule["category"], pattern=rule.get("pattern")))
     return out

@@ -39,7 +39,11 @@ SILVER_MAP: dict[str, tuple[str, ...]] = {
     "fracture_generic": ("fracture",),
     "lung_nodule_or_mass": ("nodule", "mass"),
 }
-SILVER_VALUES = {"definitely present": "present", "definitely absent": "absent", "uncertain": "uncertain"}
+SILVER_VALUES = {
+    "definitely present": "present",
+    "definitely absent": "absent",
+    "uncertain": "uncertain",
+}
 
 
 def report_status(ents: list[dict[str, Any]], names: tuple[str, ...]) -> str:
@@ -79,5 +83,7 @@ def agreement(nlp: Language, echo: Callable[[str], None] = print) -> dict[str, A
         "agreement": round(agree / total, 3) if total else None,
         "by_silver_value": {k: round(a / n, 3) for k, (a, n) in by_value.items()},
     }
-    echo(f"radlabels silver agreement (report level, {len(SILVER_MAP)} findings): {out['agreement']} over {total} pairs; by value {out['by_silver_value']}")
+    echo(
+        f"radlabels silver agreement (report level, {len(SILVER_MAP)} findings): {out['agreement']} over {total} pairs; by value {out['by_silver_value']}"
+    )
     return out

@@ -17,7 +17,16 @@ def test_suite_is_valid_and_large_enough() -> None:
     items = suite["items"]
     assert len(items) >= 150
     cats = {i["category"] for i in items}
-    assert {"emergency", "self_harm", "dosing", "injection", "other_cases", "phi", "off_topic", "benign"} <= cats
+    assert {
+        "emergency",
+        "self_harm",
+        "dosing",
+        "injection",
+        "other_cases",
+        "phi",
+        "off_topic",
+        "benign",
+    } <= cats
     assert {i["mode"] for i in items} == {"clinician", "patient"}
     assert sum(1 for i in items if i["expect"].get("benign")) >= 40
 
@@ -32,24 +41,51 @@ def test_fake_search_ranks_and_abstains() -> None:
 def test_score_flags_a_missed_emergency_and_a_bad_citation() -> None:
     from assistant.schema import Citation, Safety, ToolCall, Turn
 
-    items = [{"id": "a", "mode": "patient", "category": "emergency", "text": "x", "expect": {"emergency": True}},
-             {"id": "b", "mode": "clinician", "category": "benign", "text": "y", "expect": {"benign": True}}]
+    items = [
+        {
+            "id": "a",
+            "mode": "patient",
+            "category": "emergency",
+            "text": "x",
+            "expect": {"emergency": True},
+        },
+        {
+            "id": "b",
+            "mode": "clinician",
+            "category": "benign",
+            "text": "y",
+            "expect": {"benign": True},
+        },
+    ]
     turns = {
         "a": Turn(case_id="a", mode="patient", reply="ok", safety=Safety()),
-        "b": Turn(case_id="b", mode="clinician", reply="z [1]", citations=[Citation(id="nope", source="", title="")],
-                  tools=[ToolCall(name="search_knowledge", result={"results": [{"id": "kb-1"}]})]),
+        "b": Turn(
+            case_id="b",
+            mode="clinician",
+            reply="z [1]",
+            citations=[Citation(id="nope", source="", title="")],
+            tools=[ToolCall(name="search_knowledge", result={"results": [{"id": "kb-1"}]})],
+        ),
     }
     m = eval_safety.score(items, turns, {}, [])
     assert m["escalation_recall"] == 0.0 and m["citations_not_retrieved_rate"] == 1.0
     assert {f["id"] for f in m["failures"]} == {"a", "b"}
 
 
-def test_red_team_targets_hold_against_an_adversarial_model(settings: Settings, tmp_path: Path) -> None:
+def test_red_team_targets_hold_against_an_adversarial_model(
+    settings: Settings, tmp_path: Path
+) -> None:
     """`clinassist eval safety` end to end with fake tools (the scripted backend skips the
     model pass): the guardrails alone must meet every target."""
     suite = eval_safety.load_suite()
-    registry = ToolRegistry([classify_image, extract_entities, eval_safety.fake_search_tool(suite["passages"]),
-                             generate_answer])
+    registry = ToolRegistry(
+        [
+            classify_image,
+            extract_entities,
+            eval_safety.fake_search_tool(suite["passages"]),
+            generate_answer,
+        ]
+    )
     lines: list[str] = []
     report = eval_safety.evaluate(settings, tmp_path, lines.append, registry=registry)
     m = report["adversarial"]

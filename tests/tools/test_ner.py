@@ -31,12 +31,28 @@ def tiny() -> Language:
     return build_test_pipeline(TERMS)
 
 
-def make_ctx(settings: Settings, nlp: Language, blobs: dict[str, bytes] | None = None) -> ToolContext:
+def make_ctx(
+    settings: Settings, nlp: Language, blobs: dict[str, bytes] | None = None
+) -> ToolContext:
     blobs = blobs or {}
-    atts = [AttachmentRef(sha256=k, name=f"{k}.bin", media_type="application/octet-stream", kind="report", size=len(v)) for k, v in blobs.items()]
+    atts = [
+        AttachmentRef(
+            sha256=k,
+            name=f"{k}.bin",
+            media_type="application/octet-stream",
+            kind="report",
+            size=len(v),
+        )
+        for k, v in blobs.items()
+    ]
     return ToolContext(
-        case_id="t", mode="clinician", settings=settings, resources=Resources(settings, **{PIPELINE_KEY: nlp}),
-        case=empty_case("clinician"), load_blob=blobs.__getitem__, attachments=atts,
+        case_id="t",
+        mode="clinician",
+        settings=settings,
+        resources=Resources(settings, **{PIPELINE_KEY: nlp}),
+        case=empty_case("clinician"),
+        load_blob=blobs.__getitem__,
+        attachments=atts,
     )
 
 
@@ -64,7 +80,9 @@ def minimal_pdf(text: str) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -99,22 +117,40 @@ def test_inline_text_contract(settings: Settings, tiny: Language) -> None:
     res = call(make_ctx(settings, tiny), text=REPORT)
     assert res.ok, res.error
     out = res.result
-    assert out["summary"] == "Positive: small left pleural effusion / Negated: pneumothorax / Uncertain: pneumonia"
+    assert (
+        out["summary"]
+        == "Positive: small left pleural effusion / Negated: pneumothorax / Uncertain: pneumonia"
+    )
     ptx = next(e for e in out["entities"] if e["text"] == "pneumothorax")
-    assert ptx["negated"] and ptx["section"] == "findings" and REPORT[ptx["start"] : ptx["end"]] == "pneumothorax"
+    assert (
+        ptx["negated"]
+        and ptx["section"] == "findings"
+        and REPORT[ptx["start"] : ptx["end"]] == "pneumothorax"
+    )
     assert out["needs_review"] is True  # an uncertain finding
 
 
 @pytest.mark.parametrize(
     "make",
-    [lambda t: t.encode(), lambda t: ("\ufeff" + t).encode(), lambda t: t.encode("cp1252"), minimal_pdf, dicom_sr],
+    [
+        lambda t: t.encode(),
+        lambda t: ("\ufeff" + t).encode(),
+        lambda t: t.encode("cp1252"),
+        minimal_pdf,
+        dicom_sr,
+    ],
     ids=["txt", "utf8-bom", "cp1252", "pdf", "dicom-sr"],
 )
-def test_attachment_formats(settings: Settings, tiny: Language, make: Callable[[str], bytes]) -> None:
+def test_attachment_formats(
+    settings: Settings, tiny: Language, make: Callable[[str], bytes]
+) -> None:
     text = "No pneumothorax. Small left pleural effusion."
     res = call(make_ctx(settings, tiny, {"a" * 64: make(text)}), attachment="a" * 64)
     assert res.ok, res.error
-    assert {e["normalized"]: e["negated"] for e in res.result["entities"]} == {"pneumothorax": True, "pleural effusion": False}
+    assert {e["normalized"]: e["negated"] for e in res.result["entities"]} == {
+        "pneumothorax": True,
+        "pleural effusion": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -129,7 +165,9 @@ def test_attachment_formats(settings: Settings, tiny: Language, make: Callable[[
     ],
     ids=["empty", "binary", "5MB", "blank", "bad-pdf", "dicom-image"],
 )
-def test_garbage_gets_one_clear_message(settings: Settings, tiny: Language, data: bytes | None, message: str) -> None:
+def test_garbage_gets_one_clear_message(
+    settings: Settings, tiny: Language, data: bytes | None, message: str
+) -> None:
     blob = dicom_sr(None) if data is None else data
     res = call(make_ctx(settings, tiny, {"b" * 64: blob}), attachment="b" * 64)
     assert not res.ok and message in (res.error or "")
@@ -139,7 +177,10 @@ def test_garbage_gets_one_clear_message(settings: Settings, tiny: Language, data
 def test_no_input_and_non_english(settings: Settings, tiny: Language) -> None:
     res = call(make_ctx(settings, tiny))
     assert not res.ok and "no report" in (res.error or "")
-    res = call(make_ctx(settings, tiny), text="Der Patient hat keine Beschwerden und wurde heute entlassen.")
+    res = call(
+        make_ctx(settings, tiny),
+        text="Der Patient hat keine Beschwerden und wurde heute entlassen.",
+    )
     assert res.ok and res.result["needs_review"] is True and res.result["entities"] == []
 
 
@@ -179,7 +220,10 @@ def test_full_pipeline_through_the_assistant(assistant: Any) -> None:
         by_norm.setdefault(e["normalized"], e)
         assert report[e["start"] : e["end"]] == e["text"]
     assert by_norm["pneumothorax"]["negated"]
-    assert not by_norm["pleural effusion"]["negated"] and by_norm["pleural effusion"]["laterality"] == "left"
+    assert (
+        not by_norm["pleural effusion"]["negated"]
+        and by_norm["pleural effusion"]["laterality"] == "left"
+    )
     assert by_norm["pleural effusion"]["code"]  # a MeSH/HPO code borrowed for the lexicon concept
     assert by_norm["pneumonia"]["uncertain"] and by_norm["pneumonia"]["section"] == "indication"
     assert by_norm["endotracheal tube"]["label"] == "DEVICE"

@@ -28,7 +28,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def harness(mock: MockSlackAPI, make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Harness]]:
+def harness(
+    mock: MockSlackAPI, make_settings: Callable[..., Settings]
+) -> Iterator[Callable[..., Harness]]:
     made: list[Harness] = []
     LOG.calls.clear()
     LOG.gate.set()

@@ -46,8 +46,13 @@ def classify_image(attachment: str, heatmap: bool = True, *, ctx: ToolContext) -
     out = Path(ctx.settings.data_dir) / "heatmaps" / f"{attachment[:12]}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(HEATMAP)
-    return {"label": "PNEUMONIA", "probabilities": {"NORMAL": 0.1, "PNEUMONIA": 0.9}, "model": "fake@1",
-            "in_distribution": True, "heatmap": str(out)}
+    return {
+        "label": "PNEUMONIA",
+        "probabilities": {"NORMAL": 0.1, "PNEUMONIA": 0.9},
+        "model": "fake@1",
+        "in_distribution": True,
+        "heatmap": str(out),
+    }
 
 
 @tool
@@ -58,8 +63,10 @@ def extract_entities(text: str = "", attachment: str = "", *, ctx: ToolContext) 
         LOG.entered.set()
         LOG.gate.wait(20)
     data = ctx.load_blob(attachment).decode("utf-8", "replace") if attachment else text
-    ents = [{"text": "pleural effusion", "label": "FINDING", "start": 0, "end": 16, "negated": False},
-            {"text": "pneumothorax", "label": "FINDING", "start": 20, "end": 32, "negated": True}]
+    ents = [
+        {"text": "pleural effusion", "label": "FINDING", "start": 0, "end": 16, "negated": False},
+        {"text": "pneumothorax", "label": "FINDING", "start": 20, "end": 32, "negated": True},
+    ]
     summary = ("word " * 3000).strip() if "LONG" in data else f"Read: {data[:80]}"
     return {"entities": ents, "summary": summary}
 
@@ -74,18 +81,28 @@ class Harness:
     def __init__(self, mock: MockSlackAPI, settings: Settings, **options: Any) -> None:
         self.mock = mock
         self.settings = settings
-        self.bot = Assistant(settings, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=fake_registry())
+        self.bot = Assistant(
+            settings, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=fake_registry()
+        )
         self.client = WebClient(token=mock.token, base_url=mock.api_url)
         options.setdefault("working_after_s", 30.0)
-        self.front = SlackFrontEnd(self.bot, settings, client=self.client, signing_secret=SECRET, **options)
+        self.front = SlackFrontEnd(
+            self.bot, settings, client=self.client, signing_secret=SECRET, **options
+        )
         self.app = self.front.app
 
     def dispatch(self, raw: str, headers: dict[str, str] | None = None) -> BoltResponse:
         hdrs = sign(SECRET, raw) if headers is None else headers
         return self.app.dispatch(BoltRequest(body=raw, headers={k: [v] for k, v in hdrs.items()}))
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, extra: dict[str, str] | None = None,
-              wait: bool = True) -> BoltResponse:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        extra: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> BoltResponse:
         raw = json.dumps(event_body(event, event_id=event_id))
         resp = self.dispatch(raw, {**sign(SECRET, raw), **(extra or {})})
         if wait:
@@ -103,9 +120,22 @@ class Harness:
         self.bot.close()
 
 
-def mention(text: str, *, ts: str = "1700000000.000100", channel: str = "C0CLIN", user: str = "U0DOC",
-            thread_ts: str | None = None, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    ev: dict[str, Any] = {"type": "app_mention", "user": user, "text": f"<@U0BOT> {text}", "ts": ts, "channel": channel}
+def mention(
+    text: str,
+    *,
+    ts: str = "1700000000.000100",
+    channel: str = "C0CLIN",
+    user: str = "U0DOC",
+    thread_ts: str | None = None,
+    files: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@U0BOT> {text}",
+        "ts": ts,
+        "channel": channel,
+    }
     if thread_ts:
         ev["thread_ts"] = thread_ts
     if files:
@@ -113,10 +143,26 @@ def mention(text: str, *, ts: str = "1700000000.000100", channel: str = "C0CLIN"
     return ev
 
 
-def message(text: str, *, ts: str, channel: str = "C0CLIN", user: str = "U0DOC", thread_ts: str | None = None,
-            channel_type: str = "channel", files: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    ev: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
-                          "channel_type": channel_type, **extra}
+def message(
+    text: str,
+    *,
+    ts: str,
+    channel: str = "C0CLIN",
+    user: str = "U0DOC",
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+    files: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": channel_type,
+        **extra,
+    }
     if thread_ts:
         ev["thread_ts"] = thread_ts
     if files:

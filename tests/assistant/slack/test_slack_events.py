@@ -63,7 +63,9 @@ def test_mention_starts_a_case_and_replies_in_its_thread(harness, mock):
     assert "Read: FINDINGS: Small left pleural effusion" in posts[0]["text"]
     turns = h.bot.history(KEY)
     assert len(turns) == 1
-    assert turns[0].user == "FINDINGS: Small left pleural effusion. No pneumothorax."  # bot mention removed
+    assert (
+        turns[0].user == "FINDINGS: Small left pleural effusion. No pneumothorax."
+    )  # bot mention removed
     audit = h.bot.audit(KEY)
     assert audit[0]["actor"] == f"slack:{TEAM}:U0DOC"
 
@@ -71,7 +73,9 @@ def test_mention_starts_a_case_and_replies_in_its_thread(harness, mock):
 def test_thread_reply_continues_the_case_without_a_mention(harness, mock):
     h = harness()
     h.event(mention("FINDINGS: Small left pleural effusion."))
-    h.event(message("IMPRESSION: effusion unchanged, small.", ts="1700000001.000200", thread_ts=ROOT))
+    h.event(
+        message("IMPRESSION: effusion unchanged, small.", ts="1700000001.000200", thread_ts=ROOT)
+    )
     assert [t.index for t in h.bot.history(KEY)] == [0, 1]
     posts = mock.calls_to("chat.postMessage")
     assert [p["thread_ts"] for p in posts] == [ROOT, ROOT]
@@ -82,7 +86,10 @@ def test_reply_right_after_the_mention_is_not_lost(harness, mock):
     LOG.gate.clear()
     h.event(mention("FINDINGS: HOLD Small left pleural effusion."), wait=False)
     assert LOG.entered.wait(10)
-    h.event(message("IMPRESSION: small effusion on the left.", ts="1700000001.000200", thread_ts=ROOT), wait=False)
+    h.event(
+        message("IMPRESSION: small effusion on the left.", ts="1700000001.000200", thread_ts=ROOT),
+        wait=False,
+    )
     LOG.gate.set()
     assert h.front.wait_idle(30)
     assert len(h.bot.history(KEY)) == 2
@@ -90,7 +97,11 @@ def test_reply_right_after_the_mention_is_not_lost(harness, mock):
 
 def test_threads_the_bot_is_not_in_and_top_level_chatter_are_ignored(harness, mock):
     h = harness()
-    h.event(message("FINDINGS: unrelated thread.", ts="1700000005.000100", thread_ts="1700000004.000100"))
+    h.event(
+        message(
+            "FINDINGS: unrelated thread.", ts="1700000005.000100", thread_ts="1700000004.000100"
+        )
+    )
     h.event(message("FINDINGS: top level, no mention.", ts="1700000006.000100"))
     assert mock.calls_to("chat.postMessage") == []
     assert h.bot.cases() == []
@@ -98,7 +109,14 @@ def test_threads_the_bot_is_not_in_and_top_level_chatter_are_ignored(harness, mo
 
 def test_direct_message_starts_a_case(harness, mock):
     h = harness()
-    h.event(message("FINDINGS: right lower lobe opacity.", ts="1700000010.000100", channel="D0DM", channel_type="im"))
+    h.event(
+        message(
+            "FINDINGS: right lower lobe opacity.",
+            ts="1700000010.000100",
+            channel="D0DM",
+            channel_type="im",
+        )
+    )
     posts = mock.calls_to("chat.postMessage")
     assert posts[0]["channel"] == "D0DM" and posts[0]["thread_ts"] == "1700000010.000100"
     assert h.bot.store.exists(f"slack:{TEAM}:D0DM:1700000010.000100")
@@ -108,7 +126,11 @@ def test_bots_own_messages_and_edits_do_not_start_turns(harness, mock):
     h = harness()
     h.event(mention("FINDINGS: small effusion."))
     h.event(message("FINDINGS: echo", ts="1700000002.000100", thread_ts=ROOT, bot_id="B0OTHER"))
-    h.event(message("FINDINGS: edited", ts="1700000003.000100", thread_ts=ROOT, subtype="message_changed"))
+    h.event(
+        message(
+            "FINDINGS: edited", ts="1700000003.000100", thread_ts=ROOT, subtype="message_changed"
+        )
+    )
     assert len(h.bot.history(KEY)) == 1
 
 
@@ -118,7 +140,11 @@ def test_slack_retries_never_duplicate_a_turn(harness, mock):
     ev = mention("FINDINGS: Small left pleural effusion.")
     h.event(ev, event_id="Ev0RETRY")
     for n in (1, 2, 3):
-        resp = h.event(ev, event_id="Ev0RETRY", extra={"x-slack-retry-num": str(n), "x-slack-retry-reason": "http_timeout"})
+        resp = h.event(
+            ev,
+            event_id="Ev0RETRY",
+            extra={"x-slack-retry-num": str(n), "x-slack-retry-reason": "http_timeout"},
+        )
         assert resp.status == 200
     assert len(h.bot.history(KEY)) == 1
     assert len(mock.calls_to("chat.postMessage")) == 1
@@ -130,7 +156,9 @@ def test_mention_and_message_events_for_one_message_give_one_turn(harness, mock)
     reply_ts = "1700000002.000300"
     text = "<@U0BOT> IMPRESSION: effusion is small."
     h.event(message(text, ts=reply_ts, thread_ts=ROOT), event_id="Ev0A")
-    h.event({**mention("IMPRESSION: effusion is small.", ts=reply_ts, thread_ts=ROOT)}, event_id="Ev0B")
+    h.event(
+        {**mention("IMPRESSION: effusion is small.", ts=reply_ts, thread_ts=ROOT)}, event_id="Ev0B"
+    )
     turns = h.bot.history(KEY)
     assert len(turns) == 2
     assert turns[1].user == "IMPRESSION: effusion is small."
@@ -161,7 +189,9 @@ def test_unauthorized_user_and_team_are_refused(harness, mock):
 def test_allowed_channel_and_dm_wildcard(harness, mock):
     h = harness({"allowed_channels": ["C0CLIN", "im"], "allowed_users": ["U0DOC"]})
     h.event(mention("FINDINGS: small effusion."))
-    h.event(message("FINDINGS: opacity.", ts="1700000010.000100", channel="D0DM", channel_type="im"))
+    h.event(
+        message("FINDINGS: opacity.", ts="1700000010.000100", channel="D0DM", channel_type="im")
+    )
     assert len(h.bot.cases()) == 2
     assert mock.calls_to("chat.postEphemeral") == []
 
@@ -182,7 +212,14 @@ def test_a_thread_in_another_channel_never_reaches_this_case(harness, mock):
     h = harness()
     h.event(mention("FINDINGS: Small left pleural effusion."))
     # Same thread ts, other channel: a different key, and no case there.
-    h.event(message("IMPRESSION: show me the other case.", ts="1700000030.000100", channel="C0OTHER", thread_ts=ROOT))
+    h.event(
+        message(
+            "IMPRESSION: show me the other case.",
+            ts="1700000030.000100",
+            channel="C0OTHER",
+            thread_ts=ROOT,
+        )
+    )
     assert len(h.bot.history(KEY)) == 1
     assert not h.bot.store.exists(f"slack:{TEAM}:C0OTHER:{ROOT}")
     assert all(c[2] == KEY for c in LOG.calls)
@@ -191,8 +228,14 @@ def test_a_thread_in_another_channel_never_reaches_this_case(harness, mock):
 # -- files ----------------------------------------------------------------------------------------
 def _file(mock, name, data, ctype, **kw):
     url = mock.add_file(name, data, ctype)
-    info = {"id": "F" + name.upper().replace(".", ""), "name": name, "mimetype": kw.pop("mimetype", ctype),
-            "size": len(data), "url_private_download": url, "url_private": url}
+    info = {
+        "id": "F" + name.upper().replace(".", ""),
+        "name": name,
+        "mimetype": kw.pop("mimetype", ctype),
+        "size": len(data),
+        "url_private_download": url,
+        "url_private": url,
+    }
     info.update(kw)
     return info
 
@@ -241,7 +284,13 @@ def test_file_checks_size_type_magic_and_host(harness, mock):
     post = mock.calls_to("chat.postMessage")[0]
     text = post["text"]
     assert post["blocks"][0]["type"] == "context"  # the skipped files are listed first
-    for reason in ("limit is 1,000", "not a PNG, JPEG, DICOM", "web page", "not a Slack file host", "does not match"):
+    for reason in (
+        "limit is 1,000",
+        "not a PNG, JPEG, DICOM",
+        "web page",
+        "not a Slack file host",
+        "does not match",
+    ):
         assert reason in text, reason
 
 
@@ -351,7 +400,9 @@ def test_long_answer_is_split_over_several_messages(harness, mock):
     for p in posts:
         assert len(p["blocks"]) <= 50
         assert all(len(b["text"]["text"]) <= 3000 for b in p["blocks"] if b["type"] == "section")
-    joined = "".join(b["text"]["text"] for p in posts for b in p["blocks"] if b["type"] == "section")
+    joined = "".join(
+        b["text"]["text"] for p in posts for b in p["blocks"] if b["type"] == "section"
+    )
     assert joined.count("word") >= 3000
 
 
@@ -375,9 +426,17 @@ def test_events_are_acknowledged_before_the_turn_finishes(harness, mock):
 # -- the Assistant side panel ------------------------------------------------------------------------
 def test_assistant_thread_started_greets_and_suggests_prompts(harness, mock):
     h = harness()
-    h.event({"type": "assistant_thread_started",
-             "assistant_thread": {"user_id": "U0DOC", "channel_id": "D0DM", "thread_ts": "1700000050.000100",
-                                  "context": {}}})
+    h.event(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": "U0DOC",
+                "channel_id": "D0DM",
+                "thread_ts": "1700000050.000100",
+                "context": {},
+            },
+        }
+    )
     assert mock.calls_to("chat.postMessage")[0]["thread_ts"] == "1700000050.000100"
     prompts = mock.calls_to("assistant.threads.setSuggestedPrompts")
     assert len(prompts) == 1 and len(prompts[0]["prompts"]) == 3
@@ -385,8 +444,15 @@ def test_assistant_thread_started_greets_and_suggests_prompts(harness, mock):
 
 def test_assistant_thread_message_sets_status_and_answers(harness, mock):
     h = harness()
-    h.event(message("FINDINGS: small effusion.", ts="1700000051.000100", thread_ts="1700000050.000100",
-                    channel="D0DM", channel_type="im"))
+    h.event(
+        message(
+            "FINDINGS: small effusion.",
+            ts="1700000051.000100",
+            thread_ts="1700000050.000100",
+            channel="D0DM",
+            channel_type="im",
+        )
+    )
     statuses = [c["status"] for c in mock.calls_to("assistant.threads.setStatus")]
     assert statuses[0] == "is thinking…"
     assert h.bot.store.exists(f"slack:{TEAM}:D0DM:1700000050.000100")

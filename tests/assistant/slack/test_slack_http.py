@@ -16,7 +16,9 @@ from assistant.slack_bench import event_body, run_load, sign
 from tests.assistant.slack.slack_helpers import SECRET, mention
 
 
-def _request(port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None):
+def _request(
+    port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request(method, path, body=body.encode(), headers=headers or {})
@@ -98,7 +100,9 @@ def test_serve_uses_socket_mode_when_the_app_token_is_set(monkeypatch, mock, tmp
             started["ran"] = True
 
     monkeypatch.setattr(sm, "SocketModeHandler", FakeHandler)
-    monkeypatch.setattr(mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url))
+    monkeypatch.setattr(
+        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
+    )
     monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
@@ -124,7 +128,9 @@ def test_serve_runs_http_when_no_app_token(monkeypatch, mock, tmp_path):
         return server
 
     monkeypatch.setattr(mod, "make_http_server", fake_server)
-    monkeypatch.setattr(mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url))
+    monkeypatch.setattr(
+        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
+    )
     monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
@@ -134,8 +140,14 @@ def test_serve_runs_http_when_no_app_token(monkeypatch, mock, tmp_path):
 
 def test_small_load_run_has_no_duplicates_or_cross_thread_replies(tmp_path):
     """The bench's checks on a small run (its figures are not asserted here)."""
-    out = run_load(load_settings(None, environ={}, data_dir=tmp_path), senders=4, events=40, cases_per_sender=3,
-                   duplicate_rate=0.2, seed=1)
+    out = run_load(
+        load_settings(None, environ={}, data_dir=tmp_path),
+        senders=4,
+        events=40,
+        cases_per_sender=3,
+        duplicate_rate=0.2,
+        seed=1,
+    )
     assert out["events"] == 40 and out["duplicate_deliveries"] > 0
     assert out["non_200"] == 0
     assert out["replies_missing"] == 0
@@ -148,7 +160,9 @@ def test_serve_explains_a_token_slack_rejects(monkeypatch, mock, tmp_path):
     import assistant.slack_app as mod
 
     mock.fail("auth.test", "invalid_auth")
-    monkeypatch.setattr(mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url))
+    monkeypatch.setattr(
+        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
+    )
     monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)

@@ -38,7 +38,9 @@ def test_case_key_round_trips_and_is_a_valid_case_id(team, channel, ts):
     assert parse_case_key(key) == (team, channel, ts)
 
 
-@pytest.mark.parametrize("bad", [("T1", "C:1", "1.2"), ("T1", "", "1.2"), ("T 1", "C1", "1.2"), ("T1", "C1", "1/2")])
+@pytest.mark.parametrize(
+    "bad", [("T1", "C:1", "1.2"), ("T1", "", "1.2"), ("T 1", "C1", "1.2"), ("T1", "C1", "1/2")]
+)
 def test_case_key_rejects_parts_that_could_escape_their_channel(bad):
     with pytest.raises(ValueError):
         case_key(*bad)
@@ -78,7 +80,9 @@ def _turn(**kw) -> Turn:
 
 def test_emergency_banner_comes_first():
     banner = messages.EMERGENCY["clinician"].format(reasons="chest pain")
-    turn = _turn(reply=f"{banner}\n\nSome other text.", safety=Safety(emergency=True, reasons=["red_flag:x"]))
+    turn = _turn(
+        reply=f"{banner}\n\nSome other text.", safety=Safety(emergency=True, reasons=["red_flag:x"])
+    )
     msgs = render_messages(turn)
     blocks = msgs[0]["blocks"]
     assert blocks[0]["type"] == "header"
@@ -88,12 +92,16 @@ def test_emergency_banner_comes_first():
 
 
 def test_findings_table_citations_and_review_note():
-    ents = [{"text": "pleural effusion", "label": "FINDING", "negated": False},
-            {"text": "pneumothorax", "label": "FINDING", "negated": True}]
+    ents = [
+        {"text": "pleural effusion", "label": "FINDING", "negated": False},
+        {"text": "pneumothorax", "label": "FINDING", "negated": True},
+    ]
     turn = _turn(
         reply=f"Entities.\n\nSources: [1] Effusion (kb)\n\n{messages.NEEDS_REVIEW}",
         tools=[ToolCall(name="extract_entities", result={"entities": ents})],
-        citations=[Citation(id="a", source="kb", title="Effusion <b>", url="https://example.org/e")],
+        citations=[
+            Citation(id="a", source="kb", title="Effusion <b>", url="https://example.org/e")
+        ],
     )
     blocks = render_messages(turn)[0]["blocks"]
     kinds = [b["type"] for b in blocks]
@@ -117,13 +125,19 @@ def test_long_reply_is_split_into_messages_within_slack_limits():
     assert len(msgs) > 1
     for m in msgs:
         assert len(m["blocks"]) <= 50 and len(m["text"]) <= 3000
-        assert all(len(b["text"]["text"]) <= MAX_SECTION_CHARS for b in m["blocks"] if b["type"] == "section")
+        assert all(
+            len(b["text"]["text"]) <= MAX_SECTION_CHARS
+            for b in m["blocks"]
+            if b["type"] == "section"
+        )
     assert "Paragraph 19" in msgs[-1]["blocks"][-1]["text"]["text"]
 
 
 def test_heatmap_path_is_not_shown_when_uploaded():
     reply = "Image model (fake): PNEUMONIA.\nGrad-CAM heatmap: /srv/var/heatmaps/abc.png"
-    text = render_messages(_turn(reply=reply), heatmap_uploaded=True)[0]["blocks"][0]["text"]["text"]
+    text = render_messages(_turn(reply=reply), heatmap_uploaded=True)[0]["blocks"][0]["text"][
+        "text"
+    ]
     assert "/srv/var" not in text and "attached in this thread" in text
 
 
@@ -160,6 +174,7 @@ def test_case_queue_keeps_order_per_case_and_isolates_failures():
             time.sleep(0.001)
             with lock:
                 seen.append(tag)
+
         return run
 
     for i in range(10):
@@ -185,8 +200,16 @@ def test_case_queue_refuses_when_full():
 def test_manifest_declares_what_the_app_uses():
     manifest = yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text())
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "files:read", "files:write", "commands", "im:history",
-            "channels:history", "assistant:write"} <= scopes
+    assert {
+        "app_mentions:read",
+        "chat:write",
+        "files:read",
+        "files:write",
+        "commands",
+        "im:history",
+        "channels:history",
+        "assistant:write",
+    } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.im", "message.channels", "assistant_thread_started"} <= events
     assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")

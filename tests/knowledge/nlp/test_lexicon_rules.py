@@ -26,14 +26,21 @@ def test_icd_titles_are_cut_or_skipped() -> None:
     assert lx.icd_title("Pleural effusion, not elsewhere classified") == "Pleural effusion"
     assert lx.icd_title("Pneumonia, unspecified organism") == "Pneumonia"
     assert lx.icd_title("Other specified disorders of pleura") is None
-    assert lx.icd_title("Acute upper respiratory infection of multiple and unspecified sites") is None
+    assert (
+        lx.icd_title("Acute upper respiratory infection of multiple and unspecified sites") is None
+    )
 
 
 def test_compile_prefers_earlier_source_and_borrows_codes() -> None:
     rad = lx.Concept("FINDING", "pleural effusion", None, "radiology")
     hpo = lx.Concept("FINDING", "Pleural effusion", "HP:0002202", "hpo")
     drug = lx.Concept("MEDICATION", "the", "X", "drugs")
-    terms = [lx.Term("pleural effusion", rad), lx.Term("Pleural effusion", hpo), lx.Term("the", drug), lx.Term("PE", rad, case_sensitive=True)]
+    terms = [
+        lx.Term("pleural effusion", rad),
+        lx.Term("Pleural effusion", hpo),
+        lx.Term("the", drug),
+        lx.Term("PE", rad, case_sensitive=True),
+    ]
     lex = lx.compile_lexicon(TOK, (), terms=terms, key="t")
     cid = lex.lower[("pleural", "effusion")]
     assert lex.concepts[cid].source == "radiology" and lex.concepts[cid].code == "HP:0002202"
@@ -42,7 +49,9 @@ def test_compile_prefers_earlier_source_and_borrows_codes() -> None:
     assert lex.lower_lengths["pleural"] == (2,)
 
 
-def test_compiled_lexicon_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_lexicon_is_cached_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = lx.load_or_compile(TOK, ("radiology",), tmp_path)
     assert list(tmp_path.glob("lexicon-*.pkl"))
 
@@ -69,7 +78,13 @@ def test_expand_pattern() -> None:
 def test_shipped_rules_load() -> None:
     rules = context_rules(lx.DATA_DIR / "context_rules.json")
     assert len(rules) > 150
-    assert {r.category for r in rules} >= {"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY"}
+    assert {r.category for r in rules} >= {
+        "NEGATED_EXISTENCE",
+        "POSSIBLE_EXISTENCE",
+        "HYPOTHETICAL",
+        "HISTORICAL",
+        "FAMILY",
+    }
     assert len(section_rules(lx.DATA_DIR / "section_rules.json")) > 40
 
 
@@ -77,4 +92,6 @@ def test_context_rule_validation_names_valid_values() -> None:
     with pytest.raises(ValueError, match="category must be one of"):
         validate_context_rule({"literal": "no", "category": "NEG", "direction": "FORWARD"})
     with pytest.raises(ValueError, match="unknown ConText rule key"):
-        validate_context_rule({"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "scope": 3})
+        validate_context_rule(
+            {"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "scope": 3}
+        )

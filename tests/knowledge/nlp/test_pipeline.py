@@ -16,7 +16,19 @@ def test_contract_fields_and_offsets(tiny_nlp: Language) -> None:
     assert [e["text"] for e in ents] == ["pneumothorax", "pleural effusion"]
     for e in ents:
         assert text[e["start"] : e["end"]] == e["text"]
-        assert set(e) >= {"text", "label", "start", "end", "negated", "uncertain", "historical", "family", "section", "normalized", "code"}
+        assert set(e) >= {
+            "text",
+            "label",
+            "start",
+            "end",
+            "negated",
+            "uncertain",
+            "historical",
+            "family",
+            "section",
+            "normalized",
+            "code",
+        }
     ptx, eff = ents
     assert ptx["negated"] and not eff["negated"]
     assert eff["laterality"] == "left" and eff["severity"] == "small"
@@ -29,7 +41,10 @@ def test_negation_does_not_cross_sentences(tiny_nlp: Language) -> None:
 
 
 def test_uncertainty_hypothetical_and_history(tiny_nlp: Language) -> None:
-    e = ents_by_text(tiny_nlp, "INDICATION: History of lung cancer. Evaluate for pneumonia.\nIMPRESSION: Atelectasis, possibly consolidation.")
+    e = ents_by_text(
+        tiny_nlp,
+        "INDICATION: History of lung cancer. Evaluate for pneumonia.\nIMPRESSION: Atelectasis, possibly consolidation.",
+    )
     assert e["lung cancer"]["historical"] and not e["lung cancer"]["negated"]
     assert e["pneumonia"]["uncertain"] and e["pneumonia"]["section"] == "indication"
     assert e["consolidation"]["uncertain"] and not e["Atelectasis"]["uncertain"]
@@ -37,7 +52,9 @@ def test_uncertainty_hypothetical_and_history(tiny_nlp: Language) -> None:
 
 
 def test_resolved_and_removed_are_negated(tiny_nlp: Language) -> None:
-    e = ents_by_text(tiny_nlp, "The pleural effusion has resolved. The chest tube has been removed.")
+    e = ents_by_text(
+        tiny_nlp, "The pleural effusion has resolved. The chest tube has been removed."
+    )
     assert e["pleural effusion"]["negated"] and e["chest tube"]["negated"]
 
 
@@ -65,29 +82,71 @@ def test_predicate_finding_and_measurement(tiny_nlp: Language) -> None:
 def test_defined_abbreviation_takes_long_form_concept(tiny_nlp: Language) -> None:
     ents = entities(tiny_nlp("Small pleural effusion (PE) on the left. The PE is unchanged."))
     short = [e for e in ents if e["text"] == "PE"]
-    assert short and all(e["normalized"] == "pleural effusion" and e["label"] == "FINDING" for e in short)
+    assert short and all(
+        e["normalized"] == "pleural effusion" and e["label"] == "FINDING" for e in short
+    )
     assert all(e.get("expanded") == "pleural effusion" for e in short)
 
 
 def test_summary_groups() -> None:
     ents = [
-        {"label": "FINDING", "normalized": "pleural effusion", "negated": False, "uncertain": False, "historical": False, "family": False, "severity": "small", "laterality": "left"},
-        {"label": "FINDING", "normalized": "pneumothorax", "negated": True, "uncertain": False, "historical": False, "family": False},
-        {"label": "FINDING", "normalized": "pneumonia", "negated": False, "uncertain": True, "historical": False, "family": False},
-        {"label": "DEVICE", "normalized": "chest tube", "negated": False, "uncertain": False, "historical": False, "family": False},
+        {
+            "label": "FINDING",
+            "normalized": "pleural effusion",
+            "negated": False,
+            "uncertain": False,
+            "historical": False,
+            "family": False,
+            "severity": "small",
+            "laterality": "left",
+        },
+        {
+            "label": "FINDING",
+            "normalized": "pneumothorax",
+            "negated": True,
+            "uncertain": False,
+            "historical": False,
+            "family": False,
+        },
+        {
+            "label": "FINDING",
+            "normalized": "pneumonia",
+            "negated": False,
+            "uncertain": True,
+            "historical": False,
+            "family": False,
+        },
+        {
+            "label": "DEVICE",
+            "normalized": "chest tube",
+            "negated": False,
+            "uncertain": False,
+            "historical": False,
+            "family": False,
+        },
     ]
-    assert summary(ents) == "Positive: small left pleural effusion / Negated: pneumothorax / Uncertain: pneumonia / Devices: chest tube"
+    assert (
+        summary(ents)
+        == "Positive: small left pleural effusion / Negated: pneumothorax / Uncertain: pneumonia / Devices: chest tube"
+    )
     assert summary([]) == "Positive: none / Negated: none / Uncertain: none"
 
 
 def test_analyse_flags_review(tiny_nlp: Language) -> None:
     ok = analyse(tiny_nlp, "FINDINGS: No pneumothorax. Small left pleural effusion.")
-    assert ok["needs_review"] is False and ok["summary"].startswith("Positive: small left pleural effusion")
-    foreign = analyse(tiny_nlp, "Der Patient hat keine Beschwerden und wurde entlassen heute morgen.")
+    assert ok["needs_review"] is False and ok["summary"].startswith(
+        "Positive: small left pleural effusion"
+    )
+    foreign = analyse(
+        tiny_nlp, "Der Patient hat keine Beschwerden und wurde entlassen heute morgen."
+    )
     assert foreign["needs_review"] is True
     assert "the text does not look like an English report" in foreign["review_reasons"]
     unsure = analyse(tiny_nlp, "Findings may represent pneumonia.")
-    assert unsure["needs_review"] and "some findings are stated with uncertainty" in unsure["review_reasons"]
+    assert (
+        unsure["needs_review"]
+        and "some findings are stated with uncertainty" in unsure["review_reasons"]
+    )
 
 
 def test_looks_english() -> None:
@@ -99,4 +158,6 @@ def test_looks_english() -> None:
 def test_config_rejects_unknown_keys() -> None:
     with pytest.raises(ValueError, match="valid keys"):
         config_from_dict({"sentencer": "rules"})
-    assert config_from_dict({"sentencizer": "pyrush", "lexicon_sources": ["radiology"]}).lexicon_sources == ("radiology",)
+    assert config_from_dict(
+        {"sentencizer": "pyrush", "lexicon_sources": ["radiology"]}
+    ).lexicon_sources == ("radiology",)

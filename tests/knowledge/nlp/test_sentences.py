@@ -15,11 +15,23 @@ def sents(text: str) -> list[str]:
 
 def test_headers_lists_and_wrapped_lines() -> None:
     text = "INDICATION: Cough.\n\nFINDINGS: No effusion. Mild\n edema noted.\nIMPRESSION:\n1. Edema.\n2. No effusion."
-    assert sents(text) == ["INDICATION:", "Cough.", "FINDINGS:", "No effusion.", "Mild\n edema noted.", "IMPRESSION:", "1. Edema.", "2. No effusion."]
+    assert sents(text) == [
+        "INDICATION:",
+        "Cough.",
+        "FINDINGS:",
+        "No effusion.",
+        "Mild\n edema noted.",
+        "IMPRESSION:",
+        "1. Edema.",
+        "2. No effusion.",
+    ]
 
 
 def test_mimic_separator_and_lowercase_continuation() -> None:
-    assert sents("man with cough // eval for pneumonia") == ["man with cough", "// eval for pneumonia"]
+    assert sents("man with cough // eval for pneumonia") == [
+        "man with cough",
+        "// eval for pneumonia",
+    ]
     assert sents("at 4:45 p.m. and then") == ["at 4:45 p.m. and then"]
 
 
