@@ -120,29 +120,31 @@ def case_facts(ctx: ToolContext) -> list[str]:
     """The case's findings and image results as short factual lines (defanged)."""
     facts: list[str] = []
     for ent in ctx.case.get("findings", [])[-MAX_FACTS:]:
-        status = (
-            "negated"
-            if ent.get("negated")
-            else "uncertain"
-            if ent.get("uncertain")
-            else "historical"
-            if ent.get("historical")
-            else "present"
-        )
-        section = f", section {ent['section']}" if ent.get("section") else ""
+        # Whole sentences: the small local model answers from these far more reliably than
+        # from "label: text (status)" fragments, which it tends to answer "I don't know" to.
         text = safety.neutralize(str(ent.get("text", "")))[0][:120]
-        facts.append(
-            f"Report {str(ent.get('label', 'ENTITY')).lower()}: {text} ({status}{section})"
-        )
+        section = f" ({ent['section']} section)" if ent.get("section") else ""
+        label = str(ent.get("label", "ENTITY")).lower()
+        if ent.get("negated"):
+            facts.append(f"The report{section} says there is no {text}.")
+        elif ent.get("uncertain"):
+            facts.append(f"The report{section} says {text} is possible but uncertain.")
+        elif ent.get("historical"):
+            facts.append(f"The report{section} mentions {text} in the patient's history.")
+        elif label == "finding":
+            facts.append(f"The report{section} says {text} is present.")
+        else:
+            facts.append(f"The report{section} mentions {label} {text}.")
     for img in ctx.case.get("images", [])[-4:]:
         if img.get("in_distribution") is False:
             facts.append(
-                f"Image {img.get('name', '')}: not assessed ({img.get('reason', 'out of scope')})"
+                f"The image {img.get('name', '')} was not assessed "
+                f"({img.get('reason', 'out of scope')})."
             )
         elif img.get("label"):
             prob = img.get("probabilities", {}).get(img["label"])
             p = f" (model probability {prob:.2f})" if isinstance(prob, float) else ""
-            facts.append(f"Image {img.get('name', '')}: model label {img['label']}{p}")
+            facts.append(f"The image model labelled {img.get('name', '')} as {img['label']}{p}.")
     return facts
 
 
@@ -295,7 +297,16 @@ class Composer:
             ):
                 self._keep(plain)  # a referral or hedge: allowed without a source
             elif content_words(plain):
-                self.dropped.append(plain)  # anything else must be supported
+                # anything else must be supported: a restated case fact ("the report says there
+                # is no pneumothorax") is kept when the evidence backs it, dropped otherwise
+                hit = self.checker.best(plain, list(range(len(self.checker.texts))))
+                if hit is None or safety.is_injection(plain):
+                    self.dropped.append(plain)
+                else:
+                    self.supported += 1
+                    mark = f" [{self._number(hit)}]" if hit < n_passages else ""
+                    body, end = (plain[:-1], plain[-1]) if plain[-1] in ".!?" else (plain, "")
+                    self._keep(f"{body}{mark}{end}")
             return
         self.claims += 1  # a claim, or a short statement that cites a source: both are checked
         use: list[int] = []
@@ -373,6 +384,39 @@ def _patient_tail() -> str:
     return f"{messages.TRIAGE_QUESTIONS}\n\n{messages.CARE_LEVELS}"
 
 
+def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
+    """Answer "is there an effusion?" straight from this case's extracted findings (no model).
+
+    Deterministic and exact for the commonest follow-up; the model is used only when the
+    question names nothing the report mentions."""
+    asked = content_words(question)
+    lines: list[str] = []
+    for ent in findings[-MAX_FACTS:]:
+        if str(ent.get("label", "")).upper() != "FINDING":
+            continue
+        text = safety.neutralize(str(ent.get("text", "")))[0][:120]
+        if not asked & content_words(text):
+            continue
+        qualifiers = [
+            str(ent[k])
+            for k in ("severity", "laterality", "size")
+            if ent.get(k) and str(ent[k]).lower() not in text.lower()
+        ]
+        text = " ".join([*qualifiers, text])
+        where = f" ({ent['section']})" if ent.get("section") else ""
+        if ent.get("negated"):
+            line = f"Negated in the report{where}: no {text}."
+        elif ent.get("uncertain"):
+            line = f"Possible (uncertain) in the report{where}: {text}."
+        elif ent.get("historical"):
+            line = f"In the history{where}: {text}."
+        else:
+            line = f"Present in the report{where}: {text}."
+        if line not in lines:
+            lines.append(line)
+    return " ".join(lines) if lines else None
+
+
 @tool
 def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     """Answer a question from this turn's retrieved passages and the case's findings, with
@@ -394,6 +438,18 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             "support": {"claims": 0, "supported": 0, "removed": 0},
             "removed": 0,
         }
+    if not passages and ctx.mode == "clinician":
+        looked_up = case_lookup(question, ctx.case.get("findings", []))
+        if looked_up:
+            return base | {
+                "answer": looked_up,
+                "grounded": True,
+                "citations": [],
+                "evidence": len(facts),
+                "method": "case_lookup",
+                "support": {"claims": 0, "supported": 0, "removed": 0},
+                "removed": 0,
+            }
     llm: LLM = ctx.resources.get("llm", lambda: build_llm(ctx.settings))
     embedder: Embedder | None
     try:

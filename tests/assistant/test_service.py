@@ -55,10 +55,14 @@ def test_report_then_follow_up_uses_case_findings(bot: Assistant, llm: ScriptedL
     t1 = bot.respond("c2", "Findings: No pneumothorax. Small left pleural effusion.")
     assert [t.name for t in t1.tools] == ["extract_entities"]
     assert "Negated: pneumothorax" in t1.reply
-    t2 = bot.respond("c2", "is there an effusion?")
+    t2 = bot.respond("c2", "is there an effusion? any pneumothorax?")
     assert [t.name for t in t2.tools] == ["generate_answer"]
+    assert "Present in the report (findings): pleural effusion." in t2.reply
+    assert "Negated in the report (findings): no pneumothorax." in t2.reply
+    t3 = bot.respond("c2", "what is the overall impression of this case?")
+    assert [t.name for t in t3.tools] == ["generate_answer"]
     prompt = bot.llm.prompts[-1][-1]["content"]  # type: ignore[attr-defined]
-    assert "pleural effusion (present" in prompt and "pneumothorax (negated" in prompt
+    assert "pleural effusion is present" in prompt and "there is no pneumothorax" in prompt
 
 
 def test_question_searches_then_answers_with_citations(bot: Assistant) -> None:
@@ -129,7 +133,7 @@ def test_cases_are_kept_apart(bot: Assistant) -> None:
     bot.respond("a", "Findings: small left pleural effusion.")
     bot.respond("b", "is there an effusion?")
     prompts = [m["content"] for p in bot.llm.prompts for m in p]  # type: ignore[attr-defined]
-    assert not any("pleural effusion (present" in p for p in prompts)
+    assert not any("pleural effusion is present" in p for p in prompts)
     state_b = bot.store.load_case("b")
     assert state_b is not None and state_b[0]["findings"] == []
 

@@ -21,6 +21,7 @@ from tools.answer import (
     _sentences_from_stream,
     build_messages,
     case_facts,
+    case_lookup,
     generate_answer,
     is_claim,
     reading_grade,
@@ -220,9 +221,34 @@ def test_case_facts_support_case_answers(settings: Settings) -> None:
     ctx, llm, _ = make_ctx(
         settings, ["The report finding of pleural effusion is present."], case=case
     )  # type: ignore[arg-type]
-    out = run(ctx, "is there an effusion?")
+    out = run(ctx, "what does the report suggest overall?")
     assert out["grounded"] and out["citations"] == []
-    assert "pneumothorax (negated" in llm.prompts[0][-1]["content"]
+    assert "there is no pneumothorax" in llm.prompts[0][-1]["content"]
+
+
+def test_case_question_naming_a_finding_is_answered_from_the_case_without_the_model(
+    settings: Settings,
+) -> None:
+    case = empty_case("clinician")
+    case["findings"] = [
+        {"text": "small left pleural effusion", "label": "FINDING", "section": "findings"},
+        {"text": "pneumothorax", "label": "FINDING", "negated": True, "section": "findings"},
+        {"text": "left lung", "label": "ANATOMY"},
+        {
+            "text": "consolidation",
+            "label": "FINDING",
+            "laterality": "right",
+            "section": "impression",
+        },
+    ]
+    ctx, llm, _ = make_ctx(settings, ["should not be used"], case=case)  # type: ignore[arg-type]
+    out = run(ctx, "Is there an effusion or consolidation, and was a pneumothorax seen?")
+    assert out["method"] == "case_lookup" and out["grounded"] and llm.prompts == []
+    assert "Present in the report (findings): small left pleural effusion." in out["answer"]
+    assert "Negated in the report (findings): no pneumothorax." in out["answer"]
+    assert "Present in the report (impression): right consolidation." in out["answer"]
+    assert "lung" not in out["answer"].replace("pleural", "")
+    assert case_lookup("is there an effusion?", []) is None
 
 
 def test_case_facts_are_defanged() -> None:
