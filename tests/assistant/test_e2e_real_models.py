@@ -45,7 +45,8 @@ def test_grounded_answer_streams_from_llama_cpp(real_bot: Assistant) -> None:
     assert [t.name for t in turn.tools] == ["search_knowledge", "generate_answer"]
     answer = turn.tools[1].result
     assert answer is not None and answer["model"].startswith("llamacpp:SmolLM2")
-    assert len(pieces) > 3 and "".join(pieces).strip() in turn.reply
+    # streamed sentence by sentence, each released once the support check accepts it
+    assert pieces and "".join(pieces).strip() in turn.reply
     assert turn.citations and turn.citations[0].id == "hpo:HP:0002202"
 
 
