@@ -592,7 +592,6 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     that generate_answer emits (a sentence appears once it passed the support check)."""
     from assistant.llm import complete
     from assistant.schema import ToolCall
-    from assistant.state import empty_case
     from tools.answer import build_messages, generate_answer, passages_from
     from tools.base import Resources
 
@@ -612,14 +611,7 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     out["load_s"] = round(time.perf_counter() - start, 2)
 
     def context(question: str) -> ToolContext:
-        ctx = ToolContext(
-            case_id="bench",
-            mode="clinician",
-            settings=settings,
-            resources=resources_,
-            case=empty_case("clinician"),
-            load_blob=lambda sha: b"",
-        )
+        ctx = ToolContext.outside_case(settings, resources_)
         result = search.fn(query=question, k=5, ctx=ctx)
         ctx.turn_calls.append(
             ToolCall(name="search_knowledge", args={"query": question}, result=result)

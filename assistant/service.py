@@ -307,12 +307,10 @@ class Assistant:
         """Call one tool outside any case (CLI `ner`, `classify`, `kb search`)."""
         from tools.base import ToolContext
 
-        ctx = ToolContext(
-            case_id="-",
+        ctx = ToolContext.outside_case(
+            self.settings,
+            self.resources,
             mode=mode or self.settings.default_mode,
-            settings=self.settings,
-            resources=self.resources,
-            case=empty_case(mode or self.settings.default_mode),
             load_blob=self.store.get_blob,
         )
         return self.registry.call(name, args, ctx)

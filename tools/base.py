@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from assistant.config import Settings
 from assistant.schema import AttachmentRef, Mode, ToolCall
-from assistant.state import CaseState
+from assistant.state import CaseState, empty_case
 
 T = TypeVar("T")
 
@@ -62,6 +62,25 @@ class ToolContext:
     attachments: list[AttachmentRef] = field(default_factory=list)
     turn_calls: list[ToolCall] = field(default_factory=list)
     on_token: Callable[[str], None] | None = None
+
+    @classmethod
+    def outside_case(
+        cls,
+        settings: Settings,
+        resources: Resources,
+        *,
+        mode: Mode = "clinician",
+        load_blob: Callable[[str], bytes] = lambda _sha: b"",
+    ) -> ToolContext:
+        """A context for one tool call that belongs to no case (CLI tools, benchmarks)."""
+        return cls(
+            case_id="-",
+            mode=mode,
+            settings=settings,
+            resources=resources,
+            case=empty_case(mode),
+            load_blob=load_blob,
+        )
 
 
 @dataclass(frozen=True)
