@@ -3,6 +3,7 @@ without, plus the Keras-on-torch baseline our plain-torch port replaces (full ru
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -45,6 +46,17 @@ print(json.dumps({{"keras_torch_backend_ms": sorted(ts)[len(ts) // 2]}}))
 """
 
 
+def _run_json(code: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run a Python snippet in a fresh process (a cold start) and read its last JSON line."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:]}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
     from tools.imaging.pipeline import ImagingEngine
 
@@ -66,46 +78,26 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
         out[key] = {"p50": round(statistics.median(times), 1), "max": round(max(times), 1)}
         echo(f"image[{key}]: p50 {out[key]['p50']} ms, max {out[key]['max']} ms over {n} images")
     env = dict(os.environ, KERAS_BACKEND="torch")
-    cold = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _COLD.format(
-                data_dir=str(settings.data_dir),
-                cache=str(settings.models.cache_dir),
-                image=str(images[0][0]),
-            ),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    cold = _run_json(
+        _COLD.format(
+            data_dir=str(settings.data_dir),
+            cache=str(settings.models.cache_dir),
+            image=str(images[0][0]),
+        ),
+        env,
     )
-    if cold.returncode == 0:
-        import json
-
-        out["cold"] = json.loads(cold.stdout.strip().splitlines()[-1])
+    out["cold"] = cold
+    if "error" not in cold:
         echo(
-            f"image[cold]: {out['cold']['cold_ms']:.0f} ms to the first result, peak RSS {out['cold']['peak_rss_mb']:.0f} MB"
+            f"image[cold]: {cold['cold_ms']:.0f} ms to the first result, "
+            f"peak RSS {cold['peak_rss_mb']:.0f} MB"
         )
-    else:
-        out["cold"] = {"error": cold.stderr.strip().splitlines()[-1:]}
     if not quick:  # baseline: the same network through Keras 3 on the torch backend
         path = registry.model_dir(settings, entry) / "model.keras"
-        base = subprocess.run(
-            [sys.executable, "-c", _KERAS.format(path=str(path), n=5)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if base.returncode == 0:
-            import json
-
-            out["baseline"] = json.loads(base.stdout.strip().splitlines()[-1])
-            echo(
-                f"image[baseline keras/torch forward]: {out['baseline']['keras_torch_backend_ms']:.0f} ms"
-            )
+        base = _run_json(_KERAS.format(path=str(path), n=5), env)
+        if "error" not in base:
+            out["baseline"] = base
+            echo(f"image[baseline keras/torch forward]: {base['keras_torch_backend_ms']:.0f} ms")
     return out
 
 
