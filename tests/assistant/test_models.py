@@ -74,3 +74,93 @@ def test_unknown_model_and_catalogue_shape() -> None:
     cat = models.catalogue()
     assert cat["qwen2.5-coder-0.5b-instruct-q5_0"].size == 491_400_064
     assert all(len(m.sha256) == 64 for m in cat.values())
+
+
+def derived_catalogue(
+    monkeypatch: pytest.MonkeyPatch, source: models.ModelSpec, sha: str, size: int
+) -> None:
+    derived = models.ModelSpec(
+        id="tiny-q4",
+        file="tiny-q4.gguf",
+        sha256=sha,
+        size=size,
+        license="test",
+        roles=("chat",),
+        pieces=(),
+        kind="derive",
+        source=source.id,
+        quantize="Q4_0",
+    )
+    monkeypatch.setattr(models, "catalogue", lambda: {source.id: source, "tiny-q4": derived})
+
+
+def test_derived_model_is_made_from_its_verified_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = [b"GGUF" + b"a" * 100]
+    fake_catalogue(monkeypatch, parts, hashlib.sha256(parts[0]).hexdigest())
+    source = models.catalogue()["tiny"]
+    made = b"GGUF-q4:" + parts[0][::2]
+    derived_catalogue(monkeypatch, source, hashlib.sha256(made).hexdigest(), len(made))
+    settings = load_settings(None, environ={}, models={"cache_dir": str(tmp_path)})
+    runs: list[tuple[str, str]] = []
+
+    def quantizer(src: Path, out: Path, qtype: str) -> None:
+        runs.append((src.name, qtype))
+        out.write_bytes(b"GGUF-q4:" + src.read_bytes()[::2])
+
+    path = models.fetch(settings, "tiny-q4", downloader=downloader(parts, []), quantizer=quantizer)
+    assert path.read_bytes() == made and runs == [("tiny.gguf", "Q4_0")]
+    models.fetch(settings, "tiny-q4", quantizer=quantizer)  # verified earlier: nothing runs
+    assert len(runs) == 1 and models.resolve_model_path(settings, "tiny-q4") == path
+
+
+def test_derived_model_with_another_checksum_is_discarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = [b"GGUF" + b"a" * 10]
+    fake_catalogue(monkeypatch, parts, hashlib.sha256(parts[0]).hexdigest())
+    derived_catalogue(monkeypatch, models.catalogue()["tiny"], "0" * 64, 5)
+    settings = load_settings(None, environ={}, models={"cache_dir": str(tmp_path)})
+    with pytest.raises(ModelError, match="checksum mismatch after re-quantizing"):
+        models.fetch(
+            settings,
+            "tiny-q4",
+            downloader=downloader(parts, []),
+            quantizer=lambda src, out, q: out.write_bytes(b"other"),
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gguf", "tiny.gguf.sha256"]
+
+
+def test_catalogue_rejects_an_unknown_quantization(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelError, match="unknown quantization 'q3_x'"):
+        models._spec(
+            "x",
+            {
+                "kind": "derive",
+                "from": "y",
+                "quantize": "q3_x",
+                "file": "x.gguf",
+                "sha256": "0" * 64,
+                "size": 1,
+                "license": "t",
+                "role": ["chat"],
+            },
+        )
+
+
+@pytest.mark.slow
+def test_real_requantization_with_llama_cpp(tmp_path: Path) -> None:
+    """The real quantizer on the small test model: a loadable GGUF, the same bytes twice."""
+    settings = load_settings(None, environ={})
+    source = models.model_path(settings, models.catalogue()["smollm2-135m-instruct-q4_1"])
+    if not source.is_file():
+        pytest.fail(f"{source} missing: run `make models-test` (make test does)")
+    first, second = tmp_path / "a.gguf", tmp_path / "b.gguf"
+    models._quantize(source, first, "Q4_0")
+    models._quantize(source, second, "Q4_0")
+    assert first.read_bytes()[:4] == b"GGUF"
+    assert models.sha256_file(first) == models.sha256_file(second)
+    assert first.stat().st_size < source.stat().st_size  # Q4_0 is smaller than Q4_1
+    with pytest.raises(ModelError, match="re-quantizing"):
+        models._quantize(tmp_path / "missing.gguf", tmp_path / "c.gguf", "Q4_0")
