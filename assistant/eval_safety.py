@@ -590,9 +590,10 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     """First-token latency and 120-token answer time of a grounded answer with the configured
     local model: raw model stream (prompt as generate_answer builds it), and the checked stream
     that generate_answer emits (a sentence appears once it passed the support check)."""
+    from assistant.embeddings import build_embedder
     from assistant.llm import complete
     from assistant.schema import ToolCall
-    from tools.answer import build_messages, generate_answer, passages_from
+    from tools.answer import build_messages, focus_passages, generate_answer, passages_from
     from tools.base import Resources
 
     llm, why = _real_llm(settings)
@@ -609,6 +610,9 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     start = time.perf_counter()
     complete(llm, [{"role": "user", "content": "hi"}], max_tokens=1)
     out["load_s"] = round(time.perf_counter() - start, 2)
+    # A running assistant has its embedder loaded (routing uses it) before the first answer.
+    embedder = resources_.get("embedder", lambda: build_embedder(settings))
+    embedder.embed(["warm up"])
 
     def context(question: str) -> ToolContext:
         ctx = ToolContext.outside_case(settings, resources_)
@@ -622,7 +626,8 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     raw_questions, checked_questions = BENCH_QUESTIONS[:runs], BENCH_QUESTIONS[3 : 3 + runs]
     first_raw, total_raw, tokens = [], [], []
     for question in raw_questions:
-        prompt_msgs = build_messages(question, passages_from(context(question))[0], [], "clinician")
+        passages = focus_passages(question, passages_from(context(question))[0], embedder)
+        prompt_msgs = build_messages(question, passages, [], "clinician")
         out.setdefault("prompt_chars", sum(len(m["content"]) for m in prompt_msgs))
         start = time.perf_counter()
         first = None

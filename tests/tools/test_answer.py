@@ -16,12 +16,15 @@ from assistant.llm import ScriptedLLM
 from assistant.schema import ToolCall
 from assistant.state import empty_case
 from tools.answer import (
+    EVIDENCE_CHARS,
     Composer,
     SupportChecker,
+    _MemoEmbedder,
     _sentences_from_stream,
     build_messages,
     case_facts,
     case_lookup,
+    focus_passages,
     generate_answer,
     is_claim,
     reading_grade,
@@ -322,3 +325,101 @@ def test_minilm_accepts_paraphrase_but_not_invention() -> None:
     assert checker.best("Atelectasis is caused by smoking cigars daily.", [0]) is None
     lexical_only = SupportChecker(passages, [], None)
     assert lexical_only.best("Atelectasis is caused by smoking cigars daily.", [0]) is None
+
+
+LONG = [
+    {
+        "id": "atel",
+        "title": "Atelectasis",
+        "text": "Atelectasis is the partial or complete collapse of a lung or lobe. "
+        "It is common after surgery. Shallow breathing and a blocked airway can cause it. "
+        "On a chest X-ray it appears as increased density with volume loss. "
+        "Treatment targets the cause and includes deep breathing exercises.",
+    },
+    {
+        "id": "pneu",
+        "title": "Pneumonia",
+        "text": "Pneumonia is an infection that inflames the air sacs in one or both lungs. "
+        "Bacteria, viruses and fungi can cause it. "
+        "On a chest X-ray it often appears as consolidation. "
+        "Bacterial pneumonia is treated with antibiotics.",
+    },
+    {
+        "id": "eff",
+        "title": "Pleural effusion",
+        "text": "A pleural effusion is fluid between the layers of tissue that line the lungs. "
+        "Large effusions cause breathlessness and may be drained with a chest tube.",
+    },
+]
+
+
+def test_focus_keeps_short_evidence_whole() -> None:
+    assert focus_passages("what is an effusion?", PASSAGES[:2]) == PASSAGES[:2]
+
+
+def test_focus_keeps_the_sentences_that_answer_the_question_within_budget() -> None:
+    focused = focus_passages(
+        "How does atelectasis look on a chest X-ray?", LONG, HashingEmbedder(), budget=140
+    )
+    assert sum(len(p["text"]) for p in focused) <= 140
+    atel = focused[0]
+    assert atel["id"] == "atel" and atel["title"] == "Atelectasis"
+    # the definition (opening sentence) and the X-ray sentence, in the passage's own order
+    assert atel["text"] == (
+        "Atelectasis is the partial or complete collapse of a lung or lobe. "
+        "On a chest X-ray it appears as increased density with volume loss."
+    )
+    assert len(focused) == 1  # nothing else fits
+
+
+def test_focus_drops_passages_left_with_nothing_and_keeps_rank_order() -> None:
+    focused = focus_passages("what is a pleural effusion?", LONG, budget=160)
+    ids = [p["id"] for p in focused]
+    assert "eff" in ids and ids == sorted(ids, key=["atel", "pneu", "eff"].index)
+    assert "Treatment targets the cause" not in " ".join(p["text"] for p in focused)
+
+
+@given(
+    texts=st.lists(
+        st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=6), min_size=1, max_size=4
+    ),
+    budget=st.integers(min_value=1, max_value=400),
+    question=st.text(max_size=60),
+)
+def test_focus_only_keeps_whole_input_sentences_within_budget(
+    texts: list[list[str]], budget: int, question: str
+) -> None:
+    passages = [
+        {"id": str(i), "title": "t", "text": ". ".join(parts)} for i, parts in enumerate(texts)
+    ]
+    focused = focus_passages(question, passages, budget=budget)
+    ids = [p["id"] for p in focused]
+    assert ids == sorted(ids, key=int) and set(ids) <= {p["id"] for p in passages}
+    if focused != passages:
+        assert sum(len(p["text"]) for p in focused) <= budget + len(focused)
+        for p in focused:
+            assert all(s in passages[int(p["id"])]["text"] for s in p["text"].split(" ") if s)
+
+
+def test_memo_embedder_embeds_each_text_once() -> None:
+    seen: list[str] = []
+
+    class Counting(HashingEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            seen.extend(texts)
+            return super().embed(texts)
+
+    memo = _MemoEmbedder(Counting())
+    first = memo.embed(["a b", "c d", "a b"])
+    again = memo.embed(["c d", "e f"])
+    assert seen == ["a b", "c d", "e f"] and first.shape == (3, 384)
+    assert (first[1] == again[0]).all() and memo.embed([]).shape == (0, 384)
+
+
+def test_model_prompt_holds_focused_evidence(settings: Settings) -> None:
+    long = [dict(p, text=(p["text"] + " ") * 4) for p in LONG]
+    ctx, llm, _ = make_ctx(settings, ["I don't know."], passages=long)
+    run(ctx, "How does atelectasis look on a chest X-ray?")
+    user = llm.prompts[0][1]["content"]
+    body = user.split("Question:")[0]
+    assert len(body) < EVIDENCE_CHARS + 120 and "[1] Atelectasis:" in body
