@@ -9,10 +9,12 @@ All stream text pieces; ``complete`` joins them.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,6 +51,7 @@ class LlamaCppLLM:
         self.settings = settings
         self.name = f"llamacpp:{self.model_path.name}"
         self._llama: Any = None
+        self._chat: Any = None
         self._load_lock = threading.Lock()
         # llama.cpp contexts are not thread-safe: one generation at a time per model.
         self._gen_lock = threading.Lock()
@@ -84,18 +87,118 @@ class LlamaCppLLM:
         stop: Sequence[str] | None = None,
     ) -> Iterator[str]:
         llama = self.llama
+        temp = self.settings.temperature if temperature is None else temperature
+        limit = max_tokens or self.settings.max_tokens
         with self._gen_lock:
-            chunks = llama.create_chat_completion(
-                messages=[dict(m) for m in messages],
-                max_tokens=max_tokens or self.settings.max_tokens,
-                temperature=self.settings.temperature if temperature is None else temperature,
-                stop=list(stop) if stop else None,
-                stream=True,
+            formatter = self._formatter()
+            if formatter is None:  # no chat template in the GGUF: llama-cpp-python's default
+                yield from self._stream_chat_completion(messages, limit, temp, stop)
+                return
+            prompt, stops = formatter.render(messages)
+            tokens = llama.tokenize(
+                prompt.encode("utf-8"),
+                add_bos=not (formatter.bos and prompt.startswith(formatter.bos)),
+                special=True,
             )
-            for chunk in chunks:
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    yield piece
+            if len(tokens) + 1 > llama.n_ctx():
+                raise ModelError(
+                    f"the prompt ({len(tokens)} tokens) does not fit llm.n_ctx ({llama.n_ctx()})"
+                )
+            limit = min(limit, llama.n_ctx() - len(tokens))
+            yield from _decode_stream(llama, tokens, limit, temp, [*stops, *(stop or ())])
+
+    def _formatter(self) -> Any:
+        """The GGUF's own chat template, rendered once per prompt (None when it has none).
+
+        Generation then runs through ``Llama.generate`` directly: llama-cpp-python's
+        ``create_chat_completion`` does per-token work in Python that slows a 0.5B model on 2
+        cores (120-token paragraph, Q4_0: 33 tok/s through it, 36-38 through this path)."""
+        if self._chat is None:
+            template = self.llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                self._chat = False
+            else:
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+                def text(token: int) -> str:
+                    if token < 0:
+                        return ""
+                    return self.llama.detokenize([token], special=True).decode("utf-8", "replace")
+
+                self._chat = _ChatTemplate(
+                    Jinja2ChatFormatter(
+                        template=template,
+                        eos_token=text(self.llama.token_eos()),
+                        bos_token=text(self.llama.token_bos()),
+                    ),
+                    bos=text(self.llama.token_bos()),
+                )
+        return self._chat or None
+
+    def _stream_chat_completion(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] | None,
+    ) -> Iterator[str]:
+        chunks = self.llama.create_chat_completion(
+            messages=[dict(m) for m in messages],
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=list(stop) if stop else None,
+            stream=True,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0].get("delta", {}).get("content")
+            if piece:
+                yield piece
+
+
+@dataclass(frozen=True)
+class _ChatTemplate:
+    formatter: Any
+    bos: str
+
+    def render(self, messages: Sequence[Message]) -> tuple[str, list[str]]:
+        """The prompt text and its stop strings (never an empty one)."""
+        response = self.formatter(messages=[dict(m) for m in messages])
+        stop = response.stop
+        stops = [stop] if isinstance(stop, str) else list(stop or [])
+        return str(response.prompt), [s for s in stops if s]
+
+
+def _decode_stream(
+    llama: Any, tokens: list[int], max_tokens: int, temperature: float, stop: Sequence[str]
+) -> Iterator[str]:
+    """Sample from ``tokens`` and yield text as it forms: multi-byte characters are held until
+    complete, and text that might begin a stop string until it is known not to."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llama.model)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    hold = max((len(s) for s in stop), default=1) - 1
+    pending = ""
+    cut = -1
+    for n, token in enumerate(
+        llama.generate(tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05), 1
+    ):
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            break
+        pending += decoder.decode(llama.detokenize([token]))
+        cut = min((i for i in (pending.find(s) for s in stop) if i >= 0), default=-1)
+        if cut >= 0:
+            pending = pending[:cut]
+            break
+        if len(pending) > hold:
+            yield pending[: len(pending) - hold]
+            pending = pending[len(pending) - hold :]
+        if n >= max_tokens:
+            break
+    if cut < 0:
+        pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
 
 
 class OpenAICompatLLM:
