@@ -3,6 +3,7 @@ included) at the default corpus and at 100k synthetic chunks (20k with --quick).
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -22,15 +23,40 @@ def _pct(values: list[float], q: float) -> float:
     return round(pct(values, q), 2)
 
 
-def _latency(retriever: Any, queries: list[str], reps: int) -> dict[str, float]:
+def _load() -> list[float]:
+    """1/5/15-minute load averages: a timing on this 2-core machine means little without."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _latency(retriever: Any, queries: list[str], reps: int) -> dict[str, Any]:
+    """End-to-end p50/p95 (query embedding included) and p50/p95 per search stage."""
     for q in queries[:5]:
         retriever.search(q, 5)  # warm: BM25 built, model loaded
+    load_before = _load()
     lat = []
+    stages: dict[str, list[float]] = {}
     for i in range(reps):
         t0 = time.perf_counter()
-        retriever.search(queries[i % len(queries)], 5)
+        res = retriever.search(queries[i % len(queries)], 5)
         lat.append((time.perf_counter() - t0) * 1000)
-    return {"n": reps, "p50_ms": _pct(lat, 0.5), "p95_ms": _pct(lat, 0.95)}
+        for stage, ms in res.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    return {
+        "n": reps,
+        "p50_ms": _pct(lat, 0.5),
+        "p95_ms": _pct(lat, 0.95),
+        "stages_ms": {k: {"p50": _pct(v, 0.5), "p95": _pct(v, 0.95)} for k, v in stages.items()},
+        "loadavg_before": load_before,
+        "loadavg_after": _load(),
+    }
+
+
+def _stages(r: dict[str, Any]) -> str:
+    parts = [f"{k} {v['p50']}/{v['p95']}" for k, v in r["stages_ms"].items()]
+    return (
+        f"  stages p50/p95 ms: {', '.join(parts)}; load average "
+        f"{r['loadavg_before'][0]} -> {r['loadavg_after'][0]}"
+    )
 
 
 def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
@@ -42,7 +68,7 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
 
     embedder = build_embedder(settings)
     embedder.embed(["warm up"])
-    out: dict[str, Any] = {"embedder": embedder.name}
+    out: dict[str, Any] = {"embedder": embedder.name, "loadavg_start": _load()}
     queries = [q["question"] for q in load_queries()]
 
     # 1. ingest rate (embedding + storage) on a sample of the default corpus
@@ -67,6 +93,7 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
         echo(
             f"kb query (default corpus, {total} chunks, hybrid): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms"
         )
+        echo(_stages(r))
     else:
         echo("kb query (default corpus): skipped: run `clinassist kb ingest` first")
 
@@ -114,4 +141,5 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
         f"kb query ({n_syn} synthetic chunks, hybrid): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
         f"(store {n_syn / store_s:.0f} chunks/s, BM25 build {bm25_s:.1f} s)"
     )
+    echo(_stages(r))
     return out

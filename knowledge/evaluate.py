@@ -1,11 +1,16 @@
 """`clinassist eval kb`: recall@1/5/10 and MRR for dense-only, BM25-only and hybrid retrieval
 in one run, on the held-out test split of ``knowledge/data/kb/queries.jsonl``, plus the abstain
 rate on unanswerable questions. Uses the configured index (built first if missing).
+
+Tuning uses the dev split only: ``CLINASSIST_KB_SPLIT=dev clinassist eval kb`` or
+``python -m knowledge.evaluate --split dev [--misses]`` (prints the misses of that split).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -17,6 +22,8 @@ from knowledge.retrieval import Mode, Retriever
 Echo = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
+SPLITS = ("dev", "test", "all")
+SPLIT_ENV = "CLINASSIST_KB_SPLIT"
 
 
 def load_queries(split: str | None = None) -> list[dict[str, Any]]:
@@ -64,7 +71,18 @@ def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> di
     }
 
 
-def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
+def split_from_env() -> str:
+    split = os.environ.get(SPLIT_ENV, "test").strip().lower() or "test"
+    if split not in SPLITS:
+        from assistant.errors import UserError
+
+        raise UserError(f"{SPLIT_ENV}={split!r}: use one of {', '.join(SPLITS)}")
+    return split
+
+
+def evaluate(
+    settings: Settings, out_dir: Path, echo: Echo, *, split: str | None = None
+) -> dict[str, Any]:
     from knowledge import ingest as ing
     from knowledge.index import KnowledgeIndex
 
@@ -74,17 +92,18 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
         ing.ingest(index, [], echo=echo)
     retriever = Retriever(index)
     retriever.warm()
+    split = split or split_from_env()
     out: dict[str, Any] = {
         "index": index.location,
         "embedder": index.embedder.name,
-        "split": "test",
+        "split": split,
     }
-    queries = load_queries("test")
+    queries = load_queries(None if split == "all" else split)
     for mode in MODES:
         r = score(retriever, queries, mode)
         out[mode] = r
         echo(
-            f"kb[{mode:6s}] test n={r['n']}: recall@1 {r['recall@1']:.3f}  recall@5 {r['recall@5']:.3f}  "
+            f"kb[{mode:6s}] {split} n={r['n']}: recall@1 {r['recall@1']:.3f}  recall@5 {r['recall@5']:.3f}  "
             f"recall@10 {r['recall@10']:.3f}  MRR {r['mrr']:.3f}  abstain: negatives "
             f"{r['abstain_on_negatives']:.2f}, answerable {r['abstain_on_answerable']:.2f}"
         )
@@ -94,6 +113,24 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
     )
     _plot(out, out_dir)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m knowledge.evaluate --split dev [--misses]``: the tuning loop (dev split)."""
+    from assistant.config import load_settings
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--split", choices=SPLITS, default="dev")
+    ap.add_argument("--misses", action="store_true", help="print hybrid misses (rank != 1)")
+    ap.add_argument("--out", type=Path, default=Path("eval-out"))
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = evaluate(load_settings(), args.out, print, split=args.split)
+    (args.out / f"kb-{args.split}.json").write_text(json.dumps(out, indent=2))
+    if args.misses:
+        for m in out["hybrid"]["misses"]:
+            print(f"  {m['id']} rank {m['rank']:2d}  {m['question']}  top: {m['top']}")
+    return 0
 
 
 def _plot(out: dict[str, Any], out_dir: Path) -> None:
@@ -116,8 +153,12 @@ def _plot(out: dict[str, Any], out_dir: Path) -> None:
         )
     ax.set_xticks([x + width for x in range(len(metrics))], metrics)
     ax.set_ylim(0, 1)
-    ax.set_title("Knowledge base retrieval, test split")
+    ax.set_title(f"Knowledge base retrieval, {out.get('split', 'test')} split")
     ax.legend()
     fig.tight_layout()
     fig.savefig(out_dir / "kb_retrieval.png", dpi=100)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

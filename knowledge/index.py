@@ -289,29 +289,34 @@ class KnowledgeIndex:
         return ids, docs, metas
 
     def dense(
-        self, kind: str, query_vec: np.ndarray, n: int, where: dict[str, Any] | None = None
+        self,
+        kind: str,
+        query_vec: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        *,
+        fetch: bool = True,
     ) -> list[tuple[str, float, str, dict[str, Any]]]:
-        """(id, cosine similarity, text, metadata), best first."""
+        """(id, cosine similarity, text, metadata), best first. ``fetch=False`` skips reading
+        texts and metadata from Chroma (returned empty): the retriever already holds them."""
         coll = self.collection(kind)
         total = self.cached_count(kind)
         if total == 0:
             return []
+        include = ["documents", "metadatas", "distances"] if fetch else ["distances"]
         res = coll.query(
             query_embeddings=[query_vec],
             n_results=min(n, total),
             where=where or None,
-            include=["documents", "metadatas", "distances"],
+            include=include,
         )
-        out = []
-        for i, d, doc, m in zip(
-            res["ids"][0],
-            res["distances"][0],
-            res["documents"][0],
-            res["metadatas"][0],
-            strict=False,
-        ):
-            out.append((i, 1.0 - float(d), doc or "", dict(m or {})))
-        return out
+        ids = res["ids"][0]
+        docs = res["documents"][0] if fetch and res.get("documents") else [""] * len(ids)
+        metas = res["metadatas"][0] if fetch and res.get("metadatas") else [{}] * len(ids)
+        return [
+            (i, 1.0 - float(d), doc or "", dict(m or {}))
+            for i, d, doc, m in zip(ids, res["distances"][0], docs, metas, strict=False)
+        ]
 
     def get(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])

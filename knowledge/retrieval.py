@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -136,6 +137,33 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+_FRAMES = [
+    re.compile(p, re.I)
+    for p in (
+        r"^\s*(?:so\s+)?(?:what|which)(?:'s| is| are)? (?:the )?(?:medical|clinical|proper|"
+        r"technical|scientific)? ?(?:term|word|name)s? (?:for|of)\b[:\s]*",
+        r"^\s*what (?:do|would) (?:doctors|clinicians|physicians|you) call\b[:\s]*",
+        r"^\s*what (?:is|does) it (?:called |mean )?when\b\s*",
+        r"^\s*(?:my|our|the) (?:child|son|daughter|baby|infant|kid|patient|husband|wife|"
+        r"mother|father|mum|mom|dad) (?:has|had|have)\b\s*",
+        r"^\s*(?:i|we) (?:have|has|had|get|keep getting)\b\s*",
+        r"[\s.,;:]*(?:what|how) (?:is|are|do you call|would you call) (?:that|this|it|they)"
+        r"(?: called| named)?\s*\??\s*$",
+        r"[\s.,;:]*what does (?:that|this|it) mean\s*\??\s*$",
+    )
+]
+
+
+def strip_frame(query: str) -> str:
+    """The query without question boilerplate ("What is the medical term for X?",
+    "My child has X. What is that called?") for the dense embedding; never empty."""
+    out = query
+    for frame in _FRAMES:
+        out = frame.sub(" ", out)
+    out = re.sub(r"\s+", " ", out).strip(" ?.,;:")
+    return out if len(tokenize(out)) else query
+
+
 @lru_cache(maxsize=1)
 def load_synonyms() -> dict[str, list[str]]:
     """Abbreviations and lay terms -> medical terms (``knowledge/data/kb/synonyms.yaml``)."""
@@ -223,6 +251,8 @@ class SearchResult:
     collection: str
     expanded_query: str
     reason: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    """Wall time per stage (embed, dense, bm25, title, fuse, abstain): for ``bench kb``."""
 
 
 class _BM25:
@@ -235,6 +265,7 @@ class _BM25:
         self.metas = metas
         self.sources = np.array([str(m.get("source", "")) for m in metas], dtype=object)
         self.types = np.array([str(m.get("type", "")) for m in metas], dtype=object)
+        self.row: dict[str, int] = {d: i for i, d in enumerate(ids)}
         corpus = [tokenize(d) or ["__empty__"] for d in docs]
         self.model = bm25s.BM25()
         if ids:
@@ -248,6 +279,10 @@ class _BM25:
             self.title_tokens.append(toks)
             for t in toks:
                 self.by_title_token.setdefault(t, []).append(i)
+
+    def doc(self, did: str) -> tuple[str, dict[str, Any]]:
+        i = self.row[did]
+        return self.docs[i], self.metas[i]
 
     def title_matches(self, tokens: list[str], limit: int) -> list[int]:
         """Passages whose title's words are all in the query, longest titles first."""
@@ -328,25 +363,42 @@ class Retriever:
             where = {"$and": conds}
 
         n = max(CANDIDATES, k * 4)
+        bm = self.bm25(kind)  # built on first use: outside the per-stage timings
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal t
+            now = time.perf_counter()
+            timings[stage] = timings.get(stage, 0.0) + (now - t) * 1000
+            t = now
+
         dense_hits: list[tuple[str, float, str, dict[str, Any]]] = []
         if mode in ("hybrid", "dense"):
-            qvec = self.index.embedder.embed([expanded])[0]
-            dense_hits = self.index.dense(kind, qvec, n, where)
-        bm = self.bm25(kind)
+            qvec = self.index.embedder.embed([strip_frame(expanded)])[0]
+            lap("embed")
+            # Texts and metadata come from the in-memory keyword index (no Chroma read per
+            # query); only ids it does not hold yet (written by another instance) are fetched.
+            dense_hits = self.index.dense(kind, qvec, n, where, fetch=False)
+            missing = [d for d, *_ in dense_hits if d not in bm.row]
+            got = self.index.get(kind, missing) if missing else {}
+            dense_hits = [
+                (d, sim, *(got.get(d, ("", {})) if d not in bm.row else bm.doc(d)))
+                for d, sim, _, _ in dense_hits
+            ]
+            lap("dense")
         q_tokens = tokenize(expanded)
-        bm_ranked: list[tuple[int, float]] = []
-        if mode in ("hybrid", "bm25") and bm.ids:
-            scores = bm.scores(q_tokens)
+        mask: np.ndarray | None = None
+        if src or type:
             mask = np.ones(len(bm.ids), dtype=bool)
             if src:
                 mask &= bm.sources == src
             if type:
                 mask &= bm.types == type
-            scores = np.where(mask, scores, 0.0)
-            top = min(n, len(scores))
-            idx = np.argpartition(-scores, top - 1)[:top]
-            idx = idx[np.argsort(-scores[idx])]
-            bm_ranked = [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
+        bm_ranked: list[tuple[int, float]] = []
+        if mode in ("hybrid", "bm25") and bm.ids:
+            bm_ranked = _top(bm.scores(q_tokens), mask, n)
+        lap("bm25")
 
         title_ranked: list[int] = []
         if mode == "hybrid" and bm.ids:
@@ -355,6 +407,7 @@ class Retriever:
                 for i in bm.title_matches(q_tokens, n)
                 if (not src or bm.sources[i] == src) and (not type or bm.types[i] == type)
             ][:TITLE_CANDIDATES]
+        lap("title")
 
         hits: dict[str, Hit] = {}
         for rank, (did, sim, doc, meta) in enumerate(dense_hits):
@@ -379,8 +432,10 @@ class Retriever:
             hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
         ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
         ordered = dedupe(ordered, limit=k)
+        lap("fuse")
         abstain, reason = self._abstain(ordered, query)
-        return SearchResult(ordered, abstain, kind, expanded, reason)
+        lap("abstain")
+        return SearchResult(ordered, abstain, kind, expanded, reason, timings)
 
     def _abstain(self, hits: list[Hit], query: str) -> tuple[bool, str]:
         """Abstain unless the best passage is semantically close (dense cosine) or, without a
@@ -401,6 +456,18 @@ class Retriever:
         if best_dense is None:
             return True, f"weak keyword match ({cover:.0%} of the query's words)"
         return True, f"best passage similarity {best_dense:.2f} < {self.abstain_dense:.2f}"
+
+
+def _top(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[tuple[int, float]]:
+    """The ``n`` best (row, score) with a positive score (and inside ``mask``), best first."""
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
+    top = min(n, len(scores))
+    if top <= 0:
+        return []
+    idx = np.argpartition(-scores, top - 1)[:top]
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    return [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
 
 
 def dedupe(hits: list[Hit], limit: int | None = None) -> list[Hit]:

@@ -274,3 +274,57 @@ def test_real_minilm_hybrid_and_abstain_threshold() -> None:
     assert res.hits[0].id == "hpo:HP:0001649" and not res.abstain
     assert r.search("I get out of breath easily", 2).hits[0].id == "hpo:HP:0002094"
     assert r.search("Who painted the Mona Lisa?", 3).abstain
+
+
+def test_strip_frame_removes_question_boilerplate_only() -> None:
+    from knowledge.retrieval import strip_frame
+
+    assert strip_frame("What is the medical term for a collapsed lung?") == "a collapsed lung"
+    assert strip_frame("My child has curvature of 3rd toe. What is that called?") == (
+        "curvature of 3rd toe"
+    )
+    assert strip_frame("what do doctors call hair loss") == "hair loss"
+    assert strip_frame("headache") == "headache"
+    assert strip_frame("What is that called?") == "What is that called?"  # never empty
+
+
+def test_search_reports_stage_timings_and_reads_texts_from_memory(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = retriever.search("what is a pneumothorax", 3)
+    assert {"embed", "dense", "bm25", "fuse"} <= set(res.timings_ms)
+    assert all(v >= 0 for v in res.timings_ms.values())
+    # dense hits carry their text and metadata although Chroma was asked for distances only
+    top = res.hits[0]
+    assert top.text and top.meta["title"] and top.dense_score is not None
+    calls: list[list[str]] = []
+    real_get = retriever.index.get
+    monkeypatch.setattr(
+        retriever.index, "get", lambda kind, ids: calls.append(list(ids)) or real_get(kind, ids)
+    )
+    retriever.search("pleural effusion", 3, mode="dense")
+    assert calls == []  # every dense id was found in the in-memory keyword index
+
+
+def test_dense_without_fetch_returns_ids_and_similarities(retriever: Retriever) -> None:
+    index = retriever.index
+    qvec = index.embedder.embed(["pneumothorax"])[0]
+    full = index.dense(PASSAGES, qvec, 3)
+    bare = index.dense(PASSAGES, qvec, 3, fetch=False)
+    assert [h[0] for h in bare] == [h[0] for h in full]
+    assert [round(h[1], 5) for h in bare] == [round(h[1], 5) for h in full]
+    assert all(h[2] == "" and h[3] == {} for h in bare) and full[0][2]
+
+
+def test_eval_split_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.errors import UserError
+    from knowledge.evaluate import SPLIT_ENV, split_from_env
+
+    monkeypatch.delenv(SPLIT_ENV, raising=False)
+    assert split_from_env() == "test"
+    monkeypatch.setenv(SPLIT_ENV, "dev")
+    assert split_from_env() == "dev"
+    monkeypatch.setenv(SPLIT_ENV, "train")
+    with pytest.raises(UserError):
+        split_from_env()
+    assert {r["split"] for r in load_queries("dev")} == {"dev"}
