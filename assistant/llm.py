@@ -107,6 +107,23 @@ class LlamaCppLLM:
             limit = min(limit, llama.n_ctx() - len(tokens))
             yield from _decode_stream(llama, tokens, limit, temp, [*stops, *(stop or ())])
 
+    def prefill(self, messages: Sequence[Message]) -> None:
+        """Read ``messages`` (e.g. a system prompt) into the context now, so the next prompt
+        that starts the same way only pays for the rest (llama.cpp keeps the common prefix)."""
+        with self._gen_lock:
+            formatter = self._formatter()
+            if formatter is None:
+                return
+            prompt, _ = formatter.render(messages)
+            tokens = self.llama.tokenize(
+                prompt.encode("utf-8"),
+                add_bos=not (formatter.bos and prompt.startswith(formatter.bos)),
+                special=True,
+            )
+            if len(tokens) < self.llama.n_ctx():
+                self.llama.reset()
+                self.llama.eval(tokens)
+
     def _formatter(self) -> Any:
         """The GGUF's own chat template, rendered once per prompt (None when it has none).
 

@@ -157,9 +157,19 @@ class Assistant:
         return self._graph
 
     def warm(self) -> None:
-        """Load the router's embedder and centroids now (e.g. in a background thread)."""
+        """Load the router's embedder and centroids now (e.g. in a background thread), then
+        let a local model read the default mode's answer instructions, so the first answer
+        only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
+        from tools.answer import prompt
+
+        try:
+            prefill = getattr(self.llm, "prefill", None)
+            if callable(prefill):
+                prefill([{"role": "system", "content": prompt(self.settings.default_mode)}])
+        except Exception as exc:  # an optimisation only: the first answer reports errors
+            log.info("model warm-up skipped: %s", exc)
 
     # -- the API -------------------------------------------------------------------------
     def respond(

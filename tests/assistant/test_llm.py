@@ -100,3 +100,22 @@ def test_llama_cpp_real_path_with_smollm() -> None:
     llm = LlamaCppLLM(path, LLMSettings(n_ctx=512, max_tokens=16, temperature=0.0))
     pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], max_tokens=12))
     assert pieces and "".join(pieces).strip()
+
+
+@pytest.mark.slow
+def test_llama_cpp_prefill_reads_the_prompt_then_streams() -> None:
+    from assistant.models import catalogue, model_path
+
+    settings = load_settings(None, environ={})
+    path = model_path(settings, catalogue()["smollm2-135m-instruct-q4_1"])
+    if not path.is_file():
+        pytest.fail(f"{path} missing: run `clinassist models fetch --role test` (make test does)")
+    llm = LlamaCppLLM(path, LLMSettings(n_ctx=512, max_tokens=8, temperature=0.0))
+    system = {"role": "system", "content": "You answer in one short sentence."}
+    llm.prefill([system])
+    read = list(llm.llama.input_ids[: llm.llama.n_tokens])
+    assert len(read) > 5  # the system prompt is in the context
+    out = "".join(llm.stream([system, {"role": "user", "content": "Say hello."}], max_tokens=8))
+    assert out.strip()
+    # the answer's prompt starts with what was prefilled (bar the generation prompt's last tokens)
+    assert list(llm.llama.input_ids[: len(read) - 3]) == read[:-3]

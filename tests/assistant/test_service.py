@@ -166,3 +166,30 @@ def test_mode_persists_per_case(bot: Assistant) -> None:
     turn = bot.respond("m1", "hello")
     assert turn.mode == "patient"
     assert bot.case_mode("m1") == "patient"
+
+
+class PrefillLLM(ScriptedLLM):
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.prefilled: list[list[dict[str, str]]] = []
+        self.fail = fail
+
+    def prefill(self, messages: list[dict[str, str]]) -> None:
+        if self.fail:
+            raise RuntimeError("no model file")
+        self.prefilled.append(messages)
+
+
+def test_warm_lets_a_local_model_read_the_default_modes_instructions(settings: Settings) -> None:
+    from tools.answer import prompt
+
+    llm = PrefillLLM()
+    b = Assistant(settings, llm=llm, embedder=HashingEmbedder(), registry=fake_registry())
+    b.warm()
+    assert llm.prefilled == [[{"role": "system", "content": prompt(settings.default_mode)}]]
+    failing = PrefillLLM(fail=True)
+    b2 = Assistant(settings, llm=failing, embedder=HashingEmbedder(), registry=fake_registry())
+    b2.warm()  # a warm-up failure is logged, never raised
+    assert failing.prompts == [] and b2.respond("c-warm", "hello").reply
+    b.close()
+    b2.close()
