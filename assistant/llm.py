@@ -149,6 +149,7 @@ class LlamaCppLLM:
                         bos_token=text(self.llama.token_bos()),
                     ),
                     bos=text(self.llama.token_bos()),
+                    eos=text(self.llama.token_eos()),
                 )
         return self._chat or None
 
@@ -176,13 +177,16 @@ class LlamaCppLLM:
 class _ChatTemplate:
     formatter: Any
     bos: str
+    eos: str
 
     def render(self, messages: Sequence[Message]) -> tuple[str, list[str]]:
-        """The prompt text and its stop strings (never an empty one)."""
+        """The prompt text and its stop strings: never an empty one, nor the end-of-turn
+        token's text (generation stops on that token itself, and holding back text that
+        might start it would delay every piece)."""
         response = self.formatter(messages=[dict(m) for m in messages])
         stop = response.stop
         stops = [stop] if isinstance(stop, str) else list(stop or [])
-        return str(response.prompt), [s for s in stops if s]
+        return str(response.prompt), [s for s in stops if s and s != self.eos]
 
 
 def _decode_stream(
