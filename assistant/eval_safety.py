@@ -594,6 +594,7 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     from assistant.llm import complete
     from assistant.schema import ToolCall
     from tools.answer import build_messages, focus_passages, generate_answer, passages_from
+    from tools.answer import prompt as answer_prompt
     from tools.base import Resources
 
     llm, why = _real_llm(settings)
@@ -610,9 +611,13 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     start = time.perf_counter()
     complete(llm, [{"role": "user", "content": "hi"}], max_tokens=1)
     out["load_s"] = round(time.perf_counter() - start, 2)
-    # A running assistant has its embedder loaded (routing uses it) before the first answer.
+    # A running assistant has its embedder loaded (routing uses it) and, with a local model,
+    # the answer instructions read (Assistant.warm) before the first answer.
     embedder = resources_.get("embedder", lambda: build_embedder(settings))
     embedder.embed(["warm up"])
+    prefill = getattr(llm, "prefill", None)
+    if callable(prefill):
+        prefill([{"role": "system", "content": answer_prompt("clinician")}])
 
     def context(question: str) -> ToolContext:
         ctx = ToolContext.outside_case(settings, resources_)
