@@ -100,25 +100,15 @@ def _spec(mid: str, m: dict[str, Any]) -> ModelSpec:
             package=m["package"],
             files=files,
         )
+    if kind not in ("file", "derive"):
+        raise ModelError(f"{mid}: unknown model kind {kind!r} (file, extract, derive)")
+    quantize = None
     if kind == "derive":
-        if str(m["quantize"]).upper() not in QUANT_TYPES:
+        quantize = str(m["quantize"]).upper()
+        if quantize not in QUANT_TYPES:
             raise ModelError(
                 f"{mid}: unknown quantization {m['quantize']!r} ({', '.join(QUANT_TYPES)})"
             )
-        return ModelSpec(
-            id=mid,
-            file=m["file"],
-            sha256=m["sha256"],
-            size=int(m["size"]),
-            license=m["license"],
-            roles=tuple(m["role"]),
-            pieces=(),
-            kind="derive",
-            source=m["from"],
-            quantize=str(m["quantize"]).upper(),
-        )
-    if kind != "file":
-        raise ModelError(f"{mid}: unknown model kind {kind!r} (file, extract, derive)")
     return ModelSpec(
         id=mid,
         file=m["file"],
@@ -126,7 +116,10 @@ def _spec(mid: str, m: dict[str, Any]) -> ModelSpec:
         size=int(m["size"]),
         license=m["license"],
         roles=tuple(m["role"]),
-        pieces=tuple(Piece(**p) for p in m["pieces"]),
+        pieces=tuple(Piece(**p) for p in m.get("pieces", [])),
+        kind=kind,
+        source=m.get("from"),
+        quantize=quantize,
     )
 
 
