@@ -352,14 +352,20 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
 class Deduper:
     """Keys seen in the last ``ttl_s`` seconds (bounded). ``first(key)`` is atomic."""
 
-    def __init__(self, ttl_s: float = DEDUP_TTL_S, max_items: int = DEDUP_MAX) -> None:
+    def __init__(
+        self,
+        ttl_s: float = DEDUP_TTL_S,
+        max_items: int = DEDUP_MAX,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_items = max_items
+        self.clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def first(self, key: str) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             while self._seen:
                 oldest, at = next(iter(self._seen.items()))

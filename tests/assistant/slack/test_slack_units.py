@@ -142,7 +142,8 @@ def test_heatmap_path_is_not_shown_when_uploaded():
 
 
 def test_deduper_is_atomic_and_expires():
-    d = Deduper(ttl_s=0.05)
+    now = [0.0]  # a manual clock: a loaded machine must not expire the key mid-test
+    d = Deduper(ttl_s=60, clock=lambda: now[0])
     results: list[bool] = []
     threads = [threading.Thread(target=lambda: results.append(d.first("Ev1"))) for _ in range(20)]
     for t in threads:
@@ -150,7 +151,9 @@ def test_deduper_is_atomic_and_expires():
     for t in threads:
         t.join()
     assert results.count(True) == 1
-    time.sleep(0.1)
+    now[0] = 59.0
+    assert not d.first("Ev1")
+    now[0] = 121.0
     assert d.first("Ev1")
 
 
