@@ -27,11 +27,13 @@ import numpy as np
 from assistant.config import Settings
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ClinassistError
-from knowledge.sources import COLLECTIONS, Chunk
+from knowledge.sources import ALIASES, COLLECTIONS, Chunk
 
 URL_ENV = "KNOWLEDGE_CHROMA_URL"
 BATCH = 256
 COUNT_TTL_S = 10.0
+ALIAS_FANOUT = 3
+"""Alias vectors fetched per wanted passage (a passage's several synonyms can all be near)."""
 Progress = Callable[[int], None]
 
 
@@ -204,11 +206,13 @@ class KnowledgeIndex:
         licence: str,
         progress: Progress | None = None,
         embeddings: np.ndarray | None = None,
+        alias_embeddings: np.ndarray | None = None,
     ) -> IngestResult:
         """Replace everything ingested before under ``key`` by ``chunks`` (already validated).
 
-        ``embeddings`` (one row per chunk) skips the embedder: benchmarks use it to store
-        synthetic chunks; normal ingestion leaves it out."""
+        ``embeddings`` (one row per chunk) and ``alias_embeddings`` (one row per alias, in
+        chunk order) skip the embedder: benchmarks use them to store synthetic chunks; normal
+        ingestion leaves them out."""
         t0 = time.perf_counter()
         existed = bool(self.collection("manifest").get(ids=[key], include=[])["ids"])
         seen: set[str] = set()
@@ -241,11 +245,56 @@ class KnowledgeIndex:
                 )
             if progress:
                 progress(len(batch))
+        self._ingest_aliases(key, unique, today, progress, alias_embeddings)
         self._write_manifest(key, fingerprint, version, licence, len(unique), today)
         self.generation += 1
         return IngestResult(
             key, "replaced" if existed else "added", len(unique), time.perf_counter() - t0
         )
+
+    def _ingest_aliases(
+        self,
+        key: str,
+        chunks: Sequence[Chunk],
+        day: str,
+        progress: Progress | None,
+        vectors: np.ndarray | None = None,
+    ) -> None:
+        """One vector per alias (``Chunk.aliases``), id ``<chunk id>~<n>``, pointing at its
+        passage through the ``parent`` metadata."""
+        rows = [
+            (f"{c.id}~{n}", alias, c)
+            for c in chunks
+            for n, alias in enumerate(c.aliases)
+            if alias.strip()
+        ]
+        if vectors is not None and len(vectors) != len(rows):
+            raise ValueError("alias_embeddings must have one row per alias")
+        coll = self.collection(ALIASES)
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            if vectors is not None:
+                vecs = vectors[start : start + len(batch)]
+            else:
+                vecs = self.embedder.embed([alias for _, alias, _ in batch])
+            coll.upsert(
+                ids=[i for i, _, _ in batch],
+                documents=[alias for _, alias, _ in batch],
+                embeddings=list(vecs),
+                metadatas=[
+                    {
+                        "parent": c.id,
+                        "collection": c.collection,
+                        "source": c.source,
+                        "type": c.type,
+                        "source_key": key,
+                        "ingested": day,
+                    }
+                    for _, _, c in batch
+                ],
+            )
+            if progress:
+                progress(len(batch))
 
     def _write_manifest(
         self, key: str, fingerprint: str, version: str, licence: str, n: int, day: str
@@ -317,6 +366,30 @@ class KnowledgeIndex:
             (i, 1.0 - float(d), doc or "", dict(m or {}))
             for i, d, doc, m in zip(ids, res["distances"][0], docs, metas, strict=False)
         ]
+
+    def dense_aliases(
+        self, kind: str, query_vec: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(passage id, best alias cosine similarity) for the ``n`` passages of collection
+        ``kind`` whose names or synonyms are nearest the query, best first."""
+        total = self.cached_count(ALIASES)
+        if total == 0:
+            return []
+        conds: list[dict[str, Any]] = [{"collection": kind}]
+        if where:
+            conds += list(where["$and"]) if "$and" in where else [where]
+        res = self.collection(ALIASES).query(
+            query_embeddings=[query_vec],
+            n_results=min(n * ALIAS_FANOUT, total),
+            where=conds[0] if len(conds) == 1 else {"$and": conds},
+            include=["metadatas", "distances"],
+        )
+        best: dict[str, float] = {}
+        for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=False):
+            parent = str((meta or {}).get("parent", ""))
+            if parent and parent not in best:
+                best[parent] = 1.0 - float(dist)
+        return list(best.items())[:n]
 
     def get(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])

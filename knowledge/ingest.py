@@ -78,7 +78,8 @@ def ingest_sources(
             continue
         t0 = time.perf_counter()
         chunks: list[Chunk] = list(src.chunks())
-        advance = progress(src.name, len(chunks)) if progress else None
+        total = len(chunks) + sum(len(c.aliases) for c in chunks)
+        advance = progress(src.name, total) if progress else None
         res = index.ingest_chunks(
             src.name,
             chunks,

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s) fused by reciprocal rank fusion.
+"""Hybrid retrieval: dense (Chroma: passage vectors and one vector per name/synonym) + BM25
+(bm25s) fused by reciprocal rank fusion.
 
 Also: metadata filters (source, type), de-duplication, synonym/abbreviation query expansion
 and an abstain signal when the best evidence is weak.
@@ -154,11 +155,25 @@ _FRAMES = [
 ]
 
 
-def strip_frame(query: str) -> str:
+_CODE_WORDS = (
+    r"icd|icd-?10|icd-?10-?cm|10|cm|code|codes|coding|billing|billable|diagnosis|diagnostic"
+)
+_CODE_FRAMES = [
+    re.compile(
+        rf"^\s*(?:(?:what|which|is|are|the|a|an|for|of|do|i|we|use|to|{_CODE_WORDS})"
+        rf"\b[\s:,-]*)+",
+        re.I,
+    ),
+    re.compile(rf"(?:[\s:,-]*\b(?:{_CODE_WORDS}))+[\s?.]*$", re.I),
+]
+
+
+def strip_frame(query: str, *, code: bool = False) -> str:
     """The query without question boilerplate ("What is the medical term for X?",
-    "My child has X. What is that called?") for the dense embedding; never empty."""
+    "My child has X. What is that called?") for the dense embedding; never empty.
+    ``code``: also the code-lookup words around it ("ICD-10 code for X" -> "X")."""
     out = query
-    for frame in _FRAMES:
+    for frame in (*_FRAMES, *(_CODE_FRAMES if code else ())):
         out = frame.sub(" ", out)
     out = re.sub(r"\s+", " ", out).strip(" ?.,;:")
     return out if len(tokenize(out)) else query
@@ -221,6 +236,9 @@ class Hit:
     meta: dict[str, Any]
     score: float
     dense_score: float | None = None
+    """Cosine similarity of the query and the passage's own vector (what abstain reads)."""
+    alias_score: float | None = None
+    """Best cosine similarity of the query and one of the passage's names or synonyms."""
     bm25_score: float | None = None
     ranks: dict[str, int] = field(default_factory=dict)
 
@@ -241,6 +259,7 @@ class Hit:
             "citation": citation(m),
             "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
             "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 4),
+            "alias_score": None if self.alias_score is None else round(self.alias_score, 4),
         }
 
 
@@ -252,7 +271,7 @@ class SearchResult:
     expanded_query: str
     reason: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
-    """Wall time per stage (embed, dense, bm25, title, fuse, abstain): for ``bench kb``."""
+    """Wall time per stage (embed, dense, alias, bm25, title, fuse, abstain): for ``bench kb``."""
 
 
 class _BM25:
@@ -374,8 +393,10 @@ class Retriever:
             t = now
 
         dense_hits: list[tuple[str, float, str, dict[str, Any]]] = []
+        alias_hits: list[tuple[str, float]] = []
+        alias_docs: dict[str, tuple[str, dict[str, Any]]] = {}
         if mode in ("hybrid", "dense"):
-            qvec = self.index.embedder.embed([strip_frame(expanded)])[0]
+            qvec = self.index.embedder.embed([strip_frame(expanded, code=kind == CODES)])[0]
             lap("embed")
             # Texts and metadata come from the in-memory keyword index (no Chroma read per
             # query); only ids it does not hold yet (written by another instance) are fetched.
@@ -387,6 +408,12 @@ class Retriever:
                 for d, sim, _, _ in dense_hits
             ]
             lap("dense")
+            alias_hits = self.index.dense_aliases(kind, qvec, n, where)
+            missing = [d for d, _ in alias_hits if d not in bm.row]
+            got = self.index.get(kind, missing) if missing else {}
+            alias_hits = [(d, s) for d, s in alias_hits if d in bm.row or d in got]
+            alias_docs = {d: got[d] for d in missing if d in got}
+            lap("alias")
         q_tokens = tokenize(expanded)
         mask: np.ndarray | None = None
         if src or type:
@@ -415,6 +442,14 @@ class Retriever:
             hit.dense_score = sim
             hit.ranks["dense"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
+        for rank, (did, sim) in enumerate(alias_hits):
+            if did not in hits:
+                doc, meta = bm.doc(did) if did in bm.row else alias_docs[did]
+                hits[did] = Hit(did, doc, meta, 0.0)
+            hit = hits[did]
+            hit.alias_score = sim
+            hit.ranks["alias"] = rank + 1
+            hit.score += 1.0 / (RRF_K + rank + 1)
         best_bm = bm_ranked[0][1] if bm_ranked else 0.0
         for rank, (i, s) in enumerate(bm_ranked):
             did = bm.ids[i]
@@ -427,7 +462,8 @@ class Retriever:
             hit = hits.setdefault(did, Hit(did, bm.docs[i], bm.metas[i], 0.0))
             hit.ranks["title"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
-        channels = (mode == "hybrid") + 1
+        channels = bool(dense_hits) + bool(alias_hits) + bool(mode in ("hybrid", "bm25"))
+        channels = max(channels, 1)
         for hit in hits.values():
             hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
         ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))

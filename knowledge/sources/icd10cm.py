@@ -16,6 +16,8 @@ from knowledge.sources import CODES, Chunk, SourceUnavailableError, file_sha256
 
 LICENCE = "Public domain (US government work, CDC/NCHS ICD-10-CM)"
 MAX_CHILD_TITLES = 25
+MAX_ALIASES = 15
+"""Inclusion terms embedded one by one beside the title (``Chunk.aliases``)."""
 
 
 def default_xml_path() -> Path | None:
@@ -57,7 +59,7 @@ class ICD10CMSource:
         return self._version
 
     def fingerprint(self) -> str:
-        return file_sha256(self.path, extra=f"{self.name}-v2")
+        return file_sha256(self.path, extra=f"{self.name}-v3")
 
     def chunks(self) -> Iterator[Chunk]:
         root = ET.parse(self.path).getroot()
@@ -73,7 +75,8 @@ class ICD10CMSource:
                 if not self.full and depth > 4:
                     continue
                 parts = [f"{code} {title}."]
-                inclusions = _texts(diag, "inclusionTerm") + _texts(diag, "includes")
+                terms = _texts(diag, "inclusionTerm")
+                inclusions = terms + _texts(diag, "includes")
                 if inclusions:
                     parts.append("Includes: " + "; ".join(inclusions[:15]) + ".")
                 if not self.full:
@@ -100,4 +103,5 @@ class ICD10CMSource:
                     version=version,
                     collection=CODES,
                     embed_text=f"{title}. " + "; ".join(inclusions[:2]),
+                    aliases=tuple(dict.fromkeys([title, *terms[:MAX_ALIASES]])),
                 )

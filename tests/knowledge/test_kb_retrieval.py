@@ -4,11 +4,20 @@ abstain; plus the evaluation metrics code and the shipped query set's integrity.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.embeddings import HashingEmbedder
 from knowledge.evaluate import load_queries, score
 from knowledge.index import KnowledgeIndex
-from knowledge.retrieval import QueryExpander, Retriever, dedupe, load_synonyms, tokenize
+from knowledge.retrieval import (
+    QueryExpander,
+    Retriever,
+    dedupe,
+    load_synonyms,
+    strip_frame,
+    tokenize,
+)
 from knowledge.sources import CODES, PASSAGES, Chunk
 
 CORPUS = [
@@ -328,3 +337,68 @@ def test_eval_split_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(UserError):
         split_from_env()
     assert {r["split"] for r in load_queries("dev")} == {"dev"}
+
+
+def _chunk(cid: str, text: str, *, aliases: tuple[str, ...] = (), **kw: str) -> Chunk:
+    fields = {"title": text.split(".")[0], "source": "hpo", "type": "definition"}
+    fields.update(kw)
+    return Chunk(
+        id=cid,
+        text=text,
+        identifier=cid,
+        url="",
+        licence="x",
+        version="1",
+        aliases=aliases,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_alias_vectors_find_a_passage_by_one_of_its_synonyms() -> None:
+    index = KnowledgeIndex.ephemeral(HashingEmbedder(256))
+    chunks = [
+        _chunk(
+            "hpo:1",
+            "Nocturia. Excessive urination at night.",
+            aliases=("Nocturia", "Peeing a lot at night", "Frequent urination at night"),
+        ),
+        _chunk("hpo:2", "Polyuria. Increased urine volume over the day."),
+        _chunk(
+            "icd10cm:R35",
+            "R35 Polyuria. Includes: frequency of micturition at night.",
+            aliases=("Polyuria", "Peeing a lot at night"),
+            source="icd10cm",
+            type="code",
+            collection=CODES,
+        ),
+    ]
+    index.ingest_chunks("fx", chunks, fingerprint="f", version="1", licence="x")
+    assert index.count("aliases") == 5
+    r = Retriever(index, expander=QueryExpander({}))
+    res = r.search("peeing a lot at night", 2, mode="dense")
+    assert res.hits[0].id == "hpo:1" and res.hits[0].ranks["alias"] == 1
+    assert res.hits[0].alias_score == pytest.approx(1.0, abs=1e-4)  # the alias itself
+    # aliases stay inside their collection and obey the filters
+    assert all(h.id.startswith("hpo:") for h in res.hits)
+    assert r.search("peeing a lot at night", 2, source="wordnet", mode="dense").hits == []
+    assert r.search("icd code for peeing a lot at night", 1).hits[0].id == "icd10cm:R35"
+    # removing the source removes its alias vectors
+    index.remove_source("fx")
+    assert index.count("aliases") == 0
+
+
+def test_code_words_are_stripped_before_embedding_a_code_lookup() -> None:
+    assert strip_frame("What is the ICD-10 code for tension pneumothorax?", code=True) == (
+        "tension pneumothorax"
+    )
+    assert strip_frame("billing code migraine", code=True) == "migraine"
+    assert strip_frame("hepatitis a icd code", code=True) == "hepatitis a"
+    assert strip_frame("ICD code", code=True) == "ICD code"  # never empty
+    assert strip_frame("billing code migraine") == "billing code migraine"
+
+
+@given(st.text(max_size=80))
+def test_strip_frame_never_returns_nothing_for_a_query_with_words(query: str) -> None:
+    for code in (False, True):
+        out = strip_frame(query, code=code)
+        assert out == query or (tokenize(out) and len(out) <= len(query))

@@ -72,6 +72,9 @@ def test_hpo_source_chunks_carry_citation_metadata(tmp_path: Path) -> None:
     assert "Collapsed lung" in c.text and "A type of: Abnormal pleura morphology" in c.text
     assert c.version == "2025-01-16" and "attribution" in c.licence and c.url.endswith("HP:0002107")
     assert citation({**c.metadata()}) == "HPO HP:0002107 (2025-01-16)"
+    assert c.aliases[0] == "Pneumothorax" and {"Collapsed lung", "Pneumothoraces"} <= set(c.aliases)
+    assert len({a.lower() for a in c.aliases}) == len(c.aliases)
+    assert "aliases" not in c.metadata()  # vectors of their own, not passage metadata
 
 
 @given(st.text(max_size=400))
@@ -124,6 +127,11 @@ def test_icd10cm_default_is_categories_and_subcategories_with_child_titles() -> 
     assert "J93.11 Primary spontaneous pneumothorax" in chunks["icd10cm:J93.1"].text
     assert all(len(c.identifier.replace(".", "")) <= 4 for c in chunks.values())
     assert citation(j930.metadata()) == "ICD-10-CM J93.0 (2026)"
+    assert j930.aliases == ("Spontaneous tension pneumothorax",)
+    assert chunks["icd10cm:A04.7"].aliases[:2] == (
+        "Enterocolitis due to Clostridium difficile",
+        "Clostridioides difficile colitis",  # an inclusion term
+    )
 
 
 # -- user documents ---------------------------------------------------------------------------
