@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from knowledge.index import URL_ENV, KnowledgeIndex
-from knowledge.sources import COLLECTIONS
+from knowledge.sources import COLLECTIONS, aliases_of
 
 
 def _progress_factory(
@@ -96,7 +96,10 @@ def stats(settings: Settings) -> None:
     index = KnowledgeIndex.from_settings(settings)
     print(f"location\t{index.location}\tembedder {index.embedder.name}")
     for kind in COLLECTIONS:
-        print(f"collection\t{kind}\t{index.count(kind)} chunks")
+        print(
+            f"collection\t{kind}\t{index.count(kind)} chunks\t"
+            f"{index.count(aliases_of(kind))} name/synonym vectors"
+        )
     for key, meta in sorted(index.manifest().items()):
         print(
             f"source\t{key}\t{meta.get('chunks')} chunks\tversion {meta.get('version')}\t"

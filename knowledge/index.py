@@ -27,7 +27,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ClinassistError
-from knowledge.sources import ALIASES, COLLECTIONS, Chunk
+from knowledge.sources import STORED_COLLECTIONS, Chunk, aliases_of
 
 URL_ENV = "KNOWLEDGE_CHROMA_URL"
 BATCH = 256
@@ -186,7 +186,7 @@ class KnowledgeIndex:
         return not (metas and metas[0] and metas[0].get("fingerprint") == fingerprint)
 
     def remove_source(self, key: str) -> None:
-        for kind in COLLECTIONS:
+        for kind in STORED_COLLECTIONS:
             coll = self.collection(kind)
             while True:
                 got = coll.get(where={"source_key": key}, include=[], limit=5000)
@@ -270,29 +270,31 @@ class KnowledgeIndex:
         ]
         if vectors is not None and len(vectors) != len(rows):
             raise ValueError("alias_embeddings must have one row per alias")
-        coll = self.collection(ALIASES)
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             if vectors is not None:
                 vecs = vectors[start : start + len(batch)]
             else:
                 vecs = self.embedder.embed([alias for _, alias, _ in batch])
-            coll.upsert(
-                ids=[i for i, _, _ in batch],
-                documents=[alias for _, alias, _ in batch],
-                embeddings=list(vecs),
-                metadatas=[
-                    {
-                        "parent": c.id,
-                        "collection": c.collection,
-                        "source": c.source,
-                        "type": c.type,
-                        "source_key": key,
-                        "ingested": day,
-                    }
-                    for _, _, c in batch
-                ],
-            )
+            by_kind: dict[str, list[int]] = {}
+            for i, (_, _, c) in enumerate(batch):
+                by_kind.setdefault(c.collection, []).append(i)
+            for kind, idx in by_kind.items():
+                self.collection(aliases_of(kind)).upsert(
+                    ids=[batch[i][0] for i in idx],
+                    documents=[batch[i][1] for i in idx],
+                    embeddings=[vecs[i] for i in idx],
+                    metadatas=[
+                        {
+                            "parent": batch[i][2].id,
+                            "source": batch[i][2].source,
+                            "type": batch[i][2].type,
+                            "source_key": key,
+                            "ingested": day,
+                        }
+                        for i in idx
+                    ],
+                )
             if progress:
                 progress(len(batch))
 
@@ -372,16 +374,14 @@ class KnowledgeIndex:
     ) -> list[tuple[str, float]]:
         """(passage id, best alias cosine similarity) for the ``n`` passages of collection
         ``kind`` whose names or synonyms are nearest the query, best first."""
-        total = self.cached_count(ALIASES)
+        name = aliases_of(kind)
+        total = self.cached_count(name)
         if total == 0:
             return []
-        conds: list[dict[str, Any]] = [{"collection": kind}]
-        if where:
-            conds += list(where["$and"]) if "$and" in where else [where]
-        res = self.collection(ALIASES).query(
+        res = self.collection(name).query(
             query_embeddings=[query_vec],
             n_results=min(n * ALIAS_FANOUT, total),
-            where=conds[0] if len(conds) == 1 else {"$and": conds},
+            where=where or None,
             include=["metadatas", "distances"],
         )
         best: dict[str, float] = {}
