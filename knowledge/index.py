@@ -32,8 +32,10 @@ from knowledge.sources import STORED_COLLECTIONS, Chunk, aliases_of
 URL_ENV = "KNOWLEDGE_CHROMA_URL"
 BATCH = 256
 COUNT_TTL_S = 10.0
-ALIAS_FANOUT = 3
+ALIAS_FANOUT = 2
 """Alias vectors fetched per wanted passage (a passage's several synonyms can all be near)."""
+ALIAS_SEP = "~"
+"""Alias ids are ``<passage id>~<n>``."""
 Progress = Callable[[int], None]
 
 
@@ -185,6 +187,22 @@ class KnowledgeIndex:
         metas = got.get("metadatas") or []
         return not (metas and metas[0] and metas[0].get("fingerprint") == fingerprint)
 
+    def _source_ids(self, key: str) -> dict[str, set[str]]:
+        """Every stored id ingested under ``key``, per collection."""
+        out: dict[str, set[str]] = {}
+        for kind in STORED_COLLECTIONS:
+            coll = self.collection(kind)
+            ids: set[str] = set()
+            offset = 0
+            while True:
+                got = coll.get(where={"source_key": key}, include=[], limit=5000, offset=offset)
+                ids.update(got["ids"])
+                offset += len(got["ids"])
+                if len(got["ids"]) < 5000:
+                    break
+            out[kind] = ids
+        return out
+
     def remove_source(self, key: str) -> None:
         for kind in STORED_COLLECTIONS:
             coll = self.collection(kind)
@@ -223,7 +241,10 @@ class KnowledgeIndex:
                 unique.append(c)
         if embeddings is not None and len(unique) != len(embeddings):
             raise ValueError("embeddings must have one row per unique chunk")
-        self.remove_source(key)
+        # Replace in place: chunks whose id survives are overwritten (upsert), the rest are
+        # deleted afterwards. Deleting everything first would leave every replaced vector as
+        # a deleted node in Chroma's HNSW graph, which searches still walk (slower tails).
+        stale = self._source_ids(key)
         today = datetime.now(UTC).date().isoformat()
         for start in range(0, len(unique), BATCH):
             batch = unique[start : start + BATCH]
@@ -235,6 +256,7 @@ class KnowledgeIndex:
             for i, c in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)
             for kind, rows in by_kind.items():
+                stale.get(kind, set()).difference_update(batch[i].id for i in rows)
                 self.collection(kind).upsert(
                     ids=[batch[i].id for i in rows],
                     documents=[batch[i].text for i in rows],
@@ -245,7 +267,11 @@ class KnowledgeIndex:
                 )
             if progress:
                 progress(len(batch))
-        self._ingest_aliases(key, unique, today, progress, alias_embeddings)
+        self._ingest_aliases(key, unique, today, progress, alias_embeddings, stale)
+        for kind, ids in stale.items():
+            gone = sorted(ids)
+            for start in range(0, len(gone), 5000):
+                self.collection(kind).delete(ids=gone[start : start + 5000])
         self._write_manifest(key, fingerprint, version, licence, len(unique), today)
         self.generation += 1
         return IngestResult(
@@ -259,11 +285,12 @@ class KnowledgeIndex:
         day: str,
         progress: Progress | None,
         vectors: np.ndarray | None = None,
+        stale: dict[str, set[str]] | None = None,
     ) -> None:
-        """One vector per alias (``Chunk.aliases``), id ``<chunk id>~<n>``, pointing at its
-        passage through the ``parent`` metadata."""
+        """One vector per alias (``Chunk.aliases``), id ``<chunk id>~<n>`` (the passage id is
+        read back from it; ``parent`` metadata says the same for people and filters)."""
         rows = [
-            (f"{c.id}~{n}", alias, c)
+            (f"{c.id}{ALIAS_SEP}{n}", alias, c)
             for c in chunks
             for n, alias in enumerate(c.aliases)
             if alias.strip()
@@ -280,6 +307,8 @@ class KnowledgeIndex:
             for i, (_, _, c) in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)
             for kind, idx in by_kind.items():
+                if stale is not None:
+                    stale.get(aliases_of(kind), set()).difference_update(batch[i][0] for i in idx)
                 self.collection(aliases_of(kind)).upsert(
                     ids=[batch[i][0] for i in idx],
                     documents=[batch[i][1] for i in idx],
@@ -382,11 +411,11 @@ class KnowledgeIndex:
             query_embeddings=[query_vec],
             n_results=min(n * ALIAS_FANOUT, total),
             where=where or None,
-            include=["metadatas", "distances"],
+            include=["distances"],  # the passage id is in the alias id: no metadata read
         )
         best: dict[str, float] = {}
-        for meta, dist in zip(res["metadatas"][0], res["distances"][0], strict=False):
-            parent = str((meta or {}).get("parent", ""))
+        for alias_id, dist in zip(res["ids"][0], res["distances"][0], strict=False):
+            parent = alias_id.rpartition(ALIAS_SEP)[0]
             if parent and parent not in best:
                 best[parent] = 1.0 - float(dist)
         return list(best.items())[:n]

@@ -3,6 +3,7 @@ bad documents leave the index as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from assistant.embeddings import HashingEmbedder
 from assistant.errors import UserError
 from knowledge import ingest as ing
 from knowledge.index import KnowledgeIndex
-from knowledge.sources import PASSAGES, Chunk, DocumentError
+from knowledge.sources import PASSAGES, Chunk, DocumentError, aliases_of
 
 
 def chunk(i: int, text: str, source: str = "fixture") -> Chunk:
@@ -74,6 +75,27 @@ def test_changed_source_replaces_its_chunks_and_leaves_others(index: KnowledgeIn
     ids, _, _ = index.all_documents(PASSAGES)
     assert sorted(ids) == ["fixture:3", "other:9"]
     assert index.manifest()["a"]["version"] == "2" and index.manifest()["a"]["chunks"] == 1
+
+
+def test_replacing_a_source_updates_surviving_ids_in_place(index: KnowledgeIndex) -> None:
+    def with_names(i: int, text: str, *names: str) -> Chunk:
+        return dataclasses.replace(chunk(i, text), aliases=names)
+
+    index.ingest_chunks(
+        "a",
+        [with_names(1, "one", "uno", "eins"), with_names(2, "two", "dos")],
+        fingerprint="f1",
+        version="1",
+        licence="x",
+    )
+    index.ingest_chunks(
+        "a", [with_names(1, "one, revised", "uno")], fingerprint="f2", version="2", licence="x"
+    )
+    got = index.get(PASSAGES, ["fixture:1", "fixture:2"])
+    assert list(got) == ["fixture:1"] and got["fixture:1"][0] == "one, revised"
+    names = index.collection(aliases_of(PASSAGES)).get(include=["documents"])
+    assert names["ids"] == ["fixture:1~0"] and names["documents"] == ["uno"]
+    assert index.dense_aliases(PASSAGES, index.embedder.embed(["uno"])[0], 5)[0][0] == "fixture:1"
 
 
 def test_reingesting_unchanged_documents_is_a_noop(index: KnowledgeIndex, tmp_path: Path) -> None:
