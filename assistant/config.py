@@ -60,6 +60,14 @@ class LLMSettings(_Section):
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     timeout_s: float = Field(default=120.0, gt=0)
     seed: int = 0
+    draft_tokens: int = Field(
+        default=3,
+        ge=0,
+        le=16,
+        description="llamacpp: prompt-lookup speculative decoding; up to this many tokens that "
+        "followed the last two generated tokens elsewhere in the prompt (e.g. in the evidence "
+        "being quoted) are checked in one batch. 0 turns it off. The output is unchanged.",
+    )
 
 
 class ModelSettings(_Section):

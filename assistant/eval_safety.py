@@ -629,31 +629,49 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
 
     runs = 1 if quick else 3
     raw_questions, checked_questions = BENCH_QUESTIONS[:runs], BENCH_QUESTIONS[3 : 3 + runs]
-    first_raw, total_raw, tokens = [], [], []
+    med = statistics.median
+    prompts = []
     for question in raw_questions:
         passages = focus_passages(question, passages_from(context(question))[0], embedder)
-        prompt_msgs = build_messages(question, passages, [], "clinician")
-        out.setdefault("prompt_chars", sum(len(m["content"]) for m in prompt_msgs))
-        start = time.perf_counter()
-        first = None
-        n = 0
-        for _piece in llm.stream(prompt_msgs, max_tokens=120, temperature=0.0):
-            n += 1
-            if first is None:
-                first = time.perf_counter() - start
-        total_raw.append(time.perf_counter() - start)
-        first_raw.append(first or float("nan"))
-        tokens.append(n)
-    med = statistics.median
-    out["raw_first_token_s"] = round(med(first_raw), 2)
-    out["raw_first_token_s_runs"] = [round(x, 2) for x in first_raw]
-    out["raw_answer_s"] = round(med(total_raw), 2)
-    out["raw_answer_tokens"] = tokens
-    per_token = [
-        (t - f) / max(n - 1, 1) for t, f, n in zip(total_raw, first_raw, tokens, strict=True)
-    ]
-    out["decode_tokens_per_s"] = round(1 / med(per_token), 1)
-    out["est_120_token_answer_s"] = round(med(first_raw) + 119 * med(per_token), 2)
+        prompts.append(build_messages(question, passages, [], "clinician"))
+    out["prompt_chars"] = sum(len(m["content"]) for m in prompts[0])
+
+    def raw(prefix: str) -> None:
+        """Time the model's own stream (120 tokens at most, greedy) on each prompt."""
+        first_raw, total_raw, tokens, texts = [], [], [], []
+        for prompt_msgs in prompts:
+            start = time.perf_counter()
+            first = None
+            pieces = []
+            for piece in llm.stream(prompt_msgs, max_tokens=120, temperature=0.0):
+                pieces.append(piece)
+                if first is None:
+                    first = time.perf_counter() - start
+            total_raw.append(time.perf_counter() - start)
+            first_raw.append(first or float("nan"))
+            tokens.append(len(pieces))
+            texts.append("".join(pieces))
+        per_token = [
+            (t - f) / max(n - 1, 1) for t, f, n in zip(total_raw, first_raw, tokens, strict=True)
+        ]
+        out[f"{prefix}first_token_s"] = round(med(first_raw), 2)
+        out[f"{prefix}first_token_s_runs"] = [round(x, 2) for x in first_raw]
+        out[f"{prefix}answer_s_runs"] = [round(x, 2) for x in total_raw]
+        out[f"{prefix}answer_tokens"] = tokens
+        out[f"{prefix}decode_tokens_per_s"] = round(1 / med(per_token), 1)
+        out[f"{prefix}est_120_token_answer_s"] = round(med(first_raw) + 119 * med(per_token), 2)
+        out[f"{prefix}texts"] = texts
+
+    drafting = getattr(llm, "drafting", None)
+    if callable(drafting) and settings.llm.draft_tokens:
+        with drafting(False):  # same-run baseline: plain one-token-at-a-time decoding
+            raw("baseline_no_draft_")
+    raw("")
+    if "baseline_no_draft_texts" in out:
+        out["draft_same_text"] = out.pop("baseline_no_draft_texts") == out["texts"]
+    out.pop("texts")
+    out["raw_first_token_s"] = out.pop("first_token_s")
+    out["raw_first_token_s_runs"] = out.pop("first_token_s_runs")
     checked_first, checked_total = [], []
     stamps: list[float] = []
     for question in checked_questions:
@@ -673,6 +691,14 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
         out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         pass
+    if "baseline_no_draft_est_120_token_answer_s" in out:
+        echo(
+            f"baseline without prompt-lookup drafting (same run): first token "
+            f"{out['baseline_no_draft_first_token_s']} s, 120-token answer "
+            f"~{out['baseline_no_draft_est_120_token_answer_s']} s "
+            f"({out['baseline_no_draft_decode_tokens_per_s']} tok/s); "
+            f"same text with drafting: {out['draft_same_text']}"
+        )
     echo(
         f"answer latency ({llm.name}): first token {out['raw_first_token_s']} s, "
         f"first checked sentence {out['checked_first_sentence_s']} s, "

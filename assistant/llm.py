@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -66,15 +67,15 @@ class LlamaCppLLM:
                             f"model file {self.model_path} is missing: run `clinassist models fetch`"
                         )
                     try:
-                        from llama_cpp import Llama
+                        import llama_cpp  # noqa: F401
                     except ImportError as exc:  # pragma: no cover - install problem
                         raise ModelError("llama-cpp-python is not installed: run `make`") from exc
-                    self._llama = Llama(
-                        model_path=str(self.model_path),
+                    self._llama = _load_llama(
+                        self.model_path,
                         n_ctx=self.settings.n_ctx,
                         n_threads=self.settings.n_threads,
                         seed=self.settings.seed,
-                        verbose=False,
+                        draft_tokens=self.settings.draft_tokens,
                     )
         return self._llama
 
@@ -101,6 +102,20 @@ class LlamaCppLLM:
                 )
             limit = min(limit, llama.n_ctx() - len(tokens))
             yield from _decode_stream(llama, tokens, limit, temp, [*stops, *(stop or ())])
+
+    @contextmanager
+    def drafting(self, enabled: bool) -> Iterator[None]:
+        """Turn prompt-lookup drafting on or off for the ``with`` block (the benchmark's
+        same-run baseline); a no-op when ``llm.draft_tokens`` is 0."""
+        llama = self.llama
+        with self._gen_lock:
+            saved = llama.draft_model
+            llama.draft_model = saved if enabled else None
+        try:
+            yield
+        finally:
+            with self._gen_lock:
+                llama.draft_model = saved
 
     def prefill(self, messages: Sequence[Message]) -> None:
         """Read ``messages`` (e.g. a system prompt) into the context now, so the next prompt
@@ -184,6 +199,46 @@ class _ChatTemplate:
         prompt, stops = self.render(messages)
         add_bos = not (self.bos and prompt.startswith(self.bos))
         return llama.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True), stops
+
+
+def _load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int, draft_tokens: int) -> Any:
+    """A llama.cpp model; with ``draft_tokens``, prompt-lookup speculative decoding.
+
+    A grounded answer quotes its evidence, so the tokens that followed the last two generated
+    tokens somewhere in the prompt are often the next ones: they are checked in one batch
+    (one pass over the weights for several tokens) and kept while the model agrees, each
+    sampled exactly as without drafting. llama-cpp-python's own draft support turns on logits
+    for every position, the prompt included (an n_ctx x vocabulary array: 2.5 GB here and a
+    slower prompt), so only the short verification batches ask for all logits here."""
+    from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    class _LookupLlama(Llama):
+        def eval(self, tokens: Sequence[int]) -> None:
+            if self.draft_model is None or not 1 < len(tokens) <= MAX_DRAFT_BATCH:
+                super().eval(tokens)
+                return
+            # A draft batch: logits at every position, so each one can be sampled.
+            self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+            n_past = self.n_tokens
+            self._batch.set_batch(batch=list(tokens), n_past=n_past, logits_all=True)
+            self._ctx.decode(self._batch)
+            self.input_ids[n_past : n_past + len(tokens)] = tokens
+            self.n_tokens += len(tokens)
+            self._requires_eval = False
+
+    llama = _LookupLlama(
+        model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False
+    )
+    if draft_tokens > 0 and all(hasattr(llama, a) for a in ("_ctx", "_batch", "input_ids")):
+        llama.draft_model = LlamaPromptLookupDecoding(
+            max_ngram_size=2, num_pred_tokens=draft_tokens
+        )
+    return llama
+
+
+MAX_DRAFT_BATCH = 17
+"""The sampled token plus at most 16 drafted ones (``llm.draft_tokens`` <= 16)."""
 
 
 def _decode_stream(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,3 +120,42 @@ def test_llama_cpp_prefill_reads_the_prompt_then_streams() -> None:
     assert out.strip()
     # the answer's prompt starts with what was prefilled (bar the generation prompt's last tokens)
     assert list(llm.llama.input_ids[: len(read) - 3]) == read[:-3]
+
+
+@pytest.mark.slow
+def test_llama_cpp_prompt_lookup_drafting_changes_speed_not_text() -> None:
+    """Greedy output with and without prompt-lookup drafting is the same, and drafts were
+    proposed and accepted (the answer quotes the passage)."""
+    from assistant.models import catalogue, model_path
+
+    settings = load_settings(None, environ={})
+    path = model_path(settings, catalogue()["smollm2-135m-instruct-q4_1"])
+    if not path.is_file():
+        pytest.fail(f"{path} missing: run `clinassist models fetch --role test` (make test does)")
+    passage = (
+        "Atelectasis is the partial or complete collapse of a lung or lobe, when the air sacs "
+        "deflate. It is common after surgery."
+    )
+    messages = [
+        {"role": "system", "content": "Repeat the passage word for word."},
+        {"role": "user", "content": f"Passage: {passage}\nRepeat it."},
+    ]
+    outs = {}
+    proposed: list[int] = []
+    for draft in (0, 4):
+        llm = LlamaCppLLM(
+            path, LLMSettings(n_ctx=512, max_tokens=40, temperature=0.0, draft_tokens=draft)
+        )
+        assert (llm.llama.draft_model is None) == (draft == 0)
+        if draft:
+            inner = llm.llama.draft_model
+
+            def counting(ids: Any, inner: Any = inner, proposed: list[int] = proposed) -> Any:
+                got = inner(ids)
+                proposed.append(len(got))
+                return got
+
+            llm.llama.draft_model = counting
+        outs[draft] = "".join(llm.stream(messages, max_tokens=40))
+    assert outs[0].strip() and outs[4] == outs[0]
+    assert sum(proposed) > 0
