@@ -31,6 +31,8 @@ from knowledge.sources import STORED_COLLECTIONS, Chunk, aliases_of
 
 URL_ENV = "KNOWLEDGE_CHROMA_URL"
 BATCH = 256
+PAGE = 5000
+"""Ids per Chroma get/delete call."""
 COUNT_TTL_S = 10.0
 ALIAS_FANOUT = 2
 """Alias vectors fetched per wanted passage (a passage's several synonyms can all be near)."""
@@ -195,22 +197,22 @@ class KnowledgeIndex:
             ids: set[str] = set()
             offset = 0
             while True:
-                got = coll.get(where={"source_key": key}, include=[], limit=5000, offset=offset)
+                got = coll.get(where={"source_key": key}, include=[], limit=PAGE, offset=offset)
                 ids.update(got["ids"])
                 offset += len(got["ids"])
-                if len(got["ids"]) < 5000:
+                if len(got["ids"]) < PAGE:
                     break
             out[kind] = ids
         return out
 
+    def _delete(self, ids_by_kind: dict[str, set[str]]) -> None:
+        for kind, ids in ids_by_kind.items():
+            gone = sorted(ids)
+            for start in range(0, len(gone), PAGE):
+                self.collection(kind).delete(ids=gone[start : start + PAGE])
+
     def remove_source(self, key: str) -> None:
-        for kind in STORED_COLLECTIONS:
-            coll = self.collection(kind)
-            while True:
-                got = coll.get(where={"source_key": key}, include=[], limit=5000)
-                if not got["ids"]:
-                    break
-                coll.delete(ids=got["ids"])
+        self._delete(self._source_ids(key))
         self.collection("manifest").delete(ids=[key])
         self.generation += 1
 
@@ -268,10 +270,7 @@ class KnowledgeIndex:
             if progress:
                 progress(len(batch))
         self._ingest_aliases(key, unique, today, progress, alias_embeddings, stale)
-        for kind, ids in stale.items():
-            gone = sorted(ids)
-            for start in range(0, len(gone), 5000):
-                self.collection(kind).delete(ids=gone[start : start + 5000])
+        self._delete(stale)
         self._write_manifest(key, fingerprint, version, licence, len(unique), today)
         self.generation += 1
         return IngestResult(
