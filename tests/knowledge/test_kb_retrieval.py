@@ -85,21 +85,37 @@ CODES_CORPUS = [
 ]
 
 
+def _chunk(
+    cid: str,
+    text: str,
+    *,
+    title: str | None = None,
+    source: str = "hpo",
+    type: str = "definition",
+    identifier: str | None = None,
+    collection: str = PASSAGES,
+    aliases: tuple[str, ...] = (),
+) -> Chunk:
+    return Chunk(
+        id=cid,
+        text=text,
+        title=text.split(".")[0] if title is None else title,
+        source=source,
+        type=type,
+        identifier=cid if identifier is None else identifier,
+        url="",
+        licence="x",
+        version="1",
+        collection=collection,
+        aliases=aliases,
+    )
+
+
 @pytest.fixture(scope="module")
 def retriever() -> Retriever:
     index = KnowledgeIndex.ephemeral(HashingEmbedder(256))
     chunks = [
-        Chunk(
-            id=i,
-            text=t,
-            title=title,
-            source=s,
-            type=ty,
-            identifier=i.split(":", 1)[1],
-            url="",
-            licence="x",
-            version="1",
-        )
+        _chunk(i, t, title=title, source=s, type=ty, identifier=i.split(":", 1)[1])
         for i, s, ty, title, t in CORPUS
     ]
     chunks += [
@@ -263,20 +279,7 @@ def test_real_minilm_hybrid_and_abstain_threshold() -> None:
     from assistant.embeddings import MiniLMEmbedder
 
     index = KnowledgeIndex.ephemeral(MiniLMEmbedder())
-    chunks = [
-        Chunk(
-            id=i,
-            text=t,
-            title=title,
-            source=s,
-            type=ty,
-            identifier=i,
-            url="",
-            licence="x",
-            version="1",
-        )
-        for i, s, ty, title, t in CORPUS
-    ]
+    chunks = [_chunk(i, t, title=title, source=s, type=ty) for i, s, ty, title, t in CORPUS]
     index.ingest_chunks("fixture", chunks, fingerprint="f", version="1", licence="x")
     r = Retriever(index)  # shipped synonym list, default thresholds
     res = r.search("my heart is racing", 2)
@@ -337,21 +340,6 @@ def test_eval_split_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(UserError):
         split_from_env()
     assert {r["split"] for r in load_queries("dev")} == {"dev"}
-
-
-def _chunk(cid: str, text: str, *, aliases: tuple[str, ...] = (), **kw: str) -> Chunk:
-    fields = {"title": text.split(".")[0], "source": "hpo", "type": "definition"}
-    fields.update(kw)
-    return Chunk(
-        id=cid,
-        text=text,
-        identifier=cid,
-        url="",
-        licence="x",
-        version="1",
-        aliases=aliases,
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 def test_alias_vectors_find_a_passage_by_one_of_its_synonyms() -> None:
