@@ -18,6 +18,10 @@ The pipeline, in order:
    change or an individual diagnosis are removed too. Only checked sentences are streamed.
 5. Citations are renumbered in order of first use, so ``[1]`` in the answer is the first entry
    of ``citations``.
+6. When the model declines ("I don't know") although the question names a retrieved
+   passage's title in full, that passage's own definition sentences go through step 4 instead
+   (``method: "definition"``): the small local model declines many questions its evidence
+   answers.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ RANK_PENALTY = 0.05
 """Per retrieval rank: at equal match, a sentence from a better-ranked passage goes first."""
 MAX_FACTS = 20
 ANSWER_MAX_TOKENS = 160
+DEFINITION_SENTENCES = 2
+"""Sentences quoted from a named term's passage when the model declines (definition_sentences)."""
 # Support thresholds: share of a sentence's content words found in the evidence.
 LEXICAL_SUPPORT = 0.6
 LEXICAL_WITH_EMBEDDING = 0.34
@@ -503,6 +509,43 @@ def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
     return " ".join(lines) if lines else None
 
 
+_TEXT_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_LIST_LINE = re.compile(r"^(also called|a type of)\s*:", re.IGNORECASE)
+
+
+def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> list[str]:
+    """The first retrieved passage whose title the question names in full ("what is
+    asthma?" and a passage titled "Asthma"), as its own definition sentences with its citation
+    (at most :data:`DEFINITION_SENTENCES`); [] when no passage is named that way.
+
+    Used when the small model declines although the named term's passage is in front of it:
+    the source's words, checked like any model sentence, instead of "I don't know"."""
+    asked = content_words(question)
+    for n, passage in enumerate(passages, 1):
+        title = str(passage.get("title", ""))
+        named = content_words(title)
+        if not named or not named <= asked:
+            continue
+        out = []
+        for sentence in _TEXT_SENTENCE.split(str(passage.get("text", ""))):
+            sentence = sentence.strip()
+            words = content_words(sentence)
+            if not words or words <= named or _LIST_LINE.match(sentence):
+                continue  # the bare title, or a synonym/parent list
+            if sentence[-1] not in ".!?":
+                sentence += "."
+            if (
+                not out and not named <= words
+            ):  # "Recurrent attacks of ..." -> "Gout: Recurrent ..."
+                sentence = f"{title}: {sentence}"
+            out.append(f"{sentence} [{n}]")
+            if len(out) >= DEFINITION_SENTENCES:
+                break
+        if out:
+            return out
+    return []
+
+
 @tool
 def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     """Answer a question from this turn's retrieved passages and the case's findings, with
@@ -557,6 +600,13 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             model_said_dont_know = True
             break
         composer.add(sentence)
+    method = "model"
+    if model_said_dont_know:
+        quoted = definition_sentences(question, passages)
+        for sentence in quoted:
+            composer.add(sentence)
+        if quoted and composer.supported:
+            model_said_dont_know, method = False, "definition"
     answer = composer.text
     grounded = bool(answer) and composer.supported > 0 and not model_said_dont_know
     why = (
@@ -584,6 +634,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         ],
         "evidence": len(passages) + len(facts),
         "model": llm.name,
+        "method": method,
         "support": {
             "claims": composer.claims,
             "supported": composer.supported,

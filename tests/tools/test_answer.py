@@ -24,6 +24,8 @@ from tools.answer import (
     build_messages,
     case_facts,
     case_lookup,
+    content_words,
+    definition_sentences,
     focus_passages,
     generate_answer,
     is_claim,
@@ -169,8 +171,47 @@ def test_numbers_must_appear_in_the_evidence(settings: Settings) -> None:
 
 def test_model_saying_dont_know_gives_the_dont_know_text(settings: Settings) -> None:
     ctx, _, _ = make_ctx(settings, ["I don't know."], passages=PASSAGES)
-    out = run(ctx)
+    out = run(ctx, "why do effusions happen after heart surgery?")  # names no passage title
     assert out["answer"] == messages.DONT_KNOW and not out["grounded"]
+    assert out["dont_know"] == "model_said_dont_know" and out["method"] == "model"
+
+
+def test_declined_question_naming_a_passage_gets_its_definition(settings: Settings) -> None:
+    ctx, _, streamed = make_ctx(settings, ["I don't know."], passages=PASSAGES)
+    out = run(ctx, "what is a pleural effusion?")
+    assert out["grounded"] and out["method"] == "definition" and out["dont_know"] is None
+    assert (
+        out["answer"].startswith("A pleural effusion is a build-up of fluid")
+        and "[1]" in out["answer"]
+    )
+    assert [c["id"] for c in out["citations"]] == ["p-effusion"] and streamed
+
+
+def test_patient_mode_definition_still_loses_its_doses(settings: Settings) -> None:
+    ctx, _, _ = make_ctx(settings, ["I don't know."], passages=PASSAGES, mode="patient")
+    out = run(ctx, "what is ibuprofen?")
+    assert out["method"] == "definition" and "anti-inflammatory medicine" in out["answer"]
+    assert "mg" not in out["answer"] and "every 4" not in out["answer"]
+
+
+def test_definition_sentences_skip_the_bare_title_and_name_lists() -> None:
+    hpo = {
+        "title": "Gout",
+        "text": "Gout. Recurrent attacks of acute inflammatory arthritis of a joint. "
+        "Also called: Gouty arthritis. A type of: Arthritis.",
+    }
+    assert definition_sentences("what is gout?", [PASSAGES[0], hpo]) == [
+        "Gout: Recurrent attacks of acute inflammatory arthritis of a joint. [2]"
+    ]
+    assert definition_sentences("what is arthritis?", [hpo]) == []  # title not named
+    assert definition_sentences("what is gout?", [{"title": "Gout", "text": "Gout."}]) == []
+
+
+@given(st.text(max_size=60), st.text(max_size=200))
+def test_definition_sentences_only_quote_the_named_passage(question: str, text: str) -> None:
+    for sentence in definition_sentences(question, [{"title": "Asthma", "text": text}]):
+        body = sentence.removesuffix(" [1]")
+        assert body != sentence and content_words(body) <= content_words(f"Asthma {text}")
 
 
 def test_patient_mode_removes_doses_and_diagnoses(settings: Settings) -> None:
