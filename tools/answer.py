@@ -526,7 +526,7 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
         named = content_words(title)
         if not named or not named <= asked:
             continue
-        out = []
+        out: list[str] = []
         for sentence in _TEXT_SENTENCE.split(str(passage.get("text", ""))):
             sentence = sentence.strip()
             words = content_words(sentence)
