@@ -534,9 +534,8 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
                 continue  # the bare title, or a synonym/parent list
             if sentence[-1] not in ".!?":
                 sentence += "."
-            if (
-                not out and not named <= words
-            ):  # "Recurrent attacks of ..." -> "Gout: Recurrent ..."
+            # A definition that does not name its term gets the title: "Gout: Recurrent ..."
+            if not out and not named <= words:
                 sentence = f"{title}: {sentence}"
             out.append(f"{sentence} [{n}]")
             if len(out) >= DEFINITION_SENTENCES:
