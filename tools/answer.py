@@ -509,7 +509,6 @@ def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
     return " ".join(lines) if lines else None
 
 
-_TEXT_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _LIST_LINE = re.compile(r"^(also called|a type of)\s*:", re.IGNORECASE)
 
 
@@ -527,8 +526,7 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
         if not named or not named <= asked:
             continue
         out: list[str] = []
-        for sentence in _TEXT_SENTENCE.split(str(passage.get("text", ""))):
-            sentence = sentence.strip()
+        for sentence in safety.split_sentences(str(passage.get("text", ""))):
             words = content_words(sentence)
             if not words or words <= named or _LIST_LINE.match(sentence):
                 continue  # the bare title, or a synonym/parent list
