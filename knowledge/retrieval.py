@@ -392,27 +392,25 @@ class Retriever:
             timings[stage] = timings.get(stage, 0.0) + (now - t) * 1000
             t = now
 
-        dense_hits: list[tuple[str, float, str, dict[str, Any]]] = []
+        dense_hits: list[tuple[str, float]] = []
         alias_hits: list[tuple[str, float]] = []
-        alias_docs: dict[str, tuple[str, dict[str, Any]]] = {}
+        fetched: dict[str, tuple[str, dict[str, Any]]] = {}
         if mode in ("hybrid", "dense"):
             qvec = self.index.embedder.embed([strip_frame(expanded, code=kind == CODES)])[0]
             lap("embed")
-            # Texts and metadata come from the in-memory keyword index (no Chroma read per
-            # query); only ids it does not hold yet (written by another instance) are fetched.
-            dense_hits = self.index.dense(kind, qvec, n, where, fetch=False)
-            missing = [d for d, *_ in dense_hits if d not in bm.row]
-            got = self.index.get(kind, missing) if missing else {}
             dense_hits = [
-                (d, sim, *(got.get(d, ("", {})) if d not in bm.row else bm.doc(d)))
-                for d, sim, _, _ in dense_hits
+                (d, sim) for d, sim, _, _ in self.index.dense(kind, qvec, n, where, fetch=False)
             ]
             lap("dense")
             alias_hits = self.index.dense_aliases(kind, qvec, n, where)
-            missing = [d for d, _ in alias_hits if d not in bm.row]
-            got = self.index.get(kind, missing) if missing else {}
-            alias_hits = [(d, s) for d, s in alias_hits if d in bm.row or d in got]
-            alias_docs = {d: got[d] for d in missing if d in got}
+            # Texts and metadata come from the in-memory keyword index (no Chroma read per
+            # query); ids it does not hold yet (written by another instance) are fetched, once
+            # for both lists.
+            missing = list(
+                dict.fromkeys(d for d, _ in (*dense_hits, *alias_hits) if d not in bm.row)
+            )
+            fetched = self.index.get(kind, missing) if missing else {}
+            alias_hits = [(d, s) for d, s in alias_hits if d in bm.row or d in fetched]
             lap("alias")
         q_tokens = tokenize(expanded)
         mask: np.ndarray | None = None
@@ -437,29 +435,31 @@ class Retriever:
         lap("title")
 
         hits: dict[str, Hit] = {}
-        for rank, (did, sim, doc, meta) in enumerate(dense_hits):
-            hit = hits.setdefault(did, Hit(did, doc, meta, 0.0))
+
+        def hit_for(did: str) -> Hit:
+            if did not in hits:
+                doc, meta = bm.doc(did) if did in bm.row else fetched.get(did, ("", {}))
+                hits[did] = Hit(did, doc, meta, 0.0)
+            return hits[did]
+
+        for rank, (did, sim) in enumerate(dense_hits):
+            hit = hit_for(did)
             hit.dense_score = sim
             hit.ranks["dense"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
         for rank, (did, sim) in enumerate(alias_hits):
-            if did not in hits:
-                doc, meta = bm.doc(did) if did in bm.row else alias_docs[did]
-                hits[did] = Hit(did, doc, meta, 0.0)
-            hit = hits[did]
+            hit = hit_for(did)
             hit.alias_score = sim
             hit.ranks["alias"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
         best_bm = bm_ranked[0][1] if bm_ranked else 0.0
         for rank, (i, s) in enumerate(bm_ranked):
-            did = bm.ids[i]
-            hit = hits.setdefault(did, Hit(did, bm.docs[i], bm.metas[i], 0.0))
+            hit = hit_for(bm.ids[i])
             hit.bm25_score = s / best_bm if best_bm else 0.0
             hit.ranks["bm25"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
         for rank, i in enumerate(title_ranked):
-            did = bm.ids[i]
-            hit = hits.setdefault(did, Hit(did, bm.docs[i], bm.metas[i], 0.0))
+            hit = hit_for(bm.ids[i])
             hit.ranks["title"] = rank + 1
             hit.score += 1.0 / (RRF_K + rank + 1)
         channels = bool(dense_hits) + bool(alias_hits) + bool(mode in ("hybrid", "bm25"))
