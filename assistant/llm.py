@@ -147,14 +147,11 @@ class LlamaCppLLM:
                         return ""
                     return self.llama.detokenize([token], special=True).decode("utf-8", "replace")
 
+                bos, eos = text(self.llama.token_bos()), text(self.llama.token_eos())
                 self._chat = _ChatTemplate(
-                    Jinja2ChatFormatter(
-                        template=template,
-                        eos_token=text(self.llama.token_eos()),
-                        bos_token=text(self.llama.token_bos()),
-                    ),
-                    bos=text(self.llama.token_bos()),
-                    eos=text(self.llama.token_eos()),
+                    Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos),
+                    bos=bos,
+                    eos=eos,
                 )
         return self._chat or None
 
