@@ -89,29 +89,28 @@ def test_build_llm_by_config(tmp_path: Path) -> None:
     assert isinstance(build_llm(s), LlamaCppLLM)
 
 
-@pytest.mark.slow
-def test_llama_cpp_real_path_with_smollm() -> None:
-    """The real llama.cpp code path on the test-sized GGUF (fetched by `make test`)."""
+@pytest.fixture
+def smollm() -> Path:
+    """The test-sized GGUF (SmolLM2-135M Q4_1) that `make test` fetches."""
     from assistant.models import catalogue, model_path
 
-    settings = load_settings(None, environ={})
-    path = model_path(settings, catalogue()["smollm2-135m-instruct-q4_1"])
+    path = model_path(load_settings(None, environ={}), catalogue()["smollm2-135m-instruct-q4_1"])
     if not path.is_file():
         pytest.fail(f"{path} missing: run `clinassist models fetch --role test` (make test does)")
-    llm = LlamaCppLLM(path, LLMSettings(n_ctx=512, max_tokens=16, temperature=0.0))
+    return path
+
+
+@pytest.mark.slow
+def test_llama_cpp_real_path_with_smollm(smollm: Path) -> None:
+    """The real llama.cpp code path on the test-sized GGUF (fetched by `make test`)."""
+    llm = LlamaCppLLM(smollm, LLMSettings(n_ctx=512, max_tokens=16, temperature=0.0))
     pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], max_tokens=12))
     assert pieces and "".join(pieces).strip()
 
 
 @pytest.mark.slow
-def test_llama_cpp_prefill_reads_the_prompt_then_streams() -> None:
-    from assistant.models import catalogue, model_path
-
-    settings = load_settings(None, environ={})
-    path = model_path(settings, catalogue()["smollm2-135m-instruct-q4_1"])
-    if not path.is_file():
-        pytest.fail(f"{path} missing: run `clinassist models fetch --role test` (make test does)")
-    llm = LlamaCppLLM(path, LLMSettings(n_ctx=512, max_tokens=8, temperature=0.0))
+def test_llama_cpp_prefill_reads_the_prompt_then_streams(smollm: Path) -> None:
+    llm = LlamaCppLLM(smollm, LLMSettings(n_ctx=512, max_tokens=8, temperature=0.0))
     system = {"role": "system", "content": "You answer in one short sentence."}
     llm.prefill([system])
     read = list(llm.llama.input_ids[: llm.llama.n_tokens])
@@ -123,15 +122,9 @@ def test_llama_cpp_prefill_reads_the_prompt_then_streams() -> None:
 
 
 @pytest.mark.slow
-def test_llama_cpp_prompt_lookup_drafting_changes_speed_not_text() -> None:
+def test_llama_cpp_prompt_lookup_drafting_changes_speed_not_text(smollm: Path) -> None:
     """Greedy output with and without prompt-lookup drafting is the same, and drafts were
-    proposed and accepted (the answer quotes the passage)."""
-    from assistant.models import catalogue, model_path
-
-    settings = load_settings(None, environ={})
-    path = model_path(settings, catalogue()["smollm2-135m-instruct-q4_1"])
-    if not path.is_file():
-        pytest.fail(f"{path} missing: run `clinassist models fetch --role test` (make test does)")
+    proposed (the answer quotes the passage)."""
     passage = (
         "Atelectasis is the partial or complete collapse of a lung or lobe, when the air sacs "
         "deflate. It is common after surgery."
@@ -144,7 +137,7 @@ def test_llama_cpp_prompt_lookup_drafting_changes_speed_not_text() -> None:
     proposed: list[int] = []
     for draft in (0, 4):
         llm = LlamaCppLLM(
-            path, LLMSettings(n_ctx=512, max_tokens=40, temperature=0.0, draft_tokens=draft)
+            smollm, LLMSettings(n_ctx=512, max_tokens=40, temperature=0.0, draft_tokens=draft)
         )
         assert (llm.llama.draft_model is None) == (draft == 0)
         if draft:
