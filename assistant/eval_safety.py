@@ -616,8 +616,12 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     embedder = resources_.get("embedder", lambda: build_embedder(settings))
     embedder.embed(["warm up"])
     prefill = getattr(llm, "prefill", None)
-    if callable(prefill):
-        prefill([{"role": "system", "content": answer_prompt("clinician")}])
+
+    def read_instructions() -> None:
+        if callable(prefill):
+            prefill([{"role": "system", "content": answer_prompt("clinician")}])
+
+    read_instructions()
 
     def context(question: str) -> ToolContext:
         ctx = ToolContext.outside_case(settings, resources_)
@@ -637,7 +641,11 @@ def bench_answer(settings: Settings, *, quick: bool = False, echo: Echo = print)
     out["prompt_chars"] = sum(len(m["content"]) for m in prompts[0])
 
     def raw(prefix: str) -> None:
-        """Time the model's own stream (120 tokens at most, greedy) on each prompt."""
+        """Time the model's own stream (120 tokens at most, greedy) on each prompt, starting
+        from the state Assistant.warm leaves (instructions read, no question): otherwise a
+        pass would find the previous pass's last prompt still in the context (with --quick,
+        the whole prompt)."""
+        read_instructions()
         first_raw, total_raw, tokens, texts = [], [], [], []
         for prompt_msgs in prompts:
             start = time.perf_counter()
