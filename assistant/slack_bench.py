@@ -1,8 +1,8 @@
 """`clinassist bench slack`: a bounded load test of the Slack HTTP endpoint on loopback.
 
 Everything runs in this process and on 127.0.0.1: a mock Slack Web API (:class:`MockSlackAPI`,
-also used by the offline test suite), the real Bolt app behind the real HTTP server of
-``assistant.slack_app`` and an ``Assistant`` with a SQLite store in a temporary folder. Senders
+also used by the offline test suite), the real Bolt app behind the real HTTP endpoint of
+``assistant.slack_http`` (uvicorn + Bolt's ASGI adapter) and an ``Assistant`` with a SQLite store in a temporary folder. Senders
 (20 threads) post signed events to ``POST /slack/events``: mentions that start cases, thread
 replies that continue them, Slack-style retries (``X-Slack-Retry-Num``) and the app_mention +
 message pair Slack sends for one message. Then it checks every acknowledgement came back under
@@ -394,7 +394,8 @@ def run_load(
     from assistant.embeddings import HashingEmbedder
     from assistant.llm import ScriptedLLM
     from assistant.service import Assistant
-    from assistant.slack_app import SlackFrontEnd, make_http_server
+    from assistant.slack_app import SlackFrontEnd
+    from assistant.slack_http import SlackHTTPServer
 
     rng = random.Random(seed)
     secret = secrets.token_hex(16)
@@ -462,9 +463,8 @@ def run_load(
         front = SlackFrontEnd(
             bot, s_copy, client=client, signing_secret=secret, working_after_s=10.0
         )
-        server = make_http_server(front.app, "127.0.0.1", 0)
-        port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = SlackHTTPServer(front.app, signing_secret=secret, port=0).start()
+        port = server.port
         base = _baseline_server()
         threading.Thread(target=base.serve_forever, daemon=True).start()
         try:
@@ -507,8 +507,7 @@ def run_load(
             for t in bthreads:
                 t.join()
         finally:
-            server.shutdown()
-            server.server_close()
+            server.close()
             base.shutdown()
             base.server_close()
             front.close()
