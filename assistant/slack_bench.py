@@ -61,6 +61,7 @@ class MockSlackAPI:
         self.bot_id = "B0BOT"
         self.calls: list[dict[str, Any]] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}  # file name -> Location (a 302 instead of the file)
         self.downloads: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
         self._rate_limits: dict[str, list[int]] = {}
@@ -226,7 +227,9 @@ class MockSlackAPI:
                     name = path[len("/files/") :]
                     auth = self.headers.get("Authorization", "")
                     mock.downloads.append({"name": name, "authorization": auth})
-                    if name not in mock.files:
+                    if name in mock.redirects:
+                        self._reply(302, b"", "text/plain", {"Location": mock.redirects[name]})
+                    elif name not in mock.files:
                         self._reply(404, b"not found", "text/plain")
                     elif auth != f"Bearer {mock.token}":
                         self._reply(200, b"<html><body>Sign in to Slack</body></html>", "text/html")

@@ -82,7 +82,10 @@ class Harness:
         self.mock = mock
         self.settings = settings
         self.bot = Assistant(
-            settings, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=fake_registry()
+            settings,
+            llm=options.pop("llm", None) or ScriptedLLM(),
+            embedder=HashingEmbedder(),
+            registry=options.pop("registry", None) or fake_registry(),
         )
         self.client = WebClient(token=mock.token, base_url=mock.api_url)
         options.setdefault("working_after_s", 30.0)

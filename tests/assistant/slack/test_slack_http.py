@@ -166,6 +166,7 @@ def test_slow_headers_get_408_and_the_connection_closed(served):
     assert time.monotonic() - t0 < 5
     reply = _raw(port, b"")  # connects, sends nothing
     assert _status(reply) == 408
+    assert seen.n == 0
 
 
 def test_slow_headers_on_a_kept_alive_connection_get_408(served):
@@ -191,7 +192,7 @@ def test_slow_body_gets_408_and_nothing_runs(served):
 
 
 def test_truncated_body_runs_nothing_and_the_server_goes_on(served, mock):
-    h, port, seen = served
+    _, port, seen = served
     raw, headers = _signed_event()
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     reply = _raw(
