@@ -583,8 +583,8 @@ class _Stream:
                         unfurl_links=False,
                     )
                     self.shown.ts = str(resp["ts"])
-            except SlackApiError as exc:
-                log.warning("slack: streamed update failed: %s", exc.response.get("error"))
+            except (SlackApiError, OSError) as exc:
+                log.warning("slack: streamed update failed: %s", _api_error(exc))
 
     def stop(self) -> None:
         """No more updates (the final message follows)."""
@@ -724,8 +724,8 @@ class SlackFrontEnd:
             self.client.assistant_threads_setSuggestedPrompts(
                 channel_id=channel, thread_ts=ts, prompts=TXT_ASSISTANT_PROMPTS
             )
-        except SlackApiError as exc:
-            log.warning("assistant thread greeting failed: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("assistant thread greeting failed: %s", _api_error(exc))
 
     def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error(
@@ -815,8 +815,8 @@ class SlackFrontEnd:
                 self.client.chat_postEphemeral(
                     channel=channel, user=user, thread_ts=thread_ts, text=text
                 )
-        except SlackApiError as exc:
-            log.warning("slack: could not deliver a refusal: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("slack: could not deliver a refusal: %s", _api_error(exc))
 
     # -- one turn (worker thread) --------------------------------------------------------
     def _run(self, job: _Job) -> None:
@@ -843,8 +843,8 @@ class SlackFrontEnd:
                         channel=job.channel, thread_ts=job.thread_ts, text=TXT_WORKING
                     )
                     shown.ts = str(resp["ts"])
-                except SlackApiError as exc:
-                    log.warning("slack: working message failed: %s", exc.response.get("error"))
+                except (SlackApiError, OSError) as exc:
+                    log.warning("slack: working message failed: %s", _api_error(exc))
 
         timer: threading.Timer | None = None
         if not (job.assistant_thread and self._set_status(job, TXT_STATUS)):
@@ -964,9 +964,9 @@ class SlackFrontEnd:
                         blocks=blocks,
                         unfurl_links=False,
                     )
-        except SlackApiError as exc:
+        except (SlackApiError, OSError) as exc:
             log.error(
-                "slack: could not post the answer in %s: %s", job.case_id, exc.response.get("error")
+                "slack: could not post the answer in %s: %s", job.case_id, _api_error(exc)
             )
         if job.assistant_thread:
             self._set_status(job, "")
@@ -991,8 +991,8 @@ class SlackFrontEnd:
                 channel_id=job.channel, thread_ts=job.thread_ts, status=status
             )
             return True
-        except SlackApiError as exc:
-            log.debug("slack: setStatus failed: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.debug("slack: setStatus failed: %s", _api_error(exc))
             return False
 
     # -- slash command ------------------------------------------------------------------
@@ -1091,6 +1091,13 @@ class SlackFrontEnd:
         self.queue.close()
         self._http.close()
         self.ledger.close()
+
+
+def _api_error(exc: Exception) -> str:
+    """What went wrong with a Web API call: Slack's error code, or the network error."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _team_of(body: dict[str, Any], event: dict[str, Any]) -> str:

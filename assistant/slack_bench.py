@@ -53,7 +53,12 @@ class MockSlackAPI:
     """
 
     def __init__(
-        self, *, token: str = "xoxb-mock", team: str = "T0TEAM", bot_user: str = "U0BOT"
+        self,
+        *,
+        token: str = "xoxb-mock",
+        team: str = "T0TEAM",
+        bot_user: str = "U0BOT",
+        port: int = 0,
     ) -> None:
         self.token = token
         self.team = team
@@ -68,12 +73,14 @@ class MockSlackAPI:
         self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._ts = 0
+        # a fresh ts range per mock, so a message of an earlier mock never matches one of this
+        self._epoch = 1_900_000_000 + secrets.randbelow(10**6) * 100
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256
 
-        self._server = Server(("127.0.0.1", 0), self._handler())
+        self._server = Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mock-slack", daemon=True
         )
@@ -141,7 +148,7 @@ class MockSlackAPI:
     def _next_ts(self) -> str:
         with self._lock:
             self._ts += 1
-            return f"{1_900_000_000 + self._ts}.{self._ts:06d}"
+            return f"{self._epoch + self._ts}.{self._ts:06d}"
 
     def _answer(
         self, method: str, params: dict[str, Any], headers: dict[str, str]

@@ -47,6 +47,7 @@ from assistant.schema import Mode, Turn
 from assistant.state import CaseState, empty_case
 
 metadata = MetaData()
+SCHEMA_LOCK = 0x636C696E61737369  # PostgreSQL advisory lock held while creating tables
 
 cases = Table(
     "cases",
@@ -166,7 +167,12 @@ class CaseStore:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         try:
-            metadata.create_all(self.engine)
+            if self.is_sqlite:
+                metadata.create_all(self.engine)
+            else:  # instances starting together on a new database: one creates the tables
+                with self.engine.begin() as conn:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+                    metadata.create_all(conn)
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the case store at {self._safe_url()}: {exc.orig}"

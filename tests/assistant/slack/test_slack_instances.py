@@ -177,3 +177,35 @@ def test_a_threads_messages_are_answered_in_order_across_instances(
         LOG.gate.set()
         a.close()
         b.close()
+
+
+def test_instances_starting_together_on_a_new_database_all_start(pg_url):  # noqa: F811
+    """Found by the deployment rehearsal: two instances racing to create the tables."""
+    import uuid
+
+    import psycopg
+
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+    errors: list[BaseException] = []
+    stores: list[CaseStore] = []
+    barrier = threading.Barrier(6)
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            stores.append(CaseStore(url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(stores) == 6
+    for s in stores:
+        s.close()

@@ -76,3 +76,28 @@ def test_emergency_banner_leads_the_streamed_text(harness, mock):
     assert first["blocks"][0]["type"] == "header" and "emergency" in str(first["blocks"][0]).lower()
     final = mock.posted()[0]["blocks"]
     assert final[0]["type"] == "header"
+
+
+def test_a_web_api_that_cannot_be_reached_breaks_no_thread(harness, mock, monkeypatch):
+    import threading
+    from urllib.error import URLError
+
+    crashed: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(repr(args.exc_value)))
+    live = harness(
+        {"stream": True, "stream_interval_s": 0.0},
+        llm=SlowLLM(default=ANSWER),
+        registry=fake_registry(),
+    )
+
+    def refused(**_kw):
+        raise URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setattr(live.front.client, "chat_postMessage", refused)
+    monkeypatch.setattr(live.front.client, "chat_update", refused)
+    live.event(mention(QUESTION, ts="1700000004.000100"))
+    assert crashed == []
+    assert len(live.bot.history("slack:T0TEAM:C0CLIN:1700000004.000100")) == 1  # stored
+    # answered as far as the ledger goes: a retry does not run the turn again
+    live.event(mention(QUESTION, ts="1700000004.000100"), extra={"x-slack-retry-num": "1"})
+    assert len(live.bot.history("slack:T0TEAM:C0CLIN:1700000004.000100")) == 1
