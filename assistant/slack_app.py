@@ -965,9 +965,7 @@ class SlackFrontEnd:
                         unfurl_links=False,
                     )
         except (SlackApiError, OSError) as exc:
-            log.error(
-                "slack: could not post the answer in %s: %s", job.case_id, _api_error(exc)
-            )
+            log.error("slack: could not post the answer in %s: %s", job.case_id, _api_error(exc))
         if job.assistant_thread:
             self._set_status(job, "")
 
