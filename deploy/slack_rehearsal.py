@@ -73,27 +73,36 @@ def mention(text: str, ts: str, channel: str) -> dict[str, Any]:
 
 def _final(messages: list[dict[str, Any]]) -> bool:
     """No "working" placeholder and no streamed preview left: the answer is complete."""
-    text = json.dumps(messages)
+    text = json.dumps(messages, ensure_ascii=False)
     return bool(messages) and TXT_WORKING not in text and TXT_STREAMING not in text
 
 
-def settle(mock: MockSlackAPI, thread: str, quiet_s: float, timeout_s: float) -> float | None:
-    """Seconds until the thread's first post; returns once its answer is complete and nothing
-    changed for ``quiet_s`` (or after ``timeout_s``)."""
+def settle(mock: MockSlackAPI, thread: str, quiet_s: float, timeout_s: float) -> dict[str, Any]:
+    """Seconds until the thread's first post and its first answer text (not the "working"
+    placeholder); returns once the answer is complete and nothing changed for ``quiet_s``."""
     t0 = time.monotonic()
-    first = None
+    out: dict[str, Any] = {"first_post_s": None, "first_text_s": None, "complete_s": None}
     last, since = -1, time.monotonic()
     while time.monotonic() - t0 < timeout_s:
         calls = len(mock.calls)
         shown = [m for m in mock.posted() if m.get("thread_ts") == thread]
-        if first is None and shown:
-            first = time.monotonic() - t0
+        now = round(time.monotonic() - t0, 1)
+        if out["first_post_s"] is None and shown:
+            out["first_post_s"] = now
+        if (
+            out["first_text_s"] is None
+            and shown
+            and TXT_WORKING not in json.dumps(shown, ensure_ascii=False)
+        ):
+            out["first_text_s"] = now
+        if out["complete_s"] is None and _final(shown):
+            out["complete_s"] = now
         if calls != last:
             last, since = calls, time.monotonic()
         elif _final(shown) and time.monotonic() - since >= quiet_s:
             break
-        time.sleep(0.1)
-    return first
+        time.sleep(0.05)
+    return out
 
 
 def main() -> int:
@@ -141,13 +150,11 @@ def main() -> int:
             threading.Thread(target=post, args=(last, question, secret)),
             threading.Thread(target=post, args=(first, question, secret, RETRY)),
         ]
-        t0 = time.monotonic()
         for t in both:
             t.start()
         for t in both:
             t.join()
-        first_post_s = settle(mock, t_question, quiet_s=5.0, timeout_s=args.wait_s)
-        done_s = time.monotonic() - t0
+        timing = settle(mock, t_question, quiet_s=5.0, timeout_s=args.wait_s)
 
         posts = mock.calls_to("chat.postMessage")
         per_thread = {
@@ -160,8 +167,7 @@ def main() -> int:
             "retries_acked": retried,
             "posts_per_thread": per_thread,
             "question_updates": len(mock.calls_to("chat.update")),
-            "question_first_post_s": None if first_post_s is None else round(first_post_s, 1),
-            "question_settled_s": round(done_s, 1),
+            "question_timing_s": timing,
             "question_answer": final[:600],
             "cites_sources": any(
                 b.get("type") == "context" and "Sources" in json.dumps(b)
