@@ -59,6 +59,7 @@ from assistant.service import Attachment
 from assistant.slack_dedupe import SlackLedger
 from assistant.slack_files import RATE_LIMIT_RETRIES, FileRejected, download_file, http_client
 from assistant.slack_http import EVENTS_PATH, SlackHTTPServer
+from assistant.slack_stream import Shown, StreamedReply
 from assistant.slack_urls import DEFAULT_API_URL
 from assistant.store import read_front_setting, write_front_setting
 
@@ -498,104 +499,6 @@ class _Job:
         return case_key(self.team, self.channel, self.thread_ts)
 
 
-@dataclass
-class _Shown:
-    """The message that stands for a turn while it runs ("working…" or the streamed text)."""
-
-    ts: str | None = None
-    finished: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _Stream:
-    """A model-written answer shown while it is generated: the sentences that passed the
-    support check are posted, then the message is updated at most every
-    ``slack.stream_interval_s`` (Slack rate-limits chat.update). The final message replaces it.
-    """
-
-    def __init__(self, front: SlackFrontEnd, job: _Job, shown: _Shown) -> None:
-        self.front = front
-        self.job = job
-        self.shown = shown
-        self.interval = front.settings.slack.stream_interval_s
-        self._pieces: list[str] = []
-        self._lock = threading.Lock()
-        self._changed = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._banner: bool | None = None
-
-    def add(self, piece: str) -> None:
-        """``on_token``: called from the generating thread; never blocks on Slack."""
-        with self._lock:
-            self._pieces.append(piece)
-            if self._thread is None and not self._stopped.is_set():
-                self._thread = threading.Thread(target=self._loop, name="slack-stream", daemon=True)
-                self._thread.start()
-        self._changed.set()
-
-    def _loop(self) -> None:
-        while not self._stopped.is_set():
-            if not self._changed.wait(0.05):
-                continue
-            self._changed.clear()
-            self._show()
-            self._stopped.wait(self.interval)
-
-    def _blocks(self, text: str) -> list[dict[str, Any]]:
-        if self._banner is None:  # red flags in the message: the banner leads, as it will after
-            self._banner = bool(safety.red_flags(self.job.text))
-        blocks: list[dict[str, Any]] = []
-        if self._banner:
-            blocks.append(
-                {
-                    "type": "header",
-                    "text": {"type": "plain_text", "text": TXT_EMERGENCY_HEADER, "emoji": True},
-                }
-            )
-        blocks.append(_section(text[:MAX_SECTION_CHARS]))
-        blocks.append(_context([TXT_STREAMING]))
-        return blocks
-
-    def _show(self) -> None:
-        with self._lock:
-            text = escape_mrkdwn("".join(self._pieces).strip())
-        if not text:
-            return
-        client, job = self.front.client, self.job
-        with self.shown.lock:
-            if self.shown.finished or self._stopped.is_set():
-                return
-            try:
-                if self.shown.ts:
-                    client.chat_update(
-                        channel=job.channel,
-                        ts=self.shown.ts,
-                        text=text[:MAX_FALLBACK_CHARS],
-                        blocks=self._blocks(text),
-                    )
-                else:
-                    resp = client.chat_postMessage(
-                        channel=job.channel,
-                        thread_ts=job.thread_ts,
-                        text=text[:MAX_FALLBACK_CHARS],
-                        blocks=self._blocks(text),
-                        unfurl_links=False,
-                    )
-                    self.shown.ts = str(resp["ts"])
-            except (SlackApiError, OSError) as exc:
-                log.warning("slack: streamed update failed: %s", _api_error(exc))
-
-    def stop(self) -> None:
-        """No more updates (the final message follows)."""
-        self._stopped.set()
-        self._changed.set()
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(30)
-
-
 class SlackFrontEnd:
     """The Bolt app plus what it needs: the Web API client, dedup, the case queue."""
 
@@ -831,8 +734,28 @@ class SlackFrontEnd:
                 except Exception:
                     log.exception("slack: could not mark %s answered", job.event_key)
 
+    def _preview(self, job: _Job) -> Callable[[str], tuple[str, list[dict[str, Any]]]]:
+        """How a streamed answer looks while it is written: escaped text, the emergency banner
+        on top when the message has red flags (as in the final answer), a "still writing" note."""
+        banner = bool(safety.red_flags(job.text))
+
+        def render(text: str) -> tuple[str, list[dict[str, Any]]]:
+            body = escape_mrkdwn(text)
+            blocks: list[dict[str, Any]] = []
+            if banner:
+                blocks.append(
+                    {
+                        "type": "header",
+                        "text": {"type": "plain_text", "text": TXT_EMERGENCY_HEADER, "emoji": True},
+                    }
+                )
+            blocks += [_section(body[:MAX_SECTION_CHARS]), _context([TXT_STREAMING])]
+            return body[:MAX_FALLBACK_CHARS], blocks
+
+        return render
+
     def _turn(self, job: _Job) -> None:
-        shown = _Shown()
+        shown = Shown()
 
         def show_working() -> None:
             with shown.lock:
@@ -851,7 +774,18 @@ class SlackFrontEnd:
             timer = threading.Timer(self.working_after_s, show_working)
             timer.daemon = True
             timer.start()
-        stream = _Stream(self, job, shown) if self.settings.slack.stream else None
+        stream = (
+            StreamedReply(
+                self.client,
+                channel=job.channel,
+                thread_ts=job.thread_ts,
+                shown=shown,
+                interval_s=self.settings.slack.stream_interval_s,
+                render=self._preview(job),
+            )
+            if self.settings.slack.stream
+            else None
+        )
         notes: list[str] = []
         outgoing: list[dict[str, Any]]
         heatmaps: list[tuple[Path, str]] = []

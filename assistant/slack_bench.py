@@ -82,7 +82,10 @@ class MockSlackAPI:
 
         self._server = Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mock-slack", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() returns in 50 ms, not 0.5 s
+            name="mock-slack",
+            daemon=True,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
