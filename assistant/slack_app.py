@@ -783,7 +783,8 @@ class SlackFrontEnd:
                 interval_s=self.settings.slack.stream_interval_s,
                 render=self._preview(job),
             )
-            if self.settings.slack.stream
+            # patient-facing answers are shown only once every output check has run on them
+            if self.settings.slack.stream and job.mode != "patient"
             else None
         )
         notes: list[str] = []

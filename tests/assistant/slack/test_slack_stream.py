@@ -101,3 +101,16 @@ def test_a_web_api_that_cannot_be_reached_breaks_no_thread(harness, mock, monkey
     # answered as far as the ledger goes: a retry does not run the turn again
     live.event(mention(QUESTION, ts="1700000004.000100"), extra={"x-slack-retry-num": "1"})
     assert len(live.bot.history("slack:T0TEAM:C0CLIN:1700000004.000100")) == 1
+
+
+def test_patient_mode_answers_are_not_streamed(harness, mock):
+    live = harness(
+        {"stream": True, "stream_interval_s": 0.0, "channel_modes": {"C0PAT": "patient"}},
+        llm=SlowLLM(default=ANSWER),
+        registry=fake_registry(),
+    )
+    live.event(mention(QUESTION, ts="1700000005.000100", channel="C0PAT"))
+    assert live.bot.history("slack:T0TEAM:C0PAT:1700000005.000100")[0].mode == "patient"
+    posts = mock.calls_to("chat.postMessage")
+    assert posts and all(TXT_STREAMING not in str(p["blocks"]) for p in posts)
+    assert mock.calls_to("chat.update") == []  # only the final, fully checked message
