@@ -1,8 +1,10 @@
 """The Slack front end (slack-bolt): one thread per case, a thin layer over ``Assistant.respond``.
 
-    clinassist slack [--port N]     Socket Mode when SLACK_APP_TOKEN is set, else HTTP at
-                                    POST /slack/events (signatures verified, replays > 5 min
-                                    rejected by Bolt's RequestVerification middleware)
+    clinassist slack [--host H] [--port N]
+        Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events on H:N
+        (default 127.0.0.1:3000) through assistant.slack_http: uvicorn + Bolt's ASGI adapter,
+        request limits and the signature check before Bolt; the Web API host is
+        ``slack.api_url`` (slack.com by default).
 
 How a Slack message becomes a turn:
 
@@ -14,16 +16,20 @@ How a Slack message becomes a turn:
   at once (well inside Slack's 3 s). Turns run on a small worker pool, serially per case and in
   parallel across cases; an exception in one case is answered in that thread and never stops
   the others.
-* Files are downloaded with the bot token (only from Slack's own hosts), size-limited, and
+* Files are downloaded with the bot token (assistant.slack_files: only from files.slack.com or
+  a configured host, no redirect to another origin), size-limited, and
   checked by content type and magic bytes before they become ``Attachment`` objects; the router
   sends images/DICOM to ``classify_image`` and reports to ``extract_entities``. A Grad-CAM
   heatmap in a ``classify_image`` result is uploaded back into the thread (files_upload_v2).
 * Answers are Block Kit: the emergency banner first, the reply (split into several messages
   when long), a findings table, citations. A "working…" message appears when a turn takes
-  longer than ``working_after_s`` and is then replaced by the answer.
-* Slack retries (``X-Slack-Retry-Num``) and the app_mention/message pair Slack sends for one
-  message are de-duplicated by event id and by message; Web API rate limits (429 +
-  Retry-After) are retried by slack_sdk's RateLimitErrorRetryHandler.
+  longer than ``working_after_s`` and is then replaced by the answer. A model-written answer
+  is shown while it is generated (assistant.slack_stream), except in patient mode.
+* Each message is claimed once in the case store before it is answered
+  (assistant.slack_dedupe): Slack's retries (``X-Slack-Retry-Num``), the app_mention/message
+  pair for one message, and retries reaching another instance or a restarted one give one
+  turn; a thread's messages are answered in order across instances. Web API rate limits
+  (429 + Retry-After) are retried by slack_sdk's RateLimitErrorRetryHandler.
 """
 
 from __future__ import annotations

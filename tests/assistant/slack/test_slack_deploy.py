@@ -30,3 +30,8 @@ def test_slack_unit_command_parses_with_the_cli():
     command = typer.main.get_command(app).commands["slack"]  # type: ignore[attr-defined]
     ctx = command.make_context("slack", argv[2:])
     assert ctx.params == {"host": "127.0.0.1", "port": 3001}
+
+
+def test_cli_slack_listens_on_loopback_unless_told_otherwise():
+    command = typer.main.get_command(app).commands["slack"]  # type: ignore[attr-defined]
+    assert command.make_context("slack", []).params == {"host": "127.0.0.1", "port": 3000}
