@@ -114,3 +114,12 @@ def test_admins_must_be_slack_user_ids(bad, tmp_path):
         load_settings(None, environ={}, data_dir=tmp_path, slack={"admins": [bad]})
     ok = load_settings(None, environ={}, data_dir=tmp_path, slack={"admins": ["U0BOSS", "W0ENT"]})
     assert ok.slack.admins == ["U0BOSS", "W0ENT"]
+
+
+def test_modes_chosen_before_they_moved_into_the_store_are_kept(harness, make_settings):
+    legacy = make_settings().data_dir / "slack" / "channel_modes.json"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text('{"C0CLIN": "patient", "C0BAD": "wizard"}')
+    h = harness()
+    assert "*patient*" in _text(h.command("mode"))
+    assert "*clinician*" in _text(h.command("mode", channel="C0BAD"))
