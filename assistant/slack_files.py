@@ -97,6 +97,8 @@ def _fetch(
     attempt = 0
     while True:
         request = client.build_request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        if not file_url_allowed(str(request.url), hosts):  # as httpx parsed it, not only urllib
+            raise FileRejected("its download address is not a Slack file host")
         resp = client.send(request, stream=True, follow_redirects=False)
         try:
             if resp.is_redirect:

@@ -3,8 +3,12 @@ redirects to another origin. Real sockets on loopback, and httpx's mock transpor
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.config import load_settings
 from assistant.errors import ConfigError
@@ -40,6 +44,35 @@ SLACK = "https://files.slack.com/files-pri/T0TEAM-F0FILE/cxr.png"
 )
 def test_file_url_policy(url, hosts, ok):
     assert file_url_allowed(url, hosts) is ok
+
+
+_parts = st.sampled_from(
+    [
+        "https",
+        "http",
+        "files.slack.com",
+        "slack.com",
+        "@",
+        ":",
+        "/",
+        ".",
+        "evil",
+        "443",
+        "%2e",
+        "\\",
+        "?",
+        "#",
+    ]
+)
+
+
+@given(st.lists(_parts, max_size=12).map("".join), st.text(max_size=30))
+def test_only_https_files_slack_com_passes_without_configured_hosts(url, junk):
+    for candidate in (url, url + junk, "https://" + url):
+        if file_url_allowed(candidate):
+            parts = urlsplit(candidate)
+            assert parts.scheme == "https" and parts.hostname == "files.slack.com"
+            assert parts.port is None and not parts.username
 
 
 @pytest.mark.parametrize("bad", ["https://files.example.org", "files.example.org/path", "a b"])
