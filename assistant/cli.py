@@ -483,11 +483,15 @@ def bench(
 def slack(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", help="HTTP port when not in Socket Mode")] = 3000,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="HTTP address to listen on (put a TLS proxy in front)"),
+    ] = "127.0.0.1",
 ) -> None:
     """The Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP at POST /slack/events)."""
     from assistant import slack_app
 
-    slack_app.serve(_state(ctx).assistant, port=port)
+    slack_app.serve(_state(ctx).assistant, port=port, host=host)
 
 
 def main(argv: list[str] | None = None) -> None:

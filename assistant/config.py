@@ -114,6 +114,57 @@ class SlackSettings(_Section):
     channel_modes: dict[str, Literal["clinician", "patient"]] = Field(default_factory=dict)
     default_mode: Literal["clinician", "patient"] = "clinician"
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    admins: list[str] = Field(
+        default_factory=list,
+        description="Slack user ids (U…/W…) who may switch a channel that channel_modes pins, "
+        "or that is in patient mode, to clinician mode from Slack. Empty: nobody.",
+    )
+    api_url: str | None = Field(
+        default=None,
+        description="Slack Web API base URL. None: https://slack.com/api/. GovSlack: "
+        "https://slack-gov.com/api/. http:// only for a loopback host (tests, local mocks).",
+    )
+    file_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (host or host:port) files may be downloaded from besides "
+        "files.slack.com (e.g. files.slack-gov.com). https only, except a loopback host.",
+    )
+    stream: bool = Field(
+        default=True,
+        description="Show a model-written answer as it is generated (post, then update), "
+        "then replace it with the final message.",
+    )
+    stream_interval_s: float = Field(
+        default=1.0, ge=0.0, description="At most one chat.update per this many seconds."
+    )
+    dedupe_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long delivered events are remembered in the store (Slack retries "
+        "within minutes).",
+    )
+    lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="An event claimed by an instance that has not shown a sign of life for "
+        "this long may be taken over by another instance's retry.",
+    )
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_body_timeout_s: float = Field(default=10.0, gt=0)
+    http_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _check_slack(self) -> SlackSettings:
+        from assistant.slack_urls import check_file_host, check_http_url
+
+        for user in self.admins:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,30}", user):
+                raise ValueError(f"admins: {user!r} is not a Slack user id (U… or W…)")
+        if self.api_url is not None:
+            check_http_url(self.api_url, what="api_url")
+        for host in self.file_hosts:
+            check_file_host(host)
+        return self
 
 
 class Settings(_Section):

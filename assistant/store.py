@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from assistant.schema import Mode, Turn
 from assistant.state import CaseState, empty_case
 
 metadata = MetaData()
+SCHEMA_LOCK = 0x636C696E61737369  # PostgreSQL advisory lock held while creating tables
 
 cases = Table(
     "cases",
@@ -166,7 +167,12 @@ class CaseStore:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         try:
-            metadata.create_all(self.engine)
+            if self.is_sqlite:
+                metadata.create_all(self.engine)
+            else:  # instances starting together on a new database: one creates the tables
+                with self.engine.begin() as conn:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+                    metadata.create_all(conn)
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the case store at {self._safe_url()}: {exc.orig}"
@@ -404,3 +410,175 @@ class CaseStore:
             return True
         with self.engine.connect() as conn:
             return conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+# ----------------------------------------------------------------------------------------------
+# Front-end event ledger: delivered events claimed once across instances, with a TTL
+# (Slack retries and the app_mention/message pair; see assistant/slack_dedupe.py).
+# ----------------------------------------------------------------------------------------------
+front_events = Table(
+    "front_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("thread", String(200), nullable=False, index=True),
+    Column("seq", String(40), nullable=False),
+    Column("status", String(10), nullable=False),  # claimed | done
+    Column("owner", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+front_instances = Table(
+    "front_instances",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class EventLedger:
+    """Which delivered events have been taken, by which instance, and which are done.
+
+    ``claim`` is atomic across threads and processes (a primary-key insert; on PostgreSQL a
+    row lock decides a takeover). An event claimed by an instance that stopped showing signs
+    of life (``heartbeat``) for ``lease_s`` may be claimed again, so a retry after a crash is
+    still answered; a ``done`` event never is. Rows expire after ``ttl_s``.
+    """
+
+    def __init__(self, store: CaseStore, *, owner: str, ttl_s: float, lease_s: float) -> None:
+        self.engine = store.engine
+        self.owner = owner
+        self.ttl = timedelta(seconds=ttl_s)
+        self.lease = timedelta(seconds=lease_s)
+
+    def heartbeat(self) -> None:
+        """This instance is alive; also forgets expired events and long-gone instances."""
+        ts = now()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(front_instances).where(front_instances.c.id == self.owner).values(seen_at=ts)
+            ).rowcount
+            if not done:
+                conn.execute(insert(front_instances).values(id=self.owner, seen_at=ts))
+            conn.execute(delete(front_events).where(front_events.c.expires_at < ts))
+            conn.execute(delete(front_instances).where(front_instances.c.seen_at < ts - self.ttl))
+
+    def _alive(self, conn: Connection, owner: str, ts: datetime) -> bool:
+        seen = conn.execute(
+            select(front_instances.c.seen_at).where(front_instances.c.id == owner)
+        ).scalar_one_or_none()
+        return seen is not None and _aware(seen) >= ts - self.lease
+
+    def claim(self, key: str, *, thread: str, seq: str) -> bool:
+        """True exactly once per event (or again after its claimant died without finishing)."""
+        ts = now()
+        row = {
+            "key": key,
+            "thread": thread,
+            "seq": seq,
+            "status": "claimed",
+            "owner": self.owner,
+            "claimed_at": ts,
+            "expires_at": ts + self.ttl,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(front_events).values(**row))
+            return True
+        except IntegrityError:
+            pass
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                select(front_events.c.status, front_events.c.owner, front_events.c.expires_at)
+                .where(front_events.c.key == key)
+                .with_for_update()
+            ).first()
+            if held is None:  # expired and purged in between: take it
+                conn.execute(insert(front_events).values(**row))
+                return True
+            if held.status == "done" and _aware(held.expires_at) >= ts:
+                return False
+            live = held.owner == self.owner or self._alive(conn, held.owner, ts)
+            if held.status == "claimed" and _aware(held.expires_at) >= ts and live:
+                return False
+            conn.execute(update(front_events).where(front_events.c.key == key).values(**row))
+            return True
+
+    def finish(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(front_events).where(front_events.c.key == key).values(status="done")
+            )
+
+    def release(self, key: str) -> None:
+        """Give an unfinished event back (a retry may take it at once)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(front_events).where(
+                    front_events.c.key == key,
+                    front_events.c.owner == self.owner,
+                    front_events.c.status == "claimed",
+                )
+            )
+
+    def knows_thread(self, thread: str) -> bool:
+        """Has any instance taken an event in ``thread`` (within the TTL)?"""
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(front_events.c.key).where(front_events.c.thread == thread).limit(1)
+                ).first()
+                is not None
+            )
+
+    def earlier_pending(self, thread: str, seq: str, key: str) -> bool:
+        """Is an earlier event of ``thread`` claimed by another live instance, not done yet?
+
+        (Events this instance holds are ordered by its own per-case queue.)"""
+        ts = now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(front_events.c.owner).where(
+                    front_events.c.thread == thread,
+                    front_events.c.status == "claimed",
+                    front_events.c.seq < seq,
+                    front_events.c.key != key,
+                    front_events.c.expires_at >= ts,
+                )
+            ).all()
+            return any(r.owner != self.owner and self._alive(conn, r.owner, ts) for r in rows)
+
+    def leave(self) -> None:
+        """A clean shutdown: unfinished claims go back, this instance is forgotten."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(front_events).where(
+                    front_events.c.owner == self.owner, front_events.c.status == "claimed"
+                )
+            )
+            conn.execute(delete(front_instances).where(front_instances.c.id == self.owner))
+
+
+front_settings = Table(
+    "front_settings",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def read_front_setting(store: CaseStore, key: str) -> Any:
+    """A front end's shared setting (e.g. a Slack channel's mode), None when unset."""
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(front_settings.c.value).where(front_settings.c.key == key)
+        ).scalar_one_or_none()
+
+
+def write_front_setting(store: CaseStore, key: str, value: Any) -> None:
+    """Set it for every instance sharing this store (None deletes it)."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(front_settings).where(front_settings.c.key == key))
+        if value is not None:
+            conn.execute(insert(front_settings).values(key=key, value=value, updated_at=now()))
