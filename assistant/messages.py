@@ -150,6 +150,10 @@ ERR_ATTACH_TYPE = (
     "Cannot attach {path}: unsupported file type. Attach PNG, JPEG or DICOM images, or "
     "txt, md or pdf reports."
 )
+ERR_ATTACH_UNREADABLE = "Cannot attach {path}: {reason}. Check the file's permissions."
+ERR_ATTACH_NOT_IN_CASE = (
+    "Attachment {sha}… is not attached to this case: attach the file again in this case."
+)
 ERR_ATTACH_TOO_MANY = "Too many attachments ({count}); at most {limit} per message."
 ERR_UNKNOWN_COMMAND = "Unknown command {command}: type /help for the list of commands."
 ERR_CASE_ID = (

