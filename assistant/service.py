@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from langsmith.run_helpers import tracing_context
+
 from assistant import messages
 from assistant.config import Settings, load_settings
 from assistant.embeddings import Embedder, build_embedder
@@ -263,15 +265,20 @@ class Assistant:
                 "case": case,
                 "safety": Safety(),
             }
-            out = self.graph.invoke(
-                state,
-                config={
-                    "configurable": {
-                        "load_blob": self._case_blobs(case_id, {b.sha256: b.data for b in blobs}),
-                        "on_token": on_token,
-                    }
-                },
-            )
+            # LangChain would upload every node's inputs (case data) to LangSmith when
+            # LANGSMITH_TRACING/LANGCHAIN_TRACING_V2 and a key are in the environment: never.
+            with tracing_context(enabled=False):
+                out = self.graph.invoke(
+                    state,
+                    config={
+                        "configurable": {
+                            "load_blob": self._case_blobs(
+                                case_id, {b.sha256: b.data for b in blobs}
+                            ),
+                            "on_token": on_token,
+                        }
+                    },
+                )
             turn = Turn(
                 case_id=case_id,
                 mode=turn_mode,
