@@ -21,6 +21,7 @@ import csv
 import math
 import random
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,13 @@ def load_dataset(
     if not data.exists():
         raise UserError(f"training data {data} does not exist")
     if data.suffix == ".npz":
-        return _load_npz(data, size, channels)
+        try:
+            return _load_npz(data, size, channels)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+            raise UserError(
+                f"{data} is not a readable .npz file ({type(exc).__name__}): give a MedMNIST "
+                ".npz, an ImageFolder directory or a CSV"
+            ) from exc
     if data.suffix == ".csv":
         rows = list(csv.DictReader(data.read_text(encoding="utf-8").splitlines()))
         if not rows or not {"path", "label"} <= set(rows[0]):
