@@ -103,6 +103,18 @@ def _state(ctx: typer.Context) -> AppState:
     return state
 
 
+def _stdin_text(what: str) -> str:
+    """stdin as text: UTF-8 (a BOM is dropped); anything else is bad input, said in one line."""
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "replace")
+    try:
+        return str(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{what} on stdin is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from exc
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
 
@@ -177,7 +189,7 @@ def ask(
     from assistant.service import validate_mode
 
     if message == "-":
-        message = sys.stdin.read()
+        message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
 
@@ -319,7 +331,7 @@ def ner(
     st = _state(ctx)
     files: list[Attachment] = []
     if file == "-":
-        args: dict[str, Any] = {"text": sys.stdin.read()}
+        args: dict[str, Any] = {"text": _stdin_text("the report")}
         if not args["text"].strip():
             raise UserError("the report on stdin is empty: pipe a report into `clinassist ner -`")
     else:

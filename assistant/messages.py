@@ -143,6 +143,9 @@ ERR_TOO_LONG = (
     "The message is {size:,} characters, over the limit of {limit:,}: send the relevant part, "
     "or attach the document as a file."
 )
+ERR_NOT_TEXT = (
+    "The message holds bytes that are not text (at character {pos}): send it as UTF-8 text."
+)
 ERR_ATTACH_MISSING = "Cannot attach {path}: no such file. Check the path and try again."
 ERR_ATTACH_NOT_FILE = "Cannot attach {path}: it is not a regular file."
 ERR_ATTACH_TOO_BIG = "Cannot attach {path}: {size:,} bytes is over the {limit:,}-byte limit."

@@ -206,6 +206,10 @@ class Assistant:
             )
         if not text.strip() and not attachments:
             raise EmptyMessageError(messages.ERR_EMPTY)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates: undecodable bytes from argv/JSON
+            raise UserError(messages.ERR_NOT_TEXT.format(pos=exc.start)) from exc
         if len(attachments) > limits.max_attachments_per_turn:
             raise AttachmentError(
                 messages.ERR_ATTACH_TOO_MANY.format(

@@ -125,6 +125,13 @@ def check_text(text: str) -> str:
     """Reject empty and oversized text with a clear message."""
     if not text or not text.strip():
         raise ReportInputError("the report is empty: paste the report text or attach a file")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from undecodable input
+        raise ReportInputError(
+            f"the report holds bytes that are not text (at character {exc.start}): "
+            "send it as UTF-8 text"
+        ) from exc
     if len(text) > MAX_REPORT_CHARS:
         raise ReportInputError(
             f"the report is too long ({len(text):,} characters; at most {MAX_REPORT_CHARS:,}): send one report at a time"
