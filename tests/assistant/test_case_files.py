@@ -177,3 +177,22 @@ def test_cli_delete_case_and_tools_outside_cases_store_nothing(
     assert bot.store.count_blobs() == 0 and not bot.store.exists("bed-1")
     res = runner.invoke(app, ["delete-case", "--case", "bed-1"], env=env)
     assert res.exit_code == 2 and "nothing to delete" in res.stderr
+
+
+def test_a_tool_in_a_case_writes_heatmaps_only_into_its_case_folder(settings: Settings) -> None:
+    from tools.base import Resources, ToolContext
+    from tools.image import classify_image
+    from tools.registry import ToolRegistry
+
+    ctx = ToolContext(
+        case_id="case-a",
+        mode="clinician",
+        settings=settings,
+        resources=Resources(settings),
+        case={},  # type: ignore[typeddict-item]
+        load_blob=lambda sha: b"",
+    )
+    call = ToolRegistry([classify_image]).call(
+        "classify_image", {"attachment": "0" * 64, "heatmap_path": "/etc/x.png"}, ctx
+    )
+    assert not call.ok and call.user_error and "command line only" in (call.error or "")

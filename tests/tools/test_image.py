@@ -153,3 +153,24 @@ def test_conversation_turn_with_attachment_and_second_reader(
     # tool is built); its logic is covered in tests/tools/imaging/test_pipeline.py.
     if case[0].get("findings"):
         assert result["comparison"]
+
+
+def test_case_heatmaps_live_in_the_case_folder_and_go_with_reset(
+    fetched: None, assistant: Assistant, settings: Settings
+) -> None:
+    from tools.image import case_heatmap_dir
+
+    entry = registry.get("cxr-pneumonia.v1")
+    path, _label = registry.samples(settings, entry)[0]
+    data = path.read_bytes()
+    for case_id in ("img-a", "img-b"):
+        turn = assistant.respond(case_id, "", [Attachment(path.name, data)])
+        heat = Path(turn.tools[0].result["heatmap"])  # type: ignore[index]
+        assert heat.parent == case_heatmap_dir(settings, case_id) and heat.is_file()
+    assistant.reset("img-a")
+    assert not case_heatmap_dir(settings, "img-a").exists()
+    assert any(case_heatmap_dir(settings, "img-b").glob("*.png"))
+    call = assistant.run_tool(
+        "classify_image", {"attachment": "0" * 64, "heatmap_path": "/tmp/x.png"}
+    )
+    assert not call.ok and call.user_error  # outside a case: only files it was given
