@@ -90,10 +90,10 @@ def test_turns_state_and_audit_roundtrip(pg_url: str) -> None:
     assert store.get_blob(sha, case_id="pg-1") == b"\x89PNG data"
     with pytest.raises(StoreError):
         store.get_blob(sha, case_id="pg-2")  # another case's blob
-    store.reset_case("pg-1")
-    assert store.count_blobs() == 0
     loaded = store.load_case("pg-1")
     assert loaded is not None and loaded[0]["findings"][0]["text"] == "effusion"
+    store.reset_case("pg-1")
+    assert store.count_blobs() == 0
     store.close()
 
 
