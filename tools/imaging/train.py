@@ -21,7 +21,6 @@ import csv
 import math
 import random
 import sys
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +180,9 @@ def load_dataset(
     if data.suffix == ".npz":
         try:
             return _load_npz(data, size, channels)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        except UserError:
+            raise
+        except Exception as exc:  # zipfile/numpy raise many types on damaged files
             raise UserError(
                 f"{data} is not a readable .npz file ({type(exc).__name__}): give a MedMNIST "
                 ".npz, an ImageFolder directory or a CSV"

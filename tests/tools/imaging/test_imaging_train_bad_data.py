@@ -32,8 +32,9 @@ def medmnist_npz() -> bytes:
         b"PK\x03\x04garbage",
         medmnist_npz()[:300],
         b"",
+        medmnist_npz().replace(b"{'descr'", b"z'descr'", 1),  # numpy raises TokenError
     ],
-    ids=["not-a-zip", "truncated", "empty"],
+    ids=["not-a-zip", "truncated", "empty", "bad-array-header"],
 )
 def test_unreadable_npz_is_one_clear_line(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "data.npz"
