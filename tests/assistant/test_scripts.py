@@ -64,7 +64,7 @@ def test_check_reply_matching_is_case_insensitive() -> None:
 
 def test_run_script_never_touches_a_real_case(assistant: Assistant, tmp_path: Path) -> None:
     """A script whose case id is a real case's: refused (a user error), the case intact."""
-    assistant.respond("bed-12", "Findings: Small left pleural effusion.", actor="cli")
+    assistant.respond("bed-12", "hello", actor="cli")
     before = assistant.history("bed-12")
     path = tmp_path / "demo.yaml"
     path.write_text("case: bed-12\nturns:\n  - user: hello\n")
