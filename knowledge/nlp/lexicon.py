@@ -395,8 +395,10 @@ def compile_lexicon(
     return CompiledLexicon(concepts, lower, exact, lengths(lower), lengths(exact), key, stats)
 
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Version of the JSON cache layout (bumped when :func:`_to_json` changes)."""
+KEY_SEP = "\x00"
+"""Joins a token tuple into one JSON string (flat lists load ~2.5x faster than nested ones)."""
 
 
 def load_or_compile(
@@ -421,7 +423,7 @@ def load_or_compile(
             lex = _from_json(json.loads(path.read_text(encoding="utf-8")))
             if lex.key == key:
                 return lex
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             pass  # a corrupt or stale cache entry: rebuild below
     lex = compile_lexicon(tokenizer, sources, data_dir=data_dir, key=key)
     if path is not None:
@@ -431,9 +433,14 @@ def load_or_compile(
                 "not caching the compiled lexicon in %s: others can write there", path.parent
             )
             return lex
+        try:
+            data = _to_json(lex)
+        except ValueError as exc:  # a token holds KEY_SEP: correct in memory, not cacheable
+            log.warning("not caching the compiled lexicon: %s", exc)
+            return lex
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # mode 0600
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_to_json(lex), fh, separators=(",", ":"))
+            json.dump(data, fh, separators=(",", ":"))
         os.replace(tmp, path)
     return lex
 
@@ -451,35 +458,42 @@ def _private(path: Path) -> bool:
 
 
 def _to_json(lex: CompiledLexicon) -> dict[str, Any]:
+    def table(rows: dict[tuple[str, ...], int]) -> dict[str, list[Any]]:
+        if any(KEY_SEP in tok for key in rows for tok in key):
+            raise ValueError("a token holds the cache's key separator")
+        return {"keys": [KEY_SEP.join(k) for k in rows], "ids": list(rows.values())}
+
     return {
         "format": CACHE_FORMAT,
         "key": lex.key,
         "stats": lex.stats,
         "concepts": [[c.label, c.normalized, c.code, c.source] for c in lex.concepts],
-        "lower": [[list(k), v] for k, v in lex.lower.items()],
-        "exact": [[list(k), v] for k, v in lex.exact.items()],
+        "lower": table(lex.lower),
+        "exact": table(lex.exact),
         "lower_lengths": lex.lower_lengths,
         "exact_lengths": lex.exact_lengths,
     }
 
 
 def _from_json(data: Any) -> CompiledLexicon:
+    """The lexicon from :func:`_to_json`'s form; ValueError/TypeError/KeyError when malformed."""
     if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
         raise ValueError("another cache format")
     concepts = [
         Concept(str(a), str(b), None if c is None else str(c), str(d))
         for a, b, c, d in data["concepts"]
     ]
-    n = len(concepts)
 
-    def table(rows: list[list[Any]]) -> dict[tuple[str, ...], int]:
-        out = {tuple(str(t) for t in k): int(v) for k, v in rows}
-        if any(not 0 <= v < n for v in out.values()):
+    def table(raw: dict[str, list[Any]]) -> dict[tuple[str, ...], int]:
+        keys, ids = raw["keys"], raw["ids"]
+        if len(keys) != len(ids) or any(not isinstance(i, int) for i in ids):
+            raise ValueError("a malformed table")
+        if ids and not (min(ids) >= 0 and max(ids) < len(concepts)):
             raise ValueError("a concept id out of range")
-        return out
+        return dict(zip((tuple(k.split(KEY_SEP)) for k in keys), ids, strict=True))
 
     def lengths(raw: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
-        return {str(k): tuple(int(x) for x in v) for k, v in raw.items()}
+        return {str(k): tuple(v) for k, v in raw.items()}
 
     return CompiledLexicon(
         concepts,

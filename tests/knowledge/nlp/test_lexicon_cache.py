@@ -100,3 +100,13 @@ def test_a_damaged_cache_is_rebuilt(cache: Path, damage: bytes) -> None:
     lex = lx.load_or_compile(TOK, SOURCES, cache)
     assert ("pleural", "effusion") in lex.lower
     assert json.loads(path.read_text())["format"] == lx.CACHE_FORMAT
+
+
+def test_a_token_holding_the_key_separator_is_not_cached(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    concept = lx.Concept("FINDING", "odd", None, "radiology")
+    odd = lx.CompiledLexicon([concept], {("a\x00b",): 0}, {}, {"a\x00b": (1,)}, {}, "k")
+    monkeypatch.setattr(lx, "compile_lexicon", lambda *a, **k: odd)
+    assert lx.load_or_compile(TOK, SOURCES, cache) is odd
+    assert not list(cache.glob("lexicon-*.json"))
