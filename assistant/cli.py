@@ -6,9 +6,11 @@ no traceback reaches the user unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,8 +103,36 @@ def _state(ctx: typer.Context) -> AppState:
     return state
 
 
+def _stdin_text(what: str) -> str:
+    """stdin as text: UTF-8 (a BOM is dropped); anything else is bad input, said in one line."""
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "replace")
+    try:
+        return str(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{what} on stdin is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from exc
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+QUIET_PARSERS = ("pypdf", "pydicom", "PIL")
+"""File parsers whose warnings stay out of a user's terminal unless --debug."""
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Without --debug a log record is one line: no traceback or stack reaches the user."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 def setup_logging(settings: Settings | None, debug: bool) -> None:
@@ -110,10 +140,13 @@ def setup_logging(settings: Settings | None, debug: bool) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(PHIRedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if debug else _OneLineFormatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    for name in QUIET_PARSERS:  # their warnings about a damaged file are not the user's line
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.ERROR)
     try:
         from loguru import logger as loguru_logger  # medspaCy's chatty logger
 
@@ -156,7 +189,7 @@ def ask(
     from assistant.service import validate_mode
 
     if message == "-":
-        message = sys.stdin.read()
+        message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
 
@@ -215,6 +248,16 @@ def history(
         typer.echo(f"   assistant: {t.reply}")
 
 
+@app.command("delete-case")
+def delete_case(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Option("--case", help="case id")],
+) -> None:
+    """Delete a case: its turns, state, attachments and heatmaps (the audit log remains)."""
+    _state(ctx).assistant.delete_case(case, actor="cli")
+    typer.echo(f"Case {case} deleted.")
+
+
 @app.command()
 def audit(
     ctx: typer.Context,
@@ -265,8 +308,10 @@ def run_script_cmd(
     raise typer.Exit(1 if failed else 0)
 
 
-def _run_tool(ctx: typer.Context, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    call = _state(ctx).assistant.run_tool(name, args)
+def _run_tool(
+    ctx: typer.Context, name: str, args: dict[str, Any], files: Sequence[Any] = ()
+) -> dict[str, Any]:
+    call = _state(ctx).assistant.run_tool(name, args, files=files)
     if not call.ok:
         if call.user_error:  # bad input: exit 2, like every other user error
             raise UserError(call.error or f"{name}: bad input")
@@ -284,15 +329,16 @@ def ner(
     from assistant.service import Attachment
 
     st = _state(ctx)
+    files: list[Attachment] = []
     if file == "-":
-        args: dict[str, Any] = {"text": sys.stdin.read()}
+        args: dict[str, Any] = {"text": _stdin_text("the report")}
         if not args["text"].strip():
             raise UserError("the report on stdin is empty: pipe a report into `clinassist ner -`")
     else:
         att = Attachment.from_path(file, limit=st.settings.limits.max_attachment_bytes)
-        sha = st.assistant.store.put_blob(att.data, "application/octet-stream")
-        args = {"attachment": sha}
-    result = _run_tool(ctx, "extract_entities", args)
+        files = [att]  # read in memory only: outside a case nothing is stored
+        args = {"attachment": hashlib.sha256(att.data).hexdigest()}
+    result = _run_tool(ctx, "extract_entities", args, files)
     if as_json:
         _echo_json(result)
     else:
@@ -316,11 +362,11 @@ def classify(
     kind = sniff(att.name, att.data)
     if kind is None or kind[0] not in ("image", "dicom"):
         raise UserError(f"{image} is not a PNG, JPEG or DICOM image")
-    sha = st.assistant.store.put_blob(att.data, kind[1])
+    sha = hashlib.sha256(att.data).hexdigest()  # read in memory only: nothing is stored
     args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None, "name": att.name}
     if heatmap is not None:
         args["heatmap_path"] = str(heatmap)
-    result = _run_tool(ctx, "classify_image", args)
+    result = _run_tool(ctx, "classify_image", args, [att])
     if as_json:
         _echo_json(result)
     else:

@@ -9,10 +9,12 @@ Precedence (highest first): keyword overrides, ``CLINASSIST_*`` environment vari
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -51,7 +53,20 @@ class LLMSettings(_Section):
         description="A model id from `clinassist models list`, or a path to any GGUF file.",
     )
     base_url: str | None = Field(
-        default=None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
+        default=None,
+        description="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1. Every question, "
+        "the retrieved passages and (clinician mode) the case's findings and image results "
+        "are sent to it. https, or plain http on this machine (loopback) only.",
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow plain http to a base_url that is not on this machine (questions, "
+        "case facts and the API key then cross the network unencrypted).",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle (PEM) to verify the server's certificate, e.g. a hospital CA. "
+        "Environment variables (SSL_CERT_FILE, proxies) are not used for this server.",
     )
     api_model: str | None = Field(default=None, description="Model name sent to the server.")
     n_ctx: int = Field(default=4096, ge=512)
@@ -68,6 +83,37 @@ class LLMSettings(_Section):
         "followed the last two generated tokens elsewhere in the prompt (e.g. in the evidence "
         "being quoted) are checked in one batch. 0 turns it off. The output is unchanged.",
     )
+
+    @model_validator(mode="after")
+    def _check_base_url(self) -> LLMSettings:
+        if self.base_url:
+            check_llm_url(self.base_url, allow_insecure_http=self.allow_insecure_http)
+        return self
+
+
+def check_llm_url(url: str, *, allow_insecure_http: bool) -> None:
+    """An LLM server URL: http(s) with a host; plain http only to a loopback host unless
+    ``allow_insecure_http``. Raises ValueError with the fix."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"llm.base_url {url!r} must be an http(s) URL with a host")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"llm.base_url {url!r} is plain http to another machine: questions, case facts "
+            "and the API key would cross the network unencrypted. Use https, or set "
+            "llm.allow_insecure_http: true if that network is trusted"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (by name or address; no DNS lookup)."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ModelSettings(_Section):
@@ -188,6 +234,8 @@ class Settings(_Section):
         base = self.base_dir
         object.__setattr__(self, "data_dir", _resolve(self.data_dir, base))
         object.__setattr__(self.models, "cache_dir", _resolve(self.models.cache_dir, base))
+        if self.llm.ca_file is not None:
+            object.__setattr__(self.llm, "ca_file", _resolve(self.llm.ca_file, base))
         return self
 
     @property

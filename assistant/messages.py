@@ -143,12 +143,19 @@ ERR_TOO_LONG = (
     "The message is {size:,} characters, over the limit of {limit:,}: send the relevant part, "
     "or attach the document as a file."
 )
+ERR_NOT_TEXT = (
+    "The message holds bytes that are not text (at character {pos}): send it as UTF-8 text."
+)
 ERR_ATTACH_MISSING = "Cannot attach {path}: no such file. Check the path and try again."
 ERR_ATTACH_NOT_FILE = "Cannot attach {path}: it is not a regular file."
 ERR_ATTACH_TOO_BIG = "Cannot attach {path}: {size:,} bytes is over the {limit:,}-byte limit."
 ERR_ATTACH_TYPE = (
     "Cannot attach {path}: unsupported file type. Attach PNG, JPEG or DICOM images, or "
     "txt, md or pdf reports."
+)
+ERR_ATTACH_UNREADABLE = "Cannot attach {path}: {reason}. Check the file's permissions."
+ERR_ATTACH_NOT_IN_CASE = (
+    "Attachment {sha}… is not attached to this case: attach the file again in this case."
 )
 ERR_ATTACH_TOO_MANY = "Too many attachments ({count}); at most {limit} per message."
 ERR_UNKNOWN_COMMAND = "Unknown command {command}: type /help for the list of commands."

@@ -161,7 +161,7 @@ class Repl:
         elif cmd == "/reset":
             if args[:1] != ["yes"]:
                 self.console.print(
-                    f"This erases case {self.case_id}'s turns and findings. Type `/reset yes` to confirm.",
+                    f"This erases case {self.case_id}'s turns, findings, files and heatmaps. Type `/reset yes` to confirm.",
                     markup=False,
                 )
             elif self.assistant.store.exists(self.case_id):

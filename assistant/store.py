@@ -80,6 +80,14 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+case_blobs = Table(
+    "case_blobs",
+    metadata,
+    Column("case_id", String(200), primary_key=True),
+    Column("sha256", String(64), primary_key=True, index=True),
+)
+"""Which case holds which blob: a case reads only its own; a blob goes with its last case."""
+
 audit = Table(
     "audit",
     metadata,
@@ -116,6 +124,18 @@ class CaseSummary:
             "last_activity": self.updated_at.isoformat(),
             "turns": self.turns,
         }
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An attachment's bytes, stored by content hash with the turn that brings it."""
+
+    data: bytes
+    media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -177,6 +197,7 @@ class CaseStore:
             raise StoreError(
                 f"cannot open the case store at {self._safe_url()}: {exc.orig}"
             ) from exc
+        self._link_legacy_blobs()
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -206,30 +227,102 @@ class CaseStore:
                     conn.commit()
 
     # -- blobs ---------------------------------------------------------------------------
-    def put_blob(self, data: bytes, media_type: str) -> str:
-        sha = hashlib.sha256(data).hexdigest()
+    def put_blob(self, data: bytes, media_type: str, *, case_id: str) -> str:
+        """Store ``data`` (once per content) as an attachment of ``case_id``; its SHA-256."""
+        blob = Blob(data, media_type)
         with self.engine.begin() as conn:
-            exists = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first()
-            if exists is None:
+            self._put_blobs(conn, case_id, [blob])
+        return blob.sha256
+
+    def _put_blobs(self, conn: Connection, case_id: str, items: list[Blob]) -> None:
+        for blob in items:
+            sha = blob.sha256
+            if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
                 # stored concurrently by another turn: the same content, nothing to do
-                with contextlib.suppress(IntegrityError):
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
                     conn.execute(
                         insert(blobs).values(
                             sha256=sha,
-                            size=len(data),
-                            media_type=media_type,
+                            size=len(blob.data),
+                            media_type=blob.media_type,
                             created_at=now(),
-                            data=data,
+                            data=blob.data,
                         )
                     )
-        return sha
+            linked = conn.execute(
+                select(case_blobs.c.sha256).where(
+                    case_blobs.c.case_id == case_id, case_blobs.c.sha256 == sha
+                )
+            ).first()
+            if linked is None:
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
+                    conn.execute(insert(case_blobs).values(case_id=case_id, sha256=sha))
 
-    def get_blob(self, sha256: str) -> bytes:
+    def get_blob(self, sha256: str, *, case_id: str) -> bytes:
+        """An attachment's bytes, only if it is attached to ``case_id``."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).first()
+            row = conn.execute(
+                select(blobs.c.data)
+                .join(case_blobs, case_blobs.c.sha256 == blobs.c.sha256)
+                .where(blobs.c.sha256 == sha256, case_blobs.c.case_id == case_id)
+            ).first()
         if row is None:
-            raise StoreError(f"attachment {sha256[:12]}… is not in the store")
+            raise StoreError(f"attachment {sha256[:12]}… is not attached to case {case_id!r}")
         return bytes(row[0])
+
+    def case_blob_ids(self, case_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.case_id == case_id)
+            ).all()
+        return sorted(r.sha256 for r in rows)
+
+    def count_blobs(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(blobs)).scalar_one())
+
+    def _unlink_blobs(self, conn: Connection, case_id: str) -> None:
+        """Drop a case's links; a blob no other case links to is deleted with them."""
+        shas = [
+            r.sha256
+            for r in conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.case_id == case_id)
+            ).all()
+        ]
+        conn.execute(delete(case_blobs).where(case_blobs.c.case_id == case_id))
+        if not shas:
+            return
+        still = {
+            r.sha256
+            for r in conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.sha256.in_(shas))
+            ).all()
+        }
+        gone = [sha for sha in shas if sha not in still]
+        if gone:
+            conn.execute(delete(blobs).where(blobs.c.sha256.in_(gone)))
+
+    def _link_legacy_blobs(self) -> None:
+        """Stores written before blobs were linked to cases: link each case to the blobs its
+        state lists (once, while no link exists yet)."""
+        with self.engine.begin() as conn:
+            if conn.execute(select(case_blobs.c.sha256).limit(1)).first() is not None:
+                return
+            if conn.execute(select(blobs.c.sha256).limit(1)).first() is None:
+                return
+            known = {r.sha256 for r in conn.execute(select(blobs.c.sha256)).all()}
+            links = set()
+            for row in conn.execute(select(cases.c.id, cases.c.state)).all():
+                for att in (row.state or {}).get("attachments", []) or []:
+                    sha = att.get("sha256") if isinstance(att, dict) else None
+                    if sha in known:
+                        links.add((row.id, sha))
+            if links:
+                with contextlib.suppress(IntegrityError):  # another instance linked them first
+                    conn.execute(
+                        insert(case_blobs),
+                        [{"case_id": c, "sha256": h} for c, h in sorted(links)],
+                    )
 
     # -- cases ---------------------------------------------------------------------------
     def load_case(self, case_id: str) -> tuple[CaseState, int] | None:
@@ -279,12 +372,14 @@ class CaseStore:
             self._audit(conn, case_id, [AuditEntry(actor=actor, action="set_mode", detail=mode)])
 
     def reset_case(self, case_id: str, *, actor: str = "user") -> None:
-        """Forget a case's turns and state; the audit log keeps that it happened."""
+        """Forget a case's turns, state and attachments (a blob another case also holds
+        stays for that case); the audit log keeps that it happened."""
         with self.engine.begin() as conn:
             row = conn.execute(select(cases.c.mode).where(cases.c.id == case_id)).first()
             if row is None:
                 raise CaseNotFoundError(f"No case {case_id!r}: nothing to reset.")
             conn.execute(delete(turns).where(turns.c.case_id == case_id))
+            self._unlink_blobs(conn, case_id)
             conn.execute(
                 update(cases)
                 .where(cases.c.id == case_id)
@@ -292,14 +387,28 @@ class CaseStore:
             )
             self._audit(conn, case_id, [AuditEntry(actor=actor, action="reset")])
 
+    def delete_case(self, case_id: str, *, actor: str = "user") -> None:
+        """Delete a case: turns, state and attachments (as :meth:`reset_case`) and the case
+        itself; the audit log keeps that it happened."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first()
+            if row is None:
+                raise CaseNotFoundError(f"No case {case_id!r}: nothing to delete.")
+            conn.execute(delete(turns).where(turns.c.case_id == case_id))
+            self._unlink_blobs(conn, case_id)
+            conn.execute(delete(cases).where(cases.c.id == case_id))
+            self._audit(conn, case_id, [AuditEntry(actor=actor, action="delete")])
+
     def commit_turn(
         self,
         case_id: str,
         state: CaseState,
         turn: Turn,
         audit_entries: list[AuditEntry],
+        files: list[Blob] | None = None,
     ) -> Turn:
-        """Store a finished turn, the new case state and its audit entries atomically."""
+        """Store a finished turn, the new case state, its audit entries and the attachments
+        it brought (``files``) atomically."""
         ts = now()
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -330,6 +439,7 @@ class CaseStore:
                 .where(cases.c.id == case_id)
                 .values(turns=idx + 1, updated_at=ts, state=body, mode=turn.mode)
             )
+            self._put_blobs(conn, case_id, list(files or []))
             self._audit(conn, case_id, audit_entries, ts=ts)
         return stored
 
@@ -399,6 +509,14 @@ class CaseStore:
                 select(audit).where(audit.c.case_id == case_id).order_by(audit.c.id)
             ).all()
         return [{**r._asdict(), "ts": _aware(r.ts).isoformat()} for r in rows]
+
+    def audit_actors(self, case_id: str) -> set[str]:
+        """Everyone who ever acted on a case (from its audit log, which survives resets)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit.c.actor).where(audit.c.case_id == case_id).distinct()
+            ).all()
+        return {str(r.actor) for r in rows}
 
     def count_turns(self) -> int:
         with self.engine.connect() as conn:

@@ -60,3 +60,30 @@ def test_check_reply_matching_is_case_insensitive() -> None:
     turn = Turn(case_id="c", mode="clinician", reply="Small LEFT effusion")
     assert check(Expect(reply_contains=["left effusion"]), turn) == []
     assert check(Expect(reply_not_contains=["small"]), turn) == ["reply contains 'small'"]
+
+
+def test_run_script_never_touches_a_real_case(assistant: Assistant, tmp_path: Path) -> None:
+    """A script whose case id is a real case's: refused (a user error), the case intact."""
+    assistant.respond("bed-12", "hello", actor="cli")
+    before = assistant.history("bed-12")
+    path = tmp_path / "demo.yaml"
+    path.write_text("case: bed-12\nturns:\n  - user: hello\n")
+    with pytest.raises(ScriptError, match="no script wrote"):
+        run_script(assistant, path)
+    with pytest.raises(ScriptError):
+        run_script(assistant, path, fresh=False)
+    assert assistant.history("bed-12") == before
+    assert "reset" not in [a["action"] for a in assistant.audit("bed-12")]
+
+
+def test_a_script_case_that_a_user_joined_is_protected(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("case: demo-9\nturns:\n  - user: hello\n")
+    run_script(assistant, path)
+    run_script(assistant, path)  # a script's own case starts over
+    assistant.respond("demo-9", "and one question from a person", actor="repl")
+    with pytest.raises(ScriptError):
+        run_script(assistant, path)
+    assert len(assistant.history("demo-9")) == 2

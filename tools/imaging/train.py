@@ -178,7 +178,15 @@ def load_dataset(
     if not data.exists():
         raise UserError(f"training data {data} does not exist")
     if data.suffix == ".npz":
-        return _load_npz(data, size, channels)
+        try:
+            return _load_npz(data, size, channels)
+        except UserError:
+            raise
+        except Exception as exc:  # zipfile/numpy raise many types on damaged files
+            raise UserError(
+                f"{data} is not a readable .npz file ({type(exc).__name__}): give a MedMNIST "
+                ".npz, an ImageFolder directory or a CSV"
+            ) from exc
     if data.suffix == ".csv":
         rows = list(csv.DictReader(data.read_text(encoding="utf-8").splitlines()))
         if not rows or not {"path", "label"} <= set(rows[0]):

@@ -22,7 +22,10 @@ from tools.registry import ToolRegistry
 
 SECRET = "test-signing-secret"
 TEAM = "T0TEAM"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = bytes.fromhex(  # a real 32x32 grayscale PNG: attachments are decoded when they arrive
+    "89504e470d0a1a0a0000000d4948445200000020000000200800000000561125280000001249444154"
+    "789c63601805a360148c02ec00000420000186b33d440000000049454e44ae426082"
+)
 HEATMAP = b"\x89PNG\r\n\x1a\n" + b"heatmap-bytes" * 8
 
 
