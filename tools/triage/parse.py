@@ -1,0 +1,400 @@
+"""Reading a patient's message: which concepts it mentions (present, absent, possible), who is
+ill, their age and sex, how long it has been going on, temperature, pain score, and whether an
+answer says yes, no or "not sure".
+
+Concepts are found by the regular expressions in ``data/concepts.yaml``; whether each mention is
+negated ("no fever", "I haven't fainted"), hedged ("I think"), hypothetical ("if he gets a rash")
+or past history is decided by medspaCy's ConText over the project's ConText rules
+(``knowledge/data/nlp/context_rules.json``) plus the patient-language rules in
+``data/context_rules.json``. The spaCy pipeline is blank English plus ConText: no model, built
+once per process (about a second after spaCy and medspaCy are imported).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.safety import normalize as safety_normalize
+from tools.triage.lexicon import DATA_DIR, Lexicon, lexicon
+from tools.triage.values import (
+    Range,
+    parse_age,
+    parse_durations,
+    parse_severity,
+    parse_subject,
+    parse_temperature,
+)
+
+MAX_CHARS = 20_000  # a turn's limit; longer text is cut, never rejected here
+Status = str  # "present" | "absent" | "possible"
+
+_NEG_START = re.compile(
+    r"^\W*(?:no|nope|nah|none|nothing|never|neither|negative|not\s+(?:really|at\s+all|that\s+i\s+know"
+    r"|that\s+i.?ve\s+noticed|any)|i\s+don.?t\s+think\s+so|no\s+not)\b"
+)
+_POS_START = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|yea|aye|ya|definitely|i\s+think\s+so|a\s+(?:bit|little)|sometimes|slightly"
+    r"|kind\s+of|sort\s+of|it\s+does|(?:he|she|they|i)\s+(?:does|do|did|is|am|are|has|have)\b(?!\s+n)"
+    r"|there\s+is|correct|now\s+you\s+mention\s+it|actually)\b"
+)
+_UNSURE = re.compile(
+    r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
+)
+_NORMAL = re.compile(
+    r"\b(?:fine|normal|normally|ok|okay|well|alright|usual\s+self|as\s+usual|alert|awake|chatty|chatting"
+    r"|playing|responds?|responding|running\s+around|no\s+problems?|no\s+issues|all\s+good|nothing\s+else"
+    r"|same\s+as\s+always|looks\s+the\s+same)\b"
+)
+_SYMPTOM_WORDS = re.compile(
+    r"\b(?:pain|hurts?|hurting|sore|swollen|swelling|bad|worse|struggl\w*|can.?t|cannot|really|very|lots?"
+    r"|loads|blood|bleeding|numb|weak|spreading|hot|red|yellow|blurr\w*|sick|since|started|yes)\b"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+@dataclass
+class Mention:
+    concept: str
+    status: Status
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Findings:
+    """Everything one message says (nothing here knows about earlier turns)."""
+
+    text: str  # normalised
+    mentions: dict[str, Mention] = field(default_factory=dict)
+    subject: str | None = None  # "self" | "other"
+    relation: str | None = None
+    sex: str | None = None
+    age: Range | None = None
+    age_stated: bool = False
+    duration: Range | None = None
+    duration_by: dict[str, Range] = field(default_factory=dict)
+    temperature: float | None = None
+    severity: float | None = None
+    course: str | None = None
+    polarity: str | None = None  # for answers: "yes" | "no" | "unsure"
+    sentences: list[str] = field(default_factory=list)
+
+    def status(self, concept: str) -> Status | None:
+        m = self.mentions.get(concept)
+        return m.status if m else None
+
+    def present(self) -> list[str]:
+        return [c for c, m in self.mentions.items() if m.status != "absent"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mentions": {c: m.status for c, m in self.mentions.items()},
+            "subject": self.subject,
+            "relation": self.relation,
+            "sex": self.sex,
+            "age": list(self.age) if self.age else None,
+            "duration": list(self.duration) if self.duration else None,
+            "temperature": self.temperature,
+            "severity": self.severity,
+            "course": self.course,
+            "polarity": self.polarity,
+        }
+
+
+def normalize(text: str, lex: Lexicon | None = None) -> str:
+    """The project's normalisation (safety.normalize) plus the triage typo list."""
+    lex = lex or lexicon()
+    out = safety_normalize(text[:MAX_CHARS])
+    if lex.typos:
+        out = _typo_pattern(lex).sub(lambda m: lex.typos[m.group(0)], out)
+    return out
+
+
+_TYPO_CACHE: dict[int, re.Pattern[str]] = {}
+
+
+def _typo_pattern(lex: Lexicon) -> re.Pattern[str]:
+    key = id(lex)
+    if key not in _TYPO_CACHE:
+        words = sorted(lex.typos, key=len, reverse=True)
+        _TYPO_CACHE[key] = re.compile(
+            r"(?<![\w'])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w'])"
+        )
+    return _TYPO_CACHE[key]
+
+
+# ---------------------------------------------------------------- ConText pipeline
+
+
+_LOCK = threading.Lock()
+_NLP: Any = None
+
+
+def _clause_starts(text: str) -> list[int]:
+    """Character offsets where a new clause starts: after . ! ? ; and newlines, and after a comma
+    unless the comma continues a short list closed by "or"/"nor" ("no fever, rash or vomiting")."""
+    starts = [0]
+    for m in re.finditer(r"[.!?;]+\s*|\n+", text):
+        starts.append(m.end())
+    for m in re.finditer(r",\s*", text):
+        rest = re.split(r"[.!?;\n]", text[m.end() :], maxsplit=1)[0]
+        items = [s.strip() for s in rest.split(",")]
+        listy = all(len(s.split()) <= 4 for s in items) and re.search(r"\b(?:or|nor)\b", rest)
+        if not listy:
+            starts.append(m.end())
+    return sorted(set(s for s in starts if s < len(text)))
+
+
+def _pipeline() -> Any:
+    global _NLP
+    if _NLP is not None:
+        return _NLP
+    with _LOCK:
+        if _NLP is None:
+            import spacy
+            from spacy.language import Language
+
+            from knowledge.nlp.lexicon import DATA_DIR as NLP_DATA
+            from knowledge.nlp.pipeline import silence_medspacy
+            from knowledge.nlp.rules import context_rules
+
+            silence_medspacy()
+            import medspacy.context  # noqa: F401 - registers medspacy_context
+
+            if "clinassist_triage_clauses_v1" not in Language.factories:
+
+                @Language.component("clinassist_triage_clauses_v1")
+                def clauses(doc: Any) -> Any:
+                    starts = set(_clause_starts(doc.text))
+                    for tok in doc:
+                        tok.is_sent_start = tok.i == 0 or tok.idx in starts
+                    return doc
+
+            nlp = spacy.blank("en")
+            nlp.add_pipe("clinassist_triage_clauses_v1")
+            ctx: Any = nlp.add_pipe(
+                "medspacy_context",
+                config={
+                    "rules": None,
+                    "input_span_type": "group",
+                    "span_group_name": "triage",
+                    "prune_on_target_overlap": True,
+                },
+            )
+            ctx.add(context_rules(NLP_DATA / "context_rules.json"))
+            ctx.add(context_rules(DATA_DIR / "context_rules.json"))
+            _NLP = nlp
+    return _NLP
+
+
+def warm() -> None:
+    """Build the ConText pipeline now (first use costs spaCy + medspaCy import time)."""
+    _pipeline()
+
+
+def _matches(text: str, lex: Lexicon) -> list[tuple[str, int, int]]:
+    found = []
+    for cid, patterns in lex.compiled.items():
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append((cid, m.start(), m.end()))
+    return found
+
+
+def _subsumed(matches: list[tuple[str, int, int]], lex: Lexicon) -> list[tuple[str, int, int]]:
+    """Drop a complaint matched inside a longer match of another complaint ("rash" inside
+    "nappy rash", "cold" inside "cold sore")."""
+    spans = [(c, s, e) for c, s, e in matches if lex.concepts[c].kind == "complaint"]
+    out = []
+    for cid, start, end in matches:
+        inside = lex.concepts[cid].kind == "complaint" and any(
+            c != cid and s <= start and end <= e and (e - s) > (end - start) for c, s, e in spans
+        )
+        if not inside:
+            out.append((cid, start, end))
+    return out
+
+
+def _statuses(
+    text: str, matches: list[tuple[str, int, int]], lex: Lexicon
+) -> list[tuple[str, Status | None]]:
+    """ConText over all matches at once (overlapping spans allowed). Past history counts for
+    risk factors only ("history of epilepsy"); hypothetical mentions count for nothing."""
+
+    def risk(cid: str) -> bool:
+        return lex.concepts[cid].kind == "risk"
+
+    nlp = _pipeline()
+    with _LOCK:
+        doc = nlp.make_doc(text)
+        spans = []
+        index = []
+        for i, (cid, start, end) in enumerate(matches):
+            span = doc.char_span(start, end, label=cid, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+                index.append(i)
+        doc.spans["triage"] = spans
+        for _name, proc in nlp.pipeline:
+            doc = proc(doc)
+        out: list[tuple[str, Status | None]] = [(cid, None) for cid, _s, _e in matches]
+        for i, span in zip(index, doc.spans["triage"], strict=True):
+            cid = matches[i][0]
+            status: Status | None
+            if span._.is_hypothetical:
+                status = None
+            elif span._.is_negated:
+                status = "absent"
+            elif span._.is_historical:
+                status = "present" if risk(cid) else None
+            elif span._.is_uncertain:
+                status = "possible"
+            else:
+                status = "present"
+            out[i] = (cid, status)
+        return out
+
+
+def _merge(status: Status | None, new: Status | None) -> Status | None:
+    order = {None: 0, "absent": 1, "possible": 2, "present": 3}
+    return new if order[new] > order[status] else status
+
+
+def polarity(text: str) -> str | None:
+    """How an answer starts: "no", "yes", "unsure", or None."""
+    t = text.strip()
+    if _NEG_START.match(t):
+        return "no"
+    if _UNSURE.search(t[:60]):
+        return "unsure"
+    if _POS_START.match(t):
+        return "yes"
+    if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
+        return "no"
+    return None
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|without|nor|neither)\b|n't\b")
+
+
+def sentence_polarity(text: str) -> str | None:
+    """Polarity of a free-text answer sentence: how it starts, else negation words (no), else
+    "normal" words (no), else symptom words (yes)."""
+    p = polarity(text)
+    if p is not None:
+        return p
+    if _NEGATION.search(text) or _NORMAL.search(text):
+        return "no"
+    if _SYMPTOM_WORDS.search(text):
+        return "yes"
+    return None
+
+
+def parse(
+    text: str, *, expect: frozenset[str] = frozenset(), lex: Lexicon | None = None
+) -> Findings:
+    """Read one message. ``expect``: value topics just asked about (a bare "46" is then an age,
+    "4 days" a duration, "7" a pain score, "38.6" a temperature)."""
+    lex = lex or lexicon()
+    norm = normalize(text, lex)
+    found = Findings(text=norm)
+    if not norm.strip():
+        return found
+    found.sentences = [s for s in _SENTENCE_END.split(norm) if s.strip()]
+    found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
+    matches = _subsumed(_matches(norm, lex), lex)
+    if matches:
+        statuses = _statuses(norm, matches, lex)
+        for (cid, start, end), (_cid, status) in zip(matches, statuses, strict=True):
+            if status is None:
+                continue
+            prev = found.mentions.get(cid)
+            merged = _merge(prev.status if prev else None, status)
+            if prev is None or merged != prev.status:
+                found.mentions[cid] = Mention(cid, str(merged), start, end, norm[start:end])
+    found.mentions = dict(sorted(found.mentions.items(), key=lambda kv: kv[1].start))
+    subj = parse_subject(norm, text)
+    found.subject, found.relation, found.sex = subj.subject, subj.relation, subj.sex
+    found.age, found.age_stated = parse_age(
+        norm, text, relation=subj.relation, bare="age" in expect
+    )
+    durations = parse_durations(norm)
+    if not durations and "duration" in expect:
+        for sentence in found.sentences:
+            durations = parse_durations(sentence, bare=True)
+            if durations:
+                break
+    if durations:
+        found.duration = max((d.range for d in durations), key=lambda r: r[1])
+        found.duration_by = _durations_by_complaint(durations, found, norm, lex)
+    found.temperature = parse_temperature(norm, bare="temperature" in expect)
+    found.severity = parse_severity(norm, bare="severity" in expect)
+    found.course = _course(norm)
+    _apply_values(found)
+    return found
+
+
+def _durations_by_complaint(
+    durations: list[Any], found: Findings, text: str, lex: Lexicon
+) -> dict[str, Range]:
+    """Per complaint: the longest duration said in its own clause or in a clause that names no
+    other complaint ("cough for 5 weeks, fever since yesterday" keeps the two apart)."""
+    starts = _clause_starts(text)
+
+    def clause(pos: int) -> int:
+        return max((s for s in starts if s <= pos), default=0)
+
+    complaints = {
+        c: clause(m.start)
+        for c, m in found.mentions.items()
+        if lex.concepts[c].kind == "complaint" and m.end > m.start
+    }
+    owners: dict[int, set[str]] = {}
+    for c, cl in complaints.items():
+        owners.setdefault(cl, set()).add(c)
+    out: dict[str, Range] = {}
+    for c, cl in complaints.items():
+        mine = [
+            d.range
+            for d in durations
+            if clause(d.start) == cl or not (owners.get(clause(d.start), set()) - {c})
+        ]
+        if mine:
+            out[c] = max(mine, key=lambda r: r[1])
+    return out
+
+
+_WORSE = re.compile(
+    r"\b(?:getting\s+worse|worsening|gone\s+downhill|worse\s+(?:and\s+worse|today|now)|getting\s+more\s+often)\b"
+)
+_BETTER = re.compile(
+    r"\b(?:getting\s+better|improving|easing(?:\s+off)?|feel(?:ing)?\s+(?:a\s+bit\s+)?better|settling)\b"
+)
+
+
+def _course(text: str) -> str | None:
+    if _WORSE.search(text):
+        return "worse"
+    if _BETTER.search(text):
+        return "better"
+    return None
+
+
+def _apply_values(found: Findings) -> None:
+    """Facts implied by values: a measured temperature settles "fever"; pregnancy implies female;
+    a gradual onset rules out a sudden one."""
+    if found.temperature is not None:
+        status = "present" if found.temperature >= 38.0 else "absent"
+        found.mentions["fever"] = Mention("fever", status, 0, 0, f"{found.temperature:g}C")
+    if found.status("pregnancy") in ("present", "possible") or re.search(
+        r"\b(?:period|menopaus|pregnan|vagina|womb|breastfeed)", found.text
+    ):
+        found.sex = found.sex or "female"
+    gradual = re.search(r"\b(?:gradual(?:ly)?|slowly|built\s+up|came\s+on\s+over)\b", found.text)
+    if gradual and found.status("sudden_onset") is None:
+        found.mentions["sudden_onset"] = Mention("sudden_onset", "absent", 0, 0, "gradual")
