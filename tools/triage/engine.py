@@ -77,8 +77,8 @@ class _View:
             return False
         if status == "unsure":
             return None
-        if cid in self.relevant and concept.topic is not None and concept.topic not in self.asked:
-            return None
+        if cid in self.relevant and concept.topic is not None:
+            return None  # relevant and never asked (an asked concept always gets a status)
         return False
 
     def _applies(self, applies: dict[str, Any]) -> bool:
@@ -172,6 +172,8 @@ def evaluate(rule: Rule, view: _View) -> tuple[Truth, list[str]]:
         t = _range_test(rng, lo, hi)
         if t is None and rng is None:
             t = view.unknown_value(name)
+            if t is False and name == "duration" and lo is None:
+                t = True  # an unknown onset counts as recent: acute rules are the safer reading
         elif t is None and not view.askable_value(name):
             t = None if name == "age" else False
         parts.append(t)
@@ -377,7 +379,9 @@ def _questions(
         key_base = (-RANK[rule.level], len(unknown))
         for item in unknown:
             topic = lex.topic_of(item)
-            if topic is None or topic in asked or topic in unsure_values:
+            if topic is None:
+                continue
+            if item in VALUE_FACTS and (topic in asked or topic in unsure_values):
                 continue
             if item not in VALUE_FACTS and view.facts.get(item, {}).get("status") == "unsure":
                 continue

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.safety import educational
 from assistant.safety import normalize as safety_normalize
 from tools.triage.lexicon import DATA_DIR, Lexicon, lexicon
 from tools.triage.values import (
@@ -142,6 +143,8 @@ def _clause_starts(text: str) -> list[int]:
         starts.append(m.end())
     for m in re.finditer(r",\s*", text):
         rest = re.split(r"[.!?;\n]", text[m.end() :], maxsplit=1)[0]
+        if re.match(r"(?:which|who|that)\s+(?:is|was|are|'s)\b", rest):
+            continue  # a relative clause describes what came before ("…, which is normal for him")
         items = [s.strip() for s in rest.split(",")]
         listy = all(len(s.split()) <= 4 for s in items) and re.search(r"\b(?:or|nor)\b", rest)
         if not listy:
@@ -192,8 +195,11 @@ def _pipeline() -> Any:
 
 
 def warm() -> None:
-    """Build the ConText pipeline now (first use costs spaCy + medspaCy import time)."""
-    _pipeline()
+    """Build the ConText pipeline and compile its rule matchers now (the first message would
+    otherwise pay for the spaCy and medspaCy imports and the matcher compilation)."""
+    text = "no fever, a sore throat"
+    lex = lexicon()
+    _statuses(text, _matches(text, lex), lex)
 
 
 def _matches(text: str, lex: Lexicon) -> list[tuple[str, int, int]]:
@@ -261,13 +267,18 @@ def _statuses(
 
 
 def _merge(status: Status | None, new: Status | None) -> Status | None:
-    order = {None: 0, "absent": 1, "possible": 2, "present": 3}
-    return new if order[new] > order[status] else status
+    """Two mentions of one concept in a message: the later one wins ("a fever last week, no
+    temperature today"), except that "possible" does not undo "present"."""
+    if new is None:
+        return status
+    if status == "present" and new == "possible":
+        return status
+    return new
 
 
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
-    t = text.strip()
+    t = text.strip().lower()
     if _NEG_START.match(t):
         return "no"
     if _UNSURE.search(t[:60]):
@@ -310,7 +321,8 @@ def parse(
     matches = _subsumed(_matches(norm, lex), lex)
     if matches:
         statuses = _statuses(norm, matches, lex)
-        for (cid, start, end), (_cid, status) in zip(matches, statuses, strict=True):
+        ordered = sorted(zip(matches, statuses, strict=True), key=lambda ms: ms[0][1])
+        for (cid, start, end), (_cid, status) in ordered:
             if status is None:
                 continue
             prev = found.mentions.get(cid)
@@ -398,3 +410,37 @@ def _apply_values(found: Findings) -> None:
     gradual = re.search(r"\b(?:gradual(?:ly)?|slowly|built\s+up|came\s+on\s+over)\b", found.text)
     if gradual and found.status("sudden_onset") is None:
         found.mentions["sudden_onset"] = Mention("sudden_onset", "absent", 0, 0, "gradual")
+
+
+_QUESTION = re.compile(
+    r"^\W*(?:is|are|can|could|does|do|how|what|why|when|which|should|will|would|who)\b.*\?\s*$",
+    re.S,
+)
+_PERSON = re.compile(
+    r"\b(?:i|i'm|i've|i'd|me|my|mine|myself|we|our|us|he|she|his|her|him|they|them|their"
+    r"|son|daughter|wife|husband|mum|mom|dad|baby|kid|child|toddler|friend|partner)\b"
+)
+
+
+def _general(norm: str) -> bool:
+    return educational(norm) or bool(_QUESTION.match(norm) and not _PERSON.search(norm))
+
+
+def educational_question(text: str) -> bool:
+    """A general question with nobody in it ("what is a sore throat?", "is a cold contagious?")."""
+    return _general(normalize(text))
+
+
+def mentions_symptoms(text: str, lex: Lexicon | None = None) -> bool:
+    """Cheap check (patterns only, no ConText) that a message tells of symptoms: a complaint or a
+    warning sign, in anything but a general question with nobody in it."""
+    lex = lex or lexicon()
+    norm = normalize(text, lex)
+    if not norm.strip() or _general(norm):
+        return False
+    for cid, patterns in lex.compiled.items():
+        if lex.concepts[cid].kind in ("complaint", "sign") and any(
+            p.search(norm) for p in patterns
+        ):
+            return True
+    return False

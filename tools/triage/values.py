@@ -110,15 +110,19 @@ _PATTERNS = [
     # "for 3 days", "for the last couple of months", "for about 5 weeks now"
     re.compile(rf"\bfor\s+(?:the\s+(?:last|past)\s+)?{_QUAL}{_NUM}\s*{_UNIT}\b"),
     re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_QUAL}{_NUM}\s*{_UNIT}\b"),
-    # "3 days now", "2 hours ago", "about 4 weeks", "a week ago"
-    re.compile(rf"\b{_QUAL}{_NUM}\s*{_UNIT}\s+(?:now|ago|so\s+far|running|in)\b"),
+    # "3 days now", "started 2 hours ago" (a bare "5 years ago" dates an event, not the illness)
+    re.compile(rf"\b{_QUAL}{_NUM}\s*{_UNIT}\s+(?:now|so\s+far|running|in)\b"),
+    re.compile(
+        rf"\b(?:started|starting|began|came\s+on|come\s+on|since|woke\s+up\s+with\s+it|first\s+noticed\w*|been\s+going|sprained|twisted|hurt|injured|fell|broke|cut|burnt|burned|bitten|stung|hit|banged|bumped|happened)(?:\s+\w+){{0,4}}?\s+(?:it\s+)?{_QUAL}{_NUM}\s*{_UNIT}\s+ago\b"
+    ),
+    re.compile(rf"\bafter\s+{_QUAL}{_NUM}\s*{_UNIT}\b"),
     re.compile(rf"\b(?:over|in)\s+the\s+(?:last|past)\s+{_QUAL}{_NUM}\s*{_UNIT}\b"),
     re.compile(rf"\bover\s+(?:the\s+(?:last|past)\s+)?{_QUAL}{_NUM}\s*{_UNIT}\b"),
     re.compile(rf"\b{_QUAL}{_NUM}[-\s]{_UNIT}\s+(?:history|hx)\b"),
     re.compile(rf"\bhad\s+(?:it|them|this)\s+(?:for\s+)?{_QUAL}{_NUM}\s*{_UNIT}\b"),
 ]
 _CLINICAL = re.compile(r"\b(\d{1,2})\s*/\s*(7|52|12)\b")
-_DAY_N = re.compile(r"\bday\s+(\d{1,2})\b")
+_DAY_N = re.compile(r"\bday\s+(\d{1,2})\b|\b(\d{1,2})(?:st|nd|rd|th)\s+day\b")
 _VAGUE_SPANS = [
     (re.compile(r"\bfor\s+(?:ages|a\s+long\s+time|years)\b"), (180.0, 3650.0)),
     (re.compile(r"\bfor\s+months\b|\bmonths\s+now\b"), (60.0, 365.0)),
@@ -162,7 +166,7 @@ def parse_durations(text: str, *, bare: bool = False) -> list[Duration]:
         days = {"7": 1.0, "52": 7.0, "12": 30.0}[base]
         out.append(Duration((n * days, n * days), m.start()))
     for m in _DAY_N.finditer(text):
-        n = float(m.group(1))
+        n = float(m.group(1) or m.group(2))
         out.append(Duration((max(0.0, n - 1), n), m.start()))
     for pattern, rng in _VAGUE_SPANS:
         for m in pattern.finditer(text):
@@ -308,7 +312,7 @@ _RELATIONS: dict[str, tuple[Range | None, str | None]] = {
 }
 _REL_WORDS = sorted(_RELATIONS, key=len, reverse=True)
 _RELATION = re.compile(
-    r"\b(?:my|our|the|his|her)\s+(?:\w+[-\s]?(?:year|yr|month|week|day)s?[-\s]?old\s+|little\s+|baby\s+|eldest\s+|youngest\s+|older\s+|younger\s+|elderly\s+|\d+\s*(?:yo|y/o)\s+)?("
+    r"\b(?:my|our|the(?=\s+(?:baby|child|kid|toddler|patient|resident|little\s+one)\b))\s+(?:\w+[-\s]?(?:year|yr|month|week|day)s?[-\s]?old\s+|little\s+|baby\s+|eldest\s+|youngest\s+|older\s+|younger\s+|elderly\s+|\d+\s*(?:yo|y/o)\s+)?("
     + "|".join(re.escape(w) for w in _REL_WORDS)
     + r")s?\b"
 )
@@ -342,6 +346,10 @@ def parse_subject(text: str, original: str = "") -> Subject:
     if m_clin or _THIRD.search(text):
         sex = {"M": "male", "F": "female"}.get(m_clin.group(1)) if m_clin else _pronoun_sex(text)
         return Subject("other", "patient", sex)
+    carer = re.search(r"\bi.?m\s+(?:his|her|their)\s+\w+", text)
+    third = r"\b(?:he|she|they)\s*(?:is|'s|has|was|had|keeps|can.?t|won.?t|hasn.?t)\b"
+    if carer and re.search(third, text):  # "I'm his daughter. He is 76 and breathless"
+        return Subject("other", None, _pronoun_sex(text))
     if _SELF.search(text):
         sex = (
             "male"
@@ -404,6 +412,23 @@ _AGE_PATTERNS = [
         1 / 52,
     ),
     (re.compile(r",\s*(?:he|she).?s\s+(\d{1,2})\s*(?:months?)\b"), 1 / 12),
+    (
+        re.compile(
+            r"\b(?:mum|mom|mother|dad|father|nan|gran|granny|grandma|grandad|grandpa|husband|wife|partner)\s+(?:aged\s+)?(\d{2,3})\b"
+            + _NOT_AGE
+        ),
+        1.0,
+    ),
+    (
+        re.compile(
+            r"\b(?:who\s+is|who.?s|is|aged)\s+(\d{1,2})\s*(?:months?|mths?)\b(?!\s+pregnant)"
+        ),
+        1 / 12,
+    ),
+    (
+        re.compile(r"\b(?:who\s+is|who.?s|is|aged)\s+(\d{1,2})\s*(?:weeks?|wks?)\b(?!\s+pregnant)"),
+        1 / 52,
+    ),
 ]
 _DECADE = re.compile(r"\bin\s+(?:my|his|her|their)\s+(?:early\s+|late\s+|mid\s+)?([1-9])0s\b")
 _BARE_AGE = re.compile(
