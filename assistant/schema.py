@@ -55,6 +55,17 @@ class AttachmentRef(BaseModel):
     size: int
 
 
+class TriageInfo(BaseModel):
+    """Where to get care, decided by rules (tools/triage), with why and what would change it."""
+
+    level: Literal["emergency", "urgent", "routine", "self_care"]
+    provisional: bool = Field(default=False, description="questions are still open")
+    reasons: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    next_questions: list[dict[str, Any]] = Field(default_factory=list)
+    safety_net: list[str] = Field(default_factory=list)
+
+
 class Turn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -70,6 +81,7 @@ class Turn(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     intent: str = ""
     created_at: str = ""
+    triage: TriageInfo | None = None
 
     def contract_json(self) -> dict[str, Any]:
         """The contract's keys first, our extensions after."""

@@ -266,6 +266,7 @@ class Assistant:
                 user=text,
                 attachments=refs,
                 intent=out.get("intent", ""),
+                triage=out.get("triage"),
             )
             turn.latency_ms = int((time.perf_counter() - start) * 1000)
             entries = self._audit_entries(actor, out.get("redacted_text", ""), turn)
