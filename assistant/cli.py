@@ -210,9 +210,13 @@ def history(
     if as_json:
         _echo_json({"case_id": case, "turns": [t.contract_json() for t in turns]})
         return
-    for t in turns:
+    from assistant.schema import triage_trail
+
+    for t, trail in zip(turns, triage_trail(turns), strict=True):
         typer.echo(f"#{t.index + 1} {t.created_at[:19]} [{t.mode}] you: {t.user}")
         typer.echo(f"   assistant: {t.reply}")
+        if trail:
+            typer.echo(f"   {trail}")
 
 
 @app.command()

@@ -209,7 +209,11 @@ TRIAGE_INVITE = (
     "they are, and I will help you decide where to get care."
 )
 TRIAGE_ABOUT = "About {title} [{n}]: {text}"
-TRIAGE_CLINICIAN = "Triage (rule-based decision support, not a diagnosis): {level}. Reasons: {reasons}."
+TRIAGE_CLINICIAN = (
+    "Triage (rule-based decision support, not a diagnosis): {level}. Reasons: {reasons}."
+)
 TRIAGE_CLINICIAN_MISSING = "Not yet established: {items}."
 TRIAGE_CLINICIAN_QUESTIONS = "Questions that would change the level: {items}"
-TRIAGE_HISTORY_CHANGE = "level {old} -> {new}"
+TRIAGE_HISTORY_CHANGE = "triage: {old} -> {new}"
+TRIAGE_HISTORY_LEVEL = "triage: {level}"
+TRIAGE_HISTORY_ASKING = "{level} (asking)"

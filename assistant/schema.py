@@ -66,6 +66,26 @@ class TriageInfo(BaseModel):
     safety_net: list[str] = Field(default_factory=list)
 
 
+def triage_trail(turns: list[Turn]) -> list[str | None]:
+    """Per turn, how the triage level changed ("routine (asking) -> self_care"), for history."""
+    from assistant import messages
+
+    out: list[str | None] = []
+    prev: str | None = None
+    for turn in turns:
+        t = turn.triage
+        if t is None:
+            out.append(None)
+            continue
+        now = messages.TRIAGE_HISTORY_ASKING.format(level=t.level) if t.provisional else t.level
+        if prev and prev != now:
+            out.append(messages.TRIAGE_HISTORY_CHANGE.format(old=prev, new=now))
+        else:
+            out.append(messages.TRIAGE_HISTORY_LEVEL.format(level=now))
+        prev = now
+    return out
+
+
 class Turn(BaseModel):
     model_config = ConfigDict(extra="allow")
 

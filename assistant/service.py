@@ -162,6 +162,10 @@ class Assistant:
         only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
+        if "triage" in self.registry and self.settings.default_mode == "patient":
+            from tools.triage import warm as warm_triage
+
+            warm_triage()  # spaCy + medspaCy ConText, compiled once per process
         from tools.answer import prompt
 
         try:

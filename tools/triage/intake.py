@@ -158,6 +158,12 @@ def _answer(
         for topic, sentence in zip(topics, sentences, strict=True):
             by_topic[topic] = sentence_polarity(sentence)
     overall = found.polarity
+    described = any(
+        m.status != "absent" and c in lex.concepts and lex.concepts[c].topic in topics
+        for c, m in found.mentions.items()
+    )
+    if described and overall == "yes" and not by_topic:
+        overall = None  # "yes, it came on suddenly": the yes is about what was described
     for q in pending:
         for topic in q.get("topics", []):
             asked[topic] = turn
@@ -189,6 +195,8 @@ def _answer(
                     _set(facts, c, "absent", turn, "answered no")
                 elif pol == "yes":
                     _set(facts, c, "possible", turn, "answered yes")
+                elif pol is None and described:
+                    continue  # not addressed: left open, so it can be asked again
                 else:
                     _set(facts, c, "unsure", turn, "not sure")
 

@@ -135,6 +135,8 @@ class Lexicon(_Strict):
     generic: tuple[str, ...]  # catch-all complaints, ignored when a specific one is present
     typos: dict[str, str]
     compiled: dict[str, tuple[re.Pattern[str], ...]] = Field(default_factory=dict, exclude=True)
+    # per compiled pattern: literals one of which must occur in the text (None: always run)
+    leads: dict[str, tuple[frozenset[str] | None, ...]] = Field(default_factory=dict, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     @model_validator(mode="after")
@@ -209,6 +211,13 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         c.id: tuple(re.compile(p) for p in c.patterns) for c in concepts.values() if c.patterns
     }
     lex.compiled.update(compiled)
+    lex.leads.update(
+        {
+            cid: tuple(leading_literals(p) for p in c.patterns)
+            for cid, c in concepts.items()
+            if c.patterns
+        }
+    )
     return lex
 
 
@@ -216,3 +225,93 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
 def lexicon() -> Lexicon:
     """The shipped rules (cached)."""
     return build_lexicon()
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index of the ')' closing the group that opens at p[i] ('(')."""
+    depth = 0
+    j = i
+    while j < len(p):
+        c = p[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = p.index("]", j + 1) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    raise ValueError("unbalanced pattern")
+
+
+def _split_alternatives(body: str) -> list[str]:
+    out, depth, start, j = [], 0, 0, 0
+    while j < len(body):
+        c = body[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = body.index("]", j + 1) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(body[start:j])
+            start = j + 1
+        j += 1
+    out.append(body[start:])
+    return out
+
+
+def leading_literals(pattern: str) -> frozenset[str] | None:
+    """Literal text one of which every match must start with ("\\bsore\\s+throat" -> {"sore"}),
+    or None when that cannot be read off the pattern safely. Used to skip patterns whose
+    literals do not occur in a message (a substring test is far cheaper than a regex scan)."""
+    alternatives = _split_alternatives(pattern)
+    if len(alternatives) > 1:
+        union: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            union |= lits
+        return frozenset(union)
+    p = pattern
+    while True:
+        if p.startswith("\\b"):
+            p = p[2:]
+        elif p.startswith("(?<!") or p.startswith("(?<="):
+            p = p[_group_end(p, 0) + 1 :]
+        else:
+            break
+    if not p:
+        return None
+    if p[0].isalpha():
+        k = 0
+        while k < len(p) and (p[k].isalpha() or p[k] == "'"):
+            k += 1
+        word = p[:k]
+        if k < len(p) and p[k] in "?*{":
+            word = word[:-1]
+        return frozenset([word]) if len(word) >= 2 else None
+    if p.startswith("(?:"):
+        end = _group_end(p, 0)
+        if end + 1 < len(p) and p[end + 1] in "?*{":
+            return None
+        alternatives = _split_alternatives(p[3:end])
+        out: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out)
+    return None

@@ -12,6 +12,8 @@ once per process (about a second after spaCy and medspaCy are imported).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -203,13 +205,39 @@ def warm() -> None:
 
 
 def _matches(text: str, lex: Lexicon) -> list[tuple[str, int, int]]:
-    found = []
+    """Every concept pattern's matches. A pattern whose matches must start with one of a few
+    literal words is only tried where those words occur (same result as a full scan: see
+    ``lexicon.leading_literals``), which keeps long pasted letters fast."""
+    found: list[tuple[str, int, int]] = []
     for cid, patterns in lex.compiled.items():
-        for pattern in patterns:
-            for m in pattern.finditer(text):
-                if m.end() > m.start():
-                    found.append((cid, m.start(), m.end()))
+        leads = lex.leads.get(cid, ())
+        for i, pattern in enumerate(patterns):
+            lits = leads[i] if i < len(leads) else None
+            if lits is None:
+                spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+            else:
+                spans = _anchored(pattern, text, lits)
+            found.extend((cid, start, end) for start, end in spans if end > start)
     return found
+
+
+def _anchored(pattern: re.Pattern[str], text: str, lits: frozenset[str]) -> list[tuple[int, int]]:
+    starts: set[int] = set()
+    for lit in lits:
+        pos = text.find(lit)
+        while pos != -1:
+            starts.add(pos)
+            pos = text.find(lit, pos + 1)
+    out: list[tuple[int, int]] = []
+    last = -1
+    for pos in sorted(starts):
+        if pos < last:
+            continue
+        m = pattern.match(text, pos)
+        if m:
+            out.append((m.start(), m.end()))
+            last = max(m.end(), pos + 1)
+    return out
 
 
 def _subsumed(matches: list[tuple[str, int, int]], lex: Lexicon) -> list[tuple[str, int, int]]:
@@ -235,34 +263,65 @@ def _statuses(
     def risk(cid: str) -> bool:
         return lex.concepts[cid].kind == "risk"
 
+    out: list[tuple[str, Status | None]] = [(cid, None) for cid, _s, _e in matches]
+    for lo, hi in _chunks(text):
+        idx = [i for i, (_c, s, _e) in enumerate(matches) if lo <= s < hi]
+        if not idx:
+            continue
+        hi = max(hi, *(matches[i][2] for i in idx))  # a match may run past the chunk's end
+        for i, status in zip(
+            idx, _context(text[lo:hi], [matches[i] for i in idx], lo), strict=True
+        ):
+            cid = matches[i][0]
+            if status == "historical":
+                status = "present" if risk(cid) else None
+            out[i] = (cid, status)
+    return out
+
+
+CHUNK_CHARS = 600
+
+
+def _chunks(text: str) -> list[tuple[int, int]]:
+    """Runs of whole clauses up to ~600 characters: ConText compares every target with every
+    modifier of a doc, so a long letter is read in pieces (scopes never cross a clause)."""
+    starts = [*_clause_starts(text), len(text)]
+    out: list[tuple[int, int]] = []
+    lo = 0
+    for a, b in itertools.pairwise(starts):
+        if b - lo > CHUNK_CHARS and a > lo:
+            out.append((lo, a))
+            lo = a
+    out.append((lo, len(text)))
+    return out
+
+
+def _context(text: str, matches: list[tuple[str, int, int]], offset: int) -> list[str | None]:
     nlp = _pipeline()
     with _LOCK:
         doc = nlp.make_doc(text)
         spans = []
         index = []
         for i, (cid, start, end) in enumerate(matches):
-            span = doc.char_span(start, end, label=cid, alignment_mode="expand")
+            span = doc.char_span(start - offset, end - offset, label=cid, alignment_mode="expand")
             if span is not None:
                 spans.append(span)
                 index.append(i)
         doc.spans["triage"] = spans
         for _name, proc in nlp.pipeline:
             doc = proc(doc)
-        out: list[tuple[str, Status | None]] = [(cid, None) for cid, _s, _e in matches]
+        out: list[str | None] = [None] * len(matches)
         for i, span in zip(index, doc.spans["triage"], strict=True):
-            cid = matches[i][0]
-            status: Status | None
             if span._.is_hypothetical:
-                status = None
+                out[i] = None
             elif span._.is_negated:
-                status = "absent"
+                out[i] = "absent"
             elif span._.is_historical:
-                status = "present" if risk(cid) else None
+                out[i] = "historical"
             elif span._.is_uncertain:
-                status = "possible"
+                out[i] = "possible"
             else:
-                status = "present"
-            out[i] = (cid, status)
+                out[i] = "present"
         return out
 
 
@@ -359,7 +418,7 @@ def _durations_by_complaint(
     starts = _clause_starts(text)
 
     def clause(pos: int) -> int:
-        return max((s for s in starts if s <= pos), default=0)
+        return starts[max(0, bisect.bisect_right(starts, pos) - 1)]
 
     complaints = {
         c: clause(m.start)
