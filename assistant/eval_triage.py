@@ -412,3 +412,32 @@ def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
     _old, tail = rest.split(MARK_END, 1)
     doc.write_text(head + render_markdown(metrics) + tail, encoding="utf-8")
     return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m assistant.eval_triage DOC METRICS.json``: write the generated block of DOC
+    (docs/TRIAGE.md) from the JSON that ``clinassist eval triage`` wrote (eval-out/triage.json)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print(
+            "usage: python -m assistant.eval_triage docs/TRIAGE.md eval-out/triage.json",
+            file=sys.stderr,
+        )
+        return 2
+    doc, source = Path(args[0]), Path(args[1])
+    try:
+        metrics = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"cannot read {source}: {exc}", file=sys.stderr)
+        return 2
+    if not write_docs(metrics, doc):
+        print(f"{doc} has no {MARK_START} ... {MARK_END} block", file=sys.stderr)
+        return 2
+    print(f"wrote the triage tables into {doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
