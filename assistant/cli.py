@@ -454,7 +454,9 @@ def train_image(
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
-    area: Annotated[str, typer.Argument(help="image, ner, kb, safety, routing, triage or all")] = "all",
+    area: Annotated[
+        str, typer.Argument(help="image, ner, kb, safety, routing, triage or all")
+    ] = "all",
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),

@@ -88,7 +88,11 @@ def test_a_slice_end_to_end_and_the_docs_table(settings: Settings, tmp_path: Pat
     assert "red-flag rules alone" in md and "Semigran" in md
     doc = tmp_path / "TRIAGE.md"
     doc.write_text(f"# x\n\n{E.MARK_START}\nOLD-BLOCK\n{E.MARK_END}\n\ntail\n")
-    assert E.write_docs(metrics, doc) and "OLD-BLOCK" not in doc.read_text() and "tail" in doc.read_text()
+    assert (
+        E.write_docs(metrics, doc)
+        and "OLD-BLOCK" not in doc.read_text()
+        and "tail" in doc.read_text()
+    )
     png = tmp_path / "c.png"
     assert E.plot_confusion(metrics, png) and png.read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "triage.json").write_text(json.dumps(metrics))

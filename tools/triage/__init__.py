@@ -51,7 +51,12 @@ def assess(
         return {"level": None, "intake": record, "reply": _no_complaint(mode)}
     if decision.next_questions:
         record["pending"] = [
-            {"id": q["id"], "topics": q["topics"], "concepts": q["concepts"]}
+            {
+                "id": q["id"],
+                "topics": q["topics"],
+                "concepts": q["concepts"],
+                "describe": q.get("describe", False),
+            }
             for q in decision.next_questions
         ]
         record["rounds"] = int(record.get("rounds", 0)) + 1

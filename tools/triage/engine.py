@@ -226,8 +226,14 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
     """What to check, most important first: the complaints' protocols taken in turn (each
     complaint's first item, then each one's second, ...), then the general items."""
     complaints = [c for c in present if c in lex.protocols]
-    if not complaints and present:
-        complaints = ["unwell_general"]
+    if not complaints and present:  # warning signs alone: the catch-all complaint they came with
+        facts = intake.get("facts", {})
+        generic = [
+            c
+            for c in lex.generic
+            if c in lex.protocols and facts.get(c, {}).get("status") in ("present", "possible")
+        ]
+        complaints = generic or ["unwell_general"]
     lists = [lex.protocols[c].ask for c in complaints]
     order: list[str] = []
     for i in range(max((len(a) for a in lists), default=0)):
@@ -294,9 +300,15 @@ def decide(
             flags,
         )
     raising = [(r, u) for r, u in possible if RANK[r.level] > RANK[level]]
-    # Only warning signs (rules at urgent or emergency) hold the level up while unknown; a
-    # routine-level rule (say, "a cough for more than 3 weeks") is asked about but not assumed.
-    warning = [(r, u) for r, u in raising if RANK[r.level] >= RANK["urgent"]]
+    # Only warning signs (rules at urgent or emergency with an unknown sign, or marked `assume`)
+    # hold the level up while unknown; a routine-level rule ("a cough for more than 3 weeks") or
+    # an unknown duration alone is asked about but not assumed.
+    warning = [
+        (r, u)
+        for r, u in raising
+        if RANK[r.level] >= RANK["urgent"]
+        and (r.assume or any(item not in VALUE_FACTS for item in u))
+    ]
     questions = (
         _questions(raising, view, lex, intake, present)
         if allow_questions and intake.get("rounds", 0) < MAX_ROUNDS
@@ -433,6 +445,7 @@ def _questions(
                 "text": _question_text(group, concepts, lex, present),
                 "topics": group,
                 "concepts": concepts,
+                "describe": len(group) == 1 and group[0] in followups,
             }
         )
     return questions

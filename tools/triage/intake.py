@@ -186,6 +186,14 @@ def _answer(
                 if c in lex.concepts and lex.concepts[c].topic == topic and m.status == "absent"
             ]
             pol = by_topic.get(topic, overall)
+            if pol == "yes" and q.get("describe") and not mentioned:
+                pol = None  # "it hurts when I breathe in": not a yes to every feature listed
+            if pol == "no" and not mentioned:  # a no covers the whole topic, asked or not
+                concepts = [
+                    c
+                    for c, concept in lex.concepts.items()
+                    if concept.topic == topic and c not in facts
+                ] + concepts
             for c in concepts:
                 if c in mentioned or c in said_no:
                     continue  # the mention itself decides (merged by the caller)
@@ -195,7 +203,9 @@ def _answer(
                     _set(facts, c, "absent", turn, "answered no")
                 elif pol == "yes":
                     _set(facts, c, "possible", turn, "answered yes")
-                elif pol is None and described:
+                elif pol is None and (described or q.get("describe")):
+                    if q.get("describe"):
+                        _set(facts, c, "unsure", turn, "described without these features")
                     continue  # not addressed: left open, so it can be asked again
                 else:
                     _set(facts, c, "unsure", turn, "not sure")

@@ -161,6 +161,11 @@ def parse_durations(text: str, *, bare: bool = False) -> list[Duration]:
                 break
     for m in re.finditer(r"\bwoke\s+(?:up\s+)?(?:this\s+morning|today)\b", text):
         out.append(Duration((0.05, 0.6), m.start()))
+    if not out:  # "sick twice this morning": a time word alone dates a recent start
+        for m in re.finditer(
+            r"\b(?:this\s+(?:morning|afternoon|evening)|today|tonight|last\s+night)\b", text
+        ):
+            out.append(Duration((0.05, 1.0), m.start()))
     for m in _CLINICAL.finditer(text):
         n, base = float(m.group(1)), m.group(2)
         days = {"7": 1.0, "52": 7.0, "12": 30.0}[base]
