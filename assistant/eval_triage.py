@@ -52,14 +52,24 @@ def _data(name: str) -> bytes:
     return resources.files("assistant.data.eval").joinpath(name).read_bytes()
 
 
-def load_vignettes(check_frozen: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+SETS = {
+    "main": ("triage_vignettes.yaml", "triage_split.json"),
+    "second": ("triage_vignettes_2.yaml", "triage_split_2.json"),
+}
+
+
+def load_vignettes(
+    check_frozen: bool = True, which: str = "main"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the vignette file, the split). Refuses a vignette file whose hash differs from the one
-    frozen with the split: the set may not change after tuning started."""
-    raw = _data("triage_vignettes.yaml")
-    split = json.loads(_data("triage_split.json"))
+    frozen with the split: the set may not change after tuning started. ``which``: "main"
+    (dev/test split) or "second" (a later held-out set, all test)."""
+    vignettes, split_name = SETS[which]
+    raw = _data(vignettes)
+    split = json.loads(_data(split_name))
     if check_frozen and hashlib.sha256(raw).hexdigest() != split["vignettes_sha256"]:
         raise UserError(
-            "triage_vignettes.yaml differs from the frozen set (triage_split.json): restore it; "
+            f"{vignettes} differs from the frozen set ({split_name}): restore it; "
             "a changed set needs a new split and must be reported as such"
         )
     return yaml.safe_load(raw), split
@@ -237,9 +247,9 @@ def _assistant(settings: Settings, data_dir: Path) -> Any:
 
 
 def run_vignettes(
-    settings: Settings, ids: list[str] | None = None, *, echo: Echo = print
+    settings: Settings, ids: list[str] | None = None, *, echo: Echo = print, which: str = "main"
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    data, split = load_vignettes()
+    data, split = load_vignettes(which=which)
     kinds = dict(data["topics"])
     wanted = set(ids) if ids is not None else None
     results = []
@@ -268,17 +278,13 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     }
     for name in ("dev", "test"):
         metrics[name] = evaluate_split([by_id[i] for i in split[name]], items)
-        m = metrics[name]["triage"]
-        b = metrics[name]["baselines"]
-        echo(
-            f"triage[{name}{' - tuned on' if name == 'dev' else ''}]: n={m['n']} "
-            f"acc={m['accuracy']:.3f} (3-level {m['accuracy_3_levels']:.3f}) "
-            f"emergency recall={m['emergency_recall']} self-care recall={m['self_care_recall']} "
-            f"over={m['over_triage_rate']:.3f} under={m['under_triage_rate']:.3f} "
-            f"emergency/urgent->self_care={m['emergency_or_urgent_to_self_care']} | "
-            f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
-            f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
-        )
+        _echo_block(echo, name + (" - tuned on" if name == "dev" else ""), metrics[name])
+    second, data2, split2 = run_vignettes(settings, echo=echo, which="second")
+    items2 = {v["id"]: v for v in data2["vignettes"]}
+    metrics["holdout2"] = evaluate_split(second, items2)
+    metrics["holdout2_sha256"] = split2["vignettes_sha256"]
+    _echo_block(echo, "second held-out set", metrics["holdout2"])
+    results = [*results, *second]
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
     metrics["seconds"] = round(time.perf_counter() - start, 1)
@@ -288,6 +294,26 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
         echo(f"triage: confusion matrices -> {png}")
     (out / "triage_results.json").write_text(json.dumps(results, indent=1))
     return metrics
+
+
+def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
+    m = block["triage"]
+    b = block["baselines"]
+    echo(
+        f"triage[{name}]: n={m['n']} acc={m['accuracy']:.3f} (3-level {m['accuracy_3_levels']:.3f}) "
+        f"emergency recall={m['emergency_recall']} self-care recall={m['self_care_recall']} "
+        f"over={m['over_triage_rate']:.3f} under={m['under_triage_rate']:.3f} "
+        f"emergency/urgent->self_care={m['emergency_or_urgent_to_self_care']} | "
+        f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
+        f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
+    )
+
+
+PANELS = (
+    ("dev", "dev (rules tuned on it)"),
+    ("test", "test (error-analysed)"),
+    ("holdout2", "second held-out set"),
+)
 
 
 def plot_confusion(metrics: dict[str, Any], path: Path) -> bool:
@@ -300,8 +326,9 @@ def plot_confusion(metrics: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     cols = (*LEVELS, "none")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    for ax, name in zip(axes, ("dev", "test"), strict=True):
+    panels = [(k, label) for k, label in PANELS if k in metrics]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.6), squeeze=False)
+    for ax, (name, label) in zip(axes[0], panels, strict=True):
         conf = metrics[name]["triage"]["confusion"]
         grid = [[conf[g][p] for p in cols] for g in LEVELS]
         ax.imshow(grid, cmap="Blues")
@@ -310,8 +337,7 @@ def plot_confusion(metrics: dict[str, Any], path: Path) -> bool:
         ax.set_xlabel("assistant's level")
         ax.set_ylabel("gold level")
         m = metrics[name]["triage"]
-        label = "dev (rules tuned on it)" if name == "dev" else "test (held out)"
-        ax.set_title(f"{label}: n={m['n']}, accuracy {m['accuracy']:.2f}")
+        ax.set_title(f"{label}: n={m['n']}, accuracy {m['accuracy']:.2f}", fontsize=10)
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
                 ax.text(j, i, str(v), ha="center", va="center", color="black" if v < 8 else "white")
@@ -332,15 +358,19 @@ def _pct(v: float | None) -> str:
 def render_markdown(metrics: dict[str, Any]) -> str:
     """The results tables for docs/TRIAGE.md (written between the generated markers)."""
     lines = [MARK_START, ""]
-    for name in ("test", "dev"):
+    titles = {
+        "holdout2": "Second held-out set (written after the first test run's error analysis, "
+        "frozen before its first run)",
+        "test": "Test split (after error analysis of its first run: no longer held out)",
+        "dev": "Dev split (the rules were tuned on it: not a measure of generalisation)",
+    }
+    for name in ("holdout2", "test", "dev"):
+        if name not in metrics:
+            continue
         block = metrics[name]
         m = block["triage"]
         b = block["baselines"]
-        title = (
-            "Test split (held out, reported once)"
-            if name == "test"
-            else "Dev split (the rules were tuned on it: not a measure of generalisation)"
-        )
+        title = titles[name]
         lines += [
             f"**{title}**, n = {m['n']}",
             "",

@@ -34,6 +34,13 @@ def test_the_vignette_set_is_frozen_large_and_varied() -> None:
     assert set(split["dev"]) | set(split["test"]) == {v["id"] for v in items}
 
 
+def test_the_second_held_out_set_is_frozen_and_all_test() -> None:
+    data, split = E.load_vignettes(which="second")
+    assert len(data["vignettes"]) >= 50 and split["dev"] == []
+    assert set(split["test"]) == {v["id"] for v in data["vignettes"]}
+    assert set(Counter(v["level"] for v in data["vignettes"])) == set(E.LEVELS)
+
+
 def test_a_changed_set_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     real = E._data
 
