@@ -388,6 +388,10 @@ def parse(
             merged = _merge(prev.status if prev else None, status)
             if prev is None or merged != prev.status:
                 found.mentions[cid] = Mention(cid, str(merged), start, end, norm[start:end])
+    if not any(lex.concepts[c].kind in ("complaint", "sign") for c in found.present()) and (
+        _health_story(norm)
+    ):  # a health worry in words the lexicon lacks: the catch-all complaint, never nothing
+        found.mentions["unwell_general"] = Mention("unwell_general", "present", 0, 0, "")
     found.mentions = dict(sorted(found.mentions.items(), key=lambda kv: kv[1].start))
     subj = parse_subject(norm, text)
     found.subject, found.relation, found.sex = subj.subject, subj.relation, subj.sex
@@ -483,6 +487,19 @@ _PERSON = re.compile(
 
 def _general(norm: str) -> bool:
     return educational(norm) or bool(_QUESTION.match(norm) and not _PERSON.search(norm))
+
+
+_HEALTH_CUES = re.compile(
+    r"\b(?:feel|feels|feeling|felt|symptoms?|unwell|ill|poorly|worried|concerned|acting|behaving|doctor|gp"
+    r"|hospital|a&e|hurts?|hurting|pain|aches?|sore|swollen|swelling|lump|bleed\w*|bump|injur\w*|fell"
+    r"|fall|sick|temperature|weird|strange|funny|not\s+right|can.?t\s+(?:move|walk|breathe|see|hear|stop)"
+    r"|won.?t\s+(?:move|wake|stop|eat|drink))\b"
+)
+
+
+def _health_story(norm: str) -> bool:
+    """A person (the writer or someone named) and a health worry, in any words."""
+    return bool(_PERSON.search(norm) and _HEALTH_CUES.search(norm)) and not _general(norm)
 
 
 def educational_question(text: str) -> bool:

@@ -120,6 +120,7 @@ _PATTERNS = [
     re.compile(rf"\bover\s+(?:the\s+(?:last|past)\s+)?{_QUAL}{_NUM}\s*{_UNIT}\b"),
     re.compile(rf"\b{_QUAL}{_NUM}[-\s]{_UNIT}\s+(?:history|hx)\b"),
     re.compile(rf"\bhad\s+(?:it|them|this)\s+(?:for\s+)?{_QUAL}{_NUM}\s*{_UNIT}\b"),
+    re.compile(rf"\b(?:it.?s\s+been|been)\s+{_QUAL}{_NUM}\s*{_UNIT}\b"),
 ]
 _CLINICAL = re.compile(r"\b(\d{1,2})\s*/\s*(7|52|12)\b")
 _DAY_N = re.compile(r"\bday\s+(\d{1,2})\b|\b(\d{1,2})(?:st|nd|rd|th)\s+day\b")
@@ -130,6 +131,9 @@ _VAGUE_SPANS = [
     (re.compile(r"\bfor\s+(?:a\s+)?(?:few|couple\s+of)\s+days\b|\ba\s+few\s+days\b"), (2.0, 4.0)),
     (re.compile(r"\bfor\s+a\s+while\b"), (7.0, 90.0)),
     (re.compile(r"\bover\s+the\s+last\s+(?:year|12\s+months)\b"), (180.0, 365.0)),
+    (re.compile(r"\b(?:for|over|in)\s+the\s+(?:last|past)\s+month\b"), (28.0, 31.0)),
+    (re.compile(r"\b(?:for|over|in)\s+the\s+(?:last|past)\s+(?:week|fortnight)\b"), (7.0, 14.0)),
+    (re.compile(r"\b(?:for|over|in)\s+the\s+(?:last|past)\s+year\b"), (180.0, 365.0)),
     (re.compile(r"\bover\s+(?:a|one)\s+(month|week|year)\b"), (0.0, 0.0)),
 ]
 _BARE = re.compile(rf"^\W*{_QUAL}{_NUM}\s*{_UNIT}\b")
@@ -227,6 +231,12 @@ _WORDS = [
             r"\b(?:agony|agonising|agonizing|unbearable|excruciating|worst\s+(?:pain|ever)|screaming|can.?t\s+bear|the\s+worst)\b"
         ),
         9.0,
+    ),
+    (
+        re.compile(
+            r"\b(?:terrible|horrendous|awful)\s+pain\b|\bpain\s+is\s+(?:terrible|horrendous|awful)\b"
+        ),
+        8.0,
     ),
     (
         re.compile(
