@@ -55,7 +55,10 @@ def _data(name: str) -> bytes:
 SETS = {
     "main": ("triage_vignettes.yaml", "triage_split.json"),
     "second": ("triage_vignettes_2.yaml", "triage_split_2.json"),
+    "third": ("triage_vignettes_3.yaml", "triage_split_3.json"),
 }
+# later held-out sets (all test), each written after the previous one's error analysis
+HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
 
 
 def load_vignettes(
@@ -279,12 +282,12 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     for name in ("dev", "test"):
         metrics[name] = evaluate_split([by_id[i] for i in split[name]], items)
         _echo_block(echo, name + (" - tuned on" if name == "dev" else ""), metrics[name])
-    second, data2, split2 = run_vignettes(settings, echo=echo, which="second")
-    items2 = {v["id"]: v for v in data2["vignettes"]}
-    metrics["holdout2"] = evaluate_split(second, items2)
-    metrics["holdout2_sha256"] = split2["vignettes_sha256"]
-    _echo_block(echo, "second held-out set", metrics["holdout2"])
-    results = [*results, *second]
+    for which, key in HELDOUT:
+        more, data_n, split_n = run_vignettes(settings, echo=echo, which=which)
+        metrics[key] = evaluate_split(more, {v["id"]: v for v in data_n["vignettes"]})
+        metrics[f"{key}_sha256"] = split_n["vignettes_sha256"]
+        _echo_block(echo, f"{which} held-out set", metrics[key])
+        results = [*results, *more]
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
     metrics["seconds"] = round(time.perf_counter() - start, 1)
@@ -312,7 +315,8 @@ def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
 PANELS = (
     ("dev", "dev (rules tuned on it)"),
     ("test", "test (error-analysed)"),
-    ("holdout2", "second held-out set"),
+    ("holdout2", "second set (error-analysed)"),
+    ("holdout3", "third held-out set"),
 )
 
 
@@ -359,12 +363,14 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     """The results tables for docs/TRIAGE.md (written between the generated markers)."""
     lines = [MARK_START, ""]
     titles = {
-        "holdout2": "Second held-out set (written after the first test run's error analysis, "
-        "frozen before its first run)",
+        "holdout3": "Third held-out set (written after the second set's error analysis, frozen "
+        "before its first run)",
+        "holdout2": "Second set (written after the first test run's error analysis; its first "
+        "run's errors were then analysed: no longer held out)",
         "test": "Test split (after error analysis of its first run: no longer held out)",
         "dev": "Dev split (the rules were tuned on it: not a measure of generalisation)",
     }
-    for name in ("holdout2", "test", "dev"):
+    for name in ("holdout3", "holdout2", "test", "dev"):
         if name not in metrics:
             continue
         block = metrics[name]

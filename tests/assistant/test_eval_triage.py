@@ -34,11 +34,14 @@ def test_the_vignette_set_is_frozen_large_and_varied() -> None:
     assert set(split["dev"]) | set(split["test"]) == {v["id"] for v in items}
 
 
-def test_the_second_held_out_set_is_frozen_and_all_test() -> None:
-    data, split = E.load_vignettes(which="second")
-    assert len(data["vignettes"]) >= 50 and split["dev"] == []
+@pytest.mark.parametrize("which", ["second", "third"])
+def test_the_later_held_out_sets_are_frozen_and_all_test(which: str) -> None:
+    data, split = E.load_vignettes(which=which)
+    assert len(data["vignettes"]) >= 40 and split["dev"] == []
     assert set(split["test"]) == {v["id"] for v in data["vignettes"]}
     assert set(Counter(v["level"] for v in data["vignettes"])) == set(E.LEVELS)
+    main, _ = E.load_vignettes()
+    assert not {v["id"] for v in data["vignettes"]} & {v["id"] for v in main["vignettes"]}
 
 
 def test_a_changed_set_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
