@@ -493,7 +493,8 @@ _HEALTH_CUES = re.compile(
     r"\b(?:feel|feels|feeling|felt|symptoms?|unwell|ill|poorly|worried|concerned|acting|behaving|doctor|gp"
     r"|hospital|a&e|hurts?|hurting|pain|aches?|sore|swollen|swelling|lump|bleed\w*|bump|injur\w*|fell"
     r"|fall|sick|temperature|weird|strange|funny|not\s+right|can.?t\s+(?:move|walk|breathe|see|hear|stop)"
-    r"|won.?t\s+(?:move|wake|stop|eat|drink))\b"
+    r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|leg|legs|arm|arms"
+    r"|knee|foot|feet|hand|eye|eyes|ear|ears|throat|neck|skin|mouth|tooth|teeth)\b"
 )
 
 
