@@ -316,7 +316,7 @@ PANELS = (
     ("dev", "dev (rules tuned on it)"),
     ("test", "test (error-analysed)"),
     ("holdout2", "second set (error-analysed)"),
-    ("holdout3", "third held-out set"),
+    ("holdout3", "third set (error-analysed)"),
 )
 
 
@@ -363,8 +363,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     """The results tables for docs/TRIAGE.md (written between the generated markers)."""
     lines = [MARK_START, ""]
     titles = {
-        "holdout3": "Third held-out set (written after the second set's error analysis, frozen "
-        "before its first run)",
+        "holdout3": "Third set (written after the second set's error analysis; its first run's "
+        "errors were then analysed: no longer held out)",
         "holdout2": "Second set (written after the first test run's error analysis; its first "
         "run's errors were then analysed: no longer held out)",
         "test": "Test split (after error analysis of its first run: no longer held out)",
@@ -395,7 +395,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         for label, key in rows:
             lines.append(f"| {label} | {_pct(m[key])} | {_pct(rf[key])} | {_pct(ad[key])} |")
         lines.append(
-            f"| emergency or urgent sent to self-care | {m['emergency_or_urgent_to_self_care']} "
+            f"| emergency or urgent sent to self-care (or given no level) | {m['emergency_or_urgent_to_self_care']} "
             f"| {rf['emergency_or_urgent_to_self_care']} | {ad['emergency_or_urgent_to_self_care']} |"
         )
         recalls = ", ".join(
