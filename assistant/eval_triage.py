@@ -286,7 +286,7 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
         more, data_n, split_n = run_vignettes(settings, echo=echo, which=which)
         metrics[key] = evaluate_split(more, {v["id"]: v for v in data_n["vignettes"]})
         metrics[f"{key}_sha256"] = split_n["vignettes_sha256"]
-        _echo_block(echo, f"{which} held-out set", metrics[key])
+        _echo_block(echo, f"{which} set", metrics[key])
         results = [*results, *more]
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
