@@ -34,6 +34,7 @@ SUITES: dict[str, str] = {
     "kb": "knowledge.bench:bench",
     "image": "tools.imaging.bench:bench",
     "slack": "assistant.slack_bench:bench",
+    "triage": "tools.triage.bench:bench",
 }
 
 

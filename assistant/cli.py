@@ -243,9 +243,13 @@ def history(
     if as_json:
         _echo_json({"case_id": case, "turns": [t.contract_json() for t in turns]})
         return
-    for t in turns:
+    from assistant.schema import triage_trail
+
+    for t, trail in zip(turns, triage_trail(turns), strict=True):
         typer.echo(f"#{t.index + 1} {t.created_at[:19]} [{t.mode}] you: {t.user}")
         typer.echo(f"   assistant: {t.reply}")
+        if trail:
+            typer.echo(f"   {trail}")
 
 
 @app.command("delete-case")
@@ -496,7 +500,9 @@ def train_image(
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
-    area: Annotated[str, typer.Argument(help="image, ner, kb, safety, routing or all")] = "all",
+    area: Annotated[
+        str, typer.Argument(help="image, ner, kb, safety, routing, triage or all")
+    ] = "all",
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),

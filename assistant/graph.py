@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from assistant import messages, safety
 from assistant.config import Settings
-from assistant.router import Router, looks_like_report
+from assistant.router import Router, after_triage, looks_like_report
 from assistant.schema import Citation, Safety, ToolCall
 from assistant.state import CaseState, TurnState
 from tools.base import Resources, ToolContext
@@ -49,7 +49,11 @@ def build_graph(
                 lead = f"{lead}\n\n{messages.CRISIS[mode]}"
             update["reply"] = lead
             if mode == "patient":  # escalate before any model runs; nothing else is said
-                update.update(stop=True, intent="emergency")
+                update["intent"] = "emergency"
+                if "triage" in registry:  # rules only: records the intake, adds reasons, never asks
+                    update["plan"] = [{"name": "triage", "args": {"text": text}}]
+                else:
+                    update["stop"] = True
                 return update
 
         report = looks_like_report(text, settings.router.report_min_chars)
@@ -74,7 +78,13 @@ def build_graph(
 
     def route(state: TurnState) -> dict[str, Any]:
         history = [m["content"] for m in state.get("history", []) if m["role"] == "user"]
-        plan = router.plan(state["text"], state.get("attachments", []), state["case"], history)
+        plan = router.plan(
+            state["text"],
+            state.get("attachments", []),
+            state["case"],
+            history,
+            available=registry.names(),
+        )
         return {"intent": plan.intent, "plan": plan.steps}
 
     def act(state: TurnState, config: RunnableConfig) -> dict[str, Any]:
@@ -93,11 +103,15 @@ def build_graph(
         names = {a.sha256: a.name for a in ctx.attachments}
         for a in case.get("attachments", []):
             names.setdefault(a["sha256"], a["name"])
-        for step in state.get("plan", []):
+        steps = list(state.get("plan", []))
+        while steps:
+            step = steps.pop(0)
             call = registry.call(step["name"], step["args"], ctx)
             ctx.turn_calls.append(call)
             if call.ok and call.result is not None:
                 _remember(case, call, names)
+                if call.name == "triage":
+                    steps.extend(after_triage(call.result, registry.names()))
         return {"tool_calls": ctx.turn_calls, "case": case}
 
     def respond(state: TurnState) -> dict[str, Any]:
@@ -112,14 +126,34 @@ def build_graph(
         citations: list[Citation] = []
         if verdict.emergency and state.get("reply"):
             parts.append(state["reply"])
-        if mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency:
+        triaged = _triage_result(calls)
+        if triaged is not None and triaged["level"] == "emergency" and not verdict.emergency:
+            verdict.flag("triage:emergency", emergency=True)
+            why = ", ".join(triaged.get("emergency_reasons", [])[:3]) or "warning signs"
+            parts.append(messages.EMERGENCY[mode].format(reasons=why))
+        diagnosis = (
+            mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency
+        )
+        if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
         if not calls:
             parts.append(_canned(intent, mode))
         answered = any(c.name == "generate_answer" and c.ok for c in calls)
         retrieved = _retrieved_ids(calls)
+        after = False
         for call in calls:
+            if call.name == "triage" and call.ok:
+                after = True
+                parts.append(_render_triage(call, bool(verdict.emergency)))
+                continue
+            if after and call.name == "search_knowledge":
+                text, cites = _render_triage_knowledge(call)
+                if mode == "patient" and text:
+                    text, _scrubbed = _scrub_patient(text)
+                parts.append(text)
+                citations.extend(c for c in cites if c.id in retrieved)
+                continue
             text, cites = _render(call, mode, answered)
             kept = [c for c in cites if c.id in retrieved]
             if len(kept) < len(cites):
@@ -136,6 +170,8 @@ def build_graph(
             conflict = _conflicting_findings(state["case"])
             if conflict:
                 verdict.flag(f"conflicting_findings:{conflict}", needs_review=True)
+        if diagnosis and triaged is not None:
+            parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         if verdict.needs_review:
             parts.append(_review_text(verdict, mode))
         if any(c.ok for c in calls):
@@ -143,7 +179,12 @@ def build_graph(
                 messages.DISCLAIMER_PATIENT if mode == "patient" else messages.DISCLAIMER_CLINICIAN
             )
         unique = list({c.id: c for c in citations}.values())
-        return {"reply": "\n\n".join(p for p in parts if p), "citations": unique, "safety": verdict}
+        return {
+            "reply": "\n\n".join(p for p in parts if p),
+            "citations": unique,
+            "safety": verdict,
+            "triage": _triage_info(triaged),
+        }
 
     graph = StateGraph(TurnState)
     graph.add_node("guard_in", guard_in)
@@ -152,7 +193,9 @@ def build_graph(
     graph.add_node("respond", respond)
     graph.add_edge(START, "guard_in")
     graph.add_conditional_edges(
-        "guard_in", lambda s: "respond" if s.get("stop") else "route", ["respond", "route"]
+        "guard_in",
+        lambda s: "respond" if s.get("stop") else ("act" if s.get("plan") else "route"),
+        ["respond", "route", "act"],
     )
     graph.add_edge("route", "act")
     graph.add_edge("act", "respond")
@@ -174,6 +217,10 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         case["images"] = [*case.get("images", []), entry][-MAX_IMAGES:]
     elif call.name == "generate_answer":
         case["last_answer"] = str(result.get("answer", ""))[:2000]
+    elif call.name == "triage":
+        intake = result.pop("intake", None)  # kept in the case, not repeated in every turn
+        if isinstance(intake, dict):
+            case["intake"] = intake
 
 
 def _canned(intent: str, mode: str) -> str:
@@ -265,6 +312,45 @@ def _review_text(verdict: Safety, mode: str) -> str:
     return f"{head} Why: {'; '.join(why)}." if why else head
 
 
+def _triage_result(calls: list[ToolCall]) -> dict[str, Any] | None:
+    for call in calls:
+        if call.name == "triage" and call.ok and call.result and call.result.get("level"):
+            return call.result
+    return None
+
+
+def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The Turn's ``triage`` field: the level first, then why, what is missing, what to ask."""
+    if result is None:
+        return None
+    keys = ("level", "provisional", "reasons", "missing", "next_questions", "safety_net")
+    return {k: result.get(k) for k in keys}
+
+
+def _render_triage(call: ToolCall, banner: bool) -> str:
+    result = call.result or {}
+    if banner and result.get("level") == "emergency":
+        return str(result.get("reply_after_banner", ""))
+    return str(result.get("reply", ""))
+
+
+def _render_triage_knowledge(call: ToolCall) -> tuple[str, list[Citation]]:
+    """After a home-care or see-your-doctor decision: the knowledge base's best passage about
+    the main complaint, cited; nothing when retrieval abstained (no low-confidence noise)."""
+    result = call.result or {}
+    hits = result.get("results", []) if call.ok else []
+    if not hits or result.get("abstain"):
+        return "", []
+    h = hits[0]
+    text = safety.neutralize(str(h.get("text", "")))[0]
+    sentences = safety.split_sentences(text)[:2]
+    body = " ".join(sentences)[:400]
+    cite = Citation(
+        id=h["id"], source=h.get("source", ""), title=h.get("title", ""), url=h.get("url")
+    )
+    return messages.TRIAGE_ABOUT.format(title=h.get("title", ""), n=1, text=body), [cite]
+
+
 def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citation]]:
     """A tool call as reply text (and the citations it brings)."""
     if not call.ok:
@@ -278,7 +364,7 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
                 f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1)
             )
         if mode == "patient" and result.get("triage"):
-            text += f"\n\n{result['triage']}"
+            text += f"\n\n{messages.TRIAGE_INVITE}"
         return text, cites
     if call.name == "search_knowledge":
         if answered:

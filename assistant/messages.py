@@ -165,3 +165,62 @@ ERR_CASE_ID = (
 ERR_CASE_NOT_FOUND = "No case {case_id!r}: `clinassist cases` lists the cases."
 ERR_MODE = "Unknown mode {mode!r}: use clinician or patient."
 ERR_INTERNAL = "Something went wrong on our side ({error}); the case is unchanged. Try again, or run with --debug."
+
+# Virtual-doctor triage (tools/triage): the level first, in words a patient understands.
+TRIAGE_LEVEL = {
+    "emergency": (
+        "Where to get care: EMERGENCY. Call your local emergency number (999 in the UK, 911 in "
+        "the US, 112 in Europe) or go to the nearest emergency department now."
+    ),
+    "urgent": (
+        "Where to get care: TODAY. Get medical help within the next few hours: ask your GP "
+        "surgery for an urgent same-day appointment, or contact an urgent care or out-of-hours "
+        "service (NHS 111 in England)."
+    ),
+    "routine": (
+        "Where to get care: SEE YOUR DOCTOR SOON. Book an appointment with your own doctor (GP) "
+        "in the next few days. This does not need emergency care."
+    ),
+    "self_care": (
+        "Where to get care: HOME CARE. This can usually be looked after at home, and a "
+        "pharmacist can advise on remedies."
+    ),
+}
+TRIAGE_LEVEL_SHORT = {
+    "emergency": "Emergency: call the emergency number now",
+    "urgent": "Urgent: get seen today",
+    "routine": "See your own doctor in the next few days",
+    "self_care": "Home care or a pharmacist",
+}
+TRIAGE_LEVEL_CLINICIAN = {
+    "emergency": "emergency (ambulance / emergency department now)",
+    "urgent": "urgent (seen within 24 hours)",
+    "routine": "routine (own doctor within days to weeks)",
+    "self_care": "self-care (home or pharmacist)",
+}
+TRIAGE_ASK = "To suggest where to get care, I need to check first:"
+TRIAGE_ASK_SAFETY = "If any of these happen while we talk, call your emergency number now: {items}."
+TRIAGE_BUNDLE_QUESTION = "Is any of this happening now: {items}?"
+TRIAGE_WHY = "Why: {reasons}."
+TRIAGE_NOT_RULED_OUT = "I could not rule out {items}, so I have erred on the side of caution."
+TRIAGE_NET_EMERGENCY = "Call your emergency number at once if: {items}."
+TRIAGE_NET_URGENT = "Get medical help today (GP, urgent care or NHS 111) if: {items}."
+TRIAGE_NET_REVIEW = "See a doctor {review}, or sooner if it gets worse or you are worried."
+TRIAGE_NET_ROUTINE = "If it gets worse before your appointment, get help sooner."
+TRIAGE_NO_COMPLAINT = (
+    "I couldn't tell what the main problem is. In a few words: what is bothering you (or the "
+    "person you're asking about) most, and since when?"
+)
+TRIAGE_INVITE = (
+    "If you have symptoms you are worried about, tell me what they are, since when and how bad "
+    "they are, and I will help you decide where to get care."
+)
+TRIAGE_ABOUT = "About {title} [{n}]: {text}"
+TRIAGE_CLINICIAN = (
+    "Triage (rule-based decision support, not a diagnosis): {level}. Reasons: {reasons}."
+)
+TRIAGE_CLINICIAN_MISSING = "Not yet established: {items}."
+TRIAGE_CLINICIAN_QUESTIONS = "Questions that would change the level: {items}"
+TRIAGE_HISTORY_CHANGE = "triage: {old} -> {new}"
+TRIAGE_HISTORY_LEVEL = "triage: {level}"
+TRIAGE_HISTORY_ASKING = "{level} (asking)"

@@ -19,10 +19,16 @@ from rich.markup import escape
 
 from assistant import messages
 from assistant.errors import AttachmentError, ClinassistError, UnknownCommandError, UserError
-from assistant.schema import Mode, Turn
+from assistant.schema import Mode, Turn, triage_trail
 from assistant.service import Assistant, Attachment, validate_case_id, validate_mode
 
 COMMANDS = ("/case", "/mode", "/attach", "/history", "/reset", "/help", "/quit", "/exit")
+TRIAGE_STYLES = {
+    "emergency": "bold red",
+    "urgent": "bold yellow",
+    "routine": "bold cyan",
+    "self_care": "bold green",
+}
 
 
 def _lines_from(stream: TextIO) -> Iterator[str]:
@@ -154,8 +160,11 @@ class Repl:
                     markup=False,
                 )
         elif cmd == "/history":
-            for turn in self.assistant.store.history(self.case_id):
+            past = self.assistant.store.history(self.case_id)
+            for turn, trail in zip(past, triage_trail(past), strict=True):
                 self.show_history_turn(turn)
+                if trail:
+                    self.console.print(f"   {trail}", markup=False)
             if not self.assistant.store.exists(self.case_id):
                 self.console.print("This case has no turns yet.", markup=False)
         elif cmd == "/reset":
@@ -198,7 +207,14 @@ class Repl:
 
     def show_reply(self, text: str, turn: Turn) -> None:
         style = "bold red" if turn.safety.emergency else None
-        self.console.print(text, style=style, markup=False, soft_wrap=True)
+        if turn.triage is not None and not turn.safety.emergency and not turn.triage.provisional:
+            head, _, rest = text.partition("\n\n")  # the level leads the reply: shown in colour
+            self.console.print(
+                head, style=TRIAGE_STYLES[turn.triage.level], markup=False, soft_wrap=True
+            )
+            text = rest
+        if text:
+            self.console.print(text, style=style, markup=False, soft_wrap=True)
         if turn.tools:
             tools = ", ".join(
                 f"{t.name}{'' if t.ok else ' (failed)'} {t.ms} ms" for t in turn.tools

@@ -13,6 +13,7 @@ turns:
       safety: {emergency: false}
       citations_min: 1                 # extension
       error: true                      # extension: the turn must be rejected as bad input
+      triage: {level: urgent, provisional: false}   # extension: the Turn's triage fields
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Expect(_Strict):
     safety: dict[str, bool] = Field(default_factory=dict)
     citations_min: int | None = None
     error: bool = False
+    triage: dict[str, Any] | None = None
 
 
 class ScriptTurn(_Strict):
@@ -121,6 +123,11 @@ def check(expect: Expect, turn: Turn) -> list[str]:
             )
         elif flags[key] != want:
             failures.append(f"safety.{key} was {flags[key]}, expected {want}")
+    if expect.triage is not None:
+        got = turn.triage.model_dump() if turn.triage else {}
+        for key, want in expect.triage.items():
+            if got.get(key) != want:
+                failures.append(f"triage.{key} was {got.get(key)!r}, expected {want!r}")
     if expect.citations_min is not None and len(turn.citations) < expect.citations_min:
         failures.append(
             f"{len(turn.citations)} citations, expected at least {expect.citations_min}"

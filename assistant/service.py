@@ -173,6 +173,10 @@ class Assistant:
         only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
+        if "triage" in self.registry and self.settings.default_mode == "patient":
+            from tools.triage import warm as warm_triage
+
+            warm_triage()  # spaCy + medspaCy ConText, compiled once per process
         from tools.answer import prompt
 
         try:
@@ -293,6 +297,7 @@ class Assistant:
                 user=text,
                 attachments=refs,
                 intent=out.get("intent", ""),
+                triage=out.get("triage"),
             )
             turn.latency_ms = int((time.perf_counter() - start) * 1000)
             entries = self._audit_entries(actor, out.get("redacted_text", ""), turn)

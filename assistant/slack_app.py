@@ -294,6 +294,9 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
             if at is not None
             else "Possible emergency: act on your emergency protocol now."
         )
+    level_line: str | None = None  # virtual-doctor triage: where to get care leads, in bold
+    if paragraphs and turn.triage is not None and paragraphs[0] in messages.TRIAGE_LEVEL.values():
+        level_line = paragraphs.pop(0)
     if turn.citations:
         paragraphs = [p for p in paragraphs if not p.startswith("Sources: ")]
     review = None
@@ -324,6 +327,9 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
             )
             blocks.append(_section(f"*{escape_mrkdwn(banner)}*"))
             fallback = f"{banner}\n\n{chunk}"
+        if i == 0 and level_line is not None:
+            blocks.append(_section(f"*{escape_mrkdwn(level_line)}*"))
+            fallback = f"{level_line}\n\n{chunk}"
         for piece in split_text(chunk, MAX_SECTION_CHARS) if chunk else []:
             if piece.strip():
                 blocks.append(_section(piece))

@@ -15,6 +15,7 @@ class CaseState(TypedDict, total=False):
     findings: list[dict[str, Any]]  # entities from extract_entities, newest report last
     images: list[dict[str, Any]]  # classify_image results, with the attachment hash
     last_answer: str
+    intake: dict[str, Any]  # virtual-doctor triage record (tools/triage/intake.py)
 
 
 class Message(TypedDict):
@@ -39,6 +40,7 @@ class TurnState(TypedDict, total=False):
     safety: Safety
     reply: str
     stop: bool
+    triage: dict[str, Any] | None  # the Turn's triage summary (patient mode, or on request)
 
 
 def empty_case(mode: Mode) -> CaseState:
