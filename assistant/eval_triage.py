@@ -78,6 +78,65 @@ def load_vignettes(
     return yaml.safe_load(raw), split
 
 
+def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another vignette file in the same format (``topics``, ``vignettes`` with ``id``,
+    ``level``, ``turns``, optional ``answers``), with its own split file (JSON ``{"dev": [ids],
+    "test": [ids]}``, optionally ``vignettes_sha256``) or, without one, all of it as test."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read the vignette file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    items = data.get("vignettes") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise UserError(f"{path} has no `vignettes:` list (see triage_vignettes.yaml's format)")
+    ids: list[str] = []
+    for i, v in enumerate(items):
+        ok = (
+            isinstance(v, dict)
+            and isinstance(v.get("id"), str | int)
+            and v.get("level") in LEVELS
+            and isinstance(v.get("turns"), list)
+            and v["turns"]
+            and all(isinstance(x, str) for x in v["turns"])
+            and isinstance(v.get("answers") or {}, dict)
+        )
+        if not ok:
+            raise UserError(
+                f"{path}: vignette {i + 1} needs an id, a level ({', '.join(LEVELS)}) and a list "
+                "of turns (text)"
+            )
+        v["id"] = str(v["id"])
+        v.setdefault("rationale", "")
+        ids.append(v["id"])
+    if len(set(ids)) != len(ids):
+        raise UserError(f"{path}: vignette ids must be unique")
+    if not isinstance(data.get("topics"), dict):
+        data["topics"] = dict(load_vignettes()[0]["topics"])
+    sha = hashlib.sha256(raw).hexdigest()
+    if split_path is None:
+        return data, {"dev": [], "test": ids, "seed": None, "vignettes_sha256": sha}
+    try:
+        split = json.loads(split_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the split file {split_path}: {exc}") from exc
+    if not isinstance(split, dict) or not isinstance(split.get("test"), list):
+        raise UserError(f"{split_path} needs a `test` list of vignette ids (and may have `dev`)")
+    split.setdefault("dev", [])
+    unknown = set(map(str, [*split["dev"], *split["test"]])) - set(ids)
+    if unknown:
+        raise UserError(f"{split_path} names vignettes that {path} lacks: {sorted(unknown)[:5]}")
+    if split.get("vignettes_sha256") not in (None, sha):
+        raise UserError(f"{path} differs from the file frozen with {split_path}")
+    split["dev"], split["test"] = [str(i) for i in split["dev"]], [str(i) for i in split["test"]]
+    split.setdefault("seed", None)
+    split["vignettes_sha256"] = sha
+    return data, split
+
+
 def patient_answer(vignette: dict[str, Any], topics: list[str], kinds: dict[str, str]) -> str:
     """The simulated patient's reply to one question about ``topics``."""
     scripted = vignette.get("answers") or {}
@@ -238,21 +297,27 @@ def evaluate_split(
 
 def _assistant(settings: Settings, data_dir: Path) -> Any:
     """A patient-mode assistant on a throw-away store. The level never depends on a language
-    model or the knowledge base, so the eval uses the scripted model and no knowledge base:
-    fast, offline, and the same decisions as the product."""
-    from assistant.embeddings import HashingEmbedder
+    model or the knowledge base, so the eval uses the scripted model and no knowledge base; it
+    keeps the configured embedder (the router and triage's semantic matching use it): the same
+    decisions as the product."""
+    from assistant.embeddings import build_embedder
     from assistant.llm import ScriptedLLM
     from assistant.service import Assistant
 
     s = settings.model_copy(update={"data_dir": data_dir})
     s.store.url = None
-    return Assistant(s, llm=ScriptedLLM(default="(no answer)"), embedder=HashingEmbedder())
+    return Assistant(s, llm=ScriptedLLM(default="(no answer)"), embedder=build_embedder(s))
 
 
 def run_vignettes(
-    settings: Settings, ids: list[str] | None = None, *, echo: Echo = print, which: str = "main"
+    settings: Settings,
+    ids: list[str] | None = None,
+    *,
+    echo: Echo = print,
+    which: str = "main",
+    loaded: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    data, split = load_vignettes(which=which)
+    data, split = loaded if loaded is not None else load_vignettes(which=which)
     kinds = dict(data["topics"])
     wanted = set(ids) if ids is not None else None
     results = []
@@ -299,6 +364,47 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     return metrics
 
 
+def evaluate_file(
+    settings: Settings,
+    out: Path,
+    path: Path,
+    split_path: Path | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
+    """``clinassist eval triage --vignettes FILE [--split SPLIT]``: another vignette set, scored
+    the same way (all of it as test without a split file). Writes ``out/triage_file.json``, the
+    results per vignette and the confusion-matrix PNG."""
+    start = time.perf_counter()
+    loaded = load_file(path, split_path)
+    results, data, split = run_vignettes(settings, echo=echo, loaded=loaded)
+    items = {v["id"]: v for v in data["vignettes"]}
+    by_id = {r["id"]: r for r in results}
+    metrics: dict[str, Any] = {
+        "n": len(results),
+        "published": PUBLISHED,
+        "vignettes": path.name,
+        "vignettes_sha256": split["vignettes_sha256"],
+        "split": split_path.name if split_path else "none (all test)",
+    }
+    for name in ("dev", "test"):
+        if split[name]:
+            key = "file_dev" if name == "dev" else "file"
+            metrics[key] = evaluate_split([by_id[i] for i in split[name]], items)
+            _echo_block(echo, f"{path.name} {name}", metrics[key])
+    turn_ms = [t for r in results for t in r["turn_ms"]]
+    metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
+    metrics["seconds"] = round(time.perf_counter() - start, 1)
+    out.mkdir(parents=True, exist_ok=True)
+    png = out / "triage_file_confusion.png"
+    if plot_confusion(metrics, png):
+        metrics["confusion_png"] = str(png)
+        echo(f"triage: confusion matrix -> {png}")
+    (out / "triage_file_results.json").write_text(json.dumps(results, indent=1))
+    (out / "triage_file.json").write_text(json.dumps(metrics, indent=2))
+    echo(f"triage: metrics -> {out / 'triage_file.json'}")
+    return metrics
+
+
 def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
     m = block["triage"]
     b = block["baselines"]
@@ -313,6 +419,8 @@ def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
 
 
 PANELS = (
+    ("file", "vignette file (test)"),
+    ("file_dev", "vignette file (dev)"),
     ("dev", "dev (rules tuned on it)"),
     ("test", "test (error-analysed)"),
     ("holdout2", "second set (error-analysed)"),
@@ -363,6 +471,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     """The results tables for docs/TRIAGE.md (written between the generated markers)."""
     lines = [MARK_START, ""]
     titles = {
+        "file": "Vignette file given with --vignettes (test part)",
+        "file_dev": "Vignette file given with --vignettes (dev part)",
         "holdout3": "Third set (written after the second set's error analysis; its first run's "
         "errors were then analysed: no longer held out)",
         "holdout2": "Second set (written after the first test run's error analysis; its first "
@@ -370,7 +480,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         "test": "Test split (after error analysis of its first run: no longer held out)",
         "dev": "Dev split (the rules were tuned on it: not a measure of generalisation)",
     }
-    for name in ("holdout3", "holdout2", "test", "dev"):
+    for name in ("file", "file_dev", "holdout3", "holdout2", "test", "dev"):
         if name not in metrics:
             continue
         block = metrics[name]
