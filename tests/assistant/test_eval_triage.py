@@ -106,3 +106,75 @@ def test_a_slice_end_to_end_and_the_docs_table(settings: Settings, tmp_path: Pat
     png = tmp_path / "c.png"
     assert E.plot_confusion(metrics, png) and png.read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "triage.json").write_text(json.dumps(metrics))
+
+
+# ---------------------------------------------------------------- --vignettes FILE
+
+
+def _write_set(path: Path) -> Path:
+    path.write_text(
+        "vignettes:\n"
+        '  - {id: a1, level: emergency, turns: ["my dad\'s face is drooping and his speech is slurred"]}\n'
+        '  - {id: a2, level: self_care, turns: ["I have a cold, blocked nose, day 2"], answers: {}}\n'
+        '  - {id: a3, level: urgent, turns: ["a dog bit my hand and broke the skin"]}\n'
+    )
+    return path
+
+
+def test_another_file_is_all_test_without_a_split(tmp_path: Path) -> None:
+    data, split = E.load_file(_write_set(tmp_path / "blind.yaml"))
+    assert split["dev"] == [] and split["test"] == ["a1", "a2", "a3"]
+    assert "breathing" in data["topics"]  # the shipped topic vocabulary by default
+    (tmp_path / "split.json").write_text(json.dumps({"dev": ["a2"], "test": ["a1", "a3"]}))
+    _data, split = E.load_file(tmp_path / "blind.yaml", tmp_path / "split.json")
+    assert split["dev"] == ["a2"] and split["test"] == ["a1", "a3"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("vignettes: [}", "not valid YAML"),
+        ("hello: 1\n", "no `vignettes:`"),
+        ("vignettes:\n  - {id: x, level: soon, turns: [hi]}\n", "needs an id, a level"),
+        (
+            "vignettes:\n  - {id: x, level: urgent, turns: [a]}\n  - {id: x, level: urgent, turns: [b]}\n",
+            "unique",
+        ),
+    ],
+)
+def test_a_bad_vignette_file_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    with pytest.raises(E.UserError, match=message):
+        E.load_file(bad)
+    with pytest.raises(E.UserError, match="cannot read"):
+        E.load_file(tmp_path / "missing.yaml")
+
+
+def test_eval_triage_vignettes_option(settings: Settings, tmp_path: Path) -> None:
+    metrics = E.evaluate_file(settings, tmp_path, _write_set(tmp_path / "blind.yaml"))
+    m = metrics["file"]["triage"]
+    assert m["n"] == 3 and "file_dev" not in metrics
+    assert m["confusion"]["emergency"]["emergency"] == 1
+    assert (tmp_path / "triage_file.json").exists()
+    assert "Vignette file given with --vignettes" in E.render_markdown(metrics)
+
+
+def test_the_cli_option_reports_bad_input_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    env = {
+        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
+        "CLINASSIST_LLM__BACKEND": "scripted",
+        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
+    }
+    result = CliRunner().invoke(
+        app, ["eval", "triage", "--vignettes", str(tmp_path / "nope.yaml")], env=env
+    )
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot read the vignette file" in lines[0]
+    result = CliRunner().invoke(app, ["eval", "safety", "--vignettes", "x.yaml"], env=env)
+    assert result.exit_code == 2

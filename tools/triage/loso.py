@@ -71,6 +71,10 @@ def prepare_data(folder: Path, rev: str | None, threshold: float | None) -> None
         (folder / "topics.yaml").write_text(yaml.safe_dump(topics, sort_keys=False))
         built = build_file(folder)
         (folder / OUT_NAME).write_text(json.dumps(built, indent=0, ensure_ascii=False))
+        known = {c["id"] for c in old["concepts"]}
+        sem = yaml.safe_load((folder / "semantic.yaml").read_text(encoding="utf-8"))
+        sem["phrases"] = {k: v for k, v in (sem.get("phrases") or {}).items() if k in known}
+        (folder / "semantic.yaml").write_text(yaml.safe_dump(sem, sort_keys=False))
     if threshold is not None:
         sem = yaml.safe_load((folder / "semantic.yaml").read_text(encoding="utf-8"))
         sem["threshold"] = threshold

@@ -42,7 +42,8 @@ _WORD = re.compile(r"[a-z][a-z']*")
 # in that form too (the other way round, "no chest pain", ConText marks the match negated)
 _NEGATIVE = re.compile(
     r"\b(?:not|no|never|nothing|none|without|unable|cannot|can't|cant|won't|wont|isn't|doesn't"
-    r"|didn't|hasn't|haven't|less|fewer|lost|loss|stopped|hard|difficult|difficulty|struggl\w*"
+    r"|didn't|hasn't|haven't|less|fewer|few|little|hardly|barely|scarcely|rarely|lost|loss|lack"
+    r"|stopped|reduced|decreased|poor|poorly|absent|refus\w*|hard|difficult|difficulty|struggl\w*"
     r"|trouble)\b|n't\b"
 )
 
