@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,9 +127,16 @@ def load_intent_examples() -> dict[str, list[str]]:
 
 
 class Router:
-    def __init__(self, classifier: IntentClassifier, settings: RouterSettings) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        settings: RouterSettings,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.classifier = classifier
         self.settings = settings
+        self.cache_dir = cache_dir  # where triage's semantic matcher caches its phrase vectors
 
     def plan(
         self,
@@ -143,7 +151,14 @@ class Router:
         ``available``: the registered tools (triage is planned only when it is one of them)."""
         text = text.strip()
         if available is None or "triage" in available:
-            triage_plan = _triage_plan(text, attachments, case, history or [])
+            triage_plan = _triage_plan(
+                text,
+                attachments,
+                case,
+                history or [],
+                embedder=self.classifier.embedder,
+                cache_dir=self.cache_dir,
+            )
             if triage_plan is not None:
                 return triage_plan
         steps: list[dict[str, Any]] = []
@@ -219,12 +234,19 @@ _TRIAGE_REQUEST = re.compile(
 
 
 def _triage_plan(
-    text: str, attachments: list[AttachmentRef], case: CaseState, history: list[str]
+    text: str,
+    attachments: list[AttachmentRef],
+    case: CaseState,
+    history: list[str],
+    *,
+    embedder: Embedder | None = None,
+    cache_dir: Path | None = None,
 ) -> Plan | None:
     """Triage steps, or None for the usual routing. Patient mode: a symptom story (however long
-    or clinical-sounding, e.g. a pasted discharge letter), an attached letter, or an answer to the
-    triage questions just asked. Clinician mode: only "triage this" (the text after it, or the
-    previous message)."""
+    or clinical-sounding, e.g. a pasted discharge letter; recognised by the triage patterns, the
+    HPO vocabulary, a person with a health cue, or the embedder's semantic matching), an
+    attached letter, or an answer to the triage questions just asked. Clinician mode: only
+    "triage this" (the text after it, or the previous message)."""
     from tools.triage.parse import educational_question, mentions_symptoms
 
     mode = case.get("mode", "clinician")
@@ -242,7 +264,11 @@ def _triage_plan(
         if att.kind in ("image", "dicom"):
             steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
     pending = bool((case.get("intake") or {}).get("pending")) and not educational_question(text)
-    if text and (pending or request or mentions_symptoms(text)) and not _small_talk(text):
+    if (
+        text
+        and (pending or request or mentions_symptoms(text, embedder=embedder, cache_dir=cache_dir))
+        and not _small_talk(text)
+    ):
         steps.append(
             {"name": "triage", "args": {"text": text[request.end() :] if request else text}}
         )

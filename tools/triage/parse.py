@@ -480,8 +480,10 @@ def _semantic(
     if m is None:
         return []
     known = {c for c, _s, _e in matches}
+    # a catch-all match ("pain", "swollen") explains nothing specific: it does not hide a piece
+    explained = [(s, e) for c, s, e in matches if c not in lex.generic]
     out = []
-    for hit in m.match(text, [(s, e) for _c, s, e in matches]):
+    for hit in m.match(text, explained):
         if hit.concept not in known:
             known.add(hit.concept)
             denied = hit.negative_form and bool(_NEG_START.match(hit.piece))
@@ -568,8 +570,10 @@ _HEALTH_CUES = re.compile(
     r"\b(?:feel|feels|feeling|felt|symptoms?|unwell|ill|poorly|worried|concerned|acting|behaving|doctor|gp"
     r"|hospital|a&e|hurts?|hurting|pain|aches?|sore|swollen|swelling|lump|bleed\w*|bump|injur\w*|fell"
     r"|fall|sick|temperature|weird|strange|funny|not\s+right|can.?t\s+(?:move|walk|breathe|see|hear|stop)"
-    r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|leg|legs|arm|arms"
-    r"|knee|foot|feet|hand|eye|eyes|ear|ears|throat|neck|skin|mouth|tooth|teeth)\b"
+    r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|legs?|arms?"
+    r"|knees?|foot|feet|hands?|eyes?|ears?|throat|neck|skin|mouth|tooth|teeth|fingers?|toes?"
+    r"|wrists?|ankles?|hips?|shoulders?|bum|bottom|tongue|lips?|face|nose|pee|wee|poo|periods?"
+    r"|pregnant|overdose)\b"
 )
 
 
@@ -583,10 +587,17 @@ def educational_question(text: str) -> bool:
     return _general(normalize(text))
 
 
-def mentions_symptoms(text: str, lex: Lexicon | None = None) -> bool:
-    """Cheap check (no ConText, no embedder) that a message tells of a health worry: a complaint
-    or a warning sign in the patterns or the HPO vocabulary (after spelling tolerance), or a
-    person and a health cue in any words; never a general question with nobody in it."""
+def mentions_symptoms(
+    text: str,
+    lex: Lexicon | None = None,
+    *,
+    embedder: Any = None,
+    cache_dir: Path | None = None,
+) -> bool:
+    """Cheap check (no ConText) that a message tells of a health worry: a complaint or a warning
+    sign in the patterns or the HPO vocabulary (after spelling tolerance), a person and a health
+    cue in any words, or - with the embedder - a piece semantically close to a complaint or a
+    warning sign; never a general question with nobody in it."""
     lex = lex or lexicon()
     norm = normalize(text, lex)
     if not norm.strip() or _general(norm):
@@ -598,4 +609,6 @@ def mentions_symptoms(text: str, lex: Lexicon | None = None) -> bool:
             return True
     if any(lex.concepts[c].kind in ("complaint", "sign") for c, _s, _e in _phrases(lex).find(norm)):
         return True
-    return _health_story(norm)
+    if _health_story(norm):
+        return True
+    return bool(_semantic(norm, [], lex, embedder, cache_dir))

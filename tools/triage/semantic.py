@@ -43,7 +43,7 @@ _WORD = re.compile(r"[a-z][a-z']*")
 _NEGATIVE = re.compile(
     r"\b(?:not|no|never|nothing|none|without|unable|cannot|can't|cant|won't|wont|isn't|doesn't"
     r"|didn't|hasn't|haven't|less|fewer|few|little|hardly|barely|scarcely|rarely|lost|loss|lack"
-    r"|stopped|reduced|decreased|poor|poorly|absent|refus\w*|hard|difficult|difficulty|struggl\w*"
+    r"|reduced|decreased|poor|poorly|absent|refus\w*|hard|difficult|difficulty|struggl\w*"
     r"|trouble)\b|n't\b"
 )
 
@@ -96,6 +96,22 @@ def concept_phrases(lex: Lexicon, extra: dict[str, tuple[str, ...]]) -> list[tup
             unique.append((phrase, cid))
     return unique
 
+
+# a piece saying something is as usual or over ("feeding fine", "his breathing is normal", "the
+# bleeding stopped") states no symptom; "not feeding well" is an inability, not a normal statement
+_NORMAL = re.compile(
+    r"\b(?:fine|normal|normally|ok|okay|alright|well|good|usual|better|settled|settling|stopped"
+    r"|gone|resolved|cleared|healed|healing)\b"
+)
+# a mild piece ("bled a bit") does not match a phrase that is severe by definition
+_MILD = re.compile(
+    r"\b(?:a\s+bit|a\s+little|slight|slightly|mild|mildly|minor|small|tiny|not\s+much|not\s+deep)\b"
+)
+_SEVERE = re.compile(
+    r"\b(?:severe|severely|heavy|heavily|very|worst|pouring|won't\s+stop|will\s+not\s+stop|too|big"
+    r"|large|deep|widespread|all\s+over|serious|crushing|unbearable)\b"
+)
+ONE_WORD_EXTRA = 0.1  # a one-word piece carries little context: it must be this much nearer
 
 # who and when dilute a piece's meaning: "my 4 year old is having a fit since this morning" is
 # compared as "having a fit"
@@ -171,6 +187,10 @@ class SemanticMatcher:
         self.concepts = [c for _p, c in rows] + [""] * len(settings.background)
         texts = [p for p, _c in rows] + list(settings.background)
         self.negative = np.array([bool(_NEGATIVE.search(p.lower())) for p in texts])
+        self.severe = np.array([bool(_SEVERE.search(p.lower())) for p in texts])
+        self.complaint = np.array(
+            [bool(c) and lex.concepts[c].kind == "complaint" for c in self.concepts]
+        )
         self.matrix = self._phrase_vectors(texts, cache_dir)
         self._ids = sorted(set(c for c in self.concepts if c))
         self._col = {c: i for i, c in enumerate(self._ids)}
@@ -221,6 +241,7 @@ class SemanticMatcher:
             for p in pieces(text)
             if len(_WORD.findall(p.text)) >= self.settings.min_words
             and not any(p.start <= s < p.end for s, _e in skip)
+            and not (_NORMAL.search(p.text) and not _NEGATIVE.search(p.text))
         ]
         if not chunks:
             return []
@@ -233,9 +254,18 @@ class SemanticMatcher:
             eligible = ~bg
             if not _NEGATIVE.search(piece.text):
                 eligible &= ~self.negative
+            if _MILD.search(piece.text):
+                eligible &= ~self.severe
+            threshold = self.settings.threshold
+            if len(_WORD.findall(core(piece.text))) == 1:
+                # one word ("swollen", "peeling") is too little to establish a warning sign
+                eligible &= self.complaint
+                threshold += ONE_WORD_EXTRA
+            if not eligible.any():
+                continue
             best = int(np.argmax(np.where(eligible, row, -2.0)))
             score = float(row[best])
-            if score >= self.settings.threshold and score >= background + self.settings.margin:
+            if score >= threshold and score >= background + self.settings.margin:
                 out.append(
                     Match(
                         self.concepts[best],

@@ -117,6 +117,9 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "est", "ly", "ness", "ful", "less", "y", "ie")
+
+
 class Speller:
     """Reads an unknown word as the one triage-vocabulary word it is closest to (or leaves it)."""
 
@@ -132,9 +135,26 @@ class Speller:
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
+    def is_known(self, word: str) -> bool:
+        """An English or triage word, or a regular inflection of one ("chopping" from "chop":
+        the WordPiece vocabulary lists few inflected forms)."""
+        if word in self.known:
+            return True
+        for suffix in _SUFFIXES:
+            if len(word) > len(suffix) + 2 and word.endswith(suffix):
+                base = word[: -len(suffix)]
+                if (
+                    base in self.known
+                    or base + "e" in self.known
+                    or (base[-1:] == base[-2:-1] and base[:-1] in self.known)
+                    or (base.endswith("i") and base[:-1] + "y" in self.known)
+                ):
+                    return True
+        return False
+
     def correct(self, word: str) -> str | None:
         """The vocabulary word ``word`` is a misspelling of, or None."""
-        if len(word) < self.MIN_LEN or word in self.known or not word.isalpha():
+        if len(word) < self.MIN_LEN or not word.isalpha() or self.is_known(word):
             return None
         with self._lock:
             if word in self._cache:
