@@ -31,6 +31,7 @@ AREAS: dict[str, str] = {
     "ner": "knowledge.nlp.evaluate:evaluate",
     "kb": "knowledge.evaluate:evaluate",
     "image": "tools.imaging.evaluate:evaluate",
+    "phi": "assistant.eval_phi:evaluate",
 }
 
 
