@@ -1,8 +1,11 @@
 """`clinassist eval phi`: PHI de-identification measured on ``assistant/data/eval/phi_set.txt``.
 
-The set holds synthetic notes and chat messages with span-level gold (``[[TYPE:text]]``) and
-clinical words that must survive (``((text))``). Items are split dev / test by a seeded hash
-of their id; the rules were tuned on dev, and both splits are reported, labelled.
+The sets hold synthetic notes and chat messages with span-level gold (``[[TYPE:text]]``) and
+clinical words that must survive (``((text))``). ``phi_set.txt`` is split dev / test by a
+seeded hash of each item's id. History, so every number can be labelled: round 1 tuned the
+rules on dev and scored test once (missed its targets); ``phi_heldout.txt`` was then written,
+round 2 tuned on dev and test, and the held-out set was scored once. So dev and test are
+tuned-on figures now, and ``heldout`` is the held-out estimate.
 
 Systems, all in one run on the same items:
 
@@ -81,10 +84,8 @@ def parse(item_id: str, kind: str, marked: str) -> Item:
     return item
 
 
-def load_items() -> list[Item]:
-    text = (
-        resources.files("assistant.data.eval").joinpath("phi_set.txt").read_text(encoding="utf-8")
-    )
+def load_items(name: str = "phi_set.txt", prefix: str = "phi") -> list[Item]:
+    text = resources.files("assistant.data.eval").joinpath(name).read_text(encoding="utf-8")
     items = []
     n = 0
     for line in text.splitlines():
@@ -93,8 +94,8 @@ def load_items() -> list[Item]:
         n += 1
         kind, _, body = line.partition("\t")
         if kind not in ("note", "chat") or not body:
-            raise ValueError(f"phi_set.txt line {n}: expected 'note|chat<TAB>text'")
-        items.append(parse(f"phi-{n:03d}", kind, body))
+            raise ValueError(f"{name} item {n}: expected 'note|chat<TAB>text'")
+        items.append(parse(f"{prefix}-{n:03d}", kind, body))
     return items
 
 
@@ -190,26 +191,27 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
     splits = {
         "dev": [i for i in items if i.split == "dev"],
         "test": [i for i in items if i.split == "test"],
+        "heldout": load_items("phi_heldout.txt", "phi-h"),
     }
     start = time.perf_counter()
     library = phi.LIBRARY.load()
     load_s = round(time.perf_counter() - start, 2)
     report: dict[str, Any] = {
-        "set": "assistant/data/eval/phi_set.txt",
-        "n_items": len(items),
+        "set": "assistant/data/eval/phi_set.txt + phi_heldout.txt",
+        "n_items": sum(len(v) for v in splits.values()),
         "split_sizes": {k: len(v) for k, v in splits.items()},
         "split_seed": SEED,
         "library": "presidio-analyzer + " + phi.SPACY_MODEL if library else phi.LIBRARY.error,
         "library_load_s": load_s,
-        "tuned_on": "dev",
-        "target": {"types": list(TARGET_TYPES), "recall": TARGET_RECALL, "split": "test"},
+        "tuned_on": ["dev", "test"],
+        "target": {"types": list(TARGET_TYPES), "recall": TARGET_RECALL, "split": "heldout"},
     }
     for name, fn in systems().items():
         if name in ("library", "combined") and not library:
             continue
         fn("warm up: John Smith, 3 March 2021.")
         report[name] = {split: score(chosen, fn) for split, chosen in splits.items()}
-        for split in ("dev", "test"):
+        for split in splits:
             m = report[name][split]
             echo(
                 f"phi[{name}/{split}]: recall names {m['recall']['NAME']}, dates "
@@ -218,12 +220,12 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
                 f"{m['clinical_terms_kept']}; {m['ms_per_item_p50']} ms/item"
             )
     best = report.get("combined") or report["rules"]
-    test = best["test"]
+    test = best["heldout"]
     report["targets_met"] = {
         t: (test["recall"][t] or 0) >= TARGET_RECALL for t in TARGET_TYPES if test["gold"][t]
     }
     echo(
-        "phi targets (test): "
+        "phi targets (held-out set): "
         + ", ".join(f"{t} {'ok' if ok else 'MISSED'}" for t, ok in report["targets_met"].items())
     )
     return report

@@ -61,27 +61,37 @@ class Span:
 class Rule:
     kind: str
     pattern: re.Pattern[str]
+    clinical_check: bool = False
+    """A weak cue: drop what it finds when that is a clinical term (``clinical_term``)."""
 
 
 def _data(name: str, package: str = "assistant.data") -> Any:
     return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
-_RULE_KEYS = {"kind", "pattern", "ignore_case"}
+_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check"}
 
 
 def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
-    """Rules from YAML data: ``{kind, pattern, ignore_case}``; ``{MACRO}`` expands ``macros``."""
+    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check}``; ``{MACRO}``
+    expands ``macros``; ``^`` and ``$`` match at line ends."""
     out = []
     for entry in raw:
         unknown = set(entry) - _RULE_KEYS
         if unknown:
             raise ValueError(f"PHI rule {entry.get('kind')}: unknown keys {sorted(unknown)}")
         pattern = str(entry["pattern"])
-        for name, value in (macros or {}).items():
-            pattern = pattern.replace("{" + name + "}", value)
-        flags = re.IGNORECASE if entry.get("ignore_case") else 0
-        out.append(Rule(str(entry["kind"]), re.compile(pattern, flags)))
+        for _ in range(3):  # macros may use macros
+            for name, value in (macros or {}).items():
+                pattern = pattern.replace("{" + name + "}", value)
+        flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
+        out.append(
+            Rule(
+                str(entry["kind"]),
+                re.compile(pattern, flags),
+                bool(entry.get("clinical_check", False)),
+            )
+        )
     return tuple(out)
 
 
@@ -105,6 +115,9 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
             if m.end() == m.start():
                 continue
             covered = [i for i in origin[m.start() : m.end()] if i >= 0]
+            if covered and rule.clinical_check:
+                if clinical_term(text, min(covered), max(covered) + 1):
+                    continue
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
             pieces.append(current[last : m.start()])
@@ -164,27 +177,55 @@ _TOKEN = re.compile(r"[\s'’-]+")
 
 
 def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
-    """``text[start:end]`` (a name or place found by NER) is not an identifier: part of a
-    clinical term (an eponym, a drug, a word followed by a clinical head noun as in "X disease"),
-    a code with digits, or (for places) a country or an abbreviation."""
+    """``text[start:end]`` (a name or place found by NER, or by a weak rule) is not an
+    identifier: part of a clinical term (eponyms and drugs, "X disease", "Crohn's disease"), a
+    code with digits, a scrap of two letters, or (places) a country or an abbreviation."""
     c = _clinical()
     span = text[start:end]
-    if any(ch.isdigit() for ch in span):
+    if any(ch.isdigit() for ch in span) or len(span.strip()) <= 2:
         return True
     tokens = [t for t in _TOKEN.split(span.lower()) if t]
     if not tokens:
         return True
     if any(t in c.heads for t in tokens):
         return True
-    if all(t in c.words or t.rstrip("s") in c.words for t in tokens):
+    known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
+    if all(known):
         return True
-    if c.after.match(text[end : end + 40]):
-        return True
+    rest = text[end : end + 40]
+    if len(tokens) == 1:
+        if _POSSESSIVE.match(rest):  # "Crohn's disease", but "Hamish's peak flow"
+            if _possessive_head().match(rest):
+                return True
+        elif c.after.match(rest):  # "Hodgkin lymphoma", "Lyme disease"
+            return True
     if kind == "ADDRESS":
         plain = span.lower().strip(". ")
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
     return False
+
+
+_POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def _possessive_head() -> re.Pattern[str]:
+    """"Crohn's disease": a possessive directly followed by a head noun."""
+    c = _clinical()
+    heads = "|".join(re.escape(h) for h in sorted(c.heads))
+    return re.compile(rf"^(?:'s|s'|’s)\s+(?:{heads})\b", re.I)
+
+
+def trim_clinical(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name span with a trailing eponym before a head noun ("Kofi Mensah Kaposi" before
+    "sarcoma") loses the eponym."""
+    c = _clinical()
+    while True:
+        m = re.search(r"[\s-]+([A-Za-z]+)$", text[start:end])
+        if not m or m.group(1).lower() not in c.words or not c.after.match(text[end : end + 40]):
+            return start, end
+        end = start + m.start()
 
 
 # --- the library layer -------------------------------------------------------------------------
@@ -226,17 +267,28 @@ class LibraryDetector:
     def spans(self, text: str) -> list[Span]:
         if not text.strip() or not self.load():
             return []
-        results = self._engine.analyze(text=text, language="en", score_threshold=0.3)
+        results = list(self._engine.analyze(text=text, language="en", score_threshold=0.3))
+        letters = [ch for ch in text if ch.isalpha()]
+        lowered = text.lower()
+        if (
+            letters
+            and sum(ch.isupper() for ch in letters) / len(letters) > 0.6
+            and len(lowered) == len(text)
+        ):  # NER misses names in capitals: read a lower-case copy too (same offsets)
+            results += self._engine.analyze(text=lowered, language="en", score_threshold=0.3)
         out = []
         for r in results:
             kind = _LIBRARY_KINDS.get(r.entity_type)
             if kind is None:
                 continue
-            if r.entity_type in _NER_ENTITIES and clinical_term(text, r.start, r.end, kind):
+            start, end = r.start, r.end
+            if r.entity_type in _NER_ENTITIES:
+                start, end = trim_clinical(text, start, end)
+                if end <= start or clinical_term(text, start, end, kind):
+                    continue
+            if kind == "PHONE" and _bare_digits(text[start:end]):
                 continue
-            if kind == "PHONE" and _bare_digits(text[r.start : r.end]):
-                continue
-            out.append(Span(r.start, r.end, kind, "library"))
+            out.append(Span(start, end, kind, "library"))
         return out
 
 
