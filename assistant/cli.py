@@ -176,8 +176,10 @@ def ask(
     if as_json:
         _echo_json(turn.contract_json())
     elif streamed:
+        from assistant.repl import unstreamed
+
         typer.echo()
-        rest = turn.reply.replace("".join(streamed).strip(), "", 1).strip()
+        rest = unstreamed(turn.reply, "".join(streamed))
         if rest:
             typer.echo(rest)
     else:

@@ -296,16 +296,17 @@ class Assistant:
             )
         ]
         for call in turn.tools:
+            # redact whole values first: a name cut in half by truncation is harder to find
             args = {
                 k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v)
-                for k, v in call.args.items()
+                for k, v in redact_value(call.args).items()
             }
             entries.append(
                 AuditEntry(
                     actor=actor,
                     action="tool",
                     tool=call.name,
-                    args=redact_value(args),
+                    args=args,
                     ok=call.ok,
                     ms=call.ms,
                     detail=redact_phi(call.error).text if call.error else None,
