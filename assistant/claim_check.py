@@ -38,7 +38,7 @@ _STOP = frozenset(
     more most other some such only own same too very just also even still again further once
     i me my we our you your he him his she her they them their one ones often usually generally
     typically commonly mainly mostly sometimes may include includes including called known
-    term refers refer means mean usual well however therefore thus e.g i.e etc per""".split()
+    term refers refer means mean usual well however therefore thus e.g i.e etc per""".split()  # noqa: SIM905
 )
 MIN_CLAIM_WORDS = 3
 

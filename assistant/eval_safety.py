@@ -29,11 +29,11 @@ from typing import Any
 import yaml
 
 from assistant import messages, safety
+from assistant.claim_check import words as content_words
 from assistant.config import Settings
 from assistant.llm import LLM
 from assistant.schema import Turn
 from assistant.state import Message
-from assistant.claim_check import words as content_words
 from tools.base import Resources, ToolContext, ToolSpec, tool
 from tools.registry import ToolRegistry, default_registry
 
@@ -758,6 +758,17 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {pct(m['unsupported_claim_rate'])} of {m['claims_in_answers']} "
             f"({pct(m['model_unsupported_rate_before_check'])}) |"
         )
+    for key in ("adversarial", "model"):
+        m = report.get(key, {})
+        if m and "skipped" not in m:
+            lines.append(
+                f"- {key}: {m['answers']} answers, {m['answers_grounded']} grounded, "
+                f'{m["answers_dont_know"]} "I don\'t know"; patient reading grade '
+                f"{m['patient_reading_grade_mean']}; PHI in the audit log: "
+                f"{m['phi_in_audit_items']} items; other-case data in replies / prompts: "
+                f"{m['other_case_leaks_in_replies']} / {m['other_case_data_in_model_prompts']}; "
+                f"{m['seconds']} s."
+            )
     lines += [
         "",
         "Unsupported claims are judged by `assistant/claim_check.py`, which shares no code with "

@@ -115,9 +115,12 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
             if m.end() == m.start():
                 continue
             covered = [i for i in origin[m.start() : m.end()] if i >= 0]
-            if covered and rule.clinical_check:
-                if clinical_term(text, min(covered), max(covered) + 1):
-                    continue
+            if (
+                covered
+                and rule.clinical_check
+                and clinical_term(text, min(covered), max(covered) + 1)
+            ):
+                continue
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
             pieces.append(current[last : m.start()])
@@ -211,7 +214,7 @@ _POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
 
 @lru_cache(maxsize=1)
 def _possessive_head() -> re.Pattern[str]:
-    """"Crohn's disease": a possessive directly followed by a head noun."""
+    """ "Crohn's disease": a possessive directly followed by a head noun."""
     c = _clinical()
     heads = "|".join(re.escape(h) for h in sorted(c.heads))
     return re.compile(rf"^(?:'s|s'|’s)\s+(?:{heads})\b", re.I)
@@ -304,9 +307,9 @@ def _build_engine() -> Any:
     from presidio_analyzer.predefined_recognizers import (
         DateRecognizer,
         IpRecognizer,
+        NhsRecognizer,
         PhoneRecognizer,
         SpacyRecognizer,
-        NhsRecognizer,
         UsSsnRecognizer,
     )
 

@@ -145,7 +145,9 @@ def test_scoring_counts_partial_redaction_as_a_miss() -> None:
     assert half["recall"]["NAME"] == 0.0 and half["precision"] == 1.0
     full = eval_phi.score([item], lambda t: [phi.Span(0, 10, "NAME", "t")])
     assert full["recall"]["NAME"] == 1.0 and full["clinical_terms_kept"] == 1.0
-    greedy = eval_phi.score([item], lambda t: [phi.Span(0, 10, "NAME", "t"), phi.Span(15, 24, "NAME", "t")])
+    greedy = eval_phi.score(
+        [item], lambda t: [phi.Span(0, 10, "NAME", "t"), phi.Span(15, 24, "NAME", "t")]
+    )
     assert greedy["clinical_terms_kept"] == 0.0 and greedy["precision"] == 0.5
 
 
