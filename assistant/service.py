@@ -157,11 +157,14 @@ class Assistant:
         return self._graph
 
     def warm(self) -> None:
-        """Load the router's embedder and centroids now (e.g. in a background thread), then
-        let a local model read the default mode's answer instructions, so the first answer
-        only pays for its own evidence and question."""
+        """Load the router's embedder and centroids and the PHI detector now (e.g. in a
+        background thread), then let a local model read the default mode's answer instructions,
+        so the first answer only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
+        from assistant import phi
+
+        phi.LIBRARY.load()  # PHI detection (Presidio + spaCy) before the first redaction
         from tools.answer import prompt
 
         try:
