@@ -239,6 +239,7 @@ class LibraryDetector:
         self._engine: Any = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one analysis at a time on the shared pipeline
         self._loading = threading.local()
 
     @property
@@ -270,7 +271,8 @@ class LibraryDetector:
     def spans(self, text: str) -> list[Span]:
         if not text.strip() or not self.load():
             return []
-        results = list(self._engine.analyze(text=text, language="en", score_threshold=0.3))
+        with self._run_lock:
+            results = list(self._engine.analyze(text=text, language="en", score_threshold=0.3))
         letters = [ch for ch in text if ch.isalpha()]
         lowered = text.lower()
         if (
@@ -278,7 +280,8 @@ class LibraryDetector:
             and sum(ch.isupper() for ch in letters) / len(letters) > 0.6
             and len(lowered) == len(text)
         ):  # NER misses names in capitals: read a lower-case copy too (same offsets)
-            results += self._engine.analyze(text=lowered, language="en", score_threshold=0.3)
+            with self._run_lock:
+                results += self._engine.analyze(text=lowered, language="en", score_threshold=0.3)
         out = []
         for r in results:
             kind = _LIBRARY_KINDS.get(r.entity_type)

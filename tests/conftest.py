@@ -47,3 +47,12 @@ def assistant(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
     bot = Assistant(settings, llm=llm, embedder=HashingEmbedder())
     yield bot
     bot.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def phi_detector() -> None:
+    """Load the PHI detector (Presidio + spaCy, several seconds) once per session, so no test's
+    own timeout pays for it (a running assistant loads it in the background in warm())."""
+    from assistant import phi
+
+    phi.LIBRARY.load()
