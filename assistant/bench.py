@@ -265,8 +265,9 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
 def bench_phi(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
     """PHI de-identification: the library's load time (once per process, lazily), then per
     message on the PHI benchmark's texts: the project's rules alone (baseline) vs rules +
-    Presidio (default), p50/p95."""
-    from assistant import eval_phi, phi
+    Presidio (default), p50/p95; and a 22 kB pasted report, whole and the window a turn reads
+    for its audit entry."""
+    from assistant import eval_phi, phi, safety
 
     texts = [i.text for i in eval_phi.load_items() + eval_phi.load_items("phi_heldout.txt", "h")]
     long_report = " ".join(texts)  # ~20 kB: a pasted report at the message limit
@@ -287,12 +288,17 @@ def bench_phi(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
                 lat.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         phi.detect(long_report, library=library)
+        report_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()  # what a turn reads for its audit entry
+        phi.detect(long_report[: safety.PHI_WINDOW], library=library)
         out[name] = {
+            "window_chars": safety.PHI_WINDOW,
+            "window_ms": round((time.perf_counter() - t0) * 1000, 1),
             "p50_ms": round(pct(lat, 0.5), 2),
             "p95_ms": round(pct(lat, 0.95), 2),
             "n": len(lat),
             "report_chars": len(long_report),
-            "report_ms": round((time.perf_counter() - t0) * 1000, 1),
+            "report_ms": round(report_ms, 1),
         }
     with contextlib.suppress(OSError):
         out["load_average"] = [round(x, 2) for x in os.getloadavg()]

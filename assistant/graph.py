@@ -35,7 +35,7 @@ def build_graph(
         injection, dosing."""
         text, mode = state["text"], state["mode"]
         verdict = Safety()
-        redaction = safety.redact_phi(text)
+        redaction = safety.redact_phi(text, window=safety.PHI_WINDOW)
         if redaction.changed:
             verdict.flag("phi_in_message:" + ",".join(redaction.kinds), phi_redacted=True)
         update: dict[str, Any] = {"safety": verdict, "redacted_text": redaction.text, "stop": False}

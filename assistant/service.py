@@ -299,10 +299,15 @@ class Assistant:
             )
         ]
         for call in turn.tools:
-            # redact whole values first: a name cut in half by truncation is harder to find
+            # redact before truncating (a name cut in half is harder to find), reading a window
+            # a few times longer than what is kept
             args = {
-                k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v)
-                for k, v in redact_value(call.args).items()
+                k: (
+                    redact_phi(v, window=5 * MAX_AUDIT_ARG_CHARS).text[:MAX_AUDIT_ARG_CHARS]
+                    if isinstance(v, str)
+                    else redact_value(v)
+                )
+                for k, v in call.args.items()
             }
             entries.append(
                 AuditEntry(

@@ -156,3 +156,8 @@ def test_baseline_rules_are_the_old_regexes() -> None:
     spans = phi.rule_spans("Mr. Robert Brown, MRN: 12345678, call 555-867-5309", old)
     assert {s.kind for s in spans} == {"NAME", "MRN", "PHONE"}
     assert phi.rule_spans("John Smith, 67M, presents", old) == []  # what it missed
+
+
+def test_a_long_message_is_read_in_a_window_for_the_audit() -> None:
+    red = safety.redact_phi("John Smith, 67M, with pneumonia. " + "Stable. " * 3000, window=200)
+    assert len(red.text) <= 200 and "John" not in red.text and "NAME" in red.kinds
