@@ -209,8 +209,10 @@ def ask(
     if as_json:
         _echo_json(turn.contract_json())
     elif streamed:
+        from assistant.repl import unstreamed
+
         typer.echo()
-        rest = turn.reply.replace("".join(streamed).strip(), "", 1).strip()
+        rest = unstreamed(turn.reply, "".join(streamed))
         if rest:
             typer.echo(rest)
     else:
@@ -501,16 +503,31 @@ def train_image(
 def eval_cmd(
     ctx: typer.Context,
     area: Annotated[
-        str, typer.Argument(help="image, ner, kb, safety, routing, triage or all")
+        str, typer.Argument(help="image, ner, kb, safety, routing, triage, phi or all")
     ] = "all",
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),
+    docs: Annotated[
+        bool, typer.Option("--docs", help="then write the tables into the docs' generated blocks")
+    ] = False,
+    docs_only: Annotated[
+        bool,
+        typer.Option("--docs-only", help="only render the JSON already in --out into the docs"),
+    ] = False,
+    docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
 ) -> None:
     """Metrics on the shipped evaluation sets."""
-    from assistant import evaluation
+    from assistant import evaldocs, evaluation
 
-    code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)
+    code = 0
+    if not docs_only:
+        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)
+    if docs or docs_only:
+        if area != "all" and area not in evaluation.AREAS:
+            raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")
+        areas = list(evaluation.AREAS) if area == "all" else [area]
+        evaldocs.write_docs(areas, out, docs_dir, entries=evaluation.AREAS, echo=typer.echo)
     raise typer.Exit(code)
 
 
