@@ -284,6 +284,12 @@ class SearchResult:
     """Wall time per stage (embed, dense, alias, bm25, title, fuse, abstain): for ``bench kb``."""
 
 
+def topic_key(meta: dict[str, Any]) -> str:
+    """The topic page a sectioned passage belongs to (``NIDDK_0000001`` for
+    ``NIDDK_0000001_2``, ``NIDDK_0000001_care``)."""
+    return str(meta.get("identifier", "")).rsplit("_", 1)[0]
+
+
 class _BM25:
     def __init__(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
         import bm25s
@@ -308,6 +314,12 @@ class _BM25:
         if ids:
             self.model.index(corpus, show_progress=False)
         self.vocab: dict[str, int] = dict(getattr(self.model, "vocab_dict", {}) or {})
+        # consumer topics: (topic page, section) -> rows, for the asked-section promotion
+        self.by_topic_section: dict[tuple[str, str], list[int]] = {}
+        for i, m in enumerate(metas):
+            if m.get("section") and m.get("identifier"):
+                key = (topic_key(m), str(m["section"]))
+                self.by_topic_section.setdefault(key, []).append(i)
         # Title channel: passages whose title words all appear in the query (exact-name match).
         self.title_tokens: list[frozenset[str]] = []
         self.by_title_token: dict[str, list[int]] = {}
@@ -369,7 +381,7 @@ class _Lists:
         return bool(self.dense) + bool(self.alias) + self.keyword
 
 
-def _fuse(hits: dict[str, Hit], lists: _Lists, bm: _BM25) -> None:
+def _fuse(hits: dict[str, Hit], lists: _Lists, bm: _BM25, alias_weight: float = 1.0) -> None:
     """Reciprocal rank fusion of one collection's lists into ``hits`` (scores add up)."""
 
     def hit_for(did: str) -> Hit:
@@ -387,7 +399,7 @@ def _fuse(hits: dict[str, Hit], lists: _Lists, bm: _BM25) -> None:
         hit = hit_for(did)
         hit.alias_score = sim
         hit.ranks["alias"] = rank + 1
-        hit.score += 1.0 / (RRF_K + rank + 1)
+        hit.score += alias_weight / (RRF_K + rank + 1)
     best_bm = lists.bm25[0][1] if lists.bm25 else 0.0
     for rank, (did, s) in enumerate(lists.bm25):
         hit = hit_for(did)
@@ -470,6 +482,7 @@ class Retriever:
         mode: Mode = "hybrid",
         collection: str | None = None,
         expand: bool = True,
+        alias_weight: float = 1.0,
     ) -> SearchResult:
         kinds = (
             [collection] if collection else self.pick_collections(query, source, section, audience)
@@ -507,11 +520,13 @@ class Retriever:
         for kind, bm in indexes.items():
             lists = self._lists(kind, bm, qvec, q_tokens, where, mode, n, lap)
             channels = max(channels, lists.channels)
-            _fuse(hits, lists, bm)
+            _fuse(hits, lists, bm, alias_weight)
         channels = max(channels, 1)
         for hit in hits.values():
             hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
         ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
+        if CONSUMER in indexes and not section:
+            ordered = promote_sections(ordered, sec.asked_sections(query), indexes[CONSUMER])
         ordered = dedupe(ordered, limit=k)
         lap("fuse")
         abstain, reason = self._abstain(ordered, query)
@@ -596,6 +611,36 @@ class Retriever:
         if best_dense is None:
             return True, f"weak keyword match ({cover:.0%} of the query's words)"
         return True, f"best passage similarity {best_dense:.2f} < {self.abstain_dense:.2f}"
+
+
+PROMOTE_FROM = 3
+"""Topics of the best this many hits can have their asked-for section promoted."""
+
+
+def promote_sections(hits: list[Hit], wanted: list[str], bm: _BM25) -> list[Hit]:
+    """When the question asks for a section ("what are the symptoms of ...", "what should I
+    do about ..."), the best-ranked consumer topic's passage of that section goes first
+    (taken from the index when neither retriever ranked it); other hits keep their order."""
+    if not wanted:
+        return hits
+    for pos, hit in enumerate(hits[:PROMOTE_FROM]):
+        if hit.meta.get("collection") != CONSUMER or not hit.meta.get("section"):
+            continue
+        for key in wanted[:1]:
+            rows = bm.by_topic_section.get((topic_key(hit.meta), key))
+            if not rows:
+                continue
+            pid = bm.ids[rows[0]]
+            found = next((h for h in hits if h.id == pid), None)
+            if found is None:
+                doc, meta = bm.doc(pid)
+                found = Hit(pid, doc, meta, hit.score)
+            rest = [h for h in hits if h.id != pid]
+            found.ranks["section"] = 1
+            found.score = max(found.score, hit.score)
+            return [*rest[:pos], found, *rest[pos:]]
+        return hits
+    return hits
 
 
 def _top(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[tuple[int, float]]:

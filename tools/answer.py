@@ -556,12 +556,11 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
 def care_passage(ctx: ToolContext, passages: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The "when to see a doctor" passage this turn's search returned for its top consumer
     topic (``care`` in the search_knowledge result), defanged; None if there is none."""
-    have = {p["id"] for p in passages}
     for call in ctx.turn_calls:
         if call.name != "search_knowledge" or not call.ok or not call.result:
             continue
         care = call.result.get("care")
-        if care and care.get("id") and care["id"] not in have:
+        if care and care.get("id"):
             text, _ = safety.neutralize(str(care.get("text", ""))[: MAX_PASSAGE_CHARS * 2])
             return dict(care, text=text[:MAX_PASSAGE_CHARS])
     return None
@@ -636,6 +635,8 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         assert embedder is not None
         embedder = _MemoEmbedder(embedder)
     care = care_passage(ctx, passages) if ctx.mode == "patient" else None
+    if care:
+        passages = [p for p in passages if p["id"] != care["id"]]
     full = passages + ([care] if care else [])
     passages = focus_passages(question, passages, embedder)
     if care:
@@ -695,10 +696,9 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             {
                 "id": p["id"],
                 "source": p.get("source", ""),
-                "title": p.get("title", ""),
+                # a sectioned passage is cited by who wrote it: "NIDDK: Kidney stones — Symptoms"
+                "title": p.get("citation") if p.get("section") else p.get("title", ""),
                 "url": p.get("url"),
-                "citation": p.get("citation", ""),
-                "section": p.get("section", ""),
             }
             for p in cited
         ],

@@ -3,8 +3,9 @@ quoted from the source with its citation (checked like any model sentence afterw
 
 - Topic: the best-ranked retrieved passage whose topic the question names: more than half
   (:data:`NAMED_SHARE`) of the topic's distinctive words ("Common Cold" -> cold; "Kidney Stones
-  in Adults" -> kidney, stones) appear in the question. A question that names no retrieved
-  topic gets nothing (the caller says "I don't know").
+  in Adults" -> kidney, stones) appear in the question; the top-ranked consumer-health passage
+  needs only one ("bee sting" and "Insect Bites and Stings"). A question that names no
+  retrieved topic gets nothing (the caller says "I don't know").
 - Section: among that topic's retrieved passages, the one whose section the question asks for
   (cue words in ``knowledge/data/kb/consumer.yaml``: "what should I do" -> self-care,
   "symptoms" -> symptoms), else the best-ranked one.
@@ -92,7 +93,15 @@ def pick(question: str, passages: Sequence[dict[str, Any]], words: Words) -> int
 
     topic_of = [str(p.get("topic") or p.get("title") or "") for p in passages]
     chosen = next(
-        (i for i, t in enumerate(topic_of) if t and named_share(question, t, words) >= NAMED_SHARE),
+        (
+            i
+            for i, t in enumerate(topic_of)
+            if t
+            and (
+                named_share(question, t, words) >= NAMED_SHARE
+                or (i == 0 and passages[i].get("section") and named_share(question, t, words) > 0)
+            )
+        ),
         None,
     )
     if chosen is None:

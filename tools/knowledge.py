@@ -85,6 +85,6 @@ def search_knowledge(
     }
     if ctx.mode == "patient" and not found.abstain:
         care = retriever.care_passage(found.hits)
-        if care is not None and care.id not in {r["id"] for r in results}:
+        if care is not None:  # the answer adds it after its own sentences
             out["care"] = care.as_result()
     return out
