@@ -67,10 +67,11 @@ def render_markdown(m: dict[str, Any]) -> str:
     if live:
         lines += [
             "",
-            f"Answers to real consumer questions (TREC 2017 LiveQA medical, patient mode, "
-            f"model {live.get('model', '?')}):",
+            "Answers to real consumer questions (TREC 2017 LiveQA medical, patient mode; "
+            '"always declines" is a stand-in model that declines every question, so every '
+            "answer is a quoted section):",
             "",
-            "| corpus | n | answered | \"I don't know\" | answered on the question's focus "
+            "| model, corpus | n | answered | \"I don't know\" | answered on the question's focus "
             "| unsupported sentences (independent check) | cites a judged-correct passage "
             "| ROUGE-L F1 | ROUGE-L recall | reading grade | s/question |",
             "|---|---|---|---|---|---|---|---|---|---|---|",

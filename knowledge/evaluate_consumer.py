@@ -29,6 +29,9 @@ Echo = Callable[[str], None]
 KS = (1, 5, 10)
 ANSWERS_ENV = "CLINASSIST_KB_ANSWERS"
 """``0`` skips (b) (it runs the local model on every question: minutes)."""
+LIMIT_ENV = "CLINASSIST_KB_ANSWER_LIMIT"
+"""At most this many questions for the configured model (the first of the split, in file
+order); the always-declining run (quoting path only) answers every question. Unset: all."""
 
 # --- the independent groundedness check ----------------------------------------------------
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
@@ -277,7 +280,7 @@ def eval_heldout(retriever: Retriever, split: str, echo: Echo) -> dict[str, Any]
     for name, mode, audience in (
         ("consumer hybrid", "hybrid", "consumer"),
         ("consumer dense", "dense", "consumer"),
-        ("consumer bm25", "bm25", "consumer"),
+        ("consumer BM25", "bm25", "consumer"),
         ("all sources hybrid", "hybrid", None),
     ):
         r = score_heldout(retriever, questions, mode, audience)  # type: ignore[arg-type]
@@ -391,32 +394,40 @@ def score_answers(
 
 
 def eval_answers(settings: Any, index: Any, split: str, echo: Echo) -> dict[str, Any] | None:
+    """Two models: one that always declines (every answer then comes from quoting the
+    best-matching section: deterministic, every question) and the configured local model (the
+    product; the first ``CLINASSIST_KB_ANSWER_LIMIT`` questions when set). Each with today's
+    corpus (term definitions and codes) and with the consumer-health passages."""
     if os.environ.get(ANSWERS_ENV, "1").strip() == "0":
         echo(f"kb[liveqa]: skipped ({ANSWERS_ENV}=0)")
         return None
-    from assistant.embeddings import build_embedder
-    from assistant.llm import build_llm
+    from assistant.llm import ScriptedLLM, build_llm
     from knowledge.sources.medquad import read_records
     from tools.base import Resources, ToolContext
 
-    llm = build_llm(settings)
-    res = Resources(settings, llm=llm, embedder=index.embedder or build_embedder(settings))
-    res.put("kb.index", index)
-    res.put("kb.retriever", Retriever(index, abstain_dense=settings.kb.abstain_similarity))
-    ctx = ToolContext.outside_case(settings, res, mode="patient")
     texts = {r["id"]: r["text"] for r in read_records()}
     questions = liveqa(split)
-    out: dict[str, Any] = {"split": split, "model": llm.name}
-    for name, audience in (
-        ("today's corpus (terms, codes)", "clinician"),
-        ("with consumer health", None),
+    limit = os.environ.get(LIMIT_ENV, "").strip()
+    retriever = Retriever(index, abstain_dense=settings.kb.abstain_similarity)
+    out: dict[str, Any] = {"split": split}
+    for model_name, llm, qs in (
+        ("always declines", ScriptedLLM(default="I don't know."), questions),
+        ("configured", build_llm(settings), questions[: int(limit)] if limit else questions),
     ):
-        r = score_answers(ctx, questions, texts, audience)
-        out[name] = r
-        echo(
-            f"kb[liveqa {split}] {name:30s} n={r['n']}: answered {r['answered']:.3f}  "
-            f'"I don\'t know" {r["dont_know"]:.3f}  on focus {r["answered_on_focus"]:.3f}  '
-            f"unsupported {r['unsupported_sentences']}/{r['sentences_checked']}  "
-            f"ROUGE-L F1 {r['rouge_l_f1']}  grade {r['reading_grade_mean']}"
-        )
+        res = Resources(settings, llm=llm, embedder=index.embedder)
+        res.put("kb.index", index)
+        res.put("kb.retriever", retriever)
+        ctx = ToolContext.outside_case(settings, res, mode="patient")
+        label = model_name if model_name != "configured" else f"model {llm.name}"
+        for corpus, audience in (("today's corpus", "clinician"), ("+ consumer health", None)):
+            name = f"{label}, {corpus}"
+            r = score_answers(ctx, qs, texts, audience)
+            out[name] = r
+            echo(
+                f"kb[liveqa {split}] {name:40s} n={r['n']}: answered {r['answered']:.3f}  "
+                f"on focus {r['answered_on_focus']:.3f}  unsupported "
+                f"{r['unsupported_sentences']}/{r['sentences_checked']}  ROUGE-L F1 "
+                f"{r['rouge_l_f1']}  grade {r['reading_grade_mean']}  "
+                f"{r['seconds_per_question']} s/question"
+            )
     return out
