@@ -2,7 +2,7 @@
 in one run, on the held-out test split of ``knowledge/data/kb/queries.jsonl``, plus the abstain
 rate on unanswerable questions. Uses the configured index (built first if missing).
 
-Tuning uses the dev split only: ``CLINASSIST_KB_SPLIT=dev clinassist eval kb`` or
+Tuning uses the dev split only: ``KB_EVAL_SPLIT=dev clinassist eval kb`` or
 ``python -m knowledge.evaluate --split dev [--misses]`` (prints the misses of that split).
 """
 
@@ -23,7 +23,8 @@ Echo = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
 SPLITS = ("dev", "test", "all")
-SPLIT_ENV = "CLINASSIST_KB_SPLIT"
+SPLIT_ENV = "KB_EVAL_SPLIT"
+"""Not ``CLINASSIST_*``: those are configuration overrides (an unknown key is an error)."""
 
 
 def load_queries(split: str | None = None) -> list[dict[str, Any]]:

@@ -27,9 +27,9 @@ from knowledge.retrieval import Mode, Retriever
 
 Echo = Callable[[str], None]
 KS = (1, 5, 10)
-ANSWERS_ENV = "CLINASSIST_KB_ANSWERS"
+ANSWERS_ENV = "KB_EVAL_ANSWERS"
 """``0`` skips (b) (it runs the local model on every question: minutes)."""
-LIMIT_ENV = "CLINASSIST_KB_ANSWER_LIMIT"
+LIMIT_ENV = "KB_EVAL_ANSWER_LIMIT"
 """At most this many questions for the configured model (the first of the split, in file
 order); the always-declining run (quoting path only) answers every question. Unset: all."""
 
@@ -396,7 +396,7 @@ def score_answers(
 def eval_answers(settings: Any, index: Any, split: str, echo: Echo) -> dict[str, Any] | None:
     """Two models: one that always declines (every answer then comes from quoting the
     best-matching section: deterministic, every question) and the configured local model (the
-    product; the first ``CLINASSIST_KB_ANSWER_LIMIT`` questions when set). Each with today's
+    product; the first ``KB_EVAL_ANSWER_LIMIT`` questions when set). Each with today's
     corpus (term definitions and codes) and with the consumer-health passages."""
     if os.environ.get(ANSWERS_ENV, "1").strip() == "0":
         echo(f"kb[liveqa]: skipped ({ANSWERS_ENV}=0)")
