@@ -31,7 +31,9 @@ def test_sections_from_question_types_labels_and_cues() -> None:
     assert sec.from_qtype("exams and tests") == "diagnosis"
     assert sec.from_qtype("genetic changes") == "causes"
     assert sec.from_qtype("something new") == "information"
-    assert sec.normalize("When To See A Doctor") == sec.CARE == sec.normalize("when_to_see_a_doctor")
+    assert (
+        sec.normalize("When To See A Doctor") == sec.CARE == sec.normalize("when_to_see_a_doctor")
+    )
     assert sec.normalize("nonsense") is None
     assert sec.asked_sections("What should I do about a cold?")[0] == "self-care"
     assert "symptoms" in sec.asked_sections("what are the signs of anemia")
@@ -41,7 +43,9 @@ def test_sections_from_question_types_labels_and_cues() -> None:
 def test_care_rule_needs_an_action_and_a_condition() -> None:
     rule = sec.rules()[sec.CARE]
     assert rule.matches("Call your doctor right away if you have a stiff neck.")
-    assert not rule.matches("Talk with your doctor about clinical trials that may be right for you.")
+    assert not rule.matches(
+        "Talk with your doctor about clinical trials that may be right for you."
+    )
     assert not rule.matches("Your doctor may order blood tests.")
     picked = derive(rule, ["See your doctor if you have:\n- fever\n- rash\nRest at home."])
     assert picked == ["See your doctor if you have:", "- fever", "- rash"]
