@@ -2,7 +2,7 @@
 
 (a) Retrieval on held-out MedQuAD questions (``medquad_heldout.jsonl``: topics split dev/test
     by a seeded hash; the question wording is never indexed): is the question's own answer
-    passage in the top k? recall@1/5/10 and MRR, hybrid / dense / BM25 over the consumer
+    passage in the top k (ranks of distinct answers: the parts of a long answer count once)? recall@1/5/10 and MRR, hybrid / dense / BM25 over the consumer
     passages, and hybrid over everything (the clinician default).
 (b) Answers to real consumer questions (TREC 2017 LiveQA medical test questions,
     ``liveqa_test.jsonl``), in patient mode through the real tools and the configured local
@@ -252,8 +252,9 @@ def score_heldout(
     by_section: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     for q in questions:
-        res = retriever.search(q["question"], max(KS), mode=mode, audience=audience)
-        ids = [_passage_of(h.id) for h in res.hits]
+        # ranks of distinct answers: the parts of one long answer count once
+        res = retriever.search(q["question"], 2 * max(KS), mode=mode, audience=audience)
+        ids = list(dict.fromkeys(_passage_of(h.id) for h in res.hits))[: max(KS)]
         rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
         for k in KS:
             hits_at[k] += 0 < rank <= k

@@ -31,6 +31,8 @@ TITLE_CANDIDATES = 5
 ABSTAIN_DENSE = 0.40
 """Below this cosine (MiniLM) for the best passage, and with weak keyword overlap, abstain."""
 ABSTAIN_COVERAGE = 0.5
+KEYWORD_WEIGHT: dict[str, float] = {}
+"""RRF weight of the keyword lists (BM25, exact title) per collection; 1 unless listed."""
 CODE_QUERY = re.compile(r"\b(icd|icd-?10(-?cm)?|code|codes|coding|billing|billable)\b", re.I)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -381,7 +383,13 @@ class _Lists:
         return bool(self.dense) + bool(self.alias) + self.keyword
 
 
-def _fuse(hits: dict[str, Hit], lists: _Lists, bm: _BM25, alias_weight: float = 1.0) -> None:
+def _fuse(
+    hits: dict[str, Hit],
+    lists: _Lists,
+    bm: _BM25,
+    alias_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+) -> None:
     """Reciprocal rank fusion of one collection's lists into ``hits`` (scores add up)."""
 
     def hit_for(did: str) -> Hit:
@@ -405,11 +413,11 @@ def _fuse(hits: dict[str, Hit], lists: _Lists, bm: _BM25, alias_weight: float = 
         hit = hit_for(did)
         hit.bm25_score = s / best_bm if best_bm else 0.0
         hit.ranks["bm25"] = rank + 1
-        hit.score += 1.0 / (RRF_K + rank + 1)
+        hit.score += keyword_weight / (RRF_K + rank + 1)
     for rank, did in enumerate(lists.title):
         hit = hit_for(did)
         hit.ranks["title"] = rank + 1
-        hit.score += 1.0 / (RRF_K + rank + 1)
+        hit.score += keyword_weight / (RRF_K + rank + 1)
 
 
 class Retriever:
@@ -422,8 +430,13 @@ class Retriever:
         expander: QueryExpander | None = None,
         abstain_dense: float = ABSTAIN_DENSE,
         abstain_coverage: float = ABSTAIN_COVERAGE,
+        keyword_weight: dict[str, float] | None = None,
+        promote: bool = True,
     ) -> None:
         self.index = index
+        self.keyword_weight = dict(KEYWORD_WEIGHT if keyword_weight is None else keyword_weight)
+        """RRF weight of the BM25 and title lists per collection (default 1)."""
+        self.promote = promote
         self.expander = expander if expander is not None else QueryExpander()
         self.abstain_dense = abstain_dense
         self.abstain_coverage = abstain_coverage
@@ -520,12 +533,12 @@ class Retriever:
         for kind, bm in indexes.items():
             lists = self._lists(kind, bm, qvec, q_tokens, where, mode, n, lap)
             channels = max(channels, lists.channels)
-            _fuse(hits, lists, bm, alias_weight)
+            _fuse(hits, lists, bm, alias_weight, self.keyword_weight.get(kind, 1.0))
         channels = max(channels, 1)
         for hit in hits.values():
             hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
         ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
-        if CONSUMER in indexes and not section:
+        if self.promote and CONSUMER in indexes and not section:
             ordered = promote_sections(ordered, sec.asked_sections(query), indexes[CONSUMER])
         ordered = dedupe(ordered, limit=k)
         lap("fuse")
@@ -617,30 +630,41 @@ PROMOTE_FROM = 3
 """Topics of the best this many hits can have their asked-for section promoted."""
 
 
+PROMOTE_TOPICS = 2
+"""At most this many topic pages (the same topic often has a page in two sources)."""
+
+
 def promote_sections(hits: list[Hit], wanted: list[str], bm: _BM25) -> list[Hit]:
     """When the question asks for a section ("what are the symptoms of ...", "what should I
-    do about ..."), the best-ranked consumer topic's passage of that section goes first
-    (taken from the index when neither retriever ranked it); other hits keep their order."""
+    do about ..."), the asked-for section of the best-ranked consumer topic pages (among the
+    top :data:`PROMOTE_FROM` hits, at most :data:`PROMOTE_TOPICS` pages) moves up to where
+    that page first ranked, taken from the index when neither retriever found it; other hits
+    keep their order."""
     if not wanted:
         return hits
-    for pos, hit in enumerate(hits[:PROMOTE_FROM]):
-        if hit.meta.get("collection") != CONSUMER or not hit.meta.get("section"):
+    key = wanted[0]
+    out = list(hits)
+    done: set[str] = set()
+    for hit in hits[:PROMOTE_FROM]:
+        page = topic_key(hit.meta)
+        if hit.meta.get("collection") != CONSUMER or not hit.meta.get("section") or page in done:
             continue
-        for key in wanted[:1]:
-            rows = bm.by_topic_section.get((topic_key(hit.meta), key))
-            if not rows:
-                continue
+        done.add(page)
+        rows = bm.by_topic_section.get((page, key))
+        if rows:
             pid = bm.ids[rows[0]]
-            found = next((h for h in hits if h.id == pid), None)
+            found = next((h for h in out if h.id == pid), None)
             if found is None:
                 doc, meta = bm.doc(pid)
                 found = Hit(pid, doc, meta, hit.score)
-            rest = [h for h in hits if h.id != pid]
+            pos = next(i for i, h in enumerate(out) if h.id == hit.id)
+            out = [h for h in out if h.id != pid]
             found.ranks["section"] = 1
             found.score = max(found.score, hit.score)
-            return [*rest[:pos], found, *rest[pos:]]
-        return hits
-    return hits
+            out.insert(min(pos, len(out)), found)
+        if len(done) >= PROMOTE_TOPICS:
+            break
+    return out
 
 
 def _top(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[tuple[int, float]]:

@@ -102,10 +102,11 @@ def _cues() -> list[tuple[str, re.Pattern[str]]]:
 
 def asked_sections(question: str) -> list[str]:
     """Sections the question asks for, by cue words, most specific first (a question that
-    names several, "symptoms and treatment", gets each); [] when none is named."""
+    names several, "symptoms and treatment", gets each), the generic ``information`` ("what
+    is", "what are") last; [] when none is named."""
     found = []
     for key, pattern in _cues():
         hits = pattern.findall(question)
         if hits:
-            found.append((-max(len(h) for h in hits), key))
-    return [key for _, key in sorted(found)]
+            found.append((key == "information", -max(len(h) for h in hits), key))
+    return [key for *_, key in sorted(found)]
