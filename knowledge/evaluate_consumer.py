@@ -184,20 +184,21 @@ def _norm(word: str) -> str:
 
 
 def grounded(answer: str, cited: dict[int, str]) -> tuple[int, int, list[str]]:
-    """(sentences checked, sentences unsupported, the unsupported ones). A sentence is
-    supported when it cites at least one passage and every one of its words other than
-    function words, and every number, appears in ONE of the passages it cites (after folding
-    plurals). Referral sentences ("talk to your doctor") are allowed without a citation."""
+    """(units checked, units unsupported, the unsupported ones). The answer is cut after each
+    citation mark: the text up to a mark must have every word other than function words, and
+    every number, in ONE of the passages cited at that point (after folding plurals). Text with
+    no mark after it is unsupported, except a referral ("talk to your doctor")."""
     checked = unsupported = 0
     bad: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+(?:\[\d{1,3}\]\s*)*|(?<=\])\s+", answer):
-        marks = [int(n) for n in _CITE.findall(sentence)]
-        plain = _CITE.sub(" ", sentence).strip()
+    units = re.split(r"((?:\s*\[\d{1,3}\])+[.!?]?)", answer)
+    for i in range(0, len(units), 2):
+        plain = units[i].strip()
+        marks = [int(n) for n in _CITE.findall(units[i + 1])] if i + 1 < len(units) else []
         words = {_norm(w) for w in _words(plain)}
         if not words:
             continue
         checked += 1
-        if not marks and _REFERRAL.match(plain):
+        if not marks and all(_REFERRAL.match(p) for p in re.split(r"(?<=[.!?])\s+", plain)):
             continue
         ok = any(words <= {_norm(w) for w in _words(cited.get(n, ""))} for n in marks if n in cited)
         if not ok:

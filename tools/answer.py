@@ -520,6 +520,8 @@ def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
 
 
 _LIST_LINE = re.compile(r"^(also called|a type of)\s*:", re.IGNORECASE)
+_XREF = re.compile(r"\s*\{[^{}]*\}")
+"""Ontology cross-reference annotations left in some HPO definitions ({xref="PMID:..."})."""
 
 
 def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> list[str]:
@@ -533,10 +535,10 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
     for n, passage in enumerate(passages, 1):
         title = str(passage.get("title", ""))
         named = content_words(title)
-        if not named or not named <= asked:
-            continue
+        if not named or not named <= asked or passage.get("section"):
+            continue  # sectioned (consumer) passages: tools/extract.py
         out: list[str] = []
-        for sentence in safety.split_sentences(str(passage.get("text", ""))):
+        for sentence in safety.split_sentences(_XREF.sub("", str(passage.get("text", "")))):
             words = content_words(sentence)
             if not words or words <= named or _LIST_LINE.match(sentence):
                 continue  # the bare title, or a synonym/parent list

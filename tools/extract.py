@@ -116,11 +116,8 @@ def pick(question: str, passages: Sequence[dict[str, Any]], words: Words) -> int
 
 def quote(question: str, passage: dict[str, Any], number: int, words: Words) -> list[str]:
     """Sentences of ``passage`` that best answer ``question``, each cited ``[number]``."""
-    units = [
-        u
-        for u in safety.split_sentences(str(passage.get("text", "")))
-        if words(u) and not _NAME_LIST.match(u)
-    ]
+    text = re.sub(r"\s*\{[^{}]*\}", "", str(passage.get("text", "")))  # HPO {xref=...}
+    units = [u for u in safety.split_sentences(text) if words(u) and not _NAME_LIST.match(u)]
     title = str(passage.get("title", ""))
     named = words(title)
     units = [u for u in units if not words(u) <= named or u.startswith("- ")]
