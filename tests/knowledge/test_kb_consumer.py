@@ -72,7 +72,9 @@ def test_independent_groundedness_is_strict() -> None:
         passage,
     )
     assert (checked, bad) == (3, 3)
-    assert grounded("Most back pain goes away on its own [1]. Talk to your doctor.", passage)[1] == 0
+    assert (
+        grounded("Most back pain goes away on its own [1]. Talk to your doctor.", passage)[1] == 0
+    )
 
 
 def test_rouge_l() -> None:
