@@ -211,6 +211,8 @@ ADVERBS = {
     "increasingly",
     "progressively",
     "very",
+    "persistently",
+    "xxxx",
 }
 # anatomy concept -> {predicate adjective -> normalized finding}; "*" applies to any anatomy.
 PREDICATES: dict[str, dict[str, str]] = {
@@ -360,6 +362,7 @@ SEVERITY = {
     "massive": "large",
     "extensive": "large",
     "substantial": "large",
+    "borderline": "borderline",
 }
 CHANGE = {
     "new": "new",
