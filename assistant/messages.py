@@ -158,3 +158,24 @@ ERR_CASE_ID = (
 ERR_CASE_NOT_FOUND = "No case {case_id!r}: `clinassist cases` lists the cases."
 ERR_MODE = "Unknown mode {mode!r}: use clinician or patient."
 ERR_INTERNAL = "Something went wrong on our side ({error}); the case is unchanged. Try again, or run with --debug."
+
+# Report observations (the 14 ChestX-ray14 findings + No Finding) and the image second reader.
+OBSERVATIONS = "Observations: {items}"
+OBSERVATIONS_NONE = "Observations: none of the 14 chest X-ray findings is mentioned"
+SECOND_READER_NOT_MENTIONED = "The report does not mention {what}; the image model gives {shown}."
+SECOND_READER_REPORT_NORMAL = (
+    "Discrepancy: the report describes no abnormal finding; the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_POSITIVE = (
+    "Discrepancy: the report describes {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_NEGATIVE = (
+    "Discrepancy: the report says no {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_UNCERTAIN = (
+    "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
+)
+SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."
