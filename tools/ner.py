@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.config import Settings
 from assistant.errors import ToolUnavailableError
-from tools.base import ToolContext, tool
+from tools.base import Resources, ToolContext, tool
 
 PIPELINE_KEY = "ner.pipeline"
 MAX_ENTITIES = 500
@@ -28,7 +29,7 @@ def _load(ctx: ToolContext) -> Any:
     return pipeline(ctx.settings, ctx.resources)
 
 
-def pipeline(settings: Any, resources: Any) -> Any:
+def pipeline(settings: Settings, resources: Resources) -> Any:
     """The report pipeline, loaded once per process into ``resources`` (tool and batch CLI)."""
 
     def factory() -> Any:

@@ -61,7 +61,7 @@ def _rows(path: Path = OPENI_DIR / "reports.jsonl.gz") -> tuple[dict[str, Any], 
         return tuple(json.loads(line) for line in fh if line.strip())
 
 
-def test_ids(path: Path = OPENI_DIR / "split.json") -> frozenset[str]:
+def held_out_ids(path: Path = OPENI_DIR / "split.json") -> frozenset[str]:
     return frozenset(json.loads(path.read_text(encoding="utf-8"))["test"])
 
 
@@ -69,7 +69,7 @@ def load(split: str) -> list[dict[str, Any]]:
     """The reports of one split (``dev`` or ``test``), in id order."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: use dev or test")
-    held_out = test_ids()
+    held_out = held_out_ids()
     return [r for r in _rows() if (r["id"] in held_out) == (split == "test")]
 
 
