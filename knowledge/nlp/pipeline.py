@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from knowledge.nlp.lexicon import (
     ALL_SOURCES,
@@ -143,10 +143,7 @@ def build_test_pipeline(
 # ---------------------------------------------------------------- doc -> contract
 
 
-def _flag(span: Span, name: str) -> bool:
-    return bool(getattr(span._, name, False)) if span.has_extension(name) else False
-
-
+CONTEXT_FLAGS = ("is_negated", "is_uncertain", "is_hypothetical", "is_historical", "is_family")
 # Sections whose content is one sentence ("Comparison: none.", "Technique: PA and lateral."): a
 # sentence after it belongs to no section, so findings written after a stray "Comparison:" or
 # "Technique:" heading (a heading without a section body) still count as findings.
@@ -154,40 +151,49 @@ ONE_SENTENCE_SECTIONS = frozenset({"comparison", "technique"})
 
 
 def section_of(span: Span) -> str | None:
-    if not span.has_extension("section_category"):
+    """The span's section category (read once from its first token: the span-level getters of
+    medspaCy recompute it per attribute)."""
+    if not Token.has_extension("section"):
         return None
-    cat = span._.section_category
-    if not cat:
+    section = span[0]._.section
+    if section is None or not section.category:
         return None
-    section = span._.section if span.has_extension("section") else None
-    if cat in ONE_SENTENCE_SECTIONS and section is not None:
+    cat = str(section.category)
+    if cat in ONE_SENTENCE_SECTIONS:
         body_start = section.body_span[0]
         if body_start < len(span.doc) and span.start >= span.doc[body_start].sent.end:
             return None
-    return str(cat)
+    return cat
 
 
 def entity_dict(span: Span) -> dict[str, Any]:
     """One entity in the contract's shape (plus attributes)."""
+    u = span._  # one Underscore per span: each ``span._`` builds a new one
+    if Span.has_extension("is_negated"):
+        negated, uncertain, hypothetical, historical, family = (
+            bool(getattr(u, name)) for name in CONTEXT_FLAGS
+        )
+    else:
+        negated = uncertain = hypothetical = historical = family = False
     out: dict[str, Any] = {
         "text": span.text,
         "label": span.label_,
         "start": span.start_char,
         "end": span.end_char,
-        "negated": _flag(span, "is_negated"),
-        "uncertain": _flag(span, "is_uncertain") or _flag(span, "is_hypothetical"),
-        "historical": _flag(span, "is_historical"),
-        "family": _flag(span, "is_family"),
+        "negated": negated,
+        "uncertain": uncertain or hypothetical,
+        "historical": historical,
+        "family": family,
         "section": section_of(span),
-        "normalized": span._.ca_normalized or span.text.lower(),
-        "code": span._.ca_code,
-        "source": span._.ca_source,
+        "normalized": u.ca_normalized or span.text.lower(),
+        "code": u.ca_code,
+        "source": u.ca_source,
     }
     for key in ("laterality", "severity", "change", "size", "expanded"):
-        value = getattr(span._, f"ca_{key}")
+        value = getattr(u, f"ca_{key}")
         if value:
             out[key] = value
-    if out["uncertain"] and not out["negated"]:
+    if out["uncertain"] and not negated:
         hedges = _hedges(span)
         if hedges:
             out["hedges"] = hedges
