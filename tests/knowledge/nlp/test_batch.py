@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacy.language import Language
 from typer.testing import CliRunner
 
@@ -102,3 +104,15 @@ def test_cli_batch(
     assert res.stderr.startswith("error: ") and "Traceback" not in res.stderr
     res = runner.invoke(app, ["ner", "--csv", "--json", str(reports / "a.txt")], env=env)
     assert res.exit_code == 2 and "one of --json and --csv" in res.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40), max_size=6)
+)
+def test_csv_lines_round_trip(cells: list[str]) -> None:
+    """Any report text (commas, quotes, newlines) survives as one CSV record."""
+    cells = [c.replace("\r", "") for c in cells]
+    line = batch._csv_line(cells)
+    rows = list(csv.reader(io.StringIO(line + "\n")))
+    assert rows == [cells]
