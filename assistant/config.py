@@ -213,6 +213,16 @@ class SlackSettings(_Section):
         return self
 
 
+class ReplSettings(_Section):
+    """The terminal REPL."""
+
+    history: Literal["off", "redacted"] = Field(
+        default="off",
+        description="off: line history only while the REPL runs (nothing written to disk); "
+        "redacted: kept in data_dir/repl_history with PHI replaced by [KIND] placeholders.",
+    )
+
+
 class Settings(_Section):
     """The whole configuration. Relative paths resolve against the config file's folder."""
 
@@ -226,6 +236,7 @@ class Settings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     kb: KBSettings = Field(default_factory=KBSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    repl: ReplSettings = Field(default_factory=ReplSettings)
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 

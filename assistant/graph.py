@@ -31,14 +31,16 @@ def build_graph(
     *, settings: Settings, registry: ToolRegistry, router: Router, resources: Resources
 ) -> CompiledStateGraph:
     def guard_in(state: TurnState) -> dict[str, Any]:
-        """Input policy, before any model: PHI, red flags, other cases, injection, dosing."""
+        """Input policy, before any model: PHI, red flags, unethical requests, other cases,
+        injection, dosing."""
         text, mode = state["text"], state["mode"]
         verdict = Safety()
-        redaction = safety.redact_phi(text)
+        redaction = safety.redact_phi(text, window=safety.PHI_WINDOW)
         if redaction.changed:
             verdict.flag("phi_in_message:" + ",".join(redaction.kinds), phi_redacted=True)
         update: dict[str, Any] = {"safety": verdict, "redacted_text": redaction.text, "stop": False}
 
+        unethical = safety.ethics_violation(text)
         flags = safety.red_flags(text)
         if flags:
             names = ", ".join(f.name for f in flags)
@@ -48,7 +50,8 @@ def build_graph(
             if any(f.id == "suicidal" for f in flags):
                 lead = f"{lead}\n\n{messages.CRISIS[mode]}"
             update["reply"] = lead
-            if mode == "patient":  # escalate before any model runs; nothing else is said
+            if mode == "patient" and unethical is None:
+                # escalate before any model runs; nothing else is said
                 update["intent"] = "emergency"
                 if "triage" in registry:  # rules only: records the intake, adds reasons, never asks
                     update["plan"] = [{"name": "triage", "args": {"text": text}}]
@@ -59,7 +62,12 @@ def build_graph(
         report = looks_like_report(text, settings.router.report_min_chars)
         injection = safety.is_injection(text)
         refusal = None
-        if safety.asks_for_other_cases(text):
+        if unethical is not None:  # both modes, before retrieval or any model
+            reason = f"ethics:{unethical.principle}:{unethical.id}"
+            refusal = messages.REFUSE_ETHICS.format(
+                reason=messages.ETHICS_REASONS[unethical.principle]
+            )
+        elif safety.asks_for_other_cases(text):
             refusal, reason = messages.REFUSE_OTHER_CASES, "other_cases"
         elif injection and not report:
             refusal, reason = messages.REFUSE_INJECTION, "prompt_injection"
@@ -89,6 +97,11 @@ def build_graph(
 
     def act(state: TurnState, config: RunnableConfig) -> dict[str, Any]:
         conf = config.get("configurable", {})
+        on_token = conf.get("on_token")
+        if on_token is not None and state["safety"].emergency and state.get("reply"):
+            # a clinician-mode emergency: the banner reaches a streaming front end before any
+            # tool or model output (respond puts it first in the reply too)
+            on_token(f"{state['reply']}\n\n")
         case: CaseState = state["case"]
         ctx = ToolContext(
             case_id=state["case_id"],
@@ -210,6 +223,9 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         source = call.args.get("attachment") or "message"
         found = [dict(e, report=names.get(source, source)) for e in result.get("entities", [])]
         case["findings"] = (case.get("findings", []) + found)[-MAX_FINDINGS:]
+        if result.get("observations"):  # the newest report's observations replace older ones
+            report = names.get(source, source)
+            case["observations"] = [dict(o, report=report) for o in result["observations"]]
     elif call.name == "classify_image":
         sha = call.args.get("attachment", "")
         entry = {k: v for k, v in result.items() if k != "heatmap_png"}
@@ -385,7 +401,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         return "Relevant passages:\n" + "\n".join(lines), cites
     if call.name == "extract_entities":
         if result.get("summary"):
-            return str(result["summary"]), []
+            text = str(result["summary"])
+            if result.get("observations"):
+                from knowledge.nlp.observations import observations_line
+
+                text += "\n" + observations_line(result["observations"])
+            return text, []
         ents = result.get("entities", [])
         if not ents:
             return "No clinical entities found in the report.", []

@@ -224,3 +224,40 @@ TRIAGE_CLINICIAN_QUESTIONS = "Questions that would change the level: {items}"
 TRIAGE_HISTORY_CHANGE = "triage: {old} -> {new}"
 TRIAGE_HISTORY_LEVEL = "triage: {level}"
 TRIAGE_HISTORY_ASKING = "{level} (asking)"
+# Ethics declines (assistant/data/ethics_rules.yaml): one short reason per AMA principle.
+REFUSE_ETHICS = (
+    "I can't help with that: {reason} If you are dealing with a hard situation (a mistake, a "
+    "difficult patient or colleague, a refusal, a safeguarding worry), I can help with how to "
+    "handle it openly, document it and report it."
+)
+ETHICS_REASONS = {
+    "I": "patients are owed compassionate care and respect; I won't help dismiss, demean, scare or harm them.",
+    "II": "records and what patients are told must be honest; I won't help deceive patients or falsify or alter records.",
+    "III": "I won't help get around the law or the rules that protect patients.",
+    "IV": "patients' confidences, privacy and consent must be respected.",
+    "V": "patients are entitled to honest information about their care and to other opinions.",
+    "VI": "care must never be refused or rationed because of who a patient is.",
+    "VII": "public health depends on honest reporting and accurate information.",
+    "VIII": "the patient's interest comes first; I won't help exploit patients or profit at their expense.",
+    "IX": "access to care, and emergency care above all, must not be denied.",
+}
+# Report observations (the 14 ChestX-ray14 findings + No Finding) and the image second reader.
+OBSERVATIONS = "Observations: {items}"
+OBSERVATIONS_NONE = "Observations: none of the 14 chest X-ray findings is mentioned"
+SECOND_READER_NOT_MENTIONED = "The report does not mention {what}; the image model gives {shown}."
+SECOND_READER_REPORT_NORMAL = (
+    "Discrepancy: the report describes no abnormal finding; the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_POSITIVE = (
+    "Discrepancy: the report describes {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_NEGATIVE = (
+    "Discrepancy: the report says no {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_UNCERTAIN = (
+    "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
+)
+SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."

@@ -173,15 +173,18 @@ class Assistant:
         return self._graph
 
     def warm(self) -> None:
-        """Load the router's embedder and centroids now (e.g. in a background thread), then
-        let a local model read the default mode's answer instructions, so the first answer
-        only pays for its own evidence and question."""
+        """Load the router's embedder and centroids and the PHI detector now (e.g. in a
+        background thread), then let a local model read the default mode's answer instructions,
+        so the first answer only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
         if "triage" in self.registry and self.settings.default_mode == "patient":
             from tools.triage import warm as warm_triage
 
             warm_triage()  # spaCy + medspaCy ConText, compiled once per process
+        from assistant import phi
+
+        phi.LIBRARY.load()  # PHI detection (Presidio + spaCy) before the first redaction
         from tools.answer import prompt
 
         try:
@@ -333,8 +336,14 @@ class Assistant:
             )
         ]
         for call in turn.tools:
+            # redact before truncating (a name cut in half is harder to find), reading a window
+            # a few times longer than what is kept
             args = {
-                k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v)
+                k: (
+                    redact_phi(v, window=5 * MAX_AUDIT_ARG_CHARS).text[:MAX_AUDIT_ARG_CHARS]
+                    if isinstance(v, str)
+                    else redact_value(v)
+                )
                 for k, v in call.args.items()
             }
             entries.append(
@@ -342,7 +351,7 @@ class Assistant:
                     actor=actor,
                     action="tool",
                     tool=call.name,
-                    args=redact_value(args),
+                    args=args,
                     ok=call.ok,
                     ms=call.ms,
                     detail=redact_phi(call.error).text if call.error else None,

