@@ -78,6 +78,33 @@ def load_vignettes(
     return yaml.safe_load(raw), split
 
 
+def _level(value: Any) -> str:
+    """A gold level as written ("Self-care", " urgent ") in the evaluator's spelling."""
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _vignette_problem(v: Any) -> str | None:
+    """Why one vignette of another file cannot be played (None when it can)."""
+    if not isinstance(v, dict):
+        return "is not a mapping"
+    if not isinstance(v.get("id"), str | int) or str(v["id"]).strip() == "":
+        return "has no id"
+    if _level(v.get("level")) not in LEVELS:
+        return f"has level {v.get('level')!r}"
+    turns = v.get("turns")
+    if isinstance(turns, str):
+        turns = [turns]
+    if (
+        not isinstance(turns, list)
+        or not turns
+        or not all(isinstance(t, str | int | float) and str(t).strip() for t in turns)
+    ):
+        return "has no turns (a list of what the person types)"
+    if not isinstance(v.get("answers") or {}, dict):
+        return "has answers that are not a mapping of topic: reply"
+    return None
+
+
 def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Another vignette file in the same format (``topics``, ``vignettes`` with ``id``,
     ``level``, ``turns``, optional ``answers``), with its own split file (JSON ``{"dev": [ids],
@@ -90,32 +117,34 @@ def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if isinstance(data, list):  # a bare list of vignettes
+        data = {"vignettes": data}
     items = data.get("vignettes") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise UserError(f"{path} has no `vignettes:` list (see triage_vignettes.yaml's format)")
     ids: list[str] = []
     for i, v in enumerate(items):
-        ok = (
-            isinstance(v, dict)
-            and isinstance(v.get("id"), str | int)
-            and v.get("level") in LEVELS
-            and isinstance(v.get("turns"), list)
-            and v["turns"]
-            and all(isinstance(x, str) for x in v["turns"])
-            and isinstance(v.get("answers") or {}, dict)
-        )
-        if not ok:
+        problem = _vignette_problem(v)
+        if problem:
+            name = v.get("id") if isinstance(v, dict) and v.get("id") is not None else i + 1
             raise UserError(
-                f"{path}: vignette {i + 1} needs an id, a level ({', '.join(LEVELS)}) and a list "
-                "of turns (text)"
+                f"{path}: vignette {name} {problem}: each needs an id, a level "
+                f"({', '.join(LEVELS)}) and a list of turns (text)"
             )
         v["id"] = str(v["id"])
-        v.setdefault("rationale", "")
+        v["level"] = _level(v["level"])
+        v["turns"] = [str(t) for t in ([v["turns"]] if isinstance(v["turns"], str) else v["turns"])]
+        v["answers"] = {str(k): a for k, a in (v.get("answers") or {}).items() if a is not None}
+        v["rationale"] = str(v.get("rationale") or "")
         ids.append(v["id"])
-    if len(set(ids)) != len(ids):
-        raise UserError(f"{path}: vignette ids must be unique")
-    if not isinstance(data.get("topics"), dict):
-        data["topics"] = dict(load_vignettes()[0]["topics"])
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise UserError(f"{path}: vignette ids must be unique ({', '.join(dup[:5])} repeated)")
+    # the shipped topic kinds, overridden by the file's own (a topic the file adds keeps its kind)
+    topics = dict(load_vignettes()[0]["topics"])
+    if isinstance(data.get("topics"), dict):
+        topics.update({str(k): str(x) for k, x in data["topics"].items()})
+    data["topics"] = topics
     sha = hashlib.sha256(raw).hexdigest()
     if split_path is None:
         return data, {"dev": [], "test": ids, "seed": None, "vignettes_sha256": sha}
@@ -189,6 +218,29 @@ def play(bot: Any, vignette: dict[str, Any], kinds: dict[str, str]) -> dict[str,
         "turn_ms": ms,
         "emergency_flag": bool(turn and turn.safety.emergency),
     }
+
+
+def _play_safely(
+    bot: Any, vignette: dict[str, Any], kinds: dict[str, str], echo: Echo
+) -> dict[str, Any]:
+    """``play``, but a vignette the assistant fails on is scored as given no level (the worst
+    outcome: wrong and, for emergency or urgent gold, unsafe) instead of ending the run."""
+    try:
+        return play(bot, vignette, kinds)
+    except Exception as exc:  # the evaluator reports any failure as a miss
+        echo(f"triage: vignette {vignette['id']} failed ({type(exc).__name__}: {exc}); no level")
+        return {
+            "id": vignette["id"],
+            "gold": vignette["level"],
+            "pred": None,
+            "provisional": False,
+            "rounds": 0,
+            "topics_asked": [],
+            "levels": [],
+            "turn_ms": [],
+            "emergency_flag": False,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def red_flag_baseline(vignette: dict[str, Any]) -> str:
@@ -279,6 +331,7 @@ def evaluate_split(
         "by_multi_turn": _subset(results, "multi_turn", items),
         "mean_question_rounds": round(sum(rounds) / len(rounds), 2) if rounds else 0,
         "mean_topics_asked": round(sum(questions) / len(questions), 2) if questions else 0,
+        "failed": [r["id"] for r in results if r.get("error")],
         "errors": [
             {
                 "id": r["id"],
@@ -326,7 +379,7 @@ def run_vignettes(
         try:
             for v in data["vignettes"]:
                 if wanted is None or v["id"] in wanted:
-                    results.append(play(bot, v, kinds))
+                    results.append(_play_safely(bot, v, kinds, echo))
         finally:
             bot.close()
     return results, data, split
@@ -347,11 +400,13 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     for name in ("dev", "test"):
         metrics[name] = evaluate_split([by_id[i] for i in split[name]], items)
         _echo_block(echo, name + (" - tuned on" if name == "dev" else ""), metrics[name])
+        _echo_details(echo, metrics[name])
     for which, key in HELDOUT:
         more, data_n, split_n = run_vignettes(settings, echo=echo, which=which)
         metrics[key] = evaluate_split(more, {v["id"]: v for v in data_n["vignettes"]})
         metrics[f"{key}_sha256"] = split_n["vignettes_sha256"]
         _echo_block(echo, f"{which} set", metrics[key])
+        _echo_details(echo, metrics[key])
         results = [*results, *more]
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
@@ -391,6 +446,7 @@ def evaluate_file(
             key = "file_dev" if name == "dev" else "file"
             metrics[key] = evaluate_split([by_id[i] for i in split[name]], items)
             _echo_block(echo, f"{path.name} {name}", metrics[key])
+            _echo_details(echo, metrics[key])
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
     metrics["seconds"] = round(time.perf_counter() - start, 1)
@@ -416,6 +472,24 @@ def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
         f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
         f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
     )
+
+
+def _echo_details(echo: Echo, block: dict[str, Any]) -> None:
+    """Per-level recall and the confusion matrix, as text (the PNG has the same numbers)."""
+    m = block["triage"]
+    echo(
+        "  per-level recall: "
+        + ", ".join(
+            f"{g} {_pct(m['per_level'][g]['recall'])} (n={m['per_level'][g]['n']})" for g in LEVELS
+        )
+    )
+    cols = (*LEVELS, "none")
+    echo("  confusion (rows gold, columns assistant): " + " ".join(f"{c:>9}" for c in cols))
+    for g in LEVELS:
+        echo(f"  {g:>9} " + " ".join(f"{m['confusion'][g][c]:>9}" for c in cols))
+    failed = block.get("failed") or []
+    if failed:
+        echo(f"  vignettes that failed to play (scored as no level): {', '.join(failed)}")
 
 
 PANELS = (

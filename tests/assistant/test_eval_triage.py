@@ -130,12 +130,50 @@ def test_another_file_is_all_test_without_a_split(tmp_path: Path) -> None:
     assert split["dev"] == ["a2"] and split["test"] == ["a1", "a3"]
 
 
+def test_another_file_in_the_authors_spelling_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "blind.yaml"
+    path.write_text(
+        "topics:\n  breathing: yes_no\n  new_topic: value\n"
+        "vignettes:\n"
+        "  - {id: 7, level: Self-care, system: ent, voice: lay, who: adult, multi_turn: false,\n"
+        "     turns: 'blocked nose', answers: {duration: 3, fever: null}, rationale: r}\n"
+        "  - {id: b2, level: ' urgent ', turns: [dog bite, 38]}\n"
+    )
+    data, split = E.load_file(path)
+    first, second = data["vignettes"]
+    assert split["test"] == ["7", "b2"]
+    assert first["level"] == "self_care" and first["turns"] == ["blocked nose"]
+    assert first["answers"] == {"duration": 3} and second["turns"] == ["dog bite", "38"]
+    assert second["level"] == "urgent" and second["rationale"] == ""
+    assert data["topics"]["new_topic"] == "value" and data["topics"]["duration"] == "value"
+    assert E.patient_answer(first, ["duration", "new_topic", "rash"], data["topics"]) == (
+        "3. I'm not sure. No."
+    )
+
+
+def test_a_vignette_that_fails_to_play_counts_as_no_level() -> None:
+    class Broken:
+        def respond(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("boom")
+
+    lines: list[str] = []
+    v = {"id": "x", "level": "urgent", "turns": ["hi"], "rationale": ""}
+    result = E._play_safely(Broken(), v, {}, lines.append)
+    assert result["pred"] is None and "boom" in result["error"] and "x failed" in lines[0]
+    block = E.evaluate_split([result], {"x": v})
+    assert block["failed"] == ["x"] and block["triage"]["emergency_or_urgent_to_self_care"] == 1
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("vignettes: [}", "not valid YAML"),
         ("hello: 1\n", "no `vignettes:`"),
-        ("vignettes:\n  - {id: x, level: soon, turns: [hi]}\n", "needs an id, a level"),
+        ("vignettes:\n  - {id: x, level: soon, turns: [hi]}\n", "x has level 'soon'"),
+        ("vignettes:\n  - {id: x, level: urgent, turns: []}\n", "x has no turns"),
+        ("vignettes:\n  - {level: urgent, turns: [a]}\n", "vignette 1 has no id"),
+        ("vignettes:\n  - {id: x, level: urgent, turns: [a], answers: [a]}\n", "answers"),
+        ("vignettes:\n  - just text\n", "not a mapping"),
         (
             "vignettes:\n  - {id: x, level: urgent, turns: [a]}\n  - {id: x, level: urgent, turns: [b]}\n",
             "unique",
@@ -152,7 +190,14 @@ def test_a_bad_vignette_file_is_one_clear_error(tmp_path: Path, content: str, me
 
 
 def test_eval_triage_vignettes_option(settings: Settings, tmp_path: Path) -> None:
-    metrics = E.evaluate_file(settings, tmp_path, _write_set(tmp_path / "blind.yaml"))
+    lines: list[str] = []
+    metrics = E.evaluate_file(
+        settings, tmp_path, _write_set(tmp_path / "blind.yaml"), echo=lines.append
+    )
+    printed = "\n".join(lines)
+    for words in ("acc=", "emergency recall=", "emergency/urgent->self_care=", "red flags alone"):
+        assert words in printed
+    assert "per-level recall: emergency" in printed and "confusion (rows gold" in printed
     m = metrics["file"]["triage"]
     assert m["n"] == 3 and "file_dev" not in metrics
     assert m["confusion"]["emergency"]["emergency"] == 1

@@ -6,6 +6,7 @@ are gone) and with recognisers switched off (ablation), or another semantic thre
     python -m tools.triage.loso --set main:test --data-rev 3860543
     python -m tools.triage.loso --set main:dev --off patterns --threshold 0.55
     python -m tools.triage.loso --set FILE.yaml
+    python -m tools.triage.loso --render docs/TRIAGE.md a.json,b.json
 
 Rolling back replaces concepts.yaml, rules.yaml, topics.yaml and context_rules.json with their
 versions at ``--data-rev`` (read with ``git show``), keeps the mechanism data of today (the
@@ -172,10 +173,67 @@ def _sets(
     return out
 
 
+MARK_START = "<!-- generated:eval-triage-loso -->"
+MARK_END = "<!-- /generated:eval-triage-loso -->"
+SET_NAMES = {
+    "main:dev": "dev split",
+    "main:test": "test split",
+    "second": "second set",
+    "third": "third set",
+}
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def render_markdown(runs: list[dict[str, Any]]) -> str:
+    """One table row per (run, set) from the ``--json`` files of several runs, each labelled
+    (``label``: what the run is, e.g. which code and data it used)."""
+    head = (
+        "| run | set | n | accuracy | 3-level | emergency recall | self-care recall "
+        "| over-triage | under-triage | emergency/urgent → self-care or no level "
+        "| red-flag rules alone (acc.) | always see a doctor (acc.) |\n" + "|---" * 12 + "|\n"
+    )
+    rows = []
+    for run_ in runs:
+        for key, block in run_.items():
+            if not isinstance(block, dict) or "triage" not in block:
+                continue
+            m, b = block["triage"], block["baselines"]
+            name = key.split(" ")[0]
+            rows.append(
+                f"| {run_.get('label', run_.get('data_rev') or 'today')} "
+                f"| {SET_NAMES.get(name, name)} | {m['n']} | {_pct(m['accuracy'])} "
+                f"| {_pct(m['accuracy_3_levels'])} | {_pct(m['emergency_recall'])} "
+                f"| {_pct(m['self_care_recall'])} | {_pct(m['over_triage_rate'])} "
+                f"| {_pct(m['under_triage_rate'])} | {m['emergency_or_urgent_to_self_care']} "
+                f"| {_pct(b['red_flag_rules_alone']['accuracy'])} "
+                f"| {_pct(b['always_see_a_doctor']['accuracy'])} |"
+            )
+    return head + "\n".join(rows) + "\n"
+
+
+def write_docs(runs: list[dict[str, Any]], doc: Path) -> bool:
+    """Replace the text between the leave-one-set-out markers in ``doc``."""
+    text = doc.read_text(encoding="utf-8")
+    if MARK_START not in text or MARK_END not in text:
+        return False
+    head, _, rest = text.partition(MARK_START)
+    _, _, tail = rest.partition(MARK_END)
+    doc.write_text(f"{head}{MARK_START}\n{render_markdown(runs)}{MARK_END}{tail}", encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.triage.loso", description=__doc__)
+    ap.add_argument("--set", action="append", help="main:dev, main:test, second, third or a FILE")
+    ap.add_argument("--label", help="what this run is (kept in --json, shown by --render)")
     ap.add_argument(
-        "--set", action="append", required=True, help="main:dev, main:test, second, third or a FILE"
+        "--render",
+        nargs=2,
+        metavar=("DOC", "JSONS"),
+        help="write the table of the --json files (comma-separated) into DOC's markers; no run",
     )
     ap.add_argument("--data-rev", help="roll the triage data back to this git revision")
     ap.add_argument("--off", help="recognisers to switch off: patterns,hpo,spelling,semantic")
@@ -184,7 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="list the misclassified vignettes")
     ap.add_argument("--json", type=Path, help="write the metrics here")
     args = ap.parse_args(argv)
+    if args.render:
+        doc, jsons = Path(args.render[0]), args.render[1].split(",")
+        runs = [json.loads(Path(j).read_text(encoding="utf-8")) for j in jsons]
+        if not write_docs(runs, doc):
+            ap.error(f"{doc} has no {MARK_START} ... {MARK_END} block")
+        return 0
+    if not args.set:
+        ap.error("--set is required (or --render)")
     out = run(args)
+    if args.label:
+        out["label"] = args.label
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0
