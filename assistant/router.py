@@ -173,6 +173,23 @@ class Router:
             return Plan("attachment", steps, reason="attachments")
         if not text:
             return Plan("empty")
+        classified: tuple[str, float] | None = None
+        if (
+            case.get("mode") == "patient"
+            and (available is None or "triage" in available)
+            and not _small_talk(text)
+        ):
+            classified = self.classifier.classify(text)
+            if _untold_worry(text, *classified, self.settings.min_intent_score):
+                # the virtual doctor never answers a patient's statement with small talk, an
+                # entity list or a definition: what nothing recognised goes to triage's
+                # catch-all (an open question and the general warning signs)
+                return Plan(
+                    "triage",
+                    [{"name": "triage", "args": {"text": text}}],
+                    classified[1],
+                    "unrecognised statement",
+                )
         if looks_like_report(text, self.settings.report_min_chars):
             return Plan(
                 "report",
@@ -183,7 +200,7 @@ class Router:
         for intent, pattern in _SMALL_TALK:  # unambiguous one-liners need no model
             if pattern.match(text):
                 return Plan(intent, [], 1.0, reason="rule")
-        intent, score = self.classifier.classify(text)
+        intent, score = classified or self.classifier.classify(text)
         has_findings = bool(case.get("findings") or case.get("images"))
         if score < self.settings.min_intent_score and intent in (
             "off_topic",
@@ -277,6 +294,21 @@ def _triage_plan(
         steps.append({"name": "triage", "args": {"attachment": reports[0].sha256}})
         return Plan("triage", steps, reason="attached letter")
     return None
+
+
+_KNOWLEDGE_REQUEST = re.compile(
+    r"^\W*(?:please\s+)?(?:i(?:'d|\s+would)?\s+(?:want|like|need|wish)\s+to\s+"
+    r"(?:know|learn|read|understand|find\s+out)|info(?:rmation)?\s+(?:on|about)|search\b|look\s+up)",
+    re.IGNORECASE,
+)
+
+
+def _untold_worry(text: str, intent: str, score: float, min_score: float) -> bool:
+    """Patient mode: a statement (not a question, not a request for information) of three words
+    or more that the classifier does not confidently call small talk."""
+    if _is_question(text) or _KNOWLEDGE_REQUEST.match(text) or len(text.split()) < 3:
+        return False
+    return not (intent in ("greeting", "thanks", "help", "off_topic") and score >= min_score)
 
 
 def _small_talk(text: str) -> bool:
