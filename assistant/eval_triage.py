@@ -542,8 +542,9 @@ def _pct(v: float | None) -> str:
 
 
 def render_markdown(metrics: dict[str, Any]) -> str:
-    """The results tables for docs/TRIAGE.md (written between the generated markers)."""
-    lines = [MARK_START, ""]
+    """The results tables for docs/TRIAGE.md, without the generated markers (``evaldocs`` and
+    ``write_docs`` put it between them)."""
+    lines: list[str] = []
     titles = {
         "file": "Vignette file given with --vignettes (test part)",
         "file_dev": "Vignette file given with --vignettes (dev part)",
@@ -615,10 +616,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"Published yardstick (different vignettes): {pub['source']}: appropriate triage "
         f"{_pct(pub['appropriate_triage'])}, emergencies {_pct(pub['emergency'])}, self-care "
         f"{_pct(pub['self_care'])}.",
-        "",
-        MARK_END,
     ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
@@ -630,7 +629,9 @@ def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
         return False
     head, rest = text.split(MARK_START, 1)
     _old, tail = rest.split(MARK_END, 1)
-    doc.write_text(head + render_markdown(metrics) + tail, encoding="utf-8")
+    doc.write_text(
+        f"{head}{MARK_START}\n{render_markdown(metrics)}{MARK_END}{tail}", encoding="utf-8"
+    )
     return True
 
 
