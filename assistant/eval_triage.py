@@ -468,7 +468,7 @@ def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
         f"triage[{name}]: n={m['n']} acc={m['accuracy']:.3f} (3-level {m['accuracy_3_levels']:.3f}) "
         f"emergency recall={m['emergency_recall']} self-care recall={m['self_care_recall']} "
         f"over={m['over_triage_rate']:.3f} under={m['under_triage_rate']:.3f} "
-        f"emergency/urgent->self_care={m['emergency_or_urgent_to_self_care']} | "
+        f"emergency/urgent->self_care or no level={m['emergency_or_urgent_to_self_care']} | "
         f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
         f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
     )

@@ -199,7 +199,12 @@ def test_eval_triage_vignettes_option(settings: Settings, tmp_path: Path) -> Non
         settings, tmp_path, _write_set(tmp_path / "blind.yaml"), echo=lines.append
     )
     printed = "\n".join(lines)
-    for words in ("acc=", "emergency recall=", "emergency/urgent->self_care=", "red flags alone"):
+    for words in (
+        "acc=",
+        "emergency recall=",
+        "emergency/urgent->self_care or no level=",
+        "red flags alone",
+    ):
         assert words in printed
     assert "per-level recall: emergency" in printed and "confusion (rows gold" in printed
     m = metrics["file"]["triage"]
