@@ -537,6 +537,14 @@ def eval_cmd(
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),
+    vignettes: Annotated[
+        Path | None,
+        typer.Option("--vignettes", help="triage only: another vignette file (same format)"),
+    ] = None,
+    split: Annotated[
+        Path | None,
+        typer.Option("--split", help="with --vignettes: its split file (default: all test)"),
+    ] = None,
     docs: Annotated[
         bool, typer.Option("--docs", help="then write the tables into the docs' generated blocks")
     ] = False,
@@ -549,6 +557,15 @@ def eval_cmd(
     """Metrics on the shipped evaluation sets."""
     from assistant import evaldocs, evaluation
 
+    if vignettes is not None or split is not None:
+        if area != "triage" or vignettes is None:
+            raise UserError(
+                "--vignettes FILE (and --split) work with `clinassist eval triage` only"
+            )
+        from assistant.eval_triage import evaluate_file
+
+        evaluate_file(_state(ctx).settings, out, vignettes, split, echo=typer.echo)
+        raise typer.Exit(0)
     code = 0
     if not docs_only:
         code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,9 +127,16 @@ def load_intent_examples() -> dict[str, list[str]]:
 
 
 class Router:
-    def __init__(self, classifier: IntentClassifier, settings: RouterSettings) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        settings: RouterSettings,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.classifier = classifier
         self.settings = settings
+        self.cache_dir = cache_dir  # where triage's semantic matcher caches its phrase vectors
 
     def plan(
         self,
@@ -143,7 +151,14 @@ class Router:
         ``available``: the registered tools (triage is planned only when it is one of them)."""
         text = text.strip()
         if available is None or "triage" in available:
-            triage_plan = _triage_plan(text, attachments, case, history or [])
+            triage_plan = _triage_plan(
+                text,
+                attachments,
+                case,
+                history or [],
+                embedder=self.classifier.embedder,
+                cache_dir=self.cache_dir,
+            )
             if triage_plan is not None:
                 return triage_plan
         steps: list[dict[str, Any]] = []
@@ -158,6 +173,23 @@ class Router:
             return Plan("attachment", steps, reason="attachments")
         if not text:
             return Plan("empty")
+        classified: tuple[str, float] | None = None
+        if (
+            case.get("mode") == "patient"
+            and (available is None or "triage" in available)
+            and not _small_talk(text)
+        ):
+            classified = self.classifier.classify(text)
+            if _untold_worry(text, *classified, self.settings.min_intent_score):
+                # the virtual doctor never answers a patient's statement with small talk, an
+                # entity list or a definition: what nothing recognised goes to triage's
+                # catch-all (an open question and the general warning signs)
+                return Plan(
+                    "triage",
+                    [{"name": "triage", "args": {"text": text}}],
+                    classified[1],
+                    "unrecognised statement",
+                )
         if looks_like_report(text, self.settings.report_min_chars):
             return Plan(
                 "report",
@@ -168,7 +200,7 @@ class Router:
         for intent, pattern in _SMALL_TALK:  # unambiguous one-liners need no model
             if pattern.match(text):
                 return Plan(intent, [], 1.0, reason="rule")
-        intent, score = self.classifier.classify(text)
+        intent, score = classified or self.classifier.classify(text)
         has_findings = bool(case.get("findings") or case.get("images"))
         if score < self.settings.min_intent_score and intent in (
             "off_topic",
@@ -219,12 +251,19 @@ _TRIAGE_REQUEST = re.compile(
 
 
 def _triage_plan(
-    text: str, attachments: list[AttachmentRef], case: CaseState, history: list[str]
+    text: str,
+    attachments: list[AttachmentRef],
+    case: CaseState,
+    history: list[str],
+    *,
+    embedder: Embedder | None = None,
+    cache_dir: Path | None = None,
 ) -> Plan | None:
     """Triage steps, or None for the usual routing. Patient mode: a symptom story (however long
-    or clinical-sounding, e.g. a pasted discharge letter), an attached letter, or an answer to the
-    triage questions just asked. Clinician mode: only "triage this" (the text after it, or the
-    previous message)."""
+    or clinical-sounding, e.g. a pasted discharge letter; recognised by the triage patterns, the
+    HPO vocabulary, a person with a health cue, or the embedder's semantic matching), an
+    attached letter, or an answer to the triage questions just asked. Clinician mode: only
+    "triage this" (the text after it, or the previous message)."""
     from tools.triage.parse import educational_question, mentions_symptoms
 
     mode = case.get("mode", "clinician")
@@ -242,7 +281,11 @@ def _triage_plan(
         if att.kind in ("image", "dicom"):
             steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
     pending = bool((case.get("intake") or {}).get("pending")) and not educational_question(text)
-    if text and (pending or request or mentions_symptoms(text)) and not _small_talk(text):
+    if (
+        text
+        and (pending or request or mentions_symptoms(text, embedder=embedder, cache_dir=cache_dir))
+        and not _small_talk(text)
+    ):
         steps.append(
             {"name": "triage", "args": {"text": text[request.end() :] if request else text}}
         )
@@ -251,6 +294,21 @@ def _triage_plan(
         steps.append({"name": "triage", "args": {"attachment": reports[0].sha256}})
         return Plan("triage", steps, reason="attached letter")
     return None
+
+
+_KNOWLEDGE_REQUEST = re.compile(
+    r"^\W*(?:please\s+)?(?:i(?:'d|\s+would)?\s+(?:want|like|need|wish)\s+to\s+"
+    r"(?:know|learn|read|understand|find\s+out)|info(?:rmation)?\s+(?:on|about)|search\b|look\s+up)",
+    re.IGNORECASE,
+)
+
+
+def _untold_worry(text: str, intent: str, score: float, min_score: float) -> bool:
+    """Patient mode: a statement (not a question, not a request for information) of three words
+    or more that the classifier does not confidently call small talk."""
+    if _is_question(text) or _KNOWLEDGE_REQUEST.match(text) or len(text.split()) < 3:
+        return False
+    return not (intent in ("greeting", "thanks", "help", "off_topic") and score >= min_score)
 
 
 def _small_talk(text: str) -> bool:

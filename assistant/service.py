@@ -151,7 +151,12 @@ class Assistant:
     @property
     def router(self) -> Router:
         return self.resources.get(
-            "router", lambda: Router(IntentClassifier(self.embedder), self.settings.router)
+            "router",
+            lambda: Router(
+                IntentClassifier(self.embedder),
+                self.settings.router,
+                cache_dir=self.settings.data_dir / "cache",
+            ),
         )
 
     @property

@@ -99,3 +99,32 @@ def test_small_talk_needs_no_embedding_model() -> None:
     assert router.plan("Hello!", [], empty_case("clinician")).intent == "greeting"
     assert router.plan("thanks, that helps", [], empty_case("clinician")).intent == "thanks"
     assert router.plan("help", [], empty_case("clinician")).intent == "help"
+
+
+def test_a_patient_statement_nothing_recognises_goes_to_triage() -> None:
+    patient = empty_case("patient")
+    for text in ("the thing from yesterday is back again now", "I took a load of them earlier"):
+        plan = ROUTER.plan(text, [], patient)
+        assert plan.tools == ["triage"], text
+    assert ROUTER.plan("thank you so much", [], patient).tools == []
+    assert ROUTER.plan("hello there", [], patient).tools == []
+    assert "triage" not in ROUTER.plan("I want to know about vaccines", [], patient).tools
+    assert "triage" not in ROUTER.plan("the thing is back", [], empty_case("clinician")).tools
+    # without the triage tool the usual routing stands
+    plan = ROUTER.plan(
+        "the thing from yesterday is back", [], patient, available=["search_knowledge"]
+    )
+    assert "triage" not in plan.tools
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["it", "the", "thing", "came", "back", "again", "today", "quite", "odd"]),
+        min_size=3,
+        max_size=12,
+    )
+)
+def test_a_patient_statement_is_never_answered_with_knowledge_or_entities(words: list[str]) -> None:
+    plan = ROUTER.plan(" ".join(words), [], empty_case("patient"))
+    assert plan.tools in (["triage"], [])
