@@ -116,6 +116,16 @@ class SlackSettings(_Section):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
 
+class ImagingSettings(_Section):
+    """Image models (see docs/IMAGING.md)."""
+
+    cxr_model: str | None = Field(
+        default=None,
+        description="Chest X-ray model, a registry key such as cxr-pneumonia.v1 (`clinassist "
+        "models list` shows the fetched ones). None: the registry default.",
+    )
+
+
 class Settings(_Section):
     """The whole configuration. Relative paths resolve against the config file's folder."""
 
@@ -129,6 +139,7 @@ class Settings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     kb: KBSettings = Field(default_factory=KBSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    imaging: ImagingSettings = Field(default_factory=ImagingSettings)
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 

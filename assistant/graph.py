@@ -318,10 +318,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
             if isinstance(prob, float)
             else ""
         )
-        lines = [f"Image model ({result.get('model', '?')}): {label}{p}."]
+        draft = result.get("draft") or {}
+        lines = [str(draft["text"])] if draft.get("text") else []
+        lines.append(f"Image model ({result.get('model', '?')}): {label}{p}.")
         if result.get("heatmap"):
             lines.append(f"Grad-CAM heatmap: {result['heatmap']}")
-        if result.get("comparison"):
+        if result.get("comparison") and not draft:
             lines.append(str(result["comparison"]))
         return "\n".join(lines), []
     return "", []

@@ -27,7 +27,10 @@ def engine(ctx: ToolContext) -> Any:
     """The per-process :class:`~tools.imaging.pipeline.ImagingEngine`."""
     from tools.imaging.pipeline import ImagingEngine
 
-    return ctx.resources.get(RESOURCE_KEY, lambda: ImagingEngine(ctx.settings, ctx.resources))
+    return ctx.resources.get(
+        RESOURCE_KEY,
+        lambda: ImagingEngine(ctx.settings, ctx.resources, ctx.settings.imaging.cxr_model),
+    )
 
 
 @tool
@@ -36,10 +39,14 @@ def classify_image(
     heatmap: bool = True,
     heatmap_path: str | None = None,
     name: str | None = None,
+    model: str | None = None,
+    draft: bool = False,
     *,
     ctx: ToolContext,
 ) -> dict[str, Any]:
-    """Classify an attached medical image (PNG, JPEG, DICOM); refuses images it was not made for."""
+    """Classify an attached medical image (PNG, JPEG, DICOM); refuses images it was not made for.
+    ``model``: a registry key (default: the configured one); ``draft``: add a machine draft
+    report (chest X-rays) built from the structured result."""
     from tools.imaging.io import load_image
 
     shown = name or _attachment_name(ctx, attachment)
@@ -60,6 +67,8 @@ def classify_image(
         heatmap_path=out_path,
         name=shown,
         findings=list(ctx.case.get("findings", []) or []),
+        model=model,
+        draft=draft,
     )
     return result
 

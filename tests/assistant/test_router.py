@@ -99,3 +99,29 @@ def test_small_talk_needs_no_embedding_model() -> None:
     assert router.plan("Hello!", [], empty_case("clinician")).intent == "greeting"
     assert router.plan("thanks, that helps", [], empty_case("clinician")).intent == "thanks"
     assert router.plan("help", [], empty_case("clinician")).intent == "help"
+
+
+def test_what_do_you_see_with_an_image_asks_for_the_draft() -> None:
+    case = empty_case("clinician")
+    for text in ("What do you see?", "describe it", "what does this x-ray show?", "your read?"):
+        plan = ROUTER.plan(text, [ref("image")], case)
+        assert plan.tools == ["classify_image"], text
+        assert plan.steps[0]["args"].get("draft") is True, text
+    plan = ROUTER.plan("what is pneumonia?", [ref("image")], case)  # a question about a topic
+    assert plan.tools == ["classify_image", "generate_answer"]
+    assert "draft" not in plan.steps[0]["args"]
+    assert ROUTER.plan("What do you see?", [ref("image")], empty_case("patient")).steps[0][
+        "args"
+    ] == {"attachment": "a" * 64}  # the draft is for clinicians
+
+
+def test_what_do_you_see_later_reads_the_last_image_again() -> None:
+    case = empty_case("clinician")
+    case["attachments"] = [{"sha256": "b" * 64, "kind": "image", "name": "cxr.png"}]
+    case["images"] = [{"attachment": "b" * 64, "label": "NORMAL"}]
+    plan = ROUTER.plan("what do you see?", [], case)
+    assert plan.tools == ["classify_image"]
+    assert plan.steps[0]["args"] == {"attachment": "b" * 64, "draft": True}
+    # "what do you see in the report?" is about the report, not the image
+    case["findings"] = [{"text": "effusion", "label": "FINDING"}]
+    assert ROUTER.plan("what do you see in the report?", [], case).tools == ["generate_answer"]

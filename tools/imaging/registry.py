@@ -39,6 +39,15 @@ class ClassifierEntry:
     card: str = ""
     samples: str = "samples"  # folder (inside the fetched model dir) of labelled sample images
     extra: dict[str, Any] = field(default_factory=dict)
+    # Our own checkpoints ship in the repository (tools/imaging/weights/), checked by sha256;
+    # entries without ``weights`` are fetched packages (``model_id`` in assistant/data/models.yaml).
+    weights: str = ""
+    sha256: str = ""
+    calibration: str = ""  # how ``temperature`` and ``review_below`` were chosen (one line)
+
+    @property
+    def bundled(self) -> bool:
+        return bool(self.weights)
 
     @property
     def key(self) -> str:
@@ -85,7 +94,14 @@ REGISTRY: dict[str, ClassifierEntry] = {
         ),
     )
 }
-DEFAULT = "cxr-pneumonia.v1"
+# The default model per domain (what the guard routes an image to). A new version becomes the
+# default only after it beat the old one on the same test images in the same evaluation run.
+DEFAULTS = {"cxr": "cxr-pneumonia.v1", "brain-mri": "mri-brain-tumour.v1"}
+DEFAULT = DEFAULTS["cxr"]
+# The out-of-scope guard's features come from the packaged Xception's frozen ImageNet base
+# (shared by both packaged models), whichever chest model then gives the label.
+GUARD_MODEL = "cxr-pneumonia.v1"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def get(key: str) -> ClassifierEntry:
@@ -94,17 +110,46 @@ def get(key: str) -> ClassifierEntry:
     return REGISTRY[key]
 
 
-def for_domain(domain: str) -> ClassifierEntry:
-    for entry in REGISTRY.values():
-        if entry.domain == domain:
-            return entry
+def for_domain(domain: str, override: str | None = None) -> ClassifierEntry:
+    """The model for a domain: ``override`` (a registry key of that domain, e.g. from
+    ``imaging.cxr_model`` or ``--model``) or the domain's default."""
+    if override:
+        entry = get(override)
+        if entry.domain != domain:
+            raise ToolUnavailableError(
+                f"image model {override!r} is for {entry.domain}, not {domain}; "
+                f"{domain} models: {', '.join(k for k, e in REGISTRY.items() if e.domain == domain)}"
+            )
+        return entry
+    if domain in DEFAULTS:
+        return REGISTRY[DEFAULTS[domain]]
     raise ToolUnavailableError(f"no image model for {domain}")
+
+
+def weights_path(entry: ClassifierEntry) -> Path:
+    """The bundled checkpoint of an entry, checked against its sha256 (ModelError otherwise)."""
+    from assistant.errors import ModelError
+    from assistant.models import sha256_file
+
+    path = WEIGHTS_DIR / entry.weights
+    if not path.is_file():
+        raise ModelError(f"the weights of {entry.key} are missing ({path}): reinstall Clinassist")
+    digest = sha256_file(path)
+    if entry.sha256 and digest != entry.sha256:
+        raise ModelError(
+            f"the weights of {entry.key} ({path}) fail their checksum "
+            f"(sha256 {digest[:12]}…, expected {entry.sha256[:12]}…): reinstall Clinassist"
+        )
+    return path
 
 
 def model_dir(settings: Settings, entry: ClassifierEntry) -> Path:
     """The fetched, checksum-verified folder of an entry, or ToolUnavailableError saying how to
     fetch it."""
     from assistant import models
+
+    if entry.bundled:
+        return weights_path(entry).parent
 
     specs = models.catalogue()
     spec = specs[entry.model_id]
@@ -119,10 +164,51 @@ def model_dir(settings: Settings, entry: ClassifierEntry) -> Path:
 
 def samples(settings: Settings, entry: ClassifierEntry) -> list[tuple[Path, str]]:
     """The packaged labelled sample images (path, label), sorted, from the fetched folder."""
-    root = model_dir(settings, entry) / entry.samples
     out: list[tuple[Path, str]] = []
+    if not entry.samples:
+        return out
+    root = model_dir(settings, entry) / entry.samples
     for label in entry.classes:
         for p in sorted((root / label).glob("*")):
             if p.suffix.lower() in (".jpg", ".jpeg", ".png"):
                 out.append((p, label))
     return out
+
+
+def from_checkpoint(path: Path) -> ClassifierEntry:
+    """An unregistered entry for a checkpoint file written by ``clinassist train image`` (to
+    evaluate your own model): classes, temperature and review threshold from its metadata; the
+    positive class is the second of two (e.g. NORMAL, PNEUMONIA)."""
+    import torch
+
+    from assistant.errors import UserError
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        meta = dict(ckpt["meta"])
+        result = dict(ckpt.get("result") or {})
+    except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError) as exc:
+        raise UserError(
+            f"{path} is not a checkpoint written by `clinassist train image`: {exc}"
+        ) from exc
+    classes = tuple(str(c) for c in meta["classes"])
+    return ClassifierEntry(
+        name=path.stem,
+        version=0,
+        model_id=f"file:{path.name}",
+        domain="cxr",
+        description=f"checkpoint {path.name}",
+        classes=classes,
+        modalities=("CR", "DX", "DR", "RG"),
+        body_parts=("CHEST", "THORAX", "LUNG"),
+        views=("PA", "AP", "APS", "PAS"),
+        input_size=int(meta["input_size"]),
+        preprocessing="gray-bilinear",
+        positive=classes[1] if len(classes) == 2 else None,
+        temperature=float(meta.get("temperature", 1.0)),
+        calibration_n=int(result.get("n_val", 0)),
+        review_below=float(meta.get("review_below", 0.80)),
+        samples="",
+        weights=str(path),
+        calibration="the checkpoint's validation split",
+    )
