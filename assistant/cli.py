@@ -512,6 +512,23 @@ def train_image(
         raise UserError("invalid training options (see the line above)") from exc
 
 
+@train_app.command("ensemble")
+def train_ensemble(
+    checkpoints: Annotated[
+        list[Path], typer.Argument(help="checkpoints of one configuration, different seeds")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="ensemble checkpoint to write (.pt)")],
+) -> None:
+    """Average separately trained seeds into one checkpoint (temperature and review threshold
+    refitted on their validation logits): the same as `train image --seeds`."""
+    from tools.imaging.train import combine
+
+    missing = [p for p in checkpoints if not p.is_file()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such checkpoint file")
+    combine(checkpoints, out, echo=typer.echo)
+
+
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,

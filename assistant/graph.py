@@ -95,6 +95,10 @@ def build_graph(
             names.setdefault(a["sha256"], a["name"])
         for step in state.get("plan", []):
             call = registry.call(step["name"], step["args"], ctx)
+            if step.get("draft") and call.ok and call.result:  # "what do you see?"
+                from tools.image import with_draft
+
+                call = call.model_copy(update={"result": with_draft(call.result)})
             ctx.turn_calls.append(call)
             if call.ok and call.result is not None:
                 _remember(case, call, names)

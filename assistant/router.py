@@ -159,10 +159,13 @@ class Router:
         describe = bool(text) and asks_to_describe(text) and case.get("mode") != "patient"
         for att in attachments:
             if att.kind in ("image", "dicom"):
-                args: dict[str, Any] = {"attachment": att.sha256}
-                if describe:
-                    args["draft"] = True
-                steps.append({"name": "classify_image", "args": args})
+                step: dict[str, Any] = {
+                    "name": "classify_image",
+                    "args": {"attachment": att.sha256},
+                }
+                if describe:  # the reply is the machine draft built from the tool's result
+                    step["draft"] = True
+                steps.append(step)
             else:
                 steps.append({"name": "extract_entities", "args": {"attachment": att.sha256}})
         if steps:
@@ -206,10 +209,10 @@ class Router:
             shown = _image_shas(case)
             if unclassified or shown:  # the newest unread image, else the last one read again
                 sha = unclassified[-1] if unclassified else shown[-1]
-                img_args: dict[str, Any] = {"attachment": sha}
+                step = {"name": "classify_image", "args": {"attachment": sha}}
                 if case.get("mode") != "patient":
-                    img_args["draft"] = True
-                return Plan(intent, [{"name": "classify_image", "args": img_args}], score)
+                    step["draft"] = True
+                return Plan(intent, [step], score)
             intent = "case_question"
         if intent == "case_question":
             return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)

@@ -81,3 +81,19 @@ def _attachment_name(ctx: ToolContext, sha: str) -> str:
         if isinstance(stored, dict) and stored.get("sha256") == sha:
             return str(stored.get("name") or sha[:12])
     return sha[:12]
+
+
+def with_draft(result: dict[str, Any]) -> dict[str, Any]:
+    """The result with its machine draft report (``draft``), when it is an in-scope result of
+    a registered chest model; otherwise unchanged. Built from the result's own fields only."""
+    from tools.imaging import registry
+    from tools.imaging.report import draft
+
+    if result.get("draft") or not result.get("in_distribution"):
+        return result
+    key = str(result.get("model") or "").split("@")[0]
+    entry = registry.REGISTRY.get(key)
+    if entry is None or entry.domain != "cxr" or not entry.positive:
+        return result
+    text = draft(result, entry.positive)
+    return {**result, "draft": text} if text else result

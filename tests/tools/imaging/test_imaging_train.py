@@ -187,3 +187,26 @@ def test_bad_layout_is_one_clear_user_error(tmp_path: Path) -> None:
     (bad / "disc" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     with pytest.raises(UserError, match=r"broken\.png"):
         load_dataset(bad, SIZE)
+
+
+def test_ensemble_of_separate_seeds_equals_training_them_together(tmp_path: Path) -> None:
+    from tools.imaging.train import combine
+
+    data = _folder(tmp_path / "data", n=6)
+    kw = dict(size=SIZE, epochs=1, batch=8, width=4, progress=False, echo=lambda _m: None)
+    together = train(data, tmp_path / "ens.pt", seeds=(0, 1), **kw)  # type: ignore[arg-type]
+    train(data, tmp_path / "s0.pt", seed=0, **kw)  # type: ignore[arg-type]
+    train(data, tmp_path / "s1.pt", seed=1, **kw)  # type: ignore[arg-type]
+    combined = combine([tmp_path / "s0.pt", tmp_path / "s1.pt"], tmp_path / "c.pt", lambda _m: None)
+    a = torch.load(tmp_path / "ens.pt", weights_only=True)
+    b = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    # the same validation logits (up to float rounding): the same calibrated fit (a 1-epoch
+    # toy has a flat likelihood in T, so compare the fit's NLL, not T itself)
+    assert np.allclose(together["val_logits"], combined["val_logits"], atol=1e-5)
+    assert together["val"]["nll_after_temperature"] == pytest.approx(
+        combined["val"]["nll_after_temperature"], abs=1e-3
+    )
+    with pytest.raises(UserError, match="at least two"):
+        combine([tmp_path / "s0.pt"], tmp_path / "x.pt")
