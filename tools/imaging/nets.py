@@ -125,7 +125,7 @@ def resize_uint8(rgb: np.ndarray, size: int, channels: int = 1) -> np.ndarray:
     img = img.convert("L" if channels == 1 else "RGB").resize(
         (size, size), Image.Resampling.BILINEAR
     )
-    arr = np.asarray(img, dtype=np.uint8)
+    arr = np.array(img, dtype=np.uint8)  # a writable copy
     return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
 
 
