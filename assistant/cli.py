@@ -483,6 +483,7 @@ def train_image(
     classes: Annotated[str, typer.Option(help="class names for a .npz: NORMAL,PNEUMONIA")] = "",
     threads: Annotated[int, typer.Option(min=0, help="torch threads (0: default)")] = 0,
     report_test: Annotated[bool, typer.Option(help="also score the test split")] = False,
+    half: Annotated[bool, typer.Option(help="store the weights as float16")] = False,
 ) -> None:
     """Train an image classifier in plain torch (augmentation, class weights, early stopping,
     temperature on validation; several seeds make an ensemble)."""
@@ -504,6 +505,7 @@ def train_image(
     argv += ["--cache", str(cache)] if cache else []
     argv += ["--classes", classes] if classes else []
     argv += ["--report-test"] if report_test else []
+    argv += ["--half"] if half else []
     if schedule not in ("cosine", "constant"):
         raise UserError(f"--schedule {schedule!r}: use cosine or constant")
     try:
@@ -518,6 +520,7 @@ def train_ensemble(
         list[Path], typer.Argument(help="checkpoints of one configuration, different seeds")
     ],
     out: Annotated[Path, typer.Option("--out", help="ensemble checkpoint to write (.pt)")],
+    half: Annotated[bool, typer.Option(help="store the weights as float16")] = False,
 ) -> None:
     """Average separately trained seeds into one checkpoint (temperature and review threshold
     refitted on their validation logits): the same as `train image --seeds`."""
@@ -526,7 +529,7 @@ def train_ensemble(
     missing = [p for p in checkpoints if not p.is_file()]
     if missing:
         raise UserError(f"{missing[0]}: no such checkpoint file")
-    combine(checkpoints, out, echo=typer.echo)
+    combine(checkpoints, out, echo=typer.echo, half=half)
 
 
 @app.command("eval")

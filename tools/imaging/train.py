@@ -60,6 +60,7 @@ class Config:
     report_test: bool = False
     class_names: tuple[str, ...] = ()
     review_target: float = 0.99  # accuracy wanted among validation results NOT flagged for review
+    half: bool = False  # store the weights as float16 (half the file; loaded as float32)
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -110,6 +111,12 @@ def review_threshold(
         if keep.any() and float(correct[keep].mean()) >= target:
             return float(thr)
     return 0.99
+
+
+def _state(model: nn.Module, half: bool) -> dict[str, torch.Tensor]:
+    """The state dict to save; floating tensors as float16 with ``half``."""
+    sd = model.state_dict()
+    return {k: v.half() if half and v.is_floating_point() else v for k, v in sd.items()}
 
 
 def _auc(logits: np.ndarray, y: np.ndarray) -> float:
@@ -322,7 +329,7 @@ def train(
     result["val_labels"] = yv.tolist()
     result["val_logits"] = np.asarray(val_logits, dtype=np.float64).tolist()
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"meta": meta, "state_dict": model.state_dict(), "result": result}, out)
+    torch.save({"meta": meta, "state_dict": _state(model, cfg.half), "result": result}, out)
     result["checkpoint"] = str(out)
     echo(
         f"saved {out}: val accuracy {result['val']['accuracy']:.4f}, AUC {result['val']['auc']:.4f}, "
@@ -331,7 +338,9 @@ def train(
     return result
 
 
-def combine(paths: list[Path], out: Path, echo: Callable[[str], None] = print) -> dict[str, Any]:
+def combine(
+    paths: list[Path], out: Path, echo: Callable[[str], None] = print, *, half: bool = False
+) -> dict[str, Any]:
     """Members trained separately (same data, architecture and validation split, different
     seeds) -> one ensemble checkpoint, its temperature and review threshold refitted on the
     members' stored validation logits (the ensemble's logits are their mean). The same as
@@ -399,7 +408,7 @@ def combine(paths: list[Path], out: Path, echo: Callable[[str], None] = print) -
         config=cfg,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"meta": meta, "state_dict": model.state_dict(), "result": result}, out)
+    torch.save({"meta": meta, "state_dict": _state(model, half), "result": result}, out)
     echo(
         f"saved {out}: {len(nets)} members (seeds {seeds}), val accuracy "
         f"{result['val']['accuracy']:.4f}, AUC {result['val']['auc']:.4f}, temperature "
@@ -450,6 +459,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", default="", help="class names for a .npz, e.g. NORMAL,PNEUMONIA")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--report-test", action="store_true", help="also score the test split")
+    p.add_argument("--half", action="store_true", help="store the weights as float16")
     p.add_argument("--json", dest="as_json", action="store_true", help="print the result JSON")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -487,6 +497,7 @@ def config_from(args: argparse.Namespace) -> Config:
         cache=args.cache,
         report_test=args.report_test,
         class_names=tuple(c for c in args.classes.split(",") if c),
+        half=args.half,
     )
 
 

@@ -210,3 +210,12 @@ def test_ensemble_of_separate_seeds_equals_training_them_together(tmp_path: Path
     )
     with pytest.raises(UserError, match="at least two"):
         combine([tmp_path / "s0.pt"], tmp_path / "x.pt")
+    combine([tmp_path / "s0.pt", tmp_path / "s1.pt"], tmp_path / "h.pt", lambda _m: None, half=True)
+    h = torch.load(tmp_path / "h.pt", weights_only=True)["state_dict"]
+    assert h["members.0.fc.weight"].dtype == torch.float16
+    assert (tmp_path / "h.pt").stat().st_size < 0.7 * (tmp_path / "c.pt").stat().st_size
+    img = LoadedImage(pixels=_pattern(0, np.random.default_rng(4)).astype(np.float32), source="png")
+    full, small = TorchClassifier(tmp_path / "c.pt"), TorchClassifier(tmp_path / "h.pt")
+    assert np.allclose(
+        full.run(full.prepare(img)).logits, small.run(small.prepare(img)).logits, atol=0.05
+    )
