@@ -524,7 +524,7 @@ def train_ensemble(
 ) -> None:
     """Average separately trained seeds into one checkpoint (temperature and review threshold
     refitted on their validation logits): the same as `train image --seeds`."""
-    from tools.imaging.train import combine
+    from tools.imaging.ensemble import combine
 
     missing = [p for p in checkpoints if not p.is_file()]
     if missing:

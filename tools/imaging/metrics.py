@@ -279,7 +279,8 @@ def plot_reliability(
             alpha=0.7,
         )
     ax.set_ylabel("accuracy")
-    ax.set_xlim(0, 1)
+    k = next(iter(series.values())).shape[1]
+    ax.set_xlim(1 / k if k > 1 else 0, 1)  # the top class of k has confidence >= 1/k
     ax.set_ylim(0, 1.02)
     ax.legend(loc="upper left", fontsize=7)
     hx.set_xlabel("top-class confidence")

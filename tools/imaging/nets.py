@@ -116,6 +116,12 @@ def build(meta: dict[str, Any]) -> nn.Module:
     return Ensemble([one() for _ in range(members)]) if members else one()
 
 
+def state_for_save(model: nn.Module, half: bool = False) -> dict[str, torch.Tensor]:
+    """The state dict to save; floating tensors as float16 with ``half`` (loaded as float32)."""
+    sd = model.state_dict()
+    return {k: v.half() if half and v.is_floating_point() else v for k, v in sd.items()}
+
+
 def resize_uint8(rgb: np.ndarray, size: int, channels: int = 1) -> np.ndarray:
     """(H, W[, 3]) uint8 -> (C, size, size) uint8: grayscale (or RGB), bilinear resize to a
     square (the aspect ratio is not kept, as in the training images)."""

@@ -33,9 +33,26 @@ from torch import nn
 
 from assistant.errors import UserError
 from tools.imaging.data import Dataset, Split, load_dataset
-from tools.imaging.nets import Ensemble, ResNet, build, load_checkpoint, scale, to_tensor
+from tools.imaging.nets import (
+    Ensemble,
+    ResNet,
+    build,
+    load_checkpoint,
+    scale,
+    state_for_save,
+    to_tensor,
+)
 
-__all__ = ["Config", "augment", "load_checkpoint", "load_dataset", "main", "to_tensor", "train"]
+__all__ = [
+    "Config",
+    "augment",
+    "build",
+    "load_checkpoint",
+    "load_dataset",
+    "main",
+    "to_tensor",
+    "train",
+]
 
 
 @dataclass
@@ -113,13 +130,7 @@ def review_threshold(
     return 0.99
 
 
-def _state(model: nn.Module, half: bool) -> dict[str, torch.Tensor]:
-    """The state dict to save; floating tensors as float16 with ``half``."""
-    sd = model.state_dict()
-    return {k: v.half() if half and v.is_floating_point() else v for k, v in sd.items()}
-
-
-def _auc(logits: np.ndarray, y: np.ndarray) -> float:
+def auc_of_logits(logits: np.ndarray, y: np.ndarray) -> float:
     from tools.imaging import metrics
 
     if logits.shape[1] != 2:
@@ -179,7 +190,7 @@ def _fit_one(
             sched.step()
             bar.set_postfix(loss=f"{loss.item():.3f}")
         val_loss, val_acc, logits = evaluate_split(net, ds.val)
-        val_auc = _auc(logits, ds.val.y.numpy())
+        val_auc = auc_of_logits(logits, ds.val.y.numpy())
         history.append(
             {
                 "epoch": epoch + 1,
@@ -213,7 +224,7 @@ def _fit_one(
         "best_epoch": best["epoch"],
         "val_loss": round(best["loss"], 4),
         "val_acc": round(val_acc, 4),
-        "val_auc": round(_auc(logits, ds.val.y.numpy()), 4),
+        "val_auc": round(auc_of_logits(logits, ds.val.y.numpy()), 4),
         "history": history,
     }
     return net, member
@@ -288,7 +299,7 @@ def train(
         "val": {
             "loss": round(val_loss, 4),
             "accuracy": round(val_acc, 4),
-            "auc": round(_auc(val_logits, yv), 4),
+            "auc": round(auc_of_logits(val_logits, yv), 4),
             "nll_after_temperature": round(metrics.nll(val_logits, yv, temperature), 4),
             "ece_before": round(metrics.ece(metrics.softmax_rows(val_logits), yv, 10), 4),
             "ece_after": round(
@@ -329,98 +340,13 @@ def train(
     result["val_labels"] = yv.tolist()
     result["val_logits"] = np.asarray(val_logits, dtype=np.float64).tolist()
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"meta": meta, "state_dict": _state(model, cfg.half), "result": result}, out)
+    torch.save({"meta": meta, "state_dict": state_for_save(model, cfg.half), "result": result}, out)
     result["checkpoint"] = str(out)
     echo(
         f"saved {out}: val accuracy {result['val']['accuracy']:.4f}, AUC {result['val']['auc']:.4f}, "
         f"temperature {result['temperature']} ({result['train_seconds']:.0f} s)"
     )
     return result
-
-
-def combine(
-    paths: list[Path], out: Path, echo: Callable[[str], None] = print, *, half: bool = False
-) -> dict[str, Any]:
-    """Members trained separately (same data, architecture and validation split, different
-    seeds) -> one ensemble checkpoint, its temperature and review threshold refitted on the
-    members' stored validation logits (the ensemble's logits are their mean). The same as
-    training them together with ``--seeds``."""
-    from tools.imaging import metrics
-
-    if len(paths) < 2:
-        raise UserError("an ensemble needs at least two checkpoints")
-    ckpts = []
-    for p in paths:
-        try:
-            ckpts.append(torch.load(p, map_location="cpu", weights_only=True))
-        except (OSError, RuntimeError, EOFError) as exc:
-            raise UserError(f"{p} is not a checkpoint written by `clinassist train image`") from exc
-    keys = ("classes", "input_size", "channels", "width", "blocks", "dropout", "small_input")
-    first = ckpts[0]
-    for p, c in zip(paths[1:], ckpts[1:], strict=True):
-        if c["meta"].get("members") or first["meta"].get("members"):
-            raise UserError(f"{p}: combine single models, not ensembles")
-        if any(c["meta"].get(k) != first["meta"].get(k) for k in keys):
-            raise UserError(f"{p} has another architecture or input than {paths[0]}")
-        if c["result"]["val_names"] != first["result"]["val_names"]:
-            raise UserError(f"{p} was validated on other images than {paths[0]}")
-    nets: list[nn.Module] = []
-    for c in ckpts:
-        net = build(c["meta"])
-        net.load_state_dict(c["state_dict"])
-        nets.append(net)
-    model = Ensemble(nets)
-    val_logits = np.mean([np.asarray(c["result"]["val_logits"]) for c in ckpts], axis=0)
-    yv = np.asarray(first["result"]["val_labels"])
-    cfg = dict(first["meta"].get("config", {}))
-    temperature = metrics.fit_temperature(val_logits, yv)
-    review_below = review_threshold(val_logits, yv, temperature, cfg.get("review_target", 0.99))
-    members = [m for c in ckpts for m in c["result"]["members"]]
-    seeds = [int(m["seed"]) for m in members]
-    pred = val_logits.argmax(axis=1)
-    result = dict(first["result"])
-    result.update(
-        members=members,
-        temperature=round(temperature, 4),
-        review_below=review_below,
-        val={
-            "loss": round(metrics.nll(val_logits, yv), 4),
-            "accuracy": round(float((pred == yv).mean()), 4),
-            "auc": round(_auc(val_logits, yv), 4),
-            "nll_after_temperature": round(metrics.nll(val_logits, yv, temperature), 4),
-            "ece_before": round(metrics.ece(metrics.softmax_rows(val_logits), yv, 10), 4),
-            "ece_after": round(
-                metrics.ece(metrics.softmax_rows(val_logits, temperature), yv, 10), 4
-            ),
-        },
-        val_logits=np.asarray(val_logits, dtype=np.float64).tolist(),
-        train_seconds=round(sum(float(c["result"].get("train_seconds", 0)) for c in ckpts), 1),
-    )
-    result.pop("test", None)
-    meta = dict(first["meta"])
-    cfg["seeds"] = seeds
-    meta.update(
-        members=len(nets),
-        temperature=result["temperature"],
-        review_below=review_below,
-        seeds=seeds,
-        seed=seeds[0],
-        config=cfg,
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"meta": meta, "state_dict": _state(model, half), "result": result}, out)
-    echo(
-        f"saved {out}: {len(nets)} members (seeds {seeds}), val accuracy "
-        f"{result['val']['accuracy']:.4f}, AUC {result['val']['auc']:.4f}, temperature "
-        f"{result['temperature']}, review below {review_below}"
-    )
-    result["checkpoint"] = str(out)
-    return result
-
-
-def rebuild(meta: dict[str, Any]) -> nn.Module:
-    """The (untrained) network a checkpoint's meta describes."""
-    return build(meta)
 
 
 def _ints(text: str) -> tuple[int, ...]:

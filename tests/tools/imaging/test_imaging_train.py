@@ -190,7 +190,7 @@ def test_bad_layout_is_one_clear_user_error(tmp_path: Path) -> None:
 
 
 def test_ensemble_of_separate_seeds_equals_training_them_together(tmp_path: Path) -> None:
-    from tools.imaging.train import combine
+    from tools.imaging.ensemble import combine
 
     data = _folder(tmp_path / "data", n=6)
     kw = dict(size=SIZE, epochs=1, batch=8, width=4, progress=False, echo=lambda _m: None)
