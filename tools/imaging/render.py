@@ -26,7 +26,7 @@ def _pct(n: int, total: int) -> str:
     return f"{n}/{total} ({n / max(1, total):.1%})"
 
 
-def render_markdown(metrics: dict[str, Any]) -> str:
+def render_markdown(metrics: dict[str, Any], published: bool = True) -> str:
     """The side-by-side table, the paired comparison, the published results and the guard."""
     s = metrics["set"]
     lines = [
@@ -76,7 +76,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             )
             + ".",
         ]
-    pub = metrics.get("published") or []
+    pub = (metrics.get("published") or []) if published else []
     if pub:
         lines += [
             "",
@@ -143,11 +143,14 @@ def update_docs(results: list[dict[str, Any]], root: Path = ROOT) -> list[str]:
     done = []
     for i, res in enumerate(results):
         suffix = "" if i == 0 else f"-{i + 1}"
-        if write_between(root / "docs" / "IMAGING.md", MARK + suffix, render_markdown(res)):
+        table = render_markdown(res, published=i < 2)
+        if write_between(root / "docs" / "IMAGING.md", MARK + suffix, table):
             done.append(f"docs/IMAGING.md [{MARK}{suffix}]")
         for key in res["models"]:
+            if key not in registry.REGISTRY:  # a checkpoint file evaluated beside them
+                continue
             card = root / registry.get(key).card
-            if card.is_file() and write_between(card, MARK + suffix, render_markdown(res)):
+            if card.is_file() and write_between(card, MARK + suffix, table):
                 done.append(f"{registry.get(key).card} [{MARK}{suffix}]")
             if (
                 i == 0
