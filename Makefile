@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# llama-cpp-python compiles from source: portable CPU flags (see ../shared/STACK.md).
+# llama-cpp-python compiles from source (6–9 min on 2 cores, then pip caches the wheel):
+# portable CPU flags, so the wheel runs on any x86-64 machine with AVX2.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BLAS=OFF
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

@@ -1,12 +1,13 @@
 """`clinassist bench`: latency, throughput and memory, each against a baseline in the same run.
 
 Suites: ``startup`` (cold start to the REPL prompt vs a bare ``python -c pass``), ``turn``
-(non-LLM turn latency p50/p95, warm), ``llm`` (tokens/s through our backend vs raw
-llama-cpp-python on the same GGUF). Other suites plug in by import path (see SUITES).
+(non-LLM turn latency p50/p95, warm), ``llm`` (tokens/s through our backend vs a bare
+``Llama.generate`` loop on the same GGUF and prompt), ``phi`` (de-identification per message). Other suites plug in by import path (see SUITES).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -34,6 +35,8 @@ SUITES: dict[str, str] = {
     "kb": "knowledge.bench:bench",
     "image": "tools.imaging.bench:bench",
     "slack": "assistant.slack_bench:bench",
+    "triage": "tools.triage.bench:bench",
+    "phi": "assistant.bench:bench_phi",
 }
 
 
@@ -146,7 +149,8 @@ def bench_turn(settings: Settings, *, quick: bool = False, echo: Echo = print) -
 
 
 def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
-    """Decode speed through LlamaCppLLM vs raw llama-cpp-python, same GGUF, same prompt."""
+    """Decode speed through LlamaCppLLM vs a bare ``Llama.generate`` loop on the same loaded
+    GGUF and the same prompt tokens (the chat-completion API is reported for reference)."""
     from llama_cpp import Llama
 
     from assistant.llm import LlamaCppLLM
@@ -170,7 +174,32 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
         verbose=False,
     )
 
+    ours = LlamaCppLLM(path, settings.llm)
+    ours._llama = raw  # same loaded weights: measure only our wrapper's overhead
+    formatter = ours._formatter()
+    prompt_tokens, _ = formatter.tokens(raw, prompt) if formatter else ([], [])
+
     def raw_run() -> tuple[int, float, float]:
+        """The baseline: a bare ``Llama.generate`` loop on the same prompt tokens (greedy),
+        detokenizing each token; nothing else."""
+        import llama_cpp
+
+        vocab = llama_cpp.llama_model_get_vocab(raw.model)
+        t0 = time.perf_counter()
+        first = 0.0
+        n = 0
+        for token in raw.generate(prompt_tokens, temp=0.0, top_k=40, top_p=0.95, min_p=0.05):
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
+            raw.detokenize([token])
+            n += 1
+            first = first or time.perf_counter() - t0
+            if n >= max_tokens:
+                break
+        return n, time.perf_counter() - t0, first
+
+    def chat_run() -> tuple[int, float, float]:
+        """For reference: llama-cpp-python's chat-completion API (slower per token)."""
         t0 = time.perf_counter()
         first = 0.0
         n = 0
@@ -182,9 +211,6 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
                 n += 1
                 first = first or time.perf_counter() - t0
         return n, time.perf_counter() - t0, first
-
-    ours = LlamaCppLLM(path, settings.llm)
-    ours._llama = raw  # same loaded weights: measure only our wrapper's overhead
 
     def our_run() -> tuple[int, float, float]:
         t0 = time.perf_counter()
@@ -198,27 +224,84 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
     raw_run()  # warm caches
     raw_res: list[tuple[int, float, float]] = []
     our_res: list[tuple[int, float, float]] = []
-    for _ in range(reps):  # interleaved, so machine noise hits both alike
+    chat_res: list[tuple[int, float, float]] = []
+    for _ in range(reps):  # interleaved, so machine noise hits all alike
         raw_res.append(raw_run())
         our_res.append(our_run())
+        chat_res.append(chat_run())
+
+    tokens = statistics.median(n for n, _, _ in raw_res)
 
     def summarise(rs: list[tuple[int, float, float]]) -> dict[str, float]:
+        """Per run the same greedy tokens (our stream yields text pieces, which may join
+        tokens), so speed is the baseline's token count over each run's wall time."""
+        seconds = statistics.median(t for _, t, _ in rs)
         return {
-            "tokens_per_s": round(statistics.median(n / t for n, t, _ in rs), 1),
+            "seconds": round(seconds, 3),
+            "tokens_per_s": round(tokens / seconds, 1),
             "first_token_s": round(statistics.median(f for _, _, f in rs), 3),
-            "tokens": statistics.median(n for n, _, _ in rs),
+            "pieces": statistics.median(n for n, _, _ in rs),
         }
 
     out: dict[str, Any] = {
         "model": path.name,
+        "baseline": "bare Llama.generate loop, same prompt tokens",
         "raw_llama_cpp": summarise(raw_res),
         "clinassist": summarise(our_res),
+        "chat_completion_api": summarise(chat_res),
     }
-    overhead = 1 - out["clinassist"]["tokens_per_s"] / out["raw_llama_cpp"]["tokens_per_s"]
+    overhead = out["clinassist"]["seconds"] / out["raw_llama_cpp"]["seconds"] - 1
     out["overhead_pct"] = round(100 * overhead, 1)
+    with contextlib.suppress(OSError):
+        out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     echo(
-        f"llm {path.name}: raw {out['raw_llama_cpp']['tokens_per_s']} tok/s, ours "
+        f"llm {path.name}: bare Llama.generate {out['raw_llama_cpp']['tokens_per_s']} tok/s, ours "
         f"{out['clinassist']['tokens_per_s']} tok/s (overhead {out['overhead_pct']}%), first token "
-        f"{out['clinassist']['first_token_s']} s"
+        f"{out['clinassist']['first_token_s']} s; chat-completion API "
+        f"{out['chat_completion_api']['tokens_per_s']} tok/s"
     )
+    return out
+
+
+def bench_phi(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
+    """PHI de-identification: the library's load time (once per process, lazily), then per
+    message on the PHI benchmark's texts: the project's rules alone (baseline) vs rules +
+    Presidio (default), p50/p95; and a 22 kB pasted report, whole and the window a turn reads
+    for its audit entry."""
+    from assistant import eval_phi, phi, safety
+
+    texts = [i.text for i in eval_phi.load_items() + eval_phi.load_items("phi_heldout.txt", "h")]
+    long_report = " ".join(texts)  # ~20 kB: a pasted report at the message limit
+    start = time.perf_counter()
+    loaded = phi.LIBRARY.load()
+    load_s = time.perf_counter() - start
+    out: dict[str, Any] = {"library": loaded, "library_load_s": round(load_s, 2)}
+    reps = 1 if quick else 3
+    for name, library in (("rules", False), ("rules_and_presidio", True)):
+        if library and not loaded:
+            continue
+        phi.detect("warm up John Smith", library=library)
+        lat = []
+        for _ in range(reps):
+            for t in texts:
+                t0 = time.perf_counter()
+                phi.detect(t, library=library)
+                lat.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        phi.detect(long_report, library=library)
+        report_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()  # what a turn reads for its audit entry
+        phi.detect(long_report[: safety.PHI_WINDOW], library=library)
+        out[name] = {
+            "window_chars": safety.PHI_WINDOW,
+            "window_ms": round((time.perf_counter() - t0) * 1000, 1),
+            "p50_ms": round(pct(lat, 0.5), 2),
+            "p95_ms": round(pct(lat, 0.95), 2),
+            "n": len(lat),
+            "report_chars": len(long_report),
+            "report_ms": round(report_ms, 1),
+        }
+    with contextlib.suppress(OSError):
+        out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    echo(f"phi: {out}")
     return out

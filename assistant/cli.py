@@ -6,9 +6,11 @@ no traceback reaches the user unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,8 +103,36 @@ def _state(ctx: typer.Context) -> AppState:
     return state
 
 
+def _stdin_text(what: str) -> str:
+    """stdin as text: UTF-8 (a BOM is dropped); anything else is bad input, said in one line."""
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "replace")
+    try:
+        return str(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{what} on stdin is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from exc
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+QUIET_PARSERS = ("pypdf", "pydicom", "PIL")
+"""File parsers whose warnings stay out of a user's terminal unless --debug."""
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Without --debug a log record is one line: no traceback or stack reaches the user."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 def setup_logging(settings: Settings | None, debug: bool) -> None:
@@ -110,10 +140,13 @@ def setup_logging(settings: Settings | None, debug: bool) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(PHIRedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if debug else _OneLineFormatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    for name in QUIET_PARSERS:  # their warnings about a damaged file are not the user's line
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.ERROR)
     try:
         from loguru import logger as loguru_logger  # medspaCy's chatty logger
 
@@ -156,7 +189,7 @@ def ask(
     from assistant.service import validate_mode
 
     if message == "-":
-        message = sys.stdin.read()
+        message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
 
@@ -176,8 +209,10 @@ def ask(
     if as_json:
         _echo_json(turn.contract_json())
     elif streamed:
+        from assistant.repl import unstreamed
+
         typer.echo()
-        rest = turn.reply.replace("".join(streamed).strip(), "", 1).strip()
+        rest = unstreamed(turn.reply, "".join(streamed))
         if rest:
             typer.echo(rest)
     else:
@@ -210,9 +245,23 @@ def history(
     if as_json:
         _echo_json({"case_id": case, "turns": [t.contract_json() for t in turns]})
         return
-    for t in turns:
+    from assistant.schema import triage_trail
+
+    for t, trail in zip(turns, triage_trail(turns), strict=True):
         typer.echo(f"#{t.index + 1} {t.created_at[:19]} [{t.mode}] you: {t.user}")
         typer.echo(f"   assistant: {t.reply}")
+        if trail:
+            typer.echo(f"   {trail}")
+
+
+@app.command("delete-case")
+def delete_case(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Option("--case", help="case id")],
+) -> None:
+    """Delete a case: its turns, state, attachments and heatmaps (the audit log remains)."""
+    _state(ctx).assistant.delete_case(case, actor="cli")
+    typer.echo(f"Case {case} deleted.")
 
 
 @app.command()
@@ -265,8 +314,10 @@ def run_script_cmd(
     raise typer.Exit(1 if failed else 0)
 
 
-def _run_tool(ctx: typer.Context, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    call = _state(ctx).assistant.run_tool(name, args)
+def _run_tool(
+    ctx: typer.Context, name: str, args: dict[str, Any], files: Sequence[Any] = ()
+) -> dict[str, Any]:
+    call = _state(ctx).assistant.run_tool(name, args, files=files)
     if not call.ok:
         if call.user_error:  # bad input: exit 2, like every other user error
             raise UserError(call.error or f"{name}: bad input")
@@ -277,26 +328,56 @@ def _run_tool(ctx: typer.Context, name: str, args: dict[str, Any]) -> dict[str, 
 @app.command()
 def ner(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="report file (txt, md, pdf) or - for stdin")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="report files (txt, md, pdf, DICOM SR) or folders, or - for stdin"),
+    ],
     as_json: JsonOpt = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="one CSV row per report (CheXpert labeler layout)")
+    ] = False,
 ) -> None:
-    """Entities in a report."""
+    """Entities and observations in a report, or in many (one line per report)."""
     from assistant.service import Attachment
 
     st = _state(ctx)
-    if file == "-":
-        args: dict[str, Any] = {"text": sys.stdin.read()}
+    if as_json and as_csv:
+        raise UserError("choose one of --json and --csv")
+    single = len(files) == 1 and (files[0] == "-" or Path(files[0]).expanduser().is_file())
+    if not single or as_csv:
+        if "-" in files:
+            raise UserError("read stdin alone (`clinassist ner -`), not with files")
+        from knowledge.nlp import batch
+        from tools.ner import pipeline
+
+        code = batch.run(
+            pipeline(st.settings, st.assistant.resources),
+            files,
+            "csv" if as_csv else "json" if as_json else "text",
+            out=typer.echo,
+            err=lambda line: typer.echo(line, err=True),
+            limit=st.settings.limits.max_attachment_bytes,
+        )
+        raise typer.Exit(code)
+    files_in: list[Attachment] = []
+    if files[0] == "-":
+        args: dict[str, Any] = {"text": _stdin_text("the report")}
         if not args["text"].strip():
             raise UserError("the report on stdin is empty: pipe a report into `clinassist ner -`")
     else:
-        att = Attachment.from_path(file, limit=st.settings.limits.max_attachment_bytes)
-        sha = st.assistant.store.put_blob(att.data, "application/octet-stream")
-        args = {"attachment": sha}
-    result = _run_tool(ctx, "extract_entities", args)
+        att = Attachment.from_path(files[0], limit=st.settings.limits.max_attachment_bytes)
+        files_in = [att]  # read in memory only: outside a case nothing is stored
+        args = {"attachment": hashlib.sha256(att.data).hexdigest()}
+    result = _run_tool(ctx, "extract_entities", args, files_in)
     if as_json:
         _echo_json(result)
+    elif result.get("summary"):
+        from knowledge.nlp.observations import observations_line
+
+        typer.echo(result["summary"])
+        typer.echo(observations_line(result.get("observations") or []))
     else:
-        typer.echo(result.get("summary") or json.dumps(result, indent=2))
+        typer.echo(json.dumps(result, indent=2))
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
@@ -350,7 +431,7 @@ def classify(
         kind = sniff(att.name, att.data)
         if kind is None or kind[0] not in ("image", "dicom"):
             raise UserError(f"{path} is not a PNG, JPEG or DICOM image ({i} of {len(files)} done)")
-        sha = st.assistant.store.put_blob(att.data, kind[1])
+        sha = hashlib.sha256(att.data).hexdigest()  # read in memory only: nothing is stored
         args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None, "name": att.name}
         if heatmap is not None:
             args["heatmap_path"] = str(heatmap)
@@ -359,7 +440,7 @@ def classify(
         if draft:
             args["draft"] = True
         try:
-            result = _run_tool(ctx, "classify_image", args)
+            result = _run_tool(ctx, "classify_image", args, [att])
         except UserError as exc:
             if len(files) == 1:
                 raise
@@ -535,7 +616,9 @@ def train_ensemble(
 @app.command("eval")
 def eval_cmd(
     ctx: typer.Context,
-    area: Annotated[str, typer.Argument(help="image, ner, kb, safety, routing or all")] = "all",
+    area: Annotated[
+        str, typer.Argument(help="image, ner, kb, safety, routing, triage, phi or all")
+    ] = "all",
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),
@@ -549,16 +632,31 @@ def eval_cmd(
     split: Annotated[
         str | None, typer.Option("--split", help="image --data: split (default test)")
     ] = None,
+    docs: Annotated[
+        bool, typer.Option("--docs", help="then write the tables into the docs' generated blocks")
+    ] = False,
+    docs_only: Annotated[
+        bool,
+        typer.Option("--docs-only", help="only render the JSON already in --out into the docs"),
+    ] = False,
+    docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
 ) -> None:
     """Metrics on the shipped evaluation sets (image: also on your own labelled images)."""
-    from assistant import evaluation
+    from assistant import evaldocs, evaluation
 
     options: dict[str, Any] = {}
     if data is not None or model or split:
         if area != "image":
             raise UserError("--data, --model and --split apply to `clinassist eval image` only")
         options = {"data": data, "models": list(model or []) or None, "split": split}
-    code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo, options=options)
+    code = 0
+    if not docs_only:
+        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo, options=options)
+    if docs or docs_only:
+        if area != "all" and area not in evaluation.AREAS:
+            raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")
+        areas = list(evaluation.AREAS) if area == "all" else [area]
+        evaldocs.write_docs(areas, out, docs_dir, entries=evaluation.AREAS, echo=typer.echo)
     raise typer.Exit(code)
 
 
@@ -583,11 +681,15 @@ def bench(
 def slack(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", help="HTTP port when not in Socket Mode")] = 3000,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="HTTP address to listen on (put a TLS proxy in front)"),
+    ] = "127.0.0.1",
 ) -> None:
     """The Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP at POST /slack/events)."""
     from assistant import slack_app
 
-    slack_app.serve(_state(ctx).assistant, port=port)
+    slack_app.serve(_state(ctx).assistant, port=port, host=host)
 
 
 def main(argv: list[str] | None = None) -> None:

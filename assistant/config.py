@@ -9,10 +9,12 @@ Precedence (highest first): keyword overrides, ``CLINASSIST_*`` environment vari
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -51,7 +53,20 @@ class LLMSettings(_Section):
         description="A model id from `clinassist models list`, or a path to any GGUF file.",
     )
     base_url: str | None = Field(
-        default=None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
+        default=None,
+        description="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1. Every question, "
+        "the retrieved passages and (clinician mode) the case's findings and image results "
+        "are sent to it. https, or plain http on this machine (loopback) only.",
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow plain http to a base_url that is not on this machine (questions, "
+        "case facts and the API key then cross the network unencrypted).",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle (PEM) to verify the server's certificate, e.g. a hospital CA. "
+        "Environment variables (SSL_CERT_FILE, proxies) are not used for this server.",
     )
     api_model: str | None = Field(default=None, description="Model name sent to the server.")
     n_ctx: int = Field(default=4096, ge=512)
@@ -68,6 +83,37 @@ class LLMSettings(_Section):
         "followed the last two generated tokens elsewhere in the prompt (e.g. in the evidence "
         "being quoted) are checked in one batch. 0 turns it off. The output is unchanged.",
     )
+
+    @model_validator(mode="after")
+    def _check_base_url(self) -> LLMSettings:
+        if self.base_url:
+            check_llm_url(self.base_url, allow_insecure_http=self.allow_insecure_http)
+        return self
+
+
+def check_llm_url(url: str, *, allow_insecure_http: bool) -> None:
+    """An LLM server URL: http(s) with a host; plain http only to a loopback host unless
+    ``allow_insecure_http``. Raises ValueError with the fix."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"llm.base_url {url!r} must be an http(s) URL with a host")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"llm.base_url {url!r} is plain http to another machine: questions, case facts "
+            "and the API key would cross the network unencrypted. Use https, or set "
+            "llm.allow_insecure_http: true if that network is trusted"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (by name or address; no DNS lookup)."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ModelSettings(_Section):
@@ -114,6 +160,67 @@ class SlackSettings(_Section):
     channel_modes: dict[str, Literal["clinician", "patient"]] = Field(default_factory=dict)
     default_mode: Literal["clinician", "patient"] = "clinician"
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    admins: list[str] = Field(
+        default_factory=list,
+        description="Slack user ids (U…/W…) who may switch a channel that channel_modes pins, "
+        "or that is in patient mode, to clinician mode from Slack. Empty: nobody.",
+    )
+    api_url: str | None = Field(
+        default=None,
+        description="Slack Web API base URL. None: https://slack.com/api/. GovSlack: "
+        "https://slack-gov.com/api/. http:// only for a loopback host (tests, local mocks).",
+    )
+    file_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (host or host:port) files may be downloaded from besides "
+        "files.slack.com (e.g. files.slack-gov.com). https only, except a loopback host.",
+    )
+    stream: bool = Field(
+        default=True,
+        description="Show a model-written answer as it is generated (post, then update), "
+        "then replace it with the final message.",
+    )
+    stream_interval_s: float = Field(
+        default=1.0, ge=0.0, description="At most one chat.update per this many seconds."
+    )
+    dedupe_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long delivered events are remembered in the store (Slack retries "
+        "within minutes).",
+    )
+    lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="An event claimed by an instance that has not shown a sign of life for "
+        "this long may be taken over by another instance's retry.",
+    )
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_body_timeout_s: float = Field(default=10.0, gt=0)
+    http_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _check_slack(self) -> SlackSettings:
+        from assistant.slack_urls import check_file_host, check_http_url
+
+        for user in self.admins:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,30}", user):
+                raise ValueError(f"admins: {user!r} is not a Slack user id (U… or W…)")
+        if self.api_url is not None:
+            check_http_url(self.api_url, what="api_url")
+        for host in self.file_hosts:
+            check_file_host(host)
+        return self
+
+
+class ReplSettings(_Section):
+    """The terminal REPL."""
+
+    history: Literal["off", "redacted"] = Field(
+        default="off",
+        description="off: line history only while the REPL runs (nothing written to disk); "
+        "redacted: kept in data_dir/repl_history with PHI replaced by [KIND] placeholders.",
+    )
 
 
 class ImagingSettings(_Section):
@@ -140,6 +247,7 @@ class Settings(_Section):
     kb: KBSettings = Field(default_factory=KBSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     imaging: ImagingSettings = Field(default_factory=ImagingSettings)
+    repl: ReplSettings = Field(default_factory=ReplSettings)
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -148,6 +256,8 @@ class Settings(_Section):
         base = self.base_dir
         object.__setattr__(self, "data_dir", _resolve(self.data_dir, base))
         object.__setattr__(self.models, "cache_dir", _resolve(self.models.cache_dir, base))
+        if self.llm.ca_file is not None:
+            object.__setattr__(self.llm, "ca_file", _resolve(self.llm.ca_file, base))
         return self
 
     @property

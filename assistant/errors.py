@@ -75,3 +75,15 @@ class ToolUnavailableError(ClinassistError):
 
 class StoreError(ClinassistError):
     code = "E400"
+
+
+class ModelDownloadError(ModelError):
+    """The package index cannot be reached, or does not offer a model's wheel."""
+
+    code = "E201"
+
+
+class ChecksumMismatchError(ModelError):
+    """A fetched or derived model file is not the catalogue's (never used; tests fail on it)."""
+
+    code = "E202"

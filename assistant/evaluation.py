@@ -31,6 +31,8 @@ AREAS: dict[str, str] = {
     "ner": "knowledge.nlp.evaluate:evaluate",
     "kb": "knowledge.evaluate:evaluate",
     "image": "tools.imaging.evaluate:evaluate",
+    "triage": "assistant.eval_triage:evaluate",
+    "phi": "assistant.eval_phi:evaluate",
 }
 
 
@@ -137,3 +139,23 @@ def eval_routing(settings: Settings, out: Path, echo: Echo) -> dict[str, Any]:
             f"tool_acc={r['tool_accuracy']:.3f} {r['ms_per_message']} ms/msg"
         )
     return results
+
+
+def render_markdown(metrics: dict[str, Any]) -> str:
+    """The routing table for the docs, from `eval-out/routing.json`."""
+    labels = {
+        "minilm": "rules + MiniLM nearest centroid (default)",
+        "hashing": "rules + hashing n-grams (baseline, no model)",
+    }
+    rows = [
+        "| router | n | intent accuracy | tool-plan accuracy | ms/message (warm) |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label in labels.items():
+        m = metrics.get(key)
+        if m:
+            rows.append(
+                f"| {label} | {m['n']} | {m['intent_accuracy']:.3f} | {m['tool_accuracy']:.3f} "
+                f"| {m['ms_per_message']} |"
+            )
+    return "\n".join(rows)

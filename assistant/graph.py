@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from assistant import messages, safety
 from assistant.config import Settings
-from assistant.router import Router, looks_like_report
+from assistant.router import Router, after_triage, looks_like_report
 from assistant.schema import Citation, Safety, ToolCall
 from assistant.state import CaseState, TurnState
 from tools.base import Resources, ToolContext
@@ -31,14 +31,16 @@ def build_graph(
     *, settings: Settings, registry: ToolRegistry, router: Router, resources: Resources
 ) -> CompiledStateGraph:
     def guard_in(state: TurnState) -> dict[str, Any]:
-        """Input policy, before any model: PHI, red flags, other cases, injection, dosing."""
+        """Input policy, before any model: PHI, red flags, unethical requests, other cases,
+        injection, dosing."""
         text, mode = state["text"], state["mode"]
         verdict = Safety()
-        redaction = safety.redact_phi(text)
+        redaction = safety.redact_phi(text, window=safety.PHI_WINDOW)
         if redaction.changed:
             verdict.flag("phi_in_message:" + ",".join(redaction.kinds), phi_redacted=True)
         update: dict[str, Any] = {"safety": verdict, "redacted_text": redaction.text, "stop": False}
 
+        unethical = safety.ethics_violation(text)
         flags = safety.red_flags(text)
         if flags:
             names = ", ".join(f.name for f in flags)
@@ -48,14 +50,24 @@ def build_graph(
             if any(f.id == "suicidal" for f in flags):
                 lead = f"{lead}\n\n{messages.CRISIS[mode]}"
             update["reply"] = lead
-            if mode == "patient":  # escalate before any model runs; nothing else is said
-                update.update(stop=True, intent="emergency")
+            if mode == "patient" and unethical is None:
+                # escalate before any model runs; nothing else is said
+                update["intent"] = "emergency"
+                if "triage" in registry:  # rules only: records the intake, adds reasons, never asks
+                    update["plan"] = [{"name": "triage", "args": {"text": text}}]
+                else:
+                    update["stop"] = True
                 return update
 
         report = looks_like_report(text, settings.router.report_min_chars)
         injection = safety.is_injection(text)
         refusal = None
-        if safety.asks_for_other_cases(text):
+        if unethical is not None:  # both modes, before retrieval or any model
+            reason = f"ethics:{unethical.principle}:{unethical.id}"
+            refusal = messages.REFUSE_ETHICS.format(
+                reason=messages.ETHICS_REASONS[unethical.principle]
+            )
+        elif safety.asks_for_other_cases(text):
             refusal, reason = messages.REFUSE_OTHER_CASES, "other_cases"
         elif injection and not report:
             refusal, reason = messages.REFUSE_INJECTION, "prompt_injection"
@@ -74,11 +86,22 @@ def build_graph(
 
     def route(state: TurnState) -> dict[str, Any]:
         history = [m["content"] for m in state.get("history", []) if m["role"] == "user"]
-        plan = router.plan(state["text"], state.get("attachments", []), state["case"], history)
+        plan = router.plan(
+            state["text"],
+            state.get("attachments", []),
+            state["case"],
+            history,
+            available=registry.names(),
+        )
         return {"intent": plan.intent, "plan": plan.steps}
 
     def act(state: TurnState, config: RunnableConfig) -> dict[str, Any]:
         conf = config.get("configurable", {})
+        on_token = conf.get("on_token")
+        if on_token is not None and state["safety"].emergency and state.get("reply"):
+            # a clinician-mode emergency: the banner reaches a streaming front end before any
+            # tool or model output (respond puts it first in the reply too)
+            on_token(f"{state['reply']}\n\n")
         case: CaseState = state["case"]
         ctx = ToolContext(
             case_id=state["case_id"],
@@ -93,7 +116,9 @@ def build_graph(
         names = {a.sha256: a.name for a in ctx.attachments}
         for a in case.get("attachments", []):
             names.setdefault(a["sha256"], a["name"])
-        for step in state.get("plan", []):
+        steps = list(state.get("plan", []))
+        while steps:
+            step = steps.pop(0)
             call = registry.call(step["name"], step["args"], ctx)
             if step.get("draft") and call.ok and call.result:  # "what do you see?"
                 from tools.image import with_draft
@@ -102,6 +127,8 @@ def build_graph(
             ctx.turn_calls.append(call)
             if call.ok and call.result is not None:
                 _remember(case, call, names)
+                if call.name == "triage":
+                    steps.extend(after_triage(call.result, registry.names()))
         return {"tool_calls": ctx.turn_calls, "case": case}
 
     def respond(state: TurnState) -> dict[str, Any]:
@@ -116,14 +143,34 @@ def build_graph(
         citations: list[Citation] = []
         if verdict.emergency and state.get("reply"):
             parts.append(state["reply"])
-        if mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency:
+        triaged = _triage_result(calls)
+        if triaged is not None and triaged["level"] == "emergency" and not verdict.emergency:
+            verdict.flag("triage:emergency", emergency=True)
+            why = ", ".join(triaged.get("emergency_reasons", [])[:3]) or "warning signs"
+            parts.append(messages.EMERGENCY[mode].format(reasons=why))
+        diagnosis = (
+            mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency
+        )
+        if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
         if not calls:
             parts.append(_canned(intent, mode))
         answered = any(c.name == "generate_answer" and c.ok for c in calls)
         retrieved = _retrieved_ids(calls)
+        after = False
         for call in calls:
+            if call.name == "triage" and call.ok:
+                after = True
+                parts.append(_render_triage(call, bool(verdict.emergency)))
+                continue
+            if after and call.name == "search_knowledge":
+                text, cites = _render_triage_knowledge(call)
+                if mode == "patient" and text:
+                    text, _scrubbed = _scrub_patient(text)
+                parts.append(text)
+                citations.extend(c for c in cites if c.id in retrieved)
+                continue
             text, cites = _render(call, mode, answered)
             kept = [c for c in cites if c.id in retrieved]
             if len(kept) < len(cites):
@@ -140,6 +187,8 @@ def build_graph(
             conflict = _conflicting_findings(state["case"])
             if conflict:
                 verdict.flag(f"conflicting_findings:{conflict}", needs_review=True)
+        if diagnosis and triaged is not None:
+            parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         if verdict.needs_review:
             parts.append(_review_text(verdict, mode))
         if any(c.ok for c in calls):
@@ -147,7 +196,12 @@ def build_graph(
                 messages.DISCLAIMER_PATIENT if mode == "patient" else messages.DISCLAIMER_CLINICIAN
             )
         unique = list({c.id: c for c in citations}.values())
-        return {"reply": "\n\n".join(p for p in parts if p), "citations": unique, "safety": verdict}
+        return {
+            "reply": "\n\n".join(p for p in parts if p),
+            "citations": unique,
+            "safety": verdict,
+            "triage": _triage_info(triaged),
+        }
 
     graph = StateGraph(TurnState)
     graph.add_node("guard_in", guard_in)
@@ -156,7 +210,9 @@ def build_graph(
     graph.add_node("respond", respond)
     graph.add_edge(START, "guard_in")
     graph.add_conditional_edges(
-        "guard_in", lambda s: "respond" if s.get("stop") else "route", ["respond", "route"]
+        "guard_in",
+        lambda s: "respond" if s.get("stop") else ("act" if s.get("plan") else "route"),
+        ["respond", "route", "act"],
     )
     graph.add_edge("route", "act")
     graph.add_edge("act", "respond")
@@ -171,6 +227,9 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         source = call.args.get("attachment") or "message"
         found = [dict(e, report=names.get(source, source)) for e in result.get("entities", [])]
         case["findings"] = (case.get("findings", []) + found)[-MAX_FINDINGS:]
+        if result.get("observations"):  # the newest report's observations replace older ones
+            report = names.get(source, source)
+            case["observations"] = [dict(o, report=report) for o in result["observations"]]
     elif call.name == "classify_image":
         sha = call.args.get("attachment", "")
         entry = {k: v for k, v in result.items() if k != "heatmap_png"}
@@ -178,6 +237,10 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         case["images"] = [*case.get("images", []), entry][-MAX_IMAGES:]
     elif call.name == "generate_answer":
         case["last_answer"] = str(result.get("answer", ""))[:2000]
+    elif call.name == "triage":
+        intake = result.pop("intake", None)  # kept in the case, not repeated in every turn
+        if isinstance(intake, dict):
+            case["intake"] = intake
 
 
 def _canned(intent: str, mode: str) -> str:
@@ -269,6 +332,45 @@ def _review_text(verdict: Safety, mode: str) -> str:
     return f"{head} Why: {'; '.join(why)}." if why else head
 
 
+def _triage_result(calls: list[ToolCall]) -> dict[str, Any] | None:
+    for call in calls:
+        if call.name == "triage" and call.ok and call.result and call.result.get("level"):
+            return call.result
+    return None
+
+
+def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The Turn's ``triage`` field: the level first, then why, what is missing, what to ask."""
+    if result is None:
+        return None
+    keys = ("level", "provisional", "reasons", "missing", "next_questions", "safety_net")
+    return {k: result.get(k) for k in keys}
+
+
+def _render_triage(call: ToolCall, banner: bool) -> str:
+    result = call.result or {}
+    if banner and result.get("level") == "emergency":
+        return str(result.get("reply_after_banner", ""))
+    return str(result.get("reply", ""))
+
+
+def _render_triage_knowledge(call: ToolCall) -> tuple[str, list[Citation]]:
+    """After a home-care or see-your-doctor decision: the knowledge base's best passage about
+    the main complaint, cited; nothing when retrieval abstained (no low-confidence noise)."""
+    result = call.result or {}
+    hits = result.get("results", []) if call.ok else []
+    if not hits or result.get("abstain"):
+        return "", []
+    h = hits[0]
+    text = safety.neutralize(str(h.get("text", "")))[0]
+    sentences = safety.split_sentences(text)[:2]
+    body = " ".join(sentences)[:400]
+    cite = Citation(
+        id=h["id"], source=h.get("source", ""), title=h.get("title", ""), url=h.get("url")
+    )
+    return messages.TRIAGE_ABOUT.format(title=h.get("title", ""), n=1, text=body), [cite]
+
+
 def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citation]]:
     """A tool call as reply text (and the citations it brings)."""
     if not call.ok:
@@ -282,7 +384,7 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
                 f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1)
             )
         if mode == "patient" and result.get("triage"):
-            text += f"\n\n{result['triage']}"
+            text += f"\n\n{messages.TRIAGE_INVITE}"
         return text, cites
     if call.name == "search_knowledge":
         if answered:
@@ -303,7 +405,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         return "Relevant passages:\n" + "\n".join(lines), cites
     if call.name == "extract_entities":
         if result.get("summary"):
-            return str(result["summary"]), []
+            text = str(result["summary"])
+            if result.get("observations"):
+                from knowledge.nlp.observations import observations_line
+
+                text += "\n" + observations_line(result["observations"])
+            return text, []
         ents = result.get("entities", [])
         if not ents:
             return "No clinical entities found in the report.", []

@@ -2,6 +2,8 @@
 
 - :class:`LlamaCppLLM`: a local GGUF through llama-cpp-python (default).
 - :class:`OpenAICompatLLM`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server).
+  Questions, retrieved passages and case facts go to that server; its key comes only from
+  ``CLINASSIST_LLM_API_KEY``; plain http only to this machine unless configured.
 - :class:`ScriptedLLM`: queued replies for deterministic tests.
 
 All stream text pieces; ``complete`` joins them.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
+import ssl
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from assistant.config import LLMSettings, Settings
+from assistant.config import LLMSettings, Settings, check_llm_url
 from assistant.errors import ModelError
 from assistant.state import Message
 
@@ -286,12 +288,24 @@ class OpenAICompatLLM:
         self.settings = settings
         self.model = settings.api_model or settings.model
         self.name = f"openai:{self.model}@{settings.base_url}"
+        try:
+            check_llm_url(settings.base_url, allow_insecure_http=settings.allow_insecure_http)
+        except ValueError as exc:
+            raise ModelError(str(exc)) from exc
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(settings.ca_file))
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
             headers=headers,
             timeout=settings.timeout_s,
             transport=transport,
+            verify=verify,
+            # Only llm.base_url, never a proxy or CA bundle that happens to be in the
+            # environment (HTTP(S)_PROXY, SSL_CERT_FILE), and no redirect to another host.
+            trust_env=False,
+            follow_redirects=False,
         )
 
     def stream(
@@ -369,10 +383,10 @@ def build_llm(settings: Settings) -> LLM:
     if cfg.backend == "scripted":
         return ScriptedLLM()
     if cfg.backend == "openai":
+        # The key comes from CLINASSIST_LLM_API_KEY only: a stray OPENAI_API_KEY meant for
+        # another service is never sent to this server.
         key = settings.secret("llm_api_key")
-        return OpenAICompatLLM(
-            cfg, api_key=key.get_secret_value() if key else os.environ.get("OPENAI_API_KEY")
-        )
+        return OpenAICompatLLM(cfg, api_key=key.get_secret_value() if key else None)
     from assistant.models import resolve_model_path
 
     return LlamaCppLLM(resolve_model_path(settings, cfg.model), cfg)

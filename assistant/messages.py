@@ -143,12 +143,19 @@ ERR_TOO_LONG = (
     "The message is {size:,} characters, over the limit of {limit:,}: send the relevant part, "
     "or attach the document as a file."
 )
+ERR_NOT_TEXT = (
+    "The message holds bytes that are not text (at character {pos}): send it as UTF-8 text."
+)
 ERR_ATTACH_MISSING = "Cannot attach {path}: no such file. Check the path and try again."
 ERR_ATTACH_NOT_FILE = "Cannot attach {path}: it is not a regular file."
 ERR_ATTACH_TOO_BIG = "Cannot attach {path}: {size:,} bytes is over the {limit:,}-byte limit."
 ERR_ATTACH_TYPE = (
     "Cannot attach {path}: unsupported file type. Attach PNG, JPEG or DICOM images, or "
     "txt, md or pdf reports."
+)
+ERR_ATTACH_UNREADABLE = "Cannot attach {path}: {reason}. Check the file's permissions."
+ERR_ATTACH_NOT_IN_CASE = (
+    "Attachment {sha}… is not attached to this case: attach the file again in this case."
 )
 ERR_ATTACH_TOO_MANY = "Too many attachments ({count}); at most {limit} per message."
 ERR_UNKNOWN_COMMAND = "Unknown command {command}: type /help for the list of commands."
@@ -158,3 +165,99 @@ ERR_CASE_ID = (
 ERR_CASE_NOT_FOUND = "No case {case_id!r}: `clinassist cases` lists the cases."
 ERR_MODE = "Unknown mode {mode!r}: use clinician or patient."
 ERR_INTERNAL = "Something went wrong on our side ({error}); the case is unchanged. Try again, or run with --debug."
+
+# Virtual-doctor triage (tools/triage): the level first, in words a patient understands.
+TRIAGE_LEVEL = {
+    "emergency": (
+        "Where to get care: EMERGENCY. Call your local emergency number (999 in the UK, 911 in "
+        "the US, 112 in Europe) or go to the nearest emergency department now."
+    ),
+    "urgent": (
+        "Where to get care: TODAY. Get medical help within the next few hours: ask your GP "
+        "surgery for an urgent same-day appointment, or contact an urgent care or out-of-hours "
+        "service (NHS 111 in England)."
+    ),
+    "routine": (
+        "Where to get care: SEE YOUR DOCTOR SOON. Book an appointment with your own doctor (GP) "
+        "in the next few days. This does not need emergency care."
+    ),
+    "self_care": (
+        "Where to get care: HOME CARE. This can usually be looked after at home, and a "
+        "pharmacist can advise on remedies."
+    ),
+}
+TRIAGE_LEVEL_SHORT = {
+    "emergency": "Emergency: call the emergency number now",
+    "urgent": "Urgent: get seen today",
+    "routine": "See your own doctor in the next few days",
+    "self_care": "Home care or a pharmacist",
+}
+TRIAGE_LEVEL_CLINICIAN = {
+    "emergency": "emergency (ambulance / emergency department now)",
+    "urgent": "urgent (seen within 24 hours)",
+    "routine": "routine (own doctor within days to weeks)",
+    "self_care": "self-care (home or pharmacist)",
+}
+TRIAGE_ASK = "To suggest where to get care, I need to check first:"
+TRIAGE_ASK_SAFETY = "If any of these happen while we talk, call your emergency number now: {items}."
+TRIAGE_BUNDLE_QUESTION = "Is any of this happening now: {items}?"
+TRIAGE_WHY = "Why: {reasons}."
+TRIAGE_NOT_RULED_OUT = "I could not rule out {items}, so I have erred on the side of caution."
+TRIAGE_NET_EMERGENCY = "Call your emergency number at once if: {items}."
+TRIAGE_NET_URGENT = "Get medical help today (GP, urgent care or NHS 111) if: {items}."
+TRIAGE_NET_REVIEW = "See a doctor {review}, or sooner if it gets worse or you are worried."
+TRIAGE_NET_ROUTINE = "If it gets worse before your appointment, get help sooner."
+TRIAGE_NO_COMPLAINT = (
+    "I couldn't tell what the main problem is. In a few words: what is bothering you (or the "
+    "person you're asking about) most, and since when?"
+)
+TRIAGE_INVITE = (
+    "If you have symptoms you are worried about, tell me what they are, since when and how bad "
+    "they are, and I will help you decide where to get care."
+)
+TRIAGE_ABOUT = "About {title} [{n}]: {text}"
+TRIAGE_CLINICIAN = (
+    "Triage (rule-based decision support, not a diagnosis): {level}. Reasons: {reasons}."
+)
+TRIAGE_CLINICIAN_MISSING = "Not yet established: {items}."
+TRIAGE_CLINICIAN_QUESTIONS = "Questions that would change the level: {items}"
+TRIAGE_HISTORY_CHANGE = "triage: {old} -> {new}"
+TRIAGE_HISTORY_LEVEL = "triage: {level}"
+TRIAGE_HISTORY_ASKING = "{level} (asking)"
+# Ethics declines (assistant/data/ethics_rules.yaml): one short reason per AMA principle.
+REFUSE_ETHICS = (
+    "I can't help with that: {reason} If you are dealing with a hard situation (a mistake, a "
+    "difficult patient or colleague, a refusal, a safeguarding worry), I can help with how to "
+    "handle it openly, document it and report it."
+)
+ETHICS_REASONS = {
+    "I": "patients are owed compassionate care and respect; I won't help dismiss, demean, scare or harm them.",
+    "II": "records and what patients are told must be honest; I won't help deceive patients or falsify or alter records.",
+    "III": "I won't help get around the law or the rules that protect patients.",
+    "IV": "patients' confidences, privacy and consent must be respected.",
+    "V": "patients are entitled to honest information about their care and to other opinions.",
+    "VI": "care must never be refused or rationed because of who a patient is.",
+    "VII": "public health depends on honest reporting and accurate information.",
+    "VIII": "the patient's interest comes first; I won't help exploit patients or profit at their expense.",
+    "IX": "access to care, and emergency care above all, must not be denied.",
+}
+# Report observations (the 14 ChestX-ray14 findings + No Finding) and the image second reader.
+OBSERVATIONS = "Observations: {items}"
+OBSERVATIONS_NONE = "Observations: none of the 14 chest X-ray findings is mentioned"
+SECOND_READER_NOT_MENTIONED = "The report does not mention {what}; the image model gives {shown}."
+SECOND_READER_REPORT_NORMAL = (
+    "Discrepancy: the report describes no abnormal finding; the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_POSITIVE = (
+    "Discrepancy: the report describes {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_NEGATIVE = (
+    "Discrepancy: the report says no {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_UNCERTAIN = (
+    "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
+)
+SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."

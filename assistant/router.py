@@ -7,6 +7,7 @@ classifier over sentence embeddings handles the rest. The case state resolves fo
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -151,9 +152,16 @@ class Router:
         attachments: list[AttachmentRef],
         case: CaseState,
         history: list[str] | None = None,
+        *,
+        available: Collection[str] | None = None,
     ) -> Plan:
-        """Tools for one message. ``history``: earlier user messages in this case, oldest first."""
+        """Tools for one message. ``history``: earlier user messages in this case, oldest first;
+        ``available``: the registered tools (triage is planned only when it is one of them)."""
         text = text.strip()
+        if available is None or "triage" in available:
+            triage_plan = _triage_plan(text, attachments, case, history or [])
+            if triage_plan is not None:
+                return triage_plan
         steps: list[dict[str, Any]] = []
         # the machine draft is for clinicians; patient mode keeps the short answer
         describe = bool(text) and asks_to_describe(text) and case.get("mode") != "patient"
@@ -229,6 +237,60 @@ class Router:
                 score,
             )
         return Plan(intent, [], score)
+
+
+# ---- virtual-doctor triage (patient mode; clinician mode on request) -------------------------
+_TRIAGE_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?triage\b[\s:,-]*(?:this|the\s+(?:case|patient|story))?\s*[:,.-]?\s*", re.I
+)
+
+
+def _triage_plan(
+    text: str, attachments: list[AttachmentRef], case: CaseState, history: list[str]
+) -> Plan | None:
+    """Triage steps, or None for the usual routing. Patient mode: a symptom story (however long
+    or clinical-sounding, e.g. a pasted discharge letter), an attached letter, or an answer to the
+    triage questions just asked. Clinician mode: only "triage this" (the text after it, or the
+    previous message)."""
+    from tools.triage.parse import educational_question, mentions_symptoms
+
+    mode = case.get("mode", "clinician")
+    request = _TRIAGE_REQUEST.match(text)
+    if mode != "patient":
+        if not request:
+            return None
+        body = text[request.end() :].strip() or (history[-1] if history else "")
+        if not body:
+            return None
+        return Plan("triage", [{"name": "triage", "args": {"text": body}}], reason="triage request")
+    steps: list[dict[str, Any]] = []
+    reports = [a for a in attachments if a.kind == "report"]
+    for att in attachments:
+        if att.kind in ("image", "dicom"):
+            steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
+    pending = bool((case.get("intake") or {}).get("pending")) and not educational_question(text)
+    if text and (pending or request or mentions_symptoms(text)) and not _small_talk(text):
+        steps.append(
+            {"name": "triage", "args": {"text": text[request.end() :] if request else text}}
+        )
+        return Plan("triage", steps, reason="answer" if pending else "symptom story")
+    if reports:
+        steps.append({"name": "triage", "args": {"attachment": reports[0].sha256}})
+        return Plan("triage", steps, reason="attached letter")
+    return None
+
+
+def _small_talk(text: str) -> bool:
+    return any(p.match(text) for _intent, p in _SMALL_TALK)
+
+
+def after_triage(result: dict[str, Any], available: Collection[str]) -> list[dict[str, Any]]:
+    """Steps after a triage call: for a home-care or see-your-doctor decision, the knowledge
+    base's passage about the main complaint (the one place its query is built)."""
+    query = result.get("knowledge_query")
+    if not query or "search_knowledge" not in available:
+        return []
+    return [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}]
 
 
 def _is_question(text: str) -> bool:

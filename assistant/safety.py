@@ -21,6 +21,8 @@ import yaml
 FLAGS = re.IGNORECASE
 
 __all__ = [
+    "PHI_WINDOW",
+    "EthicsRule",
     "PHIRedactingFilter",
     "RedFlagRule",
     "Redaction",
@@ -30,6 +32,8 @@ __all__ = [
     "diagnosis_sentences",
     "dosing_sentences",
     "educational",
+    "ethics_rules",
+    "ethics_violation",
     "is_injection",
     "neutralize",
     "normalize",
@@ -252,139 +256,8 @@ def diagnosis_sentences(text: str) -> list[str]:
     return [s for s in split_sentences(text) if pattern.search(normalize(s))]
 
 
-# --- PHI (HIPAA Safe Harbor identifiers that can be found in free text) ---------------------
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_ID = r"[A-Z0-9][A-Z0-9-]{3,}"
-_NAME = r"[A-Z][a-zA-Z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'-]+)?"
-_STREET = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Close|Crescent|Square|Sq|Highway|Hwy|Parkway|Pkwy)"
-_NOT_NAMES = (
-    r"(?!(?:The|This|That|There|Here|Having|Feeling|Not|No|Very|So|Also|Just|Still|Now|Taking|On|In|A|An|"
-    r"Diabetic|Pregnant|Allergic|Asthmatic|Worried|Sure|Okay|Ok|Fine|Sick|Unable|Stable|Afebrile)\b)"
-)
-_PHI_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
-    ("URL", re.compile(r"\bhttps?://\S+|\bwww\.\S+", FLAGS)),
-    (
-        "SSN",
-        re.compile(
-            r"\b\d{3}-\d{2}-\d{4}\b|\b(?:SSN|social security(?: number| no\.?)?)\s*[:#]?\s*\d{9}\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "MRN",
-        re.compile(
-            rf"\b(?:MRN|medical record(?: number| no\.?)?|record no\.?|patient id|hospital (?:number|no\.?)|NHS (?:number|no\.?)|chart (?:number|no\.?))\s*(?:is\s+)?[:#]?\s*{_ID}\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "HEALTH_PLAN",
-        re.compile(
-            rf"\b(?:member id|insurance (?:id|number|no\.?)|policy (?:number|no\.?)|medicare (?:number|no\.?)|medicaid (?:number|no\.?)|beneficiary (?:id|number))\s*(?:is\s+)?[:#]?\s*{_ID}\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "ACCOUNT",
-        re.compile(rf"\b(?:acct|account(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS),
-    ),
-    (
-        "LICENSE",
-        re.compile(
-            rf"\b(?:licen[cs]e(?: number| no\.?)?|DEA(?: number)?|NPI|certificate(?: number| no\.?)?|passport(?: number| no\.?)?)\s*(?:is\s+)?[:#]?\s*{_ID}\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "VEHICLE",
-        re.compile(
-            rf"\b(?:VIN|licen[cs]e plate|plate number|registration)\s*(?:is\s+)?[:#]?\s*{_ID}\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "DEVICE",
-        re.compile(
-            rf"\b(?:serial(?: number| no\.?)?|device id|s/n)\s*(?:is\s+)?[:#]?\s*{_ID}\b", FLAGS
-        ),
-    ),
-    (
-        "PHONE",
-        re.compile(
-            r"(?<!\w)(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|(?<!\w)\+44\s?\d{4}\s?\d{6}\b|\b(?:tel|phone|fax|mobile|cell)\s*[:#]?\s*\+?[\d\s().-]{7,}\d",
-            FLAGS,
-        ),
-    ),
-    ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
-    ("DATE", re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b")),
-    (
-        "DATE",
-        re.compile(
-            rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?(?:,?\s+\d{{4}})?\b",
-            FLAGS,
-        ),
-    ),
-    (
-        "DOB",
-        re.compile(
-            r"\b(?:DOB|D\.O\.B\.?|date of birth|born on|birthday(?: is)?)\s*[:]?\s*\S+(?:\s+\d{1,2},?\s+\d{4})?",
-            FLAGS,
-        ),
-    ),
-    (
-        "ADDRESS",
-        re.compile(
-            rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\s+){{1,3}}{_STREET}\b\.?(?:,?\s+(?:Apt|Unit|Suite)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
-        ),
-    ),
-    (
-        "ADDRESS",
-        re.compile(
-            r"\b(?:I live (?:at|on|in)|lives (?:at|on|in)|address(?: is)?\s*:?)\s+[A-Z0-9][\w\s,.-]{3,60}?(?=[.;\n]|$)"
-        ),
-    ),
-    (
-        "ZIP",
-        re.compile(
-            r"\b\d{5}-\d{4}\b|\b(?:zip(?: code)?|postcode|postal code)\s*[:#]?\s*[A-Z0-9]{3,4}\s?[A-Z0-9]{0,3}\b",
-            FLAGS,
-        ),
-    ),
-    ("ZIP", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),  # UK postcodes
-    (
-        "AGE",
-        re.compile(
-            r"\b(?:9\d|1[0-2]\d)\s*(?:-\s*)?(?:years?|yrs?|y/?o|y\.o\.)(?:[-\s]old)?\b|\b(?:aged?|age:)\s*(?:9\d|1[0-2]\d)\b",
-            FLAGS,
-        ),
-    ),
-    ("NAME", re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Mx|Prof)\.?\s+{_NAME}")),
-    (
-        "NAME",
-        re.compile(
-            rf"\b(?:[Pp]atient(?:'s)? name|[Nn]ame|[Pp]atient|[Pp]t)\s*(?:is|:|-)\s*{_NOT_NAMES}{_NAME}"
-        ),
-    ),
-    (
-        "NAME",
-        re.compile(
-            rf"\b(?:[Mm]y name is|[Tt]his is|[Cc]all me|[Ii] am|[Ii]'m)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b"
-        ),
-    ),
-    (
-        "NAME",
-        re.compile(
-            rf"\b(?:[Mm]y|[Hh]is|[Hh]er)\s+(?:son|daughter|wife|husband|mother|father|mum|mom|dad|brother|sister|child|baby|partner)\s+{_NOT_NAMES}[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?\b"
-        ),
-    ),
-    (
-        "NAME",
-        re.compile(
-            rf"\b(?:[Ss]igned|[Dd]ictated by|[Ee]lectronically signed by|[Rr]eferring physician|[Aa]ttending)\s*:?\s*(?:Dr\.?\s+)?{_NAME}"
-        ),
-    ),
-]
+# --- PHI ----------------------------------------------------------------------------------------
+# Detection lives in assistant/phi.py (Presidio's analyzer beside the project's recognizers).
 
 
 @dataclass
@@ -397,15 +270,24 @@ class Redaction:
         return bool(self.kinds)
 
 
-def redact_phi(text: str) -> Redaction:
-    """Replace identifiers with ``[KIND]`` placeholders (for logs and audit, not the record)."""
+PHI_WINDOW = 2000
+"""Characters of a message read for the audit log, which keeps its first 200 (redacting a
+20,000-character pasted report in full takes ~1 s idle, several seconds on a loaded machine)."""
+
+
+def redact_phi(text: str, *, window: int | None = None) -> Redaction:
+    """Replace identifiers with ``[KIND]`` placeholders (for logs and audit, not the record).
+    With ``window``, only the first ``window`` characters are read and returned."""
+    from assistant import phi
+
+    if window is not None:
+        text = text[:window]
+    spans = phi.detect(text)
     kinds: list[str] = []
-    out = text
-    for kind, pattern in _PHI_PATTERNS:
-        out, n = pattern.subn(f"[{kind}]", out)
-        if n and kind not in kinds:
-            kinds.append(kind)
-    return Redaction(out, kinds)
+    for span in spans:
+        if span.kind not in kinds:
+            kinds.append(span.kind)
+    return Redaction(phi.redact(text, spans), kinds)
 
 
 def redact_value(value: Any) -> Any:
@@ -420,15 +302,85 @@ def redact_value(value: Any) -> Any:
 
 
 class PHIRedactingFilter(logging.Filter):
-    """Logging filter: every record's message is redacted before any handler sees it."""
+    """Logging filter: every record's message, traceback and stack are redacted before any
+    handler sees them (the traceback is formatted here, then dropped from the record, so no
+    formatter can print the raw exception text)."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record still gets logged, unformatted
-            return True
+        except Exception:  # a malformed record still gets logged, its message redacted
+            message = f"{record.msg!r} {record.args!r}"
         record.msg = redact_phi(message).text
         record.args = None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+            record.exc_info = None
         if record.exc_text:
             record.exc_text = redact_phi(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact_phi(record.stack_info).text
         return True
+
+
+# --- ethics: requests to deceive, dismiss, discriminate against, coerce or harm patients -------
+@dataclass(frozen=True)
+class EthicsRule:
+    id: str
+    principle: str
+    patterns: tuple[re.Pattern[str], ...]
+    unless: re.Pattern[str] | None = None
+
+
+_ETHICS_KEYS = {"id", "principle", "patterns", "unless"}
+_PRINCIPLES = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX")
+
+
+def _expand(pattern: str, macros: dict[str, str]) -> str:
+    for name, value in macros.items():
+        pattern = pattern.replace("{" + name + "}", value)
+    return pattern
+
+
+@lru_cache(maxsize=1)
+def ethics_rules() -> tuple[tuple[EthicsRule, ...], re.Pattern[str] | None]:
+    """The ethics rules and the shared ``unless`` pattern (``assistant/data/ethics_rules.yaml``)."""
+    raw = _load_yaml("ethics_rules.yaml")
+    macros = {k: str(v) for k, v in (raw.get("macros") or {}).items()}
+    shared = [_expand(p, macros) for p in raw.get("unless") or []]
+    rules = []
+    for entry in raw["rules"]:
+        unknown = set(entry) - _ETHICS_KEYS
+        if unknown or entry.get("principle") not in _PRINCIPLES:
+            raise ValueError(
+                f"ethics rule {entry.get('id')}: unknown keys {sorted(unknown)} or principle "
+                f"not one of {', '.join(_PRINCIPLES)}"
+            )
+        rules.append(
+            EthicsRule(
+                id=entry["id"],
+                principle=entry["principle"],
+                patterns=tuple(re.compile(_expand(p, macros)) for p in entry["patterns"]),
+                unless=_alt([_expand(p, macros) for p in entry["unless"]])
+                if entry.get("unless")
+                else None,
+            )
+        )
+    return tuple(rules), (_alt(shared) if shared else None)
+
+
+def ethics_violation(text: str) -> EthicsRule | None:
+    """The first ethics rule the request breaks (None: none). Questions about handling,
+    recognising or reporting such conduct are not violations."""
+    norm = normalize(text)
+    rules, shared = ethics_rules()
+    if shared is not None and shared.search(norm):
+        return None
+    for rule in rules:
+        if rule.unless is not None and rule.unless.search(norm):
+            continue
+        if any(p.search(norm) for p in rule.patterns):
+            return rule
+    return None

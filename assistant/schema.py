@@ -55,6 +55,37 @@ class AttachmentRef(BaseModel):
     size: int
 
 
+class TriageInfo(BaseModel):
+    """Where to get care, decided by rules (tools/triage), with why and what would change it."""
+
+    level: Literal["emergency", "urgent", "routine", "self_care"]
+    provisional: bool = Field(default=False, description="questions are still open")
+    reasons: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    next_questions: list[dict[str, Any]] = Field(default_factory=list)
+    safety_net: list[str] = Field(default_factory=list)
+
+
+def triage_trail(turns: list[Turn]) -> list[str | None]:
+    """Per turn, how the triage level changed ("routine (asking) -> self_care"), for history."""
+    from assistant import messages
+
+    out: list[str | None] = []
+    prev: str | None = None
+    for turn in turns:
+        t = turn.triage
+        if t is None:
+            out.append(None)
+            continue
+        now = messages.TRIAGE_HISTORY_ASKING.format(level=t.level) if t.provisional else t.level
+        if prev and prev != now:
+            out.append(messages.TRIAGE_HISTORY_CHANGE.format(old=prev, new=now))
+        else:
+            out.append(messages.TRIAGE_HISTORY_LEVEL.format(level=now))
+        prev = now
+    return out
+
+
 class Turn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -70,6 +101,7 @@ class Turn(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     intent: str = ""
     created_at: str = ""
+    triage: TriageInfo | None = None
 
     def contract_json(self) -> dict[str, Any]:
         """The contract's keys first, our extensions after."""

@@ -13,6 +13,7 @@ turns:
       safety: {emergency: false}
       citations_min: 1                 # extension
       error: true                      # extension: the turn must be rejected as bad input
+      triage: {level: urgent, provisional: false}   # extension: the Turn's triage fields
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Expect(_Strict):
     safety: dict[str, bool] = Field(default_factory=dict)
     citations_min: int | None = None
     error: bool = False
+    triage: dict[str, Any] | None = None
 
 
 class ScriptTurn(_Strict):
@@ -121,11 +123,29 @@ def check(expect: Expect, turn: Turn) -> list[str]:
             )
         elif flags[key] != want:
             failures.append(f"safety.{key} was {flags[key]}, expected {want}")
+    if expect.triage is not None:
+        got = turn.triage.model_dump() if turn.triage else {}
+        for key, want in expect.triage.items():
+            if got.get(key) != want:
+                failures.append(f"triage.{key} was {got.get(key)!r}, expected {want!r}")
     if expect.citations_min is not None and len(turn.citations) < expect.citations_min:
         failures.append(
             f"{len(turn.citations)} citations, expected at least {expect.citations_min}"
         )
     return failures
+
+
+SCRIPT_ACTOR = "script"
+"""The audit actor of everything a script does (``script`` or ``script:<file>``)."""
+
+
+def script_owned(assistant: Assistant, case_id: str) -> bool:
+    """True when every audit entry of ``case_id`` was written by a script: only such a case
+    may be reset or continued by run-script."""
+    return all(
+        actor == SCRIPT_ACTOR or actor.startswith(SCRIPT_ACTOR + ":")
+        for actor in assistant.store.audit_actors(case_id)
+    )
 
 
 def run_script(
@@ -135,10 +155,17 @@ def run_script(
     on_turn: Callable[[TurnOutcome], None] | None = None,
     fresh: bool = True,
 ) -> ScriptOutcome:
-    """Run one script. With ``fresh`` (default) an existing case of the same id starts over."""
+    """Run one script. With ``fresh`` (default) an existing case of the same id that only
+    scripts wrote starts over; a case anyone else wrote in is never touched (ScriptError)."""
     script = load_script(path)
-    if fresh and assistant.store.exists(script.case):
-        assistant.reset(script.case, actor="script")
+    if assistant.store.exists(script.case):
+        if not script_owned(assistant, script.case):
+            raise ScriptError(
+                f"{path}: case {script.case!r} already holds turns that no script wrote; "
+                "run-script never touches it: give the script another `case:` id"
+            )
+        if fresh:
+            assistant.reset(script.case, actor=SCRIPT_ACTOR)
     outcomes = []
     for i, step in enumerate(script.turns):
         attach = [(path.parent / a) for a in step.attach]
@@ -149,7 +176,7 @@ def run_script(
                 step.user,
                 attach,
                 step.mode or script.mode,
-                actor=f"script:{path.name}",
+                actor=f"{SCRIPT_ACTOR}:{path.name}",
             )
         except UserError as exc:
             outcome.error = exc.message

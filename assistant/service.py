@@ -6,13 +6,16 @@ answer -> safety (output) -> state + audit log, committed in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
+
+from langsmith.run_helpers import tracing_context
 
 from assistant import messages
 from assistant.config import Settings, load_settings
@@ -23,15 +26,18 @@ from assistant.errors import (
     EmptyMessageError,
     InvalidCaseIdError,
     MessageTooLongError,
+    StoreError,
     UserError,
 )
+from assistant.files import Kind, check_attachment
 from assistant.llm import LLM, build_llm
 from assistant.router import IntentClassifier, Router
 from assistant.safety import redact_phi, redact_value
 from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
 from assistant.state import CaseState, Message, TurnState, empty_case
-from assistant.store import AuditEntry, CaseStore, CaseSummary
+from assistant.store import AuditEntry, Blob, CaseStore, CaseSummary
 from tools.base import Resources
+from tools.image import remove_case_heatmaps
 from tools.registry import ToolRegistry, default_registry
 
 log = logging.getLogger(__name__)
@@ -62,7 +68,12 @@ class Attachment:
             raise AttachmentError(
                 messages.ERR_ATTACH_TOO_BIG.format(path=path, size=size, limit=limit)
             )
-        return cls(p.name, p.read_bytes())
+        try:
+            return cls(p.name, p.read_bytes())
+        except OSError as exc:
+            raise AttachmentError(
+                messages.ERR_ATTACH_UNREADABLE.format(path=path, reason=exc.strerror or exc)
+            ) from exc
 
 
 def sniff(name: str, data: bytes) -> tuple[str, str] | None:
@@ -157,11 +168,18 @@ class Assistant:
         return self._graph
 
     def warm(self) -> None:
-        """Load the router's embedder and centroids now (e.g. in a background thread), then
-        let a local model read the default mode's answer instructions, so the first answer
-        only pays for its own evidence and question."""
+        """Load the router's embedder and centroids and the PHI detector now (e.g. in a
+        background thread), then let a local model read the default mode's answer instructions,
+        so the first answer only pays for its own evidence and question."""
         self.router.classifier.warm()
         _ = self.graph
+        if "triage" in self.registry and self.settings.default_mode == "patient":
+            from tools.triage import warm as warm_triage
+
+            warm_triage()  # spaCy + medspaCy ConText, compiled once per process
+        from assistant import phi
+
+        phi.LIBRARY.load()  # PHI detection (Presidio + spaCy) before the first redaction
         from tools.answer import prompt
 
         try:
@@ -195,6 +213,10 @@ class Assistant:
             )
         if not text.strip() and not attachments:
             raise EmptyMessageError(messages.ERR_EMPTY)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates: undecodable bytes from argv/JSON
+            raise UserError(messages.ERR_NOT_TEXT.format(pos=exc.start)) from exc
         if len(attachments) > limits.max_attachments_per_turn:
             raise AttachmentError(
                 messages.ERR_ATTACH_TOO_MANY.format(
@@ -207,7 +229,7 @@ class Assistant:
             else Attachment.from_path(a, limit=limits.max_attachment_bytes)
             for a in attachments
         ]
-        typed: list[tuple[Attachment, str, str]] = []
+        typed: list[tuple[Attachment, Kind, str]] = []
         for f in files:
             if len(f.data) > limits.max_attachment_bytes:
                 raise AttachmentError(
@@ -218,7 +240,8 @@ class Assistant:
             sniffed = sniff(f.name, f.data)
             if sniffed is None:
                 raise AttachmentError(messages.ERR_ATTACH_TYPE.format(path=f.name))
-            typed.append((f, *sniffed))
+            kind = check_attachment(f.name, f.data, cast(Kind, sniffed[0]))  # damaged: raises
+            typed.append((f, kind, sniffed[1]))
 
         with self.store.case_lock(case_id):
             loaded = self.store.load_case(case_id)
@@ -228,14 +251,15 @@ class Assistant:
             turn_mode: Mode = mode or case.get("mode") or self.settings.default_mode
             case["mode"] = turn_mode
             refs = []
-            for f, kind, media_type in typed:
-                sha = self.store.put_blob(f.data, media_type)
+            blobs = [Blob(f.data, media_type) for f, _kind, media_type in typed]
+            for (f, kind, media_type), blob in zip(typed, blobs, strict=True):
+                sha = blob.sha256
                 refs.append(
                     AttachmentRef(
                         sha256=sha,
                         name=f.name,
                         media_type=media_type,
-                        kind=cast(Literal["image", "dicom", "report"], kind),
+                        kind=kind,
                         size=len(f.data),
                     )
                 )
@@ -252,10 +276,20 @@ class Assistant:
                 "case": case,
                 "safety": Safety(),
             }
-            out = self.graph.invoke(
-                state,
-                config={"configurable": {"load_blob": self.store.get_blob, "on_token": on_token}},
-            )
+            # LangChain would upload every node's inputs (case data) to LangSmith when
+            # LANGSMITH_TRACING/LANGCHAIN_TRACING_V2 and a key are in the environment: never.
+            with tracing_context(enabled=False):
+                out = self.graph.invoke(
+                    state,
+                    config={
+                        "configurable": {
+                            "load_blob": self._case_blobs(
+                                case_id, {b.sha256: b.data for b in blobs}
+                            ),
+                            "on_token": on_token,
+                        }
+                    },
+                )
             turn = Turn(
                 case_id=case_id,
                 mode=turn_mode,
@@ -266,10 +300,11 @@ class Assistant:
                 user=text,
                 attachments=refs,
                 intent=out.get("intent", ""),
+                triage=out.get("triage"),
             )
             turn.latency_ms = int((time.perf_counter() - start) * 1000)
             entries = self._audit_entries(actor, out.get("redacted_text", ""), turn)
-            stored = self.store.commit_turn(case_id, out["case"], turn, entries)
+            stored = self.store.commit_turn(case_id, out["case"], turn, entries, blobs)
         log.info(
             "case=%s turn=%d intent=%s tools=%s latency_ms=%d",
             case_id,
@@ -296,8 +331,14 @@ class Assistant:
             )
         ]
         for call in turn.tools:
+            # redact before truncating (a name cut in half is harder to find), reading a window
+            # a few times longer than what is kept
             args = {
-                k: (v[:MAX_AUDIT_ARG_CHARS] if isinstance(v, str) else v)
+                k: (
+                    redact_phi(v, window=5 * MAX_AUDIT_ARG_CHARS).text[:MAX_AUDIT_ARG_CHARS]
+                    if isinstance(v, str)
+                    else redact_value(v)
+                )
                 for k, v in call.args.items()
             }
             entries.append(
@@ -305,7 +346,7 @@ class Assistant:
                     actor=actor,
                     action="tool",
                     tool=call.name,
-                    args=redact_value(args),
+                    args=args,
                     ok=call.ok,
                     ms=call.ms,
                     detail=redact_phi(call.error).text if call.error else None,
@@ -313,15 +354,46 @@ class Assistant:
             )
         return entries
 
-    def run_tool(self, name: str, args: dict[str, Any], *, mode: Mode | None = None) -> ToolCall:
-        """Call one tool outside any case (CLI `ner`, `classify`, `kb search`)."""
+    def _case_blobs(self, case_id: str, pending: dict[str, bytes]) -> Callable[[str], bytes]:
+        """What a tool in ``case_id`` may read: this turn's attachments and the blobs attached
+        to this case before; never another case's."""
+
+        def load(sha256: str) -> bytes:
+            if sha256 in pending:
+                return pending[sha256]
+            try:
+                return self.store.get_blob(sha256, case_id=case_id)
+            except StoreError as exc:
+                raise AttachmentError(
+                    messages.ERR_ATTACH_NOT_IN_CASE.format(sha=str(sha256)[:12])
+                ) from exc
+
+        return load
+
+    def run_tool(
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        mode: Mode | None = None,
+        files: Sequence[Attachment] = (),
+    ) -> ToolCall:
+        """Call one tool outside any case (CLI `ner`, `classify`, `kb search`). It reads only
+        ``files`` (held in memory, never stored), addressed by their SHA-256."""
         from tools.base import ToolContext
+
+        held = {hashlib.sha256(f.data).hexdigest(): f.data for f in files}
+
+        def load(sha256: str) -> bytes:
+            if sha256 not in held:
+                raise AttachmentError(messages.ERR_ATTACH_NOT_IN_CASE.format(sha=str(sha256)[:12]))
+            return held[sha256]
 
         ctx = ToolContext.outside_case(
             self.settings,
             self.resources,
             mode=mode or self.settings.default_mode,
-            load_blob=self.store.get_blob,
+            load_blob=load,
         )
         return self.registry.call(name, args, ctx)
 
@@ -342,8 +414,16 @@ class Assistant:
         self.store.set_mode(validate_case_id(case_id), validate_mode(mode), actor=actor)
 
     def reset(self, case_id: str, *, actor: str = "user") -> None:
+        """Forget a case's turns, state, attachments and heatmaps (the audit log remains)."""
         with self.store.case_lock(validate_case_id(case_id)):
             self.store.reset_case(case_id, actor=actor)
+            remove_case_heatmaps(self.settings, case_id)
+
+    def delete_case(self, case_id: str, *, actor: str = "user") -> None:
+        """Delete a case with its attachments and heatmaps (the audit log remains)."""
+        with self.store.case_lock(validate_case_id(case_id)):
+            self.store.delete_case(case_id, actor=actor)
+            remove_case_heatmaps(self.settings, case_id)
 
     def audit(self, case_id: str) -> list[dict[str, Any]]:
         return self.store.audit_log(validate_case_id(case_id))

@@ -1,8 +1,10 @@
 """The Slack front end (slack-bolt): one thread per case, a thin layer over ``Assistant.respond``.
 
-    clinassist slack [--port N]     Socket Mode when SLACK_APP_TOKEN is set, else HTTP at
-                                    POST /slack/events (signatures verified, replays > 5 min
-                                    rejected by Bolt's RequestVerification middleware)
+    clinassist slack [--host H] [--port N]
+        Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events on H:N
+        (default 127.0.0.1:3000) through assistant.slack_http: uvicorn + Bolt's ASGI adapter,
+        request limits and the signature check before Bolt; the Web API host is
+        ``slack.api_url`` (slack.com by default).
 
 How a Slack message becomes a turn:
 
@@ -14,48 +16,58 @@ How a Slack message becomes a turn:
   at once (well inside Slack's 3 s). Turns run on a small worker pool, serially per case and in
   parallel across cases; an exception in one case is answered in that thread and never stops
   the others.
-* Files are downloaded with the bot token (only from Slack's own hosts), size-limited, and
+* Files are downloaded with the bot token (assistant.slack_files: only from files.slack.com or
+  a configured host, no redirect to another origin), size-limited, and
   checked by content type and magic bytes before they become ``Attachment`` objects; the router
   sends images/DICOM to ``classify_image`` and reports to ``extract_entities``. A Grad-CAM
   heatmap in a ``classify_image`` result is uploaded back into the thread (files_upload_v2).
 * Answers are Block Kit: the emergency banner first, the reply (split into several messages
   when long), a findings table, citations. A "working…" message appears when a turn takes
-  longer than ``working_after_s`` and is then replaced by the answer.
-* Slack retries (``X-Slack-Retry-Num``) and the app_mention/message pair Slack sends for one
-  message are de-duplicated by event id and by message; Web API rate limits (429 +
-  Retry-After) are retried by slack_sdk's RateLimitErrorRetryHandler.
+  longer than ``working_after_s`` and is then replaced by the answer. A model-written answer
+  is shown while it is generated (assistant.slack_stream), except in patient mode.
+* Each message is claimed once in the case store before it is answered
+  (assistant.slack_dedupe): Slack's retries (``X-Slack-Retry-Num``), the app_mention/message
+  pair for one message, and retries reaching another instance or a restarted one give one
+  turn; a thread's messages are answered in order across instances. Web API rate limits
+  (429 + Retry-After) are retried by slack_sdk's RateLimitErrorRetryHandler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import re
+import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_bolt import Assistant as BoltAssistant
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from assistant import messages
+from assistant import messages, safety
 from assistant.config import Settings
 from assistant.errors import ConfigError, UserError
-from assistant.schema import Mode, Turn
-from assistant.service import Attachment, sniff
+from assistant.schema import MODES, Mode, Turn
+from assistant.service import Attachment
+from assistant.slack_dedupe import SlackLedger
+from assistant.slack_files import RATE_LIMIT_RETRIES, FileRejected, download_file, http_client
+from assistant.slack_http import EVENTS_PATH, SlackHTTPServer
+from assistant.slack_stream import Shown, StreamedReply
+from assistant.slack_urls import DEFAULT_API_URL
+from assistant.store import read_front_setting, write_front_setting
 
 log = logging.getLogger(__name__)
 
@@ -64,47 +76,27 @@ __all__ = [
     "SlackFrontEnd",
     "build_app",
     "case_key",
-    "make_http_server",
     "parse_case_key",
     "render_messages",
     "serve",
     "split_text",
 ]
 
-EVENTS_PATH = "/slack/events"
 CASE_PREFIX = "slack"
 MAX_SECTION_CHARS = 2900  # Slack: section text <= 3000
 MAX_MESSAGE_CHARS = 3800  # body characters per message before the answer is split
 MAX_FALLBACK_CHARS = 3000  # the notification ``text`` of a message
 MAX_TABLE_ROWS = 20
 MAX_CITATIONS = 10  # a context block holds at most 10 elements
-MAX_HTTP_BODY = 2 * 1024 * 1024
 DEFAULT_WORKERS = 4
 DEFAULT_WORKING_AFTER_S = 1.5
 DEFAULT_MAX_PENDING = 1000
-DEDUP_TTL_S = 3600.0  # Slack retries within minutes; keep ids for an hour
-DEDUP_MAX = 100_000
-RATE_LIMIT_RETRIES = 5
-DOWNLOAD_TIMEOUT_S = 30.0
-SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com", "slack-files.com")
-# Content types Slack may serve for the files we accept (checked again against magic bytes).
-ALLOWED_CONTENT_TYPES = {
-    "image/png": "image",
-    "image/jpeg": "image",
-    "image/jpg": "image",
-    "application/dicom": "dicom",
-    "image/dicom": "dicom",
-    "application/pdf": "report",
-    "text/plain": "report",
-    "text/markdown": "report",
-    "application/octet-stream": "",
-    "binary/octet-stream": "",
-}
 MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
 DM_WILDCARD = "im"  # in slack.allowed_channels: allow every direct message
 
 # -- user-facing text (Slack-specific; the assistant's own text lives in assistant.messages) ----
 TXT_WORKING = ":hourglass_flowing_sand: Working on it…"
+TXT_STREAMING = ":hourglass_flowing_sand: still writing; sources and checks follow…"
 TXT_STATUS = "is thinking…"
 TXT_FAILED = (
     "Sorry, something went wrong while answering in this case, and nothing from this message "
@@ -137,7 +129,7 @@ TXT_HELP = """*Clinassist in Slack* (decision support, not a diagnosis)
 • Reply in the thread to continue it; attach chest X-rays (PNG, JPEG, DICOM) or reports (txt, pdf).
 • `/clinassist case` lists this channel's cases; `/clinassist case THREAD_TS` shows one of them.
 • `/clinassist mode` shows this channel's mode; `/clinassist mode clinician|patient` changes it
-  (unless your admin fixed it).
+  (a channel fixed by the configuration, or a patient channel going to clinician mode, needs an admin).
 • `/clinassist help` shows this help."""
 TXT_UNKNOWN_SUBCOMMAND = "Unknown command `{sub}`. Valid: case, mode, help.\n\n"
 TXT_OTHER_CHANNEL = (
@@ -150,7 +142,15 @@ TXT_MODE_PINNED = " (fixed by the admin configuration)"
 TXT_MODE_SET = (
     "Mode in this channel is now *{mode}*; it applies to every case here from the next message."
 )
-TXT_MODE_LOCKED = "The mode of this channel is fixed by the admin configuration ({mode}) and cannot be changed from Slack."
+TXT_MODE_LOCKED = (
+    "The mode of this channel is fixed by the admin configuration ({mode}); only a Slack admin "
+    "listed in the configuration (slack.admins) can change it from Slack."
+)
+TXT_MODE_OVERRIDDEN = " (an admin changed it from the configured mode)"
+TXT_MODE_ADMIN_ONLY = (
+    "This channel is patient-facing: only a Slack admin listed in the configuration "
+    "(slack.admins) can switch it to clinician mode."
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -294,6 +294,9 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
             if at is not None
             else "Possible emergency: act on your emergency protocol now."
         )
+    level_line: str | None = None  # virtual-doctor triage: where to get care leads, in bold
+    if paragraphs and turn.triage is not None and paragraphs[0] in messages.TRIAGE_LEVEL.values():
+        level_line = paragraphs.pop(0)
     if turn.citations:
         paragraphs = [p for p in paragraphs if not p.startswith("Sources: ")]
     review = None
@@ -324,6 +327,9 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
             )
             blocks.append(_section(f"*{escape_mrkdwn(banner)}*"))
             fallback = f"{banner}\n\n{chunk}"
+        if i == 0 and level_line is not None:
+            blocks.append(_section(f"*{escape_mrkdwn(level_line)}*"))
+            fallback = f"{level_line}\n\n{chunk}"
         for piece in split_text(chunk, MAX_SECTION_CHARS) if chunk else []:
             if piece.strip():
                 blocks.append(_section(piece))
@@ -349,35 +355,6 @@ def render_messages(turn: Turn, *, heatmap_uploaded: bool = False) -> list[dict[
 # ----------------------------------------------------------------------------------------------
 # Small concurrency helpers
 # ----------------------------------------------------------------------------------------------
-class Deduper:
-    """Keys seen in the last ``ttl_s`` seconds (bounded). ``first(key)`` is atomic."""
-
-    def __init__(
-        self,
-        ttl_s: float = DEDUP_TTL_S,
-        max_items: int = DEDUP_MAX,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.max_items = max_items
-        self.clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            while self._seen:
-                oldest, at = next(iter(self._seen.items()))
-                if now - at <= self.ttl_s and len(self._seen) < self.max_items:
-                    break
-                del self._seen[oldest]
-            if key in self._seen:
-                return False
-            self._seen[key] = now
-            return True
-
-
 class CaseQueue:
     """Jobs run serially per key (a case) and in parallel across keys, on a bounded pool."""
 
@@ -464,127 +441,53 @@ class _TrackingExecutor(ThreadPoolExecutor):
 
 
 # ----------------------------------------------------------------------------------------------
-# Files
-# ----------------------------------------------------------------------------------------------
-class FileRejected(UserError):
-    """A Slack file we will not hand to the assistant (the reason is shown to the user)."""
-
-    code = "E110"
-
-
-def _host_ok(url: str, extra_hosts: Sequence[str]) -> bool:
-    parsed = urlparse(url)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme == "https" and any(
-        host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS
-    ):
-        return True
-    return parsed.netloc.lower() in extra_hosts
-
-
-def download_file(
-    info: dict[str, Any],
-    *,
-    token: str,
-    max_bytes: int,
-    extra_hosts: Sequence[str] = (),
-    http: httpx.Client | None = None,
-) -> Attachment:
-    """One Slack file as an ``Attachment``: size, host, content type and magic bytes checked.
-
-    The bot token is sent only to Slack's file hosts (or ``extra_hosts``: the Web API host the
-    client is configured for), and never forwarded on a redirect to another origin.
-    """
-    name = str(info.get("name") or info.get("title") or info.get("id") or "file")
-    if info.get("mode") in ("tombstone", "hidden_by_limit") or info.get("is_external"):
-        raise FileRejected("Slack does not let me download it (external or hidden file)")
-    size = info.get("size")
-    if isinstance(size, int) and size > max_bytes:
-        raise FileRejected(f"it is {size:,} bytes; the limit is {max_bytes:,}")
-    url = info.get("url_private_download") or info.get("url_private")
-    if not isinstance(url, str) or not url:
-        raise FileRejected("Slack sent no download address for it")
-    if not _host_ok(url, extra_hosts):
-        raise FileRejected("its download address is not a Slack file host")
-    declared = str(info.get("mimetype") or "").split(";")[0].strip().lower()
-    own = http is None
-    client = http or httpx.Client(
-        timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3
-    )
-    try:
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
-            with client.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as resp:
-                if resp.status_code == 429 and attempt < RATE_LIMIT_RETRIES:
-                    wait = float(resp.headers.get("Retry-After", "1") or 1)
-                    time.sleep(min(max(wait, 0.0), 60.0))
-                    continue
-                if resp.status_code != 200:
-                    raise FileRejected(f"Slack answered {resp.status_code} when I downloaded it")
-                if not _host_ok(str(resp.url), extra_hosts):
-                    raise FileRejected("it was redirected away from Slack's file hosts")
-                ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if ctype == "text/html":
-                    raise FileRejected(
-                        "Slack returned a web page instead of the file (is the app's files:read scope granted?)"
-                    )
-                if ctype not in ALLOWED_CONTENT_TYPES:
-                    raise FileRejected(
-                        f"its type ({ctype or 'unknown'}) is not an image, DICOM or report"
-                    )
-                data = bytearray()
-                for chunk in resp.iter_bytes():
-                    data.extend(chunk)
-                    if len(data) > max_bytes:
-                        raise FileRejected(f"it is larger than the limit of {max_bytes:,} bytes")
-                break
-        else:  # pragma: no cover - the loop always breaks or raises
-            raise FileRejected("Slack kept rate-limiting the download")
-    except httpx.HTTPError as exc:
-        raise FileRejected(f"the download failed ({type(exc).__name__})") from exc
-    finally:
-        if own:
-            client.close()
-    blob = bytes(data)
-    kind = sniff(name, blob)
-    if kind is None:
-        raise FileRejected("its content is not a PNG, JPEG, DICOM, PDF or text report")
-    expected = ALLOWED_CONTENT_TYPES.get(declared) or ALLOWED_CONTENT_TYPES.get(ctype) or ""
-    if expected and expected != kind[0] and {expected, kind[0]} != {"image", "dicom"}:
-        raise FileRejected(
-            f"its content ({kind[1]}) does not match its declared type ({declared or ctype})"
-        )
-    return Attachment(name=name, data=blob)
-
-
-# ----------------------------------------------------------------------------------------------
-# Channel modes chosen from Slack (config's channel_modes always wins)
+# Channel modes chosen from Slack (kept in the store, so every instance sees them)
 # ----------------------------------------------------------------------------------------------
 class ChannelModes:
-    def __init__(self, settings: Settings) -> None:
+    """A channel's mode: config's ``channel_modes`` pins it (only an admin may override a pinned
+    channel from Slack), else what was chosen with ``/clinassist mode``, else the default."""
+
+    def __init__(self, settings: Settings, store: Any) -> None:
         self.settings = settings
-        self.path = settings.data_dir / "slack" / "channel_modes.json"
-        self._lock = threading.Lock()
-        self._modes: dict[str, Mode] = {}
-        if self.path.is_file():
+        self.store = store
+        legacy = settings.data_dir / "slack" / "channel_modes.json"
+        if legacy.is_file():  # modes chosen before they moved into the store
             try:
-                raw = json.loads(self.path.read_text(encoding="utf-8"))
-                self._modes = {k: v for k, v in raw.items() if v in ("clinician", "patient")}
+                raw = json.loads(legacy.read_text(encoding="utf-8"))
+                for channel, mode in raw.items():
+                    if mode in ("clinician", "patient") and self._stored(channel) is None:
+                        self._write(channel, mode, by="", admin=False)
             except (OSError, ValueError, AttributeError):
-                log.warning("ignoring unreadable %s", self.path)
+                log.warning("ignoring unreadable %s", legacy)
+
+    def _stored(self, channel: str) -> dict[str, Any] | None:
+        value = read_front_setting(self.store, f"slack:mode:{channel}")
+        return value if isinstance(value, dict) and value.get("mode") in MODES else None
+
+    def _write(self, channel: str, mode: Mode | None, *, by: str, admin: bool) -> None:
+        value = None if mode is None else {"mode": mode, "by": by, "admin": admin}
+        write_front_setting(self.store, f"slack:mode:{channel}", value)
 
     def pinned(self, channel: str) -> Mode | None:
         return self.settings.slack.channel_modes.get(channel)
 
-    def get(self, channel: str) -> Mode:
-        return self.pinned(channel) or self._modes.get(channel) or self.settings.slack.default_mode
+    def overridden(self, channel: str) -> bool:
+        """Is a pinned channel in another mode because an admin said so?"""
+        stored = self._stored(channel)
+        return bool(self.pinned(channel) and stored and stored.get("admin"))
 
-    def set(self, channel: str, mode: Mode) -> None:
-        with self._lock:
-            self._modes[channel] = mode
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._modes, indent=1, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.path)
+    def get(self, channel: str) -> Mode:
+        stored = self._stored(channel)
+        pinned = self.pinned(channel)
+        if pinned:
+            return stored["mode"] if stored and stored.get("admin") else pinned
+        return stored["mode"] if stored else self.settings.slack.default_mode
+
+    def set(self, channel: str, mode: Mode, *, by: str = "", admin: bool = False) -> None:
+        if self.pinned(channel) == mode:
+            self._write(channel, None, by=by, admin=admin)  # back to the configured mode
+        else:
+            self._write(channel, mode, by=by, admin=admin)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -600,6 +503,8 @@ class _Job:
     mode: Mode
     files: list[dict[str, Any]] = field(default_factory=list)
     assistant_thread: bool = False
+    ts: str = ""  # the message's own ts: its place in the thread
+    event_key: str = ""  # its claim in the store's event ledger
 
     @property
     def case_id(self) -> str:
@@ -631,7 +536,7 @@ class SlackFrontEnd:
                 raise ConfigError(
                     "SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) and try again"
                 )
-            client = WebClient(token=token)
+            client = WebClient(token=token, base_url=self.settings.slack.api_url or DEFAULT_API_URL)
         self.client = client
         if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
             client.retry_handlers.append(
@@ -639,17 +544,15 @@ class SlackFrontEnd:
             )
         self.token = token or client.token or ""
         self.working_after_s = working_after_s
-        self.modes = ChannelModes(self.settings)
-        self.seen = Deduper()
+        self.modes = ChannelModes(self.settings, assistant.store)
+        cfg = self.settings.slack
+        self.ledger = SlackLedger(assistant.store, ttl_s=cfg.dedupe_ttl_s, lease_s=cfg.lease_s)
         self._known: set[str] = set()  # cases accepted by this process (the store lags behind)
         self._known_lock = threading.Lock()
         self.queue = CaseQueue(workers, max_pending)
         self._listeners = _TrackingExecutor(max_workers=max(4, workers * 2))
-        api_host = urlparse(client.base_url).netloc.lower()
-        self._file_hosts = (api_host,) if api_host and not api_host.endswith("slack.com") else ()
-        self._http = httpx.Client(
-            timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True, max_redirects=3
-        )
+        self._file_hosts = tuple(cfg.file_hosts)
+        self._http = http_client()
         self.app = App(
             client=client,
             signing_secret=signing_secret or "",
@@ -664,6 +567,7 @@ class SlackFrontEnd:
     # -- wiring ------------------------------------------------------------------------
     def _register(self) -> None:
         app = self.app
+        app.middleware(self._note_thread)
         app.event("app_mention")(self._on_mention)
         panel = BoltAssistant()
         panel.thread_started(self._on_assistant_thread_started)
@@ -672,6 +576,23 @@ class SlackFrontEnd:
         app.event("message")(self._on_message)
         app.command("/clinassist")(self._on_command)
         app.error(self._on_error)
+
+    def _note_thread(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Before the ack: a mention or DM makes its thread a case at once, so a reply sent
+        right after it is not mistaken for chatter in a thread the bot is not part of (the
+        listeners run after the ack, in parallel)."""
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and (
+            event.get("type") == "app_mention" or event.get("channel_type") == "im"
+        ):
+            team, channel = _team_of(body, event), str(event.get("channel") or "")
+            thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
+            if not self.refusal(team, channel, str(event.get("user") or "")):
+                with contextlib.suppress(ValueError):
+                    key = case_key(team, channel, thread_ts)
+                    with self._known_lock:
+                        self._known.add(key)
+        return next()
 
     # -- listeners (fast: check, de-duplicate, enqueue) ------------------------------------
     def _on_mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
@@ -691,14 +612,21 @@ class SlackFrontEnd:
         self._accept(body, event, context, started=True, assistant_thread=True)
 
     def _on_assistant_thread_started(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not self.seen.first(f"evt:{body.get('event_id')}"):
-            return
         thread = event.get("assistant_thread", {})
         channel, ts = thread.get("channel_id"), thread.get("thread_ts")
         team = _team_of(body, event)
         user = thread.get("user_id") or ""
         if not channel or not ts:
             return
+        key = f"started:{team}:{channel}:{ts}"
+        if not self.ledger.claim(key, thread=f"{team}:{channel}:{ts}", seq=str(ts)):
+            return
+        try:
+            self._greet(team, channel, str(ts), user)
+        finally:
+            self.ledger.finish(key)
+
+    def _greet(self, team: str, channel: str, ts: str, user: str) -> None:
         refusal = self.refusal(team, channel, user)
         try:
             if refusal:
@@ -711,8 +639,8 @@ class SlackFrontEnd:
             self.client.assistant_threads_setSuggestedPrompts(
                 channel_id=channel, thread_ts=ts, prompts=TXT_ASSISTANT_PROMPTS
             )
-        except SlackApiError as exc:
-            log.warning("assistant thread greeting failed: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("assistant thread greeting failed: %s", _api_error(exc))
 
     def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error(
@@ -731,10 +659,6 @@ class SlackFrontEnd:
         started: bool,
         assistant_thread: bool = False,
     ) -> None:
-        event_id = body.get("event_id") or ""
-        if event_id and not self.seen.first(f"evt:{event_id}"):
-            log.info("slack: duplicate delivery of %s ignored", event_id)
-            return
         team = _team_of(body, event)
         channel = event.get("channel") or ""
         ts = event.get("ts") or ""
@@ -747,11 +671,17 @@ class SlackFrontEnd:
             return
         if not started and not self._is_case(key):
             return  # a thread the bot is not part of
-        if not self.seen.first(f"msg:{channel}:{ts}"):
-            return  # the same message as app_mention and as message: one turn
+        event_key = f"msg:{team}:{channel}:{ts}"
+        if not self.ledger.claim(event_key, thread=key, seq=ts):
+            # a retry, the same message as app_mention and as message, or another instance's
+            log.info(
+                "slack: message %s already taken; delivery %s ignored", ts, body.get("event_id")
+            )
+            return
         refusal = self.refusal(team, channel, user)
         if refusal:
             self._refuse(channel, thread_ts, user, refusal, dm=event.get("channel_type") == "im")
+            self.ledger.finish(event_key)
             return
         bot_user = getattr(context, "bot_user_id", None) if context is not None else None
         job = _Job(
@@ -763,17 +693,21 @@ class SlackFrontEnd:
             mode=self.modes.get(channel),
             files=[f for f in event.get("files") or [] if isinstance(f, dict)],
             assistant_thread=assistant_thread,
+            ts=ts,
+            event_key=event_key,
         )
         with self._known_lock:
             self._known.add(key)
         if not self.queue.submit(key, lambda: self._run(job)):
+            self.ledger.release(event_key)  # not answered: a retry may take it
             self._refuse(channel, thread_ts, user, TXT_BUSY, dm=event.get("channel_type") == "im")
 
     def _is_case(self, key: str) -> bool:
         with self._known_lock:
             if key in self._known:
                 return True
-        return bool(self.assistant.store.exists(key))
+        # another instance may have taken the thread's first message and not stored it yet
+        return bool(self.assistant.store.exists(key)) or self.ledger.knows_thread(key)
 
     # -- authorization -----------------------------------------------------------------
     def refusal(self, team: str, channel: str, user: str) -> str | None:
@@ -796,32 +730,75 @@ class SlackFrontEnd:
                 self.client.chat_postEphemeral(
                     channel=channel, user=user, thread_ts=thread_ts, text=text
                 )
-        except SlackApiError as exc:
-            log.warning("slack: could not deliver a refusal: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("slack: could not deliver a refusal: %s", _api_error(exc))
 
     # -- one turn (worker thread) --------------------------------------------------------
     def _run(self, job: _Job) -> None:
-        placeholder: dict[str, str] = {}
-        lock = threading.Lock()
-        finished = threading.Event()
+        try:
+            if job.event_key:
+                self.ledger.wait_turn(job.case_id, job.ts, job.event_key)
+            self._turn(job)
+        finally:
+            if job.event_key:
+                try:
+                    self.ledger.finish(job.event_key)
+                except Exception:
+                    log.exception("slack: could not mark %s answered", job.event_key)
+
+    def _preview(self, job: _Job) -> Callable[[str], tuple[str, list[dict[str, Any]]]]:
+        """How a streamed answer looks while it is written: escaped text, the emergency banner
+        on top when the message has red flags (as in the final answer), a "still writing" note."""
+        banner = bool(safety.red_flags(job.text))
+
+        def render(text: str) -> tuple[str, list[dict[str, Any]]]:
+            body = escape_mrkdwn(text)
+            blocks: list[dict[str, Any]] = []
+            if banner:
+                blocks.append(
+                    {
+                        "type": "header",
+                        "text": {"type": "plain_text", "text": TXT_EMERGENCY_HEADER, "emoji": True},
+                    }
+                )
+            blocks += [_section(body[:MAX_SECTION_CHARS]), _context([TXT_STREAMING])]
+            return body[:MAX_FALLBACK_CHARS], blocks
+
+        return render
+
+    def _turn(self, job: _Job) -> None:
+        shown = Shown()
 
         def show_working() -> None:
-            with lock:
-                if finished.is_set():
+            with shown.lock:
+                if shown.finished or shown.ts:
                     return
                 try:
                     resp = self.client.chat_postMessage(
                         channel=job.channel, thread_ts=job.thread_ts, text=TXT_WORKING
                     )
-                    placeholder["ts"] = str(resp["ts"])
-                except SlackApiError as exc:
-                    log.warning("slack: working message failed: %s", exc.response.get("error"))
+                    shown.ts = str(resp["ts"])
+                except (SlackApiError, OSError) as exc:
+                    log.warning("slack: working message failed: %s", _api_error(exc))
 
         timer: threading.Timer | None = None
         if not (job.assistant_thread and self._set_status(job, TXT_STATUS)):
             timer = threading.Timer(self.working_after_s, show_working)
             timer.daemon = True
             timer.start()
+        stream = (
+            StreamedReply(
+                self.client,
+                channel=job.channel,
+                thread_ts=job.thread_ts,
+                shown=shown,
+                interval_s=self.settings.slack.stream_interval_s,
+                render=self._preview(job),
+            )
+            # patient-facing answers are shown only once every output check has run on them
+            if self.settings.slack.stream and job.mode != "patient"
+            else None
+        )
         notes: list[str] = []
         outgoing: list[dict[str, Any]]
         heatmaps: list[tuple[Path, str]] = []
@@ -837,6 +814,7 @@ class SlackFrontEnd:
                     attachments,
                     mode=job.mode,
                     actor=f"slack:{job.team}:{job.user}",
+                    on_token=stream.add if stream is not None else None,
                 )
                 heatmaps = self._heatmaps(turn)
                 outgoing = render_messages(turn, heatmap_uploaded=bool(heatmaps))
@@ -855,9 +833,11 @@ class SlackFrontEnd:
         finally:
             if timer is not None:
                 timer.cancel()
-            with lock:
-                finished.set()
-        self._post(job, outgoing, placeholder.get("ts"))
+            if stream is not None:
+                stream.stop()
+            with shown.lock:
+                shown.finished = True
+        self._post(job, outgoing, shown.ts)
         if turn is not None:
             for path, title in heatmaps:
                 self._upload(job, path, title)
@@ -931,10 +911,8 @@ class SlackFrontEnd:
                         blocks=blocks,
                         unfurl_links=False,
                     )
-        except SlackApiError as exc:
-            log.error(
-                "slack: could not post the answer in %s: %s", job.case_id, exc.response.get("error")
-            )
+        except (SlackApiError, OSError) as exc:
+            log.error("slack: could not post the answer in %s: %s", job.case_id, _api_error(exc))
         if job.assistant_thread:
             self._set_status(job, "")
 
@@ -958,8 +936,8 @@ class SlackFrontEnd:
                 channel_id=job.channel, thread_ts=job.thread_ts, status=status
             )
             return True
-        except SlackApiError as exc:
-            log.debug("slack: setStatus failed: %s", exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.debug("slack: setStatus failed: %s", _api_error(exc))
             return False
 
     # -- slash command ------------------------------------------------------------------
@@ -980,23 +958,31 @@ class SlackFrontEnd:
         if sub == "help":
             return TXT_HELP
         if sub == "mode":
-            return self._cmd_mode(channel, args)
+            return self._cmd_mode(channel, user, args)
         if sub == "case":
             return self._cmd_case(team, channel, args)
         return TXT_UNKNOWN_SUBCOMMAND.format(sub=escape_mrkdwn(sub[:40])) + TXT_HELP
 
-    def _cmd_mode(self, channel: str, args: list[str]) -> str:
+    def _cmd_mode(self, channel: str, user: str, args: list[str]) -> str:
         pinned = self.modes.pinned(channel)
+        current = self.modes.get(channel)
         if not args:
-            return TXT_MODE_SHOW.format(
-                mode=self.modes.get(channel), pinned=TXT_MODE_PINNED if pinned else ""
-            )
+            note = ""
+            if pinned:
+                note = TXT_MODE_OVERRIDDEN if self.modes.overridden(channel) else TXT_MODE_PINNED
+            return TXT_MODE_SHOW.format(mode=current, pinned=note)
         wanted = args[0].lower()
-        if wanted not in ("clinician", "patient"):
+        if wanted not in MODES:
             return messages.ERR_MODE.format(mode=escape_mrkdwn(wanted[:40]))
-        if pinned:
-            return TXT_MODE_LOCKED.format(mode=pinned)
-        self.modes.set(channel, wanted)  # type: ignore[arg-type]
+        admin = user in self.settings.slack.admins
+        if pinned and not admin:
+            return TXT_MODE_LOCKED.format(mode=current)
+        if current == "patient" and wanted == "clinician" and not admin:
+            return TXT_MODE_ADMIN_ONLY
+        self.modes.set(channel, wanted, by=user, admin=admin)
+        log.info(
+            "slack: user %s set channel %s to %s mode (admin: %s)", user, channel, wanted, admin
+        )
         return TXT_MODE_SET.format(mode=wanted)
 
     def _cmd_case(self, team: str, channel: str, args: list[str]) -> str:
@@ -1049,6 +1035,14 @@ class SlackFrontEnd:
         self._listeners.shutdown(wait=True)
         self.queue.close()
         self._http.close()
+        self.ledger.close()
+
+
+def _api_error(exc: Exception) -> str:
+    """What went wrong with a Web API call: Slack's error code, or the network error."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _team_of(body: dict[str, Any], event: dict[str, Any]) -> str:
@@ -1091,73 +1085,14 @@ def build_app(
 
 
 # ----------------------------------------------------------------------------------------------
-# HTTP transport (POST /slack/events) and serve()
+# serve(): Socket Mode, or HTTP through assistant.slack_http (uvicorn + Bolt's ASGI adapter)
 # ----------------------------------------------------------------------------------------------
-def make_http_server(
-    app: App, host: str, port: int, *, path: str = EVENTS_PATH
-) -> ThreadingHTTPServer:
-    """A threaded HTTP server that hands ``POST path`` to Bolt (which verifies signatures)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("http %s", format % args)
-
-        def _send(
-            self, status: int, body: bytes, headers: dict[str, Sequence[str]] | None = None
-        ) -> None:
-            self.send_response(status)
-            sent_type = False
-            for k, values in (headers or {}).items():
-                if k.lower() == "content-length":
-                    continue
-                for v in values:
-                    self.send_header(k, v)
-                sent_type = sent_type or k.lower() == "content-type"
-            if not sent_type:
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] == "/healthz":
-                self._send(200, b"ok")
-            else:
-                self._send(404, b"not found")
-
-        def do_POST(self) -> None:
-            req_path, _, query = self.path.partition("?")
-            length = int(self.headers.get("Content-Length") or 0)
-            if req_path != path:
-                self._send(404, b"not found")
-                return
-            if length > MAX_HTTP_BODY:
-                self.close_connection = True
-                self._send(413, b"request too large")
-                return
-            body = self.rfile.read(length).decode("utf-8", errors="replace")
-            grouped: dict[str, list[str]] = {}
-            for k, v in self.headers.items():
-                grouped.setdefault(k.lower(), []).append(v)
-            headers: dict[str, str | Sequence[str]] = dict(grouped)
-            resp = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-            self._send(resp.status, resp.body.encode("utf-8"), resp.headers)
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256  # bursts of events must not wait on SYN retries
-
-    return Server((host, port), Handler)
-
-
 def transport(settings: Settings) -> str:
     """ "socket" when SLACK_APP_TOKEN is set, else "http"."""
     return "socket" if settings.secret("slack_app_token") else "http"
 
 
-def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
+def serve(assistant: Any, *, port: int, host: str = "127.0.0.1") -> None:
     """Run the app until interrupted. Tokens come only from the environment."""
     settings: Settings = assistant.settings
     bot = settings.secret("slack_bot_token")
@@ -1172,6 +1107,26 @@ def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
             "SLACK_SIGNING_SECRET is not set: export it (Basic Information > App Credentials), "
             "or set SLACK_APP_TOKEN to use Socket Mode"
         )
+    api_url = settings.slack.api_url or DEFAULT_API_URL
+    server: SlackHTTPServer | None = None
+    if mode == "http":
+        assert signing is not None
+        cfg = settings.slack
+        try:  # bind first: a taken port is reported before anything else starts
+            server = SlackHTTPServer(
+                None,
+                signing_secret=signing.get_secret_value(),
+                host=host,
+                port=port,
+                header_timeout_s=cfg.http_header_timeout_s,
+                body_timeout_s=cfg.http_body_timeout_s,
+                max_body_bytes=cfg.http_max_body_bytes,
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port "
+                "or --host"
+            ) from exc
     try:
         front = SlackFrontEnd(
             assistant,
@@ -1181,13 +1136,15 @@ def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
             socket_mode=mode == "socket",
         )
     except (BoltError, SlackApiError, OSError) as exc:  # auth.test at start-up
+        if server is not None:
+            server.close()
         raise ConfigError(
-            f"could not check SLACK_BOT_TOKEN with Slack ({type(exc).__name__}): verify the token "
-            "and that this machine can reach slack.com"
+            f"could not check SLACK_BOT_TOKEN with Slack at {api_url} ({type(exc).__name__}): "
+            "verify the token, slack.api_url, and that this machine can reach that host"
         ) from exc
     threading.Thread(target=assistant.warm, name="warm", daemon=True).start()
     try:
-        if mode == "socket":
+        if server is None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             app_token = settings.secret("slack_app_token")
@@ -1195,15 +1152,12 @@ def serve(assistant: Any, *, port: int, host: str = "0.0.0.0") -> None:
             log.info("slack: Socket Mode")
             SocketModeHandler(front.app, app_token.get_secret_value()).start()
         else:
-            server = make_http_server(front.app, host, port)
-            log.info(
-                "slack: listening on http://%s:%d%s", host, server.server_address[1], EVENTS_PATH
-            )
-            try:
+            server.attach(front.app)
+            log.info("slack: listening on http://%s:%d%s", host, server.port, EVENTS_PATH)
+            print(f"slack: listening on http://{host}:{server.port}{EVENTS_PATH}", file=sys.stderr)
+            with contextlib.suppress(KeyboardInterrupt):
                 server.serve_forever()
-            except KeyboardInterrupt:
-                pass
-            finally:
-                server.server_close()
     finally:
+        if server is not None:
+            server.close()
         front.close()

@@ -1,8 +1,8 @@
 """`clinassist bench slack`: a bounded load test of the Slack HTTP endpoint on loopback.
 
 Everything runs in this process and on 127.0.0.1: a mock Slack Web API (:class:`MockSlackAPI`,
-also used by the offline test suite), the real Bolt app behind the real HTTP server of
-``assistant.slack_app`` and an ``Assistant`` with a SQLite store in a temporary folder. Senders
+also used by the offline test suite), the real Bolt app behind the real HTTP endpoint of
+``assistant.slack_http`` (uvicorn + Bolt's ASGI adapter) and an ``Assistant`` with a SQLite store in a temporary folder. Senders
 (20 threads) post signed events to ``POST /slack/events``: mentions that start cases, thread
 replies that continue them, Slack-style retries (``X-Slack-Retry-Num``) and the app_mention +
 message pair Slack sends for one message. Then it checks every acknowledgement came back under
@@ -53,7 +53,12 @@ class MockSlackAPI:
     """
 
     def __init__(
-        self, *, token: str = "xoxb-mock", team: str = "T0TEAM", bot_user: str = "U0BOT"
+        self,
+        *,
+        token: str = "xoxb-mock",
+        team: str = "T0TEAM",
+        bot_user: str = "U0BOT",
+        port: int = 0,
     ) -> None:
         self.token = token
         self.team = team
@@ -61,20 +66,26 @@ class MockSlackAPI:
         self.bot_id = "B0BOT"
         self.calls: list[dict[str, Any]] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}  # file name -> Location (a 302 instead of the file)
         self.downloads: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
         self._rate_limits: dict[str, list[int]] = {}
         self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._ts = 0
+        # a fresh ts range per mock, so a message of an earlier mock never matches one of this
+        self._epoch = 1_900_000_000 + secrets.randbelow(10**6) * 100
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256
 
-        self._server = Server(("127.0.0.1", 0), self._handler())
+        self._server = Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mock-slack", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() returns in 50 ms, not 0.5 s
+            name="mock-slack",
+            daemon=True,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -140,7 +151,7 @@ class MockSlackAPI:
     def _next_ts(self) -> str:
         with self._lock:
             self._ts += 1
-            return f"{1_900_000_000 + self._ts}.{self._ts:06d}"
+            return f"{self._epoch + self._ts}.{self._ts:06d}"
 
     def _answer(
         self, method: str, params: dict[str, Any], headers: dict[str, str]
@@ -226,7 +237,9 @@ class MockSlackAPI:
                     name = path[len("/files/") :]
                     auth = self.headers.get("Authorization", "")
                     mock.downloads.append({"name": name, "authorization": auth})
-                    if name not in mock.files:
+                    if name in mock.redirects:
+                        self._reply(302, b"", "text/plain", {"Location": mock.redirects[name]})
+                    elif name not in mock.files:
                         self._reply(404, b"not found", "text/plain")
                     elif auth != f"Bearer {mock.token}":
                         self._reply(200, b"<html><body>Sign in to Slack</body></html>", "text/html")
@@ -394,7 +407,8 @@ def run_load(
     from assistant.embeddings import HashingEmbedder
     from assistant.llm import ScriptedLLM
     from assistant.service import Assistant
-    from assistant.slack_app import SlackFrontEnd, make_http_server
+    from assistant.slack_app import SlackFrontEnd
+    from assistant.slack_http import SlackHTTPServer
 
     rng = random.Random(seed)
     secret = secrets.token_hex(16)
@@ -462,9 +476,8 @@ def run_load(
         front = SlackFrontEnd(
             bot, s_copy, client=client, signing_secret=secret, working_after_s=10.0
         )
-        server = make_http_server(front.app, "127.0.0.1", 0)
-        port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = SlackHTTPServer(front.app, signing_secret=secret, port=0).start()
+        port = server.port
         base = _baseline_server()
         threading.Thread(target=base.serve_forever, daemon=True).start()
         try:
@@ -507,8 +520,7 @@ def run_load(
             for t in bthreads:
                 t.join()
         finally:
-            server.shutdown()
-            server.server_close()
+            server.close()
             base.shutdown()
             base.server_close()
             front.close()

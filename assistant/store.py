@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from assistant.schema import Mode, Turn
 from assistant.state import CaseState, empty_case
 
 metadata = MetaData()
+SCHEMA_LOCK = 0x636C696E61737369  # PostgreSQL advisory lock held while creating tables
 
 cases = Table(
     "cases",
@@ -78,6 +79,14 @@ blobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+case_blobs = Table(
+    "case_blobs",
+    metadata,
+    Column("case_id", String(200), primary_key=True),
+    Column("sha256", String(64), primary_key=True, index=True),
+)
+"""Which case holds which blob: a case reads only its own; a blob goes with its last case."""
 
 audit = Table(
     "audit",
@@ -115,6 +124,18 @@ class CaseSummary:
             "last_activity": self.updated_at.isoformat(),
             "turns": self.turns,
         }
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An attachment's bytes, stored by content hash with the turn that brings it."""
+
+    data: bytes
+    media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -166,11 +187,17 @@ class CaseStore:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         try:
-            metadata.create_all(self.engine)
+            if self.is_sqlite:
+                metadata.create_all(self.engine)
+            else:  # instances starting together on a new database: one creates the tables
+                with self.engine.begin() as conn:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+                    metadata.create_all(conn)
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the case store at {self._safe_url()}: {exc.orig}"
             ) from exc
+        self._link_legacy_blobs()
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -200,30 +227,102 @@ class CaseStore:
                     conn.commit()
 
     # -- blobs ---------------------------------------------------------------------------
-    def put_blob(self, data: bytes, media_type: str) -> str:
-        sha = hashlib.sha256(data).hexdigest()
+    def put_blob(self, data: bytes, media_type: str, *, case_id: str) -> str:
+        """Store ``data`` (once per content) as an attachment of ``case_id``; its SHA-256."""
+        blob = Blob(data, media_type)
         with self.engine.begin() as conn:
-            exists = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first()
-            if exists is None:
+            self._put_blobs(conn, case_id, [blob])
+        return blob.sha256
+
+    def _put_blobs(self, conn: Connection, case_id: str, items: list[Blob]) -> None:
+        for blob in items:
+            sha = blob.sha256
+            if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
                 # stored concurrently by another turn: the same content, nothing to do
-                with contextlib.suppress(IntegrityError):
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
                     conn.execute(
                         insert(blobs).values(
                             sha256=sha,
-                            size=len(data),
-                            media_type=media_type,
+                            size=len(blob.data),
+                            media_type=blob.media_type,
                             created_at=now(),
-                            data=data,
+                            data=blob.data,
                         )
                     )
-        return sha
+            linked = conn.execute(
+                select(case_blobs.c.sha256).where(
+                    case_blobs.c.case_id == case_id, case_blobs.c.sha256 == sha
+                )
+            ).first()
+            if linked is None:
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
+                    conn.execute(insert(case_blobs).values(case_id=case_id, sha256=sha))
 
-    def get_blob(self, sha256: str) -> bytes:
+    def get_blob(self, sha256: str, *, case_id: str) -> bytes:
+        """An attachment's bytes, only if it is attached to ``case_id``."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).first()
+            row = conn.execute(
+                select(blobs.c.data)
+                .join(case_blobs, case_blobs.c.sha256 == blobs.c.sha256)
+                .where(blobs.c.sha256 == sha256, case_blobs.c.case_id == case_id)
+            ).first()
         if row is None:
-            raise StoreError(f"attachment {sha256[:12]}… is not in the store")
+            raise StoreError(f"attachment {sha256[:12]}… is not attached to case {case_id!r}")
         return bytes(row[0])
+
+    def case_blob_ids(self, case_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.case_id == case_id)
+            ).all()
+        return sorted(r.sha256 for r in rows)
+
+    def count_blobs(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(blobs)).scalar_one())
+
+    def _unlink_blobs(self, conn: Connection, case_id: str) -> None:
+        """Drop a case's links; a blob no other case links to is deleted with them."""
+        shas = [
+            r.sha256
+            for r in conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.case_id == case_id)
+            ).all()
+        ]
+        conn.execute(delete(case_blobs).where(case_blobs.c.case_id == case_id))
+        if not shas:
+            return
+        still = {
+            r.sha256
+            for r in conn.execute(
+                select(case_blobs.c.sha256).where(case_blobs.c.sha256.in_(shas))
+            ).all()
+        }
+        gone = [sha for sha in shas if sha not in still]
+        if gone:
+            conn.execute(delete(blobs).where(blobs.c.sha256.in_(gone)))
+
+    def _link_legacy_blobs(self) -> None:
+        """Stores written before blobs were linked to cases: link each case to the blobs its
+        state lists (once, while no link exists yet)."""
+        with self.engine.begin() as conn:
+            if conn.execute(select(case_blobs.c.sha256).limit(1)).first() is not None:
+                return
+            if conn.execute(select(blobs.c.sha256).limit(1)).first() is None:
+                return
+            known = {r.sha256 for r in conn.execute(select(blobs.c.sha256)).all()}
+            links = set()
+            for row in conn.execute(select(cases.c.id, cases.c.state)).all():
+                for att in (row.state or {}).get("attachments", []) or []:
+                    sha = att.get("sha256") if isinstance(att, dict) else None
+                    if sha in known:
+                        links.add((row.id, sha))
+            if links:
+                with contextlib.suppress(IntegrityError):  # another instance linked them first
+                    conn.execute(
+                        insert(case_blobs),
+                        [{"case_id": c, "sha256": h} for c, h in sorted(links)],
+                    )
 
     # -- cases ---------------------------------------------------------------------------
     def load_case(self, case_id: str) -> tuple[CaseState, int] | None:
@@ -273,12 +372,14 @@ class CaseStore:
             self._audit(conn, case_id, [AuditEntry(actor=actor, action="set_mode", detail=mode)])
 
     def reset_case(self, case_id: str, *, actor: str = "user") -> None:
-        """Forget a case's turns and state; the audit log keeps that it happened."""
+        """Forget a case's turns, state and attachments (a blob another case also holds
+        stays for that case); the audit log keeps that it happened."""
         with self.engine.begin() as conn:
             row = conn.execute(select(cases.c.mode).where(cases.c.id == case_id)).first()
             if row is None:
                 raise CaseNotFoundError(f"No case {case_id!r}: nothing to reset.")
             conn.execute(delete(turns).where(turns.c.case_id == case_id))
+            self._unlink_blobs(conn, case_id)
             conn.execute(
                 update(cases)
                 .where(cases.c.id == case_id)
@@ -286,14 +387,28 @@ class CaseStore:
             )
             self._audit(conn, case_id, [AuditEntry(actor=actor, action="reset")])
 
+    def delete_case(self, case_id: str, *, actor: str = "user") -> None:
+        """Delete a case: turns, state and attachments (as :meth:`reset_case`) and the case
+        itself; the audit log keeps that it happened."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first()
+            if row is None:
+                raise CaseNotFoundError(f"No case {case_id!r}: nothing to delete.")
+            conn.execute(delete(turns).where(turns.c.case_id == case_id))
+            self._unlink_blobs(conn, case_id)
+            conn.execute(delete(cases).where(cases.c.id == case_id))
+            self._audit(conn, case_id, [AuditEntry(actor=actor, action="delete")])
+
     def commit_turn(
         self,
         case_id: str,
         state: CaseState,
         turn: Turn,
         audit_entries: list[AuditEntry],
+        files: list[Blob] | None = None,
     ) -> Turn:
-        """Store a finished turn, the new case state and its audit entries atomically."""
+        """Store a finished turn, the new case state, its audit entries and the attachments
+        it brought (``files``) atomically."""
         ts = now()
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -324,6 +439,7 @@ class CaseStore:
                 .where(cases.c.id == case_id)
                 .values(turns=idx + 1, updated_at=ts, state=body, mode=turn.mode)
             )
+            self._put_blobs(conn, case_id, list(files or []))
             self._audit(conn, case_id, audit_entries, ts=ts)
         return stored
 
@@ -394,6 +510,14 @@ class CaseStore:
             ).all()
         return [{**r._asdict(), "ts": _aware(r.ts).isoformat()} for r in rows]
 
+    def audit_actors(self, case_id: str) -> set[str]:
+        """Everyone who ever acted on a case (from its audit log, which survives resets)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit.c.actor).where(audit.c.case_id == case_id).distinct()
+            ).all()
+        return {str(r.actor) for r in rows}
+
     def count_turns(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(turns)).scalar_one())
@@ -404,3 +528,175 @@ class CaseStore:
             return True
         with self.engine.connect() as conn:
             return conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+# ----------------------------------------------------------------------------------------------
+# Front-end event ledger: delivered events claimed once across instances, with a TTL
+# (Slack retries and the app_mention/message pair; see assistant/slack_dedupe.py).
+# ----------------------------------------------------------------------------------------------
+front_events = Table(
+    "front_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("thread", String(200), nullable=False, index=True),
+    Column("seq", String(40), nullable=False),
+    Column("status", String(10), nullable=False),  # claimed | done
+    Column("owner", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+front_instances = Table(
+    "front_instances",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class EventLedger:
+    """Which delivered events have been taken, by which instance, and which are done.
+
+    ``claim`` is atomic across threads and processes (a primary-key insert; on PostgreSQL a
+    row lock decides a takeover). An event claimed by an instance that stopped showing signs
+    of life (``heartbeat``) for ``lease_s`` may be claimed again, so a retry after a crash is
+    still answered; a ``done`` event never is. Rows expire after ``ttl_s``.
+    """
+
+    def __init__(self, store: CaseStore, *, owner: str, ttl_s: float, lease_s: float) -> None:
+        self.engine = store.engine
+        self.owner = owner
+        self.ttl = timedelta(seconds=ttl_s)
+        self.lease = timedelta(seconds=lease_s)
+
+    def heartbeat(self) -> None:
+        """This instance is alive; also forgets expired events and long-gone instances."""
+        ts = now()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(front_instances).where(front_instances.c.id == self.owner).values(seen_at=ts)
+            ).rowcount
+            if not done:
+                conn.execute(insert(front_instances).values(id=self.owner, seen_at=ts))
+            conn.execute(delete(front_events).where(front_events.c.expires_at < ts))
+            conn.execute(delete(front_instances).where(front_instances.c.seen_at < ts - self.ttl))
+
+    def _alive(self, conn: Connection, owner: str, ts: datetime) -> bool:
+        seen = conn.execute(
+            select(front_instances.c.seen_at).where(front_instances.c.id == owner)
+        ).scalar_one_or_none()
+        return seen is not None and _aware(seen) >= ts - self.lease
+
+    def claim(self, key: str, *, thread: str, seq: str) -> bool:
+        """True exactly once per event (or again after its claimant died without finishing)."""
+        ts = now()
+        row = {
+            "key": key,
+            "thread": thread,
+            "seq": seq,
+            "status": "claimed",
+            "owner": self.owner,
+            "claimed_at": ts,
+            "expires_at": ts + self.ttl,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(front_events).values(**row))
+            return True
+        except IntegrityError:
+            pass
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                select(front_events.c.status, front_events.c.owner, front_events.c.expires_at)
+                .where(front_events.c.key == key)
+                .with_for_update()
+            ).first()
+            if held is None:  # expired and purged in between: take it
+                conn.execute(insert(front_events).values(**row))
+                return True
+            if held.status == "done" and _aware(held.expires_at) >= ts:
+                return False
+            live = held.owner == self.owner or self._alive(conn, held.owner, ts)
+            if held.status == "claimed" and _aware(held.expires_at) >= ts and live:
+                return False
+            conn.execute(update(front_events).where(front_events.c.key == key).values(**row))
+            return True
+
+    def finish(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(front_events).where(front_events.c.key == key).values(status="done")
+            )
+
+    def release(self, key: str) -> None:
+        """Give an unfinished event back (a retry may take it at once)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(front_events).where(
+                    front_events.c.key == key,
+                    front_events.c.owner == self.owner,
+                    front_events.c.status == "claimed",
+                )
+            )
+
+    def knows_thread(self, thread: str) -> bool:
+        """Has any instance taken an event in ``thread`` (within the TTL)?"""
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(front_events.c.key).where(front_events.c.thread == thread).limit(1)
+                ).first()
+                is not None
+            )
+
+    def earlier_pending(self, thread: str, seq: str, key: str) -> bool:
+        """Is an earlier event of ``thread`` claimed by another live instance, not done yet?
+
+        (Events this instance holds are ordered by its own per-case queue.)"""
+        ts = now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(front_events.c.owner).where(
+                    front_events.c.thread == thread,
+                    front_events.c.status == "claimed",
+                    front_events.c.seq < seq,
+                    front_events.c.key != key,
+                    front_events.c.expires_at >= ts,
+                )
+            ).all()
+            return any(r.owner != self.owner and self._alive(conn, r.owner, ts) for r in rows)
+
+    def leave(self) -> None:
+        """A clean shutdown: unfinished claims go back, this instance is forgotten."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(front_events).where(
+                    front_events.c.owner == self.owner, front_events.c.status == "claimed"
+                )
+            )
+            conn.execute(delete(front_instances).where(front_instances.c.id == self.owner))
+
+
+front_settings = Table(
+    "front_settings",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def read_front_setting(store: CaseStore, key: str) -> Any:
+    """A front end's shared setting (e.g. a Slack channel's mode), None when unset."""
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(front_settings.c.value).where(front_settings.c.key == key)
+        ).scalar_one_or_none()
+
+
+def write_front_setting(store: CaseStore, key: str, value: Any) -> None:
+    """Set it for every instance sharing this store (None deletes it)."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(front_settings).where(front_settings.c.key == key))
+        if value is not None:
+            conn.execute(insert(front_settings).values(key=key, value=value, updated_at=now()))

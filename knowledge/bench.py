@@ -69,14 +69,19 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
     embedder = build_embedder(settings)
     embedder.embed(["warm up"])
     out: dict[str, Any] = {"embedder": embedder.name, "loadavg_start": _load()}
-    queries = [q["question"] for q in load_queries()]
+    from knowledge.evaluate_consumer import heldout
+
+    # term look-ups and consumer questions (held-out MedQuAD dev questions), interleaved
+    terms = [q["question"] for q in load_queries()]
+    consumer_qs = [q["question"] for q in heldout("dev")][: len(terms)]
+    queries = [q for pair in zip(terms, consumer_qs, strict=False) for q in pair]
 
     # 1. ingest rate (embedding + storage) on a sample of the default corpus
     n_sample = 128 if quick else 1024
     sample = []
-    for name in ("hpo", "icd10cm"):
+    for name in ("hpo", "icd10cm", "medquad"):
         chunks = list(get_source(name).chunks())
-        sample += random.Random(0).sample(chunks, n_sample // 2)
+        sample += random.Random(0).sample(chunks, n_sample // 3)
     scratch = KnowledgeIndex.ephemeral(embedder)
     t0 = time.perf_counter()
     scratch.ingest_chunks("sample", sample, fingerprint="x", version="1", licence="x")
@@ -86,7 +91,7 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
 
     # 2. query latency on the default corpus (the configured index), if it is built
     index = KnowledgeIndex.from_settings(settings, embedder)
-    total = sum(index.count(k) for k in ("passages", "icd10cm"))
+    total = sum(index.count(k) for k in ("passages", "icd10cm", "consumer"))
     if total and ing.is_built(index):
         r = _latency(Retriever(index), queries, 60 if quick else 300)
         out["default_corpus"] = {"chunks": total, **r}
@@ -98,11 +103,16 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
         echo("kb query (default corpus): skipped: run `clinassist kb ingest` first")
 
     # 3. synthetic corpus: stored with random unit vectors (embedding 100k passages would take
-    #    ~rate-limited minutes and is measured in 1.); queries use the real embedder.
+    #    ~rate-limited minutes and is measured in 1.); queries use the real embedder. A quarter
+    #    of it is consumer-health passages in their own collection (as in the default corpus,
+    #    ~25k of ~56k), so a query searches two collections, as an unfiltered question does.
     n_syn = 20_000 if quick else 100_000
     words = list({w for c in sample for w in c.text.lower().split() if w.isalpha()})
     rng = random.Random(1)
-    from knowledge.sources import Chunk
+    from knowledge.sources import CONSUMER, PASSAGES, Chunk
+
+    def consumer(i: int) -> bool:
+        return i % 4 == 0
 
     syn_chunks = [
         Chunk(
@@ -111,19 +121,24 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
             title=f"synthetic {i}",
             source="synthetic",
             type="definition",
-            identifier=str(i),
+            identifier=f"syn{i // 8}_{i % 8}",
             url="",
             licence="none",
             version="1",
-            # two names per passage, as in the default corpus (~60k aliases for 31k passages)
-            aliases=(f"synthetic {i}", " ".join(rng.choices(words, k=3))),
+            collection=CONSUMER if consumer(i) else PASSAGES,
+            section="symptoms" if consumer(i) else "",
+            topic=f"topic {i // 8}" if consumer(i) else "",
+            # two names per term passage, as in the default corpus (~60k aliases for 31k
+            # passages); consumer passages have none
+            aliases=() if consumer(i) else (f"synthetic {i}", " ".join(rng.choices(words, k=3))),
         )
         for i in range(n_syn)
     ]
+    n_alias = sum(len(c.aliases) for c in syn_chunks)
     gen = np.random.default_rng(2)
     vecs = gen.standard_normal((n_syn, embedder.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    alias_vecs = gen.standard_normal((2 * n_syn, embedder.dim)).astype(np.float32)
+    alias_vecs = gen.standard_normal((n_alias, embedder.dim)).astype(np.float32)
     alias_vecs /= np.linalg.norm(alias_vecs, axis=1, keepdims=True)
     big = KnowledgeIndex.ephemeral(embedder)
     t0 = time.perf_counter()
@@ -150,7 +165,7 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
     }
     echo(
         f"kb query ({n_syn} synthetic chunks, hybrid): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
-        f"(store {n_syn / store_s:.0f} chunks/s with 2 alias vectors each, "
+        f"(a quarter of them consumer passages; store {n_syn / store_s:.0f} chunks/s, "
         f"BM25 build {bm25_s:.1f} s)"
     )
     echo(_stages(r))

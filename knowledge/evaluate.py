@@ -2,7 +2,7 @@
 in one run, on the held-out test split of ``knowledge/data/kb/queries.jsonl``, plus the abstain
 rate on unanswerable questions. Uses the configured index (built first if missing).
 
-Tuning uses the dev split only: ``CLINASSIST_KB_SPLIT=dev clinassist eval kb`` or
+Tuning uses the dev split only: ``KB_EVAL_SPLIT=dev clinassist eval kb`` or
 ``python -m knowledge.evaluate --split dev [--misses]`` (prints the misses of that split).
 """
 
@@ -23,7 +23,8 @@ Echo = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
 SPLITS = ("dev", "test", "all")
-SPLIT_ENV = "CLINASSIST_KB_SPLIT"
+SPLIT_ENV = "KB_EVAL_SPLIT"
+"""Not ``CLINASSIST_*``: those are configuration overrides (an unknown key is an error)."""
 
 
 def load_queries(split: str | None = None) -> list[dict[str, Any]]:
@@ -34,8 +35,14 @@ def load_queries(split: str | None = None) -> list[dict[str, Any]]:
     return [r for r in rows if split is None or r["split"] == split]
 
 
-def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> dict[str, Any]:
-    """Recall@k, MRR over answerable queries; abstain rates on both kinds."""
+def score(
+    retriever: Retriever,
+    queries: list[dict[str, Any]],
+    mode: Mode,
+    audience: str | None = "clinician",
+) -> dict[str, Any]:
+    """Recall@k, MRR over answerable queries; abstain rates on both kinds. The term look-ups
+    search the term and code collections (``audience="clinician"``) unless told otherwise."""
     positives = [q for q in queries if q["relevant"]]
     negatives = [q for q in queries if not q["relevant"]]
     hits_at = dict.fromkeys(KS, 0)
@@ -44,7 +51,7 @@ def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> di
     per_kind: dict[str, list[int]] = {}
     false_abstain = 0
     for q in positives:
-        res = retriever.search(q["question"], max(KS), mode=mode)
+        res = retriever.search(q["question"], max(KS), mode=mode, audience=audience)
         ids = [h.id for h in res.hits]
         rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
         for k in KS:
@@ -55,7 +62,9 @@ def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> di
         if rank != 1:
             misses.append({"id": q["id"], "question": q["question"], "rank": rank, "top": ids[:3]})
     n = max(len(positives), 1)
-    abstained = sum(retriever.search(q["question"], 5, mode=mode).abstain for q in negatives)
+    abstained = sum(
+        retriever.search(q["question"], 5, mode=mode, audience=audience).abstain for q in negatives
+    )
     return {
         "n": len(positives),
         **{f"recall@{k}": round(hits_at[k] / n, 3) for k in KS},
@@ -69,6 +78,25 @@ def score(retriever: Retriever, queries: list[dict[str, Any]], mode: Mode) -> di
         "abstain_on_answerable": round(false_abstain / n, 3),
         "misses": misses,
     }
+
+
+class _Remembering:
+    """An embedder that embeds each text once (the evaluation asks the same questions of
+    several retriever configurations)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.memo: dict[str, Any] = {}
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if todo:
+            self.memo.update(zip(todo, self.inner.embed(todo), strict=True))
+        return np.stack([self.memo[t] for t in texts])
 
 
 def split_from_env() -> str:
@@ -90,6 +118,7 @@ def evaluate(
     if not ing.is_built(index):
         echo("kb: building the default index first (a few minutes, once)")
         ing.ingest(index, [], echo=echo)
+    index.embedder = _Remembering(index.embedder)  # type: ignore[assignment]  # embed once
     retriever = Retriever(index)
     retriever.warm()
     split = split or split_from_env()
@@ -111,7 +140,22 @@ def evaluate(
         "kb[hybrid] recall@5 by kind: "
         + ", ".join(f"{k} {v:.2f}" for k, v in out["hybrid"]["recall@5_by_kind"].items())
     )
+    r = score(retriever, queries, "hybrid", audience=None)
+    out["hybrid, all sources"] = r
+    echo(
+        f"kb[hybrid, all sources] {split}: recall@5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f} "
+        "(term look-ups with consumer passages competing)"
+    )
     _plot(out, out_dir)
+    from knowledge import evaluate_consumer as consumer
+    from knowledge import normalization
+
+    out["medquad"] = consumer.eval_heldout(retriever, split, echo)
+    out["normalization"] = normalization.evaluate(retriever, split, echo)
+    out["liveqa"] = consumer.eval_answers(settings, index, split, echo)
+    from knowledge.eval_docs import write_docs
+
+    write_docs(out, echo)
     return out
 
 

@@ -80,6 +80,31 @@ def _chroma_ef(embedder: Embedder) -> Any:
     return ClinassistEmbeddingFunction(embedder)
 
 
+class UniqueEmbedder:
+    """Embeds each distinct string once per ingest: sources repeat texts (the same synonym
+    under several terms, the same heading on several pages). Only strings that occur more than
+    once in ``texts`` are remembered."""
+
+    def __init__(self, embedder: Embedder, texts: Iterable[str]) -> None:
+        self.embedder = embedder
+        seen: set[str] = set()
+        self.repeated: set[str] = set()
+        for t in texts:
+            (self.repeated if t in seen else seen).add(t)
+        self.memo: dict[str, np.ndarray] = {}
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        new = np.asarray(self.embedder.embed(todo)) if todo else np.zeros((0, self.embedder.dim))
+        self.calls += len(todo)
+        fresh = dict(zip(todo, new, strict=True))
+        for t, v in fresh.items():
+            if t in self.repeated:
+                self.memo[t] = v
+        return np.stack([fresh[t] if t in fresh else self.memo[t] for t in texts])
+
+
 @dataclass
 class IngestResult:
     source: str
@@ -248,12 +273,13 @@ class KnowledgeIndex:
         # a deleted node in Chroma's HNSW graph, which searches still walk (slower tails).
         stale = self._source_ids(key)
         today = datetime.now(UTC).date().isoformat()
+        unique_embed = UniqueEmbedder(self.embedder, (c.embed_text or c.text for c in unique))
         for start in range(0, len(unique), BATCH):
             batch = unique[start : start + BATCH]
             if embeddings is not None:
                 vecs = embeddings[start : start + len(batch)]
             else:
-                vecs = self.embedder.embed([c.embed_text or c.text for c in batch])
+                vecs = unique_embed.embed([c.embed_text or c.text for c in batch])
             by_kind: dict[str, list[int]] = {}
             for i, c in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)
@@ -296,12 +322,13 @@ class KnowledgeIndex:
         ]
         if vectors is not None and len(vectors) != len(rows):
             raise ValueError("alias_embeddings must have one row per alias")
+        unique_embed = UniqueEmbedder(self.embedder, (alias for _, alias, _ in rows))
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             if vectors is not None:
                 vecs = vectors[start : start + len(batch)]
             else:
-                vecs = self.embedder.embed([alias for _, alias, _ in batch])
+                vecs = unique_embed.embed([alias for _, alias, _ in batch])
             by_kind: dict[str, list[int]] = {}
             for i, (_, _, c) in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)

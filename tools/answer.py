@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -43,7 +44,11 @@ from tools.base import ToolContext, tool
 _CITE = re.compile(r"\s*\[(\d{1,3})\]")
 _ANY_CITE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 MAX_PASSAGES = 3
-MAX_PASSAGE_CHARS = 450
+MAX_PASSAGE_CHARS = 1400
+"""Passage text kept per retrieved passage (a consumer-health passage part is at most 1,400
+characters); the model sees only the focused sentences (:data:`EVIDENCE_CHARS`)."""
+CARE_CHARS = 300
+"""Characters of a topic's "when to see a doctor" passage added to a patient-mode answer."""
 EVIDENCE_CHARS = 600
 """Passage text in the model prompt, all sources together. On 2 cores the local model reads a
 prompt at ~150-250 tokens/s, so the prompt's length sets the time to the first token: the
@@ -449,22 +454,27 @@ def _sentences_from_stream(pieces: Any) -> Any:
 
 
 def reading_grade(text: str) -> float:
-    """Flesch-Kincaid grade level (rough syllable count); lower is easier."""
-    sentences = [
-        s for s in safety.split_sentences(_ANY_CITE.sub("", text)) if re.search(r"[A-Za-z]", s)
-    ]
-    words = re.findall(r"[A-Za-z]+", text)
-    if not sentences or not words:
+    """Flesch-Kincaid grade level; lower is easier. Sentences and words are counted by
+    textstat; syllables by Pyphen's English hyphenation (textstat's own fallback: its CMU
+    dictionary would need a download)."""
+    plain = _ANY_CITE.sub("", text)
+    sentences = [s for s in safety.split_sentences(plain) if re.search(r"[A-Za-z]", s)]
+    if not sentences:
         return 0.0
+    import textstat
+
+    words = max(sum(int(textstat.lexicon_count(s)) for s in sentences), 1)
     syllables = sum(
-        max(
-            1,
-            len(re.findall(r"[aeiouy]+", w.lower()))
-            - (1 if w.lower().endswith("e") and len(w) > 3 else 0),
-        )
-        for w in words
+        len(_hyphenator().positions(w)) + 1 for w in re.findall(r"[A-Za-z]+", plain.lower())
     )
-    return round(0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59, 1)
+    return round(0.39 * words / len(sentences) + 11.8 * syllables / words - 15.59, 1)
+
+
+@lru_cache(maxsize=1)
+def _hyphenator() -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang="en_US")
 
 
 def _dont_know(mode: str) -> str:
@@ -510,6 +520,8 @@ def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
 
 
 _LIST_LINE = re.compile(r"^(also called|a type of)\s*:", re.IGNORECASE)
+_XREF = re.compile(r"\s*\{[^{}]*\}")
+"""Ontology cross-reference annotations left in some HPO definitions ({xref="PMID:..."})."""
 
 
 def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> list[str]:
@@ -523,10 +535,10 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
     for n, passage in enumerate(passages, 1):
         title = str(passage.get("title", ""))
         named = content_words(title)
-        if not named or not named <= asked:
-            continue
+        if not named or not named <= asked or passage.get("section"):
+            continue  # sectioned (consumer) passages: tools/extract.py
         out: list[str] = []
-        for sentence in safety.split_sentences(str(passage.get("text", ""))):
+        for sentence in safety.split_sentences(_XREF.sub("", str(passage.get("text", "")))):
             words = content_words(sentence)
             if not words or words <= named or _LIST_LINE.match(sentence):
                 continue  # the bare title, or a synonym/parent list
@@ -541,6 +553,45 @@ def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> l
         if out:
             return out
     return []
+
+
+def care_passage(ctx: ToolContext, passages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The "when to see a doctor" passage this turn's search returned for its top consumer
+    topic (``care`` in the search_knowledge result), defanged; None if there is none."""
+    for call in ctx.turn_calls:
+        if call.name != "search_knowledge" or not call.ok or not call.result:
+            continue
+        care = call.result.get("care")
+        if care and care.get("id"):
+            text, _ = safety.neutralize(str(care.get("text", ""))[: MAX_PASSAGE_CHARS * 2])
+            return dict(care, text=text[:MAX_PASSAGE_CHARS])
+    return None
+
+
+def care_text(text: str, budget: int = CARE_CHARS) -> str:
+    """The opening lines of a care passage, whole lines, about ``budget`` characters."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and sum(len(x) + 1 for x in out) + len(line) > budget:
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+def care_sentences(text: str, number: int) -> list[str]:
+    """A care passage's opening lines as cited sentences (list items joined to their
+    introduction: "See a doctor if you have: fever; stiff neck.")."""
+    out: list[str] = []
+    for line in care_text(text).split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("- ") and out:
+            joiner = " " if out[-1].endswith(":") else "; "
+            out[-1] = f"{out[-1].rstrip('.')}{joiner}{line[2:]}"
+        else:
+            out.append(line if line.endswith((".", "!", "?", ":")) else f"{line}:")
+    return [f"{o.rstrip(':;')}{'' if o[-1] in '.!?' else '.'} [{number}]" for o in out]
 
 
 @tool
@@ -585,7 +636,13 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     if semantic(embedder):
         assert embedder is not None
         embedder = _MemoEmbedder(embedder)
+    care = care_passage(ctx, passages) if ctx.mode == "patient" else None
+    if care:
+        passages = [p for p in passages if p["id"] != care["id"]]
+    full = passages + ([care] if care else [])
     passages = focus_passages(question, passages, embedder)
+    if care:
+        passages.append(dict(care, text=care_text(str(care["text"]))))
     checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
     composer = Composer(checker, ctx.mode, emit=ctx.on_token)
     stream = llm.stream(
@@ -598,12 +655,27 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             break
         composer.add(sentence)
     method = "model"
-    if model_said_dont_know:
-        quoted = definition_sentences(question, passages)
-        for sentence in quoted:
+    model_composer = composer
+    if model_said_dont_know or not composer.supported:
+        # the small model declines many questions its evidence answers: quote the source's
+        # best-matching section instead (checked like model text), from the full passages
+        quoted = definition_sentences(question, full)
+        kind = "definition"
+        if not quoted:
+            from tools.extract import section_sentences
+
+            quoted, kind = section_sentences(question, full, content_words)
+        if quoted:
+            fallback = Composer(SupportChecker(full, [], embedder), ctx.mode, emit=ctx.on_token)
+            for sentence in quoted:
+                fallback.add(sentence)
+            if fallback.supported:
+                composer, passages, checker = fallback, full, fallback.checker
+                model_said_dont_know, method = False, kind
+    if care and composer.supported and len(passages) - 1 not in composer.order:
+        idx = len(passages) - 1  # the care passage is always the last one
+        for sentence in care_sentences(str(passages[idx]["text"]), idx + 1):
             composer.add(sentence)
-        if quoted and composer.supported:
-            model_said_dont_know, method = False, "definition"
     answer = composer.text
     grounded = bool(answer) and composer.supported > 0 and not model_said_dont_know
     why = (
@@ -616,7 +688,9 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     if not grounded:
         answer = _dont_know(ctx.mode)
     cited = [passages[i] for i in composer.order]
-    removed = len(composer.removed)
+    removed = len(composer.removed) + (
+        len(model_composer.removed) if composer is not model_composer else 0
+    )
     result = base | {
         "answer": answer,
         "grounded": grounded,
@@ -624,7 +698,8 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             {
                 "id": p["id"],
                 "source": p.get("source", ""),
-                "title": p.get("title", ""),
+                # a sectioned passage is cited by who wrote it: "NIDDK: Kidney stones — Symptoms"
+                "title": p.get("citation") if p.get("section") else p.get("title", ""),
                 "url": p.get("url"),
             }
             for p in cited
@@ -636,7 +711,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             "claims": composer.claims,
             "supported": composer.supported,
             "removed": removed,
-            "removed_sentences": composer.removed[:5],
+            "removed_sentences": (composer.removed or model_composer.removed)[:5],
             "invalid_citations": composer.invalid_citations,
             "moved_citations": composer.moved_citations,
             "scrubbed": composer.scrubbed,

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast, get_type_hints
 from pydantic import BaseModel, ConfigDict, create_model
 
 from assistant.config import Settings
+from assistant.errors import AttachmentError
 from assistant.schema import AttachmentRef, Mode, ToolCall
 from assistant.state import CaseState, empty_case
 
@@ -49,6 +50,10 @@ class Resources:
         self._items[key] = value
 
 
+OUTSIDE_CASE = "-"
+"""The case id of a tool call that belongs to no case (CLI tools, benchmarks)."""
+
+
 @dataclass
 class ToolContext:
     """What a tool may see: its own case only."""
@@ -70,17 +75,22 @@ class ToolContext:
         resources: Resources,
         *,
         mode: Mode = "clinician",
-        load_blob: Callable[[str], bytes] = lambda _sha: b"",
+        load_blob: Callable[[str], bytes] | None = None,
     ) -> ToolContext:
-        """A context for one tool call that belongs to no case (CLI tools, benchmarks)."""
+        """A context for one tool call that belongs to no case (CLI tools, benchmarks). It can
+        read no stored attachment: only what ``load_blob`` (if given) holds."""
         return cls(
-            case_id="-",
+            case_id=OUTSIDE_CASE,
             mode=mode,
             settings=settings,
             resources=resources,
             case=empty_case(mode),
-            load_blob=load_blob,
+            load_blob=load_blob or _no_blobs,
         )
+
+
+def _no_blobs(sha256: str) -> bytes:
+    raise AttachmentError(f"attachment {sha256[:12]}… is not available outside a case")
 
 
 @dataclass(frozen=True)

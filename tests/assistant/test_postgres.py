@@ -16,6 +16,7 @@ import pytest
 
 from assistant.config import Settings, load_settings
 from assistant.embeddings import HashingEmbedder
+from assistant.errors import StoreError
 from assistant.llm import ScriptedLLM
 from assistant.schema import Turn
 from assistant.service import Assistant
@@ -85,10 +86,14 @@ def test_turns_state_and_audit_roundtrip(pg_url: str) -> None:
         "pg-1", state, Turn(case_id="pg-1", mode="clinician", reply="r", user="u"), []
     )
     assert t.index == 0
-    sha = store.put_blob(b"\x89PNG data", "image/png")
-    assert store.get_blob(sha) == b"\x89PNG data"
+    sha = store.put_blob(b"\x89PNG data", "image/png", case_id="pg-1")
+    assert store.get_blob(sha, case_id="pg-1") == b"\x89PNG data"
+    with pytest.raises(StoreError):
+        store.get_blob(sha, case_id="pg-2")  # another case's blob
     loaded = store.load_case("pg-1")
     assert loaded is not None and loaded[0]["findings"][0]["text"] == "effusion"
+    store.reset_case("pg-1")
+    assert store.count_blobs() == 0
     store.close()
 
 

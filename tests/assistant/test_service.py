@@ -96,7 +96,7 @@ def test_image_attachment_is_classified_and_stored_by_hash(bot: Assistant) -> No
     turn = bot.respond("c6", "", [Attachment("cxr.png", data)])
     assert [t.name for t in turn.tools] == ["classify_image"]
     assert turn.attachments[0].kind == "image" and len(turn.attachments[0].sha256) == 64
-    assert bot.store.get_blob(turn.attachments[0].sha256) == data
+    assert bot.store.get_blob(turn.attachments[0].sha256, case_id="c6") == data
     case = bot.store.load_case("c6")
     assert case is not None and case[0]["images"][0]["label"] == "PNEUMONIA"
 

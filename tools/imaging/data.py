@@ -227,7 +227,15 @@ def load_dataset(
     if not data.exists():
         raise UserError(f"training data {data} does not exist")
     if data.suffix.lower() == ".npz":
-        return load_npz(data, size, channels)
+        try:
+            return load_npz(data, size, channels)
+        except UserError:
+            raise
+        except Exception as exc:  # zipfile/numpy raise many types on damaged files
+            raise UserError(
+                f"{data} is not a readable .npz file ({type(exc).__name__}): give a MedMNIST "
+                ".npz, an ImageFolder directory or a CSV"
+            ) from exc
     classes, parts = list_items(data, group_pattern)
     train = parts.get("train", []) + parts.get("all", [])
     val = parts.get("val", [])
@@ -258,7 +266,7 @@ def load_npz(path: Path, size: int, channels: int = 1) -> Dataset:
     try:
         npz = np.load(path)
     except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path} as a .npz file ({exc})") from exc
+        raise UserError(f"{path} is not a readable .npz file ({type(exc).__name__})") from exc
     with npz:
         needed = {"train_images", "train_labels", "val_images", "val_labels"}
         if not needed <= set(npz.files):

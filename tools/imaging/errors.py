@@ -28,3 +28,9 @@ class UnsupportedImageError(ImageError):
     """A valid file of a kind we cannot read (e.g. a DICOM without pixel data)."""
 
     code = "E143"
+
+
+class NoPixelDataError(UnsupportedImageError):
+    """A valid DICOM file without an image (e.g. a Structured Report)."""
+
+    code = "E144"

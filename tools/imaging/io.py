@@ -11,13 +11,22 @@
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tools.imaging.errors import CorruptImageError, ImageTooLargeError, UnsupportedImageError
+from tools.imaging.errors import (
+    CorruptImageError,
+    ImageError,
+    ImageTooLargeError,
+    NoPixelDataError,
+    UnsupportedImageError,
+)
+
+log = logging.getLogger(__name__)
 
 MAX_PIXELS = 40_000_000  # per frame: a 6,000 x 6,000 radiograph fits; decompression bombs do not
 MIN_SIDE = 16  # smaller than this is not an image anyone can read
@@ -103,15 +112,41 @@ def load_image(data: bytes, name: str = "image", *, max_pixels: int = MAX_PIXELS
         raise UnsupportedImageError(
             f"{name} is not a PNG, JPEG or DICOM image: export the image in one of these formats"
         )
-    if fmt == "dicom":
-        img = _load_dicom(data, name, max_pixels)
-    else:
-        img = _load_pil(data, name, fmt, max_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # decoders warn about every odd value on stderr
+            if fmt == "dicom":
+                img = _load_dicom(data, name, max_pixels)
+            else:
+                img = _load_pil(data, name, fmt, max_pixels)
+    except ImageError:
+        raise
+    except MemoryError as exc:
+        raise ImageTooLargeError(
+            f"{name} is too large to decode here: downscale it or export a smaller image"
+        ) from exc
+    except Exception as exc:  # a decoder's own exception on damaged bytes (pydicom, Pillow, zlib…)
+        log.debug("decoding %s failed", name, exc_info=True)
+        raise CorruptImageError(
+            f"{name} looks like a {fmt.upper()} file but is damaged or truncated "
+            f"({reason(exc)}): export it again"
+        ) from exc
     if min(img.height, img.width) < MIN_SIDE:
         raise UnsupportedImageError(
             f"{name} is only {img.width}x{img.height} pixels: attach the full-resolution image"
         )
     return img
+
+
+def reason(exc: BaseException, limit: int = 80) -> str:
+    """An exception as a short, printable, one-line reason for a user-facing message (decoders
+    put raw bytes and multi-line detail in theirs)."""
+    lines = str(exc).strip().splitlines()
+    text = "".join(ch if ch.isprintable() else " " for ch in (lines[0] if lines else ""))
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _too_large(name: str, width: int, height: int, max_pixels: int) -> ImageTooLargeError:
@@ -136,10 +171,12 @@ def _load_pil(data: bytes, name: str, fmt: str, max_pixels: int) -> LoadedImage:
     except ImageTooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"{name} is too large to decode safely: {exc}") from exc
+        raise ImageTooLargeError(
+            f"{name} is too large to decode safely ({reason(exc)}): export a smaller image"
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CorruptImageError(
-            f"{name} looks like a {fmt.upper()} but cannot be decoded ({exc}): the file is "
+            f"{name} looks like a {fmt.upper()} but cannot be decoded ({reason(exc)}): the file is "
             "damaged or truncated; export it again"
         ) from exc
     assert im is not None
@@ -190,15 +227,17 @@ def _load_dicom(data: bytes, name: str, max_pixels: int) -> LoadedImage:
             ds = pydicom.dcmread(io.BytesIO(data), force=data[128:132] != b"DICM")
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise CorruptImageError(
-            f"{name} is not a readable DICOM file ({exc}): export it again"
+            f"{name} is not a readable DICOM file ({reason(exc)}): export it again"
         ) from exc
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        raise UnsupportedImageError(f"{name} is a DICOM file without an image (no pixel data)")
+        raise NoPixelDataError(f"{name} is a DICOM file without an image (no pixel data)")
     try:
         rows, cols = int(ds.Rows), int(ds.Columns)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
     except (AttributeError, ValueError, TypeError) as exc:
-        raise CorruptImageError(f"{name}: DICOM header lacks a valid Rows/Columns ({exc})") from exc
+        raise CorruptImageError(
+            f"{name}: DICOM header lacks a valid Rows/Columns ({reason(exc)}): export it again"
+        ) from exc
     if rows * cols > max_pixels:
         raise _too_large(name, cols, rows, max_pixels)
     frame = frames // 2 if frames > 1 else 0
@@ -214,11 +253,11 @@ def _load_dicom(data: bytes, name: str, max_pixels: int) -> LoadedImage:
     except (NotImplementedError, RuntimeError) as exc:
         raise UnsupportedImageError(
             f"{name}: this DICOM's compression ({ds.file_meta.get('TransferSyntaxUID', '?')}) "
-            f"cannot be decoded here ({str(exc).splitlines()[0]}); export it uncompressed"
+            f"cannot be decoded here ({reason(exc)}); export it uncompressed"
         ) from exc
     except (ValueError, AttributeError, KeyError, TypeError, OSError, EOFError) as exc:
         raise CorruptImageError(
-            f"{name}: the DICOM pixel data is damaged ({exc}): export it again"
+            f"{name}: the DICOM pixel data is damaged ({reason(exc)}): export it again"
         ) from exc
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 8)) or 8)

@@ -37,7 +37,9 @@ def harness(
     LOG.entered.clear()
 
     def make(slack: dict[str, Any] | None = None, **options: Any) -> Harness:
-        h = Harness(mock, make_settings(**(slack or {})), **options)
+        # the mock serves files on loopback: the one extra file host the tests configure
+        slack = {"file_hosts": [mock.url.split("//", 1)[1]], **(slack or {})}
+        h = Harness(mock, make_settings(**slack), **options)
         made.append(h)
         return h
 

@@ -22,7 +22,10 @@ from tools.registry import ToolRegistry
 
 SECRET = "test-signing-secret"
 TEAM = "T0TEAM"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = bytes.fromhex(  # a real 32x32 grayscale PNG: attachments are decoded when they arrive
+    "89504e470d0a1a0a0000000d4948445200000020000000200800000000561125280000001249444154"
+    "789c63601805a360148c02ec00000420000186b33d440000000049454e44ae426082"
+)
 HEATMAP = b"\x89PNG\r\n\x1a\n" + b"heatmap-bytes" * 8
 
 
@@ -82,7 +85,10 @@ class Harness:
         self.mock = mock
         self.settings = settings
         self.bot = Assistant(
-            settings, llm=ScriptedLLM(), embedder=HashingEmbedder(), registry=fake_registry()
+            settings,
+            llm=options.pop("llm", None) or ScriptedLLM(),
+            embedder=HashingEmbedder(),
+            registry=options.pop("registry", None) or fake_registry(),
         )
         self.client = WebClient(token=mock.token, base_url=mock.api_url)
         options.setdefault("working_after_s", 30.0)
@@ -169,3 +175,92 @@ def message(
         ev["files"] = files
         ev.setdefault("subtype", "file_share")
     return ev
+
+
+class SlackProcess:
+    """A real ``clinassist slack --port 0`` process against the mock Web API (slack.api_url)."""
+
+    def __init__(
+        self, tmp: Path, mock: MockSlackAPI, *, name: str = "a", store_url: str | None = None
+    ) -> None:
+        import os
+        import subprocess
+        import sys
+
+        import yaml
+
+        folder = tmp / name
+        folder.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {
+            "data_dir": str(folder / "var"),
+            "embeddings": {"backend": "hashing"},
+            "llm": {"backend": "scripted"},
+            "slack": {"api_url": mock.api_url, "lease_s": 5},
+        }
+        if store_url:
+            config["store"] = {"url": store_url}
+        self.config = folder / "config.yaml"
+        self.config.write_text(yaml.safe_dump(config))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLINASSIST_"))}
+        env.update(SLACK_BOT_TOKEN=mock.token, SLACK_SIGNING_SECRET=SECRET)
+        self.log = folder / "stderr.log"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "--config",
+                str(self.config),
+                "slack",
+                "--port",
+                "0",
+            ],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("wb"),
+        )
+        self.port = self._wait_for_port()
+
+    def _wait_for_port(self, timeout: float = 90.0) -> int:
+        import re
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", self.log.read_bytes())
+            if found:
+                return int(found.group(1))
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"clinassist slack did not start:\n{self.log.read_text()[-3000:]}")
+
+    def post(self, raw: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("POST", "/slack/events", body=raw.encode(), headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def event(self, body: dict[str, Any], extra: dict[str, str] | None = None) -> int:
+        raw = json.dumps(body)
+        return self.post(raw, {**sign(SECRET, raw), **(extra or {})})[0]
+
+    def stop(self, *, kill: bool = False) -> int:
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)

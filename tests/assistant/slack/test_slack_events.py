@@ -468,7 +468,10 @@ def test_process_before_response_mode_still_acks_and_answers(harness, mock):
 
 def test_dicom_file_is_accepted_by_its_magic_bytes(harness, mock):
     h = harness()
-    dicom = b"\x00" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00" + b"\x00" * 32
+    from pydicom.data import get_testdata_file
+
+    with open(str(get_testdata_file("CT_small.dcm")), "rb") as fh:  # decoded on arrival
+        dicom = fh.read()
     f = _file(mock, "chest.dcm", dicom, "application/octet-stream", mimetype="application/dicom")
     h.event(mention("classify this", files=[f]))
     assert [c[0] for c in LOG.calls] == ["classify_image"]

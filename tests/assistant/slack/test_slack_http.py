@@ -1,24 +1,35 @@
-"""The HTTP transport on loopback, `serve()` choosing Socket Mode or HTTP, and the load test."""
+"""The HTTP endpoint (uvicorn + Bolt's ASGI adapter) on loopback, and `serve()`.
+
+Malformed, slow, oversized, truncated, forged and stale requests go to a real server over
+real sockets; none of them may reach Bolt (a counting wrapper around ``App.dispatch``).
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
+import time
 
 import pytest
-from slack_sdk import WebClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant.config import load_settings
 from assistant.errors import ConfigError
-from assistant.slack_app import EVENTS_PATH, make_http_server, serve, transport
+from assistant.slack_app import EVENTS_PATH, serve, transport
 from assistant.slack_bench import event_body, run_load, sign
+from assistant.slack_http import SlackHTTPServer
 from tests.assistant.slack.slack_helpers import SECRET, mention
+
+TIMEOUT_S = 0.6  # header and body deadlines of the server under test
+MAX_BODY = 4096
 
 
 def _request(
     port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
-):
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request(method, path, body=body.encode(), headers=headers or {})
@@ -28,36 +39,199 @@ def _request(
         conn.close()
 
 
+def _raw(port: int, data: bytes, *, shut: bool = False, wait_s: float = 10.0) -> bytes:
+    """Send raw bytes; return everything the server sends until it closes (or ``wait_s``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait_s) as s:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except (TimeoutError, ConnectionResetError):
+            out += b"<no close>"
+        return out
+
+
+def _status(reply: bytes) -> int | None:
+    if not reply.startswith(b"HTTP/1.1 "):
+        return None
+    return int(reply[9:12])
+
+
+class _Counting:
+    """Wraps ``App.dispatch``: how many requests Bolt actually saw."""
+
+    def __init__(self, app) -> None:
+        self.n = 0
+        self._inner = app.dispatch
+        app.dispatch = self
+
+    def __call__(self, req):
+        self.n += 1
+        return self._inner(req)
+
+
 @pytest.fixture
 def served(harness):
     h = harness()
-    server = make_http_server(h.app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield h, server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    seen = _Counting(h.app)
+    server = SlackHTTPServer(
+        h.app,
+        signing_secret=SECRET,
+        port=0,
+        header_timeout_s=TIMEOUT_S,
+        body_timeout_s=TIMEOUT_S,
+        max_body_bytes=MAX_BODY,
+    ).start()
+    yield h, server.port, seen
+    server.close()
 
 
-def test_http_endpoint_acks_signed_events_and_rejects_forged_ones(served, mock):
-    h, port = served
-    raw = json.dumps(event_body(mention("FINDINGS: Small left pleural effusion.")))
+def _signed_event(text: str = "FINDINGS: Small left pleural effusion.") -> tuple[str, dict]:
+    raw = json.dumps(event_body(mention(text)))
+    return raw, sign(SECRET, raw)
+
+
+# -- signatures --------------------------------------------------------------------------------
+def test_signed_events_are_acked_forged_and_stale_ones_refused_before_bolt(served, mock):
+    h, port, seen = served
+    raw, headers = _signed_event()
     assert _request(port, "POST", EVENTS_PATH, raw, sign("wrong", raw))[0] == 401
-    assert _request(port, "POST", EVENTS_PATH, raw, sign(SECRET, raw))[0] == 200
+    stale = sign(SECRET, raw, timestamp=int(time.time()) - 6 * 60)
+    assert _request(port, "POST", EVENTS_PATH, raw, stale)[0] == 401
+    tampered = raw.replace("Small", "Large")
+    assert _request(port, "POST", EVENTS_PATH, tampered, headers)[0] == 401
+    no_sig = {"content-type": "application/json"}
+    assert _request(port, "POST", EVENTS_PATH, raw, no_sig)[0] == 401
+    assert seen.n == 0  # refused by the endpoint itself: Bolt never parsed them
+    assert _request(port, "POST", EVENTS_PATH, raw, headers)[0] == 200
     assert h.front.wait_idle(30)
+    assert seen.n == 1
     assert len(mock.calls_to("chat.postMessage")) == 1
 
 
-def test_http_url_verification_health_and_other_paths(served):
-    _, port = served
+def test_url_verification_health_and_other_paths(served):
+    _, port, _ = served
     raw = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"})
     status, body = _request(port, "POST", EVENTS_PATH, raw, sign(SECRET, raw))
     assert status == 200 and b"abc123" in body
     assert _request(port, "GET", "/healthz") == (200, b"ok")
     assert _request(port, "POST", "/elsewhere", "{}")[0] == 404
-    status, _ = _request(port, "POST", EVENTS_PATH, "x", {"Content-Length": str(10**8)})
-    assert status == 413
+    assert _request(port, "GET", EVENTS_PATH)[0] == 405
 
 
+# -- lengths -----------------------------------------------------------------------------------
+HEAD = f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+@pytest.mark.parametrize(
+    "length_header",
+    [
+        "Content-Length: -1\r\n",
+        "Content-Length: -999999\r\n",
+        "Content-Length: ten\r\n",
+        "Content-Length: 1e3\r\n",
+        "Content-Length: 5\r\nContent-Length: 6\r\n",
+        "",  # missing
+        "Transfer-Encoding: chunked\r\n",
+    ],
+)
+def test_bad_negative_or_missing_length_is_400(served, length_header):
+    _, port, seen = served
+    body = "5\r\nhello\r\n0\r\n\r\n" if "chunked" in length_header else "hello"
+    reply = _raw(port, f"{HEAD}{length_header}\r\n{body}".encode())
+    assert _status(reply) == 400, reply[:80]
+    assert seen.n == 0
+
+
+def test_oversized_body_is_413_before_it_is_read(served):
+    _, port, seen = served
+    # headers only: the 413 must come back without the server waiting for the body
+    t0 = time.monotonic()
+    reply = _raw(port, f"{HEAD}Content-Length: {10**9}\r\n\r\n".encode())
+    assert _status(reply) == 413 and time.monotonic() - t0 < TIMEOUT_S
+    raw = json.dumps({"type": "url_verification", "challenge": "x" * MAX_BODY})
+    assert _request(port, "POST", EVENTS_PATH, raw, sign(SECRET, raw))[0] == 413
+    assert seen.n == 0
+
+
+# -- slow, truncated, garbage ------------------------------------------------------------------
+def test_slow_headers_get_408_and_the_connection_closed(served):
+    _, port, seen = served
+    t0 = time.monotonic()
+    reply = _raw(port, HEAD.encode())  # the header block never ends
+    assert _status(reply) == 408 and not reply.endswith(b"<no close>")
+    assert time.monotonic() - t0 < 5
+    reply = _raw(port, b"")  # connects, sends nothing
+    assert _status(reply) == 408
+    assert seen.n == 0
+
+
+def test_slow_headers_on_a_kept_alive_connection_get_408(served):
+    _, port, _ = served
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = s.recv(4096)
+        assert _status(first) == 200
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # the second request stalls
+        rest = b""
+        while chunk := s.recv(4096):
+            rest += chunk
+    assert _status(rest) == 408
+
+
+def test_slow_body_gets_408_and_nothing_runs(served):
+    _, port, seen = served
+    raw, headers = _signed_event()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    reply = _raw(port, f"{HEAD}{head}Content-Length: {len(raw)}\r\n\r\n{raw[:20]}".encode())
+    assert _status(reply) == 408 and not reply.endswith(b"<no close>")
+    assert seen.n == 0
+
+
+def test_truncated_body_runs_nothing_and_the_server_goes_on(served, mock):
+    _, port, seen = served
+    raw, headers = _signed_event()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    reply = _raw(
+        port, f"{HEAD}{head}Content-Length: {len(raw)}\r\n\r\n{raw[:-10]}".encode(), shut=True
+    )
+    assert _status(reply) in (None, 400)  # the client left; nothing useful to answer
+    time.sleep(0.2)
+    assert seen.n == 0 and mock.calls_to("chat.postMessage") == []
+    assert _request(port, "GET", "/healthz") == (200, b"ok")
+
+
+def test_many_slow_clients_do_not_block_a_real_request(served):
+    _, port, _ = served
+    stalled = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(30)]
+    try:
+        for s in stalled:
+            s.sendall(HEAD.encode())
+        raw = json.dumps({"type": "url_verification", "challenge": "through"})
+        status, body = _request(port, "POST", EVENTS_PATH, raw, sign(SECRET, raw))
+        assert status == 200 and b"through" in body
+    finally:
+        for s in stalled:
+            s.close()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(junk=st.binary(min_size=1, max_size=300))
+def test_garbage_never_reaches_bolt_nor_stops_the_server(served, junk):
+    _, port, seen = served
+    reply = _raw(port, junk + b"\r\n\r\n", shut=True)
+    status = _status(reply)
+    assert status is None or 400 <= status < 500, reply[:80]
+    assert seen.n == 0
+    assert _request(port, "GET", "/healthz") == (200, b"ok")
+
+
+# -- serve() -----------------------------------------------------------------------------------
 def test_transport_follows_the_app_token(monkeypatch):
     s = load_settings(None, environ={})
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
@@ -68,16 +242,25 @@ def test_transport_follows_the_app_token(monkeypatch):
 
 class _FakeAssistant:
     def __init__(self, settings):
+        from assistant.store import CaseStore
+
         self.settings = settings
+        self.store = CaseStore(settings.store_url)
 
     def warm(self) -> None:
         pass
 
 
+def _settings(tmp_path, mock=None, **slack):
+    if mock is not None:
+        slack.setdefault("api_url", mock.api_url)
+    return load_settings(None, environ={}, data_dir=tmp_path, slack=slack)
+
+
 def test_serve_needs_tokens_from_the_environment(monkeypatch, tmp_path):
     for var in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    bot = _FakeAssistant(load_settings(None, environ={}, data_dir=tmp_path))
+    bot = _FakeAssistant(_settings(tmp_path))
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         serve(bot, port=0)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
@@ -87,8 +270,6 @@ def test_serve_needs_tokens_from_the_environment(monkeypatch, tmp_path):
 
 def test_serve_uses_socket_mode_when_the_app_token_is_set(monkeypatch, mock, tmp_path):
     import slack_bolt.adapter.socket_mode as sm
-
-    import assistant.slack_app as mod
 
     started = {}
 
@@ -100,42 +281,58 @@ def test_serve_uses_socket_mode_when_the_app_token_is_set(monkeypatch, mock, tmp
             started["ran"] = True
 
     monkeypatch.setattr(sm, "SocketModeHandler", FakeHandler)
-    monkeypatch.setattr(
-        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
-    )
     monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
-    serve(_FakeAssistant(load_settings(None, environ={}, data_dir=tmp_path)), port=0)
+    serve(_FakeAssistant(_settings(tmp_path, mock)), port=0)
     assert started["token"] == "xapp-test" and started["ran"]
-    assert [c["method"] for c in mock.calls][:1] == ["auth.test"]
+    assert [c["method"] for c in mock.calls][:1] == ["auth.test"]  # at slack.api_url
 
 
-def test_serve_runs_http_when_no_app_token(monkeypatch, mock, tmp_path):
-    import assistant.slack_app as mod
-
+def test_serve_runs_http_on_loopback_by_default(monkeypatch, mock, tmp_path):
     seen = {}
 
-    def fake_server(app, host, port, **kw):
-        server = make_http_server(app, "127.0.0.1", 0)
-        seen["port"] = port
+    def stop_at_once(self):
+        seen["bound"] = self.socket.getsockname()[0]
+        raise KeyboardInterrupt
 
-        def stop_at_once():
-            seen["served"] = True
-            raise KeyboardInterrupt
-
-        server.serve_forever = stop_at_once  # type: ignore[method-assign]
-        return server
-
-    monkeypatch.setattr(mod, "make_http_server", fake_server)
-    monkeypatch.setattr(
-        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
-    )
+    monkeypatch.setattr(SlackHTTPServer, "serve_forever", stop_at_once)
     monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-    serve(_FakeAssistant(load_settings(None, environ={}, data_dir=tmp_path)), port=3999)
-    assert seen == {"port": 3999, "served": True}
+    serve(_FakeAssistant(_settings(tmp_path, mock)), port=0)
+    assert seen == {"bound": "127.0.0.1"}
+    assert [c["method"] for c in mock.calls][:1] == ["auth.test"]
+
+
+def test_serve_reports_a_taken_port(monkeypatch, mock, tmp_path):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        with pytest.raises(ConfigError, match="cannot listen"):
+            serve(_FakeAssistant(_settings(tmp_path, mock)), port=taken.getsockname()[1])
+
+
+def test_serve_explains_a_token_slack_rejects(monkeypatch, mock, tmp_path):
+    mock.fail("auth.test", "invalid_auth")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="could not check SLACK_BOT_TOKEN with Slack at http"):
+        serve(_FakeAssistant(_settings(tmp_path, mock)), port=0)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://slack.example.com/api/", "ftp://127.0.0.1/api/", "https://u:p@slack.com/api/"]
+)
+def test_api_url_must_be_https_except_on_loopback(url, tmp_path):
+    with pytest.raises(ConfigError, match="api_url"):
+        _settings(tmp_path, api_url=url)
+    assert _settings(tmp_path, api_url="https://slack-gov.com/api/").slack.api_url
+    assert _settings(tmp_path, api_url="http://127.0.0.1:9/api/").slack.api_url
 
 
 def test_small_load_run_has_no_duplicates_or_cross_thread_replies(tmp_path):
@@ -156,15 +353,10 @@ def test_small_load_run_has_no_duplicates_or_cross_thread_replies(tmp_path):
     assert out["turns_stored"] == out["unique_messages"]
 
 
-def test_serve_explains_a_token_slack_rejects(monkeypatch, mock, tmp_path):
-    import assistant.slack_app as mod
-
-    mock.fail("auth.test", "invalid_auth")
-    monkeypatch.setattr(
-        mod, "WebClient", lambda token: WebClient(token=token, base_url=mock.api_url)
-    )
-    monkeypatch.setenv("SLACK_BOT_TOKEN", mock.token)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-    with pytest.raises(ConfigError, match="could not check SLACK_BOT_TOKEN"):
-        serve(_FakeAssistant(load_settings(None, environ={}, data_dir=tmp_path)), port=0)
+def test_threads_of_the_server_stop_with_it(harness):
+    h = harness()
+    before = {t.name for t in threading.enumerate()}
+    server = SlackHTTPServer(h.app, signing_secret=SECRET, port=0).start()
+    assert _request(server.port, "GET", "/healthz")[0] == 200
+    server.close()
+    assert "slack-http" not in {t.name for t in threading.enumerate()} - before

@@ -17,7 +17,6 @@ from assistant.service import CASE_ID
 from assistant.slack_app import (
     MAX_SECTION_CHARS,
     CaseQueue,
-    Deduper,
     case_key,
     clean_incoming,
     escape_mrkdwn,
@@ -139,30 +138,6 @@ def test_heatmap_path_is_not_shown_when_uploaded():
         "text"
     ]
     assert "/srv/var" not in text and "attached in this thread" in text
-
-
-def test_deduper_is_atomic_and_expires():
-    now = [0.0]  # a manual clock: a loaded machine must not expire the key mid-test
-    d = Deduper(ttl_s=60, clock=lambda: now[0])
-    results: list[bool] = []
-    threads = [threading.Thread(target=lambda: results.append(d.first("Ev1"))) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results.count(True) == 1
-    now[0] = 59.0
-    assert not d.first("Ev1")
-    now[0] = 121.0
-    assert d.first("Ev1")
-
-
-def test_deduper_is_bounded():
-    d = Deduper(max_items=3)
-    for k in "abcd":
-        assert d.first(k)
-    assert d.first("a")  # evicted: the oldest went first
-    assert not d.first("d")
 
 
 def test_case_queue_keeps_order_per_case_and_isolates_failures():

