@@ -59,6 +59,16 @@ class ClassifierEntry:
         return f"{self.key}@{self.model_id}"
 
 
+# cxr-pneumonia.v2, written from its checkpoint (tools/imaging/weights/cxr-pneumonia.v2.pt);
+# tests/tools/imaging/test_imaging_v2.py checks these against the checkpoint's metadata.
+V2_MODEL_ID = "resnet18w16-128-ens3-fp16-kermany"
+V2_SIZE = 128
+V2_TEMPERATURE = 0.7187
+V2_CAL_N = 522
+V2_REVIEW = 0.62
+V2_SHA = "b0e32e5914ede8aca64129cb10f01f1e14c91e382c9401caafaf29d89da6da12"
+V2_CALIBRATION = "522 validation images (10 % of Kermany train, grouped by patient, split seed 0)"
+
 REGISTRY: dict[str, ClassifierEntry] = {
     e.key: e
     for e in (
@@ -76,6 +86,29 @@ REGISTRY: dict[str, ClassifierEntry] = {
             temperature=1.0,
             calibration_n=0,
             card="docs/models/cxr-pneumonia.v1.md",
+        ),
+        ClassifierEntry(
+            name="cxr-pneumonia",
+            version=2,
+            model_id=V2_MODEL_ID,
+            domain="cxr",
+            description="Frontal chest X-ray, NORMAL vs PNEUMONIA (our three-ResNet ensemble, trained on the "
+            "Kermany pediatric films, temperature-calibrated)",
+            classes=("NORMAL", "PNEUMONIA"),
+            modalities=("CR", "DX", "DR", "RG"),
+            body_parts=("CHEST", "THORAX", "LUNG"),
+            views=("PA", "AP", "APS", "PAS"),
+            input_size=V2_SIZE,
+            preprocessing="gray-bilinear",  # grayscale, bilinear resize to a square, x/127.5-1
+            positive="PNEUMONIA",
+            temperature=V2_TEMPERATURE,
+            calibration_n=V2_CAL_N,
+            review_below=V2_REVIEW,
+            card="docs/models/cxr-pneumonia.v2.md",
+            samples="",
+            weights="cxr-pneumonia.v2.pt",
+            sha256=V2_SHA,
+            calibration=V2_CALIBRATION,
         ),
         ClassifierEntry(
             name="mri-brain-tumour",
