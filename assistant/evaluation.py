@@ -36,9 +36,19 @@ AREAS: dict[str, str] = {
 }
 
 
-def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
+def run(
+    settings: Settings,
+    area: str,
+    out: Path,
+    *,
+    echo: Echo = print,
+    options: dict[str, Any] | None = None,
+) -> int:
+    """``options``: keyword arguments for one area's function (e.g. ``data`` for image)."""
     if area != "all" and area not in AREAS:
         raise UserError(f"unknown eval area {area!r}: use {', '.join(AREAS)} or all")
+    if options and area == "all":
+        raise UserError("--data and --model need one area, e.g. `clinassist eval image --data DIR`")
     areas = list(AREAS) if area == "all" else [area]
     out.mkdir(parents=True, exist_ok=True)
     code = 0
@@ -46,7 +56,7 @@ def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
         fn = load_entry(AREAS[name])
         echo(f"== {name} ==")
         try:
-            metrics = fn(settings, out, echo)
+            metrics = fn(settings, out, echo, **options) if options else fn(settings, out, echo)
         except ToolUnavailableError as exc:
             echo(f"{name}: not available: {exc.message}")
             code = code or (2 if area != "all" else 0)

@@ -120,6 +120,10 @@ def build_graph(
         while steps:
             step = steps.pop(0)
             call = registry.call(step["name"], step["args"], ctx)
+            if step.get("draft") and call.ok and call.result:  # "what do you see?"
+                from tools.image import with_draft
+
+                call = call.model_copy(update={"result": with_draft(call.result)})
             ctx.turn_calls.append(call)
             if call.ok and call.result is not None:
                 _remember(case, call, names)
@@ -425,10 +429,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
             if isinstance(prob, float)
             else ""
         )
-        lines = [f"Image model ({result.get('model', '?')}): {label}{p}."]
+        draft = result.get("draft") or {}
+        lines = [str(draft["text"])] if draft.get("text") else []
+        lines.append(f"Image model ({result.get('model', '?')}): {label}{p}.")
         if result.get("heatmap"):
             lines.append(f"Grad-CAM heatmap: {result['heatmap']}")
-        if result.get("comparison"):
+        if result.get("comparison") and not draft:
             lines.append(str(result["comparison"]))
         return "\n".join(lines), []
     return "", []

@@ -63,6 +63,22 @@ _SMALL_TALK = [
 _IMAGE_WORDS = re.compile(
     r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I
 )
+# "What do you see?" and similar: a request to read the image (answered with the machine draft).
+_DESCRIBE = re.compile(
+    r"\b(what (do|can|did) you (see|make of|think of)|describe|interpret|read (it|this|that)|"
+    r"what('?s| is) (on|in) (it|this|that|there)|what does (it|this|that) show|"
+    r"(draft|write|give)( me)? (a |the )?(report|read|impression)|your (read|impression|findings)|"
+    r"anything (abnormal|wrong|there))\b",
+    re.I,
+)
+_REPORT_WORD = re.compile(r"\breports?\b", re.I)
+
+
+def asks_to_describe(text: str) -> bool:
+    """The message asks to read an image ("what do you see?", "describe the film")."""
+    if _IMAGE_WORDS.search(text):
+        return True
+    return bool(_DESCRIBE.search(text)) and not _REPORT_WORD.search(text.replace("report on", ""))
 
 
 @dataclass
@@ -162,13 +178,21 @@ class Router:
             if triage_plan is not None:
                 return triage_plan
         steps: list[dict[str, Any]] = []
+        # the machine draft is for clinicians; patient mode keeps the short answer
+        describe = bool(text) and asks_to_describe(text) and case.get("mode") != "patient"
         for att in attachments:
             if att.kind in ("image", "dicom"):
-                steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
+                step: dict[str, Any] = {
+                    "name": "classify_image",
+                    "args": {"attachment": att.sha256},
+                }
+                if describe:  # the reply is the machine draft built from the tool's result
+                    step["draft"] = True
+                steps.append(step)
             else:
                 steps.append({"name": "extract_entities", "args": {"attachment": att.sha256}})
         if steps:
-            if text and not _IMAGE_WORDS.search(text) and _is_question(text):
+            if text and not describe and _is_question(text):
                 steps.append({"name": "generate_answer", "args": {"question": text}})
             return Plan("attachment", steps, reason="attachments")
         if not text:
@@ -201,6 +225,8 @@ class Router:
             if pattern.match(text):
                 return Plan(intent, [], 1.0, reason="rule")
         intent, score = classified or self.classifier.classify(text)
+        if _image_shas(case) and _DESCRIBE.search(text) and asks_to_describe(text):
+            intent, score = "image_question", max(score, self.settings.min_intent_score)
         has_findings = bool(case.get("findings") or case.get("images"))
         if score < self.settings.min_intent_score and intent in (
             "off_topic",
@@ -220,12 +246,13 @@ class Router:
 
         if intent == "image_question":
             unclassified = _unclassified_images(case)
-            if unclassified:
-                return Plan(
-                    intent,
-                    [{"name": "classify_image", "args": {"attachment": unclassified[-1]}}],
-                    score,
-                )
+            shown = _image_shas(case)
+            if unclassified or shown:  # the newest unread image, else the last one read again
+                sha = unclassified[-1] if unclassified else shown[-1]
+                step = {"name": "classify_image", "args": {"attachment": sha}}
+                if case.get("mode") != "patient":
+                    step["draft"] = True
+                return Plan(intent, [step], score)
             intent = "case_question"
         if intent == "case_question":
             return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)
@@ -335,3 +362,7 @@ def _unclassified_images(case: CaseState) -> list[str]:
         for a in case.get("attachments", [])
         if a.get("kind") in ("image", "dicom") and a["sha256"] not in done
     ]
+
+
+def _image_shas(case: CaseState) -> list[str]:
+    return [a["sha256"] for a in case.get("attachments", []) if a.get("kind") in ("image", "dicom")]
