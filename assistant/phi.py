@@ -116,8 +116,9 @@ def project_rules() -> tuple[Rule, ...]:
 
 
 def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
-    """Apply ``rules`` in order, each to the text left by the ones before (a match is replaced
-    by ``[KIND]``, as in the redacted output), and return what they covered in ``text``."""
+    """Apply ``rules`` in order, each to the text left by the ones before (a match, or its group
+    named ``phi`` when the pattern has one, is replaced by ``[KIND]``, as in the redacted
+    output), and return what they covered in ``text``."""
     current = text
     origin: list[int] = list(range(len(text)))  # original index of each char, -1: placeholder
     spans: list[Span] = []
@@ -126,9 +127,10 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
         new_origin: list[int] = []
         last = 0
         for m in rule.pattern.finditer(current):
-            if m.end() == m.start():
+            start, end = m.span("phi") if m.groupdict().get("phi") else m.span()
+            if end <= start or start < last:
                 continue
-            covered = [i for i in origin[m.start() : m.end()] if i >= 0]
+            covered = [i for i in origin[start:end] if i >= 0]
             if rule.validate and not VALIDATORS[rule.validate](_value(m)):
                 continue
             if (
@@ -139,12 +141,12 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
                 continue
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
-            pieces.append(current[last : m.start()])
-            new_origin.extend(origin[last : m.start()])
+            pieces.append(current[last:start])
+            new_origin.extend(origin[last:start])
             mark = f"[{rule.kind}]"
             pieces.append(mark)
             new_origin.extend([-1] * len(mark))
-            last = m.end()
+            last = end
         if pieces:
             pieces.append(current[last:])
             new_origin.extend(origin[last:])
@@ -156,23 +158,32 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
 @dataclass(frozen=True)
 class _Clinical:
     words: frozenset[str]
+    drugs: frozenset[str]
     heads: frozenset[str]
     after: re.Pattern[str]
     not_places: frozenset[str]
 
 
+_LINKS = (
+    "(?:has|had|have|is|was|were|with|and|or|of|the|a|an|who|which|that|for|from|to|in|on|"
+    "presents|presented|developed|develops|reports|reported|denies|denied|says|said|got|gets)"
+)
+
+
 @lru_cache(maxsize=1)
 def _clinical() -> _Clinical:
     data = _data("phi_clinical_terms.yaml")
-    words = {w.lower() for w in data["eponyms"] + data["other"]} | _drug_names()
+    drugs = _drug_names()
+    words = {w.lower() for w in data["eponyms"] + data["other"]} | drugs
     heads = "|".join(re.escape(h) for h in data["heads"])
-    # up to two more capitalised words of the term between ("Guillain Barre syndrome"), never
-    # an ordinary word ("Jake has Asperger syndrome" is a person with a syndrome)
+    # up to two more words of the term between ("Guillain Barre syndrome", "Perls iron stain"),
+    # never a verb or a function word ("Jake has Asperger syndrome" is a person)
     after = re.compile(
-        rf"^(?:'s|s'|')?(?:[\s-]+(?-i:[A-Z][A-Za-z]*)){{0,2}}?[\s-]+(?:{heads})\b", re.I
+        rf"^(?:'s|s'|')?(?:[\s-]+(?!{_LINKS}\b)[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I
     )
     return _Clinical(
         frozenset(words),
+        frozenset(drugs),
         frozenset(h.lower() for h in data["heads"]),
         after,
         frozenset(p.lower() for p in data["not_places"]),
@@ -212,10 +223,14 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         return True
     if any(t in c.heads for t in tokens):
         return True
+    if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
+        return True
     known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
     if all(known):
         return True
     rest = text[end : end + 40]
+    if len(tokens) > 1 and _direct_head(c, rest):  # "John Cunningham virus"
+        return True
     if len(tokens) == 1:
         if _POSSESSIVE.match(rest):  # "Crohn's disease", but "Hamish's peak flow"
             if _possessive_head().match(rest):
@@ -223,6 +238,8 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         elif c.after.match(rest):  # "Hodgkin lymphoma", "Lyme disease"
             return True
     if kind == "ADDRESS":
+        if len(span) <= 6 and sum(ch.isupper() for ch in span) >= 2:  # PrEP, NSTEMI, HbA1c
+            return True
         plain = span.lower().strip(". ")
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
@@ -230,6 +247,19 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
 
 
 _POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
+
+
+def _direct_head(c: _Clinical, rest: str) -> bool:
+    m = re.match(r"^[\s-]+([A-Za-z]+)", rest)
+    return bool(m) and m.group(1).lower() in c.heads
+
+
+def _a_name(word: str) -> bool:
+    """A word the name vocabulary knows (when it is loaded): "Allegra" is a drug and a name."""
+    from assistant import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    return lex is not None and lex.known(word)
 
 
 @lru_cache(maxsize=1)
@@ -312,6 +342,9 @@ class LibraryDetector:
                 continue
             start, end = r.start, r.end
             if r.entity_type in _NER_ENTITIES:
+                cut = _NOT_IN_NAMES.search(text, start, end)  # "Harold: polymyalgia rheumatica"
+                if cut:
+                    end = cut.start()
                 start, end = trim_clinical(text, start, end)
                 if end <= start or clinical_term(text, start, end, kind):
                     continue
@@ -339,6 +372,9 @@ def _name_finder() -> Any:
     except Exception as exc:  # Faker or the lemma tables missing: Presidio and rules still run
         log.warning("PHI name vocabulary unavailable (%s); names by NER and rules only", exc)
         return None
+
+
+_NOT_IN_NAMES = re.compile(r"\s*[:;()\[\]\n]")
 
 
 def _bare_digits(span: str) -> bool:

