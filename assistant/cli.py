@@ -545,13 +545,25 @@ def eval_cmd(
         typer.Option("--docs-only", help="only render the JSON already in --out into the docs"),
     ] = False,
     docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
+    set_file: Annotated[
+        Path | None,
+        typer.Option("--set", help="phi only: score every item of this PHI set file (no split)"),
+    ] = None,
 ) -> None:
     """Metrics on the shipped evaluation sets."""
     from assistant import evaldocs, evaluation
 
     code = 0
+    params: dict[str, Any] = {}
+    if set_file is not None:
+        if area != "phi":
+            raise UserError("--set scores a PHI set: use `clinassist eval phi --set FILE`")
+        if docs or docs_only:
+            raise UserError("--set prints its tables; the docs keep the shipped sets' tables")
+        params["set_file"] = set_file
+        out = out / "phi-set"  # the shipped sets' phi.json stays as it is
     if not docs_only:
-        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)
+        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo, params=params)
     if docs or docs_only:
         if area != "all" and area not in evaluation.AREAS:
             raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")

@@ -251,7 +251,7 @@ _POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
 
 def _direct_head(c: _Clinical, rest: str) -> bool:
     m = re.match(r"^[\s-]+([A-Za-z]+)", rest)
-    return bool(m) and m.group(1).lower() in c.heads
+    return m is not None and m.group(1).lower() in c.heads
 
 
 def _a_name(word: str) -> bool:
