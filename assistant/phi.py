@@ -208,6 +208,11 @@ def _drug_names() -> set[str]:
 
 
 _TOKEN = re.compile(r"[\s'’-]+")
+_MEDICAL_WORD = re.compile(
+    r"..(?:megaly|itis|osis|penia|cardia|pnoea|pnea|algia|ectomy|otomy|ostomy|plasty|scopy"
+    r"|pathy|plegia|rrhoea|rrhea|trophy|ectasis|ectasia|aemia)$"
+)
+"""Greek and Latin clinical suffixes no name or place ends with ("Cardiomegaly", "Dyspnea")."""
 
 
 def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
@@ -226,7 +231,7 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
     if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
         return True
     known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
-    if all(known):
+    if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
         return True
     rest = text[end : end + 40]
     if len(tokens) > 1 and _direct_head(c, rest):  # "John Cunningham virus"
@@ -359,6 +364,8 @@ class LibraryDetector:
                 start, end = trim_clinical(text, start, end)
                 if end <= start or clinical_term(text, start, end, kind):
                     continue
+                if kind == "NAME" and self._names and self._names.ordinary(text[start:end]):
+                    continue  # NER took "Pulmonary" or "Trachea" opening a line for a person
             if kind == "PHONE" and _bare_digits(text[start:end]):
                 continue
             out.append(Span(start, end, kind, "library"))

@@ -34,9 +34,33 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž' -]+$")
-_NOT_POSSESSIVE = frozenset("it that what there here who he she let name how where".split())
+_NOT_POSSESSIVE = frozenset(
+    ["it", "that", "what", "there", "here", "who", "he", "she", "let", "name", "how", "where"]
+)
 _PARTICLES = frozenset(
-    "von van de da del della der den di du le la al el bin ibn ben bint ap mac st".split()
+    [
+        "von",
+        "van",
+        "de",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "du",
+        "le",
+        "la",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "ben",
+        "bint",
+        "ap",
+        "mac",
+        "st",
+    ]
 )
 
 
@@ -265,6 +289,12 @@ class NameFinder:
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
 
+    def ordinary(self, span: str) -> bool:
+        """Every word of ``span`` is an English word and none is a name the vocabulary knows
+        ("Pulmonary", "lung volumes", but not "Rose" or "Will Green")."""
+        words = [w for w in re.split(r"[\s'’-]+", span) if len(w) > 1]
+        return bool(words) and all(self.lex.is_english(w) and not self.lex.known(w) for w in words)
+
     def find(self, text: str) -> list[tuple[int, int]]:
         toks = tokenize(text)
         taken = [False] * len(toks)
@@ -338,7 +368,7 @@ class NameFinder:
         lex = self.lex
         first = toks[i]
         w = first.word
-        if first.initial and kind == "weak" or not first.initial and lex.blocked(w):
+        if (first.initial and kind == "weak") or (not first.initial and lex.blocked(w)):
             return None
         if first.initial:
             ok = True
@@ -400,24 +430,37 @@ class NameFinder:
             if wk in lex.last or not lex.is_english(wk):
                 return self._extend(toks, i, k + 1, style_of=a)
         same_case = (a.title and b.title) or (a.upper and b.upper)
-        if same_case and wa in lex.first and wb in lex.last and _adjacent(b):
-            if (wa in lex.stop or wa in lex.never) and not lex.blocked(wb) and len(wb) > 2:
-                return self._extend(toks, i, i + 2, style_of=a)  # "Will Turner", "APRIL JONES"
-        if lex.blocked(wa) or lex.blocked(wb) or a.initial or b.initial and not a.title:
+        if (
+            same_case
+            and wa in lex.first
+            and wb in lex.last
+            and _adjacent(b)
+            and (wa in lex.stop or wa in lex.never)
+            and not lex.blocked(wb)
+            and len(wb) > 2
+        ):
+            return self._extend(toks, i, i + 2, style_of=a)  # "Will Turner", "APRIL JONES"
+        if lex.blocked(wa) or lex.blocked(wb) or a.initial or (b.initial and not a.title):
             return None
         same = (a.title and b.title) or (a.upper and b.upper) or (a.lower and b.lower)
         if _adjacent(b) and same:
             a_first = wa in lex.first or (a.title and not lex.is_english(wa) and len(wa) > 2)
-            b_last = wb in lex.last or b.title and not lex.is_english(wb) and len(wb) > 2
+            b_last = wb in lex.last or (b.title and not lex.is_english(wb) and len(wb) > 2)
             if a.lower:
                 a_first = wa in lex.first and not lex.is_descriptive(wa)
                 b_last = wb in lex.last and not lex.is_descriptive(wb)
             if a_first and b_last and (wa in lex.first or wb in lex.last):
                 return self._extend(toks, i, i + 2, style_of=a)
         # surname-first: "SMITH, John", "Thompson-Reid, Gareth", "Smith J."
-        if b.gap.strip() == "," and (a.title or a.upper) and (b.title or b.upper):
-            if lex.known(wa) and wb in lex.first and (a.upper or not lex.is_english(wa)):
-                return i + 2
+        if (
+            b.gap.strip() == ","
+            and (a.title or a.upper)
+            and (b.title or b.upper)
+            and lex.known(wa)
+            and wb in lex.first
+            and (a.upper or not lex.is_english(wa))
+        ):
+            return i + 2
         if b.initial and a.title and wa in lex.last and _adjacent(b):
             nxt = toks[i + 2] if i + 2 < len(toks) else None
             if nxt is None or not (_adjacent(nxt) and nxt.title):
@@ -453,7 +496,7 @@ class NameFinder:
             for i, t in enumerate(toks):
                 if taken[i] or lex.blocked(t.word) or not (t.title or t.upper):
                     continue
-                if not (lex.known(t.word) or t.title and not lex.is_english(t.word)):
+                if not (lex.known(t.word) or (t.title and not lex.is_english(t.word))):
                     continue
                 if self._joined(toks, taken, i):
                     take(i, self._extend(toks, i, i + 1, style_of=t))
@@ -475,9 +518,7 @@ class NameFinder:
         # a name after: "Tom and Lucy Hart" seen from Tom
         if i + 2 < len(toks) and _plain(toks[i + 1].text) in joins and taken[i + 2]:
             return _adjacent(toks[i + 1]) and _adjacent(toks[i + 2])
-        if i + 1 < len(toks) and taken[i + 1] and toks[i + 1].gap.strip() in (",", "&", "/"):
-            return True
-        return False
+        return i + 1 < len(toks) and taken[i + 1] and toks[i + 1].gap.strip() in (",", "&", "/")
 
 
 @lru_cache(maxsize=1)
