@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from assistant import eval_phi, phi
+from assistant import eval_phi, eval_phi_openi, phi
 from assistant.cli import app
 from assistant.errors import UserError
 
@@ -125,3 +125,27 @@ def test_set_misuse_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert says in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_over_redaction_counts_only_redactions_off_the_masks() -> None:
+    texts = ["INDICATION: Cardiomegaly\n\nFINDINGS: Dr. XXXX reviewed.", "IMPRESSION: Normal."]
+
+    def detect(text: str) -> list[phi.Span]:
+        if "Dr." not in text:
+            return []
+        return [
+            phi.Span(text.index("Dr."), text.index("XXXX") + 4, "NAME", "t"),  # on a mask
+            phi.Span(12, 24, "ADDRESS", "t"),
+        ]
+
+    m = eval_phi_openi.over_redaction(texts, detect)
+    assert m["reports"] == 2 and m["redactions"] == 1 and m["per_100_reports"] == 50.0
+    assert m["reports_with_any"] == 0.5 and m["commonest"] == ["ADDRESS Cardiomegaly (1)"]
+    lines = eval_phi_openi.render({"combined": m}, {"combined": "default"})
+    assert "| default | 50.0 | 50.0% |" in lines
+
+
+def test_the_unread_openi_reports_are_the_test_split_past_the_read_rows() -> None:
+    texts = eval_phi_openi.reports()
+    assert texts is not None and 300 < len(texts) < 616
+    assert sum(t.startswith("INDICATION: ") for t in texts) > 0.9 * len(texts)
