@@ -32,6 +32,11 @@ from assistant.service import Assistant
         ("my mum is 93 and breathless", ["93"]),
         ("seen Tuesday 12th in clinic", ["12th"]),
         ("Seen by Dr Sparrow, then Rose Bell called.", ["Sparrow", "Rose", "Bell"]),
+        (
+            "Home visit to 1600 Pennsylvania Ave NW, Washington, DC 20500 today.",
+            ["1600", "Pennsylvania", "NW", "Washington", "DC", "20500"],
+        ),
+        ("Visit to 221B Baker Street, London NW1 6XE on Monday.", ["221B", "Baker", "6XE"]),
     ],
 )
 def test_identifiers_the_old_rules_missed_are_redacted(text: str, secrets: list[str]) -> None:
