@@ -37,6 +37,7 @@ from assistant.service import Assistant
             ["1600", "Pennsylvania", "NW", "Washington", "DC", "20500"],
         ),
         ("Visit to 221B Baker Street, London NW1 6XE on Monday.", ["221B", "Baker", "6XE"]),
+        ("Patient aged ninety-three, Medicare 1EG4-TE5-MK73.", ["ninety", "three", "MK73"]),
     ],
 )
 def test_identifiers_the_old_rules_missed_are_redacted(text: str, secrets: list[str]) -> None:
@@ -56,6 +57,7 @@ def test_identifiers_the_old_rules_missed_are_redacted(text: str, secrets: list[
         "BP 142/88, HR 96, pain 7/10, power 5/5, SpO2 93% on RA.",
         "No pneumothorax. Small left pleural effusion.",
         "I am having chest pain",
+        "Tested for COVID-19; ninety percent of the time.",
         # NER took these for persons or places in real (OpenI) radiology reports
         "INDICATION: Cardiomegaly\n\nFINDINGS: Heart size normal.",
         "INDICATION: Dyspnea\n\nIMPRESSION: Emphysema. No acute disease.",
