@@ -648,6 +648,10 @@ def eval_cmd(
         typer.Option("--docs-only", help="only render the JSON already in --out into the docs"),
     ] = False,
     docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
+    set_file: Annotated[
+        Path | None,
+        typer.Option("--set", help="phi only: score every item of this PHI set file (no split)"),
+    ] = None,
 ) -> None:
     """Metrics on the shipped evaluation sets (image: also on your own labelled images)."""
     from assistant import evaldocs, evaluation
@@ -668,8 +672,18 @@ def eval_cmd(
             raise UserError("--data, --model and --split apply to `clinassist eval image` only")
         options = {"data": data, "models": list(model or []) or None, "split": split}
     code = 0
+    params: dict[str, Any] = {}
+    if set_file is not None:
+        if area != "phi":
+            raise UserError("--set scores a PHI set: use `clinassist eval phi --set FILE`")
+        if docs or docs_only:
+            raise UserError("--set prints its tables; the docs keep the shipped sets' tables")
+        params["set_file"] = set_file
+        out = out / "phi-set"  # the shipped sets' phi.json stays as it is
     if not docs_only:
-        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo, options=options)
+        code = evaluation.run(
+            _state(ctx).settings, area, out, echo=typer.echo, options={**options, **params}
+        )
     if docs or docs_only:
         if area != "all" and area not in evaluation.AREAS:
             raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")

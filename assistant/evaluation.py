@@ -44,11 +44,14 @@ def run(
     echo: Echo = print,
     options: dict[str, Any] | None = None,
 ) -> int:
-    """``options``: keyword arguments for one area's function (e.g. ``data`` for image)."""
+    """``options``: keyword arguments for the one area named (e.g. image's ``data``, phi's
+    ``set_file``)."""
     if area != "all" and area not in AREAS:
         raise UserError(f"unknown eval area {area!r}: use {', '.join(AREAS)} or all")
     if options and area == "all":
-        raise UserError("--data and --model need one area, e.g. `clinassist eval image --data DIR`")
+        raise UserError(
+            "options for one area need that area: e.g. `clinassist eval image --data DIR`"
+        )
     areas = list(AREAS) if area == "all" else [area]
     out.mkdir(parents=True, exist_ok=True)
     code = 0
@@ -56,7 +59,7 @@ def run(
         fn = load_entry(AREAS[name])
         echo(f"== {name} ==")
         try:
-            metrics = fn(settings, out, echo, **options) if options else fn(settings, out, echo)
+            metrics = fn(settings, out, echo, **(options or {}))
         except ToolUnavailableError as exc:
             echo(f"{name}: not available: {exc.message}")
             code = code or (2 if area != "all" else 0)
