@@ -124,7 +124,9 @@ def build_graph(
             if call.ok and call.result is not None:
                 _remember(case, call, names)
                 if call.name == "triage" and not state["safety"].emergency:
-                    steps.extend(after_triage(call.result, registry.names(), state["text"]))
+                    steps.extend(
+                        after_triage(call.result, registry.names(), state["text"], state["mode"])
+                    )
         return {"tool_calls": ctx.turn_calls, "case": case}
 
     def respond(state: TurnState) -> dict[str, Any]:

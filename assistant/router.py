@@ -267,7 +267,7 @@ is searched as written; a longer story by the complaint phrases it names."""
 
 
 def after_triage(
-    result: dict[str, Any], available: Collection[str], text: str = ""
+    result: dict[str, Any], available: Collection[str], text: str = "", mode: str = "patient"
 ) -> list[dict[str, Any]]:
     """Steps after a triage call (the one place its knowledge query is built). For a home-care or
     see-your-doctor level, also while questions are still open: cited self-care information from
@@ -275,13 +275,14 @@ def after_triage(
     the user's own when it is short and asks for a section, else "What should I do about ...?"
     with the complaint phrases the message names, else (at the final decision, after bare
     answers) the main complaint. Nothing for an urgent or emergency level, nor for a bare answer
-    to the triage questions before the decision."""
+    to the triage questions before the decision. Clinician mode ("triage this"): the passage
+    alone, at the final decision."""
     from knowledge.sources.sections import asked_sections
 
     query = result.get("knowledge_query")
     if result.get("level") not in SELF_CARE_LEVELS or "search_knowledge" not in available:
         return []
-    if "generate_answer" not in available:  # the passage alone, at the final decision
+    if mode != "patient" or "generate_answer" not in available:  # the passage alone, at the end
         return (
             [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}] if query else []
         )

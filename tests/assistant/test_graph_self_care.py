@@ -129,7 +129,10 @@ def test_urgent_and_emergency_levels_and_bare_answers_get_nothing() -> None:
     assert after_triage(final, BOTH, "No.")[0]["args"]["query"] == (
         "What should I do about cold symptoms?"
     )
-    # without generate_answer: the passage alone, at the final decision only
+    # without generate_answer, or in clinician mode: the passage alone, at the final decision
+    assert after_triage(final, BOTH, "No.", "clinician") == after_triage(
+        final, {"search_knowledge"}, "No."
+    )
     assert after_triage(final, {"search_knowledge"}, "No.") == [
         {"name": "search_knowledge", "args": {"query": final["knowledge_query"], "k": 3}}
     ]
