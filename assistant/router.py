@@ -342,13 +342,83 @@ def _small_talk(text: str) -> bool:
     return any(p.match(text) for _intent, p in _SMALL_TALK)
 
 
-def after_triage(result: dict[str, Any], available: Collection[str]) -> list[dict[str, Any]]:
-    """Steps after a triage call: for a home-care or see-your-doctor decision, the knowledge
-    base's passage about the main complaint (the one place its query is built)."""
+SELF_CARE_LEVELS = ("self_care", "routine")
+"""Triage levels that get self-care information beside them (never urgent or emergency: nothing
+may compete with the instruction to get care now)."""
+SELF_CARE_QUESTION = "What should I do about {complaint}?"
+SHORT_QUESTION_WORDS = 12
+"""A question up to this long that asks for a section ("What should I do about a bee sting?")
+is searched as written; a longer story by the complaint phrases it names."""
+
+
+def after_triage(
+    result: dict[str, Any], available: Collection[str], text: str = "", mode: str = "patient"
+) -> list[dict[str, Any]]:
+    """Steps after a triage call (the one place its knowledge query is built). For a home-care or
+    see-your-doctor level, also while questions are still open: cited self-care information from
+    the knowledge base (patient mode searches consumer-health passages first). The question is
+    the user's own when it is short and asks for a section, else "What should I do about ...?"
+    with the complaint phrases the message names, else (at the final decision, after bare
+    answers) the main complaint. Nothing for an urgent or emergency level, nor for a bare answer
+    to the triage questions before the decision. Clinician mode ("triage this"): the passage
+    alone, at the final decision."""
+    from knowledge.sources.sections import asked_sections
+
     query = result.get("knowledge_query")
-    if not query or "search_knowledge" not in available:
+    if result.get("level") not in SELF_CARE_LEVELS or "search_knowledge" not in available:
         return []
-    return [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}]
+    if mode != "patient" or "generate_answer" not in available:  # the passage alone, at the end
+        return (
+            [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}] if query else []
+        )
+    named = complaint_phrases(text, result.get("complaints") or [])
+    if named and len(text.split()) <= SHORT_QUESTION_WORDS and asked_sections(text):
+        question = " ".join(text.split())
+    elif named:
+        question = SELF_CARE_QUESTION.format(complaint=named[0])
+    elif query:
+        question = SELF_CARE_QUESTION.format(complaint=complaint_name(str(query)))
+    else:
+        return []
+    return [
+        {"name": "search_knowledge", "args": {"query": question}},
+        {"name": "generate_answer", "args": {"question": question}},
+    ]
+
+
+def complaint_phrases(text: str, complaints: list[dict[str, Any]]) -> list[str]:
+    """The words of ``text`` that name the complaints triage found present, in its order
+    ("I've had a sore throat and a runny nose" -> ["sore throat", "runny nose"]); [] for a bare
+    answer such as "no, 3 days"."""
+    from tools.triage.lexicon import lexicon
+    from tools.triage.parse import normalize
+
+    if not text.strip():
+        return []
+    lex = lexicon()
+    norm = normalize(text, lex)
+    out: list[str] = []
+    for c in complaints:
+        if c.get("status", "present") != "present":
+            continue
+        name = complaint_name(str(c.get("name", "")))
+        for pattern in lex.compiled.get(str(c.get("id")), ()):
+            m = pattern.search(norm)
+            if m and m.group(0).strip():
+                phrase = " ".join(m.group(0).split())
+                # the user's phrase when it shares a word with the complaint's name ("a cold",
+                # "runny nose"), else the name ("stung by" -> "an insect bite or sting")
+                shared = set(re.findall(r"[a-z]+", phrase)) & set(re.findall(r"[a-z]+", name))
+                phrase = phrase if shared else name
+                if phrase and phrase not in out:
+                    out.append(phrase)
+                break
+    return out
+
+
+def complaint_name(name: str) -> str:
+    """A complaint's display name without its explanation in brackets ("cold symptoms")."""
+    return re.sub(r"\s*\([^)]*\)", "", name).strip()
 
 
 def _is_question(text: str) -> bool:
