@@ -165,7 +165,7 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
         },
     ]
     max_tokens = 64 if quick else 128
-    reps = 2 if quick else 3
+    reps = 3 if quick else 6
     raw = Llama(
         model_path=str(path),
         n_ctx=settings.llm.n_ctx,
@@ -221,14 +221,20 @@ def bench_llm(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
             first = first or time.perf_counter() - t0
         return n, time.perf_counter() - t0, first
 
-    raw_run()  # warm caches
+    def fresh(run: Callable[[], tuple[int, float, float]]) -> tuple[int, float, float]:
+        """Each run from an empty context: llama.cpp would otherwise reuse the prompt's cached
+        prefix for whichever run follows an identical prompt, and time only part of the work."""
+        raw.reset()
+        return run()
+
+    fresh(raw_run)  # warm caches
     raw_res: list[tuple[int, float, float]] = []
     our_res: list[tuple[int, float, float]] = []
     chat_res: list[tuple[int, float, float]] = []
-    for _ in range(reps):  # interleaved, so machine noise hits all alike
-        raw_res.append(raw_run())
-        our_res.append(our_run())
-        chat_res.append(chat_run())
+    runs = [(raw_run, raw_res), (our_run, our_res), (chat_run, chat_res)]
+    for rep in range(reps):  # interleaved, order rotated, so machine noise hits all alike
+        for run, results in runs[rep % 3 :] + runs[: rep % 3]:
+            results.append(fresh(run))
 
     tokens = statistics.median(n for n, _, _ in raw_res)
 
