@@ -241,10 +241,22 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
         for ask in lists:
             if i < len(ask) and ask[i] not in order:
                 order.append(ask[i])
-    for item in lex.general_ask:
+    for item in [*near_signs(intake, lex), *lex.general_ask]:
         if item not in order:
             order.append(item)
     return order
+
+
+def near_signs(intake: dict[str, Any], lex: Lexicon) -> list[str]:
+    """Warning signs a piece of the story came near without reaching (``unexplained``): made
+    relevant, so while unknown they are asked about and can never be left behind home care."""
+    out: list[str] = []
+    for item in intake.get("unexplained", []):
+        cid = item.get("near")
+        concept = lex.concepts.get(cid) if isinstance(cid, str) else None
+        if concept is not None and concept.topic is not None and cid not in out:
+            out.append(cid)
+    return out
 
 
 def decide(
@@ -348,6 +360,10 @@ def decide(
             ]
         if generic_only and RANK[final_level] < RANK["routine"]:
             final_level = "routine"  # nothing recognised: never home care
+    if intake.get("unexplained") and RANK[final_level] < RANK["routine"]:
+        # part of the story was not understood: never home care
+        final_level = "routine"
+        floor_reasons = [_unexplained_reason(intake)]
     safety, review = _safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons
@@ -367,6 +383,13 @@ def decide(
         red,
         flags,
     )
+
+
+def _unexplained_reason(intake: dict[str, Any]) -> str:
+    from assistant import messages
+
+    said = [u.get("said", "") for u in intake.get("unexplained", [])]
+    return messages.TRIAGE_UNEXPLAINED.format(said="; ".join(f'"{s}"' for s in said[:2]))
 
 
 def _open_question(lex: Lexicon) -> dict[str, Any]:
