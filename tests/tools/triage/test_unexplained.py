@@ -129,3 +129,24 @@ def test_denials_recognised_concepts_and_benign_neighbours_are_not_unexplained()
     assert keep_near(near, mentions, LEX) == [("black_stool", 0.6, "my poo looks like tar")]
     kept = keep_near([("pain_general", 0.6, "it is unbearable")], {}, LEX)
     assert kept == [("pain_general", 0.6, "it is unbearable")]
+
+
+WORDS = ["the", "thing", "from", "yesterday", "is", "back", "odd", "my", "mum", "since", "again"]
+CLINICAL = ["Discharge summary: admitted with hyponatraemia, Na 121, fluid restricted.", "Pt c/o x"]
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join),
+        st.sampled_from(CLINICAL),
+    )
+)
+def test_a_story_nothing_decides_gets_a_provisional_urgent(text: str) -> None:
+    from tools.triage import assess
+
+    result = assess(text)
+    assert result["level"] is not None
+    generic = all(c["id"] in LEX.generic for c in result.get("complaints", []))
+    if generic and result.get("next_questions"):
+        assert result["level"] in ("urgent", "emergency") and result["provisional"]
