@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Condition, Lexicon, Rule, lexicon
+from tools.triage.unexplained import near_signs, unexplained_reason
 
 MAX_ROUNDS = 4
 MAX_TOPICS_PER_QUESTION = 3
@@ -247,18 +248,6 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
     return order
 
 
-def near_signs(intake: dict[str, Any], lex: Lexicon) -> list[str]:
-    """Warning signs a piece of the story came near without reaching (``unexplained``): made
-    relevant, so while unknown they are asked about and can never be left behind home care."""
-    out: list[str] = []
-    for item in intake.get("unexplained", []):
-        cid = item.get("near")
-        concept = lex.concepts.get(cid) if isinstance(cid, str) else None
-        if concept is not None and concept.topic is not None and cid not in out:
-            out.append(cid)
-    return out
-
-
 def decide(
     intake: dict[str, Any],
     *,
@@ -363,7 +352,7 @@ def decide(
     if intake.get("unexplained") and RANK[final_level] < RANK["routine"]:
         # part of the story was not understood: never home care
         final_level = "routine"
-        floor_reasons = [_unexplained_reason(intake)]
+        floor_reasons = [unexplained_reason(intake)]
     safety, review = _safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons
@@ -383,13 +372,6 @@ def decide(
         red,
         flags,
     )
-
-
-def _unexplained_reason(intake: dict[str, Any]) -> str:
-    from assistant import messages
-
-    said = [u.get("said", "") for u in intake.get("unexplained", [])]
-    return messages.TRIAGE_UNEXPLAINED.format(said="; ".join(f'"{s}"' for s in said[:2]))
 
 
 def _open_question(lex: Lexicon) -> dict[str, Any]:

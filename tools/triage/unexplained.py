@@ -58,3 +58,22 @@ def keep_near(
             continue
         out.append((concept, score, piece))
     return out
+
+
+def near_signs(intake: dict[str, Any], lex: Lexicon) -> list[str]:
+    """Warning signs a piece of the story came near without reaching (``unexplained``): made
+    relevant, so while unknown they are asked about and can never be left behind home care."""
+    out: list[str] = []
+    for item in intake.get("unexplained", []):
+        cid = item.get("near")
+        concept = lex.concepts.get(cid) if isinstance(cid, str) else None
+        if concept is not None and concept.topic is not None and cid not in out:
+            out.append(cid)
+    return out
+
+
+def unexplained_reason(intake: dict[str, Any]) -> str:
+    from assistant import messages
+
+    said = [u.get("said", "") for u in intake.get("unexplained", [])]
+    return messages.TRIAGE_UNEXPLAINED.format(said="; ".join(f'"{s}"' for s in said[:2]))

@@ -14,11 +14,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from assistant.embeddings import HashingEmbedder
-from tools.triage.engine import RANK, decide, near_signs, relevant_items
+from tools.triage.engine import RANK, decide, relevant_items
 from tools.triage.intake import new_intake, update
 from tools.triage.lexicon import lexicon
 from tools.triage.parse import Findings
 from tools.triage.semantic import Near, SemanticMatcher, load_settings
+from tools.triage.unexplained import near_signs
 
 LEX = lexicon()
 SELF_CARE = sorted({r.when.all[0] for r in LEX.rules if r.level == "self_care" and r.when.all})
