@@ -96,10 +96,16 @@ def test_ages_in_words(text: str, age: float) -> None:
         ("my 3 year old pulled a cup of tea over his arm", "urgent"),
         ("my six week old has a temperature", "emergency"),
         ("my toddler swallowed a button battery", "emergency"),
+        ("my 9 month old has a fever and his legs look mottled", "emergency"),
+        ("my baby's soft spot is bulging and she has a temperature", "emergency"),
     ],
 )
 def test_guidance_lists_in_lay_words(text: str, level: str) -> None:
     assert assess(text)["level"] == level
+
+
+def test_cold_blue_fingers_are_not_a_red_sign() -> None:
+    assert assess("my fingers went blue in the cold")["level"] != "emergency"
 
 
 def test_a_fall_is_not_falling_asleep() -> None:
