@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Condition, Lexicon, Rule, lexicon
+from tools.triage.unexplained import near_signs, unexplained_reason
 
 MAX_ROUNDS = 4
 MAX_TOPICS_PER_QUESTION = 3
@@ -241,7 +242,7 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
         for ask in lists:
             if i < len(ask) and ask[i] not in order:
                 order.append(ask[i])
-    for item in lex.general_ask:
+    for item in [*near_signs(intake, lex), *lex.general_ask]:
         if item not in order:
             order.append(item)
     return order
@@ -348,6 +349,10 @@ def decide(
             ]
         if generic_only and RANK[final_level] < RANK["routine"]:
             final_level = "routine"  # nothing recognised: never home care
+    if intake.get("unexplained") and RANK[final_level] < RANK["routine"]:
+        # part of the story was not understood: never home care
+        final_level = "routine"
+        floor_reasons = [unexplained_reason(intake)]
     safety, review = _safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons

@@ -19,6 +19,7 @@ from tools.triage.parse import Findings, polarity, sentence_polarity
 ADULT: list[float] = [16.0, 110.0]
 INTAKE_VERSION = 1
 MAX_FACTS = 300
+MAX_UNEXPLAINED = 12
 
 
 def new_intake(episode: int = 1, keep: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -44,6 +45,7 @@ def new_intake(episode: int = 1, keep: dict[str, Any] | None = None) -> dict[str
         "rounds": 0,
         "turns": 0,
         "red_flags": [],
+        "unexplained": [],
         "levels": [],
         "final": False,
     }
@@ -113,6 +115,7 @@ def update(
         for key in list(facts)[: len(facts) - MAX_FACTS]:
             del facts[key]
     _update_subject(intake, found)
+    _note_unexplained(intake, found, turn)
     values = intake.setdefault("values", {})
     if found.duration is not None:
         values["duration"] = list(found.duration)
@@ -126,6 +129,19 @@ def update(
         values["severity"] = found.severity
     if found.course is not None:
         values["course"] = found.course
+
+
+def _note_unexplained(intake: dict[str, Any], found: Findings, turn: int) -> None:
+    """Pieces of the story nothing explained but near a concept (semantic.Near): kept for the
+    episode, so the decision can never be home care and a near warning sign gets asked."""
+    kept: list[dict[str, Any]] = intake.setdefault("unexplained", [])
+    facts = intake.get("facts", {})
+    for concept, score, piece in found.near:
+        if len(kept) >= MAX_UNEXPLAINED:
+            break
+        if facts.get(concept, {}).get("status") in ("present", "possible"):
+            continue  # the concept was recognised elsewhere in the story: the piece elaborates it
+        kept.append({"near": concept, "score": score, "said": piece[:80], "turn": turn})
 
 
 def _update_subject(intake: dict[str, Any], found: Findings) -> None:

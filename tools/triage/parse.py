@@ -23,6 +23,7 @@ from typing import Any
 from assistant.safety import educational
 from assistant.safety import normalize as safety_normalize
 from tools.triage.lexicon import Lexicon, data_dir, lexicon
+from tools.triage.unexplained import keep_near
 from tools.triage.values import (
     Range,
     parse_age,
@@ -90,6 +91,8 @@ class Findings:
     course: str | None = None
     polarity: str | None = None  # for answers: "yes" | "no" | "unsure"
     sentences: list[str] = field(default_factory=list)
+    # pieces nothing explained, near a concept: (concept, score, piece) - see semantic.Near
+    near: list[tuple[str, float, str]] = field(default_factory=list)
 
     def status(self, concept: str) -> Status | None:
         m = self.mentions.get(concept)
@@ -418,7 +421,7 @@ def parse(
     found.sentences = [s for s in _SENTENCE_END.split(norm) if s.strip()]
     found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
     matches = _subsumed(_matches(norm, lex), lex)
-    semantic = _semantic(norm, matches, lex, embedder, cache_dir)
+    semantic = _semantic(norm, matches, lex, embedder, cache_dir, found.near)
     matches += [(c, s, e) for c, s, e, _inability in semantic]
     # a semantic match to an inability ("unable to pee") carries its own negation: ConText's
     # reading of "can't" is the concept itself, unless the piece starts with a denial ("no, ...")
@@ -437,8 +440,9 @@ def parse(
             merged = _merge(prev.status if prev else None, status)
             if prev is None or merged != prev.status:
                 found.mentions[cid] = Mention(cid, str(merged), start, end, norm[start:end])
+    found.near = keep_near(found.near, found.mentions, lex)
     if not any(lex.concepts[c].kind in ("complaint", "sign") for c in found.present()) and (
-        _health_story(norm)
+        _health_story(norm) or found.near
     ):  # a health worry in words the lexicon lacks: the catch-all complaint, never nothing
         found.mentions["unwell_general"] = Mention("unwell_general", "present", 0, 0, "")
     found.mentions = dict(sorted(found.mentions.items(), key=lambda kv: kv[1].start))
@@ -469,9 +473,11 @@ def _semantic(
     lex: Lexicon,
     embedder: Any,
     cache_dir: Path | None,
+    near: list[tuple[str, float, str]] | None = None,
 ) -> list[tuple[str, int, int, bool]]:
     """Concepts the embedder finds in the pieces of the message the lexicon left unexplained:
-    (concept, start, end, stated as an inability: "I can't pee at all")."""
+    (concept, start, end, stated as an inability: "I can't pee at all"); ``near`` collects the
+    pieces left unexplained that are near a concept."""
     if "semantic" in OFF or embedder is None:
         return []
     from tools.triage.semantic import matcher
@@ -483,11 +489,14 @@ def _semantic(
     # a catch-all match ("pain", "swollen") explains nothing specific: it does not hide a piece
     explained = [(s, e) for c, s, e in matches if c not in lex.generic]
     out = []
-    for hit in m.match(text, explained):
+    misses: list[Any] = []
+    for hit in m.match(text, explained, misses):
         if hit.concept not in known:
             known.add(hit.concept)
             denied = hit.negative_form and bool(_NEG_START.match(hit.piece))
             out.append((hit.concept, hit.start, hit.end, hit.negative_form and not denied))
+    if near is not None:
+        near.extend((n.concept, n.score, n.piece) for n in misses)
     return out
 
 

@@ -56,6 +56,7 @@ class Settings:
     min_words: int
     background: tuple[str, ...]
     extra: dict[str, tuple[str, ...]]
+    near: float = 0.0  # how far below the threshold a piece still counts as near a concept
 
 
 def load_settings(folder: Path | None = None) -> Settings | None:
@@ -70,6 +71,7 @@ def load_settings(folder: Path | None = None) -> Settings | None:
         min_words=int(raw.get("min_words", 1)),
         background=tuple(str(p) for p in raw.get("background", [])),
         extra={str(k): tuple(str(p) for p in v) for k, v in (raw.get("phrases") or {}).items()},
+        near=float(raw.get("near", 0.0)),
     )
 
 
@@ -155,6 +157,16 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Near:
+    """A piece nothing explained whose nearest concept is closer than the "nothing wrong"
+    background but below the threshold: part of the story that is not understood."""
+
+    concept: str
+    score: float
+    piece: str
+
+
+@dataclass(frozen=True)
 class Piece:
     text: str
     start: int  # where the piece starts and ends in the message
@@ -231,11 +243,18 @@ class SemanticMatcher:
                 self._seen.update(zip(todo, vecs, strict=True))
         return np.vstack([self._seen[t] for t in texts])
 
-    def match(self, text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Match]:
+    def match(
+        self,
+        text: str,
+        skip: Sequence[tuple[int, int]] = (),
+        near: list[Near] | None = None,
+    ) -> list[Match]:
         """A match for each piece whose nearest concept is close enough and nearer than the
         background. Pieces holding a span of ``skip`` (what the patterns and the HPO vocabulary
         already recognised) are left out: the embedder fills the gaps of the lexicon, it does
-        not second-guess it."""
+        not second-guess it. ``near`` collects the pieces of two words or more left unmatched
+        whose nearest concept is nearer than the background and within ``settings.near`` of the
+        threshold."""
         chunks = [
             p
             for p in pieces(text)
@@ -276,6 +295,13 @@ class SemanticMatcher:
                         piece.text,
                     )
                 )
+            elif (
+                near is not None
+                and len(_WORD.findall(core(piece.text))) > 1
+                and score >= threshold - self.settings.near
+                and score > background
+            ):
+                near.append(Near(self.concepts[best], round(score, 3), piece.text))
         return out
 
 

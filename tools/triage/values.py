@@ -452,11 +452,18 @@ _BARE_AGE = re.compile(
 _CLIN_AGE = re.compile(r"\b(\d{1,3})\s*([MF])\b")
 
 
+_AGE_WORDS = re.compile(
+    r"\b(" + "|".join(w for w in _NUM_WORDS if len(w) > 2) + r")(?=[-\s](?:years?|yrs?|weeks?|wks?"
+    r"|months?|mths?|days?)[-\s]old\b)"
+)
+
+
 def parse_age(
     text: str, original: str = "", *, relation: str | None = None, bare: bool = False
 ) -> tuple[Range | None, bool]:
     """(age range in years, whether an age was stated). Without a stated age, a relation word
     gives a range ("baby": 0-1) and a first-person writer is taken to be an adult (16+)."""
+    text = _AGE_WORDS.sub(lambda m: str(_NUM_WORDS[m.group(1)]), text)  # "six week old" -> 6
     for pattern, scale in _AGE_PATTERNS:
         m = pattern.search(text)
         if m:
