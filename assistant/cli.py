@@ -328,27 +328,56 @@ def _run_tool(
 @app.command()
 def ner(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="report file (txt, md, pdf) or - for stdin")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="report files (txt, md, pdf, DICOM SR) or folders, or - for stdin"),
+    ],
     as_json: JsonOpt = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="one CSV row per report (CheXpert labeler layout)")
+    ] = False,
 ) -> None:
-    """Entities in a report."""
+    """Entities and observations in a report, or in many (one line per report)."""
     from assistant.service import Attachment
 
     st = _state(ctx)
-    files: list[Attachment] = []
-    if file == "-":
+    if as_json and as_csv:
+        raise UserError("choose one of --json and --csv")
+    single = len(files) == 1 and (files[0] == "-" or Path(files[0]).expanduser().is_file())
+    if not single or as_csv:
+        if "-" in files:
+            raise UserError("read stdin alone (`clinassist ner -`), not with files")
+        from knowledge.nlp import batch
+        from tools.ner import pipeline
+
+        code = batch.run(
+            pipeline(st.settings, st.assistant.resources),
+            files,
+            "csv" if as_csv else "json" if as_json else "text",
+            out=typer.echo,
+            err=lambda line: typer.echo(line, err=True),
+            limit=st.settings.limits.max_attachment_bytes,
+        )
+        raise typer.Exit(code)
+    files_in: list[Attachment] = []
+    if files[0] == "-":
         args: dict[str, Any] = {"text": _stdin_text("the report")}
         if not args["text"].strip():
             raise UserError("the report on stdin is empty: pipe a report into `clinassist ner -`")
     else:
-        att = Attachment.from_path(file, limit=st.settings.limits.max_attachment_bytes)
-        files = [att]  # read in memory only: outside a case nothing is stored
+        att = Attachment.from_path(files[0], limit=st.settings.limits.max_attachment_bytes)
+        files_in = [att]  # read in memory only: outside a case nothing is stored
         args = {"attachment": hashlib.sha256(att.data).hexdigest()}
-    result = _run_tool(ctx, "extract_entities", args, files)
+    result = _run_tool(ctx, "extract_entities", args, files_in)
     if as_json:
         _echo_json(result)
+    elif result.get("summary"):
+        from knowledge.nlp.observations import observations_line
+
+        typer.echo(result["summary"])
+        typer.echo(observations_line(result.get("observations") or []))
     else:
-        typer.echo(result.get("summary") or json.dumps(result, indent=2))
+        typer.echo(json.dumps(result, indent=2))
 
 
 @app.command()

@@ -223,6 +223,9 @@ def _remember(case: CaseState, call: ToolCall, names: dict[str, str]) -> None:
         source = call.args.get("attachment") or "message"
         found = [dict(e, report=names.get(source, source)) for e in result.get("entities", [])]
         case["findings"] = (case.get("findings", []) + found)[-MAX_FINDINGS:]
+        if result.get("observations"):  # the newest report's observations replace older ones
+            report = names.get(source, source)
+            case["observations"] = [dict(o, report=report) for o in result["observations"]]
     elif call.name == "classify_image":
         sha = call.args.get("attachment", "")
         entry = {k: v for k, v in result.items() if k != "heatmap_png"}
@@ -398,7 +401,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
         return "Relevant passages:\n" + "\n".join(lines), cites
     if call.name == "extract_entities":
         if result.get("summary"):
-            return str(result["summary"]), []
+            text = str(result["summary"])
+            if result.get("observations"):
+                from knowledge.nlp.observations import observations_line
+
+                text += "\n" + observations_line(result["observations"])
+            return text, []
         ents = result.get("entities", [])
         if not ents:
             return "No clinical entities found in the report.", []

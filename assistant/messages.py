@@ -241,3 +241,23 @@ ETHICS_REASONS = {
     "VIII": "the patient's interest comes first; I won't help exploit patients or profit at their expense.",
     "IX": "access to care, and emergency care above all, must not be denied.",
 }
+# Report observations (the 14 ChestX-ray14 findings + No Finding) and the image second reader.
+OBSERVATIONS = "Observations: {items}"
+OBSERVATIONS_NONE = "Observations: none of the 14 chest X-ray findings is mentioned"
+SECOND_READER_NOT_MENTIONED = "The report does not mention {what}; the image model gives {shown}."
+SECOND_READER_REPORT_NORMAL = (
+    "Discrepancy: the report describes no abnormal finding; the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_POSITIVE = (
+    "Discrepancy: the report describes {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_NEGATIVE = (
+    "Discrepancy: the report says no {what} ({evidence}); the image model gives {shown} — "
+    "consider review."
+)
+SECOND_READER_REPORT_UNCERTAIN = (
+    "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
+)
+SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."

@@ -241,6 +241,7 @@ class LibraryDetector:
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()  # one analysis at a time on the shared pipeline
         self._loading = threading.local()
+        self._running = threading.local()  # set while this thread runs the analyzer
 
     @property
     def error(self) -> str | None:
@@ -269,19 +270,29 @@ class LibraryDetector:
         return self._engine is not None
 
     def spans(self, text: str) -> list[Span]:
+        if getattr(self._running, "active", False):
+            # a log record written by the analyzer itself (the logging filter redacts every
+            # record): rules only for it, or this thread would wait on its own lock forever
+            return []
         if not text.strip() or not self.load():
             return []
-        with self._run_lock:
-            results = list(self._engine.analyze(text=text, language="en", score_threshold=0.3))
         letters = [ch for ch in text if ch.isalpha()]
         lowered = text.lower()
+        texts = [text]
         if (
             letters
             and sum(ch.isupper() for ch in letters) / len(letters) > 0.6
             and len(lowered) == len(text)
         ):  # NER misses names in capitals: read a lower-case copy too (same offsets)
-            with self._run_lock:
-                results += self._engine.analyze(text=lowered, language="en", score_threshold=0.3)
+            texts.append(lowered)
+        results = []
+        with self._run_lock:
+            self._running.active = True
+            try:
+                for t in texts:
+                    results += self._engine.analyze(text=t, language="en", score_threshold=0.3)
+            finally:
+                self._running.active = False
         out = []
         for r in results:
             kind = _LIBRARY_KINDS.get(r.entity_type)
@@ -305,6 +316,9 @@ def _bare_digits(span: str) -> bool:
 
 def _build_engine() -> Any:
     import spacy
+
+    # its per-call debug records would each pass through the redacting log filter again
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import (

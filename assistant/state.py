@@ -13,6 +13,9 @@ class CaseState(TypedDict, total=False):
     mode: Mode
     attachments: list[dict[str, Any]]  # AttachmentRef dumps, in order of arrival
     findings: list[dict[str, Any]]  # entities from extract_entities, newest report last
+    observations: list[
+        dict[str, Any]
+    ]  # the newest report's observations ({finding, status, evidence, report})
     images: list[dict[str, Any]]  # classify_image results, with the attachment hash
     last_answer: str
     intake: dict[str, Any]  # virtual-doctor triage record (tools/triage/intake.py)
@@ -44,4 +47,11 @@ class TurnState(TypedDict, total=False):
 
 
 def empty_case(mode: Mode) -> CaseState:
-    return {"mode": mode, "attachments": [], "findings": [], "images": [], "last_answer": ""}
+    return {
+        "mode": mode,
+        "attachments": [],
+        "findings": [],
+        "observations": [],
+        "images": [],
+        "last_answer": "",
+    }

@@ -71,6 +71,7 @@ def classify_image(
         heatmap_path=out_path,
         name=shown,
         findings=list(ctx.case.get("findings", []) or []),
+        observations=list(ctx.case.get("observations", []) or []),
     )
     return result
 

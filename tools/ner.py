@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.config import Settings
 from assistant.errors import ToolUnavailableError
-from tools.base import ToolContext, tool
+from tools.base import Resources, ToolContext, tool
 
 PIPELINE_KEY = "ner.pipeline"
 MAX_ENTITIES = 500
@@ -25,6 +26,12 @@ def report_text(text: str | None, attachment: str | None, ctx: ToolContext) -> s
 
 
 def _load(ctx: ToolContext) -> Any:
+    return pipeline(ctx.settings, ctx.resources)
+
+
+def pipeline(settings: Settings, resources: Resources) -> Any:
+    """The report pipeline, loaded once per process into ``resources`` (tool and batch CLI)."""
+
     def factory() -> Any:
         try:
             from knowledge.nlp import load_pipeline
@@ -33,13 +40,13 @@ def _load(ctx: ToolContext) -> Any:
                 f"the clinical NER pipeline cannot load ({exc.name} is not installed)"
             ) from exc
         try:
-            return load_pipeline(ctx.settings)
+            return load_pipeline(settings)
         except FileNotFoundError as exc:
             raise ToolUnavailableError(
                 f"a lexicon source of the NER pipeline is missing: {exc}"
             ) from exc
 
-    return ctx.resources.get(PIPELINE_KEY, factory)
+    return resources.get(PIPELINE_KEY, factory)
 
 
 @tool
@@ -47,7 +54,9 @@ def extract_entities(
     text: str | None = None, attachment: str | None = None, *, ctx: ToolContext
 ) -> dict[str, Any]:
     """Extract findings, anatomy, medications, procedures, devices and measurements from a
-    radiology or clinical report, with negation, uncertainty, history and section."""
+    radiology or clinical report, with negation, uncertainty, history and section, plus the
+    report-level observations (14 chest X-ray findings + No Finding: positive / negative /
+    uncertain / absent)."""
     report = report_text(text, attachment, ctx)
     from knowledge.nlp.pipeline import analyse
 

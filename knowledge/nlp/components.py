@@ -34,7 +34,7 @@ for _name, _default in SPAN_EXTENSIONS.items():
     if not Span.has_extension(_name):
         Span.set_extension(_name, default=_default)
 
-_SENT_END = {".", "?", "!"}
+_SENT_END = {".", "?", "!", "..", "...", "?.", "!."}
 _NO_SPLIT_BEFORE = {"dr", "mr", "mrs", "ms", "vs", "approx", "no", "st", "e.g", "i.e"}
 _LIST_MARK = re.compile(r"^(\d{1,2}[.)]?|[-*•])$")
 
@@ -211,6 +211,8 @@ ADVERBS = {
     "increasingly",
     "progressively",
     "very",
+    "persistently",
+    "xxxx",
 }
 # anatomy concept -> {predicate adjective -> normalized finding}; "*" applies to any anatomy.
 PREDICATES: dict[str, dict[str, str]] = {
@@ -360,6 +362,7 @@ SEVERITY = {
     "massive": "large",
     "extensive": "large",
     "substantial": "large",
+    "borderline": "borderline",
 }
 CHANGE = {
     "new": "new",

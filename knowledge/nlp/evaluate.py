@@ -3,6 +3,9 @@ ours vs the medspaCy-default baseline with the same target terms, in the same ru
 
 Both splits are reported; the held-out number is ``test`` (tuning used ``dev`` only).
 Optionally, report-level agreement with radlabels' silver labels on its 1,000 reports.
+Then the report-level observations on real OpenI reports (knowledge/nlp/openi.py): dev and
+test, ours beside two baselines and the published labelers; the misses go to
+``ner_openi_misses.json`` for error analysis.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 
 from assistant.config import Settings
 from knowledge.nlp import load_pipeline
-from knowledge.nlp.gold import load_gold, score
-from knowledge.nlp.lexicon import LABELS
+from knowledge.nlp.gold import abbreviation_recall, load_gold, score
+from knowledge.nlp.lexicon import LABELS, read_abbreviations
+from knowledge.nlp.openi import evaluate_openi
 from knowledge.nlp.pipeline import entities
 
 Echo = Callable[[str], None]
@@ -27,6 +31,8 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "sentences": lambda d: d["source"] == "written",
 }
 TARGETS = {"finding_overlap_f1": 0.85, "negation_accuracy": 0.95}
+OPENI_TARGETS = {"micro_f1": 0.92, "common_finding_f1": 0.85}
+COMMON_FINDINGS = ("Cardiomegaly", "Atelectasis", "Effusion", "Nodule", "Emphysema")
 
 
 def _run(
@@ -80,7 +86,9 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo = print) -> dict[str,
             ("clinassist", nlp, entities),
             ("baseline", base, baseline_entities),
         ):
-            res = score(docs, _run(model, conv, docs))
+            predictions = _run(model, conv, docs)
+            res = score(docs, predictions)
+            res["abbreviations"] = abbreviation_recall(docs, predictions, read_abbreviations())
             errors[f"{system}/{split}"] = res.pop("errors")
             results["systems"].setdefault(system, {})[split] = res
             for line in table(f"[{split}] {system}", res):
@@ -116,6 +124,39 @@ def evaluate(settings: Settings, out_dir: Path, echo: Echo = print) -> dict[str,
         results["radlabels_agreement"] = agreement(nlp, echo=echo)
     except FileNotFoundError as exc:
         echo(f"radlabels agreement: skipped ({exc})")
+    del base  # the 220k-rule baseline is not needed any more
     out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        openi, openi_misses = evaluate_openi(nlp, lexicon, echo=echo)
+    except FileNotFoundError as exc:  # the CC BY-NC-ND reports left out of a redistribution
+        echo(f"openi: skipped ({exc})")
+    else:
+        results.update(openi_summary(openi, echo))
+        (out_dir / "ner_openi_misses.json").write_text(json.dumps(openi_misses, indent=1))
     (out_dir / "ner_errors.json").write_text(json.dumps(errors, indent=1))
     return results
+
+
+def openi_summary(openi: dict[str, Any], echo: Echo) -> dict[str, Any]:
+    """The OpenI part of the results, with the held-out figures and the targets."""
+    test = openi["splits"]["test"]["clinassist"]
+    met = test["micro"]["f1"] >= OPENI_TARGETS["micro_f1"] and all(
+        test["per_finding"][f]["f1"] >= OPENI_TARGETS["common_finding_f1"] for f in COMMON_FINDINGS
+    )
+    echo(
+        f"openi held-out test: micro F1 {test['micro']['f1']} (target {OPENI_TARGETS['micro_f1']}); "
+        + ", ".join(f"{f} {test['per_finding'][f]['f1']}" for f in COMMON_FINDINGS)
+        + f" (each target {OPENI_TARGETS['common_finding_f1']})"
+    )
+    return {
+        "openi": openi,
+        "openi_held_out": {
+            "micro_f1": test["micro"]["f1"],
+            "common_finding_f1": {f: test["per_finding"][f]["f1"] for f in COMMON_FINDINGS},
+            "medspacy_default_micro_f1": openi["splits"]["test"]["baseline_medspacy_default"][
+                "micro"
+            ]["f1"],
+        },
+        "openi_meets_targets": met,
+        "openi_targets": OPENI_TARGETS,
+    }

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from knowledge.nlp.lexicon import (
     ALL_SOURCES,
@@ -29,7 +29,7 @@ from knowledge.nlp.lexicon import (
 from knowledge.nlp.rules import context_rules, section_rules
 
 PIPELINE_NAME = "clinassist_ner"
-PIPELINE_VERSION = "1.0"
+PIPELINE_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -143,38 +143,85 @@ def build_test_pipeline(
 # ---------------------------------------------------------------- doc -> contract
 
 
-def _flag(span: Span, name: str) -> bool:
-    return bool(getattr(span._, name, False)) if span.has_extension(name) else False
+CONTEXT_FLAGS = ("is_negated", "is_uncertain", "is_hypothetical", "is_historical", "is_family")
+# Sections whose content is one sentence ("Comparison: none.", "Technique: PA and lateral."): a
+# sentence after it belongs to no section, so findings written after a stray "Comparison:" or
+# "Technique:" heading (a heading without a section body) still count as findings.
+ONE_SENTENCE_SECTIONS = frozenset({"comparison", "technique"})
 
 
 def section_of(span: Span) -> str | None:
-    if span.has_extension("section_category"):
-        cat = span._.section_category
-        return str(cat) if cat else None
-    return None
+    """The span's section category (read once from its first token: the span-level getters of
+    medspaCy recompute it per attribute)."""
+    if not Token.has_extension("section"):
+        return None
+    section = span[0]._.section
+    if section is None or not section.category:
+        return None
+    cat = str(section.category)
+    if cat in ONE_SENTENCE_SECTIONS:
+        body_start = section.body_span[0]
+        if body_start < len(span.doc) and span.start >= span.doc[body_start].sent.end:
+            return None
+    return cat
 
 
 def entity_dict(span: Span) -> dict[str, Any]:
     """One entity in the contract's shape (plus attributes)."""
+    u = span._  # one Underscore per span: each ``span._`` builds a new one
+    if Span.has_extension("is_negated"):
+        negated, uncertain, hypothetical, historical, family = (
+            bool(getattr(u, name)) for name in CONTEXT_FLAGS
+        )
+    else:
+        negated = uncertain = hypothetical = historical = family = False
     out: dict[str, Any] = {
         "text": span.text,
         "label": span.label_,
         "start": span.start_char,
         "end": span.end_char,
-        "negated": _flag(span, "is_negated"),
-        "uncertain": _flag(span, "is_uncertain") or _flag(span, "is_hypothetical"),
-        "historical": _flag(span, "is_historical"),
-        "family": _flag(span, "is_family"),
+        "negated": negated,
+        "uncertain": uncertain or hypothetical,
+        "historical": historical,
+        "family": family,
         "section": section_of(span),
-        "normalized": span._.ca_normalized or span.text.lower(),
-        "code": span._.ca_code,
-        "source": span._.ca_source,
+        "normalized": u.ca_normalized or span.text.lower(),
+        "code": u.ca_code,
+        "source": u.ca_source,
     }
     for key in ("laterality", "severity", "change", "size", "expanded"):
-        value = getattr(span._, f"ca_{key}")
+        value = getattr(u, f"ca_{key}")
         if value:
             out[key] = value
+    if out["uncertain"] and not negated:
+        hedges = _hedges(span)
+        if hedges:
+            out["hedges"] = hedges
     return out
+
+
+def _hedges(span: Span) -> list[str]:
+    """The ConText triggers that make a span uncertain ("likely", "cannot exclude", ...): its own
+    modifiers, plus uncertainty triggers earlier in its sentence whose scope another trigger of
+    the same category cut short (in "may represent atelectasis versus edema", "versus" cuts the
+    scope of "may represent" before "edema")."""
+    if not span.has_extension("modifiers"):
+        return []
+    kinds = ("POSSIBLE_EXISTENCE", "HYPOTHETICAL")
+    found = [str(m.rule.literal).lower() for m in span._.modifiers if m.category in kinds]
+    graph = span.doc._.context_graph if span.doc.has_extension("context_graph") else None
+    if found and graph is not None:
+        sent = span.sent
+        for mod in graph.modifiers:
+            start, end = mod.modifier_span
+            if mod.category not in kinds or start < sent.start or end > sent.end:
+                continue
+            direction = mod.direction.upper()
+            if (direction in ("FORWARD", "BIDIRECTIONAL") and end <= span.start) or (
+                direction in ("BACKWARD", "BIDIRECTIONAL") and start >= span.end
+            ):
+                found.append(str(mod.rule.literal).lower())
+    return list(dict.fromkeys(found))
 
 
 def entities(doc: Doc) -> list[dict[str, Any]]:
@@ -273,8 +320,14 @@ def looks_english(text: str) -> bool:
 
 
 def analyse(nlp: Language, text: str) -> dict[str, Any]:
-    """Entities, summary and review flags for one report."""
-    doc = nlp(text)
+    """Entities, report-level observations, summary and review flags for one report."""
+    return result_of(nlp(text), text)
+
+
+def result_of(doc: Doc, text: str) -> dict[str, Any]:
+    """:func:`analyse`'s result for a processed doc (``nlp.pipe`` callers use this)."""
+    from knowledge.nlp.observations import observations
+
     ents = entities(doc)
     reasons: list[str] = []
     if not ents:
@@ -285,6 +338,7 @@ def analyse(nlp: Language, text: str) -> dict[str, Any]:
         reasons.append("some findings are stated with uncertainty")
     return {
         "entities": ents,
+        "observations": observations(ents),
         "summary": summary(ents),
         "needs_review": bool(reasons),
         "review_reasons": reasons,

@@ -161,3 +161,31 @@ def test_baseline_rules_are_the_old_regexes() -> None:
 def test_a_long_message_is_read_in_a_window_for_the_audit() -> None:
     red = safety.redact_phi("John Smith, 67M, with pneumonia. " + "Stable. " * 3000, window=200)
     assert len(red.text) <= 200 and "John" not in red.text and "NAME" in red.kinds
+
+
+def test_debug_logging_through_the_filter_does_not_deadlock() -> None:
+    """With every record at DEBUG passing through the redacting filter, the analyzer's own log
+    records re-enter the detector: they get the rules only instead of waiting on its lock."""
+    import threading
+
+    handler = logging.StreamHandler()
+    handler.addFilter(safety.PHIRedactingFilter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("presidio-analyzer").setLevel(logging.DEBUG)  # as a user's config might
+    done = threading.Event()
+
+    def work() -> None:
+        logging.getLogger("tools.registry").info("tool failed for John Smith")
+        safety.redact_phi("pt John Smith bed 12")
+        done.set()
+
+    try:
+        threading.Thread(target=work, daemon=True).start()
+        assert done.wait(60), "redaction under DEBUG logging did not finish"
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)

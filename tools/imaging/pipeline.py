@@ -110,6 +110,7 @@ class ImagingEngine:
         name: str = "image",
         findings: list[dict[str, Any]] | None = None,
         centroids: dict[str, np.ndarray] | None = None,
+        observations: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The tool's result dict (see tools/image.py)."""
         base: dict[str, Any] = {
@@ -144,7 +145,9 @@ class ImagingEngine:
             out = loaded.model.run(
                 loaded.model.prepare(image), cam_class="top" if heatmap else None
             )
-        return self._result(base, loaded, image, out, heatmap, heatmap_path, name, findings)
+        return self._result(
+            base, loaded, image, out, heatmap, heatmap_path, name, findings, observations
+        )
 
     def _result(
         self,
@@ -156,6 +159,7 @@ class ImagingEngine:
         heatmap_path: Path | None,
         name: str,
         findings: list[dict[str, Any]] | None,
+        observations: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         entry = loaded.entry
         probs = softmax(out.logits, entry.temperature)
@@ -182,7 +186,9 @@ class ImagingEngine:
         review: list[str] = []
         if float(probs[top]) < entry.review_below:
             review.append(f"confidence {float(probs[top]):.2f} is below {entry.review_below:.2f}")
-        comparison, disagree = second_reader(entry, label, float(probs[top]), findings or [])
+        comparison, disagree = second_reader(
+            entry, label, float(probs[top]), findings or [], observations
+        )
         result["comparison"] = comparison
         if disagree:
             review.append("the image model and the report disagree")
@@ -276,10 +282,88 @@ TERMS = {
 NORMAL_LABELS = {"NORMAL", "notumor"}
 
 
+# Report observations (knowledge/nlp/observations.py) that bear on each image model's label.
+OBSERVATION_TERMS: dict[str, tuple[str, ...]] = {
+    "cxr-pneumonia": ("Pneumonia", "Consolidation", "Infiltration"),
+}
+
+
 def second_reader(
+    entry: registry.ClassifierEntry,
+    label: str,
+    prob: float,
+    findings: list[dict[str, Any]],
+    observations: list[dict[str, Any]] | None = None,
+) -> tuple[str | None, bool]:
+    """Compare the image label with the report. Returns (one line, disagreement).
+
+    Uses the report's observations (positive / negative / uncertain / absent per finding) when
+    the case has them and the model has a mapping in :data:`OBSERVATION_TERMS`; otherwise the
+    report's raw findings (entities) matched by :data:`TERMS`."""
+    names = OBSERVATION_TERMS.get(entry.name)
+    if observations and names:
+        return _compare_observations(names, label, prob, observations)
+    return _compare_findings(entry, label, prob, findings)
+
+
+def _compare_observations(
+    names: tuple[str, ...], label: str, prob: float, observations: list[dict[str, Any]]
+) -> tuple[str | None, bool]:
+    from assistant import messages
+
+    shown = f"{label} {prob:.2f}"
+    abnormal = label not in NORMAL_LABELS
+    status = {str(o.get("finding")): o for o in observations}
+    said = [status[n] for n in names if status.get(n, {}).get("status", "absent") != "absent"]
+    what = " or ".join(n.lower() for n in names)
+
+    def evidence(obs: list[dict[str, Any]]) -> str:
+        texts = [str(e.get("text")) for o in obs for e in o.get("evidence", [])[:1]]
+        return "; ".join(dict.fromkeys(t for t in texts if t)) or "no quote"
+
+    positive = [o for o in said if o.get("status") == "positive"]
+    uncertain = [o for o in said if o.get("status") == "uncertain"]
+    negative = [o for o in said if o.get("status") == "negative"]
+    if not said:
+        normal = status.get("No Finding", {}).get("status") == "positive"
+        if abnormal and normal:
+            return messages.SECOND_READER_REPORT_NORMAL.format(shown=shown), True
+        return messages.SECOND_READER_NOT_MENTIONED.format(what=what, shown=shown), False
+    if positive and not abnormal:
+        first = str(positive[0]["finding"]).lower()
+        return (
+            messages.SECOND_READER_REPORT_POSITIVE.format(
+                what=first, evidence=evidence(positive), shown=shown
+            ),
+            True,
+        )
+    if not positive and not uncertain and abnormal:
+        first = str(negative[0]["finding"]).lower()
+        return (
+            messages.SECOND_READER_REPORT_NEGATIVE.format(
+                what=first, evidence=evidence(negative), shown=shown
+            ),
+            True,
+        )
+    if uncertain and not positive:
+        first = str(uncertain[0]["finding"]).lower()
+        return (
+            messages.SECOND_READER_REPORT_UNCERTAIN.format(
+                what=first, evidence=evidence(uncertain), shown=shown
+            ),
+            False,
+        )
+    agreed = (
+        ", ".join(str(o["finding"]).lower() for o in positive)
+        if positive
+        else f"no {str(negative[0]['finding']).lower()}"
+    )
+    return messages.SECOND_READER_AGREES.format(what=agreed, shown=shown), False
+
+
+def _compare_findings(
     entry: registry.ClassifierEntry, label: str, prob: float, findings: list[dict[str, Any]]
 ) -> tuple[str | None, bool]:
-    """Compare the image label with the report findings. Returns (one line, disagreement)."""
     terms = TERMS.get(entry.name, ())
     relevant = [f for f in findings if any(t in str(f.get("text", "")).lower() for t in terms)]
     if not findings:
