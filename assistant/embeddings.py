@@ -105,7 +105,7 @@ def build_embedder(settings: Settings) -> Embedder:
     process share it through ``Resources`` under ``"embedder"``: one model load per process."""
     if settings.embeddings.backend == "hashing":
         return HashingEmbedder(settings.embeddings.dim)
-    if settings.embeddings.runtime == "onnx" or settings.embeddings.quantized:
+    if settings.embeddings.runtime == "onnx":
         from importlib.util import find_spec
 
         from assistant.models import minilm_dir
@@ -118,9 +118,5 @@ def build_embedder(settings: Settings) -> Embedder:
         if find_spec("onnxruntime") and find_spec("tokenizers"):
             from assistant.onnx_minilm import OnnxMiniLMEmbedder
 
-            return OnnxMiniLMEmbedder(
-                path, settings.models.cache_dir, quantized=settings.embeddings.quantized
-            )
-        if settings.embeddings.quantized:
-            raise ModelError("embeddings.quantized needs onnxruntime: install the requirements")
+            return OnnxMiniLMEmbedder(path, settings.models.cache_dir)
     return MiniLMEmbedder()

@@ -67,7 +67,13 @@ def ingest(settings: Settings, sources: list[str]) -> None:
         console.print(msg)
     stamp_file = _stamp_path(settings) if not sources else None
     stamp = _default_stamp(settings, plan) if stamp_file else {}
-    if stamp_file and (stamp_file.parent / "chroma.sqlite3").is_file():
+    from knowledge import snapshot
+
+    if (
+        stamp_file
+        and (stamp_file.parent / "chroma.sqlite3").is_file()
+        and snapshot.current_token(stamp_file.parent)  # else: write the read snapshot below
+    ):
         try:
             if json.loads(stamp_file.read_text(encoding="utf-8")) == stamp:
                 print("knowledge base: default corpus up to date")
