@@ -134,7 +134,7 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
     times: dict[str, list[float]] = {}
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tmp_env = _cli_env(tmp)
+        tmp_env = {**_cli_env(tmp), "CLINASSIST_KB__BUILD_IN_BACKGROUND": "false"}
         user_env = _cli_env(str(settings.data_dir))
         cmds = cold_commands(settings, Path(tmp))
 

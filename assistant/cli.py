@@ -172,6 +172,14 @@ def chat(ctx: typer.Context, case: CaseOpt = "default", mode: ModeOpt = None) ->
     from assistant.service import validate_mode
 
     st = _state(ctx)
+    settings = st.settings
+    if settings.kb.build_in_background:
+        from knowledge import build
+
+        if build.start(settings, config=st.config):
+            from assistant import messages
+
+            typer.echo(messages.KB_BUILD_STARTED, err=True)
     repl = Repl(st.assistant, case_id=case, mode=validate_mode(mode) if mode else None)
     raise typer.Exit(repl.run())
 
@@ -192,6 +200,10 @@ def ask(
         message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
+    from knowledge.build import describe, is_building
+
+    if is_building(st.settings) is not None:  # a line, then the turn (which says it too)
+        typer.echo(describe(st.settings), err=True)
 
     def on_token(piece: str) -> None:
         if not as_json:  # stream the answer as it is generated

@@ -160,7 +160,8 @@ class KBSettings(_Section):
     build_in_background: bool = Field(
         default=True,
         description="`clinassist chat` opens at once and builds a missing or outdated default "
-        "corpus in a background process (progress: /status); false: build first.",
+        "corpus in a background process (progress: /status); false: chat never builds it "
+        "(run `clinassist kb ingest` yourself, or use a Chroma server).",
     )
 
 

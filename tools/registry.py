@@ -99,7 +99,9 @@ class ToolRegistry:
         try:
             result = spec.fn(**parsed.model_dump(), ctx=ctx)
         except ToolUnavailableError as exc:
-            return done(ok=False, error=f"{name} is not available yet: {exc.message}")
+            return done(
+                ok=False, error=f"{name} is not available yet: {exc.message}", code=exc.code
+            )
         except ClinassistError as exc:
             return done(
                 ok=False, error=exc.message, code=exc.code, user_error=isinstance(exc, UserError)
