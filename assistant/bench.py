@@ -1,6 +1,6 @@
 """`clinassist bench`: latency, throughput and memory, each against a baseline in the same run.
 
-Suites: ``startup`` (cold start to the REPL prompt vs a bare ``python -c pass``), ``turn``
+Suites: ``startup`` (cold commands and the REPL prompt vs a bare ``python -c pass``), ``turn``
 (non-LLM turn latency p50/p95, warm), ``llm`` (tokens/s through our backend vs a bare
 ``Llama.generate`` loop on the same GGUF and prompt), ``phi`` (de-identification per message). Other suites plug in by import path (see SUITES).
 """
