@@ -167,7 +167,7 @@ def _root(
 
 @app.command()
 def chat(ctx: typer.Context, case: CaseOpt = "default", mode: ModeOpt = None) -> None:
-    """Interactive REPL (/case, /mode, /attach, /history, /reset, /help, /quit)."""
+    """Interactive REPL (/case, /mode, /attach, /history, /reset, /status, /help, /quit)."""
     from assistant.repl import Repl
     from assistant.service import validate_mode
 

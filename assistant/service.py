@@ -31,6 +31,7 @@ from assistant.files import Kind, check_attachment
 from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
 from assistant.state import CaseState, Message, TurnState, empty_case
 from tools.base import Resources
+from tools.registry import default_registry  # light: each tool is imported on first use
 
 if TYPE_CHECKING:  # imported where used: `ner` or `kb search` need no store, LLM or router
     from assistant.llm import LLM
@@ -153,8 +154,6 @@ class Assistant:
     @property
     def registry(self) -> ToolRegistry:
         if self._registry is None:
-            from tools.registry import default_registry
-
             self._registry = default_registry()
         return self._registry
 
