@@ -1,6 +1,6 @@
 """Import only what a command uses: guards for libraries that import heavy optional extras.
 
-Two such imports dominate a cold command on a 2-core machine (``docs/BENCHMARKS.md``,
+Three such imports dominate a cold command on a 2-core machine (``docs/BENCHMARKS.md``,
 "Cold commands"):
 
 - thinc (under spaCy) imports torch when it is installed, only to offer its optional PyTorch
@@ -12,7 +12,7 @@ Two such imports dominate a cold command on a 2-core machine (``docs/BENCHMARKS.
 
 :func:`import_spacy` imports spaCy with torch hidden (when torch is not loaded yet; a later
 ``import torch`` works as usual) and :func:`explicit_spacy_factories` builds a pipeline without
-the entry-point scan. :func:`loaded` tells tests which heavy modules a command imported.
+the entry-point scan. ``tests/test_lazy_imports.py`` checks what cold commands import.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-
-HEAVY = ("torch", "transformers", "sentence_transformers", "chromadb", "presidio_analyzer", "spacy")
-"""Modules a light command must not import (``tests/test_lazy_imports.py``)."""
 
 
 @contextlib.contextmanager
@@ -87,8 +84,3 @@ def import_medspacy() -> None:
     finally:
         if sys.modules.get("quickumls") is stub:
             del sys.modules["quickumls"]
-
-
-def loaded(names: tuple[str, ...] = HEAVY) -> list[str]:
-    """Which of ``names`` this process has imported."""
-    return [n for n in names if sys.modules.get(n) is not None]
