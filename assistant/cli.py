@@ -392,32 +392,75 @@ def ner(
         typer.echo(json.dumps(result, indent=2))
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
+
+
+def _image_files(paths: list[Path]) -> list[Path]:
+    """Files as given, folders expanded to their PNG/JPEG/DICOM files (sorted, recursive)."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                raise UserError(f"{p} holds no PNG, JPEG or DICOM files (.png .jpg .jpeg .dcm)")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UserError(f"{p}: no such file or folder")
+    return files
+
+
 @app.command()
 def classify(
     ctx: typer.Context,
-    image: Annotated[Path, typer.Argument(help="PNG, JPEG or DICOM")],
+    images: Annotated[
+        list[Path], typer.Argument(help="PNG, JPEG or DICOM files, or folders of them")
+    ],
     heatmap: Annotated[
-        Path | None, typer.Option("--heatmap", help="write the Grad-CAM PNG here")
+        Path | None, typer.Option("--heatmap", help="write the Grad-CAM PNG here (one image)")
     ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="image model id, e.g. cxr-pneumonia.v1")
+    ] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="add the machine draft report")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Image classification with an out-of-scope guard."""
+    """Image classification with an out-of-scope guard; one JSON line per image."""
     from assistant.service import Attachment, sniff
+    from tools.imaging import registry
 
     st = _state(ctx)
-    att = Attachment.from_path(image, limit=st.settings.limits.max_attachment_bytes)
-    kind = sniff(att.name, att.data)
-    if kind is None or kind[0] not in ("image", "dicom"):
-        raise UserError(f"{image} is not a PNG, JPEG or DICOM image")
-    sha = hashlib.sha256(att.data).hexdigest()  # read in memory only: nothing is stored
-    args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None, "name": att.name}
-    if heatmap is not None:
-        args["heatmap_path"] = str(heatmap)
-    result = _run_tool(ctx, "classify_image", args, [att])
-    if as_json:
-        _echo_json(result)
-    else:
-        typer.echo(json.dumps(result, indent=2))
+    files = _image_files(images)
+    if heatmap is not None and len(files) > 1:
+        raise UserError("--heatmap writes one file: give one image with it")
+    if model is not None and model not in registry.REGISTRY:
+        raise UserError(f"unknown image model {model!r}: use {', '.join(registry.REGISTRY)}")
+    for i, path in enumerate(files):
+        att = Attachment.from_path(path, limit=st.settings.limits.max_attachment_bytes)
+        kind = sniff(att.name, att.data)
+        if kind is None or kind[0] not in ("image", "dicom"):
+            raise UserError(f"{path} is not a PNG, JPEG or DICOM image ({i} of {len(files)} done)")
+        sha = hashlib.sha256(att.data).hexdigest()  # read in memory only: nothing is stored
+        args: dict[str, Any] = {"attachment": sha, "heatmap": heatmap is not None, "name": att.name}
+        if heatmap is not None:
+            args["heatmap_path"] = str(heatmap)
+        if model is not None:
+            args["model"] = model
+        if draft:
+            args["draft"] = True
+        try:
+            result = _run_tool(ctx, "classify_image", args, [att])
+        except UserError as exc:
+            if len(files) == 1:
+                raise
+            raise UserError(f"{exc.message} ({i} of {len(files)} images done)") from exc
+        if as_json or len(files) > 1:
+            _echo_json({"file": str(path), **result} if len(files) > 1 else result)
+        else:
+            typer.echo(json.dumps(result, indent=2))
 
 
 @kb_app.command("ingest")
@@ -517,33 +560,75 @@ def train_image(
         Path, typer.Option("--data", help="ImageFolder dir, CSV of path,label, or MedMNIST .npz")
     ],
     out: Annotated[Path, typer.Option("--out", help="checkpoint to write (.pt)")],
-    size: Annotated[int, typer.Option(help="input size in pixels")] = 28,
+    size: Annotated[int, typer.Option(min=8, help="input size in pixels")] = 28,
     epochs: Annotated[int, typer.Option(min=1)] = 30,
-    batch: Annotated[int, typer.Option(min=1)] = 64,
+    batch: Annotated[int, typer.Option(min=2)] = 64,
     lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
-    width: Annotated[int, typer.Option(min=4, help="network width")] = 64,
+    weight_decay: Annotated[float, typer.Option(min=0.0)] = 1e-4,
+    width: Annotated[int, typer.Option(min=2, help="channels of the first stage")] = 64,
+    blocks: Annotated[str, typer.Option(help="residual blocks per stage")] = "2,2,2,2",
+    dropout: Annotated[float, typer.Option(min=0.0, max=0.9)] = 0.0,
     patience: Annotated[int, typer.Option(min=1, help="early-stopping patience (epochs)")] = 5,
     seed: int = 0,
+    seeds: Annotated[str, typer.Option(help="several seeds -> an ensemble, e.g. 0,1,2")] = "",
+    crop: Annotated[float, typer.Option(min=0.3, max=1.0, help="smallest random crop")] = 0.85,
+    schedule: Annotated[str, typer.Option(help="cosine or constant")] = "cosine",
+    val_frac: Annotated[float, typer.Option(min=0.01, max=0.5)] = 0.1,
+    val_seed: Annotated[int, typer.Option(help="seed of the held-out val split")] = 0,
+    group_pattern: Annotated[
+        str | None, typer.Option(help="regex: file stem -> patient (val split by patient)")
+    ] = None,
+    cache: Annotated[Path | None, typer.Option(help="folder for decoded-image caches")] = None,
+    classes: Annotated[str, typer.Option(help="class names for a .npz: NORMAL,PNEUMONIA")] = "",
+    threads: Annotated[int, typer.Option(min=0, help="torch threads (0: default)")] = 0,
+    report_test: Annotated[bool, typer.Option(help="also score the test split")] = False,
+    half: Annotated[bool, typer.Option(help="store the weights as float16")] = False,
 ) -> None:
-    """Train an image classifier in plain torch (augmentation, class weights, early stopping)."""
-    from tools.imaging.train import train
+    """Train an image classifier in plain torch (augmentation, class weights, early stopping,
+    temperature on validation; several seeds make an ensemble)."""
+    from tools.imaging.train import run
 
     if not data.exists():
         raise UserError(
             f"--data {data} does not exist: give an ImageFolder folder, a CSV or an .npz"
         )
-    train(
-        data,
-        out,
-        size=size,
-        epochs=epochs,
-        batch=batch,
-        lr=lr,
-        width=width,
-        patience=patience,
-        seed=seed,
-        echo=typer.echo,
-    )
+    argv = [
+        "--data", str(data), "--out", str(out), "--size", str(size), "--epochs", str(epochs),
+        "--batch", str(batch), "--lr", str(lr), "--weight-decay", str(weight_decay),
+        "--width", str(width), "--blocks", blocks, "--dropout", str(dropout),
+        "--patience", str(patience), "--crop", str(crop), "--schedule", schedule,
+        "--val-frac", str(val_frac), "--val-seed", str(val_seed), "--threads", str(threads),
+    ]  # fmt: skip
+    argv += ["--seeds", seeds] if seeds else ["--seed", str(seed)]
+    argv += ["--group-pattern", group_pattern] if group_pattern else []
+    argv += ["--cache", str(cache)] if cache else []
+    argv += ["--classes", classes] if classes else []
+    argv += ["--report-test"] if report_test else []
+    argv += ["--half"] if half else []
+    if schedule not in ("cosine", "constant"):
+        raise UserError(f"--schedule {schedule!r}: use cosine or constant")
+    try:
+        run(argv, echo=typer.echo)
+    except SystemExit as exc:  # argparse rejected a value (it printed why)
+        raise UserError("invalid training options (see the line above)") from exc
+
+
+@train_app.command("ensemble")
+def train_ensemble(
+    checkpoints: Annotated[
+        list[Path], typer.Argument(help="checkpoints of one configuration, different seeds")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="ensemble checkpoint to write (.pt)")],
+    half: Annotated[bool, typer.Option(help="store the weights as float16")] = False,
+) -> None:
+    """Average separately trained seeds into one checkpoint (temperature and review threshold
+    refitted on their validation logits): the same as `train image --seeds`."""
+    from tools.imaging.ensemble import combine
+
+    missing = [p for p in checkpoints if not p.is_file()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such checkpoint file")
+    combine(checkpoints, out, echo=typer.echo, half=half)
 
 
 @app.command("eval")
@@ -555,6 +640,24 @@ def eval_cmd(
     out: Annotated[Path, typer.Option("--out", help="folder for metrics and plots")] = Path(
         "eval-out"
     ),
+    vignettes: Annotated[
+        Path | None,
+        typer.Option("--vignettes", help="triage only: another vignette file (same format)"),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="image: your labelled set (ImageFolder dir, CSV or .npz)"),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="image: model id(s) to compare")
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="image --data: split (default test); triage --vignettes: its split file",
+        ),
+    ] = None,
     docs: Annotated[
         bool, typer.Option("--docs", help="then write the tables into the docs' generated blocks")
     ] = False,
@@ -563,13 +666,42 @@ def eval_cmd(
         typer.Option("--docs-only", help="only render the JSON already in --out into the docs"),
     ] = False,
     docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
+    set_file: Annotated[
+        Path | None,
+        typer.Option("--set", help="phi only: score every item of this PHI set file (no split)"),
+    ] = None,
 ) -> None:
-    """Metrics on the shipped evaluation sets."""
+    """Metrics on the shipped evaluation sets (image: also on your own labelled images)."""
     from assistant import evaldocs, evaluation
 
+    if vignettes is not None or (split is not None and area == "triage"):
+        if area != "triage" or vignettes is None:
+            raise UserError(
+                "--vignettes FILE (and --split) work with `clinassist eval triage` only"
+            )
+        from assistant.eval_triage import evaluate_file
+
+        split_file = Path(split) if split is not None else None
+        evaluate_file(_state(ctx).settings, out, vignettes, split_file, echo=typer.echo)
+        raise typer.Exit(0)
+    options: dict[str, Any] = {}
+    if data is not None or model or split:
+        if area != "image":
+            raise UserError("--data, --model and --split apply to `clinassist eval image` only")
+        options = {"data": data, "models": list(model or []) or None, "split": split}
     code = 0
+    params: dict[str, Any] = {}
+    if set_file is not None:
+        if area != "phi":
+            raise UserError("--set scores a PHI set: use `clinassist eval phi --set FILE`")
+        if docs or docs_only:
+            raise UserError("--set prints its tables; the docs keep the shipped sets' tables")
+        params["set_file"] = set_file
+        out = out / "phi-set"  # the shipped sets' phi.json stays as it is
     if not docs_only:
-        code = evaluation.run(_state(ctx).settings, area, out, echo=typer.echo)
+        code = evaluation.run(
+            _state(ctx).settings, area, out, echo=typer.echo, options={**options, **params}
+        )
     if docs or docs_only:
         if area != "all" and area not in evaluation.AREAS:
             raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")

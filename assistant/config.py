@@ -235,6 +235,16 @@ class ReplSettings(_Section):
     )
 
 
+class ImagingSettings(_Section):
+    """Image models (see docs/IMAGING.md)."""
+
+    cxr_model: str | None = Field(
+        default=None,
+        description="Chest X-ray model, a registry key such as cxr-pneumonia.v1 (`clinassist "
+        "models list` shows the fetched ones). None: the registry default.",
+    )
+
+
 class Settings(_Section):
     """The whole configuration. Relative paths resolve against the config file's folder."""
 
@@ -248,6 +258,7 @@ class Settings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     kb: KBSettings = Field(default_factory=KBSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    imaging: ImagingSettings = Field(default_factory=ImagingSettings)
     repl: ReplSettings = Field(default_factory=ReplSettings)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -78,6 +78,94 @@ def load_vignettes(
     return yaml.safe_load(raw), split
 
 
+def _level(value: Any) -> str:
+    """A gold level as written ("Self-care", " urgent ") in the evaluator's spelling."""
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _vignette_problem(v: Any) -> str | None:
+    """Why one vignette of another file cannot be played (None when it can)."""
+    if not isinstance(v, dict):
+        return "is not a mapping"
+    if not isinstance(v.get("id"), str | int) or str(v["id"]).strip() == "":
+        return "has no id"
+    if _level(v.get("level")) not in LEVELS:
+        return f"has level {v.get('level')!r}"
+    turns = v.get("turns")
+    if isinstance(turns, str):
+        turns = [turns]
+    if (
+        not isinstance(turns, list)
+        or not turns
+        or not all(isinstance(t, str | int | float) and str(t).strip() for t in turns)
+    ):
+        return "has no turns (a list of what the person types)"
+    if not isinstance(v.get("answers") or {}, dict):
+        return "has answers that are not a mapping of topic: reply"
+    return None
+
+
+def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another vignette file in the same format (``topics``, ``vignettes`` with ``id``,
+    ``level``, ``turns``, optional ``answers``), with its own split file (JSON ``{"dev": [ids],
+    "test": [ids]}``, optionally ``vignettes_sha256``) or, without one, all of it as test."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read the vignette file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if isinstance(data, list):  # a bare list of vignettes
+        data = {"vignettes": data}
+    items = data.get("vignettes") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise UserError(f"{path} has no `vignettes:` list (see triage_vignettes.yaml's format)")
+    ids: list[str] = []
+    for i, v in enumerate(items):
+        problem = _vignette_problem(v)
+        if problem:
+            name = v.get("id") if isinstance(v, dict) and v.get("id") is not None else i + 1
+            raise UserError(
+                f"{path}: vignette {name} {problem}: each needs an id, a level "
+                f"({', '.join(LEVELS)}) and a list of turns (text)"
+            )
+        v["id"] = str(v["id"])
+        v["level"] = _level(v["level"])
+        v["turns"] = [str(t) for t in ([v["turns"]] if isinstance(v["turns"], str) else v["turns"])]
+        v["answers"] = {str(k): a for k, a in (v.get("answers") or {}).items() if a is not None}
+        v["rationale"] = str(v.get("rationale") or "")
+        ids.append(v["id"])
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise UserError(f"{path}: vignette ids must be unique ({', '.join(dup[:5])} repeated)")
+    # the shipped topic kinds, overridden by the file's own (a topic the file adds keeps its kind)
+    topics = dict(load_vignettes()[0]["topics"])
+    if isinstance(data.get("topics"), dict):
+        topics.update({str(k): str(x) for k, x in data["topics"].items()})
+    data["topics"] = topics
+    sha = hashlib.sha256(raw).hexdigest()
+    if split_path is None:
+        return data, {"dev": [], "test": ids, "seed": None, "vignettes_sha256": sha}
+    try:
+        split = json.loads(split_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the split file {split_path}: {exc}") from exc
+    if not isinstance(split, dict) or not isinstance(split.get("test"), list):
+        raise UserError(f"{split_path} needs a `test` list of vignette ids (and may have `dev`)")
+    split.setdefault("dev", [])
+    unknown = set(map(str, [*split["dev"], *split["test"]])) - set(ids)
+    if unknown:
+        raise UserError(f"{split_path} names vignettes that {path} lacks: {sorted(unknown)[:5]}")
+    if split.get("vignettes_sha256") not in (None, sha):
+        raise UserError(f"{path} differs from the file frozen with {split_path}")
+    split["dev"], split["test"] = [str(i) for i in split["dev"]], [str(i) for i in split["test"]]
+    split.setdefault("seed", None)
+    split["vignettes_sha256"] = sha
+    return data, split
+
+
 def patient_answer(vignette: dict[str, Any], topics: list[str], kinds: dict[str, str]) -> str:
     """The simulated patient's reply to one question about ``topics``."""
     scripted = vignette.get("answers") or {}
@@ -130,6 +218,29 @@ def play(bot: Any, vignette: dict[str, Any], kinds: dict[str, str]) -> dict[str,
         "turn_ms": ms,
         "emergency_flag": bool(turn and turn.safety.emergency),
     }
+
+
+def _play_safely(
+    bot: Any, vignette: dict[str, Any], kinds: dict[str, str], echo: Echo
+) -> dict[str, Any]:
+    """``play``, but a vignette the assistant fails on is scored as given no level (the worst
+    outcome: wrong and, for emergency or urgent gold, unsafe) instead of ending the run."""
+    try:
+        return play(bot, vignette, kinds)
+    except Exception as exc:  # the evaluator reports any failure as a miss
+        echo(f"triage: vignette {vignette['id']} failed ({type(exc).__name__}: {exc}); no level")
+        return {
+            "id": vignette["id"],
+            "gold": vignette["level"],
+            "pred": None,
+            "provisional": False,
+            "rounds": 0,
+            "topics_asked": [],
+            "levels": [],
+            "turn_ms": [],
+            "emergency_flag": False,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def red_flag_baseline(vignette: dict[str, Any]) -> str:
@@ -220,6 +331,7 @@ def evaluate_split(
         "by_multi_turn": _subset(results, "multi_turn", items),
         "mean_question_rounds": round(sum(rounds) / len(rounds), 2) if rounds else 0,
         "mean_topics_asked": round(sum(questions) / len(questions), 2) if questions else 0,
+        "failed": [r["id"] for r in results if r.get("error")],
         "errors": [
             {
                 "id": r["id"],
@@ -238,21 +350,27 @@ def evaluate_split(
 
 def _assistant(settings: Settings, data_dir: Path) -> Any:
     """A patient-mode assistant on a throw-away store. The level never depends on a language
-    model or the knowledge base, so the eval uses the scripted model and no knowledge base:
-    fast, offline, and the same decisions as the product."""
-    from assistant.embeddings import HashingEmbedder
+    model or the knowledge base, so the eval uses the scripted model and no knowledge base; it
+    keeps the configured embedder (the router and triage's semantic matching use it): the same
+    decisions as the product."""
+    from assistant.embeddings import build_embedder
     from assistant.llm import ScriptedLLM
     from assistant.service import Assistant
 
     s = settings.model_copy(update={"data_dir": data_dir})
     s.store.url = None
-    return Assistant(s, llm=ScriptedLLM(default="(no answer)"), embedder=HashingEmbedder())
+    return Assistant(s, llm=ScriptedLLM(default="(no answer)"), embedder=build_embedder(s))
 
 
 def run_vignettes(
-    settings: Settings, ids: list[str] | None = None, *, echo: Echo = print, which: str = "main"
+    settings: Settings,
+    ids: list[str] | None = None,
+    *,
+    echo: Echo = print,
+    which: str = "main",
+    loaded: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    data, split = load_vignettes(which=which)
+    data, split = loaded if loaded is not None else load_vignettes(which=which)
     kinds = dict(data["topics"])
     wanted = set(ids) if ids is not None else None
     results = []
@@ -261,7 +379,7 @@ def run_vignettes(
         try:
             for v in data["vignettes"]:
                 if wanted is None or v["id"] in wanted:
-                    results.append(play(bot, v, kinds))
+                    results.append(_play_safely(bot, v, kinds, echo))
         finally:
             bot.close()
     return results, data, split
@@ -282,11 +400,13 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     for name in ("dev", "test"):
         metrics[name] = evaluate_split([by_id[i] for i in split[name]], items)
         _echo_block(echo, name + (" - tuned on" if name == "dev" else ""), metrics[name])
+        _echo_details(echo, metrics[name])
     for which, key in HELDOUT:
         more, data_n, split_n = run_vignettes(settings, echo=echo, which=which)
         metrics[key] = evaluate_split(more, {v["id"]: v for v in data_n["vignettes"]})
         metrics[f"{key}_sha256"] = split_n["vignettes_sha256"]
         _echo_block(echo, f"{which} set", metrics[key])
+        _echo_details(echo, metrics[key])
         results = [*results, *more]
     turn_ms = [t for r in results for t in r["turn_ms"]]
     metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
@@ -299,6 +419,48 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
     return metrics
 
 
+def evaluate_file(
+    settings: Settings,
+    out: Path,
+    path: Path,
+    split_path: Path | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
+    """``clinassist eval triage --vignettes FILE [--split SPLIT]``: another vignette set, scored
+    the same way (all of it as test without a split file). Writes ``out/triage_file.json``, the
+    results per vignette and the confusion-matrix PNG."""
+    start = time.perf_counter()
+    loaded = load_file(path, split_path)
+    results, data, split = run_vignettes(settings, echo=echo, loaded=loaded)
+    items = {v["id"]: v for v in data["vignettes"]}
+    by_id = {r["id"]: r for r in results}
+    metrics: dict[str, Any] = {
+        "n": len(results),
+        "published": PUBLISHED,
+        "vignettes": path.name,
+        "vignettes_sha256": split["vignettes_sha256"],
+        "split": split_path.name if split_path else "none (all test)",
+    }
+    for name in ("dev", "test"):
+        if split[name]:
+            key = "file_dev" if name == "dev" else "file"
+            metrics[key] = evaluate_split([by_id[i] for i in split[name]], items)
+            _echo_block(echo, f"{path.name} {name}", metrics[key])
+            _echo_details(echo, metrics[key])
+    turn_ms = [t for r in results for t in r["turn_ms"]]
+    metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
+    metrics["seconds"] = round(time.perf_counter() - start, 1)
+    out.mkdir(parents=True, exist_ok=True)
+    png = out / "triage_file_confusion.png"
+    if plot_confusion(metrics, png):
+        metrics["confusion_png"] = str(png)
+        echo(f"triage: confusion matrix -> {png}")
+    (out / "triage_file_results.json").write_text(json.dumps(results, indent=1))
+    (out / "triage_file.json").write_text(json.dumps(metrics, indent=2))
+    echo(f"triage: metrics -> {out / 'triage_file.json'}")
+    return metrics
+
+
 def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
     m = block["triage"]
     b = block["baselines"]
@@ -306,13 +468,33 @@ def _echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
         f"triage[{name}]: n={m['n']} acc={m['accuracy']:.3f} (3-level {m['accuracy_3_levels']:.3f}) "
         f"emergency recall={m['emergency_recall']} self-care recall={m['self_care_recall']} "
         f"over={m['over_triage_rate']:.3f} under={m['under_triage_rate']:.3f} "
-        f"emergency/urgent->self_care={m['emergency_or_urgent_to_self_care']} | "
+        f"emergency/urgent->self_care or no level={m['emergency_or_urgent_to_self_care']} | "
         f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
         f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
     )
 
 
+def _echo_details(echo: Echo, block: dict[str, Any]) -> None:
+    """Per-level recall and the confusion matrix, as text (the PNG has the same numbers)."""
+    m = block["triage"]
+    echo(
+        "  per-level recall: "
+        + ", ".join(
+            f"{g} {_pct(m['per_level'][g]['recall'])} (n={m['per_level'][g]['n']})" for g in LEVELS
+        )
+    )
+    cols = (*LEVELS, "none")
+    echo("  confusion (rows gold, columns assistant): " + " ".join(f"{c:>9}" for c in cols))
+    for g in LEVELS:
+        echo(f"  {g:>9} " + " ".join(f"{m['confusion'][g][c]:>9}" for c in cols))
+    failed = block.get("failed") or []
+    if failed:
+        echo(f"  vignettes that failed to play (scored as no level): {', '.join(failed)}")
+
+
 PANELS = (
+    ("file", "vignette file (test)"),
+    ("file_dev", "vignette file (dev)"),
     ("dev", "dev (rules tuned on it)"),
     ("test", "test (error-analysed)"),
     ("holdout2", "second set (error-analysed)"),
@@ -360,9 +542,12 @@ def _pct(v: float | None) -> str:
 
 
 def render_markdown(metrics: dict[str, Any]) -> str:
-    """The results tables for docs/TRIAGE.md (written between the generated markers)."""
-    lines = [MARK_START, ""]
+    """The results tables for docs/TRIAGE.md, without the generated markers (``evaldocs`` and
+    ``write_docs`` put it between them)."""
+    lines: list[str] = []
     titles = {
+        "file": "Vignette file given with --vignettes (test part)",
+        "file_dev": "Vignette file given with --vignettes (dev part)",
         "holdout3": "Third set (written after the second set's error analysis; its first run's "
         "errors were then analysed: no longer held out)",
         "holdout2": "Second set (written after the first test run's error analysis; its first "
@@ -370,7 +555,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         "test": "Test split (after error analysis of its first run: no longer held out)",
         "dev": "Dev split (the rules were tuned on it: not a measure of generalisation)",
     }
-    for name in ("holdout3", "holdout2", "test", "dev"):
+    for name in ("file", "file_dev", "holdout3", "holdout2", "test", "dev"):
         if name not in metrics:
             continue
         block = metrics[name]
@@ -431,10 +616,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"Published yardstick (different vignettes): {pub['source']}: appropriate triage "
         f"{_pct(pub['appropriate_triage'])}, emergencies {_pct(pub['emergency'])}, self-care "
         f"{_pct(pub['self_care'])}.",
-        "",
-        MARK_END,
     ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
@@ -446,7 +629,9 @@ def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
         return False
     head, rest = text.split(MARK_START, 1)
     _old, tail = rest.split(MARK_END, 1)
-    doc.write_text(head + render_markdown(metrics) + tail, encoding="utf-8")
+    doc.write_text(
+        f"{head}{MARK_START}\n{render_markdown(metrics)}{MARK_END}{tail}", encoding="utf-8"
+    )
     return True
 
 

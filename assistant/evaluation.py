@@ -36,9 +36,22 @@ AREAS: dict[str, str] = {
 }
 
 
-def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
+def run(
+    settings: Settings,
+    area: str,
+    out: Path,
+    *,
+    echo: Echo = print,
+    options: dict[str, Any] | None = None,
+) -> int:
+    """``options``: keyword arguments for the one area named (e.g. image's ``data``, phi's
+    ``set_file``)."""
     if area != "all" and area not in AREAS:
         raise UserError(f"unknown eval area {area!r}: use {', '.join(AREAS)} or all")
+    if options and area == "all":
+        raise UserError(
+            "options for one area need that area: e.g. `clinassist eval image --data DIR`"
+        )
     areas = list(AREAS) if area == "all" else [area]
     out.mkdir(parents=True, exist_ok=True)
     code = 0
@@ -46,7 +59,7 @@ def run(settings: Settings, area: str, out: Path, *, echo: Echo = print) -> int:
         fn = load_entry(AREAS[name])
         echo(f"== {name} ==")
         try:
-            metrics = fn(settings, out, echo)
+            metrics = fn(settings, out, echo, **(options or {}))
         except ToolUnavailableError as exc:
             echo(f"{name}: not available: {exc.message}")
             code = code or (2 if area != "all" else 0)

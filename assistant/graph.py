@@ -121,13 +121,19 @@ def build_graph(
         while steps:
             step = steps.pop(0)
             call = registry.call(step["name"], step["args"], ctx)
+            if step.get("draft") and call.ok and call.result:  # "what do you see?"
+                from tools.image import with_draft
+
+                call = call.model_copy(update={"result": with_draft(call.result)})
             ctx.turn_calls.append(call)
             if call.code == KnowledgeBuildingError.code:  # no "I don't know" meanwhile
                 steps = [s for s in steps if s["name"] != "generate_answer"]
             if call.ok and call.result is not None:
                 _remember(case, call, names)
-                if call.name == "triage":
-                    steps.extend(after_triage(call.result, registry.names()))
+                if call.name == "triage" and not state["safety"].emergency:
+                    steps.extend(
+                        after_triage(call.result, registry.names(), state["text"], state["mode"])
+                    )
         return {"tool_calls": ctx.turn_calls, "case": case}
 
     def respond(state: TurnState) -> dict[str, Any]:
@@ -158,19 +164,25 @@ def build_graph(
         answered = any(c.name == "generate_answer" and c.ok for c in calls)
         retrieved = _retrieved_ids(calls)
         after = False
+        quiet = any(  # self-care information after triage that found nothing
+            c.name == "generate_answer" and not (c.ok and (c.result or {}).get("grounded"))
+            for c in calls
+        ) and any(c.name == "triage" for c in calls)
         for call in calls:
             if call.name == "triage" and call.ok:
                 after = True
                 parts.append(_render_triage(call, bool(verdict.emergency)))
                 continue
-            if after and call.name == "search_knowledge":
+            if after and quiet and call.name in ("search_knowledge", "generate_answer"):
+                continue  # nothing found beside a triage reply: the triage reply stands alone
+            if after and call.name == "search_knowledge" and not answered:
                 text, cites = _render_triage_knowledge(call)
                 if mode == "patient" and text:
                     text, _scrubbed = _scrub_patient(text)
                 parts.append(text)
                 citations.extend(c for c in cites if c.id in retrieved)
                 continue
-            text, cites = _render(call, mode, answered)
+            text, cites = _render(call, mode, answered, invite=not after)
             kept = [c for c in cites if c.id in retrieved]
             if len(kept) < len(cites):
                 verdict.flag("citation_not_retrieved", needs_review=True)
@@ -370,8 +382,11 @@ def _render_triage_knowledge(call: ToolCall) -> tuple[str, list[Citation]]:
     return messages.TRIAGE_ABOUT.format(title=h.get("title", ""), n=1, text=body), [cite]
 
 
-def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citation]]:
-    """A tool call as reply text (and the citations it brings)."""
+def _render(
+    call: ToolCall, mode: str, answered: bool, invite: bool = True
+) -> tuple[str, list[Citation]]:
+    """A tool call as reply text (and the citations it brings); ``invite``: a patient answer
+    ends by inviting a symptom story (not beside a triage reply)."""
     if not call.ok:
         return (call.error or f"{call.name} failed"), []
     result = call.result or {}
@@ -382,7 +397,7 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
             text += "\n\nSources: " + "; ".join(
                 f"[{i}] {c.title} ({c.source})" for i, c in enumerate(cites, 1)
             )
-        if mode == "patient" and result.get("triage"):
+        if mode == "patient" and result.get("triage") and invite:
             text += f"\n\n{messages.TRIAGE_INVITE}"
         return text, cites
     if call.name == "search_knowledge":
@@ -428,10 +443,12 @@ def _render(call: ToolCall, mode: str, answered: bool) -> tuple[str, list[Citati
             if isinstance(prob, float)
             else ""
         )
-        lines = [f"Image model ({result.get('model', '?')}): {label}{p}."]
+        draft = result.get("draft") or {}
+        lines = [str(draft["text"])] if draft.get("text") else []
+        lines.append(f"Image model ({result.get('model', '?')}): {label}{p}.")
         if result.get("heatmap"):
             lines.append(f"Grad-CAM heatmap: {result['heatmap']}")
-        if result.get("comparison"):
+        if result.get("comparison") and not draft:
             lines.append(str(result["comparison"]))
         return "\n".join(lines), []
     return "", []

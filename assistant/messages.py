@@ -262,6 +262,16 @@ SECOND_READER_REPORT_UNCERTAIN = (
     "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
 )
 SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."
+# Knowledge answers to "what is the differential for ..." (tools/answer.py): the knowledge base
+# holds consumer-health and term sources, no clinical differential-diagnosis source.
+DIFFERENTIAL_SCOPE = (
+    "Not a differential diagnosis: the knowledge base has no clinical differential source. "
+    "Causes listed by a consumer-health page (unranked, not specific to this patient):"
+)
+DIFFERENTIAL_NONE = (
+    "I can't give a differential: the knowledge base has no clinical differential-diagnosis "
+    "source, and no retrieved page lists causes of this. Check a clinical reference."
+)
 
 
 # The knowledge base built in the background (knowledge/build.py)

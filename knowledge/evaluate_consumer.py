@@ -4,21 +4,15 @@
     by a seeded hash; the question wording is never indexed): is the question's own answer
     passage in the top k (ranks of distinct answers: the parts of a long answer count once)? recall@1/5/10 and MRR, hybrid / dense / BM25 over the consumer
     passages, and hybrid over everything (the clinician default).
-(b) Answers to real consumer questions (TREC 2017 LiveQA medical test questions,
-    ``liveqa_test.jsonl``), in patient mode through the real tools and the configured local
-    model: answered vs "I don't know"; an INDEPENDENT groundedness check (:func:`grounded`,
-    stricter than the answer tool's support checker and sharing no code with it); whether the
-    answer cites a passage about the question's annotated focus; overlap with the MedQuAD
-    answers judged correct for the question (ROUGE-L recall and F1, :func:`rouge_l`); reading
-    grade. Today's corpus (term definitions and codes only) is the same-run baseline.
+(b) The INDEPENDENT groundedness check (:func:`grounded`, stricter than the answer tool's
+    support checker and sharing no code with it) and ROUGE-L (:func:`rouge_l`) used by the
+    answer evaluation (``knowledge/evaluate_answers.py``), and the question sets it reads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -27,11 +21,6 @@ from knowledge.retrieval import Mode, Retriever
 
 Echo = Callable[[str], None]
 KS = (1, 5, 10)
-ANSWERS_ENV = "KB_EVAL_ANSWERS"
-"""``0`` skips (b) (it runs the local model on every question: minutes)."""
-LIMIT_ENV = "KB_EVAL_ANSWER_LIMIT"
-"""At most this many questions for the configured model (the first of the split, in file
-order); the always-declining run (quoting path only) answers every question. Unset: all."""
 
 # --- the independent groundedness check ----------------------------------------------------
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
@@ -300,136 +289,3 @@ def question_text(q: dict[str, Any]) -> str:
     if subject and subject.lower() not in message.lower():
         return f"{subject}. {message}".strip()
     return message or subject
-
-
-def _on_focus(citations: list[dict[str, Any]], focus: list[str]) -> bool:
-    want = {_norm(w) for f in focus for w in _words(f) if len(w) > 3}
-    for c in citations:
-        have = {_norm(w) for w in _words(str(c.get("topic") or c.get("title", "")))}
-        if want & have:
-            return True
-    return False
-
-
-def answer_one(ctx: Any, question: str, audience: str | None) -> dict[str, Any]:
-    """search_knowledge then generate_answer, as the router chains them for a question."""
-    from assistant.schema import ToolCall
-    from tools.answer import generate_answer
-    from tools.knowledge import search_knowledge
-
-    ctx.turn_calls.clear()
-    found = search_knowledge.fn(query=question, audience=audience, ctx=ctx)
-    ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": question}, result=found))
-    out: dict[str, Any] = generate_answer.fn(question=question, ctx=ctx)
-    passages = {r["id"]: r for r in [*found.get("results", []), found.get("care") or {}] if r}
-    out["_passages"] = passages
-    return out
-
-
-def score_answers(
-    ctx: Any, questions: list[dict[str, Any]], passages: dict[str, str], audience: str | None
-) -> dict[str, Any]:
-    answered = sentences = unsupported = on_focus = cites_judged = 0
-    grades: list[float] = []
-    rl_recall: list[float] = []
-    rl_f1: list[float] = []
-    examples: list[dict[str, Any]] = []
-    bad: list[str] = []
-    t0 = time.perf_counter()
-    for q in questions:
-        text = question_text(q)
-        out = answer_one(ctx, text, audience)
-        found = out.pop("_passages")
-        judged = {pid for pid, s in q.get("judged", {}).items() if s >= 3}
-        if out.get("grounded"):
-            answered += 1
-            cited = {
-                i: str(found.get(c["id"], {}).get("text", ""))
-                for i, c in enumerate(out["citations"], 1)
-            }
-            n_s, n_bad, which = grounded(out["answer"], cited)
-            sentences += n_s
-            unsupported += n_bad
-            bad += which
-            on_focus += _on_focus(
-                [found.get(c["id"], c) for c in out["citations"]], q.get("focus", [])
-            )
-            cites_judged += any(
-                c["id"].removeprefix("medquad:").split("/")[0] in judged for c in out["citations"]
-            )
-            if out.get("reading_grade") is not None:
-                grades.append(float(out["reading_grade"]))
-        if judged:
-            refs = [passages[p] for p in judged if p in passages]
-            answer = out["answer"] if out.get("grounded") else ""
-            best = max((rouge_l(answer, r) for r in refs), default=(0.0, 0.0))
-            rl_recall.append(best[0])
-            rl_f1.append(best[1])
-        if len(examples) < 12:
-            examples.append(
-                {
-                    "id": q["id"],
-                    "question": text[:200],
-                    "answer": out["answer"][:400],
-                    "method": out.get("method"),
-                    "citations": [c.get("title") for c in out["citations"]],
-                }
-            )
-    n = max(len(questions), 1)
-    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
-    return {
-        "n": len(questions),
-        "answered": round(answered / n, 3),
-        "dont_know": round(1 - answered / n, 3),
-        "answered_on_focus": round(on_focus / n, 3),
-        "sentences_checked": sentences,
-        "unsupported_sentences": unsupported,
-        "unsupported_examples": bad[:5],
-        "with_reference": len(rl_f1),
-        "cites_a_judged_correct_passage": round(cites_judged / max(len(rl_f1), 1), 3),
-        "rouge_l_recall": mean(rl_recall),
-        "rouge_l_f1": mean(rl_f1),
-        "reading_grade_mean": mean(grades),
-        "seconds_per_question": round((time.perf_counter() - t0) / n, 1),
-        "examples": examples,
-    }
-
-
-def eval_answers(settings: Any, index: Any, split: str, echo: Echo) -> dict[str, Any] | None:
-    """Two models: one that always declines (every answer then comes from quoting the
-    best-matching section: deterministic, every question) and the configured local model (the
-    product; the first ``KB_EVAL_ANSWER_LIMIT`` questions when set). Each with today's
-    corpus (term definitions and codes) and with the consumer-health passages."""
-    if os.environ.get(ANSWERS_ENV, "1").strip() == "0":
-        echo(f"kb[liveqa]: skipped ({ANSWERS_ENV}=0)")
-        return None
-    from assistant.llm import ScriptedLLM, build_llm
-    from knowledge.sources.medquad import read_records
-    from tools.base import Resources, ToolContext
-
-    texts = {r["id"]: r["text"] for r in read_records()}
-    questions = liveqa(split)
-    limit = os.environ.get(LIMIT_ENV, "").strip()
-    retriever = Retriever(index, abstain_dense=settings.kb.abstain_similarity)
-    out: dict[str, Any] = {"split": split}
-    for model_name, llm, qs in (
-        ("always declines", ScriptedLLM(default="I don't know."), questions),
-        ("configured", build_llm(settings), questions[: int(limit)] if limit else questions),
-    ):
-        res = Resources(settings, llm=llm, embedder=index.embedder)
-        res.put("kb.index", index)
-        res.put("kb.retriever", retriever)
-        ctx = ToolContext.outside_case(settings, res, mode="patient")
-        label = model_name if model_name != "configured" else f"model {llm.name}"
-        for corpus, audience in (("today's corpus", "clinician"), ("+ consumer health", None)):
-            name = f"{label}, {corpus}"
-            r = score_answers(ctx, qs, texts, audience)
-            out[name] = r
-            echo(
-                f"kb[liveqa {split}] {name:40s} n={r['n']}: answered {r['answered']:.3f}  "
-                f"on focus {r['answered_on_focus']:.3f}  unsupported "
-                f"{r['unsupported_sentences']}/{r['sentences_checked']}  ROUGE-L F1 "
-                f"{r['rouge_l_f1']}  grade {r['reading_grade_mean']}  "
-                f"{r['seconds_per_question']} s/question"
-            )
-    return out

@@ -660,11 +660,11 @@ class Retriever:
         dense score, covers most of the query's content words (all of them in hybrid mode)."""
         if not hits:
             return True, "no passage matched"
-        q = set(tokenize(self.expander.expand(query)))
-        cover = (
-            max((len(q & set(tokenize(h.text))) / len(q) for h in hits[:3]), default=0.0)
-            if q
-            else 0.0
+        # the query's own words or its expanded form ("sore throat" + its synonyms): a passage
+        # holding every word the user wrote covers the question even without the synonyms
+        cover = max(
+            _coverage(set(tokenize(text)), hits[:3])
+            for text in (query, self.expander.expand(query))
         )
         best_dense = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
         if best_dense is not None and best_dense >= self.abstain_dense:
@@ -674,6 +674,13 @@ class Retriever:
         if best_dense is None:
             return True, f"weak keyword match ({cover:.0%} of the query's words)"
         return True, f"best passage similarity {best_dense:.2f} < {self.abstain_dense:.2f}"
+
+
+def _coverage(words: set[str], hits: list[Hit]) -> float:
+    """The largest share of ``words`` one of ``hits`` holds."""
+    if not words:
+        return 0.0
+    return max((len(words & set(tokenize(h.text))) / len(words) for h in hits), default=0.0)
 
 
 PROMOTE_FROM = 3

@@ -40,6 +40,7 @@ from assistant.embeddings import Embedder, HashingEmbedder, build_embedder
 from assistant.llm import LLM, build_llm
 from assistant.state import Message
 from tools.base import ToolContext, tool
+from tools.verbatim import Verbatim
 
 _CITE = re.compile(r"\s*\[(\d{1,3})\]")
 _ANY_CITE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
@@ -84,6 +85,12 @@ _META = re.compile(
     r"|\bnot\s+a\s+diagnosis\b|\bdecision\s+support\b",
     re.IGNORECASE,
 )
+_REFERRAL = re.compile(
+    r"^(?:please\s+)?(?:talk|speak|ask|see|call|contact|check)\b[^.?!]{0,80}\b(?:doctor|gp|"
+    r"pharmacist|nurse|health\s*care\s+provider|provider|clinician)\b[^.?!]{0,60}[.!]?$",
+    re.IGNORECASE,
+)
+"""A sentence that is only a referral, verb first ("Talk to your pharmacist.")."""
 _DONT_KNOW = re.compile(r"^\W*i\s+(do\s+not|don.?t)\s+know\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+|\n+")
 
@@ -358,6 +365,10 @@ class Composer:
     moved_citations: int = 0
     scrubbed: int = 0
     dropped: list[str] = field(default_factory=list)  # short non-claims that were not referrals
+    deferred: list[str] = field(default_factory=list)  # patient-mode referrals, shown last
+    verbatim: Verbatim | None = None
+    """The display gate (tools/verbatim.py): a passage-cited sentence is shown only in the
+    passage's own words. Without it, supported sentences are shown as written."""
 
     def _number(self, idx: int) -> int:
         if idx not in self.order:
@@ -392,17 +403,26 @@ class Composer:
                 and not safety.is_injection(plain)
                 and len(content_words(plain)) <= 14
             ):
+                if self.verbatim is not None and self.mode == "patient":
+                    # uncited text in a patient answer: only a plain referral ("Talk to your
+                    # pharmacist."), shown after the cited sentences (finish())
+                    if _REFERRAL.match(plain) and plain not in self.deferred:
+                        self.deferred.append(plain)
+                    else:
+                        self.dropped.append(plain)
+                    return
                 self._keep(plain)  # a referral or hedge: allowed without a source
             elif content_words(plain):
                 # anything else must be supported: a restated case fact ("the report says there
                 # is no pneumothorax") is kept when the evidence backs it, dropped otherwise
                 hit = self.checker.best(plain, list(range(len(self.checker.texts))))
-                if hit is None or safety.is_injection(plain):
+                shown = None if hit is None else self._shown(plain, hit)
+                if hit is None or shown is None or safety.is_injection(plain):
                     self.dropped.append(plain)
                 else:
                     self.supported += 1
                     mark = f" [{self._number(hit)}]" if hit < n_passages else ""
-                    body, end = (plain[:-1], plain[-1]) if plain[-1] in ".!?" else (plain, "")
+                    body, end = (shown[:-1], shown[-1]) if shown[-1] in ".!?" else (shown, "")
                     self._keep(f"{body}{mark}{end}")
             return
         self.claims += 1  # a claim, or a short statement that cites a source: both are checked
@@ -420,13 +440,30 @@ class Composer:
             if cited:
                 self.moved_citations += 1
             use = [hit]
+        shown = self._shown(plain, use[0])
+        if shown is None:
+            self.removed.append(plain)
+            return
         self.supported += 1
         marks = "".join(f" [{self._number(i)}]" for i in use if i < n_passages)
-        body = plain
+        body = shown
         end = ""
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
         self._keep(f"{body}{marks}{end}")
+
+    def _shown(self, plain: str, hit: int) -> str | None:
+        """What is displayed for ``plain`` backed by evidence ``hit``: through the display
+        gate when it cites a passage; case facts and an ungated composer keep the text."""
+        if self.verbatim is None or hit >= len(self.checker.passages):
+            return plain
+        return self.verbatim.display(plain, self.checker.passages[hit])
+
+    def finish(self) -> None:
+        """Show the deferred referrals (after every cited sentence)."""
+        for sentence in self.deferred:
+            self._keep(sentence)
+        self.deferred = []
 
     def _keep(self, sentence: str) -> None:
         self.kept.append(sentence)
@@ -475,6 +512,30 @@ def _hyphenator() -> Any:
     import pyphen
 
     return pyphen.Pyphen(lang="en_US")
+
+
+def citations(cited: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cited passages as the answer lists them (a sectioned passage is cited by who wrote it:
+    "NIDDK: Kidney stones — Symptoms")."""
+    return [
+        {
+            "id": p["id"],
+            "source": p.get("source", ""),
+            "title": p.get("citation") if p.get("section") else p.get("title", ""),
+            "url": p.get("url"),
+        }
+        for p in cited
+    ]
+
+
+def _gate_counts(*composers: Composer) -> dict[str, int]:
+    """What the display gate did, over the model's and the quoting composer."""
+    gates = list({id(c.verbatim): c.verbatim for c in composers if c.verbatim}.values())
+    return {
+        "heading_stripped": sum(g.stripped for g in gates),
+        "replaced_by_source_sentence": sum(g.snapped for g in gates),
+        "not_shown": sum(len(g.rejected) for g in gates),
+    }
 
 
 def _dont_know(mode: str) -> str:
@@ -640,11 +701,16 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     if care:
         passages = [p for p in passages if p["id"] != care["id"]]
     full = passages + ([care] if care else [])
+    if ctx.mode == "clinician":
+        from tools.extract import DIFFERENTIAL, differential_answer
+
+        if DIFFERENTIAL.search(question):  # no differential source: say so, quote causes
+            return base | differential_answer(question, full, embedder, ctx.on_token)
     passages = focus_passages(question, passages, embedder)
     if care:
         passages.append(dict(care, text=care_text(str(care["text"]))))
     checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
-    composer = Composer(checker, ctx.mode, emit=ctx.on_token)
+    composer = Composer(checker, ctx.mode, emit=ctx.on_token, verbatim=Verbatim.of(full))
     stream = llm.stream(
         build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS
     )
@@ -664,9 +730,14 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         if not quoted:
             from tools.extract import section_sentences
 
-            quoted, kind = section_sentences(question, full, content_words)
+            quoted, kind = section_sentences(question, full, content_words, reading_grade)
         if quoted:
-            fallback = Composer(SupportChecker(full, [], embedder), ctx.mode, emit=ctx.on_token)
+            fallback = Composer(
+                SupportChecker(full, [], embedder),
+                ctx.mode,
+                emit=ctx.on_token,
+                verbatim=Verbatim.of(full),
+            )
             for sentence in quoted:
                 fallback.add(sentence)
             if fallback.supported:
@@ -676,6 +747,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         idx = len(passages) - 1  # the care passage is always the last one
         for sentence in care_sentences(str(passages[idx]["text"]), idx + 1):
             composer.add(sentence)
+    composer.finish()
     answer = composer.text
     grounded = bool(answer) and composer.supported > 0 and not model_said_dont_know
     why = (
@@ -694,16 +766,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     result = base | {
         "answer": answer,
         "grounded": grounded,
-        "citations": [
-            {
-                "id": p["id"],
-                "source": p.get("source", ""),
-                # a sectioned passage is cited by who wrote it: "NIDDK: Kidney stones — Symptoms"
-                "title": p.get("citation") if p.get("section") else p.get("title", ""),
-                "url": p.get("url"),
-            }
-            for p in cited
-        ],
+        "citations": citations(cited),
         "evidence": len(passages) + len(facts),
         "model": llm.name,
         "method": method,
@@ -716,6 +779,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             "moved_citations": composer.moved_citations,
             "scrubbed": composer.scrubbed,
             "dropped": len(composer.dropped),
+            "verbatim": _gate_counts(model_composer, composer),
             "method": f"lexical+{checker.embedder.name}"
             if checker.embedder is not None and semantic(checker.embedder)
             else "lexical",

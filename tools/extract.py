@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant import safety
+from assistant import messages, safety
 
 NAMED_SHARE = 0.6
 EXTRACT_SENTENCES = 3
@@ -87,31 +87,49 @@ def named_share(question: str, topic: str, words: Words) -> float:
     return len(head & words(question)) / len(head) if head else 0.0
 
 
-def pick(question: str, passages: Sequence[dict[str, Any]], words: Words) -> int | None:
-    """Index of the passage to quote, or None when no retrieved topic is named."""
+Grade = Callable[[str], float]
+
+
+def pick(
+    question: str,
+    passages: Sequence[dict[str, Any]],
+    words: Words,
+    grade: Grade | None = None,
+) -> int | None:
+    """Index of the passage to quote, or None when no retrieved topic is named. With
+    ``grade`` (a reading grade), the plainer of equally relevant passages: the same share of
+    their topic named by the question and the same section (the asked one, or the chosen
+    passage's), e.g. one topic written up by two organisations."""
     from knowledge.sources import sections
 
     topic_of = [str(p.get("topic") or p.get("title") or "") for p in passages]
-    chosen = next(
-        (
-            i
-            for i, t in enumerate(topic_of)
-            if t
-            and (
-                named_share(question, t, words) >= NAMED_SHARE
-                or (i == 0 and passages[i].get("section") and named_share(question, t, words) > 0)
-            )
-        ),
-        None,
-    )
-    if chosen is None:
+    share = [named_share(question, t, words) if t else 0.0 for t in topic_of]
+    named = [
+        i
+        for i in range(len(passages))
+        if share[i] >= NAMED_SHARE or (i == 0 and passages[i].get("section") and share[i] > 0)
+    ]
+    if not named:
         return None
+    chosen = named[0]
     same = [i for i, t in enumerate(topic_of) if t.lower() == topic_of[chosen].lower()]
     for key in sections.asked_sections(question):
-        for i in same:
-            if passages[i].get("section") == key:
-                return i
-    return chosen
+        hit = next((i for i in same if passages[i].get("section") == key), None)
+        if hit is not None:
+            chosen = hit
+            break
+    if grade is None:
+        return chosen
+    peers = [chosen] + [
+        i
+        for i in named
+        if i != chosen
+        and share[i] == share[chosen]
+        and passages[i].get("section") == passages[chosen].get("section")
+    ]
+    if len(peers) < 2:
+        return chosen
+    return min(peers, key=lambda i: (grade(str(passages[i].get("text", ""))), i != chosen, i))
 
 
 def quote(question: str, passage: dict[str, Any], number: int, words: Words) -> list[str]:
@@ -163,11 +181,66 @@ def quote(question: str, passage: dict[str, Any], number: int, words: Words) -> 
 
 
 def section_sentences(
-    question: str, passages: Sequence[dict[str, Any]], words: Words
+    question: str, passages: Sequence[dict[str, Any]], words: Words, grade: Grade | None = None
 ) -> tuple[list[str], str]:
     """(cited sentences, "definition" or "section"); ([], "") when no topic is named."""
-    i = pick(question, passages, words)
+    i = pick(question, passages, words, grade)
     if i is None:
         return [], ""
     kind = "section" if passages[i].get("section") else "definition"
     return quote(question, passages[i], i + 1, words), kind
+
+
+DIFFERENTIAL = re.compile(r"\b(?:differentials?|ddx)\b", re.IGNORECASE)
+"""A question asking for a differential diagnosis."""
+
+
+def causes_passage(question: str, passages: Sequence[dict[str, Any]], words: Words) -> int | None:
+    """The best-ranked retrieved "causes" section whose topic shares a distinctive word with
+    the question ("unilateral pleural effusion" and "Pleurisy and Other Pleural Disorders")."""
+    asked = words(question)
+    for i, p in enumerate(passages):
+        if p.get("section") == "causes" and head_words(str(p.get("topic") or ""), words) & asked:
+            return i
+    return None
+
+
+def differential_answer(
+    question: str, passages: list[dict[str, Any]], embedder: Any, emit: Any
+) -> dict[str, Any]:
+    """The answer to "what is the differential for ...": the knowledge base has no clinical
+    differential source, so it says that plainly and quotes the causes a retrieved
+    consumer-health page lists (checked and cited like any answer), or says it has none."""
+    from tools.answer import Composer, SupportChecker, citations, content_words
+    from tools.verbatim import Verbatim
+
+    i = causes_passage(question, passages, content_words)
+    composer = Composer(
+        SupportChecker(passages, [], embedder), "clinician", verbatim=Verbatim.of(passages)
+    )
+    if i is not None:
+        for sentence in quote(question, passages[i], i + 1, content_words):
+            composer.add(sentence)
+    grounded = composer.supported > 0
+    answer = (
+        f"{messages.DIFFERENTIAL_SCOPE}\n\n{composer.text}"
+        if grounded
+        else messages.DIFFERENTIAL_NONE
+    )
+    if emit is not None:
+        emit(answer)
+    return {
+        "answer": answer,
+        "grounded": grounded,
+        "citations": citations([passages[j] for j in composer.order]) if grounded else [],
+        "evidence": len(passages),
+        "method": "differential",
+        "support": {
+            "claims": composer.claims,
+            "supported": composer.supported,
+            "removed": len(composer.removed),
+        },
+        "removed": len(composer.removed),
+        "dont_know": None if grounded else "no_causes_source",
+        "needs_review": True,
+    }

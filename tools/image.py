@@ -30,7 +30,10 @@ def engine(ctx: ToolContext) -> Any:
     """The per-process :class:`~tools.imaging.pipeline.ImagingEngine`."""
     from tools.imaging.pipeline import ImagingEngine
 
-    return ctx.resources.get(RESOURCE_KEY, lambda: ImagingEngine(ctx.settings, ctx.resources))
+    return ctx.resources.get(
+        RESOURCE_KEY,
+        lambda: ImagingEngine(ctx.settings, ctx.resources, ctx.settings.imaging.cxr_model),
+    )
 
 
 @tool
@@ -39,10 +42,14 @@ def classify_image(
     heatmap: bool = True,
     heatmap_path: str | None = None,
     name: str | None = None,
+    model: str | None = None,
+    draft: bool = False,
     *,
     ctx: ToolContext,
 ) -> dict[str, Any]:
-    """Classify an attached medical image (PNG, JPEG, DICOM); refuses images it was not made for."""
+    """Classify an attached medical image (PNG, JPEG, DICOM); refuses images it was not made for.
+    ``model``: a registry key (default: the configured one); ``draft``: add a machine draft
+    report (chest X-rays) built from the structured result."""
     from tools.imaging.io import load_image
 
     shown = name or _attachment_name(ctx, attachment)
@@ -71,6 +78,8 @@ def classify_image(
         heatmap_path=out_path,
         name=shown,
         findings=list(ctx.case.get("findings", []) or []),
+        model=model,
+        draft=draft,
         observations=list(ctx.case.get("observations", []) or []),
     )
     return result
@@ -100,3 +109,19 @@ def _attachment_name(ctx: ToolContext, sha: str) -> str:
         if isinstance(stored, dict) and stored.get("sha256") == sha:
             return str(stored.get("name") or sha[:12])
     return sha[:12]
+
+
+def with_draft(result: dict[str, Any]) -> dict[str, Any]:
+    """The result with its machine draft report (``draft``), when it is an in-scope result of
+    a registered chest model; otherwise unchanged. Built from the result's own fields only."""
+    from tools.imaging import registry
+    from tools.imaging.report import draft
+
+    if result.get("draft") or not result.get("in_distribution"):
+        return result
+    key = str(result.get("model") or "").split("@")[0]
+    entry = registry.REGISTRY.get(key)
+    if entry is None or entry.domain != "cxr" or not entry.positive:
+        return result
+    text = draft(result, entry.positive)
+    return {**result, "draft": text} if text else result

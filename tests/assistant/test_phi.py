@@ -31,6 +31,13 @@ from assistant.service import Assistant
         ("German GP: Tel. +49 30 901820", ["901820"]),
         ("my mum is 93 and breathless", ["93"]),
         ("seen Tuesday 12th in clinic", ["12th"]),
+        ("Seen by Dr Sparrow, then Rose Bell called.", ["Sparrow", "Rose", "Bell"]),
+        (
+            "Home visit to 1600 Pennsylvania Ave NW, Washington, DC 20500 today.",
+            ["1600", "Pennsylvania", "NW", "Washington", "DC", "20500"],
+        ),
+        ("Visit to 221B Baker Street, London NW1 6XE on Monday.", ["221B", "Baker", "6XE"]),
+        ("Patient aged ninety-three, Medicare 1EG4-TE5-MK73.", ["ninety", "three", "MK73"]),
     ],
 )
 def test_identifiers_the_old_rules_missed_are_redacted(text: str, secrets: list[str]) -> None:
@@ -50,6 +57,12 @@ def test_identifiers_the_old_rules_missed_are_redacted(text: str, secrets: list[
         "BP 142/88, HR 96, pain 7/10, power 5/5, SpO2 93% on RA.",
         "No pneumothorax. Small left pleural effusion.",
         "I am having chest pain",
+        "Tested for COVID-19; ninety percent of the time.",
+        # NER took these for persons or places in real (OpenI) radiology reports
+        "INDICATION: Cardiomegaly\n\nFINDINGS: Heart size normal.",
+        "INDICATION: Dyspnea\n\nIMPRESSION: Emphysema. No acute disease.",
+        "FINDINGS: Mediastinum is unremarkable. Streaky opacities at the bases.",
+        "INDICATION: Tachycardia and Osteopenia",
     ],
 )
 def test_clinical_words_are_not_redacted(text: str) -> None:

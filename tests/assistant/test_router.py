@@ -99,3 +99,61 @@ def test_small_talk_needs_no_embedding_model() -> None:
     assert router.plan("Hello!", [], empty_case("clinician")).intent == "greeting"
     assert router.plan("thanks, that helps", [], empty_case("clinician")).intent == "thanks"
     assert router.plan("help", [], empty_case("clinician")).intent == "help"
+
+
+def test_a_patient_statement_nothing_recognises_goes_to_triage() -> None:
+    patient = empty_case("patient")
+    for text in ("the thing from yesterday is back again now", "I took a load of them earlier"):
+        plan = ROUTER.plan(text, [], patient)
+        assert plan.tools == ["triage"], text
+    assert ROUTER.plan("thank you so much", [], patient).tools == []
+    assert ROUTER.plan("hello there", [], patient).tools == []
+    assert "triage" not in ROUTER.plan("I want to know about vaccines", [], patient).tools
+    assert "triage" not in ROUTER.plan("the thing is back", [], empty_case("clinician")).tools
+    # without the triage tool the usual routing stands
+    plan = ROUTER.plan(
+        "the thing from yesterday is back", [], patient, available=["search_knowledge"]
+    )
+    assert "triage" not in plan.tools
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["it", "the", "thing", "came", "back", "again", "today", "quite", "odd"]),
+        min_size=3,
+        max_size=12,
+    )
+)
+def test_a_patient_statement_is_never_answered_with_knowledge_or_entities(words: list[str]) -> None:
+    plan = ROUTER.plan(" ".join(words), [], empty_case("patient"))
+    assert plan.tools in (["triage"], [])
+
+
+def test_what_do_you_see_with_an_image_asks_for_the_draft() -> None:
+    case = empty_case("clinician")
+    for text in ("What do you see?", "describe it", "what does this x-ray show?", "your read?"):
+        plan = ROUTER.plan(text, [ref("image")], case)
+        assert plan.tools == ["classify_image"], text
+        assert plan.steps[0].get("draft") is True, text
+    plan = ROUTER.plan("what is pneumonia?", [ref("image")], case)  # a question about a topic
+    assert plan.tools == ["classify_image", "generate_answer"]
+    assert "draft" not in plan.steps[0]
+    patient = ROUTER.plan("What do you see?", [ref("image")], empty_case("patient"))
+    assert "draft" not in patient.steps[0]  # the draft is for clinicians
+
+
+def test_what_do_you_see_later_reads_the_last_image_again() -> None:
+    case = empty_case("clinician")
+    case["attachments"] = [{"sha256": "b" * 64, "kind": "image", "name": "cxr.png"}]
+    case["images"] = [{"attachment": "b" * 64, "label": "NORMAL"}]
+    plan = ROUTER.plan("what do you see?", [], case)
+    assert plan.tools == ["classify_image"]
+    assert plan.steps[0] == {
+        "name": "classify_image",
+        "args": {"attachment": "b" * 64},
+        "draft": True,
+    }
+    # "what do you see in the report?" is about the report, not the image
+    case["findings"] = [{"text": "effusion", "label": "FINDING"}]
+    assert ROUTER.plan("what do you see in the report?", [], case).tools == ["generate_answer"]

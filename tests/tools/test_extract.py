@@ -86,3 +86,48 @@ def test_patient_answer_adds_the_topics_care_advice(settings: Settings) -> None:
     assert "Drinking fluids [1]." in out["answer"] and "trouble breathing [2]." in out["answer"]
     assert [c["id"] for c in out["citations"]] == ["mq:cold-selfcare", "mq:cold-care"]
     assert isinstance(out["reading_grade"], float)
+
+
+PLEURA = {
+    "id": "mq:pleurisy-causes",
+    "title": "Pleurisy and Other Pleural Disorders — Causes",
+    "topic": "Pleurisy and Other Pleural Disorders",
+    "section": "causes",
+    "citation": "NHLBI: Pleurisy and Other Pleural Disorders — Causes",
+    "text": "Many conditions can cause a pleural effusion. Heart failure is the most common "
+    "cause. Cancer, pneumonia and pulmonary embolism can also cause it.",
+}
+
+
+def _clinician(settings: Settings, results: list[dict[str, Any]]) -> ToolContext:
+    ctx = ToolContext(
+        case_id="t",
+        mode="clinician",
+        settings=settings,
+        resources=Resources(
+            settings, llm=ScriptedLLM([], default="Lupus [1]."), embedder=HashingEmbedder()
+        ),
+        case=empty_case("clinician"),
+        load_blob=lambda sha: b"",
+    )
+    found: dict[str, Any] = {"results": results, "abstain": False}
+    ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": "q"}, result=found))
+    return ctx
+
+
+def test_a_differential_question_says_there_is_no_differential_source(settings: Settings) -> None:
+    """No clinical differential source: say so, and quote the causes a page lists, cited."""
+    ctx = _clinician(settings, [COLD[0], PLEURA])
+    out = generate_answer.fn(
+        question="What is the differential for a unilateral pleural effusion?", ctx=ctx
+    )
+    assert out["method"] == "differential" and out["grounded"] and out["needs_review"]
+    assert out["answer"].startswith("Not a differential diagnosis")
+    assert "Heart failure is the most common cause [1]." in out["answer"]
+    assert "Lupus" not in out["answer"]  # the model is not asked
+    assert [c["id"] for c in out["citations"]] == ["mq:pleurisy-causes"]
+    none = generate_answer.fn(
+        question="ddx of a unilateral pleural effusion?", ctx=_clinician(settings, COLD)
+    )
+    assert not none["grounded"] and none["citations"] == []
+    assert none["answer"].startswith("I can't give a differential")

@@ -60,15 +60,22 @@ def _run_json(code: str, env: dict[str, str]) -> dict[str, Any]:
 def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
     from tools.imaging.pipeline import ImagingEngine
 
-    entry = registry.get(registry.DEFAULT)
+    entry = registry.get(registry.GUARD_MODEL)
     images = registry.samples(settings, entry)
     n = 4 if quick else len(images)
     engine = ImagingEngine(settings)
     engine.centroids()  # guard references (cached on disk after the first run)
     decoded = [load_image(p.read_bytes(), p.name) for p, _ in images[:n]]
-    engine.classify(decoded[0], heatmap=False)  # warm-up
-    out: dict[str, Any] = {"n_images": n, "device": "cpu", "torch_threads": _threads()}
-    for cam in (False, True):
+    out: dict[str, Any] = {
+        "n_images": n,
+        "device": "cpu",
+        "torch_threads": _threads(),
+        "load_avg_start": [round(v, 2) for v in os.getloadavg()],
+        "default_cxr_model": registry.DEFAULTS["cxr"],
+    }
+    out["models"] = _models(engine, decoded, echo)
+    for cam in (False, True):  # the whole pipeline: guard (Xception features) + default model
+        engine.classify(decoded[0], heatmap=cam)  # warm-up
         times = []
         for img in decoded:
             t = time.perf_counter()
@@ -76,7 +83,10 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
             times.append((time.perf_counter() - t) * 1000)
         key = "warm_ms_with_heatmap" if cam else "warm_ms"
         out[key] = {"p50": round(statistics.median(times), 1), "max": round(max(times), 1)}
-        echo(f"image[{key}]: p50 {out[key]['p50']} ms, max {out[key]['max']} ms over {n} images")
+        echo(
+            f"image[pipeline {key}, {registry.DEFAULTS['cxr']}]: p50 {out[key]['p50']} ms, "
+            f"max {out[key]['max']} ms over {n} images"
+        )
     env = dict(os.environ, KERAS_BACKEND="torch")
     cold = _run_json(
         _COLD.format(
@@ -98,7 +108,46 @@ def bench(settings: Settings, *, quick: bool, echo: Echo) -> dict[str, Any]:
         if "error" not in base:
             out["baseline"] = base
             echo(f"image[baseline keras/torch forward]: {base['keras_torch_backend_ms']:.0f} ms")
+    out["load_avg_end"] = [round(v, 2) for v in os.getloadavg()]
     return out
+
+
+def _models(engine: Any, decoded: list[Any], echo: Echo) -> dict[str, Any]:
+    """Each chest model alone, warm, per image: input preparation, forward pass, forward +
+    Grad-CAM (p50 over the images, each timed 3 times, interleaved so load hits all alike)."""
+    loaded = {k: engine.model(k) for k, e in registry.REGISTRY.items() if e.domain == "cxr"}
+    times: dict[str, dict[str, list[float]]] = {
+        k: {"prepare": [], "forward": [], "forward_gradcam": []} for k in loaded
+    }
+    for lm in loaded.values():  # warm-up
+        lm.model.run(lm.model.prepare(decoded[0]), "top")
+    for _ in range(3):
+        for img in decoded:
+            for key, lm in loaded.items():
+                t0 = time.perf_counter()
+                x = lm.model.prepare(img)
+                t1 = time.perf_counter()
+                lm.model.run(x)
+                t2 = time.perf_counter()
+                lm.model.run(x, "top")
+                t3 = time.perf_counter()
+                times[key]["prepare"].append((t1 - t0) * 1000)
+                times[key]["forward"].append((t2 - t1) * 1000)
+                times[key]["forward_gradcam"].append((t3 - t2) * 1000)
+    out: dict[str, Any] = {}
+    for key, lm in loaded.items():
+        row = {k: round(statistics.median(v), 1) for k, v in times[key].items()}
+        row["params"] = sum(int(p.numel()) for p in _net(lm.model).parameters())
+        out[key] = row
+        echo(
+            f"image[model {key}]: prepare {row['prepare']} ms + forward {row['forward']} ms "
+            f"(with Grad-CAM {row['forward_gradcam']} ms), {row['params']:,} parameters"
+        )
+    return out
+
+
+def _net(model: Any) -> Any:
+    return model.net
 
 
 def _threads() -> int:

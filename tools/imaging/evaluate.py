@@ -28,13 +28,45 @@ from tools.imaging.pipeline import ImagingEngine
 Echo = Callable[[str], None]
 
 
-def evaluate(settings: Settings, out_dir: Path, echo: Echo) -> dict[str, Any]:
+def evaluate(
+    settings: Settings,
+    out_dir: Path,
+    echo: Echo,
+    *,
+    data: Path | None = None,
+    models: list[str] | None = None,
+    split: str | None = None,
+) -> dict[str, Any]:
+    """Without ``data``: the packaged sample images and the guard's image sets. With ``data``
+    (a labelled set: ImageFolder, CSV or MedMNIST .npz): the chest models (or ``models``) side
+    by side on it, with plots (see :mod:`tools.imaging.evalset`)."""
     engine = ImagingEngine(settings)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if data is not None:
+        from tools.imaging.evalset import evaluate_set
+
+        result = evaluate_set(engine, data, out_dir, echo, models, split)
+        result["command"] = "clinassist eval image --data DATA --out DIR"
+        return result
+    unknown = [k for k in models or [] if k not in registry.REGISTRY]
+    if unknown:
+        from assistant.errors import UserError
+
+        raise UserError(
+            f"unknown image model {unknown[0]!r}: use {', '.join(registry.REGISTRY)} "
+            "(checkpoint files need --data)"
+        )
+    # The packaged models on their own samples, routed as packaged (our own chest model was
+    # trained on the data these samples come from: it is measured with --data instead).
+    engine.cxr_model = registry.GUARD_MODEL
     refs = engine.reference_features()
     results: dict[str, Any] = {"models": {}, "command": "clinassist eval image --out DIR"}
     in_scope_rows: list[dict[str, Any]] = []
     for entry in registry.REGISTRY.values():
+        if entry.bundled or (models and entry.key not in models):
+            # our own models were trained on the data the packaged samples come from: never
+            # score them there (`--data` measures them on held-out sets)
+            continue
         rows = _score_samples(engine, entry, refs)
         in_scope_rows += rows
         results["models"][entry.key] = _model_metrics(entry, rows, out_dir, echo)
@@ -200,7 +232,7 @@ def _guard_metrics(
                 "group": group,
                 "in_scope": True,
                 "accepted": res["in_distribution"],
-                "routed_ok": res.get("model") == registry.get(registry.DEFAULT).label,
+                "routed_ok": res.get("model") == engine.entry_for("cxr").label,
                 "reason": res.get("reason"),
             }
         )

@@ -138,6 +138,13 @@ def load_image(data: bytes, name: str = "image", *, max_pixels: int = MAX_PIXELS
     return img
 
 
+def _printable(value: object, limit: int = 64) -> str:
+    """A header value for a message: printable characters only (a damaged file's UID may hold
+    control bytes), at most ``limit`` characters."""
+    text = "".join(ch for ch in str(value) if ch.isprintable()).strip()
+    return text[:limit] or "?"
+
+
 def reason(exc: BaseException, limit: int = 80) -> str:
     """An exception as a short, printable, one-line reason for a user-facing message (decoders
     put raw bytes and multi-line detail in theirs)."""
@@ -252,7 +259,7 @@ def _load_dicom(data: bytes, name: str, max_pixels: int) -> LoadedImage:
                 arr = ds.pixel_array
     except (NotImplementedError, RuntimeError) as exc:
         raise UnsupportedImageError(
-            f"{name}: this DICOM's compression ({ds.file_meta.get('TransferSyntaxUID', '?')}) "
+            f"{name}: this DICOM's compression ({_printable(ds.file_meta.get('TransferSyntaxUID', '?'))}) "
             f"cannot be decoded here ({reason(exc)}); export it uncompressed"
         ) from exc
     except (ValueError, AttributeError, KeyError, TypeError, OSError, EOFError) as exc:

@@ -100,68 +100,189 @@ def brier(probs: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
 
 
-# -- plots (PIL only: matplotlib is not part of the stack) -------------------------------------
-def _canvas(title: str, size: int = 360) -> tuple[Any, Any, int, int]:
-    from PIL import Image, ImageDraw
+def auc_fast(y: Any, score: Any) -> float:
+    """ROC AUC from ranks (ties averaged), O(n log n); equals :func:`auc`."""
+    from scipy.stats import rankdata
 
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((10, 6), title, fill="black")
-    return img, draw, 40, size - 40
+    yv, s = np.asarray(y), np.asarray(score, dtype=np.float64)
+    n_pos, n_neg = int((yv == 1).sum()), int((yv == 0).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    return float((ranks[yv == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def plot_roc(path: Path, pts: list[tuple[float, float]], title: str) -> Path:
-    img, draw, lo, hi = _canvas(title)
-    span = hi - lo
-    draw.rectangle((lo, lo, hi, hi), outline="black")
-    draw.line((lo, hi, hi, lo), fill=(180, 180, 180))
-    xy = [(lo + x * span, hi - y * span) for x, y in pts]
-    draw.line(xy, fill=(200, 30, 30), width=2)
-    draw.text((lo, hi + 8), "false positive rate ->", fill="black")
-    draw.text((4, lo - 14), "TPR", fill="black")
-    img.save(path)
+def paired_bootstrap(
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    stat: str = "auc",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Difference ``stat(b) - stat(a)`` on the same images: point estimate, 95 % percentile CI
+    and a two-sided bootstrap p-value (stratified resampling of images). ``a``/``b`` are scores
+    (auc) or 0/1 correctness (accuracy)."""
+    rng = np.random.default_rng(seed)
+    pos, neg = np.where(y == 1)[0], np.where(y == 0)[0]
+
+    def f(idx: np.ndarray) -> float:
+        if stat == "auc":
+            return auc_fast(y[idx], b[idx]) - auc_fast(y[idx], a[idx])
+        return float(b[idx].mean() - a[idx].mean())
+
+    point = f(np.arange(len(y)))
+    vals = np.array(
+        [
+            f(np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]))
+            for _ in range(n_boot)
+        ]
+    )
+    lo, hi = np.percentile(vals, [2.5, 97.5])
+    p = 2 * min(float((vals <= 0).mean()), float((vals >= 0).mean()))
+    return {"diff": point, "ci95": [float(lo), float(hi)], "p_bootstrap": min(1.0, p)}
+
+
+def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> dict[str, float]:
+    """Exact McNemar test on paired correctness: discordant pairs and a two-sided p-value."""
+    b_only = int(((~a_correct.astype(bool)) & b_correct.astype(bool)).sum())
+    a_only = int((a_correct.astype(bool) & ~b_correct.astype(bool)).sum())
+    n = a_only + b_only
+    k = min(a_only, b_only)
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+    return {"only_first_correct": a_only, "only_second_correct": b_only, "p": p}
+
+
+# -- plots (matplotlib, Agg backend: no display needed) ------------------------------------------
+def _figure(title: str, size: tuple[float, float] = (4.6, 4.2)) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size, dpi=110)
+    ax.set_title(title, fontsize=9)
+    return fig, ax
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
     return path
 
 
+def plot_roc(
+    path: Path,
+    pts: list[tuple[float, float]] | dict[str, list[tuple[float, float]]],
+    title: str,
+    marks: dict[str, tuple[float, float]] | None = None,
+) -> Path:
+    """ROC curve(s): one list of (FPR, TPR) points, or ``{label: points}`` to overlay models;
+    ``marks``: each model's operating point (FPR, TPR) at its decision threshold."""
+    curves = pts if isinstance(pts, dict) else {"": pts}
+    fig, ax = _figure(title)
+    ax.plot([0, 1], [0, 1], color="0.75", lw=1, ls="--")
+    for i, (label, points) in enumerate(curves.items()):
+        xs, ys = zip(*points, strict=True)
+        line = ax.plot(xs, ys, lw=1.8, label=label or None, color=f"C{i}")[0]
+        if marks and label in marks:
+            ax.plot(*marks[label], "o", color=line.get_color(), ms=5)
+    ax.set_xlabel("false positive rate (1 - specificity)")
+    ax.set_ylabel("true positive rate (sensitivity)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    if any(curves):
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(fig, path)
+
+
 def plot_confusion(path: Path, matrix: np.ndarray, classes: Sequence[str], title: str) -> Path:
-    img, draw, lo, hi = _canvas(title, size=80 + 70 * len(classes))
-    cell = (hi - lo) // len(classes)
+    fig, ax = _figure(title, (3.6 + 0.5 * len(classes), 3.2 + 0.5 * len(classes)))
+    ax.imshow(matrix, cmap="Blues")
     top = max(1, int(matrix.max()))
     for i in range(len(classes)):
         for j in range(len(classes)):
             v = int(matrix[i, j])
-            shade = 255 - int(200 * v / top)
-            box = (lo + j * cell, lo + i * cell, lo + (j + 1) * cell, lo + (i + 1) * cell)
-            draw.rectangle(box, fill=(shade, shade, 255), outline="black")
-            draw.text((box[0] + cell // 2 - 4, box[1] + cell // 2 - 6), str(v), fill="black")
-        draw.text((2, lo + i * cell + cell // 2), classes[i][:6], fill="black")
-        draw.text((lo + i * cell + 4, lo - 14), classes[i][:9], fill="black")
-    draw.text((lo, hi + 8), "rows: true, columns: predicted", fill="black")
-    img.save(path)
-    return path
+            ax.text(
+                j, i, str(v), ha="center", va="center", color="white" if v > top / 2 else "black"
+            )
+    ax.set_xticks(range(len(classes)), [str(c) for c in classes], fontsize=8)
+    ax.set_yticks(range(len(classes)), [str(c) for c in classes], fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return _save(fig, path)
+
+
+def reliability_bins(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Top-class confidence bins (equal width): count, mean confidence, accuracy."""
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    out = []
+    for lo, hi in itertools.pairwise(np.linspace(0, 1, bins + 1)):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            out.append(
+                {
+                    "lo": float(lo),
+                    "hi": float(hi),
+                    "n": int(m.sum()),
+                    "confidence": float(conf[m].mean()),
+                    "accuracy": float(correct[m].mean()),
+                }
+            )
+    return out
 
 
 def plot_reliability(
-    path: Path, probs: np.ndarray, y: np.ndarray, title: str, bins: int = 5
+    path: Path,
+    probs: np.ndarray | dict[str, np.ndarray],
+    y: np.ndarray,
+    title: str,
+    bins: int = 5,
 ) -> Path:
-    img, draw, lo, hi = _canvas(title)
-    span = hi - lo
-    draw.rectangle((lo, lo, hi, hi), outline="black")
-    draw.line((lo, hi, hi, lo), fill=(180, 180, 180))
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == y
-    edges = np.linspace(0, 1, bins + 1)
-    width = span / bins
-    for k, (a, b) in enumerate(itertools.pairwise(edges)):
-        m = (conf > a) & (conf <= b)
-        if not m.any():
-            continue
-        acc = float(correct[m].mean())
-        x0 = lo + k * width
-        draw.rectangle(
-            (x0 + 2, hi - acc * span, x0 + width - 2, hi), fill=(90, 140, 220), outline="black"
+    """Reliability diagram of the top-class confidence (accuracy per bin vs confidence, with
+    the share of images per bin below); ``{label: probs}`` overlays several curves."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    series = probs if isinstance(probs, dict) else {"": probs}
+    fig, (ax, hx) = plt.subplots(
+        2, 1, figsize=(4.6, 5.0), dpi=110, gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+    )
+    ax.set_title(title, fontsize=9)
+    ax.plot([0, 1], [0, 1], color="0.75", lw=1, ls="--")
+    width = 1.0 / bins / max(1, len(series))
+    for i, (label, pr) in enumerate(series.items()):
+        rows = reliability_bins(pr, y, bins)
+        ece_v = ece(pr, y, bins)
+        name = f"{label} (ECE {ece_v:.3f})" if label else f"ECE {ece_v:.3f}"
+        ax.plot(
+            [r["confidence"] for r in rows],
+            [r["accuracy"] for r in rows],
+            "o-",
+            color=f"C{i}",
+            label=name,
+            ms=4,
         )
-        draw.text((x0 + 4, hi - acc * span - 12), f"n={int(m.sum())}", fill="black")
-    draw.text((lo, hi + 8), "confidence -> (bars: accuracy)", fill="black")
-    img.save(path)
-    return path
+        hx.bar(
+            [r["lo"] + i * width for r in rows],
+            [r["n"] / len(y) for r in rows],
+            width=width,
+            align="edge",
+            color=f"C{i}",
+            alpha=0.7,
+        )
+    ax.set_ylabel("accuracy")
+    k = next(iter(series.values())).shape[1]
+    ax.set_xlim(1 / k if k > 1 else 0, 1)  # the top class of k has confidence >= 1/k
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="upper left", fontsize=7)
+    hx.set_xlabel("top-class confidence")
+    hx.set_ylabel("share")
+    return _save(fig, path)

@@ -130,25 +130,49 @@ class PackagedXception:
 
 
 class TorchClassifier:
-    """A checkpoint from :mod:`tools.imaging.train` (``.pt``: architecture, classes, weights)."""
+    """A checkpoint from :mod:`tools.imaging.train` (``.pt``: architecture, classes, weights).
+    For an ensemble, logits, features and Grad-CAM maps are the members' means."""
 
     def __init__(self, path: Path) -> None:
-        from tools.imaging.train import load_checkpoint
+        from tools.imaging.nets import load_checkpoint
 
-        self.net, meta = load_checkpoint(path)
-        self.classes = tuple(meta["classes"])
-        self.input_size = int(meta["input_size"])
-        self.channels = int(meta.get("channels", 1))
+        self.net, self.meta = load_checkpoint(path)
+        self.classes = tuple(self.meta["classes"])
+        self.input_size = int(self.meta["input_size"])
+        self.channels = int(self.meta.get("channels", 1))
         self.path = path
 
     def prepare(self, image: LoadedImage) -> Any:
-        from tools.imaging.train import to_tensor
+        from tools.imaging.nets import to_tensor
 
+        if self.channels == 1 and not image.is_color:  # same pixels as via RGB, 3x less work
+            gray = np.clip(np.rint(image.pixels), 0, 255).astype(np.uint8)
+            return to_tensor(gray, self.input_size, 1)[None]
         return to_tensor(image.rgb_uint8(), self.input_size, self.channels)[None]
 
     def run(self, x: Any, cam_class: int | str | None = None) -> Output:
+        from tools.imaging.nets import Ensemble
+
         self.net.eval()
-        return grad_cam(self.net, self.net.cam_layer(), x, cam_class, channels_last=False)
+        if not isinstance(self.net, Ensemble):
+            layer = self.net.cam_layer()  # type: ignore[operator]
+            return grad_cam(self.net, layer, x, cam_class, channels_last=False)
+        if cam_class == "top":  # the ensemble's top class, for every member
+            with _torch().no_grad():
+                cam_class = int(self.net(x)[0].argmax())
+        members: list[Any] = list(self.net.members)
+        outs = [grad_cam(m, m.cam_layer(), x, cam_class, channels_last=False) for m in members]
+        cams = [o.cam for o in outs if o.cam is not None]
+        cam = None
+        if cams:
+            mean = np.mean(cams, axis=0)
+            top = float(mean.max())
+            cam = (mean / top).astype(np.float32) if top > 0 else mean.astype(np.float32)
+        return Output(
+            logits=np.mean([o.logits for o in outs], axis=0),
+            features=np.mean([o.features for o in outs], axis=0).astype(np.float32),
+            cam=cam,
+        )
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

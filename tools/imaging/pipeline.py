@@ -17,8 +17,9 @@ import numpy as np
 
 from assistant.config import Settings
 from tools.imaging import guard, registry
+from tools.imaging import report as draft_report
 from tools.imaging.io import LoadedImage
-from tools.imaging.model import Classifier, Output, PackagedXception, softmax
+from tools.imaging.model import Classifier, Output, PackagedXception, TorchClassifier, softmax
 
 GUARD_VERSION = "guard.v1"
 
@@ -33,9 +34,13 @@ class Loaded:
 class ImagingEngine:
     """The registry's models, loaded lazily (each once), plus the guard's references."""
 
-    def __init__(self, settings: Settings, resources: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, resources: Any = None, cxr_model: str | None = None
+    ) -> None:
         self.settings = settings
         self.resources = resources  # tools.base.Resources: models live there as "image.<key>"
+        # The chest model to use instead of the registry default (a registry key), if any.
+        self.cxr_model = cxr_model
         self._models: dict[str, Loaded] = {}
         self._lock = threading.Lock()
         self._centroids: dict[str, np.ndarray] | None = None
@@ -53,13 +58,27 @@ class ImagingEngine:
 
     def _load(self, key: str) -> Loaded:
         entry = registry.get(key)
+        if entry.bundled:
+            clf = TorchClassifier(registry.weights_path(entry))
+            if clf.classes != entry.classes:
+                from assistant.errors import ModelError
+
+                raise ModelError(f"{entry.key}: checkpoint classes {clf.classes} != registry")
+            return Loaded(entry, clf, entry.sha256)
         folder = registry.model_dir(self.settings, entry)
         model = PackagedXception(folder / "model.keras", entry.classes, entry.input_size)
         return Loaded(entry, model, model.base_digest())
 
     def router(self) -> Loaded:
-        """The model whose features the guard uses (the default chest model)."""
-        return self.model(registry.DEFAULT)
+        """The model whose features the guard uses (the packaged Xception's ImageNet base)."""
+        return self.model(registry.GUARD_MODEL)
+
+    def entry_for(self, domain: str, model: str | None = None) -> registry.ClassifierEntry:
+        """The model an in-scope image of ``domain`` goes to: ``model`` if it is for that
+        domain, else this engine's chest override, else the registry default."""
+        if model and registry.get(model).domain == domain:
+            return registry.get(model)
+        return registry.for_domain(domain, self.cxr_model if domain == "cxr" else None)
 
     # -- guard references ---------------------------------------------------------------------
     def centroids(self) -> dict[str, np.ndarray]:
@@ -78,6 +97,8 @@ class ImagingEngine:
 
         out: dict[str, np.ndarray] = {}
         for entry in registry.REGISTRY.values():
+            if entry.bundled or entry.domain in out:  # the packaged samples are the references
+                continue
             feats = []
             for path, _label in registry.samples(self.settings, entry):
                 img = load_image(path.read_bytes(), path.name)
@@ -110,9 +131,12 @@ class ImagingEngine:
         name: str = "image",
         findings: list[dict[str, Any]] | None = None,
         centroids: dict[str, np.ndarray] | None = None,
+        model: str | None = None,
+        draft: bool = False,
         observations: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The tool's result dict (see tools/image.py)."""
+        """The tool's result dict (see tools/image.py). ``model``: a registry key to use for
+        its domain; ``draft``: add the machine draft report (chest X-rays)."""
         base: dict[str, Any] = {
             "label": None,
             "probabilities": {},
@@ -133,21 +157,35 @@ class ImagingEngine:
         if content is not None:
             return _reject(base, content)
         router = self.router()
-        x = router.model.prepare(image)
-        out = router.model.run(x, cam_class="top" if heatmap else None)
+        want_cam = heatmap or draft
+        # Grad-CAM in the guard's pass only when the guard's model will also give the label.
+        router_cam = want_cam and self.entry_for("cxr", model).key == router.entry.key
+        out = router.model.run(router.model.prepare(image), "top" if router_cam else None)
         feat_verdict = guard.check_features(out.features, centroids or self.centroids(), allowed)
         base["guard"] = {"check": feat_verdict.check, "similarity": feat_verdict.similarity}
         if not feat_verdict.in_distribution:
             return _reject(base, feat_verdict)
-        entry = registry.for_domain(feat_verdict.domain or "")
+        entry = self.entry_for(feat_verdict.domain or "", model)
         loaded = self.model(entry.key)
-        if loaded is not router:
+        if loaded is not router or (want_cam and out.cam is None):
             out = loaded.model.run(
-                loaded.model.prepare(image), cam_class="top" if heatmap else None
+                loaded.model.prepare(image), cam_class="top" if want_cam else None
             )
-        return self._result(
+        result = self._result(
             base, loaded, image, out, heatmap, heatmap_path, name, findings, observations
         )
+        if entry.domain == "cxr" and entry.positive:
+            result["quality"] = draft_report.quality(image)
+            pos = entry.classes.index(entry.positive)
+            cam = None
+            if want_cam and result["probabilities"][entry.positive] > 0.30:
+                # the map of the finding's class (a second pass when the label is the other one)
+                same = int(np.argmax(out.logits)) == pos and out.cam is not None
+                cam = out.cam if same else loaded.model.run(loaded.model.prepare(image), pos).cam
+            result["region"] = draft_report.region(cam)
+            if draft:
+                result["draft"] = draft_report.draft(result, entry.positive)
+        return result
 
     def _result(
         self,

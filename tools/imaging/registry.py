@@ -39,6 +39,15 @@ class ClassifierEntry:
     card: str = ""
     samples: str = "samples"  # folder (inside the fetched model dir) of labelled sample images
     extra: dict[str, Any] = field(default_factory=dict)
+    # Our own checkpoints ship in the repository (tools/imaging/weights/), checked by sha256;
+    # entries without ``weights`` are fetched packages (``model_id`` in assistant/data/models.yaml).
+    weights: str = ""
+    sha256: str = ""
+    calibration: str = ""  # how ``temperature`` and ``review_below`` were chosen (one line)
+
+    @property
+    def bundled(self) -> bool:
+        return bool(self.weights)
 
     @property
     def key(self) -> str:
@@ -49,6 +58,16 @@ class ClassifierEntry:
         """``name.vN@weights`` as shown in results."""
         return f"{self.key}@{self.model_id}"
 
+
+# cxr-pneumonia.v2, written from its checkpoint (tools/imaging/weights/cxr-pneumonia.v2.pt);
+# tests/tools/imaging/test_imaging_v2.py checks these against the checkpoint's metadata.
+V2_MODEL_ID = "resnet18w16-128-ens3-fp16-kermany"
+V2_SIZE = 128
+V2_TEMPERATURE = 0.7187
+V2_CAL_N = 522
+V2_REVIEW = 0.62
+V2_SHA = "b0e32e5914ede8aca64129cb10f01f1e14c91e382c9401caafaf29d89da6da12"
+V2_CALIBRATION = "522 validation images (10 % of Kermany train, grouped by patient, split seed 0)"
 
 REGISTRY: dict[str, ClassifierEntry] = {
     e.key: e
@@ -69,6 +88,29 @@ REGISTRY: dict[str, ClassifierEntry] = {
             card="docs/models/cxr-pneumonia.v1.md",
         ),
         ClassifierEntry(
+            name="cxr-pneumonia",
+            version=2,
+            model_id=V2_MODEL_ID,
+            domain="cxr",
+            description="Frontal chest X-ray, NORMAL vs PNEUMONIA (our three-ResNet ensemble, trained on the "
+            "Kermany pediatric films, temperature-calibrated)",
+            classes=("NORMAL", "PNEUMONIA"),
+            modalities=("CR", "DX", "DR", "RG"),
+            body_parts=("CHEST", "THORAX", "LUNG"),
+            views=("PA", "AP", "APS", "PAS"),
+            input_size=V2_SIZE,
+            preprocessing="gray-bilinear",  # grayscale, bilinear resize to a square, x/127.5-1
+            positive="PNEUMONIA",
+            temperature=V2_TEMPERATURE,
+            calibration_n=V2_CAL_N,
+            review_below=V2_REVIEW,
+            card="docs/models/cxr-pneumonia.v2.md",
+            samples="",
+            weights="cxr-pneumonia.v2.pt",
+            sha256=V2_SHA,
+            calibration=V2_CALIBRATION,
+        ),
+        ClassifierEntry(
             name="mri-brain-tumour",
             version=1,
             model_id="xception-braintumor-0.2.0",
@@ -85,7 +127,17 @@ REGISTRY: dict[str, ClassifierEntry] = {
         ),
     )
 }
-DEFAULT = "cxr-pneumonia.v1"
+# The default model per domain (what the guard routes an image to). A new version becomes the
+# default only after it beat the old one on the same test images in the same evaluation run:
+# cxr-pneumonia.v2 did on the Kermany test folder and PneumoniaMNIST's test split (higher AUC,
+# 95% CI of the difference above 0 on both; accuracy equal on one, higher on the other; see
+# docs/models/cxr-pneumonia.v2.md). cxr-pneumonia.v1 stays selectable (`imaging.cxr_model`).
+DEFAULTS = {"cxr": "cxr-pneumonia.v2", "brain-mri": "mri-brain-tumour.v1"}
+DEFAULT = DEFAULTS["cxr"]
+# The out-of-scope guard's features come from the packaged Xception's frozen ImageNet base
+# (shared by both packaged models), whichever chest model then gives the label.
+GUARD_MODEL = "cxr-pneumonia.v1"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def get(key: str) -> ClassifierEntry:
@@ -94,17 +146,46 @@ def get(key: str) -> ClassifierEntry:
     return REGISTRY[key]
 
 
-def for_domain(domain: str) -> ClassifierEntry:
-    for entry in REGISTRY.values():
-        if entry.domain == domain:
-            return entry
+def for_domain(domain: str, override: str | None = None) -> ClassifierEntry:
+    """The model for a domain: ``override`` (a registry key of that domain, e.g. from
+    ``imaging.cxr_model`` or ``--model``) or the domain's default."""
+    if override:
+        entry = get(override)
+        if entry.domain != domain:
+            raise ToolUnavailableError(
+                f"image model {override!r} is for {entry.domain}, not {domain}; "
+                f"{domain} models: {', '.join(k for k, e in REGISTRY.items() if e.domain == domain)}"
+            )
+        return entry
+    if domain in DEFAULTS:
+        return REGISTRY[DEFAULTS[domain]]
     raise ToolUnavailableError(f"no image model for {domain}")
+
+
+def weights_path(entry: ClassifierEntry) -> Path:
+    """The bundled checkpoint of an entry, checked against its sha256 (ModelError otherwise)."""
+    from assistant.errors import ModelError
+    from assistant.models import sha256_file
+
+    path = WEIGHTS_DIR / entry.weights
+    if not path.is_file():
+        raise ModelError(f"the weights of {entry.key} are missing ({path}): reinstall Clinassist")
+    digest = sha256_file(path)
+    if entry.sha256 and digest != entry.sha256:
+        raise ModelError(
+            f"the weights of {entry.key} ({path}) fail their checksum "
+            f"(sha256 {digest[:12]}…, expected {entry.sha256[:12]}…): reinstall Clinassist"
+        )
+    return path
 
 
 def model_dir(settings: Settings, entry: ClassifierEntry) -> Path:
     """The fetched, checksum-verified folder of an entry, or ToolUnavailableError saying how to
     fetch it."""
     from assistant import models
+
+    if entry.bundled:
+        return weights_path(entry).parent
 
     specs = models.catalogue()
     spec = specs[entry.model_id]
@@ -119,10 +200,51 @@ def model_dir(settings: Settings, entry: ClassifierEntry) -> Path:
 
 def samples(settings: Settings, entry: ClassifierEntry) -> list[tuple[Path, str]]:
     """The packaged labelled sample images (path, label), sorted, from the fetched folder."""
-    root = model_dir(settings, entry) / entry.samples
     out: list[tuple[Path, str]] = []
+    if not entry.samples:
+        return out
+    root = model_dir(settings, entry) / entry.samples
     for label in entry.classes:
         for p in sorted((root / label).glob("*")):
             if p.suffix.lower() in (".jpg", ".jpeg", ".png"):
                 out.append((p, label))
     return out
+
+
+def from_checkpoint(path: Path) -> ClassifierEntry:
+    """An unregistered entry for a checkpoint file written by ``clinassist train image`` (to
+    evaluate your own model): classes, temperature and review threshold from its metadata; the
+    positive class is the second of two (e.g. NORMAL, PNEUMONIA)."""
+    import torch
+
+    from assistant.errors import UserError
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        meta = dict(ckpt["meta"])
+        result = dict(ckpt.get("result") or {})
+    except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError) as exc:
+        raise UserError(
+            f"{path} is not a checkpoint written by `clinassist train image`: {exc}"
+        ) from exc
+    classes = tuple(str(c) for c in meta["classes"])
+    return ClassifierEntry(
+        name=path.stem,
+        version=0,
+        model_id=f"file:{path.name}",
+        domain="cxr",
+        description=f"checkpoint {path.name}",
+        classes=classes,
+        modalities=("CR", "DX", "DR", "RG"),
+        body_parts=("CHEST", "THORAX", "LUNG"),
+        views=("PA", "AP", "APS", "PAS"),
+        input_size=int(meta["input_size"]),
+        preprocessing="gray-bilinear",
+        positive=classes[1] if len(classes) == 2 else None,
+        temperature=float(meta.get("temperature", 1.0)),
+        calibration_n=int(result.get("n_val", 0)),
+        review_below=float(meta.get("review_below", 0.80)),
+        samples="",
+        weights=str(path),
+        calibration="the checkpoint's validation split",
+    )

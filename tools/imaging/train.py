@@ -1,26 +1,26 @@
-"""Train our own image classifier in plain torch (no torchvision).
+"""Train our own image classifier in plain torch (no torchvision): ``clinassist train image``.
 
-Data: an ImageFolder tree (``DIR/<class>/*.png|jpg|dcm``), a CSV (``path,label`` columns,
-paths relative to the CSV), or a MedMNIST ``.npz`` (``train_images``, ``train_labels``,
-``val_images``, ... as downloaded from medmnist.com / zenodo by the user).
+Data: an ImageFolder tree, a CSV of ``path,label[,split][,group]`` or a MedMNIST ``.npz`` (see
+:mod:`tools.imaging.data`). Without a ``val`` split, a fixed, stratified (optionally
+patient-grouped) part of train is held out with ``--val-seed``, independent of the training
+seeds, so every run is selected and calibrated on the same images.
 
-    python -m tools.imaging.train --data pneumoniamnist.npz --out var/models/pmnist.pt \\
-        --size 28 --epochs 30 --seed 0
-
-Augmentation (random resized crop 85–100%, ±10° rotation, brightness/contrast jitter; no
-horizontal flip: it would swap the heart's side), inverse-frequency class weights, early stopping
-on validation loss, temperature fitted on the validation split, a tqdm progress bar, a fixed
-seed. The checkpoint holds everything needed to load it (:func:`load_checkpoint`,
-``tools.imaging.model.TorchClassifier``) and its held-out test metrics when a test split exists.
+Augmentation (random resized crop, ±10° rotation, brightness/contrast jitter; no horizontal
+flip: it would swap the heart's side), inverse-frequency class weights, AdamW with a cosine
+schedule, the checkpoint with the lowest validation loss, a temperature fitted on validation,
+a fixed seed. ``--seeds 0,1,2`` trains one member per seed and saves their average (an
+ensemble) as one checkpoint. Test images are never used here unless ``--report-test`` is given
+(final models are measured by ``clinassist eval image``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import math
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,230 +32,63 @@ import torch.nn.functional as F
 from torch import nn
 
 from assistant.errors import UserError
+from tools.imaging.data import Dataset, Split, load_dataset
+from tools.imaging.nets import (
+    Ensemble,
+    ResNet,
+    build,
+    load_checkpoint,
+    scale,
+    state_for_save,
+    to_tensor,
+)
 
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".dcm", ".dicom"}
-
-
-# -- model ------------------------------------------------------------------------------------
-class BasicBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.short: nn.Module = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(y)) + self.short(x))
-
-
-class ResNet(nn.Module):
-    """ResNet-18 layout (2-2-2-2 basic blocks) with a configurable width; ``width=64`` is the
-    standard ResNet-18 that MedMNIST v2 reports as its baseline. Small inputs (<= 64 px) use a
-    3x3 stem without max-pooling, as MedMNIST's 28 px ResNet does."""
-
-    def __init__(
-        self, n_classes: int, channels: int = 1, width: int = 64, small_input: bool = True
-    ) -> None:
-        super().__init__()
-        if small_input:
-            self.stem: nn.Module = nn.Sequential(
-                nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
-            )
-        else:
-            self.stem = nn.Sequential(
-                nn.Conv2d(channels, width, 7, 2, 3, bias=False),
-                nn.BatchNorm2d(width),
-                nn.ReLU(),
-                nn.MaxPool2d(3, 2, 1),
-            )
-        widths = [width, width * 2, width * 4, width * 8]
-        layers: list[nn.Module] = []
-        cin = width
-        for i, w in enumerate(widths):
-            layers.append(
-                nn.Sequential(BasicBlock(cin, w, 1 if i == 0 else 2), BasicBlock(w, w, 1))
-            )
-            cin = w
-        self.stages = nn.Sequential(*layers)
-        self.fc = nn.Linear(cin, n_classes)
-
-    def cam_layer(self) -> nn.Module:
-        """Grad-CAM hooks the last stage."""
-        return self.stages[-1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stages(self.stem(x))
-        return self.fc(x.mean(dim=(2, 3)))
-
-
-def to_tensor(rgb: np.ndarray, size: int, channels: int = 1) -> torch.Tensor:
-    """(H, W[, 3]) uint8 -> (C, size, size) float in [-1, 1] (bilinear resize)."""
-    from PIL import Image
-
-    img = Image.fromarray(rgb.astype(np.uint8))
-    img = img.convert("L" if channels == 1 else "RGB").resize(
-        (size, size), Image.Resampling.BILINEAR
-    )
-    arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    arr = arr[None] if channels == 1 else arr.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(arr))
-
-
-def load_checkpoint(path: Path) -> tuple[ResNet, dict[str, Any]]:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise UserError(
-            f"{path} is not a checkpoint written by `tools.imaging.train`: {exc}"
-        ) from exc
-    meta = dict(ckpt["meta"])
-    net = ResNet(
-        len(meta["classes"]), int(meta["channels"]), int(meta["width"]), bool(meta["small_input"])
-    )
-    net.load_state_dict(ckpt["state_dict"])
-    net.eval()
-    return net, meta
-
-
-# -- data -------------------------------------------------------------------------------------
-@dataclass
-class Split:
-    x: torch.Tensor  # (N, C, S, S) in [-1, 1]
-    y: torch.Tensor  # (N,) int64
+__all__ = [
+    "Config",
+    "augment",
+    "build",
+    "load_checkpoint",
+    "load_dataset",
+    "main",
+    "to_tensor",
+    "train",
+]
 
 
 @dataclass
-class Dataset:
-    classes: list[str]
-    train: Split
-    val: Split
-    test: Split | None
-    source: str
-
-
-def _stack(images: list[np.ndarray], labels: list[int], size: int, channels: int) -> Split:
-    x = (
-        torch.stack([to_tensor(im, size, channels) for im in images])
-        if images
-        else torch.zeros(0, channels, size, size)
-    )
-    return Split(x, torch.tensor(labels, dtype=torch.int64))
-
-
-def _read(path: Path) -> np.ndarray:
-    from tools.imaging.io import load_image
-
-    return load_image(path.read_bytes(), path.name).rgb_uint8()
-
-
-def _split_holdout(
-    items: list[tuple[Path, int]], frac: float, seed: int
-) -> tuple[list[tuple[Path, int]], list[tuple[Path, int]]]:
-    """Stratified split: ``frac`` of each class (at least one) goes to the second list."""
-    rng = random.Random(seed)
-    first, second = [], []
-    for c in sorted({y for _, y in items}):
-        group = [it for it in items if it[1] == c]
-        rng.shuffle(group)
-        k = max(1, round(len(group) * frac)) if len(group) > 1 else 0
-        second += group[:k]
-        first += group[k:]
-    return first, second
-
-
-def load_dataset(
-    data: Path, size: int, channels: int = 1, seed: int = 0, val_frac: float = 0.15
-) -> Dataset:
-    """ImageFolder dir, CSV or MedMNIST .npz -> tensors. Folders/CSVs without a ``val`` split
-    get a stratified validation split; a ``test`` folder or split is kept held out."""
-    if not data.exists():
-        raise UserError(f"training data {data} does not exist")
-    if data.suffix == ".npz":
-        try:
-            return _load_npz(data, size, channels)
-        except UserError:
-            raise
-        except Exception as exc:  # zipfile/numpy raise many types on damaged files
-            raise UserError(
-                f"{data} is not a readable .npz file ({type(exc).__name__}): give a MedMNIST "
-                ".npz, an ImageFolder directory or a CSV"
-            ) from exc
-    if data.suffix == ".csv":
-        rows = list(csv.DictReader(data.read_text(encoding="utf-8").splitlines()))
-        if not rows or not {"path", "label"} <= set(rows[0]):
-            raise UserError(f"{data} needs a header with 'path' and 'label' columns")
-        classes = sorted({r["label"] for r in rows})
-        items = [(data.parent / r["path"], classes.index(r["label"])) for r in rows]
-        split_of = {i: r.get("split", "") for i, r in enumerate(rows)}
-        test = [it for i, it in enumerate(items) if split_of[i] == "test"]
-        val = [it for i, it in enumerate(items) if split_of[i] == "val"]
-        train = [it for i, it in enumerate(items) if split_of[i] not in ("test", "val")]
-    elif data.is_dir():
-        parts = {p.name: p for p in data.iterdir() if p.is_dir()}
-        if "train" in parts:
-            classes = sorted(p.name for p in parts["train"].iterdir() if p.is_dir())
-            train = _folder_items(parts["train"], classes)
-            val = _folder_items(parts["val"], classes) if "val" in parts else []
-            test = _folder_items(parts["test"], classes) if "test" in parts else []
-        else:
-            classes = sorted(parts)
-            train, val, test = _folder_items(data, classes), [], []
-    else:
-        raise UserError(f"{data}: give an ImageFolder directory, a .csv or a MedMNIST .npz")
-    if len(classes) < 2:
-        raise UserError(f"{data}: need at least two classes, found {classes}")
-    if not val:
-        train, val = _split_holdout(train, val_frac, seed)
-
-    def split(items: list[tuple[Path, int]]) -> Split:
-        return _stack([_read(p) for p, _ in items], [y for _, y in items], size, channels)
-
-    return Dataset(classes, split(train), split(val), split(test) if test else None, str(data))
-
-
-def _folder_items(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
-    items = []
-    for i, c in enumerate(classes):
-        for p in sorted((root / c).rglob("*")):
-            if p.suffix.lower() in IMAGE_EXT:
-                items.append((p, i))
-    return items
-
-
-def _load_npz(path: Path, size: int, channels: int) -> Dataset:
-    with np.load(path) as npz:
-        needed = {"train_images", "train_labels", "val_images", "val_labels"}
-        if not needed <= set(npz.files):
-            raise UserError(f"{path} is not a MedMNIST file (needs {', '.join(sorted(needed))})")
-
-        def split(name: str) -> Split | None:
-            if f"{name}_images" not in npz.files:
-                return None
-            imgs = npz[f"{name}_images"]
-            labels = npz[f"{name}_labels"].reshape(-1).astype(int).tolist()
-            return _stack([np.asarray(im) for im in imgs], labels, size, channels)
-
-        train, val, test = split("train"), split("val"), split("test")
-        n_classes = int(max(int(npz["train_labels"].max()), int(npz["val_labels"].max())) + 1)
-    assert train is not None and val is not None
-    return Dataset([str(i) for i in range(n_classes)], train, val, test, str(path))
+class Config:
+    size: int = 28
+    epochs: int = 30
+    batch: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    width: int = 64
+    blocks: tuple[int, ...] = (2, 2, 2, 2)
+    dropout: float = 0.0
+    patience: int = 5
+    seeds: tuple[int, ...] = (0,)
+    channels: int = 1
+    crop: float = 0.85  # random resized crop keeps 85–100 % of the side
+    schedule: str = "cosine"  # cosine (one warm-up epoch) | constant
+    val_frac: float = 0.1
+    val_seed: int = 0
+    group_pattern: str | None = None
+    cache: Path | None = None
+    report_test: bool = False
+    class_names: tuple[str, ...] = ()
+    review_target: float = 0.99  # accuracy wanted among validation results NOT flagged for review
+    half: bool = False  # store the weights as float16 (half the file; loaded as float32)
 
 
 # -- training ---------------------------------------------------------------------------------
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random resized crop (85–100%), rotation ±10°, brightness/contrast jitter ±10%."""
+def augment(x: torch.Tensor, gen: torch.Generator, crop: float = 0.85) -> torch.Tensor:
+    """Random resized crop (``crop``–100 % of the side), rotation ±10°, brightness/contrast
+    jitter ±10 %, on a float batch in [-1, 1]."""
     n = x.shape[0]
     angle = (torch.rand(n, generator=gen) * 20 - 10) * math.pi / 180
-    scale = torch.rand(n, generator=gen) * 0.15 + 0.85
-    shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (1 - scale[:, None])
-    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    s = torch.rand(n, generator=gen) * (1 - crop) + crop
+    shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (1 - s[:, None])
+    cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
     theta = torch.stack(
         [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
     )
@@ -274,151 +107,349 @@ def evaluate_split(
     outs = []
     with torch.no_grad():
         for i in range(0, len(split.y), batch):
-            outs.append(net(split.x[i : i + batch]))
+            outs.append(net(scale(split.x[i : i + batch])))
     logits = torch.cat(outs) if outs else torch.zeros(0, 1)
     loss = float(F.cross_entropy(logits, split.y)) if len(split.y) else float("nan")
     acc = float((logits.argmax(1) == split.y).float().mean()) if len(split.y) else float("nan")
     return loss, acc, logits.numpy()
 
 
-def train(
-    data: Path,
-    out: Path,
-    *,
-    size: int = 28,
-    epochs: int = 30,
-    batch: int = 64,
-    lr: float = 1e-3,
-    width: int = 64,
-    patience: int = 5,
-    seed: int = 0,
-    channels: int = 1,
-    progress: bool = True,
-    echo: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Train, early-stop on validation loss, fit a temperature on validation, save ``out``."""
-    from tqdm import tqdm
-
+def review_threshold(
+    logits: np.ndarray, y: np.ndarray, temperature: float, target: float = 0.99
+) -> float:
+    """The lowest top-class probability (0.50–0.99, step 0.01) at which the validation results
+    at or above it are at least ``target`` accurate: results below it get needs_review."""
     from tools.imaging import metrics
+
+    probs = metrics.softmax_rows(logits, temperature)
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == y
+    for thr in np.round(np.arange(0.50, 0.995, 0.01), 2):
+        keep = conf >= thr
+        if keep.any() and float(correct[keep].mean()) >= target:
+            return float(thr)
+    return 0.99
+
+
+def auc_of_logits(logits: np.ndarray, y: np.ndarray) -> float:
+    from tools.imaging import metrics
+
+    if logits.shape[1] != 2:
+        return float("nan")
+    return metrics.auc(y, logits[:, 1] - logits[:, 0])
+
+
+def _fit_one(
+    ds: Dataset, cfg: Config, seed: int, echo: Callable[[str], None], progress: bool
+) -> tuple[ResNet, dict[str, Any]]:
+    """One member: train with ``seed``, keep the epoch with the lowest validation loss."""
+    from tqdm import tqdm
 
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    ds = load_dataset(data, size, channels, seed)
     n_classes = len(ds.classes)
     counts = torch.bincount(ds.train.y, minlength=n_classes).float()
     weights = counts.sum() / (n_classes * counts.clamp(min=1))
-    net = ResNet(n_classes, channels, width, small_input=size <= 64)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    net = ResNet(n_classes, cfg.channels, cfg.width, cfg.size <= 64, cfg.blocks, cfg.dropout)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = max(1, math.ceil(len(ds.train.y) / cfg.batch))
+    total = steps_per_epoch * cfg.epochs
+
+    def lr_at(step: int) -> float:
+        if cfg.schedule != "cosine":
+            return 1.0
+        warm = steps_per_epoch
+        if step < warm:
+            return (step + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     gen = torch.Generator().manual_seed(seed)
     best: dict[str, Any] = {"loss": float("inf"), "epoch": -1, "state": None}
     history = []
-    for epoch in range(epochs):
+    start = time.perf_counter()
+    for epoch in range(cfg.epochs):
         net.train()
         order = torch.randperm(len(ds.train.y), generator=gen)
         bar = tqdm(
-            range(0, len(order), batch),
-            desc=f"epoch {epoch + 1}/{epochs}",
+            range(0, len(order), cfg.batch),
+            desc=f"seed {seed} epoch {epoch + 1}/{cfg.epochs}",
             disable=not progress,
             leave=False,
             file=sys.stderr,
         )
         for i in bar:
-            idx = order[i : i + batch]
+            idx = order[i : i + cfg.batch]
             if len(idx) < 2:
                 continue
-            loss = F.cross_entropy(
-                net(augment(ds.train.x[idx], gen)), ds.train.y[idx], weight=weights
-            )
+            x = augment(scale(ds.train.x[idx]), gen, cfg.crop)
+            loss = F.cross_entropy(net(x), ds.train.y[idx], weight=weights)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        val_loss, val_acc, _ = evaluate_split(net, ds.val)
+        val_loss, val_acc, logits = evaluate_split(net, ds.val)
+        val_auc = auc_of_logits(logits, ds.val.y.numpy())
         history.append(
-            {"epoch": epoch + 1, "val_loss": round(val_loss, 4), "val_acc": round(val_acc, 4)}
+            {
+                "epoch": epoch + 1,
+                "val_loss": round(val_loss, 4),
+                "val_acc": round(val_acc, 4),
+                "val_auc": round(val_auc, 4),
+                "seconds": round(time.perf_counter() - start, 1),
+            }
         )
-        echo(f"epoch {epoch + 1}: val_loss {val_loss:.4f} val_acc {val_acc:.4f}")
+        echo(
+            f"seed {seed} epoch {epoch + 1}: val_loss {val_loss:.4f} val_acc {val_acc:.4f} "
+            f"val_auc {val_auc:.4f} ({time.perf_counter() - start:.0f} s)"
+        )
         if val_loss < best["loss"] - 1e-4:
             best = {
                 "loss": val_loss,
                 "epoch": epoch + 1,
                 "state": {k: v.clone() for k, v in net.state_dict().items()},
             }
-        elif epoch + 1 - best["epoch"] >= patience:
+        elif epoch + 1 - best["epoch"] >= cfg.patience:
             echo(
-                f"early stop: no val improvement for {patience} epochs (best epoch {best['epoch']})"
+                f"early stop: no val improvement for {cfg.patience} epochs "
+                f"(best epoch {best['epoch']})"
             )
             break
     if best["state"] is not None:
         net.load_state_dict(best["state"])
-    _, _, val_logits = evaluate_split(net, ds.val)
-    temperature = metrics.fit_temperature(val_logits, ds.val.y.numpy()) if len(ds.val.y) else 1.0
+    _, val_acc, logits = evaluate_split(net, ds.val)
+    member = {
+        "seed": seed,
+        "best_epoch": best["epoch"],
+        "val_loss": round(best["loss"], 4),
+        "val_acc": round(val_acc, 4),
+        "val_auc": round(auc_of_logits(logits, ds.val.y.numpy()), 4),
+        "history": history,
+    }
+    return net, member
+
+
+def train(
+    data: Path,
+    out: Path,
+    cfg: Config | None = None,
+    *,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Train (one member per seed), fit a temperature on validation, save ``out``.
+
+    Keyword overrides set :class:`Config` fields (``train(data, out, size=64, seed=1)``;
+    ``seed`` is short for ``seeds=(seed,)``)."""
+    from tools.imaging import metrics
+
+    cfg = cfg or Config()
+    if "seed" in overrides:
+        overrides["seeds"] = (int(overrides.pop("seed")),)
+    unknown = set(overrides) - set(Config.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown training options: {sorted(unknown)}")
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    if cfg.schedule not in ("cosine", "constant"):
+        raise UserError(f"unknown schedule {cfg.schedule!r}: use cosine or constant")
+    t0 = time.perf_counter()
+    ds = load_dataset(
+        data,
+        cfg.size,
+        cfg.channels,
+        cfg.val_seed,
+        cfg.val_frac,
+        group_pattern=cfg.group_pattern,
+        cache=cfg.cache,
+    )
+    if cfg.class_names:
+        if len(cfg.class_names) != len(ds.classes):
+            raise UserError(
+                f"--classes lists {len(cfg.class_names)} names for {len(ds.classes)} classes"
+            )
+        ds.classes = list(cfg.class_names)
+    echo(
+        f"data: {ds.source}: {len(ds.train.y)} train, {len(ds.val.y)} val ({ds.val_note}), "
+        f"classes {ds.classes}, {cfg.size} px ({time.perf_counter() - t0:.0f} s)"
+    )
+    nets: list[nn.Module] = []
+    members: list[dict[str, Any]] = []
+    for seed in cfg.seeds:
+        net, member = _fit_one(ds, cfg, seed, echo, progress)
+        nets.append(net)
+        members.append(member)
+    model: nn.Module = nets[0] if len(nets) == 1 else Ensemble(nets)
+    val_loss, val_acc, val_logits = evaluate_split(model, ds.val)
+    yv = ds.val.y.numpy()
+    temperature = metrics.fit_temperature(val_logits, yv) if len(yv) else 1.0
+    review_below = review_threshold(val_logits, yv, temperature, cfg.review_target)
     result: dict[str, Any] = {
         "classes": ds.classes,
-        "best_epoch": best["epoch"],
-        "history": history,
+        "members": members,
+        "best_epoch": members[0]["best_epoch"],
+        "history": members[0]["history"],
         "temperature": round(temperature, 4),
+        "review_below": review_below,
         "n_train": len(ds.train.y),
         "n_val": len(ds.val.y),
+        "val_split": ds.val_note,
+        "val": {
+            "loss": round(val_loss, 4),
+            "accuracy": round(val_acc, 4),
+            "auc": round(auc_of_logits(val_logits, yv), 4),
+            "nll_after_temperature": round(metrics.nll(val_logits, yv, temperature), 4),
+            "ece_before": round(metrics.ece(metrics.softmax_rows(val_logits), yv, 10), 4),
+            "ece_after": round(
+                metrics.ece(metrics.softmax_rows(val_logits, temperature), yv, 10), 4
+            ),
+        },
+        "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    if ds.test is not None and len(ds.test.y):
-        _, test_acc, logits = evaluate_split(net, ds.test)
+    if cfg.report_test and ds.test is not None and len(ds.test.y):
+        _, test_acc, logits = evaluate_split(model, ds.test)
         y = ds.test.y.numpy()
         result["test"] = {"n": len(y), "accuracy": round(test_acc, 4)}
-        if n_classes == 2:
+        if len(ds.classes) == 2:
             score = metrics.softmax_rows(logits, temperature)[:, 1]
             result["test"]["auc"] = round(metrics.auc(y, score), 4)
     meta = {
         "classes": ds.classes,
-        "input_size": size,
-        "channels": channels,
-        "width": width,
-        "small_input": size <= 64,
+        "input_size": cfg.size,
+        "channels": cfg.channels,
+        "width": cfg.width,
+        "blocks": list(cfg.blocks),
+        "dropout": cfg.dropout,
+        "small_input": cfg.size <= 64,
+        "members": len(nets) if len(nets) > 1 else 0,
         "temperature": result["temperature"],
-        "source": ds.source,
-        "seed": seed,
+        "review_below": review_below,
+        "source": Path(ds.source).name,
+        "seeds": list(cfg.seeds),
+        "seed": cfg.seeds[0],
+        "config": {
+            k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+            for k, v in vars(cfg).items()
+            if k != "cache"
+        },
     }
+    # the exact validation images, so temperature and thresholds can be refitted and audited
+    result["val_names"] = [Path(n).name for n in ds.val.names]
+    result["val_labels"] = yv.tolist()
+    result["val_logits"] = np.asarray(val_logits, dtype=np.float64).tolist()
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"meta": meta, "state_dict": net.state_dict(), "result": result}, out)
+    torch.save({"meta": meta, "state_dict": state_for_save(model, cfg.half), "result": result}, out)
     result["checkpoint"] = str(out)
+    echo(
+        f"saved {out}: val accuracy {result['val']['accuracy']:.4f}, AUC {result['val']['auc']:.4f}, "
+        f"temperature {result['temperature']} ({result['train_seconds']:.0f} s)"
+    )
+    return result
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="clinassist train image", description=(__doc__ or "").split("\n\n")[0]
+    )
+    d = Config()
+    p.add_argument("--data", type=Path, required=True, help="ImageFolder dir, CSV or MedMNIST .npz")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.pt)")
+    p.add_argument("--size", type=int, default=d.size, help="input size in pixels")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--width", type=int, default=d.width, help="channels of the first stage")
+    p.add_argument("--blocks", type=_ints, default=d.blocks, help="blocks per stage, e.g. 2,2,2,2")
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience")
+    p.add_argument("--seed", type=int, default=None, help="one training seed (default 0)")
+    p.add_argument("--seeds", type=_ints, default=None, help="several seeds: an ensemble")
+    p.add_argument("--crop", type=float, default=d.crop, help="smallest random crop (fraction)")
+    p.add_argument("--schedule", choices=("cosine", "constant"), default=d.schedule)
+    p.add_argument("--val-frac", type=float, default=d.val_frac)
+    p.add_argument("--val-seed", type=int, default=d.val_seed, help="seed of the val split")
+    p.add_argument("--group-pattern", default=None, help="regex: file stem -> patient group")
+    p.add_argument("--cache", type=Path, default=None, help="folder for decoded-image caches")
+    p.add_argument("--classes", default="", help="class names for a .npz, e.g. NORMAL,PNEUMONIA")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--report-test", action="store_true", help="also score the test split")
+    p.add_argument("--half", action="store_true", help="store the weights as float16")
+    p.add_argument("--json", dest="as_json", action="store_true", help="print the result JSON")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    seeds = args.seeds or ((args.seed,) if args.seed is not None else (0,))
+    for name, value, low in (
+        ("--size", args.size, 8),
+        ("--epochs", args.epochs, 1),
+        ("--batch", args.batch, 2),
+        ("--width", args.width, 2),
+        ("--patience", args.patience, 1),
+    ):
+        if value < low:
+            raise UserError(f"{name} must be at least {low}, got {value}")
+    if not 0 < args.val_frac < 1 or not 0 < args.crop <= 1:
+        raise UserError("--val-frac must be in (0, 1) and --crop in (0, 1]")
+    return Config(
+        size=args.size,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        width=args.width,
+        blocks=tuple(args.blocks),
+        dropout=args.dropout,
+        patience=args.patience,
+        seeds=tuple(seeds),
+        crop=args.crop,
+        schedule=args.schedule,
+        val_frac=args.val_frac,
+        val_seed=args.val_seed,
+        group_pattern=args.group_pattern,
+        cache=args.cache,
+        report_test=args.report_test,
+        class_names=tuple(c for c in args.classes.split(",") if c),
+        half=args.half,
+    )
+
+
+def run(argv: list[str], echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Parse ``argv`` and train (raises UserError on bad input)."""
+    args = parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    progress = not args.no_progress and sys.stderr.isatty()
+    result = train(args.data, args.out, config_from(args), progress=progress, echo=echo)
+    shown = {
+        k: v
+        for k, v in result.items()
+        if k not in ("history", "val_names", "val_logits", "val_labels")
+    }
+    shown["members"] = [{k: v for k, v in m.items() if k != "history"} for m in result["members"]]
+    echo(json.dumps(shown) if args.as_json else str(shown))
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.imaging.train", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--data", type=Path, required=True, help="ImageFolder dir, CSV or MedMNIST .npz"
-    )
-    parser.add_argument("--out", type=Path, required=True, help="checkpoint to write (.pt)")
-    parser.add_argument("--size", type=int, default=28)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
     try:
-        result = train(
-            args.data,
-            args.out,
-            size=args.size,
-            epochs=args.epochs,
-            batch=args.batch,
-            lr=args.lr,
-            width=args.width,
-            patience=args.patience,
-            seed=args.seed,
-            progress=not args.no_progress,
-        )
+        run(list(sys.argv[1:] if argv is None else argv))
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print({k: v for k, v in result.items() if k != "history"})
     return 0
 
 

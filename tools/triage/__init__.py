@@ -13,6 +13,7 @@ decides or changes it. The tool reads the case's intake record and returns the u
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from assistant import safety
@@ -34,11 +35,18 @@ MAX_LEVEL_HISTORY = 50
 
 
 def assess(
-    text: str, intake: dict[str, Any] | None = None, *, mode: str = "patient"
+    text: str,
+    intake: dict[str, Any] | None = None,
+    *,
+    mode: str = "patient",
+    embedder: Any = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """One message against a case's intake record (not modified): the decision and new record."""
+    """One message against a case's intake record (not modified): the decision and new record.
+    ``embedder``: for semantic matching (``parse``); the level never depends on anything else
+    than the rules, the red-flag rules and what was recognised."""
     record = copy.deepcopy(intake) if intake else new_intake()
-    found = parse(text, expect=expected_values(record))
+    found = parse(text, expect=expected_values(record), embedder=embedder, cache_dir=cache_dir)
     if starts_new_episode(record, found):
         record = next_episode(record)
     turn = int(record.get("turns", 0)) + 1
@@ -47,8 +55,16 @@ def assess(
     record["red_flags"] = list(dict.fromkeys([*record.get("red_flags", []), *flags]))
     decision = decide(record, red_flags=record["red_flags"])
     if decision is None:
-        record["pending"] = []
-        return {"level": None, "intake": record, "reply": _no_complaint(mode)}
+        # nothing recognised (or everything denied): the catch-all complaint, so the story still
+        # gets a level - provisional, at least urgent while a warning sign is unknown - and an
+        # open question; never no level and never home care
+        record["facts"]["unwell_general"] = {
+            "status": "present",
+            "turn": turn,
+            "said": "(not recognised)",
+        }
+        decision = decide(record, red_flags=record["red_flags"])
+        assert decision is not None  # a present complaint always gives a decision
     if decision.next_questions:
         record["pending"] = [
             {
@@ -66,12 +82,6 @@ def assess(
         {"turn": turn, "level": decision.level, "provisional": decision.provisional},
     ][-MAX_LEVEL_HISTORY:]
     return _result(decision, record, mode)
-
-
-def _no_complaint(mode: str) -> str:
-    from assistant import messages
-
-    return messages.TRIAGE_NO_COMPLAINT
 
 
 def _result(decision: Decision, record: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -113,4 +123,13 @@ def triage(
 
         body = report_text(text, attachment, ctx)
     intake: Any = ctx.case.get("intake")
-    return assess(body, intake if isinstance(intake, dict) else None, mode=ctx.mode)
+    from assistant.embeddings import build_embedder
+
+    embedder = ctx.resources.get("embedder", lambda: build_embedder(ctx.settings))
+    return assess(
+        body,
+        intake if isinstance(intake, dict) else None,
+        mode=ctx.mode,
+        embedder=embedder,
+        cache_dir=ctx.settings.data_dir / "cache",
+    )

@@ -31,7 +31,7 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
     from assistant.eval_triage import load_vignettes, patient_answer
     from assistant.llm import ScriptedLLM
     from assistant.service import Assistant
-    from tools.triage.parse import warm
+    from tools.triage.parse import mentions_symptoms, warm
 
     data, _split = load_vignettes()
     kinds = dict(data["topics"])
@@ -42,6 +42,8 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
     triage_ms: list[float] = []
     turn_ms: list[float] = []
     greeting_ms: list[float] = []
+    check_ms: list[float] = []  # the router's "is this a health worry?" check, per message
+    step_ms: list[float] = []  # what triage adds to a turn: that check plus the triage tool
     with tempfile.TemporaryDirectory() as tmp:
         s = settings.model_copy(deep=True)
         s.store.url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
@@ -58,7 +60,13 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
                 start = time.perf_counter()
                 turn = bot.respond(case, text, mode="patient")
                 turn_ms.append((time.perf_counter() - start) * 1000)
-                triage_ms.extend(float(c.ms) for c in turn.tools if c.name == "triage")
+                tool = [float(c.ms) for c in turn.tools if c.name == "triage"]
+                triage_ms.extend(tool)
+                # timed after the turn (no message vectors are cached, so the same work)
+                start = time.perf_counter()
+                mentions_symptoms(text, embedder=bot.embedder, cache_dir=s.data_dir / "cache")
+                check_ms.append((time.perf_counter() - start) * 1000)
+                step_ms.append(check_ms[-1] + sum(tool))
                 if not messages and turn.triage and turn.triage.next_questions:
                     messages.append(
                         " ".join(
@@ -82,6 +90,10 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
         "turns": len(turn_ms),
         "triage_tool_p50_ms": _pct(triage_ms, 0.5),
         "triage_tool_p95_ms": _pct(triage_ms, 0.95),
+        "router_check_p50_ms": _pct(check_ms, 0.5),
+        "router_check_p95_ms": _pct(check_ms, 0.95),
+        "triage_step_p50_ms": _pct(step_ms, 0.5),
+        "triage_step_p95_ms": _pct(step_ms, 0.95),
         "patient_turn_p50_ms": _pct(turn_ms, 0.5),
         "patient_turn_p95_ms": _pct(turn_ms, 0.95),
         "greeting_turn_p50_ms": _pct(greeting_ms, 0.5),
@@ -95,6 +107,8 @@ def bench(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dic
     }
     echo(
         f"triage: tool p50 {out['triage_tool_p50_ms']} ms, p95 {out['triage_tool_p95_ms']} ms; "
+        f"router check p50 {out['router_check_p50_ms']} ms, p95 {out['router_check_p95_ms']} ms; "
+        f"triage step (both) p50 {out['triage_step_p50_ms']} ms, p95 {out['triage_step_p95_ms']} ms; "
         f"whole patient turn p50 {out['patient_turn_p50_ms']} ms, p95 {out['patient_turn_p95_ms']} ms "
         f"({out['turns']} turns); greeting turn p50 {out['greeting_turn_p50_ms']} ms; "
         f"{out['long_text_chars']}-char text {out['long_text_triage_ms']} ms; first use {first_use_s} s"

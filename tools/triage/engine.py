@@ -32,6 +32,7 @@ VALUE_LABELS = {
     "temperature": "the temperature",
 }
 Truth = bool | None  # None: unknown
+OPEN_TOPIC = "describe"  # the open question, asked when nothing specific was recognised
 
 
 @dataclass
@@ -309,18 +310,31 @@ def decide(
         if RANK[r.level] >= RANK["urgent"]
         and (r.assume or any(item not in VALUE_FACTS for item in u))
     ]
-    questions = (
-        _questions(raising, view, lex, intake, present)
-        if allow_questions and intake.get("rounds", 0) < MAX_ROUNDS
-        else []
-    )
+    can_ask = allow_questions and intake.get("rounds", 0) < MAX_ROUNDS
+    questions = _questions(raising, view, lex, intake, present) if can_ask else []
+    # nothing specific recognised (only a catch-all complaint): ask the open question first
+    generic_only = all(c in lex.generic for c in present)
+    if (
+        generic_only
+        and can_ask
+        and OPEN_TOPIC in lex.topics
+        and OPEN_TOPIC not in intake.get("asked", {})
+    ):
+        questions = [_open_question(lex), *questions][:MAX_QUESTIONS]
     missing = _missing(raising, lex)
     provisional = bool(questions)
     final_level = level
     floor_reasons: list[str] = []
     if provisional:
-        if warning and RANK[final_level] < RANK["routine"]:
-            final_level = "routine"
+        # while asking: never home care with a warning sign unknown; and when nothing specific
+        # was recognised, at least "today" until the warning signs are ruled out
+        floor = "urgent" if generic_only else "routine"
+        if warning and RANK[final_level] < RANK[floor]:
+            final_level = floor
+            if generic_only:
+                floor_reasons = [
+                    r.reason for r, _u in warning if r.level in ("urgent", "emergency")
+                ]
     else:
         for rule, _unknown in warning:
             floor = rule.level if rule.assume else _below(rule.level)
@@ -332,6 +346,8 @@ def decide(
                 for r, _u in warning
                 if (r.level if r.assume else _below(r.level)) == final_level
             ]
+        if generic_only and RANK[final_level] < RANK["routine"]:
+            final_level = "routine"  # nothing recognised: never home care
     safety, review = _safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons
@@ -351,6 +367,16 @@ def decide(
         red,
         flags,
     )
+
+
+def _open_question(lex: Lexicon) -> dict[str, Any]:
+    return {
+        "id": OPEN_TOPIC,
+        "text": lex.topics[OPEN_TOPIC].question,
+        "topics": [OPEN_TOPIC],
+        "concepts": [],
+        "describe": True,
+    }
 
 
 def _reasons(fired: list[Rule], level: str) -> list[str]:
@@ -504,19 +530,16 @@ def _safety_net(
     return out, review
 
 
-_INDEX: dict[int, dict[str, list[Rule]]] = {}
-
-
 def _rules_by_concept(lex: Lexicon) -> dict[str, list[Rule]]:
     """Rules that a concept can make hold (it is in their `all` or `any`)."""
-    key = id(lex)
-    if key not in _INDEX:
+    if "rules_by_concept" not in lex.cache:
         index: dict[str, list[Rule]] = {}
         for rule in lex.rules:
             for cid in {*rule.when.all, *rule.when.any}:
                 index.setdefault(cid, []).append(rule)
-        _INDEX[key] = index
-    return _INDEX[key]
+        lex.cache["rules_by_concept"] = index
+    index_: dict[str, list[Rule]] = lex.cache["rules_by_concept"]
+    return index_
 
 
 def _red_flag_status(view: _View, relevant: list[str], lex: Lexicon) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools.triage.lexicon import Lexicon, lexicon
-from tools.triage.parse import Findings, sentence_polarity
+from tools.triage.parse import Findings, polarity, sentence_polarity
 
 ADULT: list[float] = [16.0, 110.0]
 INTAKE_VERSION = 1
@@ -153,15 +153,29 @@ def _answer(
     asked = intake.setdefault("asked", {})
     topics = [t for q in pending for t in q.get("topics", [])]
     sentences = found.sentences
+    # A new complaint instead of an answer ("My throat is sore. What should I do?" after "Is
+    # any of this happening now: severe breathlessness?"): its symptom words are no "yes" to
+    # the questions asked; only an explicit yes/no counts, and the questions stay open.
+    elsewhere = any(
+        m.status != "absent" and c in lex.concepts and lex.concepts[c].topic not in topics
+        for c, m in found.mentions.items()
+    )
+
+    def answer_polarity(sentence: str) -> str | None:
+        pol = sentence_polarity(sentence)
+        if pol == "yes" and elsewhere and polarity(sentence) is None:
+            return None
+        return pol
+
     by_topic: dict[str, str | None] = {}
     if len(sentences) == len(topics) and len(topics) > 1:
         for topic, sentence in zip(topics, sentences, strict=True):
-            by_topic[topic] = sentence_polarity(sentence)
-    overall = found.polarity
+            by_topic[topic] = answer_polarity(sentence)
+    overall = answer_polarity(sentences[0]) if sentences else found.polarity
     described = any(
         m.status != "absent" and c in lex.concepts and lex.concepts[c].topic in topics
         for c, m in found.mentions.items()
-    )
+    ) or (elsewhere and overall is None)
     if described and overall == "yes" and not by_topic:
         overall = None  # "yes, it came on suddenly": the yes is about what was described
     for q in pending:

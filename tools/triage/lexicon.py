@@ -49,6 +49,9 @@ class Concept(_Strict):
     topic: str | None = None  # the question topic that settles it
     hpo: str | None = None  # Human Phenotype Ontology id, where one fits
     hpo_name: str | None = None
+    hpo_more: tuple[str, ...] = ()  # more HPO terms whose vocabulary maps onto this concept
+    hpo_vocabulary: bool = True  # False: the HPO term is broader than the concept (no mapping)
+    hpo_exclude: tuple[str, ...] = ()  # HPO phrases that must not map onto it (with a reason)
     patterns: tuple[str, ...] = ()
     applies: dict[str, Any] = Field(default_factory=dict)  # e.g. {sex: female}: ask only then
 
@@ -134,9 +137,15 @@ class Lexicon(_Strict):
     general_ask: tuple[str, ...]  # screened for every complaint
     generic: tuple[str, ...]  # catch-all complaints, ignored when a specific one is present
     typos: dict[str, str]
+    # (phrase, concept) from the HPO vocabulary (data/hpo_vocabulary.json, tools/triage/hpo.py)
+    hpo_phrases: tuple[tuple[str, str], ...] = ()
+    # the plain-words part of it (layperson synonyms, the concepts' own terms): semantic matching
+    hpo_lay: tuple[tuple[str, str], ...] = ()
     compiled: dict[str, tuple[re.Pattern[str], ...]] = Field(default_factory=dict, exclude=True)
     # per compiled pattern: literals one of which must occur in the text (None: always run)
     leads: dict[str, tuple[frozenset[str] | None, ...]] = Field(default_factory=dict, exclude=True)
+    # objects derived from this lexicon on first use (phrase index, speller, rule index, ...)
+    cache: dict[str, Any] = Field(default_factory=dict, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     @model_validator(mode="after")
@@ -206,6 +215,8 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         general_ask=tuple(rules_raw.get("general_ask", [])),
         generic=tuple(rules_raw.get("generic_complaints", [])),
         typos={str(k): str(v) for k, v in (concepts_raw.get("typos") or {}).items()},
+        hpo_phrases=_hpo_phrases(data_dir, concepts),
+        hpo_lay=_hpo_phrases(data_dir, concepts, lay=True),
     )
     compiled = {
         c.id: tuple(re.compile(p) for p in c.patterns) for c in concepts.values() if c.patterns
@@ -221,10 +232,36 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     return lex
 
 
+def _hpo_phrases(
+    data_dir: Path, concepts: dict[str, Concept], *, lay: bool = False
+) -> tuple[tuple[str, str], ...]:
+    from tools.triage.hpo import load
+
+    rows = [r for r in load(data_dir) if not lay or r.get("lay") or r.get("own")]
+    unknown = sorted({r["concept"] for r in rows} - set(concepts))
+    if unknown:
+        raise ValueError(f"hpo_vocabulary.json: unknown concepts {unknown}: regenerate it")
+    return tuple((r["phrase"], r["concept"]) for r in rows)
+
+
+_DATA_DIR_OVERRIDE: list[Path] = []
+
+
+def use_data_dir(path: Path | None) -> None:
+    """Read the rules from another folder from now on (None: the shipped ones). For
+    evaluations that roll the data back to an earlier version (``tools/triage/loso.py``)."""
+    _DATA_DIR_OVERRIDE[:] = [path] if path is not None else []
+    lexicon.cache_clear()
+
+
+def data_dir() -> Path:
+    return _DATA_DIR_OVERRIDE[0] if _DATA_DIR_OVERRIDE else DATA_DIR
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The shipped rules (cached)."""
-    return build_lexicon()
+    return build_lexicon(data_dir())
 
 
 def _group_end(p: str, i: int) -> int:

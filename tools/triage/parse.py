@@ -17,11 +17,12 @@ import itertools
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.safety import educational
 from assistant.safety import normalize as safety_normalize
-from tools.triage.lexicon import DATA_DIR, Lexicon, lexicon
+from tools.triage.lexicon import Lexicon, data_dir, lexicon
 from tools.triage.values import (
     Range,
     parse_age,
@@ -30,8 +31,12 @@ from tools.triage.values import (
     parse_subject,
     parse_temperature,
 )
+from tools.triage.vocab import PhraseIndex, Speller, english_words, pattern_words
 
 MAX_CHARS = 20_000  # a turn's limit; longer text is cut, never rejected here
+# Recognisers switched off, for ablation studies (tools/triage/loso.py): "patterns", "hpo",
+# "spelling", "semantic". Empty in the product.
+OFF: set[str] = set()
 Status = str  # "present" | "absent" | "possible"
 
 _NEG_START = re.compile(
@@ -109,25 +114,48 @@ class Findings:
 
 
 def normalize(text: str, lex: Lexicon | None = None) -> str:
-    """The project's normalisation (safety.normalize) plus the triage typo list."""
+    """The project's normalisation (safety.normalize), the triage typo list, then spelling
+    tolerance (``vocab.Speller``: unknown words read as the triage word they are closest to)."""
     lex = lex or lexicon()
     out = safety_normalize(text[:MAX_CHARS])
     if lex.typos:
         out = _typo_pattern(lex).sub(lambda m: lex.typos[m.group(0)], out)
-    return out
-
-
-_TYPO_CACHE: dict[int, re.Pattern[str]] = {}
+    speller = _speller(lex) if "spelling" not in OFF else None
+    return speller.fix(out) if speller is not None else out
 
 
 def _typo_pattern(lex: Lexicon) -> re.Pattern[str]:
-    key = id(lex)
-    if key not in _TYPO_CACHE:
+    if "typos" not in lex.cache:
         words = sorted(lex.typos, key=len, reverse=True)
-        _TYPO_CACHE[key] = re.compile(
+        lex.cache["typos"] = re.compile(
             r"(?<![\w'])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w'])"
         )
-    return _TYPO_CACHE[key]
+    pattern: re.Pattern[str] = lex.cache["typos"]
+    return pattern
+
+
+def _speller(lex: Lexicon) -> Speller | None:
+    """The spelling corrector over the triage vocabulary (None without an English word list)."""
+    if "speller" not in lex.cache:
+        english = english_words()
+        words: set[str] = set()
+        if english:
+            words = pattern_words(p for c in lex.concepts.values() for p in c.patterns)
+            for c in lex.concepts.values():
+                words.update(re.findall(r"[a-z]{4,}", c.name.lower()))
+            for phrase, _c in lex.hpo_phrases:
+                words.update(re.findall(r"[a-z]{4,}", phrase.lower()))
+            words.update(re.findall(r"[a-z]{4,}", " ".join(lex.typos.values())))
+        lex.cache["speller"] = Speller(words, english) if english else None
+    speller: Speller | None = lex.cache["speller"]
+    return speller
+
+
+def _phrases(lex: Lexicon) -> PhraseIndex:
+    if "phrases" not in lex.cache:
+        lex.cache["phrases"] = PhraseIndex(lex.hpo_phrases)
+    index: PhraseIndex = lex.cache["phrases"]
+    return index
 
 
 # ---------------------------------------------------------------- ConText pipeline
@@ -135,6 +163,7 @@ def _typo_pattern(lex: Lexicon) -> re.Pattern[str]:
 
 _LOCK = threading.Lock()
 _NLP: Any = None
+_NLP_DIR: Any = None
 
 
 def _clause_starts(text: str) -> list[int]:
@@ -155,11 +184,11 @@ def _clause_starts(text: str) -> list[int]:
 
 
 def _pipeline() -> Any:
-    global _NLP
-    if _NLP is not None:
+    global _NLP, _NLP_DIR
+    if _NLP is not None and data_dir() == _NLP_DIR:
         return _NLP
     with _LOCK:
-        if _NLP is None:
+        if _NLP is None or data_dir() != _NLP_DIR:
             import spacy
             from spacy.language import Language
 
@@ -191,8 +220,8 @@ def _pipeline() -> Any:
                 },
             )
             ctx.add(context_rules(NLP_DATA / "context_rules.json"))
-            ctx.add(context_rules(DATA_DIR / "context_rules.json"))
-            _NLP = nlp
+            ctx.add(context_rules(data_dir() / "context_rules.json"))
+            _NLP, _NLP_DIR = nlp, data_dir()
     return _NLP
 
 
@@ -209,6 +238,10 @@ def _matches(text: str, lex: Lexicon) -> list[tuple[str, int, int]]:
     literal words is only tried where those words occur (same result as a full scan: see
     ``lexicon.leading_literals``), which keeps long pasted letters fast."""
     found: list[tuple[str, int, int]] = []
+    if "hpo" not in OFF:
+        found.extend(_phrases(lex).find(text))  # the HPO vocabulary, as whole words
+    if "patterns" in OFF:
+        return found
     for cid, patterns in lex.compiled.items():
         leads = lex.leads.get(cid, ())
         for i, pattern in enumerate(patterns):
@@ -366,10 +399,17 @@ def sentence_polarity(text: str) -> str | None:
 
 
 def parse(
-    text: str, *, expect: frozenset[str] = frozenset(), lex: Lexicon | None = None
+    text: str,
+    *,
+    expect: frozenset[str] = frozenset(),
+    lex: Lexicon | None = None,
+    embedder: Any = None,
+    cache_dir: Path | None = None,
 ) -> Findings:
     """Read one message. ``expect``: value topics just asked about (a bare "46" is then an age,
-    "4 days" a duration, "7" a pain score, "38.6" a temperature)."""
+    "4 days" a duration, "7" a pain score, "38.6" a temperature). ``embedder``: the sentence
+    embedder for semantic matching (``semantic.py``; off when None or not the one it was tuned
+    for); ``cache_dir``: where its concept-phrase vectors are cached."""
     lex = lex or lexicon()
     norm = normalize(text, lex)
     found = Findings(text=norm)
@@ -378,8 +418,17 @@ def parse(
     found.sentences = [s for s in _SENTENCE_END.split(norm) if s.strip()]
     found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
     matches = _subsumed(_matches(norm, lex), lex)
+    semantic = _semantic(norm, matches, lex, embedder, cache_dir)
+    matches += [(c, s, e) for c, s, e, _inability in semantic]
+    # a semantic match to an inability ("unable to pee") carries its own negation: ConText's
+    # reading of "can't" is the concept itself, unless the piece starts with a denial ("no, ...")
+    inability = {(c, s) for c, s, _e, neg in semantic if neg}
     if matches:
         statuses = _statuses(norm, matches, lex)
+        statuses = [
+            (cid, "present" if st == "absent" and (cid, m[1]) in inability else st)
+            for m, (cid, st) in zip(matches, statuses, strict=True)
+        ]
         ordered = sorted(zip(matches, statuses, strict=True), key=lambda ms: ms[0][1])
         for (cid, start, end), (_cid, status) in ordered:
             if status is None:
@@ -412,6 +461,34 @@ def parse(
     found.course = _course(norm)
     _apply_values(found)
     return found
+
+
+def _semantic(
+    text: str,
+    matches: list[tuple[str, int, int]],
+    lex: Lexicon,
+    embedder: Any,
+    cache_dir: Path | None,
+) -> list[tuple[str, int, int, bool]]:
+    """Concepts the embedder finds in the pieces of the message the lexicon left unexplained:
+    (concept, start, end, stated as an inability: "I can't pee at all")."""
+    if "semantic" in OFF or embedder is None:
+        return []
+    from tools.triage.semantic import matcher
+
+    m = matcher(embedder, lex, cache_dir)
+    if m is None:
+        return []
+    known = {c for c, _s, _e in matches}
+    # a catch-all match ("pain", "swollen") explains nothing specific: it does not hide a piece
+    explained = [(s, e) for c, s, e in matches if c not in lex.generic]
+    out = []
+    for hit in m.match(text, explained):
+        if hit.concept not in known:
+            known.add(hit.concept)
+            denied = hit.negative_form and bool(_NEG_START.match(hit.piece))
+            out.append((hit.concept, hit.start, hit.end, hit.negative_form and not denied))
+    return out
 
 
 def _durations_by_complaint(
@@ -493,8 +570,10 @@ _HEALTH_CUES = re.compile(
     r"\b(?:feel|feels|feeling|felt|symptoms?|unwell|ill|poorly|worried|concerned|acting|behaving|doctor|gp"
     r"|hospital|a&e|hurts?|hurting|pain|aches?|sore|swollen|swelling|lump|bleed\w*|bump|injur\w*|fell"
     r"|fall|sick|temperature|weird|strange|funny|not\s+right|can.?t\s+(?:move|walk|breathe|see|hear|stop)"
-    r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|leg|legs|arm|arms"
-    r"|knee|foot|feet|hand|eye|eyes|ear|ears|throat|neck|skin|mouth|tooth|teeth)\b"
+    r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|legs?|arms?"
+    r"|knees?|foot|feet|hands?|eyes?|ears?|throat|neck|skin|mouth|tooth|teeth|fingers?|toes?"
+    r"|wrists?|ankles?|hips?|shoulders?|bum|bottom|tongue|lips?|face|nose|pee|wee|poo|periods?"
+    r"|pregnant|overdose)\b"
 )
 
 
@@ -508,9 +587,17 @@ def educational_question(text: str) -> bool:
     return _general(normalize(text))
 
 
-def mentions_symptoms(text: str, lex: Lexicon | None = None) -> bool:
-    """Cheap check (patterns only, no ConText) that a message tells of symptoms: a complaint or a
-    warning sign, in anything but a general question with nobody in it."""
+def mentions_symptoms(
+    text: str,
+    lex: Lexicon | None = None,
+    *,
+    embedder: Any = None,
+    cache_dir: Path | None = None,
+) -> bool:
+    """Cheap check (no ConText) that a message tells of a health worry: a complaint or a warning
+    sign in the patterns or the HPO vocabulary (after spelling tolerance), a person and a health
+    cue in any words, or - with the embedder - a piece semantically close to a complaint or a
+    warning sign; never a general question with nobody in it."""
     lex = lex or lexicon()
     norm = normalize(text, lex)
     if not norm.strip() or _general(norm):
@@ -520,4 +607,8 @@ def mentions_symptoms(text: str, lex: Lexicon | None = None) -> bool:
             p.search(norm) for p in patterns
         ):
             return True
-    return False
+    if any(lex.concepts[c].kind in ("complaint", "sign") for c, _s, _e in _phrases(lex).find(norm)):
+        return True
+    if _health_story(norm):
+        return True
+    return bool(_semantic(norm, [], lex, embedder, cache_dir))

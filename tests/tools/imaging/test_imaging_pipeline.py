@@ -41,7 +41,7 @@ class FakeModel:
 def _engine(
     settings: Settings, cxr_logits: list[float], features: np.ndarray
 ) -> tuple[ImagingEngine, FakeModel, FakeModel]:
-    eng = ImagingEngine(settings)
+    eng = ImagingEngine(settings, cxr_model=CXR.key)
     cxr = FakeModel(CXR.classes, cxr_logits, features)
     brain = FakeModel(BRAIN.classes, [3.0, 0.0, 0.0, 0.0], features)
     eng._models = {CXR.key: Loaded(CXR, cxr, "d"), BRAIN.key: Loaded(BRAIN, brain, "d")}
@@ -147,3 +147,61 @@ def test_discrepancy_sets_needs_review(settings: Settings) -> None:
     eng, _, _ = _engine(settings, [0.0, 4.0], np.array([1.0, 0, 0, 0]))
     res = eng.classify(_smooth(), heatmap=False, findings=[_ent("consolidation", negated=True)])
     assert res["needs_review"] is True and "consider review" in res["comparison"]
+
+
+def test_draft_region_and_quality_in_the_result(settings: Settings) -> None:
+    eng, cxr, _ = _engine(settings, [0.0, 3.0], np.array([1.0, 0, 0, 0]))
+    res = eng.classify(_smooth(), heatmap=False, draft=True, name="film.png")
+    assert res["heatmap"] is None and cxr.calls == ["top"]  # the map is made for the draft
+    assert res["quality"]["width"] == 256 and res["region"] is not None
+    draft = res["draft"]
+    assert draft["text"].startswith("MACHINE DRAFT") and "0.95" in draft["text"]
+    assert "[machine draft] Findings: Appearances suggestive of pneumonia" in draft["text"]
+    # the fake map is hottest at the bottom right of the image = the patient's LEFT lower zone
+    assert res["region"]["side"] in ("left", "bilateral")
+    plain = eng.classify(_smooth(), heatmap=False)
+    assert "draft" not in plain and plain["region"] is None
+
+
+def test_normal_label_maps_the_finding_class_only_when_it_is_plausible(settings: Settings) -> None:
+    eng, cxr, _ = _engine(settings, [1.0, 0.2], np.array([1.0, 0, 0, 0]))  # p(pneumonia) 0.31
+    res = eng.classify(_smooth(), heatmap=False, draft=True)
+    assert res["label"] == "NORMAL" and cxr.calls == ["top", 1]  # second pass: PNEUMONIA's map
+    eng, cxr, _ = _engine(settings, [3.0, 0.0], np.array([1.0, 0, 0, 0]))  # p 0.05
+    res = eng.classify(_smooth(), heatmap=False, draft=True)
+    assert cxr.calls == ["top"] and res["region"] is None
+    assert "no pneumonia pattern identified" in res["draft"]["text"].lower()
+
+
+def _png(img: LoadedImage) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img.pixels, 0, 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_what_do_you_see_turn_answers_with_the_draft(settings: Settings) -> None:
+    """REPL, `ask` and Slack all call Assistant.respond: the reply carries the draft."""
+    from assistant.embeddings import HashingEmbedder
+    from assistant.llm import ScriptedLLM
+    from assistant.service import Assistant, Attachment
+    from tools.image import RESOURCE_KEY
+
+    bot = Assistant(settings, llm=ScriptedLLM(default="LLM TEXT"), embedder=HashingEmbedder())
+    try:
+        eng, _, _ = _engine(settings, [0.0, 3.0], np.array([1.0, 0, 0, 0]))
+        bot.resources.put(RESOURCE_KEY, eng)
+        bot.respond("c-img", "Findings: No consolidation. Impression: normal chest.")
+        turn = bot.respond("c-img", "What do you see?", [Attachment("film.png", _png(_smooth()))])
+        assert [t.name for t in turn.tools] == ["classify_image"]  # no "I don't know" answer
+        assert "MACHINE DRAFT" in turn.reply and "LLM TEXT" not in turn.reply
+        draft_lines = [ln for ln in turn.reply.splitlines() if ln.startswith("[machine draft]")]
+        assert len(draft_lines) >= 5
+        assert any("Comparison with the report: Discrepancy" in ln for ln in draft_lines)
+        assert turn.safety.needs_review  # the report disagrees
+        again = bot.respond("c-img", "what do you see?")  # no new image: the last one, again
+        assert [t.name for t in again.tools] == ["classify_image"]
+        assert "MACHINE DRAFT" in again.reply and again.tools[0].result["draft"]  # type: ignore[index]
+    finally:
+        bot.close()

@@ -210,3 +210,16 @@ def test_assess_never_fails_and_is_deterministic(text: str) -> None:
     assert a.get("level") == b.get("level")
     assert a.get("level") in (None, *LEVELS)
     assert len(a.get("next_questions", [])) <= 2
+
+
+def test_a_new_complaint_is_not_a_yes_to_the_warning_signs_asked() -> None:
+    first = assess("What should I do about a cold?")
+    asked = [t for q in first["next_questions"] for t in q["topics"]]
+    assert "breathing" in asked
+    second = assess("My throat is sore. What should I do?", first["intake"])
+    assert second["level"] != "emergency"
+    assert second["intake"]["facts"]["sore_throat"]["status"] == "present"
+    assert all(f["status"] != "possible" for f in second["intake"]["facts"].values())
+    # an explicit yes still counts, and a yes is the safer reading
+    third = assess("Yes, and my throat is sore", first["intake"])
+    assert third["level"] == "emergency"
