@@ -29,7 +29,6 @@ models-test: $(STAMP)
 	$(BIN)/clinassist models fetch --role test --role image
 
 chat: models
-	$(BIN)/clinassist kb ingest
 	$(BIN)/clinassist chat
 
 test: models-test

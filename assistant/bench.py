@@ -1,6 +1,6 @@
 """`clinassist bench`: latency, throughput and memory, each against a baseline in the same run.
 
-Suites: ``startup`` (cold start to the REPL prompt vs a bare ``python -c pass``), ``turn``
+Suites: ``startup`` (cold commands and the REPL prompt vs a bare ``python -c pass``), ``turn``
 (non-LLM turn latency p50/p95, warm), ``llm`` (tokens/s through our backend vs a bare
 ``Llama.generate`` loop on the same GGUF and prompt), ``phi`` (de-identification per message). Other suites plug in by import path (see SUITES).
 """
@@ -86,31 +86,119 @@ def _cli_env(data_dir: str) -> dict[str, str]:
     return env
 
 
+COLD_REPORT = "No pleural effusion. The patient denies chest pain; takes metformin 500 mg.\n"
+
+
+def _sample_image(settings: Settings) -> Path | None:
+    """A labelled sample shipped with the packaged pneumonia model, once it is fetched."""
+    for folder in sorted(Path(settings.models.cache_dir).expanduser().glob("xception-*/samples")):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+                return path
+    return None
+
+
+def cold_commands(settings: Settings, tmp: Path) -> dict[str, tuple[list[str], bool]]:
+    """name -> (arguments after ``python -m assistant``, reads the configured data dir). Every
+    other command gets a throw-away data dir (its cases never mix with the user's)."""
+    report = tmp / "report.txt"
+    report.write_text(COLD_REPORT, encoding="utf-8")
+    cmds: dict[str, tuple[list[str], bool]] = {
+        "ask (no model)": (["ask", "--case", "bench-cold", "hello"], False),
+        "kb search": (["kb", "search", "shortness of breath"], True),
+        "ner": (["ner", str(report)], False),
+        "history": (["history", "--case", "bench-cold"], False),
+        "cases": (["cases"], False),
+    }
+    image = _sample_image(settings)
+    if image is not None:
+        cmds["classify"] = (["classify", str(image)], False)
+    return cmds
+
+
+FLOORS: dict[str, list[str]] = {
+    "python -c pass": ["-c", "pass"],
+    "import numpy": ["-c", "import numpy"],
+    "import assistant.cli": ["-c", "import assistant.cli"],
+}
+
+
 def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
-    """Wall time from process start to the REPL's first prompt (a piped `/quit`)."""
+    """Cold commands, each in a fresh process (median over rounds that take every command in
+    turn, so load changes hit them alike), beside same-run floors: a bare ``python -c pass``,
+    ``import numpy`` and the CLI's own imports; then the REPL's first prompt (a piped
+    ``/quit``). ``kb search`` reads the configured knowledge base (build it first); the other
+    commands write to a throw-away data dir. The load average is recorded before and after."""
     reps = 3 if quick else 7
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    times: dict[str, list[float]] = {}
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = _cli_env(tmp)
+        tmp_env = {**_cli_env(tmp), "CLINASSIST_KB__BUILD_IN_BACKGROUND": "false"}
+        user_env = _cli_env(str(settings.data_dir))
+        cmds = cold_commands(settings, Path(tmp))
 
-        def timed(cmd: list[str], stdin: str = "") -> float:
+        def timed(name: str, argv: list[str], env: dict[str, str], stdin: str = "") -> None:
             t0 = time.perf_counter()
-            subprocess.run(cmd, input=stdin, text=True, env=env, capture_output=True, check=True)
-            return time.perf_counter() - t0
+            proc = subprocess.run(argv, input=stdin, text=True, env=env, capture_output=True)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode != 0:
+                lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"]
+                failed[name] = lines[-1]
+                return
+            times.setdefault(name, []).append(elapsed)
 
-        base = [timed([sys.executable, "-c", "pass"]) for _ in range(reps)]
-        repl = [
-            timed([sys.executable, "-m", "assistant", "chat", "--case", "bench"], "/quit\n")
-            for _ in range(reps)
-        ]
-    out = {
-        "python_bare_s": round(statistics.median(base), 3),
-        "repl_ready_s": round(statistics.median(repl), 3),
-        "repl_ready_max_s": round(max(repl), 3),
+        timed(
+            "ask (no model)",
+            [sys.executable, "-m", "assistant", *cmds["ask (no model)"][0]],
+            tmp_env,
+        )  # a case for history
+        for _ in range(reps):
+            for name, args in FLOORS.items():
+                timed(name, [sys.executable, *args], tmp_env)
+            for name, (args, user_data) in cmds.items():
+                if name not in failed:
+                    timed(
+                        name,
+                        [sys.executable, "-m", "assistant", *args],
+                        user_env if user_data else tmp_env,
+                    )
+            timed(
+                "REPL prompt",
+                [sys.executable, "-m", "assistant", "chat", "--case", "bench"],
+                tmp_env,
+                "/quit\n",
+            )
+    floor = statistics.median(times.get("python -c pass", [0.0]))
+    rows = {
+        name: {
+            "median_s": round(statistics.median(ts), 3),
+            "min_s": round(min(ts), 3),
+            "max_s": round(max(ts), 3),
+            "over_floor_s": round(statistics.median(ts) - floor, 3),
+        }
+        for name, ts in times.items()
+    }
+    out: dict[str, Any] = {
+        "commands": rows,
+        "failed": failed,
         "reps": reps,
+        "load_before": load_before,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        # earlier result keys, kept for comparisons across runs
+        "python_bare_s": rows.get("python -c pass", {}).get("median_s"),
+        "repl_ready_s": rows.get("REPL prompt", {}).get("median_s"),
+        "repl_ready_max_s": rows.get("REPL prompt", {}).get("max_s"),
     }
     echo(
-        f"startup: REPL ready (median of {reps}) {out['repl_ready_s']} s; bare python {out['python_bare_s']} s"
+        f"startup: cold commands, median of {reps} fresh processes (load {load_before} -> {out['load_after']})"
     )
+    for name, row in rows.items():
+        echo(
+            f"  {name:22s} {row['median_s']:6.3f} s  (min {row['min_s']:.3f}, max {row['max_s']:.3f})"
+        )
+    for name, why in failed.items():
+        echo(f"  {name:22s} failed: {why}")
     return out
 
 

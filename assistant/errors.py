@@ -73,6 +73,12 @@ class ToolUnavailableError(ClinassistError):
     code = "E300"
 
 
+class KnowledgeBuildingError(ToolUnavailableError):
+    """The knowledge base is being built in the background: ask again later."""
+
+    code = "E301"
+
+
 class StoreError(ClinassistError):
     code = "E400"
 

@@ -17,6 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from assistant import messages, safety
 from assistant.config import Settings
+from assistant.errors import KnowledgeBuildingError
 from assistant.router import Router, after_triage, looks_like_report
 from assistant.schema import Citation, Safety, ToolCall
 from assistant.state import CaseState, TurnState
@@ -125,6 +126,8 @@ def build_graph(
 
                 call = call.model_copy(update={"result": with_draft(call.result)})
             ctx.turn_calls.append(call)
+            if call.code == KnowledgeBuildingError.code:  # no "I don't know" meanwhile
+                steps = [s for s in steps if s["name"] != "generate_answer"]
             if call.ok and call.result is not None:
                 _remember(case, call, names)
                 if call.name == "triage" and not state["safety"].emergency:

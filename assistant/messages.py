@@ -30,6 +30,7 @@ HELP = """Commands:
   /attach PATH    attach an image (PNG, JPEG, DICOM) or a report (txt, md, pdf) to the next message
   /history        show this case's turns
   /reset          start this case over (asks first)
+  /status         the knowledge base: ready, or still being built (and how far)
   /help           this help
   /quit           leave (the case is saved)
 Anything else is sent to the assistant."""
@@ -272,3 +273,22 @@ DIFFERENTIAL_NONE = (
     "I can't give a differential: the knowledge base has no clinical differential-diagnosis "
     "source, and no retrieved page lists causes of this. Check a clinical reference."
 )
+
+
+# The knowledge base built in the background (knowledge/build.py)
+KB_BUILDING = (
+    "The knowledge base is still being built ({detail}), so I cannot search it yet. "
+    "Ask again in a few minutes; /status in the REPL shows the progress."
+)
+KB_BUILD_STARTED = (
+    "The knowledge base is being built in the background (a few minutes, once). You can "
+    "start now; questions that need it will say so until it is ready. /status shows progress."
+)
+KB_STATUS = {
+    "ready": "Knowledge base: ready.",
+    "building": "Knowledge base: still being built ({detail}).",
+    "done": "Knowledge base: ready ({detail}).",
+    "failed": "Knowledge base: the last build failed ({detail}): run `clinassist kb ingest`.",
+    "interrupted": "Knowledge base: the last build stopped at {detail}: run `clinassist kb ingest`.",
+    "missing": "Knowledge base: not built: run `clinassist kb ingest` (a few minutes, once).",
+}

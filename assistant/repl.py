@@ -22,7 +22,17 @@ from assistant.errors import AttachmentError, ClinassistError, UnknownCommandErr
 from assistant.schema import Mode, Turn, triage_trail
 from assistant.service import Assistant, Attachment, validate_case_id, validate_mode
 
-COMMANDS = ("/case", "/mode", "/attach", "/history", "/reset", "/help", "/quit", "/exit")
+COMMANDS = (
+    "/case",
+    "/mode",
+    "/attach",
+    "/history",
+    "/reset",
+    "/status",
+    "/help",
+    "/quit",
+    "/exit",
+)
 TRIAGE_STYLES = {
     "emergency": "bold red",
     "urgent": "bold yellow",
@@ -196,6 +206,10 @@ class Repl:
                     self.console.print(f"   {trail}", markup=False)
             if not self.assistant.store.exists(self.case_id):
                 self.console.print("This case has no turns yet.", markup=False)
+        elif cmd == "/status":
+            from knowledge.build import describe
+
+            self.console.print(describe(self.assistant.settings), markup=False)
         elif cmd == "/reset":
             if args[:1] != ["yes"]:
                 self.console.print(

@@ -13,9 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
-
-from langsmith.run_helpers import tracing_context
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant import messages
 from assistant.config import Settings, load_settings
@@ -30,15 +28,16 @@ from assistant.errors import (
     UserError,
 )
 from assistant.files import Kind, check_attachment
-from assistant.llm import LLM, build_llm
-from assistant.router import IntentClassifier, Router
-from assistant.safety import redact_phi, redact_value
 from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
 from assistant.state import CaseState, Message, TurnState, empty_case
-from assistant.store import AuditEntry, Blob, CaseStore, CaseSummary
 from tools.base import Resources
-from tools.image import remove_case_heatmaps
-from tools.registry import ToolRegistry, default_registry
+from tools.registry import default_registry  # light: each tool is imported on first use
+
+if TYPE_CHECKING:  # imported where used: `ner` or `kb search` need no store, LLM or router
+    from assistant.llm import LLM
+    from assistant.router import Router
+    from assistant.store import AuditEntry, CaseStore, CaseSummary
+    from tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +127,39 @@ class Assistant:
         resources: Resources | None = None,
     ) -> None:
         self.settings = settings or load_settings()
-        self.store = store or CaseStore(
-            self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s
-        )
+        self._store = store
         self.resources = resources or Resources(self.settings)
         if llm is not None:
             self.resources.put("llm", llm)
         if embedder is not None:
             self.resources.put("embedder", embedder)
-        self.registry = registry or default_registry()
+        self._registry = registry
         self._graph: Any = None
+
+    @property
+    def store(self) -> CaseStore:
+        """The case store, opened on first use (tool-only commands never open it)."""
+        if self._store is None:
+            from assistant.store import CaseStore
+
+            self._store = CaseStore(
+                self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s
+            )
+        return self._store
+
+    @store.setter
+    def store(self, value: CaseStore) -> None:
+        self._store = value
+
+    @property
+    def registry(self) -> ToolRegistry:
+        if self._registry is None:
+            self._registry = default_registry()
+        return self._registry
+
+    @registry.setter
+    def registry(self, value: ToolRegistry) -> None:
+        self._registry = value
 
     # -- lazily built parts ------------------------------------------------------------
     @property
@@ -146,10 +168,14 @@ class Assistant:
 
     @property
     def llm(self) -> LLM:
+        from assistant.llm import build_llm
+
         return self.resources.get("llm", lambda: build_llm(self.settings))
 
     @property
     def router(self) -> Router:
+        from assistant.router import IntentClassifier, Router
+
         return self.resources.get(
             "router",
             lambda: Router(
@@ -256,6 +282,8 @@ class Assistant:
             turn_mode: Mode = mode or case.get("mode") or self.settings.default_mode
             case["mode"] = turn_mode
             refs = []
+            from assistant.store import Blob
+
             blobs = [Blob(f.data, media_type) for f, _kind, media_type in typed]
             for (f, kind, media_type), blob in zip(typed, blobs, strict=True):
                 sha = blob.sha256
@@ -283,6 +311,8 @@ class Assistant:
             }
             # LangChain would upload every node's inputs (case data) to LangSmith when
             # LANGSMITH_TRACING/LANGCHAIN_TRACING_V2 and a key are in the environment: never.
+            from langsmith.run_helpers import tracing_context
+
             with tracing_context(enabled=False):
                 out = self.graph.invoke(
                     state,
@@ -321,6 +351,9 @@ class Assistant:
         return stored
 
     def _audit_entries(self, actor: str, redacted_text: str, turn: Turn) -> list[AuditEntry]:
+        from assistant.safety import redact_phi, redact_value
+        from assistant.store import AuditEntry
+
         entries = [
             AuditEntry(
                 actor=actor,
@@ -422,16 +455,21 @@ class Assistant:
         """Forget a case's turns, state, attachments and heatmaps (the audit log remains)."""
         with self.store.case_lock(validate_case_id(case_id)):
             self.store.reset_case(case_id, actor=actor)
+            from tools.image import remove_case_heatmaps
+
             remove_case_heatmaps(self.settings, case_id)
 
     def delete_case(self, case_id: str, *, actor: str = "user") -> None:
         """Delete a case with its attachments and heatmaps (the audit log remains)."""
         with self.store.case_lock(validate_case_id(case_id)):
             self.store.delete_case(case_id, actor=actor)
+            from tools.image import remove_case_heatmaps
+
             remove_case_heatmaps(self.settings, case_id)
 
     def audit(self, case_id: str) -> list[dict[str, Any]]:
         return self.store.audit_log(validate_case_id(case_id))
 
     def close(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()

@@ -55,10 +55,36 @@ def _default_stamp(settings: Settings, plan: object) -> dict[str, str]:
     }
 
 
+def _stamp_current(settings: Settings, stamp_file: Path, stamp: dict[str, str]) -> bool:
+    from knowledge import snapshot
+
+    if not (stamp_file.parent / "chroma.sqlite3").is_file():
+        return False
+    if not snapshot.current_token(stamp_file.parent):  # built before the read snapshot: write it
+        return False
+    try:
+        return bool(json.loads(stamp_file.read_text(encoding="utf-8")) == stamp)
+    except (OSError, ValueError):
+        return False
+
+
+def default_corpus_current(settings: Settings) -> bool:
+    """True when the default corpus is ingested at its current hashes (always True for a
+    Chroma server: its owner builds it)."""
+    from knowledge import ingest as ing
+
+    stamp_file = _stamp_path(settings)
+    if stamp_file is None:
+        return True
+    return _stamp_current(settings, stamp_file, _default_stamp(settings, ing.plan([])))
+
+
 def ingest(settings: Settings, sources: list[str]) -> None:
-    """Ingest the default corpus (no arguments) or the named sources/paths; unchanged = no-op."""
+    """Ingest the default corpus (no arguments) or the named sources/paths; unchanged = no-op.
+    A local default-corpus build records its progress for `/status` (:mod:`knowledge.build`)."""
     from rich.console import Console
 
+    from knowledge import build
     from knowledge import ingest as ing
 
     plan = ing.plan(sources)  # validates user files before the index is opened or touched
@@ -67,17 +93,34 @@ def ingest(settings: Settings, sources: list[str]) -> None:
         console.print(msg)
     stamp_file = _stamp_path(settings) if not sources else None
     stamp = _default_stamp(settings, plan) if stamp_file else {}
-    if stamp_file and (stamp_file.parent / "chroma.sqlite3").is_file():
-        try:
-            if json.loads(stamp_file.read_text(encoding="utf-8")) == stamp:
-                print("knowledge base: default corpus up to date")
-                return
-        except (OSError, ValueError):
-            pass
+    if stamp_file and _stamp_current(settings, stamp_file, stamp):
+        print("knowledge base: default corpus up to date")
+        return
+    status = build.StatusWriter(settings) if stamp_file else None
     index = KnowledgeIndex.from_settings(settings)
     prog, factory = _progress_factory(console)
-    with prog:  # type: ignore[attr-defined]
-        results = ing.ingest_sources(index, plan.sources, progress=factory)
+
+    def tracked(name: str, total: int) -> Callable[[int], None]:
+        advance = factory(name, total)
+        done = [0]
+        if status is not None:
+            status.write("building", f"{name} 0/{total}")
+
+        def step(n: int) -> None:
+            advance(n)
+            done[0] += n
+            if status is not None:
+                status.write("building", f"{name} {done[0]}/{total}", force=False)
+
+        return step
+
+    try:
+        with prog:  # type: ignore[attr-defined]
+            results = ing.ingest_sources(index, plan.sources, progress=tracked)
+    except BaseException as exc:
+        if status is not None:
+            status.write("failed", f"{type(exc).__name__}: see `clinassist kb ingest`")
+        raise
     for r in results:
         rate = f" ({r.chunks / r.seconds:.0f} chunks/s)" if r.seconds and r.chunks else ""
         detail = (
@@ -88,6 +131,8 @@ def ingest(settings: Settings, sources: list[str]) -> None:
         print(f"{r.source}\t{r.status}\t{detail}")
     if stamp_file:
         stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+    if status is not None:
+        status.write("done", ", ".join(f"{r.source} {r.status}" for r in results))
     sys.stdout.flush()
 
 

@@ -12,11 +12,12 @@ unchanged source is a no-op and a changed one replaces its chunks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,16 +118,97 @@ class KnowledgeIndex:
     """Chunks in Chroma collections (``passages``, ``icd10cm``) plus a manifest."""
 
     def __init__(
-        self, client: Any, embedder: Embedder, *, location: str, prefix: str = "kb"
+        self,
+        client: Any,
+        embedder: Embedder,
+        *,
+        location: str,
+        prefix: str = "kb",
+        kb_dir: Path | None = None,
     ) -> None:
-        self.client = client
+        """``client``: a Chroma client, or a function making one (called on first use: a
+        query answered from the snapshot never imports chromadb). ``kb_dir``: the local
+        folder of a persistent index, where its read snapshot lives (:mod:`knowledge.snapshot`)."""
+        self._client = client
         self.embedder = embedder
         self.location = location
         self.prefix = prefix
-        self._ef = _chroma_ef(embedder)
+        self.kb_dir = kb_dir
+        self._ef_: Any = None
         self._collections: dict[str, Any] = {}
         self._counts: dict[str, tuple[int, float, int]] = {}
         self.generation = 0  # bumps on every write in this process (retrievers rebuild BM25)
+        self._snap: Any = None
+        self._snap_token: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if callable(self._client) and not hasattr(self._client, "get_or_create_collection"):
+            self._client = self._client()
+        return self._client
+
+    @property
+    def _ef(self) -> Any:
+        if self._ef_ is None:
+            self._ef_ = _chroma_ef(self.embedder)
+        return self._ef_
+
+    # -- the read snapshot ------------------------------------------------------------------
+    def snapshot(self) -> Any:
+        """The current read snapshot (:class:`knowledge.snapshot.Snapshot`) or None: none
+        written, or a write since. Re-read when another process writes a new one."""
+        if self.kb_dir is None:
+            return None
+        from knowledge import snapshot
+
+        token = snapshot.current_token(self.kb_dir)
+        if token != self._snap_token:
+            self._snap = snapshot.load(self.kb_dir, self.embedder.name) if token else None
+            self._snap_token = token
+            self.generation += 1
+        return self._snap
+
+    def write_snapshot(self) -> str | None:
+        """After writes: save what queries read (the caller holds the write lock)."""
+        if self.kb_dir is None:
+            return None
+        from knowledge import snapshot
+
+        return snapshot.write(self, self.kb_dir)
+
+    @contextlib.contextmanager
+    def write_lock(self, *, wait: bool = True) -> Iterator[bool]:
+        """Exclusive across processes for a local index (``<kb>/.write.lock``): one writer at a
+        time, and no snapshot of a half-written store. Yields False when ``wait`` is off and
+        another process holds it."""
+        if self.kb_dir is None:
+            yield True
+            return
+        import fcntl
+
+        self.kb_dir.mkdir(parents=True, exist_ok=True)
+        with (self.kb_dir / ".write.lock").open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _before_write(self) -> None:
+        if self.kb_dir is not None:
+            from knowledge import snapshot
+
+            snapshot.invalidate(self.kb_dir)
+            self._snap, self._snap_token = None, None
+
+    def keyword_index(self, kind: str) -> Any:
+        """The snapshot's keyword index of ``kind`` (a ``retrieval._BM25``), or None."""
+        snap = self.snapshot()
+        return snap.collections[kind].keyword if snap and kind in snap.collections else None
 
     # -- constructors -------------------------------------------------------------------
     @staticmethod
@@ -137,11 +219,15 @@ class KnowledgeIndex:
 
     @classmethod
     def persistent(cls, path: Path, embedder: Embedder) -> KnowledgeIndex:
-        import chromadb
-
+        """Chroma files under ``path``; the client opens on first use (see ``client``)."""
         path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=cls._chroma_settings())
-        return cls(client, embedder, location=str(path))
+
+        def open_client() -> Any:
+            import chromadb
+
+            return chromadb.PersistentClient(path=str(path), settings=cls._chroma_settings())
+
+        return cls(open_client, embedder, location=str(path), kb_dir=path)
 
     @classmethod
     def http(cls, url: str, embedder: Embedder) -> KnowledgeIndex:
@@ -195,11 +281,20 @@ class KnowledgeIndex:
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
 
     def count(self, kind: str) -> int:
+        snap = self.snapshot()
+        if snap is not None:
+            for name, coll in snap.collections.items():
+                if kind == name:
+                    return len(coll.keyword.ids)
+                if kind == aliases_of(name):
+                    return len(coll.alias_parent)
         return int(self.collection(kind).count())
 
     def cached_count(self, kind: str) -> int:
         """``count`` cached for COUNT_TTL_S (and until this process writes): cheap per query,
         while writes by another instance (a shared Chroma server) are seen within seconds."""
+        if self.snapshot() is not None:
+            return self.count(kind)
         now = time.monotonic()
         hit = self._counts.get(kind)
         if hit and hit[0] == self.generation and now - hit[1] < COUNT_TTL_S:
@@ -237,6 +332,7 @@ class KnowledgeIndex:
                 self.collection(kind).delete(ids=gone[start : start + PAGE])
 
     def remove_source(self, key: str) -> None:
+        self._before_write()
         self._delete(self._source_ids(key))
         self.collection("manifest").delete(ids=[key])
         self.generation += 1
@@ -259,6 +355,7 @@ class KnowledgeIndex:
         chunk order) skip the embedder: benchmarks use them to store synthetic chunks; normal
         ingestion leaves them out."""
         t0 = time.perf_counter()
+        self._before_write()
         existed = bool(self.collection("manifest").get(ids=[key], include=[])["ids"])
         seen: set[str] = set()
         unique: list[Chunk] = []
@@ -377,6 +474,9 @@ class KnowledgeIndex:
     def all_documents(
         self, kind: str, page: int = 5000
     ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        saved = self.keyword_index(kind)
+        if saved is not None:
+            return list(saved.ids), list(saved.docs), list(saved.metas)
         coll = self.collection(kind)
         ids: list[str] = []
         docs: list[str] = []
@@ -404,7 +504,25 @@ class KnowledgeIndex:
         fetch: bool = True,
     ) -> list[tuple[str, float, str, dict[str, Any]]]:
         """(id, cosine similarity, text, metadata), best first. ``fetch=False`` skips reading
-        texts and metadata from Chroma (returned empty): the retriever already holds them."""
+        texts and metadata from Chroma (returned empty): the retriever already holds them.
+        From the snapshot: exact cosine over all vectors (Chroma's HNSW approximates it)."""
+        snap = self.snapshot()
+        if snap is not None and kind in snap.collections:
+            from knowledge.snapshot import top
+
+            coll_snap = snap.collections[kind]
+            bm = coll_snap.keyword
+            sims = np.asarray(coll_snap.vectors @ np.asarray(query_vec, dtype=np.float32))
+            rows = top(sims, n, bm.mask(where))
+            return [
+                (
+                    bm.ids[i],
+                    float(sims[i]),
+                    bm.docs[i] if fetch else "",
+                    dict(bm.metas[i]) if fetch else {},
+                )
+                for i in rows
+            ]
         coll = self.collection(kind)
         total = self.cached_count(kind)
         if total == 0:
@@ -429,6 +547,21 @@ class KnowledgeIndex:
     ) -> list[tuple[str, float]]:
         """(passage id, best alias cosine similarity) for the ``n`` passages of collection
         ``kind`` whose names or synonyms are nearest the query, best first."""
+        snap = self.snapshot()
+        if snap is not None and kind in snap.collections:
+            from knowledge.snapshot import top
+
+            coll_snap = snap.collections[kind]
+            parents = np.asarray(coll_snap.alias_parent)
+            mask = coll_snap.keyword.mask(where)
+            sims = np.asarray(coll_snap.alias_vectors @ np.asarray(query_vec, dtype=np.float32))
+            rows = top(sims, n * ALIAS_FANOUT, None if mask is None else mask[parents])
+            found: dict[str, float] = {}
+            for i in rows:
+                pid = coll_snap.keyword.ids[int(parents[i])]
+                if pid not in found:
+                    found[pid] = float(sims[i])
+            return list(found.items())[:n]
         name = aliases_of(kind)
         total = self.cached_count(name)
         if total == 0:
@@ -447,6 +580,9 @@ class KnowledgeIndex:
         return list(best.items())[:n]
 
     def get(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        saved = self.keyword_index(kind)
+        if saved is not None:
+            return {i: saved.doc(i) for i in ids if i in saved.row}
         got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])
         return {
             i: (d or "", dict(m or {}))

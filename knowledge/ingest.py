@@ -70,6 +70,20 @@ def ingest_sources(
     progress: ProgressFactory | None = None,
     echo: Echo | None = None,
 ) -> list[IngestResult]:
+    with index.write_lock():
+        results = _ingest_locked(index, sources, progress=progress, echo=echo)
+        if any(r.status != "unchanged" for r in results) or index.snapshot() is None:
+            index.write_snapshot()  # what queries read (a local index; no-op for a server)
+    return results
+
+
+def _ingest_locked(
+    index: KnowledgeIndex,
+    sources: list[Source],
+    *,
+    progress: ProgressFactory | None = None,
+    echo: Echo | None = None,
+) -> list[IngestResult]:
     results = []
     for src in sources:
         fp = src.fingerprint()

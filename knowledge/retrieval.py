@@ -12,9 +12,11 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -334,6 +336,36 @@ class _BM25:
             for t in toks:
                 self.by_title_token.setdefault(t, []).append(i)
 
+    @classmethod
+    def restore(
+        cls,
+        *,
+        ids: list[str],
+        docs: Sequence[str],
+        metas: Sequence[dict[str, Any]],
+        tables: dict[str, Any],
+        bm25_dir: Path,
+    ) -> _BM25:
+        """The index :func:`knowledge.snapshot.write` saved: bm25s memory-mapped, texts and
+        metadata decoded per row on access, the title and section tables as saved."""
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self = cls.__new__(cls)
+        self.ids = ids
+        self.docs = docs  # type: ignore[assignment]
+        self.metas = metas  # type: ignore[assignment]
+        self.fields = {k: np.array(v, dtype=object) for k, v in tables["fields"].items()}
+        self.row = {d: i for i, d in enumerate(ids)}
+        self.model = (
+            bm25s.BM25.load(str(bm25_dir), mmap=True, show_progress=False) if ids else bm25s.BM25()
+        )
+        self.vocab = dict(getattr(self.model, "vocab_dict", {}) or {})
+        self.by_topic_section = {(p, s): rows for p, s, rows in tables["by_topic_section"]}
+        self.title_tokens = _FrozenRows(tables["title_tokens"])  # type: ignore[assignment]
+        self.by_title_token = tables["by_title_token"]
+        return self
+
     def doc(self, did: str) -> tuple[str, dict[str, Any]]:
         i = self.row[did]
         return self.docs[i], self.metas[i]
@@ -365,6 +397,21 @@ class _BM25:
         if not self.ids or not known:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self.model.get_scores(known), dtype=np.float32)
+
+
+class _FrozenRows(Sequence[frozenset[str]]):
+    """Token lists as frozensets, made when a row is read (a title match reads a few)."""
+
+    def __init__(self, rows: list[list[str]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [frozenset(r) for r in self.rows[i]]
+        return frozenset(self.rows[i])
 
 
 @dataclass
@@ -444,6 +491,9 @@ class Retriever:
         self._lock = threading.Lock()
 
     def bm25(self, kind: str) -> _BM25:
+        saved = self.index.keyword_index(kind)  # a local index's snapshot: no rebuild
+        if saved is not None:
+            return saved
         key = (self.index.generation, self.index.cached_count(kind))
         cached = self._bm25.get(kind)
         if cached and cached[0] == key:

@@ -19,6 +19,8 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("KERAS_BACKEND", "torch")
 for _key in [k for k in os.environ if k.startswith("CLINASSIST_")]:
     del os.environ[_key]
+# `chat` would otherwise start building the default knowledge base in a background process
+os.environ["CLINASSIST_KB__BUILD_IN_BACKGROUND"] = "false"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_CACHE = Path(os.path.expanduser("~/.cache/clinassist/models"))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from assistant.errors import ToolUnavailableError, UserError
+from assistant import messages
+from assistant.errors import KnowledgeBuildingError, ToolUnavailableError, UserError
 from tools.base import ToolContext, tool
 
 MAX_K = 20
@@ -22,10 +23,14 @@ Audience = Literal["consumer", "clinician"]
 
 
 def _retriever(ctx: ToolContext) -> Any:
+    from knowledge.build import is_building
     from knowledge.index import KnowledgeIndex
     from knowledge.retrieval import Retriever
     from knowledge.sources import COLLECTIONS
 
+    building = is_building(ctx.settings)
+    if building is not None:  # never read a store another process is writing
+        raise KnowledgeBuildingError(messages.KB_BUILDING.format(detail=building.detail))
     index = ctx.resources.get("kb.index", lambda: KnowledgeIndex.from_settings(ctx.settings))
     if all(index.count(kind) == 0 for kind in COLLECTIONS):
         raise ToolUnavailableError(

@@ -9,7 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.nlp.pipeline import (
+from assistant.importing import explicit_spacy_factories, import_medspacy
+
+import_medspacy()  # before the pipeline imports them: spaCy without torch, medspaCy without NLTK
+
+from knowledge.nlp.pipeline import (  # noqa: E402
     DEFAULT_CONFIG,
     PipelineConfig,
     analyse,
@@ -42,4 +46,5 @@ def cache_dir(settings: Settings) -> Path:
 
 def load_pipeline(settings: Settings, config: PipelineConfig = DEFAULT_CONFIG) -> Language:
     """The report pipeline, its lexicon compiled on first use and cached under :func:`cache_dir`."""
-    return build_pipeline(config, cache_dir=cache_dir(settings))
+    with explicit_spacy_factories():  # not every installed package's spaCy factories
+        return build_pipeline(config, cache_dir=cache_dir(settings))

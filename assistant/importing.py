@@ -1,0 +1,86 @@
+"""Import only what a command uses: guards for libraries that import heavy optional extras.
+
+Three such imports dominate a cold command on a 2-core machine (``docs/BENCHMARKS.md``,
+"Cold commands"):
+
+- thinc (under spaCy) imports torch when it is installed, only to offer its optional PyTorch
+  wrappers, which no pipeline here uses: ~1.5 s idle, ~5 s on a loaded machine.
+- medspaCy imports QuickUMLS, which imports NLTK and scikit-learn (:func:`import_medspacy`).
+- ``spacy.blank()`` / ``spacy.load()`` import every package that declares a
+  ``spacy_factories`` entry point; Presidio's pulls in transformers and torch (~5 s), although
+  our pipelines import the factories they use themselves.
+
+:func:`import_spacy` imports spaCy with torch hidden (when torch is not loaded yet; a later
+``import torch`` works as usual) and :func:`explicit_spacy_factories` builds a pipeline without
+the entry-point scan. ``tests/test_lazy_imports.py`` checks what cold commands import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def hidden(*names: str) -> Iterator[None]:
+    """While inside, ``import name`` raises ImportError for modules not imported yet (their
+    optional importers fall back); afterwards they import normally."""
+    hid = [n for n in names if n not in sys.modules]
+    for name in hid:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in hid:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
+def import_spacy() -> None:
+    """Import spaCy (and thinc) without thinc's optional torch import."""
+    if "spacy" in sys.modules:
+        return
+    with hidden("torch", "cupy", "tensorflow", "mxnet"):
+        import spacy  # noqa: F401
+        import thinc.api  # noqa: F401
+
+
+@contextlib.contextmanager
+def explicit_spacy_factories() -> Iterator[None]:
+    """Build spaCy pipelines inside without importing every installed package's
+    ``spacy_factories`` entry point: components must be imported by their user (ours are)."""
+    import_spacy()
+    from spacy import util
+
+    registry = util.registry._entry_point_factories
+    before = registry.entry_points
+    registry.entry_points = False
+    try:
+        yield
+    finally:
+        registry.entry_points = before
+
+
+def import_medspacy() -> None:
+    """Import medspaCy without QuickUMLS: ``medspacy.util`` imports it unconditionally, and it
+    pulls NLTK and scikit-learn (~1 s idle, ~2.5 s loaded) for a UMLS matcher whose data is
+    not available offline and that no pipeline here uses. A later ``import quickumls`` gets
+    the real package."""
+    if "medspacy" in sys.modules:
+        return
+    import_spacy()
+    if "quickumls" in sys.modules:
+        import medspacy
+
+        return
+    import types
+
+    stub = types.ModuleType("quickumls")
+    stub.spacy_component = types.ModuleType("quickumls.spacy_component")  # type: ignore[attr-defined]
+    sys.modules["quickumls"] = stub
+    try:
+        import medspacy  # noqa: F401
+    finally:
+        if sys.modules.get("quickumls") is stub:
+            del sys.modules["quickumls"]

@@ -1,0 +1,87 @@
+"""Cold commands import only what they use: `ner` and `kb search` (answered from the knowledge
+base's read snapshot) never import torch, Chroma or LangChain. Each command runs in a fresh
+interpreter, as a user's would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "chromadb",
+    "langchain_core",
+    "langgraph",
+    "presidio_analyzer",
+    "llama_cpp",
+)
+
+RUNNER = """
+import json, os, runpy, sys
+sys.argv = ["clinassist", *json.loads(os.environ["LAZY_ARGS"])]
+code = 0
+try:
+    runpy.run_module("assistant", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code or 0
+heavy = json.loads(os.environ["LAZY_HEAVY"])
+with open(os.environ["LAZY_OUT"], "w") as fh:
+    json.dump({"code": code, "loaded": [n for n in heavy if sys.modules.get(n) is not None]}, fh)
+"""
+
+
+def run_cold(tmp_path: Path, args: list[str], env: dict[str, str]) -> dict[str, object]:
+    out = tmp_path / "loaded.json"
+    full = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINASSIST_")},
+        **env,
+        "LAZY_ARGS": json.dumps(args),
+        "LAZY_HEAVY": json.dumps(HEAVY),
+        "LAZY_OUT": str(out),
+        "OMP_NUM_THREADS": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER], env=full, capture_output=True, text=True, timeout=300
+    )
+    assert out.exists(), proc.stderr[-2000:]
+    got: dict[str, object] = json.loads(out.read_text())
+    assert got["code"] == 0, proc.stderr[-2000:]
+    return got
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
+        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
+        "CLINASSIST_LLM__BACKEND": "scripted",
+    }
+
+
+def test_ner_imports_no_torch_chroma_or_langchain(tmp_path: Path, env: dict[str, str]) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text("No pleural effusion. The patient denies chest pain.\n")
+    got = run_cold(tmp_path, ["ner", "--json", str(report)], env)
+    assert got["loaded"] == []
+
+
+def test_kb_search_from_the_snapshot_imports_no_chroma(tmp_path: Path, env: dict[str, str]) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "dyspnea.md").write_text(
+        "# Dyspnea\n\nDyspnea is shortness of breath: difficult or laboured breathing.\n"
+    )
+    (docs / "effusion.md").write_text(
+        "# Pleural effusion\n\nA pleural effusion is fluid in the pleural space.\n"
+    )
+    run_cold(tmp_path, ["kb", "ingest", str(docs)], env)  # writes the snapshot
+    assert (tmp_path / "var" / "kb" / "snapshot" / "CURRENT").exists()
+    got = run_cold(tmp_path, ["kb", "search", "--json", "shortness of breath"], env)
+    assert got["loaded"] == []
