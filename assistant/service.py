@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -135,16 +136,19 @@ class Assistant:
             self.resources.put("embedder", embedder)
         self._registry = registry
         self._graph: Any = None
+        self._open_lock = threading.RLock()  # one store and registry, however many threads
 
     @property
     def store(self) -> CaseStore:
         """The case store, opened on first use (tool-only commands never open it)."""
         if self._store is None:
-            from assistant.store import CaseStore
+            with self._open_lock:
+                if self._store is None:
+                    from assistant.store import CaseStore
 
-            self._store = CaseStore(
-                self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s
-            )
+                    self._store = CaseStore(
+                        self.settings.store_url, busy_timeout_s=self.settings.store.busy_timeout_s
+                    )
         return self._store
 
     @store.setter
@@ -154,7 +158,9 @@ class Assistant:
     @property
     def registry(self) -> ToolRegistry:
         if self._registry is None:
-            self._registry = default_registry()
+            with self._open_lock:
+                if self._registry is None:
+                    self._registry = default_registry()
         return self._registry
 
     @registry.setter
@@ -188,14 +194,16 @@ class Assistant:
     @property
     def graph(self) -> Any:
         if self._graph is None:
-            from assistant.graph import build_graph
+            with self._open_lock:
+                if self._graph is None:
+                    from assistant.graph import build_graph
 
-            self._graph = build_graph(
-                settings=self.settings,
-                registry=self.registry,
-                router=self.router,
-                resources=self.resources,
-            )
+                    self._graph = build_graph(
+                        settings=self.settings,
+                        registry=self.registry,
+                        router=self.router,
+                        resources=self.resources,
+                    )
         return self._graph
 
     def warm(self) -> None:
