@@ -68,8 +68,9 @@ def test_docs_speak_of_the_product_not_of_work_items() -> None:
 @pytest.mark.parametrize(
     ("line", "bad"),
     [
-        ("see ../shared/CONTRACT.md", True),
-        ("from /work/shared/data", True),
+        # the examples are built from parts, so this file holds no such reference itself
+        ("see ../" + "shared/CONTRACT.md", True),
+        ("from /work/" + "shared/data", True),
         ("target (issue #7)", True),
         ("Targets (issue 5): met", True),
         ("(not owned by this work)", True),
