@@ -95,7 +95,8 @@ def load_gold(split: str, gold_dir: Path = GOLD_DIR) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- scoring
 
 
-def _prf(tp: float, fp: float, fn: float) -> dict[str, float]:
+def prf(tp: float, fp: float, fn: float) -> dict[str, float]:
+    """Precision, recall and F1 (rounded to 3) with the counts they come from."""
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
@@ -201,8 +202,8 @@ def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
             c = counts[mode][lab]
             for k in total:
                 total[k] += c[k]
-            per[lab] = _prf(c["tp"], c["fp"], c["fn"])
-        per["micro"] = _prf(total["tp"], total["fp"], total["fn"])
+            per[lab] = prf(c["tp"], c["fp"], c["fn"])
+        per["micro"] = prf(total["tp"], total["fp"], total["fn"])
         result[mode] = per
     result["modifiers"] = {
         name: {
@@ -211,7 +212,7 @@ def score(docs: list[dict[str, Any]], predictions: list[list[dict[str, Any]]]) -
             "gold_positive": m["gold_true"],
             **{
                 k: v
-                for k, v in _prf(m["tp"], m["fp"], m["fn"]).items()
+                for k, v in prf(m["tp"], m["fp"], m["fn"]).items()
                 if k in ("precision", "recall", "f1")
             },
         }

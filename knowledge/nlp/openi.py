@@ -22,6 +22,7 @@ from typing import Any
 
 from spacy.language import Language
 
+from knowledge.nlp.gold import prf
 from knowledge.nlp.lexicon import DATA_DIR, CompiledLexicon
 from knowledge.nlp.observations import FINDINGS, NO_FINDING, load_rules, observations
 from knowledge.nlp.pipeline import entities
@@ -176,20 +177,6 @@ def _aggregate(mentions: dict[str, list[str]]) -> dict[str, str]:
 # ---------------------------------------------------------------- scoring
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {
-        "precision": round(p, 3),
-        "recall": round(r, 3),
-        "f1": round(f, 3),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
-
-
 def score(
     records: list[dict[str, Any]],
     predicted: list[dict[str, str]],
@@ -207,8 +194,8 @@ def score(
             counts[f][0] += p and g
             counts[f][1] += p and not g
             counts[f][2] += g and not p
-    per = {f: _prf(*c) for f, c in counts.items()}
-    micro = _prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
+    per = {f: prf(*c) for f, c in counts.items()}
+    micro = prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
     marked = [f for f in findings if per[f]["tp"] + per[f]["fn"] > 0]
     macro = round(sum(per[f]["f1"] for f in marked) / len(marked), 3) if marked else None
     return {"per_finding": per, "micro": micro, "macro_f1": macro, "macro_over": marked}
@@ -223,7 +210,7 @@ def no_finding_score(
     for rec, pred in zip(records, predicted, strict=True):
         p, g = pred.get(NO_FINDING) == "positive", bool(rec["labels"]["normal"])
         tp, fp, fn = tp + (p and g), fp + (p and not g), fn + (g and not p)
-    return _prf(tp, fp, fn)
+    return prf(tp, fp, fn)
 
 
 def misses(
