@@ -622,17 +622,9 @@ def render_markdown(metrics: dict[str, Any]) -> str:
 
 def write_docs(metrics: dict[str, Any], doc: Path) -> bool:
     """Replace the generated block in ``doc`` (False when the markers are missing)."""
-    if not doc.exists():
-        return False
-    text = doc.read_text(encoding="utf-8")
-    if MARK_START not in text or MARK_END not in text:
-        return False
-    head, rest = text.split(MARK_START, 1)
-    _old, tail = rest.split(MARK_END, 1)
-    doc.write_text(
-        f"{head}{MARK_START}\n{render_markdown(metrics)}{MARK_END}{tail}", encoding="utf-8"
-    )
-    return True
+    from assistant.evaldocs import write_block
+
+    return write_block(doc, "triage", render_markdown(metrics))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,18 @@ def replace_block(text: str, area: str, body: str) -> tuple[str, bool]:
     return pattern.sub(lambda m: f"{m.group(1)}{body.rstrip()}\n{m.group(2).lstrip()}", text), True
 
 
+def write_block(doc: Path, area: str, body: str) -> bool:
+    """Replace ``area``'s generated block in the file ``doc``; False when the file or its
+    markers are missing."""
+    if not doc.is_file():
+        return False
+    text = doc.read_text(encoding="utf-8")
+    new, found = replace_block(text, area, body)
+    if found and new != text:
+        doc.write_text(new, encoding="utf-8")
+    return found
+
+
 def write_docs(
     areas: Iterable[str], out: Path, docs: Path, *, entries: dict[str, str], echo: Echo = print
 ) -> list[Path]:

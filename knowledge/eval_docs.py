@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-START, END = "<!-- generated:eval-kb -->", "<!-- /generated:eval-kb -->"
+from assistant.evaldocs import write_block
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "KNOWLEDGE.md"
 
 
@@ -66,29 +67,11 @@ def render_markdown(m: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace(doc: Path, start: str, end: str, body: str) -> bool:
-    if not doc.is_file():
-        return False
-    text = doc.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        return False
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    doc.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
-    return True
-
-
 def write_docs(metrics: dict[str, Any], echo: Callable[[str], None], doc: Path = DOC) -> None:
     """Replace the generated block of docs/KNOWLEDGE.md (only for the test split, and only
     when the file has the markers)."""
-    if metrics.get("split") == "test" and _replace(doc, START, END, render_markdown(metrics)):
+    if metrics.get("split") == "test" and write_block(doc, "kb", render_markdown(metrics)):
         echo(f"kb: wrote the generated tables in {doc}")
-
-
-ANSWERS_START, ANSWERS_END = (
-    "<!-- generated:eval-kb-answers -->",
-    "<!-- /generated:eval-kb-answers -->",
-)
 
 
 def write_answer_docs(
@@ -97,7 +80,5 @@ def write_answer_docs(
     """Replace the answers block of docs/KNOWLEDGE.md (test split only)."""
     from knowledge.evaluate_answers import render_markdown as render_answers
 
-    if answers.get("split") == "test" and _replace(
-        doc, ANSWERS_START, ANSWERS_END, render_answers(answers)
-    ):
+    if answers.get("split") == "test" and write_block(doc, "kb-answers", render_answers(answers)):
         echo(f"kb: wrote the generated answer tables in {doc}")

@@ -180,13 +180,11 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 
 def write(results_path: Path, doc_path: Path) -> None:
+    from assistant.evaldocs import write_block
+
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    doc = doc_path.read_text(encoding="utf-8")
-    if START not in doc or END not in doc:
+    if not write_block(doc_path, "ner", render_markdown(results)):
         raise SystemExit(f"{doc_path} has no {START} ... {END} block")
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc_path.write_text(f"{head}{START}\n{render_markdown(results)}{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,6 @@ rewrites the generated sections of docs/IMAGING.md and of each evaluated model's
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -125,14 +124,9 @@ def render_calibration(metrics: dict[str, Any], key: str) -> str:
 
 def write_between(path: Path, marker: str, text: str) -> bool:
     """Replace what lies between ``<!-- generated:MARKER -->`` and its closing marker."""
-    doc = path.read_text(encoding="utf-8")
-    start, end = f"<!-- generated:{marker} -->", f"<!-- /generated:{marker} -->"
-    rx = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    if not rx.search(doc):
-        return False
-    new = rx.sub(lambda _m: f"{start}\n{text}\n{end}", doc)
-    path.write_text(new, encoding="utf-8")
-    return True
+    from assistant.evaldocs import write_block
+
+    return write_block(path, marker.removeprefix("eval-"), text)
 
 
 def update_docs(results: list[dict[str, Any]], root: Path = ROOT) -> list[str]:
