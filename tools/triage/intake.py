@@ -187,7 +187,7 @@ def _answer(
     if len(sentences) == len(topics) and len(topics) > 1:
         for topic, sentence in zip(topics, sentences, strict=True):
             by_topic[topic] = answer_polarity(sentence)
-    overall = answer_polarity(sentences[0]) if sentences else found.polarity
+    overall = answer_polarity(sentences[0]) if sentences else None
     described = any(
         m.status != "absent" and c in lex.concepts and lex.concepts[c].topic in topics
         for c, m in found.mentions.items()
