@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 __all__ = ["Assistant", "Turn", "__version__"]
 
 if TYPE_CHECKING:
-    from assistant.schema import Turn
+    from assistant.core.schema import Turn
     from assistant.service import Assistant
 
 
@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 
         return Assistant
     if name == "Turn":
-        from assistant.schema import Turn
+        from assistant.core.schema import Turn
 
         return Turn
     raise AttributeError(name)

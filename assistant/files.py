@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from assistant.errors import AttachmentError
+from assistant.core.errors import AttachmentError
 
 Kind = Literal["image", "dicom", "report"]
 
@@ -18,7 +18,7 @@ Kind = Literal["image", "dicom", "report"]
 def check_attachment(name: str, data: bytes, kind: Kind) -> Kind:
     """Parse ``data`` as the sniffed ``kind`` and return the kind to route it by (a DICOM file
     without pixel data that holds report text is a ``report``). Raises an
-    :class:`~assistant.errors.AttachmentError` with one line saying what to do."""
+    :class:`~assistant.core.errors.AttachmentError` with one line saying what to do."""
     if kind == "report":
         _check_report(name, data)
         return "report"

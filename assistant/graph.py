@@ -15,12 +15,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from assistant import messages, safety
-from assistant.config import Settings
-from assistant.errors import KnowledgeBuildingError
+from assistant.core.config import Settings
+from assistant.core.errors import KnowledgeBuildingError
+from assistant.core.schema import Citation, Safety, ToolCall
+from assistant.core.state import CaseState, TurnState
+from assistant.policy import messages, safety
 from assistant.router import Router, after_triage, looks_like_report
-from assistant.schema import Citation, Safety, ToolCall
-from assistant.state import CaseState, TurnState
 from tools.base import Resources, ToolContext
 from tools.registry import ToolRegistry
 

@@ -17,9 +17,10 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.markup import escape
 
-from assistant import messages
-from assistant.errors import AttachmentError, ClinassistError, UnknownCommandError, UserError
-from assistant.schema import Mode, Turn, triage_trail
+from assistant.core.errors import AttachmentError, ClinassistError, UnknownCommandError, UserError
+from assistant.core.schema import Mode, Turn
+from assistant.policy import messages
+from assistant.policy.messages import triage_trail
 from assistant.service import Assistant, Attachment, validate_case_id, validate_mode
 
 COMMANDS = (
@@ -56,7 +57,7 @@ def line_history(history_file: Path | None) -> Any:
 
     class RedactedFileHistory(FileHistory):
         def store_string(self, string: str) -> None:
-            from assistant.safety import redact_phi
+            from assistant.policy.safety import redact_phi
 
             super().store_string(redact_phi(string).text)
 
@@ -207,7 +208,7 @@ class Repl:
             if not self.assistant.store.exists(self.case_id):
                 self.console.print("This case has no turns yet.", markup=False)
         elif cmd == "/status":
-            from knowledge.build import describe
+            from knowledge.kb.build import describe
 
             self.console.print(describe(self.assistant.settings), markup=False)
         elif cmd == "/reset":

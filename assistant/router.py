@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from assistant.config import RouterSettings
-from assistant.embeddings import Embedder
-from assistant.schema import AttachmentRef
-from assistant.state import CaseState
+from assistant.core.config import RouterSettings
+from assistant.core.embeddings import Embedder
+from assistant.core.schema import AttachmentRef
+from assistant.core.state import CaseState
 
 INTENTS = ("greeting", "thanks", "help", "question", "case_question", "image_question", "off_topic")
 
@@ -362,7 +362,7 @@ def after_triage(
     answers) the main complaint. Nothing for an urgent or emergency level, nor for a bare answer
     to the triage questions before the decision. Clinician mode ("triage this"): the passage
     alone, at the final decision."""
-    from knowledge.sources.sections import asked_sections
+    from knowledge.kb.sources.sections import asked_sections
 
     query = result.get("knowledge_query")
     if result.get("level") not in SELF_CARE_LEVELS or "search_knowledge" not in available:

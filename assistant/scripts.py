@@ -26,8 +26,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.errors import ScriptError, UserError
-from assistant.schema import Turn
+from assistant.core.errors import ScriptError, UserError
+from assistant.core.schema import Turn
 from assistant.service import Assistant
 
 

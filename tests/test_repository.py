@@ -12,7 +12,7 @@ import pytest
 import typer
 
 from assistant.cli import app
-from assistant.schema import AttachmentRef, Citation, Safety, ToolCall, Turn
+from assistant.core.schema import AttachmentRef, Citation, Safety, ToolCall, Turn
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_DOC = ROOT / "docs" / "CLI.md"
@@ -121,3 +121,12 @@ def test_cli_doc_names_every_turn_json_key() -> None:
         if f"`{key}`" not in doc and f'"{key}"' not in doc
     ]
     assert not missing, missing
+
+
+def test_import_contracts_hold() -> None:
+    """The one-way layers in pyproject's [tool.importlinter] (also run by `make lint`)."""
+    from importlinter.application.use_cases import lint_imports
+    from importlinter.configuration import configure
+
+    configure()
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None)

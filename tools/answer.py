@@ -5,12 +5,12 @@ The pipeline, in order:
 
 1. Evidence: passages from this turn's ``search_knowledge`` calls (not abstained), at most
    :data:`MAX_PASSAGES`, plus the case's findings and image results as short fact lines. Any
-   instruction-like text inside them is defanged (:func:`assistant.safety.neutralize`). The
+   instruction-like text inside them is defanged (:func:`assistant.policy.safety.neutralize`). The
    passages are cut down to the sentences that best match the question
    (:data:`EVIDENCE_CHARS` in all, :func:`focus_passages`): the prompt's length sets the time
    to the first token on a small CPU.
 2. No evidence: the "I don't know" text, without calling the model.
-3. Generation from a short prompt (``assistant/prompts/answer_<mode>.md``).
+3. Generation from a short prompt (``assistant/policy/prompts/answer_<mode>.md``).
 4. Sentence by sentence, as the model streams: citations ``[n]`` that point at no retrieved
    passage are dropped; every claim must be supported by the passage it cites (or, failing
    that, by another passage or a case fact, which then becomes its citation); unsupported
@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant import messages, safety
-from assistant.embeddings import Embedder, HashingEmbedder, build_embedder
-from assistant.llm import LLM, build_llm
-from assistant.state import Message
+from assistant.core.embeddings import Embedder, HashingEmbedder, build_embedder
+from assistant.core.llm import LLM, build_llm
+from assistant.core.state import Message
+from assistant.policy import messages, safety
 from tools.base import ToolContext, tool
 from tools.verbatim import Verbatim
 
@@ -97,7 +97,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+|\n+")
 
 def prompt(mode: str) -> str:
     return (
-        resources.files("assistant.prompts")
+        resources.files("assistant.policy.prompts")
         .joinpath(f"answer_{mode}.md")
         .read_text(encoding="utf-8")
         .strip()

@@ -16,10 +16,10 @@ from typing import Any, TypeVar, cast, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from assistant.config import Settings
-from assistant.errors import AttachmentError
-from assistant.schema import AttachmentRef, Mode, ToolCall
-from assistant.state import CaseState, empty_case
+from assistant.core.config import Settings
+from assistant.core.errors import AttachmentError
+from assistant.core.schema import AttachmentRef, Mode, ToolCall
+from assistant.core.state import CaseState, empty_case
 
 T = TypeVar("T")
 

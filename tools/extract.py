@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant import messages, safety
+from assistant.policy import messages, safety
 
 NAMED_SHARE = 0.6
 EXTRACT_SENTENCES = 3
@@ -100,7 +100,7 @@ def pick(
     ``grade`` (a reading grade), the plainer of equally relevant passages: the same share of
     their topic named by the question and the same section (the asked one, or the chosen
     passage's), e.g. one topic written up by two organisations."""
-    from knowledge.sources import sections
+    from knowledge.kb.sources import sections
 
     topic_of = [str(p.get("topic") or p.get("title") or "") for p in passages]
     share = [named_share(question, t, words) if t else 0.0 for t in topic_of]

@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
-from assistant.errors import AttachmentError, UserError
+from assistant.core.config import Settings
+from assistant.core.errors import AttachmentError, UserError
 from tools.base import OUTSIDE_CASE, ToolContext, tool
 
 RESOURCE_KEY = "image.engine"  # the ImagingEngine: models load inside it, each once per process

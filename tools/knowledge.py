@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from assistant import messages
-from assistant.errors import KnowledgeBuildingError, ToolUnavailableError, UserError
+from assistant.core.errors import KnowledgeBuildingError, ToolUnavailableError, UserError
+from assistant.policy import messages
 from tools.base import ToolContext, tool
 
 MAX_K = 20
@@ -23,10 +23,10 @@ Audience = Literal["consumer", "clinician"]
 
 
 def _retriever(ctx: ToolContext) -> Any:
-    from knowledge.build import is_building
-    from knowledge.index import KnowledgeIndex
-    from knowledge.retrieval import Retriever
-    from knowledge.sources import COLLECTIONS
+    from knowledge.kb.build import is_building
+    from knowledge.kb.index import KnowledgeIndex
+    from knowledge.kb.retrieval import Retriever
+    from knowledge.kb.sources import COLLECTIONS
 
     building = is_building(ctx.settings)
     if building is not None:  # never read a store another process is writing
@@ -45,7 +45,7 @@ def _retriever(ctx: ToolContext) -> Any:
 def _section(name: str | None) -> str | None:
     if name is None or not name.strip():
         return None
-    from knowledge.sources import sections
+    from knowledge.kb.sources import sections
 
     key = sections.normalize(name)
     if key is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.config import Settings
-from assistant.errors import ToolUnavailableError
+from assistant.core.config import Settings
+from assistant.core.errors import ToolUnavailableError
 from tools.base import Resources, ToolContext, tool
 
 PIPELINE_KEY = "ner.pipeline"

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import ClinassistError, ToolUnavailableError, UserError
-from assistant.schema import ToolCall
+from assistant.core.errors import ClinassistError, ToolUnavailableError, UserError
+from assistant.core.schema import ToolCall
 from tools.base import ToolContext, ToolSpec
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant import safety
+from assistant.policy import safety
 
 SNAP_SHARE = 0.5
 """Share of a model sentence's words a source sentence must hold to stand in for it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.importing import explicit_spacy_factories, import_medspacy
+from assistant.core.importing import explicit_spacy_factories, import_medspacy
 
 import_medspacy()  # before the pipeline imports them: spaCy without torch, medspaCy without NLTK
 
@@ -25,7 +25,7 @@ from knowledge.nlp.pipeline import (  # noqa: E402
 if TYPE_CHECKING:
     from spacy.language import Language
 
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
 __all__ = [
     "DEFAULT_CONFIG",

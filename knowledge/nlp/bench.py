@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from knowledge.nlp.gold import radlabels_reports_dir
 
 Echo = Callable[[str], None]

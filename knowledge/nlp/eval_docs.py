@@ -180,7 +180,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 
 def write(results_path: Path, doc_path: Path) -> None:
-    from assistant.evaldocs import write_block
+    from assistant.core.evaldocs import write_block
 
     results = json.loads(results_path.read_text(encoding="utf-8"))
     if not write_block(doc_path, "ner", render_markdown(results)):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from knowledge.nlp import load_pipeline
 from knowledge.nlp.gold import abbreviation_recall, load_gold, score
 from knowledge.nlp.lexicon import LABELS, read_abbreviations

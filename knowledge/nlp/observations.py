@@ -195,7 +195,7 @@ def chexpert_row(obs: list[dict[str, Any]]) -> list[str]:
 
 def observations_line(obs: list[dict[str, Any]]) -> str:
     """One line for people: the mentioned findings and their status (absent ones left out)."""
-    from assistant import messages
+    from assistant.policy import messages
 
     said = [
         f"{o['finding']} {o['status']}"

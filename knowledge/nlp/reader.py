@@ -9,7 +9,7 @@ import io
 import warnings
 from typing import Any
 
-from assistant.errors import AttachmentError
+from assistant.core.errors import AttachmentError
 
 MAX_REPORT_CHARS = 200_000  # a long discharge summary is ~30k; 5 MB of text is not a report
 PDF_MAX_PAGES = 50

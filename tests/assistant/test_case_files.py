@@ -12,10 +12,10 @@ from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import StoreError
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import StoreError
+from assistant.core.llm import ScriptedLLM
 from assistant.router import Plan, Router
 from assistant.service import Assistant, Attachment
 from assistant.store import CaseStore, case_blobs

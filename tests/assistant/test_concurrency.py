@@ -6,9 +6,9 @@ import re
 import threading
 from typing import Any
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
 from tools.answer import generate_answer
 from tools.base import ToolContext, tool

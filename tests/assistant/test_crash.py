@@ -16,9 +16,9 @@ DRIVER = textwrap.dedent(
     """
     import sys, time
     from typing import Any
-    from assistant.config import load_settings
-    from assistant.embeddings import HashingEmbedder
-    from assistant.llm import ScriptedLLM
+    from assistant.core.config import load_settings
+    from assistant.core.embeddings import HashingEmbedder
+    from assistant.core.llm import ScriptedLLM
     from assistant.service import Assistant
     from tools.base import ToolContext, tool
     from tools.registry import ToolRegistry

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import load_settings
-from assistant.models import catalogue, model_path
+from assistant.core.config import load_settings
+from assistant.core.models import catalogue, model_path
 from assistant.service import Assistant
 from tests.fakes.tools import fake_registry
 

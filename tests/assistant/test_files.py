@@ -18,11 +18,11 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from assistant.cli import app, setup_logging
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import AttachmentError, UserError
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import AttachmentError, UserError
+from assistant.core.llm import ScriptedLLM
 from assistant.files import check_attachment
-from assistant.llm import ScriptedLLM
 from assistant.service import Assistant, Attachment
 from tests.fakes.tools import fake_registry
 from tests.fuzzing import (

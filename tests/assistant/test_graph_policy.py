@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from assistant import messages
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.policy import messages
 from assistant.service import Assistant, Attachment
 from tests.fakes.tools import classify_image, extract_entities
 from tools.answer import generate_answer

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from assistant import messages
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.policy import messages
 from assistant.router import after_triage, complaint_phrases
 from assistant.service import Assistant
 from tools.answer import generate_answer

@@ -13,15 +13,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from assistant import messages
-from assistant.config import RouterSettings, Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import RouterSettings, Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import AttachmentRef, Turn
+from assistant.core.state import empty_case
+from assistant.policy import messages
+from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
-from assistant.schema import AttachmentRef, Turn, triage_trail
 from assistant.service import Assistant, Attachment
-from assistant.slack_app import render_messages
-from assistant.state import empty_case
+from assistant.slack.app import render_messages
 from tests.fakes.tools import classify_image, extract_entities, fake_registry
 from tools.answer import generate_answer
 from tools.base import ToolContext, tool

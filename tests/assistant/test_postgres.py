@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings, load_settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import StoreError
-from assistant.llm import ScriptedLLM
-from assistant.schema import Turn
+from assistant.core.config import Settings, load_settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import StoreError
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import Turn
+from assistant.core.state import empty_case
 from assistant.service import Assistant
-from assistant.state import empty_case
 from assistant.store import CaseStore
 
 pytestmark = pytest.mark.postgres

@@ -4,12 +4,12 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from assistant.config import RouterSettings
-from assistant.embeddings import HashingEmbedder
-from assistant.evaluation import routing_items, score_router
+from assistant.core.config import RouterSettings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.schema import AttachmentRef
+from assistant.core.state import empty_case
+from assistant.evals.runner import routing_items, score_router
 from assistant.router import IntentClassifier, Router, load_intent_examples, looks_like_report
-from assistant.schema import AttachmentRef
-from assistant.state import empty_case
 from tools.registry import TOOL_NAMES
 
 ROUTER = Router(IntentClassifier(HashingEmbedder()), RouterSettings())

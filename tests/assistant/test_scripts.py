@@ -5,16 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ScriptError
-from assistant.llm import ScriptedLLM
-from assistant.schema import Turn
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import ScriptError
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import Turn
 from assistant.scripts import check, expand, load_script, run_script
 from assistant.service import Assistant
-from knowledge.index import KnowledgeIndex
-from knowledge.ingest import ingest_sources
-from knowledge.sources.medquad import MedQuADSource
+from knowledge.kb.index import KnowledgeIndex
+from knowledge.kb.ingest import ingest_sources
+from knowledge.kb.sources.medquad import MedQuADSource
 
 SCRIPTS = Path(__file__).parents[1] / "fixtures" / "scripts"
 """Scripts in ``kb/`` need the knowledge base: here, the slice below (test_cli runs the rest

@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import (
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import (
     AttachmentError,
     EmptyMessageError,
     InvalidCaseIdError,
     MessageTooLongError,
     UserError,
 )
-from assistant.llm import ScriptedLLM
+from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant, Attachment, sniff
 from tests.fakes.tools import fake_registry
 from tools.registry import TOOL_NAMES

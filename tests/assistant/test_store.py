@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import CaseNotFoundError, StoreError
-from assistant.schema import Turn
-from assistant.state import empty_case
+from assistant.core.errors import CaseNotFoundError, StoreError
+from assistant.core.schema import Turn
+from assistant.core.state import empty_case
 from assistant.store import AuditEntry, CaseStore
 
 

@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
 from assistant.repl import Repl, unstreamed
 from assistant.service import Assistant
 from tests.assistant.test_graph_policy import registry

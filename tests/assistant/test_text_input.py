@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import UserError
-from assistant.llm import ScriptedLLM
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import UserError
+from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
 from knowledge.nlp.reader import ReportInputError, check_text
 from tests.fakes.tools import fake_registry

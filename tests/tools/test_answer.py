@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant import messages
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
-from assistant.schema import ToolCall
-from assistant.state import empty_case
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import ToolCall
+from assistant.core.state import empty_case
+from assistant.policy import messages
 from tools.answer import (
     EVIDENCE_CHARS,
     Composer,
@@ -346,7 +346,7 @@ def test_sentence_stream_loses_no_text(pieces: list[str]) -> None:
 
 @pytest.mark.slow
 def test_minilm_accepts_paraphrase_but_not_invention() -> None:
-    from assistant.embeddings import MiniLMEmbedder
+    from assistant.core.embeddings import MiniLMEmbedder
 
     passages = [
         {

@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
-from assistant.schema import ToolCall
-from assistant.state import empty_case
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import ToolCall
+from assistant.core.state import empty_case
 from tools.answer import care_sentences, content_words, generate_answer
 from tools.base import Resources, ToolContext
 from tools.extract import pick, quote, section_sentences

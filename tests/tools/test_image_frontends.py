@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import load_settings
+from assistant.core.config import load_settings
 from tools.imaging import registry
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ CACHE = Path("~/.cache/clinassist/models").expanduser()
 
 @pytest.fixture(scope="module")
 def samples() -> list[tuple[Path, str]]:
-    from assistant import models
+    from assistant.core import models
 
     settings = load_settings(None, environ={}, models={"cache_dir": str(CACHE)})
     for spec in models.catalogue().values():

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ToolUnavailableError, UserError
-from assistant.state import empty_case
-from knowledge.index import KnowledgeIndex
-from knowledge.sources import Chunk
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.errors import ToolUnavailableError, UserError
+from assistant.core.state import empty_case
+from knowledge.kb.index import KnowledgeIndex
+from knowledge.kb.sources import Chunk
 from tools.base import Resources, ToolContext
 from tools.knowledge import search_knowledge
 
@@ -122,8 +122,8 @@ def test_tool_schema_keeps_its_arguments() -> None:
 
 
 def _consumer_index() -> KnowledgeIndex:
-    from knowledge.ingest import ingest_sources
-    from knowledge.sources.medquad import MedQuADSource
+    from knowledge.kb.ingest import ingest_sources
+    from knowledge.kb.sources.medquad import MedQuADSource
 
     ix = KnowledgeIndex.ephemeral(HashingEmbedder(256))
     ingest_sources(ix, [MedQuADSource(topics={"Back Pain", "Common Cold"})])

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from spacy.language import Language
 
-from assistant.config import Settings
-from assistant.schema import AttachmentRef
-from assistant.state import empty_case
+from assistant.core.config import Settings
+from assistant.core.schema import AttachmentRef
+from assistant.core.state import empty_case
 from knowledge.nlp.pipeline import build_test_pipeline
 from tools.base import Resources, ToolContext
 from tools.ner import PIPELINE_KEY, extract_entities

@@ -7,12 +7,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.llm import ScriptedLLM
-from assistant.schema import ToolCall
-from assistant.state import empty_case
-from knowledge.evaluate_consumer import grounded
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import ToolCall
+from assistant.core.state import empty_case
+from knowledge.kb.evaluate_consumer import grounded
 from tools.answer import generate_answer
 from tools.base import Resources, ToolContext
 from tools.verbatim import Verbatim, copied, strip_heading, units_of

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from tools.imaging import registry
 from tools.imaging.io import load_image
 
@@ -21,7 +21,7 @@ Echo = Callable[[str], None]
 _COLD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-from assistant.config import load_settings
+from assistant.core.config import load_settings
 from tools.imaging.io import load_image
 from tools.imaging.pipeline import ImagingEngine
 s = load_settings(None, environ={{}}, data_dir={data_dir!r}, models={{"cache_dir": {cache!r}}})

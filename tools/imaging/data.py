@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tools.imaging.nets import resize_uint8
 
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".dcm", ".dicom"}

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tools.imaging.nets import Ensemble, build, state_for_save
 from tools.imaging.train import auc_of_logits, review_threshold
 

@@ -1,9 +1,9 @@
-"""Image errors: each is an :class:`~assistant.errors.AttachmentError` (a user error, exit 2)
+"""Image errors: each is an :class:`~assistant.core.errors.AttachmentError` (a user error, exit 2)
 with one line that says what was wrong and what to do."""
 
 from __future__ import annotations
 
-from assistant.errors import AttachmentError
+from assistant.core.errors import AttachmentError
 
 
 class ImageError(AttachmentError):

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from assistant.errors import ToolUnavailableError, UserError
+from assistant.core.errors import ToolUnavailableError, UserError
 from tools.imaging import guard, metrics, registry
 from tools.imaging.io import LoadedImage
 

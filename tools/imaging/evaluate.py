@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from tools.imaging import fixtures, guard, metrics, registry
 from tools.imaging.io import load_image
 from tools.imaging.pipeline import ImagingEngine
@@ -50,7 +50,7 @@ def evaluate(
         return result
     unknown = [k for k in models or [] if k not in registry.REGISTRY]
     if unknown:
-        from assistant.errors import UserError
+        from assistant.core.errors import UserError
 
         raise UserError(
             f"unknown image model {unknown[0]!r}: use {', '.join(registry.REGISTRY)} "

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.errors import ModelError
+from assistant.core.errors import ModelError
 from tools.imaging.io import LoadedImage
 
 

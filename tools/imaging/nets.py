@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 
 
 class BasicBlock(nn.Module):

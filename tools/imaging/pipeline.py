@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from tools.imaging import guard, registry
 from tools.imaging import report as draft_report
 from tools.imaging.io import LoadedImage
@@ -61,7 +61,7 @@ class ImagingEngine:
         if entry.bundled:
             clf = TorchClassifier(registry.weights_path(entry))
             if clf.classes != entry.classes:
-                from assistant.errors import ModelError
+                from assistant.core.errors import ModelError
 
                 raise ModelError(f"{entry.key}: checkpoint classes {clf.classes} != registry")
             return Loaded(entry, clf, entry.sha256)
@@ -347,7 +347,7 @@ def second_reader(
 def _compare_observations(
     names: tuple[str, ...], label: str, prob: float, observations: list[dict[str, Any]]
 ) -> tuple[str | None, bool]:
-    from assistant import messages
+    from assistant.policy import messages
 
     shown = f"{label} {prob:.2f}"
     abnormal = label not in NORMAL_LABELS

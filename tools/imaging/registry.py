@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
-from assistant.errors import ToolUnavailableError
+from assistant.core.config import Settings
+from assistant.core.errors import ToolUnavailableError
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ def for_domain(domain: str, override: str | None = None) -> ClassifierEntry:
 
 def weights_path(entry: ClassifierEntry) -> Path:
     """The bundled checkpoint of an entry, checked against its sha256 (ModelError otherwise)."""
-    from assistant.errors import ModelError
-    from assistant.models import sha256_file
+    from assistant.core.errors import ModelError
+    from assistant.core.models import sha256_file
 
     path = WEIGHTS_DIR / entry.weights
     if not path.is_file():
@@ -182,7 +182,7 @@ def weights_path(entry: ClassifierEntry) -> Path:
 def model_dir(settings: Settings, entry: ClassifierEntry) -> Path:
     """The fetched, checksum-verified folder of an entry, or ToolUnavailableError saying how to
     fetch it."""
-    from assistant import models
+    from assistant.core import models
 
     if entry.bundled:
         return weights_path(entry).parent
@@ -217,7 +217,7 @@ def from_checkpoint(path: Path) -> ClassifierEntry:
     positive class is the second of two (e.g. NORMAL, PNEUMONIA)."""
     import torch
 
-    from assistant.errors import UserError
+    from assistant.core.errors import UserError
 
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)

@@ -124,7 +124,7 @@ def render_calibration(metrics: dict[str, Any], key: str) -> str:
 
 def write_between(path: Path, marker: str, text: str) -> bool:
     """Replace what lies between ``<!-- generated:MARKER -->`` and its closing marker."""
-    from assistant.evaldocs import write_block
+    from assistant.core.evaldocs import write_block
 
     return write_block(path, marker.removeprefix("eval-"), text)
 

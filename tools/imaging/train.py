@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tools.imaging.data import Dataset, Split, load_dataset
 from tools.imaging.nets import (
     Ensemble,

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from assistant.errors import ModelError
+from assistant.core.errors import ModelError
 
 BN_EPS = 1e-3  # Keras Xception's BatchNormalization epsilon (checked in config.json on load)
 

@@ -16,7 +16,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from assistant import safety
+from assistant.policy import safety
 from tools.base import ToolContext, tool
 from tools.triage.engine import Decision, decide
 from tools.triage.intake import (
@@ -123,7 +123,7 @@ def triage(
 
         body = report_text(text, attachment, ctx)
     intake: Any = ctx.case.get("intake")
-    from assistant.embeddings import build_embedder
+    from assistant.core.embeddings import build_embedder
 
     embedder = ctx.resources.get("embedder", lambda: build_embedder(ctx.settings))
     return assess(

@@ -491,7 +491,7 @@ def _question_text(group: list[str], concepts: list[str], lex: Lexicon, present:
         if len(concepts) <= 1 or topic.kind == "value" or group[0] in RISK_TOPICS:
             return topic.question
     names = [lex.concepts[c].name for c in concepts]
-    from assistant import messages
+    from assistant.policy import messages
 
     if len(names) > 1:
         listed = "; ".join(names[:-1]) + "; or " + names[-1]

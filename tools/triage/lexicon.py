@@ -249,7 +249,7 @@ _DATA_DIR_OVERRIDE: list[Path] = []
 
 def use_data_dir(path: Path | None) -> None:
     """Read the rules from another folder from now on (None: the shipped ones). For
-    evaluations that roll the data back to an earlier version (``tools/triage/loso.py``)."""
+    evaluations that roll the data back to an earlier version (``assistant/evals/triage_loso.py``)."""
     _DATA_DIR_OVERRIDE[:] = [path] if path is not None else []
     lexicon.cache_clear()
 

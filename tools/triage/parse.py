@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.safety import educational
-from assistant.safety import normalize as safety_normalize
+from assistant.policy.safety import educational
+from assistant.policy.safety import normalize as safety_normalize
 from tools.triage.lexicon import Lexicon, data_dir, lexicon
 from tools.triage.unexplained import keep_near
 from tools.triage.values import (
@@ -35,7 +35,7 @@ from tools.triage.values import (
 from tools.triage.vocab import PhraseIndex, Speller, english_words, pattern_words
 
 MAX_CHARS = 20_000  # a turn's limit; longer text is cut, never rejected here
-# Recognisers switched off, for ablation studies (tools/triage/loso.py): "patterns", "hpo",
+# Recognisers switched off, for ablation studies (assistant/evals/triage_loso.py): "patterns", "hpo",
 # "spelling", "semantic". Empty in the product.
 OFF: set[str] = set()
 Status = str  # "present" | "absent" | "possible"

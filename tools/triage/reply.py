@@ -1,9 +1,9 @@
 """A triage decision as text: the level first, then why, the questions, and what to watch for.
-Deterministic templates from assistant/messages.py; no language model decides or rewrites it."""
+Deterministic templates from assistant/policy/messages.py; no language model decides or rewrites it."""
 
 from __future__ import annotations
 
-from assistant import messages
+from assistant.policy import messages
 from tools.triage.engine import Decision
 
 

@@ -73,7 +73,7 @@ def near_signs(intake: dict[str, Any], lex: Lexicon) -> list[str]:
 
 
 def unexplained_reason(intake: dict[str, Any]) -> str:
-    from assistant import messages
+    from assistant.policy import messages
 
     said = [u.get("said", "") for u in intake.get("unexplained", [])]
     return messages.TRIAGE_UNEXPLAINED.format(said="; ".join(f'"{s}"' for s in said[:2]))

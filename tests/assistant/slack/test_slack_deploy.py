@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from assistant.cli import app
-from assistant.config import load_settings
+from assistant.core.config import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 

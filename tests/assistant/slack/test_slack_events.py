@@ -6,13 +6,13 @@ import json
 import threading
 import time
 
-from assistant.slack_app import (
+from assistant.bench.slack import event_body, sign
+from assistant.slack.app import (
     TXT_FAILED,
     TXT_NOT_ALLOWED_CHANNEL,
     TXT_NOT_ALLOWED_USER,
     TXT_WORKING,
 )
-from assistant.slack_bench import event_body, sign
 from tests.assistant.slack.slack_helpers import HEATMAP, LOG, PNG, SECRET, TEAM, mention, message
 
 ROOT = "1700000000.000100"

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.config import load_settings
-from assistant.errors import ConfigError
-from assistant.slack_bench import MockSlackAPI
-from assistant.slack_files import FileRejected, download_file, http_client
-from assistant.slack_urls import file_url_allowed
+from assistant.bench.slack import MockSlackAPI
+from assistant.core.config import load_settings
+from assistant.core.errors import ConfigError
+from assistant.core.slack_hosts import file_url_allowed
+from assistant.slack.files import FileRejected, download_file, http_client
 from tests.assistant.slack.slack_helpers import LOG, PNG, mention
 
 SLACK = "https://files.slack.com/files-pri/T0TEAM-F0FILE/cxr.png"

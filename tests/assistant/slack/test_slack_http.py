@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.config import load_settings
-from assistant.errors import ConfigError
-from assistant.slack_app import EVENTS_PATH, serve, transport
-from assistant.slack_bench import event_body, run_load, sign
-from assistant.slack_http import SlackHTTPServer
+from assistant.bench.slack import event_body, run_load, sign
+from assistant.core.config import load_settings
+from assistant.core.errors import ConfigError
+from assistant.slack.app import EVENTS_PATH, serve, transport
+from assistant.slack.http import SlackHTTPServer
 from tests.assistant.slack.slack_helpers import SECRET, mention
 
 TIMEOUT_S = 0.6  # header and body deadlines of the server under test

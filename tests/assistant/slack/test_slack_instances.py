@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from assistant.config import load_settings
-from assistant.slack_bench import event_body
+from assistant.bench.slack import event_body
+from assistant.core.config import load_settings
 from assistant.store import CaseStore, EventLedger
 from tests.assistant.slack.slack_helpers import LOG, TEAM, Harness, SlackProcess, mention, message
 from tests.assistant.test_postgres import pg_url  # noqa: F401  (the throwaway server)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from assistant.llm import ScriptedLLM
-from assistant.slack_app import TXT_STREAMING
+from assistant.core.llm import ScriptedLLM
+from assistant.slack.app import TXT_STREAMING
 from tests.assistant.slack.slack_helpers import mention
 from tests.fakes.tools import fake_registry
 

@@ -11,10 +11,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant import messages
-from assistant.schema import Citation, Safety, ToolCall, Turn
+from assistant.core.schema import Citation, Safety, ToolCall, Turn
+from assistant.policy import messages
 from assistant.service import CASE_ID
-from assistant.slack_app import (
+from assistant.slack.app import (
     MAX_SECTION_CHARS,
     CaseQueue,
     case_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from knowledge.nlp import load_pipeline
 from knowledge.nlp.gold import load_gold, score
 from knowledge.nlp.pipeline import entities

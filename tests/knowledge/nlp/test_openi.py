@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from knowledge.nlp import load_pipeline
 from knowledge.nlp.lexicon import Concept, compile_lexicon
 from knowledge.nlp.observations import FINDINGS

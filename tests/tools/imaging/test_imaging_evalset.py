@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tests.conftest import FIXTURES
 from tools.imaging.evalset import label_map, load_set
 from tools.imaging.render import render_markdown, write_between

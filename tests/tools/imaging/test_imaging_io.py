@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from assistant.errors import AttachmentError, UserError
+from assistant.core.errors import AttachmentError, UserError
 from tools.imaging.errors import (
     CorruptImageError,
     ImageError,

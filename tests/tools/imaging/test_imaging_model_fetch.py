@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import models
-from assistant.config import Settings, load_settings
-from assistant.errors import ModelError
+from assistant.core import models
+from assistant.core.config import Settings, load_settings
+from assistant.core.errors import ModelError
 
 
 def _spec(files: dict[str, bytes], bad: str | None = None) -> models.ModelSpec:

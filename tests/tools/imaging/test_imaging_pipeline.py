@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from tools.imaging import registry
 from tools.imaging.io import LoadedImage
 from tools.imaging.model import Output, softmax
@@ -183,8 +183,8 @@ def _png(img: LoadedImage) -> bytes:
 
 def test_what_do_you_see_turn_answers_with_the_draft(settings: Settings) -> None:
     """REPL, `ask` and Slack all call Assistant.respond: the reply carries the draft."""
-    from assistant.embeddings import HashingEmbedder
-    from assistant.llm import ScriptedLLM
+    from assistant.core.embeddings import HashingEmbedder
+    from assistant.core.llm import ScriptedLLM
     from assistant.service import Assistant, Attachment
     from tools.image import RESOURCE_KEY
 

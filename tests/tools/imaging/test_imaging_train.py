@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tools.imaging.io import LoadedImage
 from tools.imaging.model import TorchClassifier
 from tools.imaging.train import augment, load_dataset, main, train

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from tests.fuzzing import FUZZ, check_line, mutated, truncated
 from tools.imaging.train import load_dataset
 

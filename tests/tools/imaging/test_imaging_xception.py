@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from tests.conftest import fetch_or_skip
 from tools.imaging import registry
 from tools.imaging.io import load_image

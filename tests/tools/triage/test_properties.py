@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from assistant import safety
+from assistant.core.state import empty_case
+from assistant.policy import safety
 from assistant.router import _triage_plan
-from assistant.state import empty_case
 from tools.triage import assess
 from tools.triage.lexicon import LEVELS, lexicon
 from tools.triage.parse import parse

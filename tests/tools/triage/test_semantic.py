@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import HashingEmbedder
+from assistant.core.embeddings import HashingEmbedder
 from tools.triage.lexicon import lexicon
 from tools.triage.semantic import (
     SemanticMatcher,
@@ -74,7 +74,7 @@ def test_phrase_vectors_are_cached(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_minilm_recognises_descriptions_the_patterns_lack(tmp_path: Path) -> None:
-    from assistant.embeddings import MiniLMEmbedder
+    from assistant.core.embeddings import MiniLMEmbedder
     from tools.triage.parse import parse
 
     emb = MiniLMEmbedder()

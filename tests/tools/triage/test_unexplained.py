@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from assistant.embeddings import HashingEmbedder
+from assistant.core.embeddings import HashingEmbedder
 from tools.triage.engine import RANK, decide, relevant_items
 from tools.triage.intake import new_intake, update
 from tools.triage.lexicon import lexicon

@@ -1,0 +1,1 @@
+"""Benchmark runners (`clinassist bench`): speed and memory, measured from above."""

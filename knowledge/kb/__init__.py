@@ -1,0 +1,1 @@
+"""The knowledge base: sources, ingest, index, hybrid retrieval and their evaluation."""

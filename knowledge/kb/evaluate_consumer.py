@@ -1,0 +1,291 @@
+"""Consumer-health evaluation for ``clinassist eval kb`` (with knowledge/kb/evaluate.py):
+
+(a) Retrieval on held-out MedQuAD questions (``medquad_heldout.jsonl``: topics split dev/test
+    by a seeded hash; the question wording is never indexed): is the question's own answer
+    passage in the top k (ranks of distinct answers: the parts of a long answer count once)? recall@1/5/10 and MRR, hybrid / dense / BM25 over the consumer
+    passages, and hybrid over everything (the clinician default).
+(b) The INDEPENDENT groundedness check (:func:`grounded`, stricter than the answer tool's
+    support checker and sharing no code with it) and ROUGE-L (:func:`rouge_l`) used by the
+    answer evaluation (``assistant/evals/kb_answers.py``), and the question sets it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from knowledge.kb.retrieval import Mode, Retriever
+
+Echo = Callable[[str], None]
+KS = (1, 5, 10)
+
+# --- the independent groundedness check ----------------------------------------------------
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
+_CITE = re.compile(r"\[(\d{1,3})\]")
+_REFERRAL = re.compile(
+    r"^\W*(?:please\s+)?(?:talk|speak|ask|see|call|contact|check)\b[^.]{0,80}\b(?:doctor|"
+    r"pharmacist|nurse|provider|clinician|emergency|911)\b[^.]{0,60}[.!]?\s*$",
+    re.I,
+)
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "than",
+        "so",
+        "as",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "about",
+        "over",
+        "under",
+        "after",
+        "before",
+        "between",
+        "through",
+        "during",
+        "without",
+        "within",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "should",
+        "will",
+        "would",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "not",
+        "no",
+        "nor",
+        "also",
+        "too",
+        "very",
+        "just",
+        "only",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "both",
+        "either",
+        "neither",
+        "such",
+        "more",
+        "most",
+        "less",
+        "least",
+        "many",
+        "much",
+        "few",
+        "other",
+        "another",
+        "same",
+        "own",
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "me",
+        "him",
+        "her",
+        "us",
+        "them",
+        "my",
+        "your",
+        "his",
+        "our",
+        "their",
+        "yours",
+        "one",
+        "ones",
+        "often",
+        "usually",
+        "sometimes",
+    ]
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _TOKEN.findall(text.lower()) if w not in _FUNCTION_WORDS]
+
+
+def _norm(word: str) -> str:
+    """Plural and simple inflection folded (symptoms/symptom, causes/caused); nothing else."""
+    for suffix in ("ies", "es", "s", "ed", "ing"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def grounded(answer: str, cited: dict[int, str]) -> tuple[int, int, list[str]]:
+    """(units checked, units unsupported, the unsupported ones). The answer is cut after each
+    citation mark: the text up to a mark must have every word other than function words, and
+    every number, in ONE of the passages cited at that point (after folding plurals). Text with
+    no mark after it is unsupported, except a referral ("talk to your doctor")."""
+    checked = unsupported = 0
+    bad: list[str] = []
+    units = re.split(r"((?:\s*\[\d{1,3}\])+[.!?]?)", answer)
+    for i in range(0, len(units), 2):
+        plain = units[i].strip()
+        marks = [int(n) for n in _CITE.findall(units[i + 1])] if i + 1 < len(units) else []
+        words = {_norm(w) for w in _words(plain)}
+        if not words:
+            continue
+        checked += 1
+        if not marks and all(_REFERRAL.match(p) for p in re.split(r"(?<=[.!?])\s+", plain)):
+            continue
+        ok = any(words <= {_norm(w) for w in _words(cited.get(n, ""))} for n in marks if n in cited)
+        if not ok:
+            unsupported += 1
+            bad.append(plain)
+    return checked, unsupported, bad
+
+
+def rouge_l(candidate: str, reference: str) -> tuple[float, float]:
+    """ROUGE-L (recall, F1) over lower-case word tokens (longest common subsequence)."""
+    a = _TOKEN.findall(_CITE.sub(" ", candidate).lower())
+    b = _TOKEN.findall(reference.lower())
+    if not a or not b:
+        return 0.0, 0.0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            cur[j] = prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1])
+        prev = cur
+    lcs = prev[-1]
+    recall, precision = lcs / len(b), lcs / len(a)
+    f1 = 0.0 if lcs == 0 else 2 * recall * precision / (recall + precision)
+    return recall, f1
+
+
+# --- data --------------------------------------------------------------------------------
+def _rows(name: str) -> list[dict[str, Any]]:
+    text = resources.files("knowledge.data.kb").joinpath(name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def heldout(split: str) -> list[dict[str, Any]]:
+    return [r for r in _rows("medquad_heldout.jsonl") if split == "all" or r["split"] == split]
+
+
+def liveqa(split: str) -> list[dict[str, Any]]:
+    return [r for r in _rows("liveqa_test.jsonl") if split == "all" or r["split"] == split]
+
+
+# --- (a) retrieval -------------------------------------------------------------------------
+def _passage_of(hit_id: str) -> str:
+    """``medquad:NIDDK_0000001_2/3`` (a part) -> ``NIDDK_0000001_2``."""
+    return hit_id.removeprefix("medquad:").split("/", 1)[0]
+
+
+def score_heldout(
+    retriever: Retriever, questions: list[dict[str, Any]], mode: Mode, audience: str | None
+) -> dict[str, Any]:
+    hits_at = dict.fromkeys(KS, 0)
+    rr = 0.0
+    by_section: dict[str, list[int]] = {}
+    misses: list[dict[str, Any]] = []
+    for q in questions:
+        # ranks of distinct answers: the parts of one long answer count once
+        res = retriever.search(q["question"], 2 * max(KS), mode=mode, audience=audience)
+        ids = list(dict.fromkeys(_passage_of(h.id) for h in res.hits))[: max(KS)]
+        rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
+        for k in KS:
+            hits_at[k] += 0 < rank <= k
+        rr += 1.0 / rank if rank else 0.0
+        by_section.setdefault(q["qtype"], []).append(rank)
+        if not 0 < rank <= 5 and len(misses) < 30:
+            misses.append({"question": q["question"], "rank": rank, "top": ids[:3]})
+    n = max(len(questions), 1)
+    return {
+        "n": len(questions),
+        **{f"recall@{k}": round(hits_at[k] / n, 3) for k in KS},
+        "mrr": round(rr / n, 3),
+        "recall@5_by_question_type": {
+            t: round(sum(0 < r <= 5 for r in ranks) / len(ranks), 3)
+            for t, ranks in sorted(by_section.items())
+        },
+        "misses": misses,
+    }
+
+
+def eval_heldout(retriever: Retriever, split: str, echo: Echo) -> dict[str, Any]:
+    questions = heldout(split)
+    out: dict[str, Any] = {"split": split}
+    for name, mode, audience in (
+        ("consumer hybrid", "hybrid", "consumer"),
+        ("consumer dense", "dense", "consumer"),
+        ("consumer BM25", "bm25", "consumer"),
+        ("all sources hybrid", "hybrid", None),
+    ):
+        r = score_heldout(retriever, questions, mode, audience)  # type: ignore[arg-type]
+        out[name] = r
+        echo(
+            f"kb[medquad {split}] {name:18s} n={r['n']}: recall@1 {r['recall@1']:.3f}  "
+            f"recall@5 {r['recall@5']:.3f}  recall@10 {r['recall@10']:.3f}  MRR {r['mrr']:.3f}"
+        )
+    return out
+
+
+# --- (b) answers ---------------------------------------------------------------------------
+def question_text(q: dict[str, Any]) -> str:
+    subject, message = q.get("subject", ""), q.get("message", "")
+    if subject and subject.lower() not in message.lower():
+        return f"{subject}. {message}".strip()
+    return message or subject

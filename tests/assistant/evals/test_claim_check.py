@@ -1,0 +1,52 @@
+"""The evaluation's unsupported-claim check is independent of the answer tool and stricter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.evals import claim_check
+
+PASSAGE = (
+    "Atelectasis. Atelectasis is the collapse of part of a lung. It shows on a chest X-ray as "
+    "an area of increased density with volume loss, for example 2 cm shift."
+)
+
+
+def test_claim_fully_in_its_cited_passage_is_supported() -> None:
+    v = claim_check.check("Atelectasis is the collapse of part of a lung [1].", [PASSAGE])
+    assert (v.claims, v.unsupported) == (1, 0)
+
+
+def test_a_word_or_number_the_passage_lacks_is_unsupported() -> None:
+    v = claim_check.check(
+        "Atelectasis is the collapse of part of a lung caused by smoking [1]. "
+        "It shows a 3 cm shift on a chest X-ray [1].",
+        [PASSAGE],
+    )
+    assert (v.claims, v.unsupported) == (2, 2)
+
+
+def test_citing_the_wrong_passage_or_nothing_is_unsupported() -> None:
+    other = "Pneumonia. Pneumonia is an infection of the lungs."
+    v = claim_check.check("Atelectasis is the collapse of part of a lung [2].", [other, PASSAGE])
+    assert v.unsupported == 0
+    v = claim_check.check("Atelectasis is the collapse of part of a lung [1].", [other, PASSAGE])
+    assert v.unsupported == 1
+    v = claim_check.check("Atelectasis is the collapse of part of a lung.", [PASSAGE])
+    assert v.unsupported == 1 and v.uncited == 1
+    v = claim_check.check(
+        "The report describes a small left pleural effusion.",
+        [],
+        ["Findings: small left pleural effusion. The report describes it."],
+    )
+    assert v.unsupported == 0
+
+
+def test_questions_and_referrals_are_not_claims() -> None:
+    v = claim_check.check("Is it serious? Please ask your pharmacist or doctor about it.", [])
+    assert v.claims == 0
+
+
+def test_shares_no_code_with_the_checker_it_judges() -> None:
+    source = (Path(claim_check.__file__)).read_text()
+    assert "tools.answer" not in source and "from tools" not in source
