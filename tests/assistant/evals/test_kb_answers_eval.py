@@ -10,7 +10,7 @@ import pytest
 
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
-from knowledge.kb import evaluate_answers as A
+from assistant.evals import kb_answers as A
 from knowledge.kb.index import KnowledgeIndex
 from knowledge.kb.ingest import ingest_sources
 from knowledge.kb.sources.medquad import MedQuADSource
