@@ -4,7 +4,8 @@ Unknown keys are errors that name the valid ones. Secrets (tokens, API keys, dat
 passwords) are never read from the file: only from environment variables.
 
 Precedence (highest first): keyword overrides, ``CLINASSIST_*`` environment variables
-(nested with ``__``, e.g. ``CLINASSIST_LLM__BACKEND=openai``), the YAML file, defaults.
+(nested with ``__``, e.g. ``CLINASSIST_LLM__BACKEND=openai``; read by pydantic-settings'
+environment source, values as YAML), the YAML file, defaults.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import EnvSettingsSource
+from pydantic_settings.sources.utils import parse_env_vars
 
 from assistant.core.errors import ConfigError
 
@@ -287,30 +291,42 @@ def _resolve(path: Path, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    """``CLINASSIST_LLM__BACKEND=openai`` -> ``{"llm": {"backend": "openai"}}`` (YAML-typed)."""
-    out: dict[str, Any] = {}
-    for key, raw in environ.items():
-        if (
-            not key.startswith(ENV_PREFIX)
-            or key in SECRET_ENV.values()
-            or key == "CLINASSIST_CONFIG"
-        ):
-            continue
-        parts = [p.lower() for p in key[len(ENV_PREFIX) :].split("__") if p]
-        if not parts:
-            continue
+class _Environment(EnvSettingsSource):
+    """``CLINASSIST_LLM__BACKEND=openai`` -> ``{"llm": {"backend": "openai"}}``: pydantic-settings'
+    nested environment source over the given mapping, with lists and mappings read as YAML
+    (``CLINASSIST_SLACK__ALLOWED_CHANNELS="[C1, C2]"``). Secrets are not settings."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._given = {
+            key: value
+            for key, value in environ.items()
+            if key.startswith(ENV_PREFIX)
+            and key not in SECRET_ENV.values()
+            and key != "CLINASSIST_CONFIG"
+        }
+        for key in self._given:
+            top = key[len(ENV_PREFIX) :].split("__")[0].lower()
+            if top not in Settings.model_fields or top == "base_dir":
+                valid = ", ".join(k.upper() for k in Settings.model_fields if k != "base_dir")
+                raise ConfigError(
+                    f"environment variable {key}: unknown key '{top}'. Valid keys here: {valid}."
+                )
+        super().__init__(
+            Settings,  # type: ignore[arg-type]  # a plain model: only its fields are read
+            case_sensitive=False,
+            env_prefix=ENV_PREFIX,
+            env_nested_delimiter="__",
+            env_parse_none_str="null",
+        )
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._given, False, False, self.env_parse_none_str)
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
         try:
-            value = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
-            value = raw
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"environment variable {key} conflicts with another override")
-        node[parts[-1]] = value
-    return out
+            return yaml.safe_load(value) if isinstance(value, str) else value
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"environment value for '{field_name}' is not valid YAML") from exc
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -397,7 +413,7 @@ def load_settings(
             )
         data = loaded
         base_dir = cfg_path.resolve().parent
-    data = _merge(data, _env_overrides(environ))
+    data = _merge(data, _Environment(environ)())
     data = _merge(data, overrides)
     if "base_dir" in data:
         raise ConfigError(f"{source}: unknown key 'base_dir'")

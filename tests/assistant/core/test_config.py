@@ -86,3 +86,12 @@ def test_secret_reads_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
     token = settings.secret("slack_bot_token")
     assert token is not None and token.get_secret_value() == "xoxb-test"
     assert "xoxb" not in repr(token)
+
+
+def test_environment_unknown_top_level_key_and_null() -> None:
+    with pytest.raises(ConfigError, match="CLINASSIST_DATADIR: unknown key 'datadir'"):
+        load_settings(None, environ={"CLINASSIST_DATADIR": "/tmp/x"})
+    settings = load_settings(
+        None, environ={"CLINASSIST_LLM__BASE_URL": "null", "CLINASSIST_LLM_API_KEY": "sk-x"}
+    )
+    assert settings.llm.base_url is None
