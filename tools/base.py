@@ -43,9 +43,6 @@ class Resources:
                 self._items[key] = factory()
         return cast(T, self._items[key])
 
-    def loaded(self, key: str) -> bool:
-        return key in self._items
-
     def put(self, key: str, value: Any) -> None:
         self._items[key] = value
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
+from httpx_sse import SSEError, connect_sse
 
 from assistant.core.config import LLMSettings, Settings, check_llm_url
 from assistant.core.errors import ModelError
@@ -326,24 +327,28 @@ class OpenAICompatLLM:
         if stop:
             body["stop"] = list(stop)
         try:
-            with self._client.stream("POST", "/chat/completions", json=body) as resp:
+            with connect_sse(self._client, "POST", "/chat/completions", json=body) as events:
+                resp = events.response
                 if resp.status_code >= 400:
                     resp.read()
                     raise ModelError(
                         f"LLM server answered {resp.status_code} at {self.settings.base_url}: "
                         f"{resp.text[:200]}"
                     )
-                for line in resp.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                for sse in events.iter_sse():
+                    if sse.data.strip() == "[DONE]":
                         break
-                    event = json.loads(data)
-                    choices = event.get("choices") or [{}]
+                    if not sse.data.strip():
+                        continue
+                    choices = json.loads(sse.data).get("choices") or [{}]
                     piece = (choices[0].get("delta") or {}).get("content")
                     if piece:
                         yield piece
+        except SSEError as exc:
+            raise ModelError(
+                f"the LLM server at {self.settings.base_url} did not stream server-sent events "
+                f"({exc}); is llm.base_url an OpenAI-compatible /v1 endpoint?"
+            ) from exc
         except httpx.HTTPError as exc:
             raise ModelError(
                 f"cannot reach the LLM server at {self.settings.base_url}: {exc}. "
