@@ -738,9 +738,9 @@ def slack(
     ] = "127.0.0.1",
 ) -> None:
     """The Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP at POST /slack/events)."""
-    from assistant.slack import app as slack_app
+    from assistant.slack import serve as slack_serve
 
-    slack_app.serve(_state(ctx).assistant, port=port, host=host)
+    slack_serve.serve(_state(ctx).assistant, port=port, host=host)
 
 
 def main(argv: list[str] | None = None) -> None:

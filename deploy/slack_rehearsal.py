@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.bench.slack import MockSlackAPI, event_body, sign
-from assistant.slack.app import TXT_STREAMING, TXT_WORKING
+from assistant.policy.messages import SLACK_STREAMING, SLACK_WORKING
+from assistant.slack.mock import MockSlackAPI, event_body, sign
 
 RETRY = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
 
@@ -74,7 +74,7 @@ def mention(text: str, ts: str, channel: str) -> dict[str, Any]:
 def _final(messages: list[dict[str, Any]]) -> bool:
     """No "working" placeholder and no streamed preview left: the answer is complete."""
     text = json.dumps(messages, ensure_ascii=False)
-    return bool(messages) and TXT_WORKING not in text and TXT_STREAMING not in text
+    return bool(messages) and SLACK_WORKING not in text and SLACK_STREAMING not in text
 
 
 def settle(mock: MockSlackAPI, thread: str, quiet_s: float, timeout_s: float) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def settle(mock: MockSlackAPI, thread: str, quiet_s: float, timeout_s: float) ->
         if (
             out["first_text_s"] is None
             and shown
-            and TXT_WORKING not in json.dumps(shown, ensure_ascii=False)
+            and SLACK_WORKING not in json.dumps(shown, ensure_ascii=False)
         ):
             out["first_text_s"] = now
         if out["complete_s"] is None and _final(shown):

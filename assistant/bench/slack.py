@@ -1,12 +1,13 @@
 """`clinassist bench slack`: a bounded load test of the Slack HTTP endpoint on loopback.
 
-Everything runs in this process and on 127.0.0.1: a mock Slack Web API (:class:`MockSlackAPI`,
-also used by the offline test suite), the real Bolt app behind the real HTTP endpoint of
-``assistant.slack.http`` (uvicorn + Bolt's ASGI adapter) and an ``Assistant`` with a SQLite store in a temporary folder. Senders
-(20 threads) post signed events to ``POST /slack/events``: mentions that start cases, thread
-replies that continue them, Slack-style retries (``X-Slack-Retry-Num``) and the app_mention +
-message pair Slack sends for one message. Then it checks every acknowledgement came back under
-3 s and that each user message got exactly one answer, in its own thread.
+Everything runs in this process and on 127.0.0.1: a mock Slack Web API
+(:class:`assistant.slack.mock.MockSlackAPI`, also used by the offline test suite), the real Bolt
+app behind the real HTTP endpoint of ``assistant.slack.http`` (uvicorn + Bolt's ASGI adapter)
+and an ``Assistant`` with a SQLite store in a temporary folder. Senders (20 threads) post signed
+events to ``POST /slack/events``: mentions that start cases, thread replies that continue them,
+Slack-style retries (``X-Slack-Retry-Num``) and the app_mention + message pair Slack sends for
+one message. Then it checks every acknowledgement came back under 3 s and that each user
+message got exactly one answer, in its own thread.
 
 The tools are fast fakes that echo a marker (this measures the Slack layer: HTTP, signature
 check, de-duplication, queueing, case store, Web API calls); model latency has its own suites.
@@ -15,8 +16,6 @@ The baseline is a bare ``ThreadingHTTPServer`` answering 200 on the same loopbac
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import random
@@ -30,308 +29,16 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
 
 from assistant.bench.runner import pct
 from assistant.core.config import Settings
+from assistant.slack.mock import MockSlackAPI, event_body, sign
 from tools.base import ToolContext, tool
 from tools.registry import ToolRegistry
 
 Echo = Callable[[str], None]
 
 ACK_LIMIT_S = 3.0
-
-
-# ----------------------------------------------------------------------------------------------
-# A mock Slack Web API on loopback
-# ----------------------------------------------------------------------------------------------
-class MockSlackAPI:
-    """Enough of Slack's Web API for the app: records every call, serves files, injects faults.
-
-    Point a ``slack_sdk.WebClient`` at it with ``base_url=mock.api_url``. Files registered with
-    :meth:`add_file` are served at ``mock.url + "/files/NAME"`` only to ``Bearer <token>``
-    (anything else gets an HTML login page, as Slack does).
-    """
-
-    def __init__(
-        self,
-        *,
-        token: str = "xoxb-mock",
-        team: str = "T0TEAM",
-        bot_user: str = "U0BOT",
-        port: int = 0,
-    ) -> None:
-        self.token = token
-        self.team = team
-        self.bot_user = bot_user
-        self.bot_id = "B0BOT"
-        self.calls: list[dict[str, Any]] = []
-        self.files: dict[str, tuple[bytes, str]] = {}
-        self.redirects: dict[str, str] = {}  # file name -> Location (a 302 instead of the file)
-        self.downloads: list[dict[str, Any]] = []
-        self.uploads: dict[str, bytes] = {}
-        self._rate_limits: dict[str, list[int]] = {}
-        self._errors: dict[str, list[str]] = {}
-        self._lock = threading.Lock()
-        self._ts = 0
-        # a fresh ts range per mock, so a message of an earlier mock never matches one of this
-        self._epoch = 1_900_000_000 + secrets.randbelow(10**6) * 100
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-        self._server = Server(("127.0.0.1", port), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() returns in 50 ms, not 0.5 s
-            name="mock-slack",
-            daemon=True,
-        )
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> MockSlackAPI:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def api_url(self) -> str:
-        return self.url + "/api/"
-
-    # -- set-up and inspection ---------------------------------------------------------------
-    def add_file(self, name: str, data: bytes, content_type: str) -> str:
-        self.files[name] = (data, content_type)
-        return f"{self.url}/files/{name}"
-
-    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
-        """The next ``times`` calls of ``method`` answer 429 with ``Retry-After``."""
-        self._rate_limits.setdefault(method, []).extend([retry_after] * times)
-
-    def fail(self, method: str, error: str, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
-        self._errors.setdefault(method, []).extend([error] * times)
-
-    def calls_to(self, method: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                c["params"]
-                for c in self.calls
-                if c["method"] == method and c["status"] == 200 and c.get("ok")
-            ]
-
-    def posted(self) -> list[dict[str, Any]]:
-        """Messages as they stand now: chat.postMessage results with chat.update applied."""
-        with self._lock:
-            msgs: dict[str, dict[str, Any]] = {}
-            for c in self.calls:
-                if c["status"] != 200 or not c.get("ok"):
-                    continue
-                if c["method"] == "chat.postMessage":
-                    msgs[c["ts"]] = dict(c["params"], ts=c["ts"])
-                elif c["method"] == "chat.update" and c["params"].get("ts") in msgs:
-                    m = msgs[c["params"]["ts"]]
-                    m.update({k: v for k, v in c["params"].items() if k != "ts"})
-            return list(msgs.values())
-
-    # -- the server ---------------------------------------------------------------------------
-    def _next_ts(self) -> str:
-        with self._lock:
-            self._ts += 1
-            return f"{self._epoch + self._ts}.{self._ts:06d}"
-
-    def _answer(
-        self, method: str, params: dict[str, Any], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
-        with self._lock:
-            waits = self._rate_limits.get(method)
-            if waits:
-                wait = waits.pop(0)
-                self.calls.append({"method": method, "params": params, "status": 429, "ts": None})
-                return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
-            errors = self._errors.get(method)
-            error = errors.pop(0) if errors else None
-        if headers.get("authorization") != f"Bearer {self.token}":
-            error = error or "invalid_auth"
-        ts = None
-        body: dict[str, Any]
-        if error:
-            body = {"ok": False, "error": error}
-        elif method == "auth.test":
-            body = {
-                "ok": True,
-                "team_id": self.team,
-                "user_id": self.bot_user,
-                "bot_id": self.bot_id,
-                "team": "Mock",
-                "user": "clinassist",
-                "url": self.url + "/",
-            }
-        elif method in ("chat.postMessage", "chat.update"):
-            ts = params.get("ts") if method == "chat.update" else self._next_ts()
-            body = {
-                "ok": True,
-                "channel": params.get("channel"),
-                "ts": ts,
-                "message": {"text": params.get("text"), "ts": ts, "bot_id": self.bot_id},
-            }
-        elif method == "chat.postEphemeral":
-            body = {"ok": True, "message_ts": self._next_ts()}
-        elif method == "files.getUploadURLExternal":
-            file_id = "F" + secrets.token_hex(5).upper()
-            body = {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
-        elif method == "files.completeUploadExternal":
-            files = params.get("files") or []
-            body = {
-                "ok": True,
-                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
-            }
-        else:
-            body = {"ok": True}
-        with self._lock:
-            self.calls.append(
-                {"method": method, "params": params, "status": 200, "ok": body["ok"], "ts": ts}
-            )
-        return 200, {}, body
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        mock = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(
-                self,
-                status: int,
-                body: bytes,
-                content_type: str,
-                extra: dict[str, str] | None = None,
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                for k, v in (extra or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                path = urlparse(self.path).path
-                if path.startswith("/files/"):
-                    name = path[len("/files/") :]
-                    auth = self.headers.get("Authorization", "")
-                    mock.downloads.append({"name": name, "authorization": auth})
-                    if name in mock.redirects:
-                        self._reply(302, b"", "text/plain", {"Location": mock.redirects[name]})
-                    elif name not in mock.files:
-                        self._reply(404, b"not found", "text/plain")
-                    elif auth != f"Bearer {mock.token}":
-                        self._reply(200, b"<html><body>Sign in to Slack</body></html>", "text/html")
-                    else:
-                        data, ctype = mock.files[name]
-                        self._reply(200, data, ctype)
-                    return
-                self._reply(404, b"not found", "text/plain")
-
-            def do_POST(self) -> None:
-                path = urlparse(self.path).path
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if path.startswith("/upload/"):
-                    mock.uploads[path[len("/upload/") :]] = raw
-                    self._reply(200, b"OK - " + str(len(raw)).encode(), "text/plain")
-                    return
-                if not path.startswith("/api/"):
-                    self._reply(404, b"not found", "text/plain")
-                    return
-                method = path[len("/api/") :]
-                ctype = self.headers.get("Content-Type", "")
-                params: dict[str, Any]
-                if ctype.startswith("application/json"):
-                    params = json.loads(raw or b"{}")
-                else:
-                    params = {
-                        k: v[0]
-                        for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()
-                    }
-                for key in ("blocks", "files", "prompts"):
-                    if isinstance(params.get(key), str) and params[key][:1] in "[{":
-                        params[key] = json.loads(params[key])
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status, extra, body = mock._answer(method, params, headers)
-                self._reply(
-                    status, json.dumps(body).encode(), "application/json; charset=utf-8", extra
-                )
-
-        return Handler
-
-
-# ----------------------------------------------------------------------------------------------
-# Signed events
-# ----------------------------------------------------------------------------------------------
-def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's request signature headers for ``body``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "content-type": "application/json",
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": f"v0={digest}",
-    }
-
-
-def event_body(
-    event: dict[str, Any],
-    *,
-    team: str = "T0TEAM",
-    event_id: str | None = None,
-    bot_user: str = "U0BOT",
-) -> dict[str, Any]:
-    """An Events API envelope around ``event``."""
-    return {
-        "token": "legacy",
-        "team_id": team,
-        "api_app_id": "A0APP",
-        "event": dict(event, team=team) if "team" not in event else event,
-        "type": "event_callback",
-        "event_id": event_id or "Ev" + secrets.token_hex(6).upper(),
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": team, "user_id": bot_user, "is_bot": True}],
-    }
-
-
-def command_body(
-    text: str, *, team: str = "T0TEAM", channel: str = "C0CLIN", user: str = "U0DOC"
-) -> str:
-    """A form-encoded slash command body for ``/clinassist``."""
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "channel_id": channel,
-            "user_id": user,
-            "command": "/clinassist",
-            "text": text,
-            "response_url": "http://127.0.0.1:9/none",
-            "trigger_id": "1.2.3",
-        }
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -384,10 +91,6 @@ def _baseline_server() -> ThreadingHTTPServer:
         request_queue_size = 256
 
     return Server(("127.0.0.1", 0), Bare)
-
-
-def _pct(values: list[float], q: float) -> float:
-    return pct(values, q)
 
 
 def run_load(
@@ -546,14 +249,14 @@ def run_load(
         "senders": senders,
         "unique_messages": len(expected),
         "duplicate_deliveries": len(acks) - len(expected),
-        "ack_p50_ms": round(1000 * _pct(acks, 0.5), 1),
-        "ack_p95_ms": round(1000 * _pct(acks, 0.95), 1),
-        "ack_p99_ms": round(1000 * _pct(acks, 0.99), 1),
+        "ack_p50_ms": round(1000 * pct(acks, 0.5), 1),
+        "ack_p95_ms": round(1000 * pct(acks, 0.95), 1),
+        "ack_p99_ms": round(1000 * pct(acks, 0.99), 1),
         "ack_max_ms": round(1000 * max(acks), 1),
         "acks_over_3s": sum(1 for a in acks if a >= ACK_LIMIT_S),
         "non_200": sum(1 for s in statuses if s != 200),
         "baseline_ack_p50_ms": round(1000 * statistics.median(base_acks), 1),
-        "baseline_ack_p95_ms": round(1000 * _pct(base_acks, 0.95), 1),
+        "baseline_ack_p95_ms": round(1000 * pct(base_acks, 0.95), 1),
         "send_s": round(send_s, 2),
         "all_answered_s": round(done_s, 2),
         "events_per_s": round(len(acks) / send_s, 1),

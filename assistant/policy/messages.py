@@ -315,3 +315,69 @@ def triage_trail(turns: list[Turn]) -> list[str | None]:
             out.append(TRIAGE_HISTORY_LEVEL.format(level=now))
         prev = now
     return out
+
+
+# -- Slack (assistant/slack: the thread is the case) -------------------------------------------
+SLACK_WORKING = ":hourglass_flowing_sand: Working on it…"
+SLACK_STREAMING = ":hourglass_flowing_sand: still writing; sources and checks follow…"
+SLACK_STATUS = "is thinking…"
+SLACK_FAILED = (
+    "Sorry, something went wrong while answering in this case, and nothing from this message "
+    "was stored. Please try again; other cases are not affected."
+)
+SLACK_BUSY = "I'm handling too many requests right now. Please try again in a minute."
+SLACK_NOT_ALLOWED_TEAM = "I'm not enabled for this workspace ({team}). Ask your Slack admin to add it to the allowed workspaces."
+SLACK_NOT_ALLOWED_CHANNEL = (
+    "Sorry, I can't work in this channel: it is not on my list of approved channels, so that "
+    "patient information stays where it is allowed. Ask your admin to add it, or use an approved channel."
+)
+SLACK_NOT_ALLOWED_USER = (
+    "Sorry, you are not on the list of people approved to use me. Ask your admin for access."
+)
+SLACK_FILE_SKIPPED = "I could not use the file *{name}*: {reason}"
+SLACK_FILE_TOO_MANY = "too many files in one message"
+SLACK_NO_INPUT = "Mention me with a question, paste a report, or attach an image or report file."
+SLACK_HEATMAP_TITLE = "Grad-CAM heatmap: {label}"
+SLACK_HEATMAP_ATTACHED = "Grad-CAM heatmap: attached in this thread."
+SLACK_HEATMAP_ALT = "Grad-CAM heatmap: the regions that most influenced the image model"
+SLACK_EMERGENCY_HEADER = ":rotating_light: Possible emergency"
+SLACK_EMERGENCY_FALLBACK = "Possible emergency: act on your emergency protocol now."
+SLACK_EMPTY_REPLY = "(empty reply)"
+SLACK_ASSISTANT_PROMPTS = [
+    {
+        "title": "Read a report",
+        "message": "FINDINGS: Small left pleural effusion. No pneumothorax.",
+    },
+    {"title": "Ask a question", "message": "What are the causes of a pleural effusion?"},
+    {"title": "What can you do?", "message": "What can you do?"},
+]
+SLACK_HELP = """*Clinassist in Slack* (decision support, not a diagnosis)
+• Mention me in a channel (or DM me) to start a case: the thread *is* the case.
+• Reply in the thread to continue it; attach chest X-rays (PNG, JPEG, DICOM) or reports (txt, pdf).
+• `/clinassist case` lists this channel's cases; `/clinassist case THREAD_TS` shows one of them.
+• `/clinassist mode` shows this channel's mode; `/clinassist mode clinician|patient` changes it
+  (a channel fixed by the configuration, or a patient channel going to clinician mode, needs an admin).
+• `/clinassist help` shows this help."""
+SLACK_UNKNOWN_SUBCOMMAND = "Unknown command `{sub}`. Valid: case, mode, help.\n\n"
+SLACK_OTHER_CHANNEL = (
+    "That case belongs to another channel, and cases can only be opened from their own channel."
+)
+SLACK_NO_CASE = "There is no case for thread {ts} in this channel."
+SLACK_NO_CASES = "There are no cases in this channel yet. Mention me to start one."
+SLACK_CASES_HEADER = "*Cases in this channel* ({count}):"
+SLACK_CASES_LINE = "• thread `{ts}`: {turns} turn(s), {mode} mode, last {when}"
+SLACK_CASE_SHOW = "*Case* thread `{ts}` ({mode} mode, {count} turn(s)). Last answer:\n>{last}"
+SLACK_MODE_SHOW = "Mode in this channel: *{mode}*{pinned}."
+SLACK_MODE_PINNED = " (fixed by the admin configuration)"
+SLACK_MODE_SET = (
+    "Mode in this channel is now *{mode}*; it applies to every case here from the next message."
+)
+SLACK_MODE_LOCKED = (
+    "The mode of this channel is fixed by the admin configuration ({mode}); only a Slack admin "
+    "listed in the configuration (slack.admins) can change it from Slack."
+)
+SLACK_MODE_OVERRIDDEN = " (an admin changed it from the configured mode)"
+SLACK_MODE_ADMIN_ONLY = (
+    "This channel is patient-facing: only a Slack admin listed in the configuration "
+    "(slack.admins) can switch it to clinician mode."
+)

@@ -14,6 +14,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+)
 
 from assistant.core.errors import UserError
 from assistant.core.slack_hosts import file_url_allowed, same_origin
@@ -21,6 +28,8 @@ from assistant.service import Attachment, sniff
 
 DOWNLOAD_TIMEOUT_S = 30.0
 RATE_LIMIT_RETRIES = 5
+RATE_LIMIT_WAIT_MAX_S = 60.0  # one Retry-After is honoured up to this long
+RATE_LIMIT_TOTAL_S = 120.0  # no retry starts that would end past this, from the first request
 MAX_REDIRECTS = 3
 # Content types Slack may serve for the files we accept (checked again against magic bytes).
 ALLOWED_CONTENT_TYPES = {
@@ -41,6 +50,31 @@ class FileRejected(UserError):
     """A Slack file we will not hand to the assistant (the reason is shown to the user)."""
 
     code = "E110"
+
+
+class _RateLimited(Exception):
+    """A 429 from the file host; ``wait_s`` is its Retry-After (1 s when absent or unreadable)."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"429, retry after {wait_s} s")
+        self.wait_s = wait_s
+
+
+def _retry_after(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = exc.wait_s if isinstance(exc, _RateLimited) else 1.0
+    return min(max(wait, 0.0), RATE_LIMIT_WAIT_MAX_S)
+
+
+def _rate_limit_retries(budget_s: float) -> Retrying:
+    """429s retried after their Retry-After: at most RATE_LIMIT_RETRIES times, and none whose
+    wait would end more than ``budget_s`` after this request started."""
+    return Retrying(
+        retry=retry_if_exception_type(_RateLimited),
+        wait=_retry_after,
+        stop=stop_after_attempt(RATE_LIMIT_RETRIES + 1) | stop_before_delay(budget_s),
+        reraise=True,
+    )
 
 
 def http_client() -> httpx.Client:
@@ -93,47 +127,55 @@ def download_file(
 def _fetch(
     client: httpx.Client, url: str, token: str, max_bytes: int, hosts: tuple[str, ...]
 ) -> tuple[bytes, str]:
-    redirects = 0
-    attempt = 0
-    while True:
-        request = client.build_request("GET", url, headers={"Authorization": f"Bearer {token}"})
-        if not file_url_allowed(str(request.url), hosts):  # as httpx parsed it, not only urllib
-            raise FileRejected("its download address is not a Slack file host")
-        resp = client.send(request, stream=True, follow_redirects=False)
+    deadline = time.monotonic() + RATE_LIMIT_TOTAL_S  # the cap covers the redirects too
+    for _ in range(MAX_REDIRECTS + 1):
+        retries = _rate_limit_retries(deadline - time.monotonic())
+        try:
+            resp = retries(_send, client, url, token, hosts)
+        except _RateLimited:
+            raise FileRejected("Slack answered 429 when I downloaded it") from None
         try:
             if resp.is_redirect:
                 target = urljoin(url, resp.headers.get("Location", ""))
                 if not same_origin(url, target) or not file_url_allowed(target, hosts):
                     raise FileRejected("it was redirected away from Slack's file host")
-                redirects += 1
-                if redirects > MAX_REDIRECTS:
-                    raise FileRejected("Slack redirected the download too many times")
                 url = target
                 continue
-            if resp.status_code == 429 and attempt < RATE_LIMIT_RETRIES:
-                attempt += 1
-                try:
-                    wait = float(resp.headers.get("Retry-After", "1") or 1)
-                except ValueError:
-                    wait = 1.0
-                time.sleep(min(max(wait, 0.0), 60.0))
-                continue
-            if resp.status_code != 200:
-                raise FileRejected(f"Slack answered {resp.status_code} when I downloaded it")
-            ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if ctype == "text/html":
-                raise FileRejected(
-                    "Slack returned a web page instead of the file (is the app's files:read scope granted?)"
-                )
-            if ctype not in ALLOWED_CONTENT_TYPES:
-                raise FileRejected(
-                    f"its type ({ctype or 'unknown'}) is not an image, DICOM or report"
-                )
-            data = bytearray()
-            for chunk in resp.iter_bytes():
-                data.extend(chunk)
-                if len(data) > max_bytes:
-                    raise FileRejected(f"it is larger than the limit of {max_bytes:,} bytes")
-            return bytes(data), ctype
+            return _read(resp, max_bytes)
         finally:
             resp.close()
+    raise FileRejected("Slack redirected the download too many times")
+
+
+def _send(client: httpx.Client, url: str, token: str, hosts: tuple[str, ...]) -> httpx.Response:
+    """One streamed GET (raises :class:`_RateLimited` on a 429, for the retry policy)."""
+    request = client.build_request("GET", url, headers={"Authorization": f"Bearer {token}"})
+    if not file_url_allowed(str(request.url), hosts):  # as httpx parsed it, not only urllib
+        raise FileRejected("its download address is not a Slack file host")
+    resp = client.send(request, stream=True, follow_redirects=False)
+    if resp.status_code == 429:
+        resp.close()
+        try:
+            wait = float(resp.headers.get("Retry-After", "1") or 1)
+        except ValueError:
+            wait = 1.0
+        raise _RateLimited(wait)
+    return resp
+
+
+def _read(resp: httpx.Response, max_bytes: int) -> tuple[bytes, str]:
+    if resp.status_code != 200:
+        raise FileRejected(f"Slack answered {resp.status_code} when I downloaded it")
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if ctype == "text/html":
+        raise FileRejected(
+            "Slack returned a web page instead of the file (is the app's files:read scope granted?)"
+        )
+    if ctype not in ALLOWED_CONTENT_TYPES:
+        raise FileRejected(f"its type ({ctype or 'unknown'}) is not an image, DICOM or report")
+    data = bytearray()
+    for chunk in resp.iter_bytes():
+        data.extend(chunk)
+        if len(data) > max_bytes:
+            raise FileRejected(f"it is larger than the limit of {max_bytes:,} bytes")
+    return bytes(data), ctype

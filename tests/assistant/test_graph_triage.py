@@ -22,7 +22,7 @@ from assistant.policy import messages
 from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
 from assistant.service import Assistant, Attachment
-from assistant.slack.app import render_messages
+from assistant.slack.render import render_messages
 from tests.fakes.tools import classify_image, extract_entities, fake_registry
 from tools.answer import generate_answer
 from tools.base import ToolContext, tool

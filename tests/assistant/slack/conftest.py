@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from assistant.bench.slack import MockSlackAPI
 from assistant.core.config import Settings, load_settings
+from assistant.slack.mock import MockSlackAPI
 from tests.assistant.slack.slack_helpers import LOG, TEAM, Harness
 
 

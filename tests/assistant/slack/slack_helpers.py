@@ -11,12 +11,12 @@ from slack_bolt import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
-from assistant.bench.slack import MockSlackAPI, command_body, event_body, sign
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
 from assistant.slack.app import SlackFrontEnd
+from assistant.slack.mock import MockSlackAPI, command_body, event_body, sign
 from tools.base import ToolContext, tool
 from tools.registry import ToolRegistry
 

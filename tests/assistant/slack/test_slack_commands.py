@@ -8,12 +8,7 @@ import pytest
 
 from assistant.core.config import load_settings
 from assistant.core.errors import ConfigError
-from assistant.slack.app import (
-    TXT_HELP,
-    TXT_MODE_ADMIN_ONLY,
-    TXT_NOT_ALLOWED_CHANNEL,
-    TXT_OTHER_CHANNEL,
-)
+from assistant.policy import messages
 from tests.assistant.slack.slack_helpers import TEAM, mention
 
 ROOT = "1700000000.000100"
@@ -28,8 +23,8 @@ def _text(resp) -> str:
 
 def test_help_and_unknown_subcommand(harness):
     h = harness()
-    assert _text(h.command("help")) == TXT_HELP
-    assert _text(h.command("")) == TXT_HELP
+    assert _text(h.command("help")) == messages.SLACK_HELP
+    assert _text(h.command("")) == messages.SLACK_HELP
     unknown = _text(h.command("frobnicate now"))
     assert unknown.startswith("Unknown command `frobnicate`") and "case, mode, help" in unknown
 
@@ -49,9 +44,9 @@ def test_case_from_another_channel_is_refused(harness):
     h = harness()
     h.event(mention("FINDINGS: Other channel effusion.", channel="C0OTHER"))
     key = f"slack:{TEAM}:C0OTHER:{ROOT}"
-    assert _text(h.command(f"case {key}")) == TXT_OTHER_CHANNEL
+    assert _text(h.command(f"case {key}")) == messages.SLACK_OTHER_CHANNEL
     link = "https://mock.slack.com/archives/C0OTHER/p1700000000000100"
-    assert _text(h.command(f"case {link}")) == TXT_OTHER_CHANNEL
+    assert _text(h.command(f"case {link}")) == messages.SLACK_OTHER_CHANNEL
     # The bare ts looks only in this channel, where there is no such case.
     assert "no case" in _text(h.command(f"case {ROOT}")).lower()
 
@@ -77,7 +72,7 @@ def test_mode_survives_a_restart(harness):
 
 def test_commands_respect_authorization(harness):
     h = harness({"allowed_channels": ["C0OK"]})
-    assert _text(h.command("case")) == TXT_NOT_ALLOWED_CHANNEL
+    assert _text(h.command("case")) == messages.SLACK_NOT_ALLOWED_CHANNEL
 
 
 def test_only_a_configured_admin_switches_a_pinned_patient_channel_to_clinician(harness):
@@ -103,7 +98,7 @@ def test_only_a_configured_admin_switches_a_pinned_patient_channel_to_clinician(
 def test_any_patient_channel_needs_an_admin_to_go_to_clinician_mode(harness):
     h = harness({"admins": ["U0BOSS"]})
     assert "now *patient*" in _text(h.command("mode patient", user="U0DOC"))
-    assert _text(h.command("mode clinician", user="U0DOC")) == TXT_MODE_ADMIN_ONLY
+    assert _text(h.command("mode clinician", user="U0DOC")) == messages.SLACK_MODE_ADMIN_ONLY
     assert "*patient*" in _text(h.command("mode"))
     assert "now *clinician*" in _text(h.command("mode clinician", user="U0BOSS"))
 

@@ -6,13 +6,8 @@ import json
 import threading
 import time
 
-from assistant.bench.slack import event_body, sign
-from assistant.slack.app import (
-    TXT_FAILED,
-    TXT_NOT_ALLOWED_CHANNEL,
-    TXT_NOT_ALLOWED_USER,
-    TXT_WORKING,
-)
+from assistant.policy import messages
+from assistant.slack.mock import event_body, sign
 from tests.assistant.slack.slack_helpers import HEATMAP, LOG, PNG, SECRET, TEAM, mention, message
 
 ROOT = "1700000000.000100"
@@ -170,7 +165,7 @@ def test_unauthorized_channel_gets_a_polite_reason_and_no_case(harness, mock):
     h.event(mention("FINDINGS: small effusion.", channel="C0SECRET"))
     eph = mock.calls_to("chat.postEphemeral")
     assert len(eph) == 1
-    assert eph[0]["text"] == TXT_NOT_ALLOWED_CHANNEL and eph[0]["user"] == "U0DOC"
+    assert eph[0]["text"] == messages.SLACK_NOT_ALLOWED_CHANNEL and eph[0]["user"] == "U0DOC"
     assert mock.calls_to("chat.postMessage") == []
     assert h.bot.cases() == []
     assert LOG.calls == []
@@ -179,7 +174,7 @@ def test_unauthorized_channel_gets_a_polite_reason_and_no_case(harness, mock):
 def test_unauthorized_user_and_team_are_refused(harness, mock):
     h = harness({"allowed_users": ["U0BOSS"]})
     h.event(mention("FINDINGS: small effusion."))
-    assert mock.calls_to("chat.postEphemeral")[0]["text"] == TXT_NOT_ALLOWED_USER
+    assert mock.calls_to("chat.postEphemeral")[0]["text"] == messages.SLACK_NOT_ALLOWED_USER
     h2 = harness({"allowed_teams": ["T0OTHER"]})
     h2.event(mention("FINDINGS: small effusion.", ts="1700000009.000100"))
     assert TEAM in mock.calls_to("chat.postEphemeral")[1]["text"]
@@ -354,7 +349,7 @@ def test_a_failing_case_is_answered_and_does_not_block_others(harness, mock, mon
     h.event(mention("FINDINGS: Small left pleural effusion."), wait=False)
     assert h.front.wait_idle(30)
     by_channel = {m["channel"]: m["text"] for m in mock.posted()}
-    assert by_channel["C0BAD"] == TXT_FAILED
+    assert by_channel["C0BAD"] == messages.SLACK_FAILED
     assert "Read: FINDINGS" in by_channel["C0CLIN"]
 
 
@@ -383,7 +378,7 @@ def test_long_turn_shows_working_then_updates_it(harness, mock):
     while time.monotonic() < deadline and not mock.calls_to("chat.postMessage"):
         time.sleep(0.02)
     first = mock.calls_to("chat.postMessage")
-    assert first[0]["text"] == TXT_WORKING
+    assert first[0]["text"] == messages.SLACK_WORKING
     LOG.gate.set()
     assert h.front.wait_idle(30)
     updates = mock.calls_to("chat.update")

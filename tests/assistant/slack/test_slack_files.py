@@ -3,6 +3,8 @@ redirects to another origin. Real sockets on loopback, and httpx's mock transpor
 
 from __future__ import annotations
 
+import time
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 import httpx
@@ -10,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.bench.slack import MockSlackAPI
 from assistant.core.config import load_settings
 from assistant.core.errors import ConfigError
 from assistant.core.slack_hosts import file_url_allowed
-from assistant.slack.files import FileRejected, download_file, http_client
+from assistant.slack import files as files_mod
+from assistant.slack.files import RATE_LIMIT_RETRIES, FileRejected, download_file, http_client
+from assistant.slack.mock import MockSlackAPI
 from tests.assistant.slack.slack_helpers import LOG, PNG, mention
 
 SLACK = "https://files.slack.com/files-pri/T0TEAM-F0FILE/cxr.png"
@@ -173,3 +176,41 @@ def test_a_file_on_an_unconfigured_host_is_named_and_skipped(harness, mock):
     assert LOG.calls == []
     assert "not a Slack file host" in mock.calls_to("chat.postMessage")[0]["text"]
     assert not any(c[0] == "classify_image" for c in LOG.calls)
+
+
+def _rate_limited_host(limited: int, retry_after: str) -> tuple[httpx.Client, list[float]]:
+    """A files host that answers 429 ``limited`` times, then the PNG; the request times."""
+    seen: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(time.monotonic())
+        if len(seen) <= limited:
+            return httpx.Response(429, headers={"Retry-After": retry_after})
+        return httpx.Response(200, content=PNG, headers={"Content-Type": "image/png"})
+
+    return httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=False), seen
+
+
+def test_a_rate_limited_download_is_retried_after_retry_after():
+    http, seen = _rate_limited_host(2, "0.2")
+    info = {"name": "cxr.png", "url_private_download": SLACK, "mimetype": "image/png"}
+    got = download_file(info, token="xoxb-t", max_bytes=10**6, http=http)
+    assert got.data == PNG and len(seen) == 3
+    assert all(b - a >= 0.2 for a, b in pairwise(seen))  # Retry-After kept
+
+
+def test_a_download_still_rate_limited_after_the_retries_is_refused():
+    http, seen = _rate_limited_host(100, "0")
+    info = {"name": "cxr.png", "url_private_download": SLACK, "mimetype": "image/png"}
+    with pytest.raises(FileRejected, match="429"):
+        download_file(info, token="xoxb-t", max_bytes=10**6, http=http)
+    assert len(seen) == RATE_LIMIT_RETRIES + 1
+
+
+def test_no_retry_starts_past_the_total_time_cap(monkeypatch):
+    monkeypatch.setattr(files_mod, "RATE_LIMIT_TOTAL_S", 0.5)
+    http, seen = _rate_limited_host(100, "0.2")
+    info = {"name": "cxr.png", "url_private_download": SLACK, "mimetype": "image/png"}
+    with pytest.raises(FileRejected, match="429"):
+        download_file(info, token="xoxb-t", max_bytes=10**6, http=http)
+    assert len(seen) < RATE_LIMIT_RETRIES + 1 and seen[-1] - seen[0] < 0.5

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.bench.slack import event_body, run_load, sign
+from assistant.bench.slack import run_load
 from assistant.core.config import load_settings
 from assistant.core.errors import ConfigError
-from assistant.slack.app import EVENTS_PATH, serve, transport
-from assistant.slack.http import SlackHTTPServer
+from assistant.slack.http import EVENTS_PATH, SlackHTTPServer
+from assistant.slack.mock import event_body, sign
+from assistant.slack.serve import serve, transport
 from tests.assistant.slack.slack_helpers import SECRET, mention
 
 TIMEOUT_S = 0.6  # header and body deadlines of the server under test

@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from assistant.bench.slack import event_body
 from assistant.core.config import load_settings
+from assistant.slack.mock import event_body
 from assistant.store import CaseStore, EventLedger
 from tests.assistant.slack.slack_helpers import LOG, TEAM, Harness, SlackProcess, mention, message
 from tests.assistant.test_postgres import pg_url  # noqa: F401  (the throwaway server)
@@ -38,9 +38,9 @@ def _settle(mock, seconds: float = 2.0, timeout: float = 60.0) -> Counter[str]:
     return _answers(mock)
 
 
-def _wait_answer(mock, thread_ts: str, timeout: float = 60.0) -> None:
+def _wait_answer(mock, thread_ts: str, timeout: float = 60.0, count: int = 1) -> None:
     deadline = time.monotonic() + timeout
-    while _answers(mock)[thread_ts] == 0:
+    while _answers(mock)[thread_ts] < count:
         assert time.monotonic() < deadline, f"no answer in {thread_ts}"
         time.sleep(0.05)
 
@@ -89,6 +89,7 @@ def test_two_processes_answer_every_event_exactly_once(tmp_path, mock, pg_url): 
         # 5. a reply in thread 1 (no mention) reaches the new A, which never saw thread 1
         reply = event_body(message("hello again", ts="1700000009.000100", thread_ts=t1))
         assert a.event(reply) == 200
+        _wait_answer(mock, t1, count=2)  # a fresh process may take a while on a loaded machine
 
         answers = _settle(mock)
         assert answers == Counter({t1: 2, t2: 1, t3: 1, t4: 1}), answers

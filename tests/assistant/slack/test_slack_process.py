@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from assistant.bench.slack import sign
+from assistant.slack.mock import sign
 from tests.assistant.slack.slack_helpers import SECRET, SlackProcess
 
 

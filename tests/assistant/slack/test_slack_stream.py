@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 from assistant.core.llm import ScriptedLLM
-from assistant.slack.app import TXT_STREAMING
+from assistant.policy import messages
 from tests.assistant.slack.slack_helpers import mention
 from tests.fakes.tools import fake_registry
 
@@ -72,7 +72,9 @@ def test_emergency_banner_leads_the_streamed_text(harness, mock):
     )
     live.event(mention("crushing chest pain: " + QUESTION, ts="1700000003.000100"))
     first = mock.calls_to("chat.postMessage")[0]
-    assert first["blocks"][-1]["elements"][0]["text"] == TXT_STREAMING  # a streamed preview
+    assert (
+        first["blocks"][-1]["elements"][0]["text"] == messages.SLACK_STREAMING
+    )  # a streamed preview
     assert first["blocks"][0]["type"] == "header" and "emergency" in str(first["blocks"][0]).lower()
     final = mock.posted()[0]["blocks"]
     assert final[0]["type"] == "header"
@@ -112,5 +114,5 @@ def test_patient_mode_answers_are_not_streamed(harness, mock):
     live.event(mention(QUESTION, ts="1700000005.000100", channel="C0PAT"))
     assert live.bot.history("slack:T0TEAM:C0PAT:1700000005.000100")[0].mode == "patient"
     posts = mock.calls_to("chat.postMessage")
-    assert posts and all(TXT_STREAMING not in str(p["blocks"]) for p in posts)
+    assert posts and all(messages.SLACK_STREAMING not in str(p["blocks"]) for p in posts)
     assert mock.calls_to("chat.update") == []  # only the final, fully checked message

@@ -14,13 +14,12 @@ from hypothesis import strategies as st
 from assistant.core.schema import Citation, Safety, ToolCall, Turn
 from assistant.policy import messages
 from assistant.service import CASE_ID
-from assistant.slack.app import (
+from assistant.slack.keys import case_key, parse_case_key
+from assistant.slack.queue import CaseQueue
+from assistant.slack.render import (
     MAX_SECTION_CHARS,
-    CaseQueue,
-    case_key,
     clean_incoming,
     escape_mrkdwn,
-    parse_case_key,
     render_messages,
     split_text,
 )
