@@ -437,7 +437,7 @@ def load_or_compile(
                 "not caching the compiled lexicon in %s: others can write there", path.parent
             )
             return lex
-        tables = {
+        tables: dict[str, Mapping[Any, Any]] = {
             "lower": lex.lower,
             "exact": lex.exact,
             "lower_lengths": lex.lower_lengths,
