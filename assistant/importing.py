@@ -65,6 +65,17 @@ def deferred(*names: str) -> Iterator[None]:
         for name, stub in stubs.items():
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
+    if stubs:
+        spacy_module = sys.modules["spacy"]
+        if not hasattr(spacy_module, "__getattr__"):
+            spacy_module.__getattr__ = _spacy_cli_on_demand  # type: ignore[attr-defined]
+
+
+def _spacy_cli_on_demand(name: str) -> object:
+    """``spacy.cli`` read as an attribute before anyone imported it: import it now."""
+    if name == "cli":
+        return importlib.import_module("spacy.cli")
+    raise AttributeError(f"module 'spacy' has no attribute {name!r}")
 
 
 def import_spacy() -> None:
@@ -73,8 +84,9 @@ def import_spacy() -> None:
     imports ``spacy.cli`` only to offer ``spacy.info``; that pulls jinja2, requests and the
     training commands) and langcodes (its import compiles a large regular expression; spaCy
     calls it only to guess a language code it has no module for). ``spacy.info`` still works
-    (it imports the real one when called), langcodes is imported on its first use, and a later
-    ``import spacy.cli`` is the real package."""
+    (it imports the real one when called), langcodes is imported on its first use, and
+    ``import spacy.cli`` or ``spacy.cli`` (an attribute of the package, as Presidio's model
+    download reads it) is the real package."""
     if "spacy" in sys.modules:
         return
     stubs: dict[str, types.ModuleType] = {}
@@ -99,6 +111,17 @@ def import_spacy() -> None:
         for name, stub in stubs.items():
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
+    if stubs:
+        spacy_module = sys.modules["spacy"]
+        if not hasattr(spacy_module, "__getattr__"):
+            spacy_module.__getattr__ = _spacy_cli_on_demand  # type: ignore[attr-defined]
+
+
+def _spacy_cli_on_demand(name: str) -> object:
+    """``spacy.cli`` read as an attribute before anyone imported it: import it now."""
+    if name == "cli":
+        return importlib.import_module("spacy.cli")
+    raise AttributeError(f"module 'spacy' has no attribute {name!r}")
 
 
 @contextlib.contextmanager

@@ -85,10 +85,12 @@ def test_ner_imports_no_spacy_command_line(tmp_path: Path, env: dict[str, str]) 
 
 
 def test_spacy_imported_without_its_cli_still_has_it() -> None:
-    """`spacy.info` and a later `import spacy.cli` are the real ones (fresh interpreter)."""
+    """`spacy.info`, `spacy.cli` read as an attribute (Presidio's model download) and a later
+    `import spacy.cli` are the real ones (fresh interpreter)."""
     code = (
         "from assistant.importing import import_spacy; import_spacy(); import sys, spacy; "
-        "assert 'spacy.cli' not in sys.modules; import spacy.cli; "
+        "assert 'spacy.cli' not in sys.modules; assert callable(spacy.cli.download); "
+        "import spacy.cli; "
         "assert callable(spacy.cli.setup_cli); "
         "assert spacy.info()['spacy_version'] == spacy.__version__; print('ok')"
     )
