@@ -65,17 +65,6 @@ def deferred(*names: str) -> Iterator[None]:
         for name, stub in stubs.items():
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
-    if stubs:
-        spacy_module = sys.modules["spacy"]
-        if not hasattr(spacy_module, "__getattr__"):
-            spacy_module.__getattr__ = _spacy_cli_on_demand  # type: ignore[attr-defined]
-
-
-def _spacy_cli_on_demand(name: str) -> object:
-    """``spacy.cli`` read as an attribute before anyone imported it: import it now."""
-    if name == "cli":
-        return importlib.import_module("spacy.cli")
-    raise AttributeError(f"module 'spacy' has no attribute {name!r}")
 
 
 def import_spacy() -> None:
@@ -114,7 +103,7 @@ def import_spacy() -> None:
     if stubs:
         spacy_module = sys.modules["spacy"]
         if not hasattr(spacy_module, "__getattr__"):
-            spacy_module.__getattr__ = _spacy_cli_on_demand  # type: ignore[attr-defined]
+            setattr(spacy_module, "__getattr__", _spacy_cli_on_demand)  # noqa: B010
 
 
 def _spacy_cli_on_demand(name: str) -> object:
