@@ -41,6 +41,12 @@ def _split(raw: str) -> tuple[str, ...]:
     return tuple(raw.split(KEY_SEP))
 
 
+def _token(key: object) -> str:
+    if not isinstance(key, str):
+        raise TypeError("a first-token key is a string")
+    return key
+
+
 def _lengths_out(raw: str) -> tuple[int, ...]:
     return tuple(int(x) for x in raw.split(","))
 
@@ -241,35 +247,36 @@ def read(path: Path, key: str) -> tuple[dict[str, int], LazyConcepts, dict[str, 
     (one indexed scan), so a damaged table is found here rather than in the middle of a report."""
     from knowledge.nlp.lexicon import Concept
 
+    db: _Db | None = None
     try:
         db = _Db(path)
         meta = dict(db.all("SELECT k, v FROM meta"))
         if meta.get("format") != str(CACHE_FORMAT) or meta.get("key") != key:
-            return None
+            raise ValueError("another format or key")
         sizes = {str(k): int(v) for k, v in json.loads(meta["sizes"]).items()}
         stats = {str(k): int(v) for k, v in json.loads(meta["stats"]).items()}
         n = sizes["concepts"]
-        if db.one("SELECT COUNT(*) FROM concepts") != n or db.one(
-            "SELECT max(id) FROM concepts"
-        ) not in (n - 1, None if n == 0 else n - 1):
-            return None
-        for name in ("lower", "exact"):
-            bad = db.one(
-                f"SELECT 1 FROM {name} WHERE typeof(v) != 'integer' OR v < 0 OR v >= ? LIMIT 1",
-                (n,),
-            )
-            if bad is not None:
-                return None
+        ids = db.one("SELECT COUNT(*), max(id) FROM concepts")
+        if tuple(ids) != (n, n - 1 if n else None):
+            raise ValueError("missing concepts")
+        checks = [
+            f"SELECT 1 FROM {name} WHERE typeof(v) != 'integer' OR v < 0 OR v >= ? LIMIT 1"
+            for name in ("lower", "exact")
+        ]
+        if any(db.one(sql, (n,)) is not None for sql in checks):
+            raise ValueError("a concept id out of range")
         tables = {
             "lower": LazyTable(db, "lower", sizes["lower"], _join, _split, int),
             "exact": LazyTable(db, "exact", sizes["exact"], _join, _split, int),
             "lower_lengths": LazyTable(
-                db, "lower_lengths", sizes["lower_lengths"], str, str, _lengths_out
+                db, "lower_lengths", sizes["lower_lengths"], _token, str, _lengths_out
             ),
             "exact_lengths": LazyTable(
-                db, "exact_lengths", sizes["exact_lengths"], str, str, _lengths_out
+                db, "exact_lengths", sizes["exact_lengths"], _token, str, _lengths_out
             ),
         }
         return stats, LazyConcepts(db, n, Concept), tables
     except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError):
+        if db is not None:
+            db.conn.close()
         return None

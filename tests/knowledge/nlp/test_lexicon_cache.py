@@ -80,6 +80,7 @@ def test_lazy_lookups_answer_as_the_compiled_dicts(
     for word in [*list(first.lower_lengths)[:30], "zzz", "PE"]:
         assert lazy.lower_lengths.get(word) == first.lower_lengths.get(word)
         assert lazy.exact_lengths.get(word) == first.exact_lengths.get(word)
+    assert lazy.lower_lengths.get(3) is None  # type: ignore[call-overload]
     for key in list(first.exact):
         assert lazy.exact[key] == first.exact[key]
     with pytest.raises(KeyError):
