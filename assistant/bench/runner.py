@@ -200,6 +200,49 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
     return out
 
 
+STARTUP_LABELS: dict[str, str] = {
+    "python -c pass": "floor: `python -c pass`",
+    "import numpy": "floor: `import numpy`",
+    "import assistant.cli": "floor: `import assistant.cli`",
+    "kb search": '`kb search "shortness of breath"`',
+    "ner": "`ner REPORT`",
+    "history": "`history`",
+    "cases": "`cases`",
+    "REPL prompt": "REPL prompt (`chat`, piped `/quit`)",
+    "classify": "`classify IMAGE` (packaged sample)",
+    "ask (no model)": '`ask "hello"` (no language model)',
+}
+
+
+def startup_markdown(result: dict[str, Any]) -> str:
+    """The cold-commands table of docs/BENCHMARKS.md from ``bench startup --out``'s JSON (the
+    whole file, or its ``startup`` part): ``python -m assistant.bench OUT.json DOC.md`` writes
+    it between the page's ``bench-startup`` markers."""
+    run = result.get("startup", result)
+    where = result.get("machine", {})
+    floor = run["commands"].get("python -c pass", {}).get("median_s")
+    head = (
+        f"{where.get('date', 'date not recorded')}, {where.get('cores', '?')} cores, "
+        f"load average {run['load_before'][0]} before and {run['load_after'][0]} after, "
+        f"median of {run['reps']} rounds:"
+    )
+    rows = ["| command | median (min–max) | over the `python -c pass` floor |", "|---|---|---|"]
+    order = [*STARTUP_LABELS, *(n for n in run["commands"] if n not in STARTUP_LABELS)]
+    for name in order:
+        row = run["commands"].get(name)
+        label = STARTUP_LABELS.get(name, name)
+        if row is not None:
+            over = (
+                "" if name == "python -c pass" or floor is None else f"{row['over_floor_s']:.2f} s"
+            )
+            rows.append(
+                f"| {label} | **{row['median_s']:.2f} s** ({row['min_s']:.2f}–{row['max_s']:.2f}) | {over} |"
+            )
+        elif name in run.get("failed", {}):
+            rows.append(f"| {label} | not measured: {run['failed'][name]} | |")
+    return "\n".join([head, "", *rows])
+
+
 def bench_turn(settings: Settings, *, quick: bool = False, echo: Echo = print) -> dict[str, Any]:
     """Non-LLM turns (greetings, help, reports, refusals) on a warm Assistant, SQLite store."""
     from assistant.service import Assistant
@@ -398,3 +441,14 @@ def bench_phi(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
         out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     echo(f"phi: {out}")
     return out
+
+
+if __name__ == "__main__":  # python -m assistant.bench STARTUP.json DOC.md
+    import json
+
+    from assistant.evaldocs import write_block
+
+    src, doc = Path(sys.argv[1]), Path(sys.argv[2])
+    table = startup_markdown(json.loads(src.read_text(encoding="utf-8")))
+    if not write_block(doc, "bench-startup", table):
+        raise SystemExit(f"{doc} has no bench-startup markers")

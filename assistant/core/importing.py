@@ -18,7 +18,9 @@ the entry-point scan. ``tests/test_lazy_imports.py`` checks what cold commands i
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
+import types
 from collections.abc import Iterator
 
 
@@ -37,13 +39,78 @@ def hidden(*names: str) -> Iterator[None]:
                 del sys.modules[name]
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module while a library that imports it (but uses it only in rare calls)
+    is imported; its first attribute access imports the real module."""
+
+    def __getattr__(self, attr: str) -> object:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(real.__dict__)
+        return getattr(real, attr)
+
+
+@contextlib.contextmanager
+def deferred(*names: str) -> Iterator[None]:
+    """While inside, ``import name`` of a module not imported yet gives a :class:`_Deferred`
+    stand-in; afterwards ``import name`` is the real module again."""
+    stubs = {n: _Deferred(n) for n in names if n not in sys.modules}
+    sys.modules.update(stubs)
+    try:
+        yield
+    finally:
+        for name, stub in stubs.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
+
+
 def import_spacy() -> None:
-    """Import spaCy (and thinc) without thinc's optional torch import."""
+    """Import spaCy (and thinc) without thinc's optional torch and h5py imports, and without
+    what a pipeline never uses (~0.2 s of a cold ``ner``): its command line (``spacy/__init__``
+    imports ``spacy.cli`` only to offer ``spacy.info``; that pulls jinja2, requests and the
+    training commands) and langcodes (its import compiles a large regular expression; spaCy
+    calls it only to guess a language code it has no module for). ``spacy.info`` still works
+    (it imports the real one when called), langcodes is imported on its first use, and
+    ``import spacy.cli`` or ``spacy.cli`` (an attribute of the package, as Presidio's model
+    download reads it) is the real package."""
     if "spacy" in sys.modules:
         return
-    with hidden("torch", "cupy", "tensorflow", "mxnet"):
-        import spacy  # noqa: F401
-        import thinc.api  # noqa: F401
+    stubs: dict[str, types.ModuleType] = {}
+    if "spacy.cli" not in sys.modules:
+        cli = types.ModuleType("spacy.cli")
+        cli.__path__ = []
+        info = types.ModuleType("spacy.cli.info")
+
+        def lazy_info(*args: object, **kwargs: object) -> object:
+            from spacy.cli.info import info as real_info
+
+            return real_info(*args, **kwargs)  # type: ignore[arg-type]
+
+        info.info = lazy_info  # type: ignore[attr-defined]
+        stubs = {"spacy.cli": cli, "spacy.cli.info": info}
+        sys.modules.update(stubs)
+    try:
+        with hidden("torch", "cupy", "tensorflow", "mxnet", "h5py"), deferred("langcodes"):
+            import spacy  # noqa: F401
+            import thinc.api  # noqa: F401
+    finally:
+        for name, stub in stubs.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
+    if stubs:
+        spacy_module = sys.modules["spacy"]
+        if not hasattr(spacy_module, "__getattr__"):
+            setattr(spacy_module, "__getattr__", _spacy_cli_on_demand)  # noqa: B010
+
+
+def _spacy_cli_on_demand(name: str) -> object:
+    """``spacy.cli`` read as an attribute before anyone imported it: import it now."""
+    if name == "cli":
+        return importlib.import_module("spacy.cli")
+    raise AttributeError(f"module 'spacy' has no attribute {name!r}")
 
 
 @contextlib.contextmanager

@@ -11,11 +11,12 @@ Sources, in priority order (an earlier source wins when two give the same token 
 5. ``icd10cm`` — ICD-10-CM titles (chapters A–R) from ``simple-icd-10-cm``, "unspecified" tails cut.
 
 Compilation tokenizes every term with the pipeline's tokenizer and keeps a dict from the
-lower-cased token tuple to an entry id. The result is saved as JSON under
-``<cache_dir>/nlp/lexicon-<hash>.json``, where the hash covers the source files, their package
-versions and :data:`COMPILER_VERSION`, so a process loads it in about a second instead of
-rebuilding it (about 20 s). JSON, not pickle: loading a cache file never runs code; and only a
-cache in a folder no one else can write is read (see :func:`load_or_compile`).
+lower-cased token tuple to an entry id. The result is saved as an SQLite file under
+``<cache_dir>/nlp/lexicon-<hash>.sqlite``, where the hash covers the source files, their package
+versions and :data:`COMPILER_VERSION`, so a process opens it in milliseconds and looks up only
+the keys its reports touch instead of rebuilding it (about 20 s; :mod:`knowledge.nlp.lexicon_cache`).
+SQLite, not pickle: reading a cache file never runs code; and only a cache in a folder no one
+else can write is read (see :func:`load_or_compile`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ import bz2
 import hashlib
 import importlib.metadata
 import importlib.util
-import json
 import logging
 import os
 import pickle
 import re
 import stat
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,13 +73,14 @@ class Term:
 
 @dataclass
 class CompiledLexicon:
-    """Token tuples -> concept ids; ``lengths`` lists candidate lengths per first token."""
+    """Token tuples -> concept ids; ``lengths`` lists candidate lengths per first token. Dicts
+    when compiled, lazy read-only mappings when read from the cache."""
 
-    concepts: list[Concept]
-    lower: dict[tuple[str, ...], int]
-    exact: dict[tuple[str, ...], int]
-    lower_lengths: dict[str, tuple[int, ...]]
-    exact_lengths: dict[str, tuple[int, ...]]
+    concepts: Sequence[Concept]
+    lower: Mapping[tuple[str, ...], int]
+    exact: Mapping[tuple[str, ...], int]
+    lower_lengths: Mapping[str, tuple[int, ...]]
+    exact_lengths: Mapping[str, tuple[int, ...]]
     key: str
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -395,12 +395,6 @@ def compile_lexicon(
     return CompiledLexicon(concepts, lower, exact, lengths(lower), lengths(exact), key, stats)
 
 
-CACHE_FORMAT = 2
-"""Version of the JSON cache layout (bumped when :func:`_to_json` changes)."""
-KEY_SEP = "\x00"
-"""Joins a token tuple into one JSON string (flat lists load ~2.5x faster than nested ones)."""
-
-
 def load_or_compile(
     tokenizer: Callable[[str], Any],
     sources: Iterable[str] = ALL_SOURCES,
@@ -411,20 +405,30 @@ def load_or_compile(
     """The compiled lexicon from ``cache_dir`` if present, current and trusted, else compile
     it (and save it where that is safe).
 
-    The cache is JSON, not pickle: loading it can never run code, whoever wrote the file. It
-    still decides what the NER finds, so it is read only from a folder and file owned by this
-    user that nobody else can write (:func:`_private`); otherwise the lexicon is compiled in
-    memory and nothing is written there."""
+    The cache is an SQLite file read lazily (:mod:`knowledge.nlp.lexicon_cache`): opening it
+    costs milliseconds, and reading it can never run code, whoever wrote the file. It still
+    decides what the NER finds, so it is read only from a folder and file owned by this user
+    that nobody else can write (:func:`_private`); otherwise the lexicon is compiled in memory
+    and nothing is written there."""
+    from knowledge.nlp import lexicon_cache
+
     sources = tuple(sources)
     key = lexicon_key(sources, data_dir)
-    path = cache_dir / f"lexicon-{key}.json" if cache_dir else None
+    path = cache_dir / f"lexicon-{key}.sqlite" if cache_dir else None
     if path is not None and path.exists() and _private(path.parent) and _private(path):
-        try:
-            lex = _from_json(json.loads(path.read_text(encoding="utf-8")))
-            if lex.key == key:
-                return lex
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-            pass  # a corrupt or stale cache entry: rebuild below
+        cached = lexicon_cache.read(path, key)
+        if cached is not None:
+            stats, concepts, t = cached
+            return CompiledLexicon(
+                concepts,
+                t["lower"],
+                t["exact"],
+                t["lower_lengths"],
+                t["exact_lengths"],
+                key,
+                stats,
+            )
+        # a damaged, foreign or stale cache file: rebuilt below
     lex = compile_lexicon(tokenizer, sources, data_dir=data_dir, key=key)
     if path is not None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -433,15 +437,16 @@ def load_or_compile(
                 "not caching the compiled lexicon in %s: others can write there", path.parent
             )
             return lex
+        tables: dict[str, Mapping[Any, Any]] = {
+            "lower": lex.lower,
+            "exact": lex.exact,
+            "lower_lengths": lex.lower_lengths,
+            "exact_lengths": lex.exact_lengths,
+        }
         try:
-            data = _to_json(lex)
+            lexicon_cache.write(path, key, lex.stats, lex.concepts, tables)
         except ValueError as exc:  # a token holds KEY_SEP: correct in memory, not cacheable
             log.warning("not caching the compiled lexicon: %s", exc)
-            return lex
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # mode 0600
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, path)
     return lex
 
 
@@ -455,52 +460,3 @@ def _private(path: Path) -> bool:
     except OSError:
         return False
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _to_json(lex: CompiledLexicon) -> dict[str, Any]:
-    def table(rows: dict[tuple[str, ...], int]) -> dict[str, list[Any]]:
-        if any(KEY_SEP in tok for key in rows for tok in key):
-            raise ValueError("a token holds the cache's key separator")
-        return {"keys": [KEY_SEP.join(k) for k in rows], "ids": list(rows.values())}
-
-    return {
-        "format": CACHE_FORMAT,
-        "key": lex.key,
-        "stats": lex.stats,
-        "concepts": [[c.label, c.normalized, c.code, c.source] for c in lex.concepts],
-        "lower": table(lex.lower),
-        "exact": table(lex.exact),
-        "lower_lengths": lex.lower_lengths,
-        "exact_lengths": lex.exact_lengths,
-    }
-
-
-def _from_json(data: Any) -> CompiledLexicon:
-    """The lexicon from :func:`_to_json`'s form; ValueError/TypeError/KeyError when malformed."""
-    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
-        raise ValueError("another cache format")
-    concepts = [
-        Concept(str(a), str(b), None if c is None else str(c), str(d))
-        for a, b, c, d in data["concepts"]
-    ]
-
-    def table(raw: dict[str, list[Any]]) -> dict[tuple[str, ...], int]:
-        keys, ids = raw["keys"], raw["ids"]
-        if len(keys) != len(ids) or any(not isinstance(i, int) for i in ids):
-            raise ValueError("a malformed table")
-        if ids and not (min(ids) >= 0 and max(ids) < len(concepts)):
-            raise ValueError("a concept id out of range")
-        return dict(zip((tuple(k.split(KEY_SEP)) for k in keys), ids, strict=True))
-
-    def lengths(raw: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
-        return {str(k): tuple(v) for k, v in raw.items()}
-
-    return CompiledLexicon(
-        concepts,
-        table(data["lower"]),
-        table(data["exact"]),
-        lengths(data["lower_lengths"]),
-        lengths(data["exact_lengths"]),
-        str(data["key"]),
-        {str(k): int(v) for k, v in data["stats"].items()},
-    )

@@ -53,7 +53,7 @@ def test_compiled_lexicon_is_cached_on_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = lx.load_or_compile(TOK, ("radiology",), tmp_path)
-    assert list(tmp_path.glob("lexicon-*.json"))
+    assert list(tmp_path.glob("lexicon-*.sqlite"))
 
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("recompiled although a current cache exists")
