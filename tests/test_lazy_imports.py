@@ -88,7 +88,7 @@ def test_spacy_imported_without_its_cli_still_has_it() -> None:
     """`spacy.info`, `spacy.cli` read as an attribute (Presidio's model download) and a later
     `import spacy.cli` are the real ones (fresh interpreter)."""
     code = (
-        "from assistant.importing import import_spacy; import_spacy(); import sys, spacy; "
+        "from assistant.core.importing import import_spacy; import_spacy(); import sys, spacy; "
         "assert 'spacy.cli' not in sys.modules; assert callable(spacy.cli.download); "
         "import spacy.cli; "
         "assert callable(spacy.cli.setup_cli); "

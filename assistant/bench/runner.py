@@ -216,7 +216,7 @@ STARTUP_LABELS: dict[str, str] = {
 
 def startup_markdown(result: dict[str, Any]) -> str:
     """The cold-commands table of docs/BENCHMARKS.md from ``bench startup --out``'s JSON (the
-    whole file, or its ``startup`` part): ``python -m assistant.bench OUT.json DOC.md`` writes
+    whole file, or its ``startup`` part): ``python -m assistant.bench.runner OUT.json DOC.md`` writes
     it between the page's ``bench-startup`` markers."""
     run = result.get("startup", result)
     where = result.get("machine", {})
@@ -443,10 +443,10 @@ def bench_phi(settings: Settings, *, quick: bool = False, echo: Echo = print) ->
     return out
 
 
-if __name__ == "__main__":  # python -m assistant.bench STARTUP.json DOC.md
+if __name__ == "__main__":  # python -m assistant.bench.runner STARTUP.json DOC.md
     import json
 
-    from assistant.evaldocs import write_block
+    from assistant.core.evaldocs import write_block
 
     src, doc = Path(sys.argv[1]), Path(sys.argv[2])
     table = startup_markdown(json.loads(src.read_text(encoding="utf-8")))

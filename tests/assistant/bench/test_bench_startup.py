@@ -60,5 +60,5 @@ def test_the_docs_table_is_rendered_from_the_bench_json(tmp_path: Path) -> None:
     )
     src = tmp_path / "startup.json"
     src.write_text(json.dumps(result))
-    subprocess.run([sys.executable, "-m", "assistant.bench", str(src), str(doc)], check=True)
+    subprocess.run([sys.executable, "-m", "assistant.bench.runner", str(src), str(doc)], check=True)
     assert table in doc.read_text() and "old" not in doc.read_text()
