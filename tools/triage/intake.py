@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.triage.answers import polarity, sentence_polarity
-from tools.triage.findings import Findings
 from tools.triage.lexicon import Lexicon, lexicon
+from tools.triage.parse import Findings, polarity, sentence_polarity
 
 ADULT: list[float] = [16.0, 110.0]
 INTAKE_VERSION = 1

@@ -9,7 +9,6 @@ concepts, every complaint has a protocol, every protocol asks about known things
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -265,9 +264,8 @@ def lexicon() -> Lexicon:
     return build_lexicon(data_dir())
 
 
-def _scan(p: str, i: int = 0) -> Iterator[tuple[int, str, int]]:
-    """Each character of ``p`` from ``i`` outside escapes and ``[...]`` classes: (index, char,
-    group depth after it)."""
+def _group_end(p: str, i: int) -> int:
+    """Index of the ')' closing the group that opens at p[i] ('(')."""
     depth = 0
     j = i
     while j < len(p):
@@ -282,24 +280,30 @@ def _scan(p: str, i: int = 0) -> Iterator[tuple[int, str, int]]:
             depth += 1
         elif c == ")":
             depth -= 1
-        yield j, c, depth
+            if depth == 0:
+                return j
         j += 1
-
-
-def _group_end(p: str, i: int) -> int:
-    """Index of the ')' closing the group that opens at p[i] ('(')."""
-    for j, c, depth in _scan(p, i):
-        if c == ")" and depth == 0:
-            return j
     raise ValueError("unbalanced pattern")
 
 
 def _split_alternatives(body: str) -> list[str]:
-    out, start = [], 0
-    for j, c, depth in _scan(body):
-        if c == "|" and depth == 0:
+    out, depth, start, j = [], 0, 0, 0
+    while j < len(body):
+        c = body[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = body.index("]", j + 1) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
             out.append(body[start:j])
             start = j + 1
+        j += 1
     out.append(body[start:])
     return out
 
@@ -310,7 +314,13 @@ def leading_literals(pattern: str) -> frozenset[str] | None:
     literals do not occur in a message (a substring test is far cheaper than a regex scan)."""
     alternatives = _split_alternatives(pattern)
     if len(alternatives) > 1:
-        return _union_of_literals(alternatives)
+        union: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            union |= lits
+        return frozenset(union)
     p = pattern
     while True:
         if p.startswith("\\b"):
@@ -333,16 +343,12 @@ def leading_literals(pattern: str) -> frozenset[str] | None:
         end = _group_end(p, 0)
         if end + 1 < len(p) and p[end + 1] in "?*{":
             return None
-        return _union_of_literals(_split_alternatives(p[3:end]))
+        alternatives = _split_alternatives(p[3:end])
+        out: set[str] = set()
+        for alt in alternatives:
+            lits = leading_literals(alt)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out)
     return None
-
-
-def _union_of_literals(alternatives: list[str]) -> frozenset[str] | None:
-    """Every alternative's leading literals (None if one of them has none)."""
-    union: set[str] = set()
-    for alt in alternatives:
-        lits = leading_literals(alt)
-        if lits is None:
-            return None
-        union |= lits
-    return frozenset(union)

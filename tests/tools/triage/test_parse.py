@@ -7,8 +7,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tools.triage.answers import polarity
-from tools.triage.parse import educational_question, mentions_symptoms, parse
+from tools.triage.parse import (
+    educational_question,
+    mentions_symptoms,
+    parse,
+    polarity,
+)
 from tools.triage.values import parse_age, parse_durations, parse_severity, parse_temperature
 
 HSET = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
