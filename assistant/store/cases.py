@@ -214,10 +214,6 @@ class CaseStore:
     ) -> None:
         write_audit(conn, case_id, entries, ts=ts)
 
-    def record_audit(self, case_id: str, entries: list[AuditEntry]) -> None:
-        with self.engine.begin() as conn:
-            self._audit(conn, case_id, entries)
-
     # -- reading -------------------------------------------------------------------------
     def history(self, case_id: str, *, last: int | None = None) -> list[Turn]:
         query = select(turns.c.turn).where(turns.c.case_id == case_id).order_by(turns.c.idx.desc())
