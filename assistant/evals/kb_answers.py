@@ -1,6 +1,6 @@
 """Answers to held-out consumer questions, patient mode, through the real tools
 (``search_knowledge`` then ``generate_answer``), judged by the INDEPENDENT check in
-``knowledge/kb/evaluate_consumer.py`` (:func:`~knowledge.kb.evaluate_consumer.grounded`, which shares
+``assistant/evals/claim_check.py`` (:func:`~assistant.evals.claim_check.grounded`, which shares
 no code with the answer tool).
 
 Question sets:
@@ -45,8 +45,9 @@ from typing import Any
 
 from assistant.core.config import Settings
 from assistant.core.evaldocs import write_block
+from assistant.evals.claim_check import grounded
 from knowledge.kb.eval_docs import DOC
-from knowledge.kb.evaluate_consumer import grounded, heldout, liveqa, question_text, rouge_l
+from knowledge.kb.evaluate_consumer import heldout, liveqa, question_text, rouge_l
 
 Echo = Callable[[str], None]
 SAMPLE_SEED = "kb-answers-sample-v1"
@@ -407,10 +408,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 ANSWERS_ENV = "KB_EVAL_ANSWERS"
 """``0`` skips the answer evaluation (it runs the local model: hours on a shared 2-core box)."""
 SAMPLE_ENV = "KB_EVAL_ANSWER_LIMIT"
@@ -453,3 +450,7 @@ def evaluate_kb(
     if out["answers"]:
         write_answer_docs(out["answers"], echo)
     return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
