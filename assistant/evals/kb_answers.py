@@ -45,6 +45,7 @@ from typing import Any
 
 from assistant.core.config import Settings
 from assistant.core.evaldocs import write_block
+from assistant.evals import claim_check
 from assistant.evals.claim_check import grounded
 from knowledge.kb.eval_docs import DOC
 from knowledge.kb.evaluate_consumer import heldout, liveqa, question_text, rouge_l
@@ -78,13 +79,13 @@ def on_focus(cited_topics: list[str], focus: list[str]) -> bool:
 
 def reading_grade(text: str) -> float | None:
     """Flesch-Kincaid grade of the displayed answer: words by textstat, syllables by Pyphen's
-    English hyphenation (textstat's CMU dictionary needs a download), sentences at . ! ? and
-    line breaks. None for an empty answer."""
+    English hyphenation (textstat's CMU dictionary needs a download), sentences and lines by
+    the evaluations' one splitter (claim_check.sentences). None for an empty answer."""
     import pyphen
     import textstat
 
     plain = _CITE.sub("", text)
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", plain) if re.search(r"[A-Za-z]", s)]
+    sentences = [s for s in claim_check.sentences(plain) if re.search(r"[A-Za-z]", s)]
     if not sentences:
         return None
     words = max(sum(int(textstat.lexicon_count(s)) for s in sentences), 1)

@@ -71,3 +71,12 @@ def test_shares_no_code_with_the_checker_it_judges() -> None:
     assert (
         "tools.answer" not in source and "from tools" not in source and "import tools" not in source
     )
+
+
+def test_body_sites_are_content_words_and_abbreviations_do_not_end_a_sentence() -> None:
+    assert claim_check.words("Low back pain") == {"low", "back", "pain"}
+    assert claim_check.sentences("Take e.g. 2 tablets [1]. Rest.\n- fever") == [
+        "Take e.g. 2 tablets [1].",
+        "Rest.",
+        "- fever",
+    ]
