@@ -9,7 +9,7 @@ those words. So, before a supported sentence is displayed with its citation:
 
 1. a restated heading is cut off the front (a prefix ending in ":" or a dash whose words all
    come from the cited passage's title, topic, section or citation);
-2. if every word of what is left (lower-cased, exact, only a few function words ignored) is
+2. if every word of what is left (lower-cased, exact, stop words ignored) is
    in the cited passage's text, it is displayed as it is;
 3. otherwise it is replaced by the passage's own sentence it restates (the source sentence
    holding at least :data:`SNAP_SHARE` of its words, at least :data:`SNAP_MIN_WORDS`), with
@@ -17,8 +17,8 @@ those words. So, before a supported sentence is displayed with its citation:
 4. failing that, it is not displayed.
 
 Exact words, no stemming: a sentence displayed here passes any check that folds plurals or
-stems. The ignored function words are articles, forms of "be", a few prepositions and
-conjunctions.
+stems. The ignored words are the product's stop words (``tools/words.py``: spaCy's English
+list, keeping negations, numbers, quantities, modality and body sites, which must be copied).
 """
 
 from __future__ import annotations
@@ -29,57 +29,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.policy import safety
+from tools.words import STOP_WORDS
 
 SNAP_SHARE = 0.5
 """Share of a model sentence's words a source sentence must hold to stand in for it."""
 SNAP_MIN_WORDS = 3
 LIST_ITEMS = 6
 """List items brought along by a source sentence that introduces a list."""
-FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-    ]
-)
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 _HEADING = re.compile(r"^(?P<head>[^:\n]{1,160}?)\s*(?::|\s[—–-]\s)\s*(?P<rest>\S.*)$", re.S)
 _HEADING_WORDS = frozenset(["source", "sources", "passage", "according", "information", "about"])
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens, function words dropped, no stemming."""
-    return [w for w in _TOKEN.findall(text.lower()) if w not in FUNCTION_WORDS]
+    """Lower-case word tokens, stop words dropped, no stemming."""
+    return [w for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
 
 
 def copied(sentence: str, text: str) -> bool:
-    """Whether every word of ``sentence`` (function words aside) occurs in ``text``."""
+    """Whether every word of ``sentence`` (stop words aside) occurs in ``text``."""
     return set(words(sentence)) <= set(words(text))
 
 

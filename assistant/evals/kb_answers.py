@@ -1,6 +1,6 @@
 """Answers to held-out consumer questions, patient mode, through the real tools
 (``search_knowledge`` then ``generate_answer``), judged by the INDEPENDENT check in
-``knowledge/kb/evaluate_consumer.py`` (:func:`~knowledge.kb.evaluate_consumer.grounded`, which shares
+``assistant/evals/claim_check.py`` (:func:`~assistant.evals.claim_check.grounded`, which shares
 no code with the answer tool).
 
 Question sets:
@@ -45,8 +45,10 @@ from typing import Any
 
 from assistant.core.config import Settings
 from assistant.core.evaldocs import write_block
+from assistant.evals import claim_check
+from assistant.evals.claim_check import grounded
 from knowledge.kb.eval_docs import DOC
-from knowledge.kb.evaluate_consumer import grounded, heldout, liveqa, question_text, rouge_l
+from knowledge.kb.evaluate_consumer import heldout, liveqa, question_text, rouge_l
 
 Echo = Callable[[str], None]
 SAMPLE_SEED = "kb-answers-sample-v1"
@@ -77,13 +79,13 @@ def on_focus(cited_topics: list[str], focus: list[str]) -> bool:
 
 def reading_grade(text: str) -> float | None:
     """Flesch-Kincaid grade of the displayed answer: words by textstat, syllables by Pyphen's
-    English hyphenation (textstat's CMU dictionary needs a download), sentences at . ! ? and
-    line breaks. None for an empty answer."""
+    English hyphenation (textstat's CMU dictionary needs a download), sentences and lines by
+    the evaluations' one splitter (claim_check.sentences). None for an empty answer."""
     import pyphen
     import textstat
 
     plain = _CITE.sub("", text)
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", plain) if re.search(r"[A-Za-z]", s)]
+    sentences = [s for s in claim_check.sentences(plain) if re.search(r"[A-Za-z]", s)]
     if not sentences:
         return None
     words = max(sum(int(textstat.lexicon_count(s)) for s in sentences), 1)
@@ -407,10 +409,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 ANSWERS_ENV = "KB_EVAL_ANSWERS"
 """``0`` skips the answer evaluation (it runs the local model: hours on a shared 2-core box)."""
 SAMPLE_ENV = "KB_EVAL_ANSWER_LIMIT"
@@ -453,3 +451,7 @@ def evaluate_kb(
     if out["answers"]:
         write_answer_docs(out["answers"], echo)
     return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -268,7 +268,7 @@ SECOND_READER_REPORT_UNCERTAIN = (
     "The report is uncertain about {what} ({evidence}); the image model gives {shown}."
 )
 SECOND_READER_AGREES = "Agrees with the report ({what}); the image model gives {shown}."
-# Knowledge answers to "what is the differential for ..." (tools/answer.py): the knowledge base
+# Knowledge answers to "what is the differential for ..." (tools/answer/): the knowledge base
 # holds consumer-health and term sources, no clinical differential-diagnosis source.
 DIFFERENTIAL_SCOPE = (
     "Not a differential diagnosis: the knowledge base has no clinical differential source. "

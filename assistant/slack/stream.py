@@ -1,7 +1,7 @@
 """A model-written answer shown in Slack while it is generated.
 
 ``Assistant.respond(on_token=...)`` hands over each sentence once it has passed the answer's
-support check (tools/answer.py); :class:`StreamedReply` posts the first of them, then edits
+support check (tools/answer/); :class:`StreamedReply` posts the first of them, then edits
 that message with chat.update at most every ``interval_s`` seconds (Slack rate-limits
 updates). It never blocks the generating thread: a small thread does the Web API calls. The
 front end then replaces the message with the final answer, identical to a non-streamed one.

@@ -4,9 +4,9 @@
     by a seeded hash; the question wording is never indexed): is the question's own answer
     passage in the top k (ranks of distinct answers: the parts of a long answer count once)? recall@1/5/10 and MRR, hybrid / dense / BM25 over the consumer
     passages, and hybrid over everything (the clinician default).
-(b) The INDEPENDENT groundedness check (:func:`grounded`, stricter than the answer tool's
-    support checker and sharing no code with it) and ROUGE-L (:func:`rouge_l`) used by the
-    answer evaluation (``assistant/evals/kb_answers.py``), and the question sets it reads.
+(b) ROUGE-L (:func:`rouge_l`) used by the answer evaluation (``assistant/evals/kb_answers.py``,
+    which judges groundedness with ``assistant/evals/claim_check.py``), and the question sets
+    it reads.
 """
 
 from __future__ import annotations
@@ -22,178 +22,9 @@ from knowledge.kb.retrieval import Mode, Retriever
 Echo = Callable[[str], None]
 KS = (1, 5, 10)
 
-# --- the independent groundedness check ----------------------------------------------------
+# --- ROUGE-L for the answer evaluation -----------------------------------------------------
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 _CITE = re.compile(r"\[(\d{1,3})\]")
-_REFERRAL = re.compile(
-    r"^\W*(?:please\s+)?(?:talk|speak|ask|see|call|contact|check)\b[^.]{0,80}\b(?:doctor|"
-    r"pharmacist|nurse|provider|clinician|emergency|911)\b[^.]{0,60}[.!]?\s*$",
-    re.I,
-)
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "then",
-        "than",
-        "so",
-        "as",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "into",
-        "onto",
-        "about",
-        "over",
-        "under",
-        "after",
-        "before",
-        "between",
-        "through",
-        "during",
-        "without",
-        "within",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "have",
-        "has",
-        "had",
-        "having",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "should",
-        "will",
-        "would",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "what",
-        "when",
-        "where",
-        "why",
-        "how",
-        "not",
-        "no",
-        "nor",
-        "also",
-        "too",
-        "very",
-        "just",
-        "only",
-        "some",
-        "any",
-        "all",
-        "each",
-        "every",
-        "both",
-        "either",
-        "neither",
-        "such",
-        "more",
-        "most",
-        "less",
-        "least",
-        "many",
-        "much",
-        "few",
-        "other",
-        "another",
-        "same",
-        "own",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "they",
-        "me",
-        "him",
-        "her",
-        "us",
-        "them",
-        "my",
-        "your",
-        "his",
-        "our",
-        "their",
-        "yours",
-        "one",
-        "ones",
-        "often",
-        "usually",
-        "sometimes",
-    ]
-)
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in _TOKEN.findall(text.lower()) if w not in _FUNCTION_WORDS]
-
-
-def _norm(word: str) -> str:
-    """Plural and simple inflection folded (symptoms/symptom, causes/caused); nothing else."""
-    for suffix in ("ies", "es", "s", "ed", "ing"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def grounded(answer: str, cited: dict[int, str]) -> tuple[int, int, list[str]]:
-    """(units checked, units unsupported, the unsupported ones). The answer is cut after each
-    citation mark: the text up to a mark must have every word other than function words, and
-    every number, in ONE of the passages cited at that point (after folding plurals). Text with
-    no mark after it is unsupported, except a referral ("talk to your doctor")."""
-    checked = unsupported = 0
-    bad: list[str] = []
-    units = re.split(r"((?:\s*\[\d{1,3}\])+[.!?]?)", answer)
-    for i in range(0, len(units), 2):
-        plain = units[i].strip()
-        marks = [int(n) for n in _CITE.findall(units[i + 1])] if i + 1 < len(units) else []
-        words = {_norm(w) for w in _words(plain)}
-        if not words:
-            continue
-        checked += 1
-        if not marks and all(_REFERRAL.match(p) for p in re.split(r"(?<=[.!?])\s+", plain)):
-            continue
-        ok = any(words <= {_norm(w) for w in _words(cited.get(n, ""))} for n in marks if n in cited)
-        if not ok:
-            unsupported += 1
-            bad.append(plain)
-    return checked, unsupported, bad
 
 
 def rouge_l(candidate: str, reference: str) -> tuple[float, float]:

@@ -49,11 +49,13 @@ def test_ask_prints_the_banner_before_the_streamed_answer(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import assistant.service
-    import tools.answer
+    import tools.answer.tool
     from assistant.cli import app
 
     monkeypatch.setattr(assistant.service, "default_registry", registry)
-    monkeypatch.setattr(tools.answer, "build_llm", lambda settings: ScriptedLLM(default=ANSWER))
+    monkeypatch.setattr(
+        tools.answer.tool, "build_llm", lambda settings: ScriptedLLM(default=ANSWER)
+    )
     env = {
         "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
         "CLINASSIST_LLM__BACKEND": "scripted",

@@ -12,7 +12,7 @@ from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.core.schema import ToolCall
 from assistant.core.state import empty_case
-from knowledge.kb.evaluate_consumer import grounded
+from assistant.evals.claim_check import grounded
 from tools.answer import generate_answer
 from tools.base import Resources, ToolContext
 from tools.verbatim import Verbatim, copied, strip_heading, units_of

@@ -1,4 +1,5 @@
-"""The evaluation's unsupported-claim check is independent of the answer tool and stricter."""
+"""The evaluations' one support checker (safety: claims; kb answers: text up to each citation)
+is independent of the answer tool and stricter."""
 
 from __future__ import annotations
 
@@ -47,6 +48,35 @@ def test_questions_and_referrals_are_not_claims() -> None:
     assert v.claims == 0
 
 
+def test_independent_groundedness_is_strict() -> None:
+    passage = {1: "Most back pain goes away on its own. Resting can help for 1 or 2 days."}
+    assert claim_check.grounded("Most back pain goes away on its own [1].", passage)[1] == 0
+    # a paraphrase, an invented number and an uncited claim all fail; a referral passes
+    checked, bad, _ = claim_check.grounded(
+        "Back pain usually resolves [1]. Rest for 3 days [1]. It is never serious. "
+        "Talk to your doctor.",
+        passage,
+    )
+    assert (checked, bad) == (3, 3)
+    assert (
+        claim_check.grounded(
+            "Most back pain goes away on its own [1]. Talk to your doctor.", passage
+        )[1]
+        == 0
+    )
+
+
 def test_shares_no_code_with_the_checker_it_judges() -> None:
     source = (Path(claim_check.__file__)).read_text()
-    assert "tools.answer" not in source and "from tools" not in source
+    assert (
+        "tools.answer" not in source and "from tools" not in source and "import tools" not in source
+    )
+
+
+def test_body_sites_are_content_words_and_abbreviations_do_not_end_a_sentence() -> None:
+    assert claim_check.words("Low back pain") == {"low", "back", "pain"}
+    assert claim_check.sentences("Take e.g. 2 tablets [1]. Rest.\n- fever") == [
+        "Take e.g. 2 tablets [1].",
+        "Rest.",
+        "- fever",
+    ]
