@@ -32,6 +32,9 @@ from knowledge.kb.sources import STORED_COLLECTIONS, Chunk, aliases_of
 
 URL_ENV = "KNOWLEDGE_CHROMA_URL"
 BATCH = 256
+EMBED_BLOCK = 4096
+"""Texts per embedder call during ingest: the ONNX embedder sorts a call's texts by length,
+so a bigger call pads less (and the progress bar still moves every BATCH rows)."""
 PAGE = 5000
 """Ids per Chroma get/delete call."""
 COUNT_TTL_S = 10.0
@@ -106,6 +109,23 @@ class UniqueEmbedder:
         return np.stack([fresh[t] if t in fresh else self.memo[t] for t in texts])
 
 
+class _Blocks:
+    """Vectors of ``texts`` read in order, embedded EMBED_BLOCK texts per embedder call."""
+
+    def __init__(self, embedder: UniqueEmbedder, texts: Sequence[str]) -> None:
+        self.embedder = embedder
+        self.texts = texts
+        self.start = 0
+        self.vecs = np.zeros((0, embedder.embedder.dim), dtype=np.float32)
+
+    def rows(self, start: int, n: int) -> np.ndarray:
+        """Rows ``start .. start + n`` (called with increasing, contiguous ranges)."""
+        if start + n > self.start + len(self.vecs):
+            self.start = start
+            self.vecs = self.embedder.embed(self.texts[start : start + max(n, EMBED_BLOCK)])
+        return self.vecs[start - self.start : start - self.start + n]
+
+
 @dataclass
 class IngestResult:
     source: str
@@ -140,6 +160,7 @@ class KnowledgeIndex:
         self.generation = 0  # bumps on every write in this process (retrievers rebuild BM25)
         self._snap: Any = None
         self._snap_token: str | None = None
+        self._ingest_embedder_: Embedder | None = None
 
     @property
     def client(self) -> Any:
@@ -304,6 +325,19 @@ class KnowledgeIndex:
         return n
 
     # -- writes -------------------------------------------------------------------------
+    def ingest_embedder(self) -> Embedder:
+        """What ingestion embeds with: the shipped precomputed vectors
+        (:mod:`knowledge.vectors`) for the texts they hold when they were computed by this
+        index's model, the embedder itself for every other text."""
+        if self._ingest_embedder_ is None:
+            from knowledge import vectors
+
+            table = vectors.for_embedder(self.embedder)
+            self._ingest_embedder_ = (
+                vectors.PrecomputedEmbedder(self.embedder, table) if table else self.embedder
+            )
+        return self._ingest_embedder_
+
     def needs_ingest(self, key: str, fingerprint: str) -> bool:
         got = self.collection("manifest").get(ids=[key], include=["metadatas"])
         metas = got.get("metadatas") or []
@@ -370,13 +404,14 @@ class KnowledgeIndex:
         # a deleted node in Chroma's HNSW graph, which searches still walk (slower tails).
         stale = self._source_ids(key)
         today = datetime.now(UTC).date().isoformat()
-        unique_embed = UniqueEmbedder(self.embedder, (c.embed_text or c.text for c in unique))
+        texts = [c.embed_text or c.text for c in unique]
+        blocks = _Blocks(UniqueEmbedder(self.ingest_embedder(), texts), texts)
         for start in range(0, len(unique), BATCH):
             batch = unique[start : start + BATCH]
             if embeddings is not None:
                 vecs = embeddings[start : start + len(batch)]
             else:
-                vecs = unique_embed.embed([c.embed_text or c.text for c in batch])
+                vecs = blocks.rows(start, len(batch))
             by_kind: dict[str, list[int]] = {}
             for i, c in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)
@@ -419,13 +454,14 @@ class KnowledgeIndex:
         ]
         if vectors is not None and len(vectors) != len(rows):
             raise ValueError("alias_embeddings must have one row per alias")
-        unique_embed = UniqueEmbedder(self.embedder, (alias for _, alias, _ in rows))
+        texts = [alias for _, alias, _ in rows]
+        blocks = _Blocks(UniqueEmbedder(self.ingest_embedder(), texts), texts)
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             if vectors is not None:
                 vecs = vectors[start : start + len(batch)]
             else:
-                vecs = unique_embed.embed([alias for _, alias, _ in batch])
+                vecs = blocks.rows(start, len(batch))
             by_kind: dict[str, list[int]] = {}
             for i, (_, _, c) in enumerate(batch):
                 by_kind.setdefault(c.collection, []).append(i)

@@ -94,6 +94,8 @@ def _ingest_locked(
         chunks: list[Chunk] = list(src.chunks())
         total = len(chunks) + sum(len(c.aliases) for c in chunks)
         advance = progress(src.name, total) if progress else None
+        embedder = index.ingest_embedder()
+        shipped = getattr(embedder, "hits", 0), getattr(embedder, "misses", 0)
         res = index.ingest_chunks(
             src.name,
             chunks,
@@ -106,8 +108,12 @@ def _ingest_locked(
         results.append(res)
         if echo:
             rate = res.chunks / res.seconds if res.seconds else 0.0
+            hits = getattr(embedder, "hits", 0) - shipped[0]
+            misses = getattr(embedder, "misses", 0) - shipped[1]
+            note = f"; {hits} of {hits + misses} vectors precomputed" if hits else ""
             echo(
-                f"{src.name}: {res.status} {res.chunks} chunks in {res.seconds:.1f} s ({rate:.0f}/s)"
+                f"{src.name}: {res.status} {res.chunks} chunks in {res.seconds:.1f} s "
+                f"({rate:.0f}/s{note})"
             )
     return results
 

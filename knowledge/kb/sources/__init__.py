@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -78,10 +78,14 @@ class Chunk:
     """Who wrote the text, as cited ("NIDDK")."""
 
     def metadata(self) -> dict[str, Any]:
-        meta = asdict(self)
-        for key in ("text", "id", "embed_text", "aliases"):
-            meta.pop(key)
-        return meta
+        # not dataclasses.asdict: it deep-copies every value (~0.2 ms a chunk, ~20 s of a
+        # default-corpus ingest on a loaded machine); every metadata field is a str
+        return {f: getattr(self, f) for f in _META_FIELDS}
+
+
+_META_FIELDS = tuple(
+    f.name for f in fields(Chunk) if f.name not in ("text", "id", "embed_text", "aliases")
+)
 
 
 def citation(meta: dict[str, Any]) -> str:
