@@ -327,10 +327,10 @@ class KnowledgeIndex:
     # -- writes -------------------------------------------------------------------------
     def ingest_embedder(self) -> Embedder:
         """What ingestion embeds with: the shipped precomputed vectors
-        (:mod:`knowledge.vectors`) for the texts they hold when they were computed by this
+        (:mod:`knowledge.kb.vectors`) for the texts they hold when they were computed by this
         index's model, the embedder itself for every other text."""
         if self._ingest_embedder_ is None:
-            from knowledge import vectors
+            from knowledge.kb import vectors
 
             table = vectors.for_embedder(self.embedder)
             self._ingest_embedder_ = (

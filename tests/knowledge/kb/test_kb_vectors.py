@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import HashingEmbedder
-from knowledge import vectors
-from knowledge.index import KnowledgeIndex
-from knowledge.sources import PASSAGES, Chunk, aliases_of
+from assistant.core.embeddings import HashingEmbedder
+from knowledge.kb import vectors
+from knowledge.kb.index import KnowledgeIndex
+from knowledge.kb.sources import PASSAGES, Chunk, aliases_of
 
 MODEL_CACHE = Path("~/.cache/clinassist/models").expanduser()
 
@@ -136,7 +136,7 @@ def test_ingest_embeds_only_what_the_table_lacks(tmp_path: Path, model_dir: Path
 def test_blocks_cover_every_row_in_order(
     tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from knowledge import index as index_module
+    from knowledge.kb import index as index_module
 
     monkeypatch.setattr(index_module, "BATCH", 8)
     monkeypatch.setattr(index_module, "EMBED_BLOCK", 16)
@@ -156,7 +156,7 @@ def test_the_shipped_table_is_intact_and_for_the_packaged_model() -> None:
     stamp = json.loads(vectors.STAMP.read_text(encoding="utf-8"))
     assert stamp["model"] == "all-MiniLM-L6-v2" and stamp["dim"] == 384
     assert vectors.file_sha256(vectors.TABLE) == stamp["sha256"]
-    from assistant.models import minilm_dir
+    from assistant.core.models import minilm_dir
 
     model = minilm_dir()
     if model is None:
@@ -166,8 +166,8 @@ def test_the_shipped_table_is_intact_and_for_the_packaged_model() -> None:
 
 @pytest.mark.slow
 def test_the_shipped_vectors_are_the_models_vectors_of_the_corpus() -> None:
-    from assistant import onnx_minilm
-    from assistant.models import minilm_dir
+    from assistant.core import onnx_minilm
+    from assistant.core.models import minilm_dir
 
     model = minilm_dir()
     if model is None:

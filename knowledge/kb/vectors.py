@@ -14,7 +14,7 @@ repository ships every one of those vectors once (``knowledge/data/kb/minilm-vec
   (other weights, another runtime's name such as the int8 export) would not reproduce, is
   ignored and every text is embedded.
 
-``python -m knowledge.vectors`` recomputes the file from the current default sources with the
+``python -m knowledge.kb.vectors`` recomputes the file from the current default sources with the
 packaged model (~6 min); see docs/KNOWLEDGE.md.
 """
 
@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import Embedder
+from assistant.core.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-DATA = Path(__file__).parent / "data" / "kb"
+DATA = Path(__file__).resolve().parents[1] / "data" / "kb"
 TABLE = DATA / "minilm-vectors.npz"
 STAMP = DATA / "minilm-vectors.json"
 MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
@@ -206,7 +206,7 @@ class PrecomputedEmbedder:
 def corpus_texts(names: Sequence[str] | None = None) -> list[str]:
     """Every distinct text the default corpus's ingest embeds (passages, names, synonyms), in
     a stable order. Sources not installed here are left out (with a log line)."""
-    from knowledge.sources import DEFAULT_SOURCES, SourceUnavailableError, get_source
+    from knowledge.kb.sources import DEFAULT_SOURCES, SourceUnavailableError, get_source
 
     seen: dict[str, None] = {}
     for name in names or DEFAULT_SOURCES:
@@ -228,10 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import time
 
-    from assistant.config import load_settings
-    from assistant.embeddings import build_embedder
+    from assistant.core.config import load_settings
+    from assistant.core.embeddings import build_embedder
 
-    parser = argparse.ArgumentParser(prog="python -m knowledge.vectors", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m knowledge.kb.vectors", description=__doc__)
     parser.add_argument("--out", type=Path, default=TABLE)
     parser.add_argument("sources", nargs="*", help="default: the default corpus")
     args = parser.parse_args(argv)
