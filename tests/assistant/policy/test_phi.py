@@ -203,3 +203,51 @@ def test_debug_logging_through_the_filter_does_not_deadlock() -> None:
         root.removeHandler(handler)
         root.setLevel(old_level)
         logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad"),
+    [
+        ("dni", "12345678Z", "12345678A"),  # Spanish DNI: number mod 23 picks the letter
+        ("dni", "X1234567L", "X1234567A"),  # NIE: X=0 prefixed
+        ("ppsn", "1234567T", "1234567A"),  # Irish PPSN: weights 8..2, mod 23
+        ("national", "111222333", "111222334"),  # Dutch BSN 11-test
+        ("national", "123456782", "123456783"),  # Australian TFN (and Canadian SIN Luhn)
+        ("national", "44051401359", "44051401358"),  # Polish PESEL
+        ("personnummer", "811218-9876", "811218-9875"),  # Swedish: Luhn over ten digits
+        ("personnummer", "19560412-3381", "19561312-3381"),  # century form: a real date
+    ],
+)
+def test_national_identifier_checks(check: str, good: str, bad: str) -> None:
+    from assistant.policy.phi_checks import VALIDATORS
+
+    assert VALIDATORS[check](good)
+    assert not VALIDATORS[check](bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("NI number QQ 12 34 56 C on file", "QQ 12 34 56 C"),
+        ("Hosp No: RX4 882 19K | Admitted", "RX4 882 19K"),
+        ("health card TREE 8812 0419.", "TREE 8812 0419"),
+        ("travel insurance policy AXA-IT-55210948.", "AXA-IT-55210948"),
+        ("order ORD-7781-2290-11 delivered", "ORD-7781-2290-11"),
+        ("Medicare No. 2950 41738 1 - patient", "2950 41738 1"),
+        ("Ref: NHS-ERS-000412987731 cancelled", "NHS-ERS-000412987731"),
+        ("Swedish patient, 811218-9876, husband", "811218-9876"),
+        ("DNI 12345678Z y NIE X1234567L", "X1234567L"),
+        ("her BSN 111222333 and", "111222333"),
+    ],
+)
+def test_identifiers_are_redacted_whole_by_the_rules(text: str, secret: str) -> None:
+    spans = phi.detect(text, library=False)
+    start = text.index(secret)
+    assert eval_phi._covered(spans, start, start + len(secret), text), spans
+
+
+@pytest.mark.parametrize(
+    "text", ["12 34 56 readings", "dose 123456783 units", "code 12345678A", "HbA1c 48, eGFR 61"]
+)
+def test_numbers_failing_every_check_are_kept(text: str) -> None:
+    assert not phi.detect(text, library=False)
