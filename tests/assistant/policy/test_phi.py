@@ -251,3 +251,41 @@ def test_identifiers_are_redacted_whole_by_the_rules(text: str, secret: str) -> 
 )
 def test_numbers_failing_every_check_are_kept(text: str) -> None:
     assert not phi.detect(text, library=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Admitted Sat 09-Mar-2024 21:40 via ED", "Sat 09-Mar-2024"),
+        ("message taken Tue 05/03/2024 11:47", "Tue 05/03/2024"),
+        ("INR 01/03 1.8, 08/03 2.4", "08/03"),
+        ("appt was 12/3 but nobody called", "12/3"),
+        ("she turns 100 on the 19th and", "19th"),
+        ("increased on 4 Apr 24 by neurology", "4 Apr 24"),
+        ("wizyta 3 marca 2024 w poradni", "3 marca 2024"),
+        ("afspraak op 12 maart graag", "12 maart"),
+        ("cita el 5 de mayo de 2024", "5 de mayo de 2024"),
+        ("Next check 09/2025.", "09/2025"),
+        ("91M, ex-miner", "91M"),
+        ("my nan is ninety three and", "ninety three"),
+        ('she is "ninety-one next month"', "ninety-one"),
+    ],
+)
+def test_dates_and_ages_in_more_forms(text: str, secret: str) -> None:
+    spans = phi.detect(text, library=False)
+    start = text.index(secret)
+    assert eval_phi._covered(spans, start, start + len(secret), text), spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain 7/10, power 5/5, GCS 14/15, vision 6/9",
+        "symptoms for 3/12, cough for 2/52",
+        "the 5th day of antibiotics, the 3rd cycle",
+        "ninety minutes later, ninety patients",
+        "temp 99F overnight",
+    ],
+)
+def test_numbers_that_are_not_dates_or_ages_are_kept(text: str) -> None:
+    assert not phi.detect(text, library=False), phi.detect(text, library=False)
