@@ -289,3 +289,36 @@ def test_dates_and_ages_in_more_forms(text: str, secret: str) -> None:
 )
 def test_numbers_that_are_not_dates_or_ages_are_kept(text: str) -> None:
     assert not phi.detect(text, library=False), phi.detect(text, library=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Diagnosis: Guillain-Barré, FVC 2.4 L", "Guillain-Barré"),
+        ("Sjögren's, Schirmer test 3 mm", "Sjögren"),
+        ("Known Crohn's disease since 2010", "Known Crohn"),
+        ("Right Bell's palsy onset", "Right Bell"),
+        ("consistent with Henoch-Schönlein purpura.", "Henoch-Schönlein"),
+        ("Diagnose: Morbus Parkinson.", "Morbus Parkinson"),
+        ("Dr Lindqvist, Consultant Rheumatologist", "Consultant Rheumatologist"),
+        ("Patient's daughter rang", "Patient"),
+    ],
+)
+def test_eponyms_and_roles_are_not_names(text: str, span: str) -> None:
+    start = text.index(span)
+    assert phi.clinical_term(text, start, start + len(span))
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("Patient Smith in bed 4", "Patient Smith"), ("Nurse Oyinda arranged it", "Nurse Oyinda")],
+)
+def test_a_role_beside_a_name_is_still_a_name(text: str, span: str) -> None:
+    start = text.index(span)
+    assert not phi.clinical_term(text, start, start + len(span))
+
+
+def test_role_words_after_a_name_cue_are_kept() -> None:
+    text = "Consent taken by Mr Chaudhry, Consultant Urologist, witnessed. Pt attended walk-in."
+    red = phi.redact(text, phi.detect(text, library=False))
+    assert "Consultant Urologist" in red and "attended" in red and "Chaudhry" not in red
