@@ -322,3 +322,25 @@ def test_role_words_after_a_name_cue_are_kept() -> None:
     text = "Consent taken by Mr Chaudhry, Consultant Urologist, witnessed. Pt attended walk-in."
     red = phi.redact(text, phi.detect(text, library=False))
     assert "Consultant Urologist" in red and "attended" in red and "Chaudhry" not in red
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("Address: ul. Długa 7/3, 80-827 Gdańsk.", ["Długa", "7/3", "80-827", "Gdańsk"]),
+        ("Calle de Alcalá 145, 3º B, 28009 Madrid", ["Alcalá", "145", "28009", "Madrid"]),
+        ("Keizersgracht 221, 1016 DV Amsterdam", ["221", "1016 DV", "Amsterdam"]),
+        ("Apt 12, Rathmines Road Lower, Dublin 6, D06 F2X3", ["12", "Rathmines", "D06 F2X3"]),
+        ("4501 rue Saint-Denis, Montréal, QC H2J 2L2", ["4501", "Montréal", "H2J 2L2"]),
+        ("Flat 14B, Mandela House, 220 Coldharbour Lane, London SE5 9QU", ["14B", "Mandela"]),
+        ("17 Wattle Street, Ultimo NSW 2007", ["Wattle", "Ultimo", "2007"]),
+    ],
+)
+def test_addresses_abroad_and_their_parts(text: str, parts: list[str]) -> None:
+    red = phi.redact(text, phi.detect(text, library=False))
+    for part in parts:
+        assert part not in red, red
+
+
+def test_staging_codes_are_not_postcodes() -> None:
+    assert not phi.detect("GCS E3V4M6 = 13; T2N1M0 adenocarcinoma", library=False)
