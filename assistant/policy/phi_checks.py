@@ -48,13 +48,7 @@ def nhs_number(text: str) -> bool:
 def luhn_number(text: str) -> bool:
     """A 13-19 digit card or account number whose last digit is its Luhn check digit."""
     d = digits(text)
-    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(d)):
-        n = int(ch) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
+    return 13 <= len(d) <= 19 and len(set(d)) > 1 and luhn_ok(d)
 
 
 def id_code(text: str) -> bool:
@@ -124,6 +118,7 @@ def _weighted(d: str, weights: tuple[int, ...]) -> int:
 
 
 def luhn_ok(d: str) -> bool:
+    """The Luhn (mod 10) check over a string of digits."""
     total = 0
     for i, ch in enumerate(reversed(d)):
         n = int(ch) * (2 if i % 2 else 1)
