@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
@@ -346,3 +348,11 @@ def _assert_covered(text: str, secret: str) -> None:
     spans = phi.detect(text, library=False)
     start = text.index(secret)
     assert eval_phi._covered(spans, start, start + len(secret), text), spans
+
+
+@given(st.text(alphabet="0123456789XYZABCDEFGHIJKLMNOPQRSTUVW -./+", max_size=24))
+def test_identifier_checks_never_raise(text: str) -> None:
+    from assistant.policy.phi_checks import VALIDATORS
+
+    for check in VALIDATORS.values():
+        assert check(text) in (True, False)
