@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -162,6 +163,7 @@ class _Clinical:
     heads: frozenset[str]
     after: re.Pattern[str]
     not_places: frozenset[str]
+    roles: frozenset[str]
 
 
 _LINKS = (
@@ -174,7 +176,7 @@ _LINKS = (
 def _clinical() -> _Clinical:
     data = _data("phi_clinical_terms.yaml")
     drugs = _drug_names()
-    words = {w.lower() for w in data["eponyms"] + data["other"]} | drugs
+    words = {_fold(w) for w in data["eponyms"] + data["other"]} | drugs
     heads = "|".join(re.escape(h) for h in data["heads"])
     # up to two more words of the term between ("Guillain Barre syndrome", "Perls iron stain"),
     # never a verb or a function word ("Jake has Asperger syndrome" is a person)
@@ -187,6 +189,14 @@ def _clinical() -> _Clinical:
         frozenset(h.lower() for h in data["heads"]),
         after,
         frozenset(p.lower() for p in data["not_places"]),
+        frozenset(_fold(r) for r in data["roles"]),
+    )
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: "Sjögren" and "Barré" as the lists write them."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch)
     )
 
 
@@ -207,7 +217,9 @@ def _drug_names() -> set[str]:
     return {v for v in data["drug_variant_to_canonical"] if " " not in v and len(v) > 3}
 
 
-_TOKEN = re.compile(r"[\s'’-]+")
+_TOKEN = re.compile(r"[^\w]+|_")
+_ROLE_SUFFIX = re.compile(r"..(?:ologist|iatrist|ician|therapist|ographer)$")
+"""Specialties are roles, not names: "Consultant Urologist", "Paediatrician"."""
 _MEDICAL_WORD = re.compile(
     r"..(?:megaly|itis|osis|penia|cardia|pnoea|pnea|algia|ectomy|otomy|ostomy|plasty|scopy"
     r"|pathy|plegia|rrhoea|rrhea|trophy|ectasis|ectasia|aemia)$"
@@ -223,16 +235,16 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
     span = text[start:end]
     if any(ch.isdigit() for ch in span) or len(span.strip()) <= 2:
         return True
-    tokens = [t for t in _TOKEN.split(span.lower()) if t]
+    tokens = [t for t in _TOKEN.split(_fold(span)) if t]
     if not tokens:
         return True
     if any(t in c.heads for t in tokens):
         return True
     if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
         return True
-    known = [t in c.words or t.rstrip("s") in c.words for t in tokens]
+    known = [t in c.words or t.rstrip("s") in c.words or _role(c, t) for t in tokens]
     if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
-        return True
+        return True  # "Guillain-Barré", "Known Crohn", "Right Bell", "Consultant Urologist"
     rest = text[end : end + 40]
     if len(tokens) > 1 and _direct_head(c, rest):  # "John Cunningham virus"
         return True
@@ -249,6 +261,10 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
     return False
+
+
+def _role(c: _Clinical, token: str) -> bool:
+    return token in c.roles or bool(_ROLE_SUFFIX.search(token))
 
 
 _POSSESSIVE = re.compile(r"^(?:'s|s'|’s)(?!\w)")

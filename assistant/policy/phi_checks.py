@@ -48,13 +48,7 @@ def nhs_number(text: str) -> bool:
 def luhn_number(text: str) -> bool:
     """A 13-19 digit card or account number whose last digit is its Luhn check digit."""
     d = digits(text)
-    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(d)):
-        n = int(ch) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
+    return 13 <= len(d) <= 19 and len(set(d)) > 1 and luhn_ok(d)
 
 
 def id_code(text: str) -> bool:
@@ -112,3 +106,126 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "id_code": id_code,
     "date": calendar_date,
 }
+
+
+# --- national identifiers with a check digit ---------------------------------------------------
+# Each check is the issuing authority's published algorithm; a number that fails every one is
+# not taken without a label (the cue-word rule still takes it after "ID", "no." ...).
+
+
+def _weighted(d: str, weights: tuple[int, ...]) -> int:
+    return sum(int(ch) * w for ch, w in zip(d, weights, strict=False))
+
+
+def luhn_ok(d: str) -> bool:
+    """The Luhn (mod 10) check over a string of digits."""
+    total = 0
+    for i, ch in enumerate(reversed(d)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def bsn(d: str) -> bool:
+    """Dutch burgerservicenummer: the "11-test" (weights 9..2 and -1)."""
+    return len(d) == 9 and (_weighted(d[:8], (9, 8, 7, 6, 5, 4, 3, 2)) - int(d[8])) % 11 == 0
+
+
+def sin(d: str) -> bool:
+    """Canadian Social Insurance Number: 9 digits, Luhn, never starting with 0 or 8."""
+    return len(d) == 9 and d[0] not in "08" and luhn_ok(d)
+
+
+def tfn(d: str) -> bool:
+    """Australian Tax File Number: weights 1,4,3,7,5,8,6,9,10, sum divisible by 11."""
+    return len(d) == 9 and _weighted(d, (1, 4, 3, 7, 5, 8, 6, 9, 10)) % 11 == 0
+
+
+def pesel(d: str) -> bool:
+    """Polish PESEL: 11 digits, weights 1,3,7,9 repeated, and a real birth date in the first six
+    (the month carries the century: +80 1800s, +20 2000s)."""
+    if len(d) != 11:
+        return False
+    check = (10 - _weighted(d[:10], (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)) % 10) % 10
+    if check != int(d[10]):
+        return False
+    year, month, day = int(d[0:2]), int(d[2:4]), int(d[4:6])
+    century = {0: 1900, 80: 1800, 20: 2000, 40: 2100, 60: 2200}.get((month - 1) // 20 * 20)
+    if century is None:
+        return False
+    try:
+        datetime.date(century + year, (month - 1) % 20 + 1, day)
+    except ValueError:
+        return False
+    return True
+
+
+def national_number(text: str) -> bool:
+    """A bare 9 or 11 digit number that passes a national check: BSN, SIN, TFN (9), PESEL (11);
+    the same number written with the groups of those formats."""
+    d = digits(text)
+    if len(set(d)) == 1:
+        return False
+    if len(d) == 9:
+        return bsn(d) or sin(d) or tfn(d)
+    return pesel(d)
+
+
+def personnummer(text: str) -> bool:
+    """Swedish personal identity number (YY)YYMMDD-NNNN (Skatteverket): a real date (day +60
+    for a coordination number); the short form must also pass the Luhn check over its ten
+    digits."""
+    d = digits(text)
+    if len(d) == 12:  # the century written out: the date alone is specific enough
+        year, month, day = int(d[:4]), int(d[4:6]), int(d[6:8])
+        return _real(day - 60 if day > 60 else day, month, year)
+    if len(d) != 10 or not luhn_ok(d):
+        return False
+    month, day = int(d[2:4]), int(d[4:6])
+    day = day - 60 if day > 60 else day
+    return _real(day, month, None)
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni(text: str) -> bool:
+    """Spanish DNI (8 digits and a letter) or NIE (X/Y/Z, 7 digits, a letter): the letter is
+    the number mod 23 (Ministerio del Interior)."""
+    t = re.sub(r"[\s.-]", "", text.upper())
+    m = re.fullmatch(r"([XYZ]?)(\d{7,8})([A-Z])", t)
+    if not m:
+        return False
+    lead, num, letter = m.groups()
+    if lead:
+        if len(num) != 7:
+            return False
+        num = str("XYZ".index(lead)) + num
+    elif len(num) != 8:
+        return False
+    return _DNI_LETTERS[int(num) % 23] == letter
+
+
+def ppsn(text: str) -> bool:
+    """Irish PPS number: 7 digits, a check letter and an optional letter; weights 8..2 on the
+    digits, 9 on the second letter (A=1 ... W=0), mod 23 (A=1 ... W=0)."""
+    t = re.sub(r"\s", "", text.upper())
+    m = re.fullmatch(r"(\d{7})([A-W])([A-IW]?)", t)
+    if not m:
+        return False
+    num, check, extra = m.groups()
+    total = _weighted(num, (8, 7, 6, 5, 4, 3, 2))
+    if extra:
+        total += 9 * (0 if extra == "W" else ord(extra) - 64)
+    value = total % 23
+    return (check == "W" and value == 0) or (value > 0 and ord(check) - 64 == value)
+
+
+VALIDATORS.update(
+    {
+        "national": national_number,
+        "personnummer": personnummer,
+        "dni": dni,
+        "ppsn": ppsn,
+    }
+)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
@@ -203,3 +205,154 @@ def test_debug_logging_through_the_filter_does_not_deadlock() -> None:
         root.removeHandler(handler)
         root.setLevel(old_level)
         logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad"),
+    [
+        ("dni", "12345678Z", "12345678A"),  # Spanish DNI: number mod 23 picks the letter
+        ("dni", "X1234567L", "X1234567A"),  # NIE: X=0 prefixed
+        ("ppsn", "1234567T", "1234567A"),  # Irish PPSN: weights 8..2, mod 23
+        ("national", "111222333", "111222334"),  # Dutch BSN 11-test
+        ("national", "123456782", "123456783"),  # Australian TFN (and Canadian SIN Luhn)
+        ("national", "44051401359", "44051401358"),  # Polish PESEL
+        ("personnummer", "811218-9876", "811218-9875"),  # Swedish: Luhn over ten digits
+        ("personnummer", "19560412-3381", "19561312-3381"),  # century form: a real date
+    ],
+)
+def test_national_identifier_checks(check: str, good: str, bad: str) -> None:
+    from assistant.policy.phi_checks import VALIDATORS
+
+    assert VALIDATORS[check](good)
+    assert not VALIDATORS[check](bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("NI number QQ 12 34 56 C on file", "QQ 12 34 56 C"),
+        ("Hosp No: RX4 882 19K | Admitted", "RX4 882 19K"),
+        ("health card TREE 8812 0419.", "TREE 8812 0419"),
+        ("travel insurance policy AXA-IT-55210948.", "AXA-IT-55210948"),
+        ("order ORD-7781-2290-11 delivered", "ORD-7781-2290-11"),
+        ("Medicare No. 2950 41738 1 - patient", "2950 41738 1"),
+        ("Ref: NHS-ERS-000412987731 cancelled", "NHS-ERS-000412987731"),
+        ("Swedish patient, 811218-9876, husband", "811218-9876"),
+        ("DNI 12345678Z y NIE X1234567L", "X1234567L"),
+        ("her BSN 111222333 and", "111222333"),
+    ],
+)
+def test_identifiers_are_redacted_whole_by_the_rules(text: str, secret: str) -> None:
+    _assert_covered(text, secret)
+
+
+@pytest.mark.parametrize(
+    "text", ["12 34 56 readings", "dose 123456783 units", "code 12345678A", "HbA1c 48, eGFR 61"]
+)
+def test_numbers_failing_every_check_are_kept(text: str) -> None:
+    assert not phi.detect(text, library=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Admitted Sat 09-Mar-2024 21:40 via ED", "Sat 09-Mar-2024"),
+        ("message taken Tue 05/03/2024 11:47", "Tue 05/03/2024"),
+        ("INR 01/03 1.8, 08/03 2.4", "08/03"),
+        ("appt was 12/3 but nobody called", "12/3"),
+        ("she turns 100 on the 19th and", "19th"),
+        ("increased on 4 Apr 24 by neurology", "4 Apr 24"),
+        ("wizyta 3 marca 2024 w poradni", "3 marca 2024"),
+        ("afspraak op 12 maart graag", "12 maart"),
+        ("cita el 5 de mayo de 2024", "5 de mayo de 2024"),
+        ("Next check 09/2025.", "09/2025"),
+        ("91M, ex-miner", "91M"),
+        ("my nan is ninety three and", "ninety three"),
+        ('she is "ninety-one next month"', "ninety-one"),
+    ],
+)
+def test_dates_and_ages_in_more_forms(text: str, secret: str) -> None:
+    _assert_covered(text, secret)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain 7/10, power 5/5, GCS 14/15, vision 6/9",
+        "symptoms for 3/12, cough for 2/52",
+        "the 5th day of antibiotics, the 3rd cycle",
+        "ninety minutes later, ninety patients",
+        "temp 99F overnight",
+    ],
+)
+def test_numbers_that_are_not_dates_or_ages_are_kept(text: str) -> None:
+    assert not phi.detect(text, library=False), phi.detect(text, library=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Diagnosis: Guillain-Barré, FVC 2.4 L", "Guillain-Barré"),
+        ("Sjögren's, Schirmer test 3 mm", "Sjögren"),
+        ("Known Crohn's disease since 2010", "Known Crohn"),
+        ("Right Bell's palsy onset", "Right Bell"),
+        ("consistent with Henoch-Schönlein purpura.", "Henoch-Schönlein"),
+        ("Diagnose: Morbus Parkinson.", "Morbus Parkinson"),
+        ("Dr Lindqvist, Consultant Rheumatologist", "Consultant Rheumatologist"),
+        ("Patient's daughter rang", "Patient"),
+    ],
+)
+def test_eponyms_and_roles_are_not_names(text: str, span: str) -> None:
+    start = text.index(span)
+    assert phi.clinical_term(text, start, start + len(span))
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("Patient Smith in bed 4", "Patient Smith"), ("Nurse Oyinda arranged it", "Nurse Oyinda")],
+)
+def test_a_role_beside_a_name_is_still_a_name(text: str, span: str) -> None:
+    start = text.index(span)
+    assert not phi.clinical_term(text, start, start + len(span))
+
+
+def test_role_words_after_a_name_cue_are_kept() -> None:
+    text = "Consent taken by Mr Chaudhry, Consultant Urologist, witnessed. Pt attended walk-in."
+    red = phi.redact(text, phi.detect(text, library=False))
+    assert "Consultant Urologist" in red and "attended" in red and "Chaudhry" not in red
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("Address: ul. Długa 7/3, 80-827 Gdańsk.", ["Długa", "7/3", "80-827", "Gdańsk"]),
+        ("Calle de Alcalá 145, 3º B, 28009 Madrid", ["Alcalá", "145", "28009", "Madrid"]),
+        ("Keizersgracht 221, 1016 DV Amsterdam", ["221", "1016 DV", "Amsterdam"]),
+        ("Apt 12, Rathmines Road Lower, Dublin 6, D06 F2X3", ["12", "Rathmines", "D06 F2X3"]),
+        ("4501 rue Saint-Denis, Montréal, QC H2J 2L2", ["4501", "Montréal", "H2J 2L2"]),
+        ("Flat 14B, Mandela House, 220 Coldharbour Lane, London SE5 9QU", ["14B", "Mandela"]),
+        ("17 Wattle Street, Ultimo NSW 2007", ["Wattle", "Ultimo", "2007"]),
+    ],
+)
+def test_addresses_abroad_and_their_parts(text: str, parts: list[str]) -> None:
+    red = phi.redact(text, phi.detect(text, library=False))
+    for part in parts:
+        assert part not in red, red
+
+
+def test_staging_codes_are_not_postcodes() -> None:
+    assert not phi.detect("GCS E3V4M6 = 13; T2N1M0 adenocarcinoma", library=False)
+
+
+def _assert_covered(text: str, secret: str) -> None:
+    spans = phi.detect(text, library=False)
+    start = text.index(secret)
+    assert eval_phi._covered(spans, start, start + len(secret), text), spans
+
+
+@given(st.text(alphabet="0123456789XYZABCDEFGHIJKLMNOPQRSTUVW -./+", max_size=24))
+def test_identifier_checks_never_raise(text: str) -> None:
+    from assistant.policy.phi_checks import VALIDATORS
+
+    for check in VALIDATORS.values():
+        assert check(text) in (True, False)
