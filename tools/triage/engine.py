@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Lexicon, Rule, lexicon
-from tools.triage.logic import Truth, View, evaluate, present_concepts, relevant_items
+from tools.triage.logic import (
+    Truth,
+    View,
+    child_age_unknown,
+    evaluate,
+    present_concepts,
+    relevant_items,
+)
 from tools.triage.questions import (
     MAX_QUESTIONS,
     OPEN_TOPIC,
@@ -122,7 +129,11 @@ def decide(
         (r, u)
         for r, u in raising
         if RANK[r.level] >= RANK["urgent"]
-        and (r.assume or any(item not in VALUE_FACTS for item in u))
+        and (
+            r.assume
+            or any(item not in VALUE_FACTS for item in u)
+            or ("age" in u and child_age_unknown(intake))
+        )
     ]
     can_ask = allow_questions and intake.get("rounds", 0) < MAX_ROUNDS
     questions = next_questions(raising, view, lex, intake, present) if can_ask else []

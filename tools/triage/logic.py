@@ -206,3 +206,12 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
         if item not in order:
             order.append(item)
     return order
+
+
+def child_age_unknown(intake: dict[str, Any]) -> bool:
+    """A baby or child whose age has not been given ("my baby", "my little one"): the age decides
+    much of a child's triage (NICE NG143: under 3 months, 3 to 6 months, ...), so it is asked
+    first, and a rule it could make hold counts as a warning sign until it is known."""
+    subject = intake.get("subject") or {}
+    age = subject.get("age")
+    return age is not None and len(age) == 2 and not subject.get("age_stated") and age[1] <= 16

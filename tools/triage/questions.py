@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools.triage.lexicon import RANK, VALUE_FACTS, Lexicon, Rule
-from tools.triage.logic import View, evaluate, relevant_items
+from tools.triage.logic import View, child_age_unknown, evaluate, relevant_items
 
 MAX_TOPICS_PER_QUESTION = 3
 MAX_QUESTIONS = 2
@@ -79,6 +79,9 @@ def next_questions(
                     concepts_of[topic].append(item)
     if not best:
         return []
+    age_topic = lex.topic_of("age")
+    if age_topic in best and child_age_unknown(intake):
+        best[age_topic] = (-len(RANK), 0, -1)  # who is ill comes first (see child_age_unknown)
     ranked = sorted(best, key=lambda t: best[t])
     followups = {
         t

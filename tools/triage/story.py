@@ -28,7 +28,12 @@ _HEALTH_CUES = re.compile(
     r"|won.?t\s+(?:move|wake|stop|eat|drink)|back|chest|head|tummy|stomach|belly|legs?|arms?"
     r"|knees?|foot|feet|hands?|eyes?|ears?|throat|neck|skin|mouth|tooth|teeth|fingers?|toes?"
     r"|wrists?|ankles?|hips?|shoulders?|bum|bottom|tongue|lips?|face|nose|pee|wee|poo|periods?"
-    r"|pregnant|overdose)\b"
+    r"|pregnant|overdose|falls|falling"
+    # more of the body and what happens to it (cuts, bites, burns, skin), and sexual-health worries
+    r"|shins?|thighs?|calf|calves|elbows?|forearms?|ribs?|groin|testicles?|balls?|penis|vagina"
+    r"|breasts?|nipples?|scalp|eyelids?|gums?|jaw|cheeks?|heels?|knuckles?|thumbs?|wounds?|cuts?"
+    r"|scratch\w*|graz\w*|bit(?:e|ten)|stung|stings?|burn(?:t|ed|s)?|scald\w*|blisters?|rash\w*"
+    r"|itch\w*|bruis\w*|infect\w*|red(?:ness)?|condom|hiv|unprotected|stis?|stds?|discharge)\b"
 )
 
 
