@@ -9,6 +9,7 @@ concepts, every complaint has a protocol, every protocol asks about known things
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -264,9 +265,9 @@ def lexicon() -> Lexicon:
     return build_lexicon(data_dir())
 
 
-def _group_end(p: str, i: int) -> int:
-    """Index of the ')' closing the group that opens at p[i] ('(')."""
-    depth = 0
+def _outside_classes(p: str, i: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, character) of each character of ``p`` from ``i`` that is not escaped (``\\x``) and
+    not inside a character class (``[...]``): the ones that can open, close or split a group."""
     j = i
     while j < len(p):
         c = p[j]
@@ -276,26 +277,26 @@ def _group_end(p: str, i: int) -> int:
         if c == "[":
             j = p.index("]", j + 1) + 1
             continue
+        yield j, c
+        j += 1
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index of the ')' closing the group that opens at p[i] ('(')."""
+    depth = 0
+    for j, c in _outside_classes(p, i):
         if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
             if depth == 0:
                 return j
-        j += 1
     raise ValueError("unbalanced pattern")
 
 
 def _split_alternatives(body: str) -> list[str]:
-    out, depth, start, j = [], 0, 0, 0
-    while j < len(body):
-        c = body[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "[":
-            j = body.index("]", j + 1) + 1
-            continue
+    out, depth, start = [], 0, 0
+    for j, c in _outside_classes(body):
         if c == "(":
             depth += 1
         elif c == ")":
@@ -303,7 +304,6 @@ def _split_alternatives(body: str) -> list[str]:
         elif c == "|" and depth == 0:
             out.append(body[start:j])
             start = j + 1
-        j += 1
     out.append(body[start:])
     return out
 
@@ -314,13 +314,7 @@ def leading_literals(pattern: str) -> frozenset[str] | None:
     literals do not occur in a message (a substring test is far cheaper than a regex scan)."""
     alternatives = _split_alternatives(pattern)
     if len(alternatives) > 1:
-        union: set[str] = set()
-        for alt in alternatives:
-            lits = leading_literals(alt)
-            if lits is None:
-                return None
-            union |= lits
-        return frozenset(union)
+        return _leading_of_all(alternatives)
     p = pattern
     while True:
         if p.startswith("\\b"):
@@ -343,12 +337,16 @@ def leading_literals(pattern: str) -> frozenset[str] | None:
         end = _group_end(p, 0)
         if end + 1 < len(p) and p[end + 1] in "?*{":
             return None
-        alternatives = _split_alternatives(p[3:end])
-        out: set[str] = set()
-        for alt in alternatives:
-            lits = leading_literals(alt)
-            if lits is None:
-                return None
-            out |= lits
-        return frozenset(out)
+        return _leading_of_all(_split_alternatives(p[3:end]))
     return None
+
+
+def _leading_of_all(alternatives: list[str]) -> frozenset[str] | None:
+    """The union of the alternatives' leading literals, or None when one has none."""
+    out: set[str] = set()
+    for alt in alternatives:
+        lits = leading_literals(alt)
+        if lits is None:
+            return None
+        out |= lits
+    return frozenset(out)

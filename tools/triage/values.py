@@ -331,6 +331,11 @@ _RELATION = re.compile(
     + "|".join(re.escape(w) for w in _REL_WORDS)
     + r")s?\b"
 )
+# a message about a young child that starts with the child, without "my" ("baby feels hot")
+_BARE_YOUNG = re.compile(
+    r"^\W*(baby|newborn|infant|toddler)\b(?=\s+(?:is|has|was|feels?|felt|keeps|seems?|looks?"
+    r"|been|won.?t|can.?t|isn.?t|hasn.?t|not|'s)\b)"
+)
 _THIRD = re.compile(
     r"^\W*(?:pt|patient|resident|\d{1,3}\s*(?:yo|y/o|y\.o\.|year\s+old)|\d{1,3}\s*[mf]\b)"
 )
@@ -350,7 +355,7 @@ class Subject:
 
 def parse_subject(text: str, original: str = "") -> Subject:
     """Who is ill: the writer ("self") or someone else ("other", with the relation)."""
-    rel = _RELATION.search(text)
+    rel = _RELATION.search(text) or _BARE_YOUNG.search(text)
     m_clin = re.search(r"\b\d{1,3}\s*([MF])\b", original)
     if rel:
         word = rel.group(1)
@@ -446,6 +451,10 @@ _AGE_PATTERNS = [
     ),
 ]
 _DECADE = re.compile(r"\bin\s+(?:my|his|her|their)\s+(?:early\s+|late\s+|mid\s+)?([1-9])0s\b")
+_BARE_AGE_UNIT = re.compile(
+    r"^\W*(?:(?:about|nearly|almost|just\s+over|just\s+under)\s+)?(\d{1,2})\s*"
+    r"(days?|weeks?|wks?|months?|mths?)\b"
+)
 _BARE_AGE = re.compile(
     r"^\W*(?:about\s+|around\s+|(?:i.?m|im|i\s+am|he.?s|she.?s|they.?re)\s+)?(\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?)?\W*$"
 )
@@ -479,7 +488,12 @@ def parse_age(
     if m:
         lo = float(m.group(1)) * 10
         return (lo, lo + 9), True
-    if bare:
+    if bare:  # the age was just asked: "4 months", "about 6 weeks" is the person's age
+        m = _BARE_AGE_UNIT.match(text)
+        if m:
+            unit = m.group(2)[0]
+            age = float(m.group(1)) / {"d": 365.0, "w": 52.0, "m": 12.0}[unit]
+            return (age, age), True
         m = _BARE_AGE.match(text)
         if m and 0 <= float(m.group(1)) <= 115:
             age = float(m.group(1))

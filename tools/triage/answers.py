@@ -1,0 +1,57 @@
+"""How an answer reads: yes, no or "not sure" ("nope", "a bit", "dunno", "he's fine")."""
+
+from __future__ import annotations
+
+import re
+
+NEG_START = re.compile(
+    r"^\W*(?:no|nope|nah|none|nothing|never|neither|negative|not\s+(?:really|at\s+all|that\s+i\s+know"
+    r"|that\s+i.?ve\s+noticed|any)|i\s+don.?t\s+think\s+so|no\s+not)\b"
+)
+_POS_START = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|yea|aye|ya|definitely|i\s+think\s+so|a\s+(?:bit|little)|sometimes|slightly"
+    r"|kind\s+of|sort\s+of|it\s+does|(?:he|she|they|i)\s+(?:does|do|did|is|am|are|has|have)\b(?!\s+n)"
+    r"|there\s+is|correct|now\s+you\s+mention\s+it|actually)\b"
+)
+_UNSURE = re.compile(
+    r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
+)
+_NORMAL = re.compile(
+    r"\b(?:fine|normal|normally|ok|okay|well|alright|usual\s+self|as\s+usual|alert|awake|chatty|chatting"
+    r"|playing|responds?|responding|running\s+around|no\s+problems?|no\s+issues|all\s+good|nothing\s+else"
+    r"|same\s+as\s+always|looks\s+the\s+same)\b"
+)
+_SYMPTOM_WORDS = re.compile(
+    r"\b(?:pain|hurts?|hurting|sore|swollen|swelling|bad|worse|struggl\w*|can.?t|cannot|really|very|lots?"
+    r"|loads|blood|bleeding|numb|weak|spreading|hot|red|yellow|blurr\w*|sick|since|started|yes)\b"
+)
+
+
+def polarity(text: str) -> str | None:
+    """How an answer starts: "no", "yes", "unsure", or None."""
+    t = text.strip().lower()
+    if NEG_START.match(t):
+        return "no"
+    if _UNSURE.search(t[:60]):
+        return "unsure"
+    if _POS_START.match(t):
+        return "yes"
+    if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
+        return "no"
+    return None
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|without|nor|neither)\b|n't\b")
+
+
+def sentence_polarity(text: str) -> str | None:
+    """Polarity of a free-text answer sentence: how it starts, else negation words (no), else
+    "normal" words (no), else symptom words (yes)."""
+    p = polarity(text)
+    if p is not None:
+        return p
+    if _NEGATION.search(text) or _NORMAL.search(text):
+        return "no"
+    if _SYMPTOM_WORDS.search(text):
+        return "yes"
+    return None
