@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,8 @@ def eval_cmd(
         str | None,
         typer.Option(
             "--split",
-            help="image --data: split (default test); triage --vignettes: its split file",
+            help="image --data: split (default test); kb: dev, test or all (default test); "
+            "triage --vignettes: its split file",
         ),
     ] = None,
     docs: Annotated[
@@ -50,6 +52,9 @@ def eval_cmd(
         Path | None,
         typer.Option("--set", help="phi only: score every item of this PHI set file (no split)"),
     ] = None,
+    misses: Annotated[
+        bool, typer.Option("--misses", help="kb only: then list the hybrid misses (rank != 1)")
+    ] = False,
 ) -> None:
     """Metrics on the shipped evaluation sets (image: also on your own labelled images)."""
     from assistant.core import evaldocs
@@ -66,7 +71,11 @@ def eval_cmd(
         evaluate_file(_state(ctx).settings, out, vignettes, split_file, echo=typer.echo)
         raise typer.Exit(0)
     options: dict[str, Any] = {}
-    if data is not None or model or split:
+    if misses and area != "kb":
+        raise UserError("--misses lists retrieval misses: use `clinassist eval kb --misses`")
+    if area == "kb" and split is not None:
+        options = {"split": _kb_split(split, docs or docs_only)}
+    elif data is not None or model or split:
         if area != "image":
             raise UserError("--data, --model and --split apply to `clinassist eval image` only")
         options = {"data": data, "models": list(model or []) or None, "split": split}
@@ -88,4 +97,23 @@ def eval_cmd(
             raise UserError(f"unknown eval area {area!r}: use {', '.join(evaluation.AREAS)} or all")
         areas = list(evaluation.AREAS) if area == "all" else [area]
         evaldocs.write_docs(areas, out, docs_dir, entries=evaluation.AREAS, echo=typer.echo)
+    if misses and not docs_only and code == 0:
+        _echo_misses(out / "kb.json")
     raise typer.Exit(code)
+
+
+def _kb_split(split: str, docs: bool) -> str:
+    from knowledge.kb.evaluate import SPLITS
+
+    if split not in SPLITS:
+        raise UserError(f"--split {split!r}: use one of {', '.join(SPLITS)} with `eval kb`")
+    if docs and split != "test":
+        raise UserError("the docs hold the test split's tables: drop --docs or --split")
+    return split
+
+
+def _echo_misses(path: Path) -> None:
+    """The hybrid retriever's misses of the run just written (the tuning loop, dev split)."""
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    for m in metrics["hybrid"]["misses"]:
+        typer.echo(f"  {m['id']} rank {m['rank']:2d}  {m['question']}  top: {m['top']}")

@@ -97,31 +97,34 @@ def train_image(
 ) -> None:
     """Train an image classifier in plain torch (augmentation, class weights, early stopping,
     temperature on validation; several seeds make an ensemble)."""
-    from tools.imaging.train import run
+    from tools.imaging.train import Config, ints, run
 
     if not data.exists():
         raise UserError(
             f"--data {data} does not exist: give an ImageFolder folder, a CSV or an .npz"
         )
-    argv = [
-        "--data", str(data), "--out", str(out), "--size", str(size), "--epochs", str(epochs),
-        "--batch", str(batch), "--lr", str(lr), "--weight-decay", str(weight_decay),
-        "--width", str(width), "--blocks", blocks, "--dropout", str(dropout),
-        "--patience", str(patience), "--crop", str(crop), "--schedule", schedule,
-        "--val-frac", str(val_frac), "--val-seed", str(val_seed), "--threads", str(threads),
-    ]  # fmt: skip
-    argv += ["--seeds", seeds] if seeds else ["--seed", str(seed)]
-    argv += ["--group-pattern", group_pattern] if group_pattern else []
-    argv += ["--cache", str(cache)] if cache else []
-    argv += ["--classes", classes] if classes else []
-    argv += ["--report-test"] if report_test else []
-    argv += ["--half"] if half else []
-    if schedule not in ("cosine", "constant"):
-        raise UserError(f"--schedule {schedule!r}: use cosine or constant")
-    try:
-        run(argv, echo=typer.echo)
-    except SystemExit as exc:  # argparse rejected a value (it printed why)
-        raise UserError("invalid training options (see the line above)") from exc
+    cfg = Config(
+        size=size,
+        epochs=epochs,
+        batch=batch,
+        lr=lr,
+        weight_decay=weight_decay,
+        width=width,
+        blocks=ints(blocks, "--blocks"),
+        dropout=dropout,
+        patience=patience,
+        seeds=ints(seeds, "--seeds") if seeds else (seed,),
+        crop=crop,
+        schedule=schedule,
+        val_frac=val_frac,
+        val_seed=val_seed,
+        group_pattern=group_pattern,
+        cache=cache,
+        report_test=report_test,
+        class_names=tuple(c for c in classes.split(",") if c),
+        half=half,
+    )
+    run(data, out, cfg, threads=threads, echo=typer.echo)
 
 
 @train_app.command("ensemble")
