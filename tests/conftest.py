@@ -12,6 +12,7 @@ from assistant.core.config import Settings, load_settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
+from tests.cli_helpers import cli_env as make_cli_env
 
 # Tests never reach a hub, and never read the developer's config or environment overrides.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -24,6 +25,12 @@ os.environ["CLINASSIST_KB__BUILD_IN_BACKGROUND"] = "false"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_CACHE = Path(os.path.expanduser("~/.cache/clinassist/models"))
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``clinassist`` run in this test (see tests/cli_helpers.py)."""
+    return make_cli_env(tmp_path)
 
 
 @pytest.fixture

@@ -58,29 +58,20 @@ def run_cold(
     return got
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-        "CLINASSIST_LLM__BACKEND": "scripted",
-    }
-
-
-def test_ner_imports_no_torch_chroma_or_langchain(tmp_path: Path, env: dict[str, str]) -> None:
+def test_ner_imports_no_torch_chroma_or_langchain(tmp_path: Path, cli_env: dict[str, str]) -> None:
     report = tmp_path / "report.txt"
     report.write_text("No pleural effusion. The patient denies chest pain.\n")
-    got = run_cold(tmp_path, ["ner", "--json", str(report)], env)
+    got = run_cold(tmp_path, ["ner", "--json", str(report)], cli_env)
     assert got["loaded"] == []
 
 
-def test_ner_imports_no_spacy_command_line(tmp_path: Path, env: dict[str, str]) -> None:
+def test_ner_imports_no_spacy_command_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
     """spaCy's CLI (jinja2, requests, the training commands), h5py and langcodes' tag tables
     are not needed to read a report (~0.2 s of a cold `ner`)."""
     report = tmp_path / "report.txt"
     report.write_text("No pleural effusion. The patient denies chest pain.\n")
     extras = ("spacy.cli", "jinja2", "requests", "weasel", "h5py", "langcodes.data_dicts")
-    got = run_cold(tmp_path, ["ner", "--json", str(report)], env, heavy=extras)
+    got = run_cold(tmp_path, ["ner", "--json", str(report)], cli_env, heavy=extras)
     assert got["loaded"] == []
 
 
@@ -98,7 +89,7 @@ def test_spacy_imported_without_its_cli_still_has_it() -> None:
     assert proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]
 
 
-def test_kb_search_from_the_snapshot_imports_no_chroma(tmp_path: Path, env: dict[str, str]) -> None:
+def test_kb_search_from_the_snapshot_imports_no_chroma(tmp_path: Path, cli_env: dict[str, str]) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "dyspnea.md").write_text(
@@ -107,7 +98,7 @@ def test_kb_search_from_the_snapshot_imports_no_chroma(tmp_path: Path, env: dict
     (docs / "effusion.md").write_text(
         "# Pleural effusion\n\nA pleural effusion is fluid in the pleural space.\n"
     )
-    run_cold(tmp_path, ["kb", "ingest", str(docs)], env)  # writes the snapshot
+    run_cold(tmp_path, ["kb", "ingest", str(docs)], cli_env)  # writes the snapshot
     assert (tmp_path / "var" / "kb" / "snapshot" / "CURRENT").exists()
-    got = run_cold(tmp_path, ["kb", "search", "--json", "shortness of breath"], env)
+    got = run_cold(tmp_path, ["kb", "search", "--json", "shortness of breath"], cli_env)
     assert got["loaded"] == []

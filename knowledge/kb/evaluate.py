@@ -2,13 +2,12 @@
 in one run, on the held-out test split of ``knowledge/data/kb/queries.jsonl``, plus the abstain
 rate on unanswerable questions. Uses the configured index (built first if missing).
 
-Tuning uses the dev split only: ``KB_EVAL_SPLIT=dev clinassist eval kb`` or
-``python -m knowledge.kb.evaluate --split dev [--misses]`` (prints the misses of that split).
+Tuning uses the dev split only: ``clinassist eval kb --split dev [--misses]`` (``--misses``
+prints the hybrid misses of that split; ``KB_EVAL_SPLIT=dev`` sets the split too).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from collections.abc import Callable
@@ -158,24 +157,6 @@ def evaluate(
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m knowledge.kb.evaluate --split dev [--misses]``: the tuning loop (dev split)."""
-    from assistant.core.config import load_settings
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--split", choices=SPLITS, default="dev")
-    ap.add_argument("--misses", action="store_true", help="print hybrid misses (rank != 1)")
-    ap.add_argument("--out", type=Path, default=Path("eval-out"))
-    args = ap.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = evaluate(load_settings(), args.out, print, split=args.split)
-    (args.out / f"kb-{args.split}.json").write_text(json.dumps(out, indent=2))
-    if args.misses:
-        for m in out["hybrid"]["misses"]:
-            print(f"  {m['id']} rank {m['rank']:2d}  {m['question']}  top: {m['top']}")
-    return 0
-
-
 def _plot(out: dict[str, Any], out_dir: Path) -> None:
     try:
         import matplotlib
@@ -201,7 +182,3 @@ def _plot(out: dict[str, Any], out_dir: Path) -> None:
     fig.tight_layout()
     fig.savefig(out_dir / "kb_retrieval.png", dpi=100)
     plt.close(fig)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.errors import StoreError
@@ -19,6 +17,7 @@ from assistant.core.llm import ScriptedLLM
 from assistant.router import Plan, Router
 from assistant.service import Assistant, Attachment
 from assistant.store import CaseStore, case_blobs
+from tests.cli_helpers import run_cli
 from tests.fakes.tools import fake_registry
 from tools.image import case_heatmap_dir
 
@@ -152,30 +151,20 @@ def test_stores_from_before_links_are_linked_on_open(tmp_path: Path, settings: S
     reopened.close()
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
-
-
 def test_cli_delete_case_and_tools_outside_cases_store_nothing(
-    bot: Assistant, env: dict[str, str], tmp_path: Path
+    bot: Assistant, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    runner = CliRunner()
     attach_report(bot, "bed-1")  # the CLI below opens the same data dir
     assert bot.store.count_blobs() == 1
     bad = tmp_path / "scan.pdf"
     bad.write_bytes(b"%PDF-1.4\n damaged")
-    res = runner.invoke(app, ["ner", "--json", str(bad)], env=env)
+    res = run_cli(cli_env, "ner", "--json", str(bad))
     assert res.exit_code == 2 and "PDF" in res.stderr
     assert bot.store.count_blobs() == 1  # read in memory, outside any case: nothing stored
-    res = runner.invoke(app, ["delete-case", "--case", "bed-1"], env=env)
+    res = run_cli(cli_env, "delete-case", "--case", "bed-1")
     assert res.exit_code == 0, res.stderr
     assert bot.store.count_blobs() == 0 and not bot.store.exists("bed-1")
-    res = runner.invoke(app, ["delete-case", "--case", "bed-1"], env=env)
+    res = run_cli(cli_env, "delete-case", "--case", "bed-1")
     assert res.exit_code == 2 and "nothing to delete" in res.stderr
 
 

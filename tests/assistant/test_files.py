@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from PIL import Image
-from typer.testing import CliRunner
 
-from assistant.cli import app, setup_logging
+from assistant.cli import setup_logging
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.errors import AttachmentError, UserError
 from assistant.core.llm import ScriptedLLM
 from assistant.files import check_attachment
 from assistant.service import Assistant, Attachment
+from tests.cli_helpers import one_line_error, run_cli
 from tests.fakes.tools import fake_registry
 from tests.fuzzing import (
     DICOM_FILES,
@@ -154,51 +154,31 @@ def test_any_bytes_give_a_turn_or_one_line_and_an_unchanged_store(
         bot.close()
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
-
-
-def one_line_error(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    assert "Traceback" not in stderr and "unexpectedly" not in stderr
-    return lines[0]
-
-
 def test_cli_classify_corrupt_dicom_exits_2_with_one_line(
-    env: dict[str, str], tmp_path: Path
+    cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "chest.dcm"
     bad.write_bytes(corrupt_dicom())
-    res = CliRunner().invoke(app, ["classify", str(bad)], env=env)
-    assert res.exit_code == 2
-    assert "chest.dcm" in one_line_error(res.stderr)
+    res = run_cli(cli_env, "classify", str(bad))
+    assert "chest.dcm" in one_line_error(res)
 
 
 def test_cli_ask_with_corrupt_dicom_exits_2_and_stores_nothing(
-    env: dict[str, str], tmp_path: Path
+    cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "chest.dcm"
     bad.write_bytes(corrupt_dicom())
-    runner = CliRunner()
-    res = runner.invoke(app, ["ask", "--case", "c1", "--attach", str(bad), "look"], env=env)
-    assert res.exit_code == 2
-    one_line_error(res.stderr)
-    res = runner.invoke(app, ["cases", "--json"], env=env)
+    res = run_cli(cli_env, "ask", "--case", "c1", "--attach", str(bad), "look")
+    one_line_error(res)
+    res = run_cli(cli_env, "cases", "--json")
     assert res.exit_code == 0 and '"cases": []' in res.stdout
 
 
-def test_cli_ner_damaged_pdf_exits_2(env: dict[str, str], tmp_path: Path) -> None:
+def test_cli_ner_damaged_pdf_exits_2(cli_env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "report.pdf"
     bad.write_bytes(text_pdf("x").replace(b"/Type /Catalog", b"/Tyte /Catalog")[:-30])
-    res = CliRunner().invoke(app, ["ner", str(bad)], env=env)
-    assert res.exit_code == 2
-    one_line_error(res.stderr)
+    res = run_cli(cli_env, "ner", str(bad))
+    one_line_error(res)
 
 
 def test_logged_tracebacks_stay_out_of_stderr_without_debug(

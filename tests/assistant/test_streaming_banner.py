@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
@@ -16,6 +15,7 @@ from assistant.core.llm import ScriptedLLM
 from assistant.repl import Repl, unstreamed
 from assistant.service import Assistant
 from tests.assistant.test_graph_policy import registry
+from tests.cli_helpers import cli_env, run_cli
 
 MESSAGE = "I have crushing chest pain and shortness of breath. What is a pleural effusion?"
 ANSWER = "A pleural effusion is a build-up of fluid between the layers of tissue that line the lungs [1]."
@@ -50,18 +50,13 @@ def test_ask_prints_the_banner_before_the_streamed_answer(
 ) -> None:
     import assistant.service
     import tools.answer.tool
-    from assistant.cli import app
 
     monkeypatch.setattr(assistant.service, "default_registry", registry)
     monkeypatch.setattr(
         tools.answer.tool, "build_llm", lambda settings: ScriptedLLM(default=ANSWER)
     )
-    env = {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
-    result = CliRunner().invoke(app, ["ask", "--case", "stream-2", MESSAGE], env=env)
+    env = cli_env(tmp_path)
+    result = run_cli(env, "ask", "--case", "stream-2", MESSAGE)
     assert result.exit_code == 0, result.output
     banner, answer = _order(result.stdout)
     assert 0 <= banner < answer, result.stdout

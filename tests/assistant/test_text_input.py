@@ -3,34 +3,22 @@ decode) is bad input with one line, in the service and on stdin, never an intern
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.errors import UserError
 from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant
 from knowledge.nlp.reader import ReportInputError, check_text
+from tests.cli_helpers import run_cli
 from tests.fakes.tools import fake_registry
 from tests.fuzzing import FUZZ, check_line
 
 ANY_CHAR = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
 
 
 def test_a_message_with_undecodable_bytes_is_one_line(settings: Settings) -> None:
@@ -46,8 +34,8 @@ def test_a_message_with_undecodable_bytes_is_one_line(settings: Settings) -> Non
 
 
 @pytest.mark.parametrize("command", [["ask", "-"], ["ner", "-"]])
-def test_stdin_that_is_not_utf8_exits_2(env: dict[str, str], command: list[str]) -> None:
-    res = CliRunner().invoke(app, command, env=env, input=b"hi \xff\xfe there")
+def test_stdin_that_is_not_utf8_exits_2(cli_env: dict[str, str], command: list[str]) -> None:
+    res = run_cli(cli_env, *command, input=b"hi \xff\xfe there")
     assert res.exit_code == 2
     assert res.stderr.strip().startswith("error: ") and "not UTF-8" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1

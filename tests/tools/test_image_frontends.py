@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.config import load_settings
+from tests.cli_helpers import cli_env, run_cli
 from tools.imaging import registry
 
 pytestmark = pytest.mark.slow
@@ -37,26 +36,21 @@ def samples() -> list[tuple[Path, str]]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_MODELS__CACHE_DIR": str(CACHE),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-        # the packaged Xception's known scores on its own samples (our own chest model was
-        # trained on the data these samples come from and is never scored on them)
-        "CLINASSIST_IMAGING__CXR_MODEL": "cxr-pneumonia.v1",
-    }
+    # the packaged Xception's known scores on its own samples (our own chest model was
+    # trained on the data these samples come from and is never scored on them)
+    return cli_env(
+        tmp_path,
+        CLINASSIST_MODELS__CACHE_DIR=str(CACHE),
+        CLINASSIST_IMAGING__CXR_MODEL="cxr-pneumonia.v1",
+    )
 
 
 def test_cli_classify_every_sample_with_heatmap(
     samples: list[tuple[Path, str]], env: dict[str, str], tmp_path: Path
 ) -> None:
-    runner = CliRunner()
     for i, (path, _label) in enumerate(samples):
         heat = tmp_path / f"heat-{i}.png"
-        result = runner.invoke(
-            app, ["classify", "--json", "--heatmap", str(heat), str(path)], env=env
-        )
+        result = run_cli(env, "classify", "--json", "--heatmap", str(heat), str(path))
         assert result.exit_code == 0, result.stderr
         out = json.loads(result.stdout)
         assert out["in_distribution"] is True and out["label"] in out["probabilities"]
@@ -67,12 +61,10 @@ def test_repl_attach_every_sample(samples: list[tuple[Path, str]], env: dict[str
     lines = []
     for path, _label in samples:
         lines += [f"/attach {path}", "what does this image show?"]
-    result = CliRunner().invoke(
-        app, ["chat", "--case", "img-repl"], env=env, input="\n".join(lines) + "\n/quit\n"
-    )
+    result = run_cli(env, "chat", "--case", "img-repl", input="\n".join(lines) + "\n/quit\n")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("Grad-CAM heatmap:") == len(samples)
-    history = CliRunner().invoke(app, ["history", "--case", "img-repl", "--json"], env=env)
+    history = run_cli(env, "history", "--case", "img-repl", "--json")
     turns = json.loads(history.stdout)["turns"]
     assert len(turns) == len(samples)
     assert all(t["tools"][0]["name"] == "classify_image" and t["tools"][0]["ok"] for t in turns)
@@ -96,7 +88,7 @@ def test_scripted_conversation_over_every_sample(
         )
     script = folder / "images.yaml"
     script.write_text(json.dumps({"case": "img-script", "mode": "clinician", "turns": turns}))
-    result = CliRunner().invoke(app, ["run-script", "--json", str(script)], env=env)
+    result = run_cli(env, "run-script", "--json", str(script))
     assert result.exit_code == 0, result.stdout[-2000:]
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(rows) == len(samples) and not any(r["expectations_failed"] for r in rows)

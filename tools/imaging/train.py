@@ -15,8 +15,6 @@ ensemble) as one checkpoint. Test images are never used here unless ``--report-t
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import random
 import sys
@@ -49,7 +47,7 @@ __all__ = [
     "build",
     "load_checkpoint",
     "load_dataset",
-    "main",
+    "run",
     "to_tensor",
     "train",
 ]
@@ -349,109 +347,52 @@ def train(
     return result
 
 
-def _ints(text: str) -> tuple[int, ...]:
+def ints(text: str, option: str) -> tuple[int, ...]:
+    """``"2,2,2,2"`` -> ``(2, 2, 2, 2)``; anything else is a user error naming ``option``."""
     try:
         return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from exc
+        raise UserError(f"{option}: expected comma-separated integers, got {text!r}") from exc
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="clinassist train image", description=(__doc__ or "").split("\n\n")[0]
-    )
-    d = Config()
-    p.add_argument("--data", type=Path, required=True, help="ImageFolder dir, CSV or MedMNIST .npz")
-    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.pt)")
-    p.add_argument("--size", type=int, default=d.size, help="input size in pixels")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch", type=int, default=d.batch)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--width", type=int, default=d.width, help="channels of the first stage")
-    p.add_argument("--blocks", type=_ints, default=d.blocks, help="blocks per stage, e.g. 2,2,2,2")
-    p.add_argument("--dropout", type=float, default=d.dropout)
-    p.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience")
-    p.add_argument("--seed", type=int, default=None, help="one training seed (default 0)")
-    p.add_argument("--seeds", type=_ints, default=None, help="several seeds: an ensemble")
-    p.add_argument("--crop", type=float, default=d.crop, help="smallest random crop (fraction)")
-    p.add_argument("--schedule", choices=("cosine", "constant"), default=d.schedule)
-    p.add_argument("--val-frac", type=float, default=d.val_frac)
-    p.add_argument("--val-seed", type=int, default=d.val_seed, help="seed of the val split")
-    p.add_argument("--group-pattern", default=None, help="regex: file stem -> patient group")
-    p.add_argument("--cache", type=Path, default=None, help="folder for decoded-image caches")
-    p.add_argument("--classes", default="", help="class names for a .npz, e.g. NORMAL,PNEUMONIA")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--report-test", action="store_true", help="also score the test split")
-    p.add_argument("--half", action="store_true", help="store the weights as float16")
-    p.add_argument("--json", dest="as_json", action="store_true", help="print the result JSON")
-    p.add_argument("--no-progress", action="store_true")
-    return p
-
-
-def config_from(args: argparse.Namespace) -> Config:
-    seeds = args.seeds or ((args.seed,) if args.seed is not None else (0,))
+def check(cfg: Config) -> None:
+    """The bounds a run needs (the CLI's options enforce them too), as user errors."""
     for name, value, low in (
-        ("--size", args.size, 8),
-        ("--epochs", args.epochs, 1),
-        ("--batch", args.batch, 2),
-        ("--width", args.width, 2),
-        ("--patience", args.patience, 1),
+        ("--size", cfg.size, 8),
+        ("--epochs", cfg.epochs, 1),
+        ("--batch", cfg.batch, 2),
+        ("--width", cfg.width, 2),
+        ("--patience", cfg.patience, 1),
     ):
         if value < low:
             raise UserError(f"{name} must be at least {low}, got {value}")
-    if not 0 < args.val_frac < 1 or not 0 < args.crop <= 1:
+    if not 0 < cfg.val_frac < 1 or not 0 < cfg.crop <= 1:
         raise UserError("--val-frac must be in (0, 1) and --crop in (0, 1]")
-    return Config(
-        size=args.size,
-        epochs=args.epochs,
-        batch=args.batch,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        width=args.width,
-        blocks=tuple(args.blocks),
-        dropout=args.dropout,
-        patience=args.patience,
-        seeds=tuple(seeds),
-        crop=args.crop,
-        schedule=args.schedule,
-        val_frac=args.val_frac,
-        val_seed=args.val_seed,
-        group_pattern=args.group_pattern,
-        cache=args.cache,
-        report_test=args.report_test,
-        class_names=tuple(c for c in args.classes.split(",") if c),
-        half=args.half,
-    )
+    if cfg.schedule not in ("cosine", "constant"):
+        raise UserError(f"--schedule {cfg.schedule!r}: use cosine or constant")
+    if not cfg.blocks or not cfg.seeds:
+        raise UserError("--blocks and --seeds need at least one integer each")
 
 
-def run(argv: list[str], echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Parse ``argv`` and train (raises UserError on bad input)."""
-    args = parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    progress = not args.no_progress and sys.stderr.isatty()
-    result = train(args.data, args.out, config_from(args), progress=progress, echo=echo)
+def run(
+    data: Path,
+    out: Path,
+    cfg: Config,
+    *,
+    threads: int = 0,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """``clinassist train image``: check ``cfg``, train, print the result without its long
+    lists (raises UserError on bad input)."""
+    check(cfg)
+    if threads:
+        torch.set_num_threads(threads)
+    result = train(data, out, cfg, progress=sys.stderr.isatty(), echo=echo)
     shown = {
         k: v
         for k, v in result.items()
         if k not in ("history", "val_names", "val_logits", "val_labels")
     }
     shown["members"] = [{k: v for k, v in m.items() if k != "history"} for m in result["members"]]
-    echo(json.dumps(shown) if args.as_json else str(shown))
+    echo(str(shown))
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        run(list(sys.argv[1:] if argv is None else argv))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

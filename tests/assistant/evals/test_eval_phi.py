@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.errors import UserError
 from assistant.evals import phi as eval_phi
 from assistant.evals import phi_openi as eval_phi_openi
 from assistant.policy import phi
-
-runner = CliRunner()
+from tests.cli_helpers import run_cli
 
 SET = (
     "# a set written elsewhere, same markup\n"
@@ -28,15 +25,6 @@ SET = (
     "message\tcall me on [[PHONE:07700 900123]] or [[email:a.b@example.org]]\n"
     "chat\tMRN [[ID:00482913]]; lives at [[ADDRESS:12 High Street]]; see [[URL:https://x.example]]\n"
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
 
 
 def test_any_kind_word_comments_crlf_and_a_bom_are_read(tmp_path: Path) -> None:
@@ -88,7 +76,7 @@ def test_the_parser_never_fails_but_with_a_user_error(text: str) -> None:
 
 
 def test_eval_phi_set_scores_every_item_with_the_baselines(
-    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rules only here (the library is stubbed out as unavailable): the command, the report's
     shape and the printed table; the real detector's figures come from the eval itself."""
@@ -96,7 +84,7 @@ def test_eval_phi_set_scores_every_item_with_the_baselines(
     path = tmp_path / "blind.txt"
     path.write_text(SET, encoding="utf-8")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["eval", "phi", "--set", str(path), "--out", str(out)], env=env)
+    result = run_cli(cli_env, "eval", "phi", "--set", str(path), "--out", str(out))
     assert result.exit_code == 0, result.output
     report = json.loads((out / "phi-set" / "phi.json").read_text())
     assert report["mode"] == "set" and report["n_items"] == 3
@@ -121,9 +109,9 @@ def test_eval_phi_set_scores_every_item_with_the_baselines(
     ],
 )
 def test_set_misuse_is_one_line_and_exit_2(
-    tmp_path: Path, env: dict[str, str], args: list[str], says: str
+    tmp_path: Path, cli_env: dict[str, str], args: list[str], says: str
 ) -> None:
-    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")], env=env)
+    result = run_cli(cli_env, *args, "--out", str(tmp_path / "o"))
     assert result.exit_code == 2
     assert says in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1

@@ -14,6 +14,7 @@ import pytest
 from assistant.core.config import Settings
 from assistant.evals import triage as E
 from assistant.evals import triage_set
+from tests.cli_helpers import cli_env, run_cli
 
 
 def test_the_vignette_set_is_frozen_large_and_varied() -> None:
@@ -216,20 +217,11 @@ def test_eval_triage_vignettes_option(settings: Settings, tmp_path: Path) -> Non
 
 
 def test_the_cli_option_reports_bad_input_in_one_line(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
 
-    from assistant.cli import app
-
-    env = {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
-    result = CliRunner().invoke(
-        app, ["eval", "triage", "--vignettes", str(tmp_path / "nope.yaml")], env=env
-    )
+    env = cli_env(tmp_path)
+    result = run_cli(env, "eval", "triage", "--vignettes", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot read the vignette file" in lines[0]
-    result = CliRunner().invoke(app, ["eval", "safety", "--vignettes", "x.yaml"], env=env)
+    result = run_cli(env, "eval", "safety", "--vignettes", "x.yaml")
     assert result.exit_code == 2

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.config import Settings
 from assistant.policy import messages
 from assistant.service import Assistant
 from knowledge.kb import build
+from tests.cli_helpers import cli_env, run_cli
 
 
 def mark(settings: Settings, state: str, detail: str, pid: int) -> None:
@@ -79,21 +78,15 @@ def test_a_question_while_building_says_so_instead_of_i_dont_know(
 
 
 def test_status_in_the_repl_and_a_line_in_ask(tmp_path: Path) -> None:
-    env = {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-        "CLINASSIST_KB__BUILD_IN_BACKGROUND": "false",
-    }
+    env = cli_env(tmp_path, CLINASSIST_KB__BUILD_IN_BACKGROUND="false")
     status = tmp_path / "var" / "kb" / build.STATUS_FILE
     status.parent.mkdir(parents=True)
     body = {"state": "building", "detail": "icd10cm 10/12014", "pid": os.getpid(), "updated": 0}
     status.write_text(json.dumps(body))
-    runner = CliRunner()
-    repl = runner.invoke(app, ["chat", "--case", "s"], env=env, input="/status\n/quit\n")
+    repl = run_cli(env, "chat", "--case", "s", input="/status\n/quit\n")
     assert repl.exit_code == 0, repl.stderr
     assert "Knowledge base: still being built (icd10cm 10/12014)." in repl.stdout
-    ask = runner.invoke(app, ["ask", "--case", "s", "hello"], env=env)
+    ask = run_cli(env, "ask", "--case", "s", "hello")
     assert ask.exit_code == 0, ask.stderr
     assert "still being built (icd10cm 10/12014)" in ask.stderr
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.language import Language
-from typer.testing import CliRunner
 
 from knowledge.nlp import batch
 from knowledge.nlp.observations import FINDINGS
+from tests.cli_helpers import cli_env, run_cli
 
 
 @pytest.fixture
@@ -80,18 +80,10 @@ def test_unknown_format(tiny_nlp: Language) -> None:
 def test_cli_batch(
     tiny_nlp: Language, reports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.cli import app
 
     monkeypatch.setattr("tools.ner.pipeline", lambda settings, resources: tiny_nlp)
-    env = {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-    }
-    runner = CliRunner()
-    res = runner.invoke(
-        app, ["ner", "--json", str(reports / "a.txt"), str(reports / "sub")], env=env
-    )
+    env = cli_env(tmp_path)
+    res = run_cli(env, "ner", "--json", str(reports / "a.txt"), str(reports / "sub"))
     assert res.exit_code == 0, res.stderr
     assert [
         json.loads(line)["file"].endswith(("a.txt", "b.md")) for line in res.stdout.splitlines()
@@ -99,10 +91,10 @@ def test_cli_batch(
         True,
         True,
     ]
-    res = runner.invoke(app, ["ner", "--csv", str(reports / "bad.txt")], env=env)
+    res = run_cli(env, "ner", "--csv", str(reports / "bad.txt"))
     assert res.exit_code == 2 and res.stdout.startswith("Reports,No Finding,")
     assert res.stderr.startswith("error: ") and "Traceback" not in res.stderr
-    res = runner.invoke(app, ["ner", "--csv", "--json", str(reports / "a.txt")], env=env)
+    res = run_cli(env, "ner", "--csv", "--json", str(reports / "a.txt"))
     assert res.exit_code == 2 and "one of --json and --csv" in res.stderr
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.core.errors import UserError
+from tests.cli_helpers import run_cli
 from tests.conftest import FIXTURES
 from tools.imaging.evalset import label_map, load_set
 from tools.imaging.render import render_markdown, write_between
@@ -49,10 +48,8 @@ def test_eval_image_cli_on_npz_writes_metrics_plots_and_docs(
     ckpt, _ = tiny
     out = tmp_path / "eval"
     env = {"CLINASSIST_DATA_DIR": str(tmp_path / "var")}
-    result = CliRunner().invoke(
-        app,
-        ["eval", "image", "--data", str(SLICE), "--model", str(ckpt), "--out", str(out)],
-        env=env,
+    result = run_cli(
+        env, "eval", "image", "--data", str(SLICE), "--model", str(ckpt), "--out", str(out)
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "image.json").read_text())
@@ -89,12 +86,10 @@ def test_eval_image_bad_data_is_one_line_exit_2(tmp_path: Path) -> None:
         ["--data", str(SLICE), "--model", "no-such-model"],
         ["--data", str(SLICE), "--model", str(tmp_path / "nope.pt")],
     ):
-        result = CliRunner().invoke(
-            app, ["eval", "image", *args, "--out", str(tmp_path / "o")], env=env
-        )
+        result = run_cli(env, "eval", "image", *args, "--out", str(tmp_path / "o"))
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
-    result = CliRunner().invoke(app, ["eval", "ner", "--data", str(SLICE)], env=env)
+    result = run_cli(env, "eval", "ner", "--data", str(SLICE))
     assert result.exit_code == 2
 
 

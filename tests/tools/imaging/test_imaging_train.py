@@ -12,7 +12,7 @@ from PIL import Image
 from assistant.core.errors import UserError
 from tools.imaging.io import LoadedImage
 from tools.imaging.model import TorchClassifier
-from tools.imaging.train import augment, load_dataset, main, train
+from tools.imaging.train import Config, augment, load_dataset, run, train
 
 SIZE = 24
 
@@ -120,7 +120,10 @@ def test_bad_data_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(UserError, match="'path' and 'label'"):
         load_dataset(tmp_path / "x.csv", SIZE)
-    assert main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o.pt")]) == 2
+    with pytest.raises(UserError):
+        run(tmp_path / "missing", tmp_path / "o.pt", Config())
+    with pytest.raises(UserError, match="--schedule"):
+        run(tmp_path / "missing", tmp_path / "o.pt", Config(schedule="linear"))
 
 
 def test_augment_keeps_range_and_shape() -> None:

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 from pydicom.data import get_testdata_file
-from typer.testing import CliRunner
 
-from assistant.cli import app
+from tests.cli_helpers import cli_env, run_cli
 from tests.conftest import MODEL_CACHE
 from tools.imaging import registry
 from tools.imaging.model import TorchClassifier
@@ -50,13 +49,11 @@ def test_a_damaged_weights_file_is_refused(tmp_path: Path, monkeypatch: pytest.M
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CLINASSIST_DATA_DIR": str(tmp_path / "var"),
-        "CLINASSIST_MODELS__CACHE_DIR": str(MODEL_CACHE),
-        "CLINASSIST_LLM__BACKEND": "scripted",
-        "CLINASSIST_EMBEDDINGS__BACKEND": "hashing",
-        "CLINASSIST_IMAGING__CXR_MODEL": "cxr-pneumonia.v2",
-    }
+    return cli_env(
+        tmp_path,
+        CLINASSIST_MODELS__CACHE_DIR=str(MODEL_CACHE),
+        CLINASSIST_IMAGING__CXR_MODEL="cxr-pneumonia.v2",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +83,9 @@ FINDING = re.compile(
 def test_ask_what_do_you_see_gives_the_draft_from_dicom_tags(fetched: None, tmp_path: Path) -> None:
     rg1 = str(get_testdata_file("RG1_UNCR.dcm"))
     env = _env(tmp_path)
-    run = CliRunner().invoke
-    first = run(
-        app, ["ask", "--case", "d1", "Findings: No focal consolidation. Heart normal."], env=env
-    )
+    first = run_cli(env, "ask", "--case", "d1", "Findings: No focal consolidation. Heart normal.")
     assert first.exit_code == 0, first.output
-    res = run(app, ["ask", "--case", "d1", "--json", "--attach", rg1, "What do you see?"], env=env)
+    res = run_cli(env, "ask", "--case", "d1", "--json", "--attach", rg1, "What do you see?")
     assert res.exit_code == 0, res.output
     turn = json.loads(res.stdout)
     tool = turn["tools"][0]
@@ -122,15 +116,16 @@ def test_repl_and_classify_folder_with_the_default_model(fetched: None, tmp_path
     (folder / "rg1.png").write_bytes(fixtures.as_png(data, "RG1_UNCR.dcm"))
     (folder / "rg1.dcm").write_bytes(data)
     env = _env(tmp_path)
-    out = CliRunner().invoke(app, ["classify", str(folder)], env=env)
+    out = run_cli(env, "classify", str(folder))
     assert out.exit_code == 0, out.output
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [Path(r["file"]).name for r in rows] == ["rg1.dcm", "rg1.png"]
     assert all(r["model"].startswith("cxr-pneumonia.v2@") and r["calibrated"] for r in rows)
-    chat = CliRunner().invoke(
-        app,
-        ["chat", "--case", "r1"],
-        env=env,
+    chat = run_cli(
+        env,
+        "chat",
+        "--case",
+        "r1",
         input=f"/attach {folder / 'rg1.png'}\nwhat do you see?\n/quit\n",
     )
     assert chat.exit_code == 0, chat.output
