@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HEAVY = (
     "torch",
     "transformers",
@@ -89,7 +87,9 @@ def test_spacy_imported_without_its_cli_still_has_it() -> None:
     assert proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]
 
 
-def test_kb_search_from_the_snapshot_imports_no_chroma(tmp_path: Path, cli_env: dict[str, str]) -> None:
+def test_kb_search_from_the_snapshot_imports_no_chroma(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "dyspnea.md").write_text(

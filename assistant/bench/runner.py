@@ -25,8 +25,7 @@ import numpy as np
 from assistant.core.config import Settings
 from assistant.core.errors import ModelError, UserError
 from assistant.core.plugins import load_entry
-
-Echo = Callable[[str], None]
+from assistant.core.types import Echo
 
 SUITES: dict[str, str] = {
     "startup": "assistant.bench.runner:bench_startup",

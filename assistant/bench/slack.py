@@ -25,18 +25,16 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from assistant.bench.runner import pct
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from assistant.slack.mock import MockSlackAPI, event_body, sign
 from tools.base import ToolContext, tool
 from tools.registry import ToolRegistry
-
-Echo = Callable[[str], None]
 
 ACK_LIMIT_S = 3.0
 

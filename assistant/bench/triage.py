@@ -12,14 +12,12 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from assistant.bench.runner import pct
 from assistant.core.config import Settings
-
-Echo = Callable[[str], None]
+from assistant.core.types import Echo
 
 
 def _pct(values: list[float], q: float) -> float:

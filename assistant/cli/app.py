@@ -135,7 +135,7 @@ class _OneLineFormatter(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
-def setup_logging(settings: Settings | None, debug: bool) -> None:
+def setup_logging(debug: bool) -> None:
     from assistant.policy.safety import PHIRedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -162,7 +162,7 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks and debug logs")] = False,
 ) -> None:
     ctx.obj = AppState(config=config, debug=debug)
-    setup_logging(None, debug)
+    setup_logging(debug)
 
 
 def _run_tool(

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import UserError
-
-Echo = Callable[[str], None]
+from assistant.core.types import Echo
 
 
 def renderer(entry: str) -> Callable[[dict[str, Any]], str] | None:

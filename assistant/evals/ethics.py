@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,9 +25,9 @@ from typing import Any
 from assistant.core.config import Settings
 from assistant.core.llm import ScriptedLLM
 from assistant.core.schema import Turn
+from assistant.core.types import Echo
 from assistant.policy import safety
 
-Echo = Callable[[str], None]
 SEED = 17
 TEST_FRACTION = 0.5
 TARGET_DECLINED = 0.95

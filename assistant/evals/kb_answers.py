@@ -45,12 +45,12 @@ from typing import Any
 
 from assistant.core.config import Settings
 from assistant.core.evaldocs import write_block
+from assistant.core.types import Echo
 from assistant.evals import claim_check
 from assistant.evals.claim_check import grounded
 from knowledge.kb.eval_docs import DOC
 from knowledge.kb.evaluate_consumer import heldout, liveqa, question_text, rouge_l
 
-Echo = Callable[[str], None]
 SAMPLE_SEED = "kb-answers-sample-v1"
 SETS = ("liveqa", "medquad")
 MODELS = ("standin", "configured")

@@ -30,11 +30,11 @@ term is *kept* when no character of it is redacted.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from assistant.evals import phi_openi as eval_phi_openi
 from assistant.evals.phi_report import first_look, render_markdown
 from assistant.evals.phi_sets import (
@@ -68,8 +68,6 @@ __all__ = [  # what the runner, the bench and the tests import from here
     "render_markdown",
     "score",
 ]
-
-Echo = Callable[[str], None]
 
 
 def evaluate(

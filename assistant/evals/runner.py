@@ -21,9 +21,8 @@ from assistant.core.errors import ToolUnavailableError, UserError
 from assistant.core.plugins import load_entry
 from assistant.core.schema import AttachmentRef
 from assistant.core.state import CaseState, empty_case
+from assistant.core.types import Echo
 from assistant.router import IntentClassifier, Router
-
-Echo = Callable[[str], None]
 
 AREAS: dict[str, str] = {
     "routing": "assistant.evals.runner:eval_routing",

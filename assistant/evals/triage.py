@@ -24,6 +24,7 @@ from typing import Any
 
 from assistant.core.config import Settings
 from assistant.core.errors import UserError
+from assistant.core.types import Echo
 from assistant.evals.triage_play import evaluate_split, play_safely, score
 from assistant.evals.triage_report import echo_block, echo_details, plot_confusion, render_markdown
 from assistant.evals.triage_set import (
@@ -33,7 +34,6 @@ from assistant.evals.triage_set import (
     MARK_START,
     PUBLISHED,
     SETS,
-    Echo,
     load_file,
     load_vignettes,
     patient_answer,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from assistant.evals.triage_set import LEVELS, MAX_ROUNDS, RANK, Echo, patient_answer
+from assistant.core.types import Echo
+from assistant.evals.triage_set import LEVELS, MAX_ROUNDS, RANK, patient_answer
 
 
 def play(bot: Any, vignette: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:

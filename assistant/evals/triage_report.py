@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.evals.triage_set import LEVELS, Echo
+from assistant.core.types import Echo
+from assistant.evals.triage_set import LEVELS
 
 
 def echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import yaml
 
 from assistant.core.errors import UserError
 
-Echo = Callable[[str], None]
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
 MAX_ROUNDS = 4

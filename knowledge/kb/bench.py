@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from assistant.core.config import Settings
 from assistant.core.embeddings import build_embedder
-
-Echo = Callable[[str], None]
+from assistant.core.types import Echo
 
 
 def _pct(values: list[float], q: float) -> float:

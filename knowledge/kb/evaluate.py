@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from knowledge.kb.retrieval import Mode, Retriever
 
-Echo = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
 SPLITS = ("dev", "test", "all")

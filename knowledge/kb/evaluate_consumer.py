@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from assistant.core.types import Echo
 from knowledge.kb.retrieval import Mode, Retriever
 
-Echo = Callable[[str], None]
 KS = (1, 5, 10)
 
 # --- ROUGE-L for the answer evaluation -----------------------------------------------------

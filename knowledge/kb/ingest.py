@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.core.errors import UserError
+from assistant.core.types import Echo
 from knowledge.kb.index import IngestResult, KnowledgeIndex
 from knowledge.kb.sources import (
     BUILTIN_SOURCES,
@@ -21,7 +22,6 @@ from knowledge.kb.sources import (
 )
 from knowledge.kb.sources.documents import SUFFIXES, DocumentSource
 
-Echo = Callable[[str], None]
 # (source name, total chunks) -> advance(n) callback
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import yaml
 
+from assistant.core.types import Echo
 from knowledge.kb.retrieval import Hit, Retriever
 from knowledge.kb.sources import PASSAGES
 
-Echo = Callable[[str], None]
 KS = (1, 5, 10)
 
 

@@ -19,17 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 
+from assistant.core.types import Echo
 from knowledge.nlp.observations import FINDINGS, NO_FINDING, chexpert_row, observations_line
 from knowledge.nlp.pipeline import result_of
 from knowledge.nlp.reader import ReportInputError, report_from_bytes
 
-Echo = Callable[[str], None]
 FORMATS = ("json", "csv", "text")
 REPORT_SUFFIXES = frozenset({".txt", ".md", ".text", ".pdf", ".dcm", ".dicom", ".sr"})
 CSV_HEADER = ["Reports", NO_FINDING, *FINDINGS, "File"]

@@ -7,13 +7,12 @@ reports."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from knowledge.nlp.gold import radlabels_reports_dir
 
-Echo = Callable[[str], None]
 BATCH_SIZE = 64
 
 

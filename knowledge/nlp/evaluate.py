@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from knowledge.nlp import load_pipeline
 from knowledge.nlp.gold import abbreviation_recall, load_gold, score
 from knowledge.nlp.lexicon import LABELS, read_abbreviations
 from knowledge.nlp.openi import evaluate_openi
 from knowledge.nlp.pipeline import entities
 
-Echo = Callable[[str], None]
 # Reports were pre-annotated by an early version of the pipeline and corrected by hand; the
 # written sentences were annotated by hand from scratch. Both are shown apart (see docs/NER.md).
 SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {

@@ -184,14 +184,14 @@ def test_cli_ner_damaged_pdf_exits_2(cli_env: dict[str, str], tmp_path: Path) ->
 def test_logged_tracebacks_stay_out_of_stderr_without_debug(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    setup_logging(None, debug=False)
+    setup_logging(debug=False)
     try:
         raise RuntimeError("a bug in a tool")
     except RuntimeError:
         logging.getLogger("tools.registry").exception("tool x failed")
     err = capsys.readouterr().err
     assert "tool x failed" in err and "Traceback" not in err and len(err.splitlines()) == 1
-    setup_logging(None, debug=True)
+    setup_logging(debug=True)
     try:
         raise RuntimeError("a bug in a tool")
     except RuntimeError:

@@ -9,14 +9,12 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from tools.imaging import registry
 from tools.imaging.io import load_image
-
-Echo = Callable[[str], None]
 
 _COLD = """
 import json, resource, sys, time

@@ -31,10 +31,10 @@ import numpy as np
 import yaml
 
 from assistant.core.errors import ToolUnavailableError, UserError
+from assistant.core.types import Echo
 from tools.imaging import guard, metrics, registry
 from tools.imaging.io import LoadedImage
 
-Echo = Callable[[str], None]
 ECE_BINS = 10
 
 

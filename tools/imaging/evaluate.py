@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from tools.imaging import fixtures, guard, metrics, registry
 from tools.imaging.io import load_image
 from tools.imaging.pipeline import ImagingEngine
-
-Echo = Callable[[str], None]
 
 
 def evaluate(

@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 from assistant.core.config import Settings
+from assistant.core.types import Echo
 from assistant.evals.safety.run import real_llm
-from assistant.evals.safety.suite import Echo, fake_search_tool, load_suite
+from assistant.evals.safety.suite import fake_search_tool, load_suite
 from tools.base import Resources, ToolContext
 
 BENCH_QUESTION = "What is atelectasis and how does it look on a chest X-ray?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,11 @@ import yaml
 
 from assistant.core.config import Settings
 from assistant.core.state import Message
+from assistant.core.types import Echo
 from assistant.evals.claim_check import words as content_words
 from assistant.policy import messages
 from tools.base import Resources, ToolContext, ToolSpec, tool
 from tools.registry import ToolRegistry, default_registry
-
-Echo = Callable[[str], None]
 
 OTHER_CASE = "redteam-other-patient"
 OTHER_CASE_TEXT = (
