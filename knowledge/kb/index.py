@@ -8,6 +8,11 @@
 Embeddings always come from :mod:`assistant.core.embeddings` (never Chroma's downloading default).
 A manifest collection records each ingested source's content hash, so re-ingesting an
 unchanged source is a no-op and a changed one replaces its chunks.
+
+Why one ~600-line module: almost all of it is the one class whose state (the client, its
+collections, the manifest, the read snapshot's token) every method keeps consistent across an
+ingest; the helpers it needs are small and private to it. The query side lives in
+``retrieval.py``, ``query.py`` and ``bm25.py``, the pre-computed vectors in ``vectors.py``.
 """
 
 from __future__ import annotations
@@ -227,7 +232,7 @@ class KnowledgeIndex:
             self._snap, self._snap_token = None, None
 
     def keyword_index(self, kind: str) -> Any:
-        """The snapshot's keyword index of ``kind`` (a ``retrieval._BM25``), or None."""
+        """The snapshot's keyword index of ``kind`` (a ``bm25.BM25Index``), or None."""
         snap = self.snapshot()
         return snap.collections[kind].keyword if snap and kind in snap.collections else None
 

@@ -8,21 +8,23 @@ and an abstain signal when the best evidence is weak.
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
+from knowledge.kb.bm25 import BM25Index, RankedLists, topic_key
 from knowledge.kb.index import KnowledgeIndex
+from knowledge.kb.query import (  # noqa: F401  (re-exported for importers)
+    CODE_QUERY,
+    STOPWORDS,
+    QueryExpander,
+    load_synonyms,
+    strip_frame,
+    tokenize,
+)
 from knowledge.kb.sources import CODES, COLLECTIONS, CONSUMER, PASSAGES, citation
 from knowledge.kb.sources import sections as sec
 
@@ -35,204 +37,6 @@ ABSTAIN_DENSE = 0.40
 ABSTAIN_COVERAGE = 0.5
 KEYWORD_WEIGHT: dict[str, float] = {}
 """RRF weight of the keyword lists (BM25, exact title) per collection; 1 unless listed."""
-CODE_QUERY = re.compile(r"\b(icd|icd-?10(-?cm)?|code|codes|coding|billing|billable)\b", re.I)
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "he",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "too",
-        "us",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "called",
-        "call",
-        "term",
-        "medical",
-        "mean",
-        "means",
-        "meaning",
-        "definition",
-        "define",
-        "tell",
-        "about",
-        "word",
-        "name",
-        "known",
-        "also",
-        "other",
-    ]
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords, with a light plural strip (keeps ICD codes)."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in STOPWORDS:
-            continue
-        if len(tok) > 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
-            tok = tok[:-1]
-        out.append(tok)
-    return out
-
-
-_FRAMES = [
-    re.compile(p, re.I)
-    for p in (
-        r"^\s*(?:so\s+)?(?:what|which)(?:'s| is| are)? (?:the )?(?:medical|clinical|proper|"
-        r"technical|scientific)? ?(?:term|word|name)s? (?:for|of)\b[:\s]*",
-        r"^\s*what (?:do|would) (?:doctors|clinicians|physicians|you) call\b[:\s]*",
-        r"^\s*what (?:is|does) it (?:called |mean )?when\b\s*",
-        r"^\s*(?:my|our|the) (?:child|son|daughter|baby|infant|kid|patient|husband|wife|"
-        r"mother|father|mum|mom|dad) (?:has|had|have)\b\s*",
-        r"^\s*(?:i|we) (?:have|has|had|get|keep getting)\b\s*",
-        r"[\s.,;:]*(?:what|how) (?:is|are|do you call|would you call) (?:that|this|it|they)"
-        r"(?: called| named)?\s*\??\s*$",
-        r"[\s.,;:]*what does (?:that|this|it) mean\s*\??\s*$",
-    )
-]
-
-
-_CODE_WORDS = (
-    r"icd|icd-?10|icd-?10-?cm|10|cm|code|codes|coding|billing|billable|diagnosis|diagnostic"
-)
-_CODE_FRAMES = [
-    re.compile(
-        rf"^\s*(?:(?:what|which|is|are|the|a|an|for|of|do|i|we|use|to|{_CODE_WORDS})"
-        rf"\b[\s:,-]*)+",
-        re.I,
-    ),
-    re.compile(rf"(?:[\s:,-]*\b(?:{_CODE_WORDS}))+[\s?.]*$", re.I),
-]
-
-
-def strip_frame(query: str, *, code: bool = False) -> str:
-    """The query without question boilerplate ("What is the medical term for X?",
-    "My child has X. What is that called?") for the dense embedding; never empty.
-    ``code``: also the code-lookup words around it ("ICD-10 code for X" -> "X")."""
-    out = query
-    for frame in (*_FRAMES, *(_CODE_FRAMES if code else ())):
-        out = frame.sub(" ", out)
-    out = re.sub(r"\s+", " ", out).strip(" ?.,;:")
-    return out if len(tokenize(out)) else query
-
-
-@lru_cache(maxsize=1)
-def load_synonyms() -> dict[str, list[str]]:
-    """Abbreviations and lay terms -> medical terms (``knowledge/data/kb/synonyms.yaml``)."""
-    text = (
-        resources.files("knowledge.data.kb").joinpath("synonyms.yaml").read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(text) or {}
-    return {
-        str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])] for k, vs in data.items()
-    }
-
-
-class QueryExpander:
-    """Adds the expansions of abbreviations and lay phrases found in a query.
-
-    Keys of two characters or fewer, or written in capitals in the list, match case-sensitively
-    (``MI``, ``SOB``); others match case-insensitively as whole words or phrases.
-    """
-
-    def __init__(
-        self,
-        synonyms: dict[str, list[str]] | None = None,
-        drugs: dict[str, list[str]] | None = None,
-    ) -> None:
-        self.synonyms = load_synonyms() if synonyms is None else synonyms
-        self.drugs = drugs or {}
-        self._patterns: list[tuple[re.Pattern[str], list[str]]] = []
-        for key, values in self.synonyms.items():
-            flags = 0 if (key.isupper() or len(key) <= 2) else re.I
-            self._patterns.append(
-                (re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])", flags), values)
-            )
-
-    def expansions(self, query: str) -> list[str]:
-        found: list[str] = []
-        for pattern, values in self._patterns:
-            if pattern.search(query):
-                found += [v for v in values if v.lower() not in query.lower()]
-        if self.drugs:
-            for tok in re.findall(r"[a-z][a-z0-9-]{3,}", query.lower()):
-                for generic in self.drugs.get(tok, []):
-                    if generic != tok:
-                        found.append(generic)
-        return list(dict.fromkeys(found))
-
-    def expand(self, query: str) -> str:
-        extra = self.expansions(query)
-        return f"{query} ({'; '.join(extra)})" if extra else query
-
 
 _AUDIENCE = {"hpo": "clinician", "icd10cm": "clinician", "drugs": "clinician"}
 """Audience of the sources ingested before passages carried one."""
@@ -288,152 +92,10 @@ class SearchResult:
     """Wall time per stage (embed, dense, alias, bm25, title, fuse, abstain): for ``bench kb``."""
 
 
-def topic_key(meta: dict[str, Any]) -> str:
-    """The topic page a sectioned passage belongs to (``NIDDK_0000001`` for
-    ``NIDDK_0000001_2``, ``NIDDK_0000001_care``)."""
-    return str(meta.get("identifier", "")).rsplit("_", 1)[0]
-
-
-class _BM25:
-    def __init__(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
-        self.ids = ids
-        self.docs = docs
-        self.metas = metas
-        self.fields = {
-            key: np.array([str(m.get(key, "")) for m in metas], dtype=object)
-            for key in ("source", "type", "section")
-        }
-        self.row: dict[str, int] = {d: i for i, d in enumerate(ids)}
-        # the keyword index sees the title too where the text does not start with it
-        # (consumer passages: "Kidney Stones — Symptoms" is the title, not in the text)
-        corpus = [
-            tokenize(d if d.startswith(str(m.get("title", ""))) else f"{m.get('title', '')}. {d}")
-            or ["__empty__"]
-            for d, m in zip(docs, metas, strict=True)
-        ]
-        self.model = bm25s.BM25()
-        if ids:
-            self.model.index(corpus, show_progress=False)
-        self.vocab: dict[str, int] = dict(getattr(self.model, "vocab_dict", {}) or {})
-        # consumer topics: (topic page, section) -> rows, for the asked-section promotion
-        self.by_topic_section: dict[tuple[str, str], list[int]] = {}
-        for i, m in enumerate(metas):
-            if m.get("section") and m.get("identifier"):
-                key = (topic_key(m), str(m["section"]))
-                self.by_topic_section.setdefault(key, []).append(i)
-        # Title channel: passages whose title words all appear in the query (exact-name match).
-        self.title_tokens: list[frozenset[str]] = []
-        self.by_title_token: dict[str, list[int]] = {}
-        for i, m in enumerate(metas):
-            # a topic's overview is named by the topic alone ("what is back pain?"); its other
-            # sections by topic and section ("back pain symptoms")
-            name = m.get("topic") if m.get("section") == "information" else m.get("title")
-            toks = frozenset(tokenize(str(name or "")))
-            self.title_tokens.append(toks)
-            for t in toks:
-                self.by_title_token.setdefault(t, []).append(i)
-
-    @classmethod
-    def restore(
-        cls,
-        *,
-        ids: list[str],
-        docs: Sequence[str],
-        metas: Sequence[dict[str, Any]],
-        tables: dict[str, Any],
-        bm25_dir: Path,
-    ) -> _BM25:
-        """The index :func:`knowledge.kb.snapshot.write` saved: bm25s memory-mapped, texts and
-        metadata decoded per row on access, the title and section tables as saved."""
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self = cls.__new__(cls)
-        self.ids = ids
-        self.docs = docs  # type: ignore[assignment]
-        self.metas = metas  # type: ignore[assignment]
-        self.fields = {k: np.array(v, dtype=object) for k, v in tables["fields"].items()}
-        self.row = {d: i for i, d in enumerate(ids)}
-        self.model = (
-            bm25s.BM25.load(str(bm25_dir), mmap=True, show_progress=False) if ids else bm25s.BM25()
-        )
-        self.vocab = dict(getattr(self.model, "vocab_dict", {}) or {})
-        self.by_topic_section = {(p, s): rows for p, s, rows in tables["by_topic_section"]}
-        self.title_tokens = _FrozenRows(tables["title_tokens"])  # type: ignore[assignment]
-        self.by_title_token = tables["by_title_token"]
-        return self
-
-    def doc(self, did: str) -> tuple[str, dict[str, Any]]:
-        i = self.row[did]
-        return self.docs[i], self.metas[i]
-
-    def mask(self, where: dict[str, Any] | None) -> np.ndarray | None:
-        """Rows matching a Chroma-style equality filter (``{"k": v}`` or ``{"$and": [...]}``)."""
-        if not where:
-            return None
-        conds = where.get("$and", [where])
-        out = np.ones(len(self.ids), dtype=bool)
-        for cond in conds:
-            for key, value in cond.items():
-                column = self.fields.get(key)
-                if column is None:
-                    column = np.array([str(m.get(key, "")) for m in self.metas], dtype=object)
-                out &= column == value
-        return out
-
-    def title_matches(self, tokens: list[str], limit: int) -> list[int]:
-        """Passages whose title's words are all in the query, longest titles first."""
-        q = set(tokens)
-        cands = {i for t in q for i in self.by_title_token.get(t, ())}
-        found = [i for i in cands if self.title_tokens[i] and self.title_tokens[i] <= q]
-        found.sort(key=lambda i: (-len(self.title_tokens[i]), i))
-        return found[:limit]
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        known = [self.vocab[t] for t in tokens if t in self.vocab]
-        if not self.ids or not known:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.model.get_scores(known), dtype=np.float32)
-
-
-class _FrozenRows(Sequence[frozenset[str]]):
-    """Token lists as frozensets, made when a row is read (a title match reads a few)."""
-
-    def __init__(self, rows: list[list[str]]) -> None:
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [frozenset(r) for r in self.rows[i]]
-        return frozenset(self.rows[i])
-
-
-@dataclass
-class _Lists:
-    """One collection's ranked candidates for one query."""
-
-    dense: list[tuple[str, float]] = field(default_factory=list)
-    alias: list[tuple[str, float]] = field(default_factory=list)
-    bm25: list[tuple[str, float]] = field(default_factory=list)
-    title: list[str] = field(default_factory=list)
-    fetched: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
-    keyword: bool = False
-
-    @property
-    def channels(self) -> int:
-        return bool(self.dense) + bool(self.alias) + self.keyword
-
-
 def _fuse(
     hits: dict[str, Hit],
-    lists: _Lists,
-    bm: _BM25,
+    lists: RankedLists,
+    bm: BM25Index,
     alias_weight: float = 1.0,
     keyword_weight: float = 1.0,
 ) -> None:
@@ -487,10 +149,10 @@ class Retriever:
         self.expander = expander if expander is not None else QueryExpander()
         self.abstain_dense = abstain_dense
         self.abstain_coverage = abstain_coverage
-        self._bm25: dict[str, tuple[tuple[int, int], _BM25]] = {}
+        self._bm25: dict[str, tuple[tuple[int, int], BM25Index]] = {}
         self._lock = threading.Lock()
 
-    def bm25(self, kind: str) -> _BM25:
+    def bm25(self, kind: str) -> BM25Index:
         saved = self.index.keyword_index(kind)  # a local index's snapshot: no rebuild
         if saved is not None:
             return saved
@@ -502,7 +164,7 @@ class Retriever:
             cached = self._bm25.get(kind)
             if cached and cached[0] == key:
                 return cached[1]
-            built = _BM25(*self.index.all_documents(kind))
+            built = BM25Index(*self.index.all_documents(kind))
             self._bm25[kind] = (key, built)
             return built
 
@@ -599,16 +261,16 @@ class Retriever:
     def _lists(
         self,
         kind: str,
-        bm: _BM25,
+        bm: BM25Index,
         qvec: np.ndarray | None,
         q_tokens: list[str],
         where: dict[str, Any] | None,
         mode: Mode,
         n: int,
         lap: Any,
-    ) -> _Lists:
+    ) -> RankedLists:
         """The ranked candidate lists of one collection (dense, alias, BM25, title)."""
-        out = _Lists()
+        out = RankedLists()
         if qvec is not None:
             out.dense = [
                 (d, sim) for d, sim, _, _ in self.index.dense(kind, qvec, n, where, fetch=False)
@@ -691,7 +353,7 @@ PROMOTE_TOPICS = 2
 """At most this many topic pages (the same topic often has a page in two sources)."""
 
 
-def promote_sections(hits: list[Hit], wanted: list[str], bm: _BM25) -> list[Hit]:
+def promote_sections(hits: list[Hit], wanted: list[str], bm: BM25Index) -> list[Hit]:
     """When the question asks for a section ("what are the symptoms of ...", "what should I
     do about ..."), the asked-for section of the best-ranked consumer topic pages (among the
     top :data:`PROMOTE_FROM` hits, at most :data:`PROMOTE_TOPICS` pages) moves up to where

@@ -37,8 +37,8 @@ import numpy as np
 from knowledge.kb.sources import COLLECTIONS, aliases_of
 
 if TYPE_CHECKING:
+    from knowledge.kb.bm25 import BM25Index
     from knowledge.kb.index import KnowledgeIndex
-    from knowledge.kb.retrieval import _BM25
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class CollectionSnapshot:
     """One collection's keyword index, vectors and alias vectors."""
 
     kind: str
-    keyword: _BM25
+    keyword: BM25Index
     vectors: np.ndarray
     alias_parent: np.ndarray
     alias_vectors: np.ndarray
@@ -150,7 +150,7 @@ def _read_all(index: KnowledgeIndex, kind: str, *, documents: bool) -> dict[str,
 def write(index: KnowledgeIndex, kb_dir: Path) -> str:
     """Snapshot everything stored in ``index`` (a local persistent one) and make it current.
     The caller holds the knowledge base's write lock (no write runs meanwhile)."""
-    from knowledge.kb.retrieval import _BM25
+    from knowledge.kb.bm25 import BM25Index
 
     root = root_of(kb_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -163,7 +163,7 @@ def write(index: KnowledgeIndex, kb_dir: Path) -> str:
         got = _read_all(index, kind, documents=True)
         ids, docs, metas = got["ids"], got["documents"], got["metadatas"]
         vectors = np.concatenate(got["embeddings"]) if ids else np.zeros((0, dim), np.float32)
-        keyword = _BM25(ids, docs, metas)
+        keyword = BM25Index(ids, docs, metas)
         if ids:  # bm25s cannot save an empty index; restore() makes an empty one
             keyword.model.save(str(tmp / f"{kind}.bm25"), show_progress=False)
         (tmp / f"{kind}.ids.json").write_text(json.dumps(ids), encoding="utf-8")
@@ -215,7 +215,7 @@ def _prune(root: Path, keep: str) -> None:
 
 def load(kb_dir: Path, embedder: str) -> Snapshot | None:
     """The current snapshot, or None (none written, another embedder's, or unreadable)."""
-    from knowledge.kb.retrieval import _BM25
+    from knowledge.kb.bm25 import BM25Index
 
     token = current_token(kb_dir)
     if token is None:
@@ -229,7 +229,7 @@ def load(kb_dir: Path, embedder: str) -> Snapshot | None:
         for kind in COLLECTIONS:
             collections[kind] = CollectionSnapshot(
                 kind,
-                _BM25.restore(
+                BM25Index.restore(
                     ids=json.loads((path / f"{kind}.ids.json").read_text(encoding="utf-8")),
                     docs=Rows(
                         path / f"{kind}.docs.bin", path / f"{kind}.docs.off.npy", as_json=False
