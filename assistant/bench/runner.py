@@ -31,7 +31,7 @@ SUITES: dict[str, str] = {
     "startup": "assistant.bench.runner:bench_startup",
     "turn": "assistant.bench.runner:bench_turn",
     "llm": "assistant.bench.runner:bench_llm",
-    "answer": "assistant.evals.safety:bench_answer",
+    "answer": "assistant.bench.answer:bench_answer",
     "ner": "knowledge.nlp.bench:bench",
     "kb": "knowledge.kb.bench:bench",
     "image": "tools.imaging.bench:bench",
