@@ -79,6 +79,12 @@ def build_graph(
             verdict.flag("injection_ignored")
         if refusal is not None:
             verdict.flag(reason, refused=True)
+            if reason == "individual_dosing" and "triage" in registry and not update.get("plan"):
+                # A dose question inside a symptom story ("chest pressure, can I take a stronger
+                # antacid?"): the dose is still refused, but the story is triaged first (rules
+                # only: no model and no answer tool run); respond adds the refusal after it.
+                update.update(intent="refused", plan=[{"name": "triage", "args": {"text": text}}])
+                return update
             prefix = update.get("reply")
             update.update(
                 stop=True, intent="refused", reply=f"{prefix}\n\n{refusal}" if prefix else refusal
@@ -121,6 +127,8 @@ def build_graph(
         while steps:
             step = steps.pop(0)
             call = registry.call(step["name"], step["args"], ctx)
+            if state["safety"].refused and not _a_story(call):
+                continue  # a bare dose question: the refusal alone, no intake started
             if step.get("draft") and call.ok and call.result:  # "what do you see?"
                 from tools.image import with_draft
 
@@ -130,7 +138,9 @@ def build_graph(
                 steps = [s for s in steps if s["name"] != "generate_answer"]
             if call.ok and call.result is not None:
                 _remember(case, call, names)
-                if call.name == "triage" and not state["safety"].emergency:
+                if call.name == "triage" and not (
+                    state["safety"].emergency or state["safety"].refused
+                ):
                     steps.extend(
                         after_triage(call.result, registry.names(), state["text"], state["mode"])
                     )
@@ -159,7 +169,7 @@ def build_graph(
         if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
-        if not calls:
+        if not calls and not verdict.refused:
             parts.append(_canned(intent, mode))
         answered = any(c.name == "generate_answer" and c.ok for c in calls)
         retrieved = _retrieved_ids(calls)
@@ -200,6 +210,8 @@ def build_graph(
                 verdict.flag(f"conflicting_findings:{conflict}", needs_review=True)
         if diagnosis and triaged is not None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
+        if "individual_dosing" in verdict.reasons:
+            parts.append(messages.REFUSE_DOSING_PATIENT)
         if verdict.needs_review:
             parts.append(_review_text(verdict, mode))
         if any(c.ok for c in calls):
@@ -341,6 +353,19 @@ def _review_text(verdict: Safety, mode: str) -> str:
                 why.append(text)
     head = messages.NEEDS_REVIEW_PATIENT if mode == "patient" else messages.NEEDS_REVIEW
     return f"{head} Why: {'; '.join(why)}." if why else head
+
+
+def _a_story(call: ToolCall) -> bool:
+    """A triage call that recognised a complaint (or an emergency) in the message."""
+    result = call.result if call.ok and call.name == "triage" else None
+    if not result:
+        return False
+    facts = (result.get("intake") or {}).get("facts", {})
+    guessed = facts.get("unwell_general", {}).get("said") == "(not recognised)"
+    recognised = [
+        c for c in result.get("complaints", []) if not (guessed and c.get("id") == "unwell_general")
+    ]
+    return bool(recognised) or result.get("level") == "emergency"
 
 
 def _triage_result(calls: list[ToolCall]) -> dict[str, Any] | None:

@@ -208,3 +208,18 @@ def test_patient_router_never_fails_and_plans_known_tools(
     assert set(plan.tools) <= set(TOOL_NAMES)
     if mode == "clinician" and not text.strip().lower().startswith(("triage", "please triage")):
         assert "triage" not in plan.tools
+
+
+def test_patient_dose_question_inside_a_symptom_story_is_triaged_then_refused(
+    bot: Assistant, llm: ScriptedLLM
+) -> None:
+    """The dose is refused, but the story it came with still gets a level of care (rules only:
+    no model, no answer tool); a bare dose question gets the refusal alone."""
+    text = "my 4 year old has a cold and a temperature, how much calpol can I give her?"
+    turn = bot.respond("dose-story", text, mode="patient")
+    assert turn.safety.refused and "individual_dosing" in turn.safety.reasons
+    assert [t.name for t in turn.tools] == ["triage"] and llm.prompts == []
+    assert turn.triage is not None and turn.triage.level in ("urgent", "routine", "self_care")
+    assert turn.reply.index(messages.REFUSE_DOSING_PATIENT) > 0  # after the triage reply
+    bare = bot.respond("dose-bare", "how much ibuprofen can I take?", mode="patient")
+    assert bare.reply == messages.REFUSE_DOSING_PATIENT and bare.tools == []

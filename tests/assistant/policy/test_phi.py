@@ -16,6 +16,7 @@ from assistant.core.config import Settings
 from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.evals import phi as eval_phi
+from assistant.evals import phi_sets
 from assistant.policy import phi, safety
 from assistant.service import Assistant
 
@@ -347,7 +348,7 @@ def test_staging_codes_are_not_postcodes() -> None:
 def _assert_covered(text: str, secret: str) -> None:
     spans = phi.detect(text, library=False)
     start = text.index(secret)
-    assert eval_phi._covered(spans, start, start + len(secret), text), spans
+    assert phi_sets._covered(spans, start, start + len(secret), text), spans
 
 
 @given(st.text(alphabet="0123456789XYZABCDEFGHIJKLMNOPQRSTUVW -./+", max_size=24))
