@@ -157,13 +157,11 @@ def evaluate(
 
 
 def _plot(out: dict[str, Any], out_dir: Path) -> None:
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     metrics = ["recall@1", "recall@5", "recall@10", "mrr"]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     width = 0.27

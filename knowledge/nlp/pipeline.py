@@ -11,7 +11,6 @@ abbreviation linking -> medspaCy Sectionizer -> medspaCy ConText -> attributes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +22,6 @@ from knowledge.nlp.lexicon import (
     ALL_SOURCES,
     DATA_DIR,
     CompiledLexicon,
-    compile_lexicon,
     load_or_compile,
 )
 from knowledge.nlp.rules import context_rules, section_rules
@@ -123,21 +121,6 @@ def build_pipeline(
     nlp.meta["version"] = PIPELINE_VERSION
     nlp.meta["lexicon"] = {"key": lexicon.key, "terms": len(lexicon), "by_source": lexicon.stats}
     return nlp
-
-
-def build_test_pipeline(
-    terms: Iterable[tuple[str, str, str]], config: PipelineConfig = DEFAULT_CONFIG
-) -> Language:
-    """A pipeline over a tiny in-memory lexicon ``(text, label, normalized)`` (unit tests)."""
-    import spacy
-
-    from knowledge.nlp.lexicon import Concept, Term
-
-    items = [Term(t, Concept(label, norm, None, "radiology")) for t, label, norm in terms]
-    lex = compile_lexicon(
-        spacy.blank("en").tokenizer, (), terms=items, data_dir=config.data_dir, key="test"
-    )
-    return build_pipeline(config, lexicon=lex)
 
 
 # ---------------------------------------------------------------- doc -> contract

@@ -46,7 +46,7 @@ from tools.registry import ToolRegistry
 
 @cache
 def tiny_ner() -> Any:
-    from knowledge.nlp.pipeline import build_test_pipeline
+    from tests.fakes.nlp import build_test_pipeline
 
     return build_test_pipeline([("pleural effusion", "FINDING", "pleural effusion")])
 

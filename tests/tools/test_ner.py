@@ -13,7 +13,7 @@ from spacy.language import Language
 from assistant.core.config import Settings
 from assistant.core.schema import AttachmentRef
 from assistant.core.state import empty_case
-from knowledge.nlp.pipeline import build_test_pipeline
+from tests.fakes.nlp import build_test_pipeline
 from tools.base import Resources, ToolContext
 from tools.ner import PIPELINE_KEY, extract_entities
 from tools.registry import ToolRegistry

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from assistant.service import Assistant, Attachment
-from knowledge.nlp.pipeline import build_test_pipeline
+from tests.fakes.nlp import build_test_pipeline
 from tests.tools.imaging.test_imaging_pipeline import _engine, _smooth
 from tests.tools.test_image import engine, fetched  # noqa: F401 - fixtures
 from tools.image import RESOURCE_KEY

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from knowledge.nlp.pipeline import build_test_pipeline
+from tests.fakes.nlp import build_test_pipeline
 
 TINY_TERMS = [
     ("pleural effusion", "FINDING", "pleural effusion"),

@@ -10,7 +10,8 @@ import pytest
 from spacy.language import Language
 
 from knowledge.nlp.observations import observations, status_map
-from knowledge.nlp.pipeline import analyse, build_test_pipeline, entities
+from knowledge.nlp.pipeline import analyse, entities
+from tests.fakes.nlp import build_test_pipeline
 
 TERMS = [
     ("pleural effusion", "FINDING", "pleural effusion"),
