@@ -20,6 +20,25 @@ from knowledge.kb.retrieval import Mode, Retriever
 
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 KS = (1, 5, 10)
+
+
+def rank_metrics(ranks: list[int]) -> dict[str, float]:
+    """Recall@k (``KS``) and MRR from 1-based ranks of the first relevant hit (0: not found)."""
+    n = max(len(ranks), 1)
+    return {
+        **{f"recall@{k}": round(sum(0 < r <= k for r in ranks) / n, 3) for k in KS},
+        "mrr": round(sum(1.0 / r if r else 0.0 for r in ranks) / n, 3),
+    }
+
+
+def recall_at_5_by(groups: dict[str, list[int]]) -> dict[str, float]:
+    """Recall@5 of each group of ranks, groups in name order."""
+    return {
+        g: round(sum(0 < r <= 5 for r in ranks) / len(ranks), 3)
+        for g, ranks in sorted(groups.items())
+    }
+
+
 SPLITS = ("dev", "test", "all")
 SPLIT_ENV = "KB_EVAL_SPLIT"
 """Not ``CLINASSIST_*``: those are configuration overrides (an unknown key is an error)."""
@@ -43,8 +62,7 @@ def score(
     search the term and code collections (``audience="clinician"``) unless told otherwise."""
     positives = [q for q in queries if q["relevant"]]
     negatives = [q for q in queries if not q["relevant"]]
-    hits_at = dict.fromkeys(KS, 0)
-    rr = 0.0
+    ranks: list[int] = []
     misses = []
     per_kind: dict[str, list[int]] = {}
     false_abstain = 0
@@ -52,9 +70,7 @@ def score(
         res = retriever.search(q["question"], max(KS), mode=mode, audience=audience)
         ids = [h.id for h in res.hits]
         rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
-        for k in KS:
-            hits_at[k] += 0 < rank <= k
-        rr += 1.0 / rank if rank else 0.0
+        ranks.append(rank)
         per_kind.setdefault(q["kind"], []).append(rank)
         false_abstain += res.abstain
         if rank != 1:
@@ -65,12 +81,8 @@ def score(
     )
     return {
         "n": len(positives),
-        **{f"recall@{k}": round(hits_at[k] / n, 3) for k in KS},
-        "mrr": round(rr / n, 3),
-        "recall@5_by_kind": {
-            kind: round(sum(0 < r <= 5 for r in ranks) / len(ranks), 3)
-            for kind, ranks in sorted(per_kind.items())
-        },
+        **rank_metrics(ranks),
+        "recall@5_by_kind": recall_at_5_by(per_kind),
         "negatives": len(negatives),
         "abstain_on_negatives": round(abstained / max(len(negatives), 1), 3),
         "abstain_on_answerable": round(false_abstain / n, 3),

@@ -17,9 +17,8 @@ from importlib import resources
 from typing import Any
 
 from assistant.core.types import Echo
+from knowledge.kb.evaluate import KS, rank_metrics, recall_at_5_by
 from knowledge.kb.retrieval import Mode, Retriever
-
-KS = (1, 5, 10)
 
 # --- ROUGE-L for the answer evaluation -----------------------------------------------------
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
@@ -67,8 +66,7 @@ def _passage_of(hit_id: str) -> str:
 def score_heldout(
     retriever: Retriever, questions: list[dict[str, Any]], mode: Mode, audience: str | None
 ) -> dict[str, Any]:
-    hits_at = dict.fromkeys(KS, 0)
-    rr = 0.0
+    ranks: list[int] = []
     by_section: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     for q in questions:
@@ -76,21 +74,14 @@ def score_heldout(
         res = retriever.search(q["question"], 2 * max(KS), mode=mode, audience=audience)
         ids = list(dict.fromkeys(_passage_of(h.id) for h in res.hits))[: max(KS)]
         rank = next((i + 1 for i, d in enumerate(ids) if d in q["relevant"]), 0)
-        for k in KS:
-            hits_at[k] += 0 < rank <= k
-        rr += 1.0 / rank if rank else 0.0
+        ranks.append(rank)
         by_section.setdefault(q["qtype"], []).append(rank)
         if not 0 < rank <= 5 and len(misses) < 30:
             misses.append({"question": q["question"], "rank": rank, "top": ids[:3]})
-    n = max(len(questions), 1)
     return {
         "n": len(questions),
-        **{f"recall@{k}": round(hits_at[k] / n, 3) for k in KS},
-        "mrr": round(rr / n, 3),
-        "recall@5_by_question_type": {
-            t: round(sum(0 < r <= 5 for r in ranks) / len(ranks), 3)
-            for t, ranks in sorted(by_section.items())
-        },
+        **rank_metrics(ranks),
+        "recall@5_by_question_type": recall_at_5_by(by_section),
         "misses": misses,
     }
 
