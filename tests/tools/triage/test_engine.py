@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.fakes.triage import adult_intake
 from tools.triage import assess
 from tools.triage.engine import MAX_ROUNDS, RANK, decide, relevant_items
-from tools.triage.intake import new_intake
 from tools.triage.lexicon import DATA_DIR, LEVELS, build_lexicon, lexicon
 
 LEX = lexicon()
@@ -160,15 +160,7 @@ COMPLAINTS = sorted(c for c in LEX.protocols if c not in LEX.generic)
 def test_never_self_care_while_a_warning_sign_is_unknown(
     complaint: str, data: st.DataObject
 ) -> None:
-    intake = new_intake()
-    intake["subject"] = {
-        "who": "self",
-        "relation": None,
-        "sex": None,
-        "age": [30.0, 30.0],
-        "age_stated": True,
-    }
-    intake["facts"] = {complaint: {"status": "present", "turn": 1, "said": ""}}
+    intake = adult_intake(complaint)
     relevant = [i for i in relevant_items(intake, LEX, [complaint]) if i in LEX.concepts]
     statuses = data.draw(
         st.lists(

@@ -14,6 +14,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from assistant.core.embeddings import HashingEmbedder
+from tests.fakes.triage import adult_intake
 from tools.triage.engine import RANK, decide, relevant_items
 from tools.triage.intake import new_intake, update
 from tools.triage.lexicon import lexicon
@@ -30,19 +31,6 @@ SIGNS = sorted(
     and concept.topic
     and any(c in r.when.all and RANK[r.level] >= RANK["urgent"] for r in LEX.rules)
 )
-
-
-def _adult(complaint: str) -> dict[str, Any]:
-    intake = new_intake()
-    intake["subject"] = {
-        "who": "self",
-        "relation": None,
-        "sex": None,
-        "age": [30.0, 30.0],
-        "age_stated": True,
-    }
-    intake["facts"] = {complaint: {"status": "present", "turn": 1, "said": ""}}
-    return intake
 
 
 def _settle_everything(intake: dict[str, Any]) -> None:
@@ -79,7 +67,7 @@ def test_the_record_keeps_unexplained_pieces() -> None:
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SELF_CARE), st.sampled_from(sorted(LEX.concepts)))
 def test_an_unexplained_piece_is_never_home_care(complaint: str, near: str) -> None:
-    intake = _adult(complaint)
+    intake = adult_intake(complaint)
     _settle_everything(intake)
     before = decide(copy.deepcopy(intake), allow_questions=False)
     assert before is not None
@@ -94,7 +82,7 @@ def test_an_unexplained_piece_is_never_home_care(complaint: str, near: str) -> N
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SELF_CARE), st.sampled_from(SIGNS))
 def test_a_warning_sign_the_story_came_near_is_asked(complaint: str, sign: str) -> None:
-    intake = _adult(complaint)
+    intake = adult_intake(complaint)
     _settle_everything(intake)
     intake["facts"].pop(sign, None)
     intake["unexplained"] = [{"near": sign, "score": 0.6, "said": "something odd", "turn": 1}]
