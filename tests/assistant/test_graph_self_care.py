@@ -5,7 +5,6 @@ urgent or emergency level never does; nothing found leaves the triage reply alon
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -15,29 +14,12 @@ from assistant.core.llm import ScriptedLLM
 from assistant.policy import messages
 from assistant.router import after_triage, complaint_phrases
 from assistant.service import Assistant
+from tests.fakes.self_care import search_knowledge
 from tools.answer import generate_answer
-from tools.base import ToolContext, tool
 from tools.registry import ToolRegistry
 from tools.triage import assess, triage
 
 BOTH = {"search_knowledge", "generate_answer"}
-ADVICE = "Rest and fluids help. A pharmacist can suggest lozenges or sprays."
-
-
-@tool
-def search_knowledge(
-    query: str, k: int = 5, source: str | None = None, *, ctx: ToolContext
-) -> dict[str, Any]:
-    """Fixture KB with one consumer-health passage, found for a throat question only."""
-    hit = {
-        "id": "kb-sore-throat",
-        "source": "fixture",
-        "title": "Sore throat",
-        "text": f"Sore throats usually get better by themselves within a week. {ADVICE}",
-        "score": 0.9,
-    }
-    found = "throat" in query.lower()
-    return {"results": [hit] if found else [], "abstain": not found}
 
 
 @pytest.fixture

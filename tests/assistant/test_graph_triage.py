@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -23,28 +22,11 @@ from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
 from assistant.service import Assistant, Attachment
 from assistant.slack.render import render_messages
+from tests.fakes.self_care import search_knowledge
 from tests.fakes.tools import classify_image, extract_entities, fake_registry
 from tools.answer import generate_answer
-from tools.base import ToolContext, tool
 from tools.registry import TOOL_NAMES, ToolRegistry
 from tools.triage import triage
-
-
-@tool
-def search_knowledge(
-    query: str, k: int = 5, source: str | None = None, *, ctx: ToolContext
-) -> dict[str, Any]:
-    """Fixture KB with one consumer-health passage."""
-    hit = {
-        "id": "kb-sore-throat",
-        "source": "fixture",
-        "title": "Sore throat",
-        "text": "Sore throats are very common and usually get better by themselves within a week. "
-        "Rest and fluids help. A pharmacist can suggest lozenges or sprays.",
-        "score": 0.9,
-    }
-    found = "throat" in query.lower()
-    return {"results": [hit] if found else [], "abstain": not found}
 
 
 def registry() -> ToolRegistry:
