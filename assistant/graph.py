@@ -356,16 +356,9 @@ def _review_text(verdict: Safety, mode: str) -> str:
 
 
 def _a_story(call: ToolCall) -> bool:
-    """A triage call that recognised a complaint (or an emergency) in the message."""
+    """A triage call that recognised a complaint (or an emergency) in the story."""
     result = call.result if call.ok and call.name == "triage" else None
-    if not result:
-        return False
-    facts = (result.get("intake") or {}).get("facts", {})
-    guessed = facts.get("unwell_general", {}).get("said") == "(not recognised)"
-    recognised = [
-        c for c in result.get("complaints", []) if not (guessed and c.get("id") == "unwell_general")
-    ]
-    return bool(recognised) or result.get("level") == "emergency"
+    return bool(result and (result.get("understood") or result.get("level") == "emergency"))
 
 
 def _triage_result(calls: list[ToolCall]) -> dict[str, Any] | None:

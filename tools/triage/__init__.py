@@ -33,6 +33,15 @@ __all__ = ["assess", "triage", "warm"]
 
 MAX_LEVEL_HISTORY = 50
 
+NOT_RECOGNISED = "(not recognised)"
+"""What the catch-all complaint records as said: nothing in the story was recognised."""
+
+
+def _understood(record: dict[str, Any], complaints: list[dict[str, Any]]) -> bool:
+    """Whether some complaint was recognised, not only stood in for by the catch-all."""
+    guessed = record["facts"].get("unwell_general", {}).get("said") == NOT_RECOGNISED
+    return any(not (guessed and c.get("id") == "unwell_general") for c in complaints)
+
 
 def assess(
     text: str,
@@ -61,7 +70,7 @@ def assess(
         record["facts"]["unwell_general"] = {
             "status": "present",
             "turn": turn,
-            "said": "(not recognised)",
+            "said": NOT_RECOGNISED,
         }
         decision = decide(record, red_flags=record["red_flags"])
         assert decision is not None  # a present complaint always gives a decision
@@ -97,6 +106,7 @@ def _result(decision: Decision, record: dict[str, Any], mode: str) -> dict[str, 
         ],
         "safety_net": safety_net_lines(decision),
         "complaints": decision.complaints,
+        "understood": _understood(record, decision.complaints),
         "red_flags": decision.red_flags,
         "rules": decision.rules,
         "emergency_reasons": decision.red_flag_names or decision.reasons,
