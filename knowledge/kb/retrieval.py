@@ -17,11 +17,9 @@ import numpy as np
 
 from knowledge.kb.bm25 import BM25Index, RankedLists, topic_key
 from knowledge.kb.index import KnowledgeIndex
-from knowledge.kb.query import (  # noqa: F401  (re-exported for importers)
+from knowledge.kb.query import (
     CODE_QUERY,
-    STOPWORDS,
     QueryExpander,
-    load_synonyms,
     strip_frame,
     tokenize,
 )

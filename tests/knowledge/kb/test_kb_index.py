@@ -203,7 +203,8 @@ def test_http_client_against_a_real_chroma_server(tmp_path: Path) -> None:
         )
         second = KnowledgeIndex.http(f"127.0.0.1:{port}", emb)  # another instance, same server
         assert second.count(PASSAGES) == 2 and not second.needs_ingest("a", "f")
-        from knowledge.kb.retrieval import QueryExpander, Retriever
+        from knowledge.kb.query import QueryExpander
+        from knowledge.kb.retrieval import Retriever
 
         hits = Retriever(second, expander=QueryExpander({})).search("pneumothorax", 1).hits
         assert hits[0].id == "fixture:1"

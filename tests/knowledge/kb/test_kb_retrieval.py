@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 from assistant.core.embeddings import HashingEmbedder
 from knowledge.kb.evaluate import load_queries, score
 from knowledge.kb.index import KnowledgeIndex
-from knowledge.kb.retrieval import (
-    QueryExpander,
-    Retriever,
-    dedupe,
-    load_synonyms,
-    strip_frame,
-    tokenize,
-)
+from knowledge.kb.query import QueryExpander, load_synonyms, strip_frame, tokenize
+from knowledge.kb.retrieval import Retriever, dedupe
 from knowledge.kb.sources import CODES, PASSAGES, Chunk, aliases_of
 
 CORPUS = [
@@ -289,7 +283,7 @@ def test_real_minilm_hybrid_and_abstain_threshold() -> None:
 
 
 def test_strip_frame_removes_question_boilerplate_only() -> None:
-    from knowledge.kb.retrieval import strip_frame
+    from knowledge.kb.query import strip_frame
 
     assert strip_frame("What is the medical term for a collapsed lung?") == "a collapsed lung"
     assert strip_frame("My child has curvature of 3rd toe. What is that called?") == (

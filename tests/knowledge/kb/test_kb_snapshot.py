@@ -11,7 +11,8 @@ import pytest
 from assistant.core.embeddings import HashingEmbedder
 from knowledge.kb import snapshot
 from knowledge.kb.index import KnowledgeIndex
-from knowledge.kb.retrieval import QueryExpander, Retriever
+from knowledge.kb.query import QueryExpander
+from knowledge.kb.retrieval import Retriever
 from knowledge.kb.sources import CODES, CONSUMER, PASSAGES, Chunk
 
 ROWS = [  # id, collection, source, type, title, text, aliases, topic, section
