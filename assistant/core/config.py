@@ -353,9 +353,22 @@ def _secret_keys_in(data: Any, path: str = "") -> list[str]:
     return found
 
 
-def _explain(error: ValidationError, source: str) -> str:
+def _from_environment(loc: tuple[Any, ...], env_data: Mapping[str, Any]) -> str | None:
+    """The environment variable that set ``loc``, when the environment (not the file) did."""
+    node: Any = env_data
+    for part in loc:
+        if not isinstance(node, Mapping) or str(part) not in node:
+            return None
+        node = node[str(part)]
+    return ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+
+
+def _explain(error: ValidationError, source: str, env_data: Mapping[str, Any]) -> str:
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
+    variable = _from_environment(tuple(first["loc"]), env_data)
+    if variable is not None:
+        source = f"environment variable {variable}"
     if first["type"] == "extra_forbidden":
         model: type[BaseModel] = Settings
         for part in first["loc"][:-1]:
@@ -413,11 +426,12 @@ def load_settings(
             )
         data = loaded
         base_dir = cfg_path.resolve().parent
-    data = _merge(data, _Environment(environ)())
+    env_data = _Environment(environ)()
+    data = _merge(data, env_data)
     data = _merge(data, overrides)
     if "base_dir" in data:
         raise ConfigError(f"{source}: unknown key 'base_dir'")
     try:
         return Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, source)) from exc
+        raise ConfigError(_explain(exc, source, env_data)) from exc

@@ -72,6 +72,19 @@ def test_env_unknown_key_is_an_error() -> None:
         load_settings(None, environ={"CLINASSIST_LLM__NOPE": "1"})
 
 
+def test_env_error_names_the_variable_not_the_config_file(tmp_path: Path) -> None:
+    """A bad nested environment variable is blamed on itself, not on the config file beside it."""
+    config = write(tmp_path, "data_dir: state\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={"CLINASSIST_KB__PATH": "/tmp/kb"})
+    assert str(caught.value).startswith("environment variable CLINASSIST_KB__PATH: unknown key")
+    assert str(config) not in str(caught.value)
+    with pytest.raises(ConfigError, match=r"^environment variable CLINASSIST_LLM__MAX_TOKENS"):
+        load_settings(config, environ={"CLINASSIST_LLM__MAX_TOKENS": "many"})
+    with pytest.raises(ConfigError, match=r"^.*config\.yaml: unknown key 'colour'"):
+        load_settings(write(tmp_path, "colour: red\n"), environ={"CLINASSIST_LLM__MAX_TOKENS": "9"})
+
+
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, "data_dir: state\n"), environ={})
     assert settings.data_dir == (tmp_path / "state").resolve()
