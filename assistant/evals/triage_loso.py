@@ -6,6 +6,7 @@ are gone) and with recognisers switched off (ablation), or another semantic thre
     python -m assistant.evals.triage_loso --set main:test --data-rev 3860543
     python -m assistant.evals.triage_loso --set main:dev --off patterns --threshold 0.55
     python -m assistant.evals.triage_loso --set FILE.yaml
+    python -m assistant.evals.triage_loso --set b --data-rev 77c90b9 --classifier folds/b.json
     python -m assistant.evals.triage_loso --render docs/TRIAGE.md a.json,b.json
 
 Rolling back replaces concepts.yaml, rules.yaml, topics.yaml and context_rules.json with their
@@ -111,6 +112,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         prepare_data(folder, args.data_rev, None)
+        if args.classifier:
+            # the learned safety net of this run: none (rules only) or a fold's weights
+            (folder / "classifier.json").unlink(missing_ok=True)
+            if args.classifier != "none":
+                shutil.copy(args.classifier, folder / "classifier.json")
         use_data_dir(folder)
         try:
             for th, mg in ((a, b) for a in thresholds for b in margins):
@@ -180,6 +186,8 @@ SET_NAMES = {
     "main:test": "test split",
     "second": "second set",
     "third": "third set",
+    "b": "set b",
+    "c": "set c",
 }
 
 
@@ -239,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--off", help="recognisers to switch off: patterns,hpo,spelling,semantic")
     ap.add_argument("--threshold", help="semantic matching threshold(s), comma-separated: a sweep")
     ap.add_argument("--margin", help="semantic margin(s) over the background, comma-separated")
+    ap.add_argument(
+        "--classifier",
+        help="the triage safety net's weights for this run (a triage_train --folds file), "
+        "or none for the rules alone; default: the shipped ones",
+    )
     ap.add_argument("--errors", action="store_true", help="list the misclassified vignettes")
     ap.add_argument("--json", type=Path, help="write the metrics here")
     args = ap.parse_args(argv)
