@@ -65,12 +65,25 @@ def sentences(text: str) -> list[str]:
     return parts[:MAX_SENTENCES] or [text.strip() or "."]
 
 
+_lock = threading.Lock()
+_remembered: dict[tuple[str, str], np.ndarray] = {}
+MAX_REMEMBERED = 5_000  # sentence vectors kept per process (a story grows turn by turn)
+
+
 def features(embedder: Any, text: str) -> np.ndarray:
-    """[embedding of the whole story, mean embedding of its sentences] (unit rows each)."""
+    """[embedding of the whole story, mean embedding of its sentences] (unit rows each). The
+    sentences of earlier messages are remembered, so a turn embeds the story and its new ones."""
     text = text[:MAX_STORY_CHARS]
     parts = sentences(text)
-    vecs = np.asarray(embedder.embed([text, *parts]), dtype=np.float32)
-    mean = vecs[1:].mean(axis=0)
+    name = str(getattr(embedder, "name", ""))
+    new = [p for p in dict.fromkeys(parts) if (name, p) not in _remembered]
+    vecs = np.asarray(embedder.embed([text, *new]), dtype=np.float32)
+    with _lock:
+        if len(_remembered) + len(new) > MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered.update(((name, p), v) for p, v in zip(new, vecs[1:], strict=True))
+        rows = [_remembered[(name, p)] for p in parts]
+    mean = np.mean(rows, axis=0)
     mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
     return np.concatenate([vecs[0], mean])
 
@@ -92,7 +105,6 @@ def features_many(embedder: Any, texts: Sequence[str]) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
 
-_lock = threading.Lock()
 _cache: dict[Path, Model | None] = {}
 
 

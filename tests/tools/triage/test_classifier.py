@@ -71,6 +71,10 @@ def test_sentences_and_features_are_unit_halves() -> None:
     assert np.linalg.norm(f[2:]) == pytest.approx(1.0, abs=1e-5)
     many = features_many(WordEmbedder(), ["Crushing pain. I collapsed.", "a cold"])
     assert np.allclose(many[0], f)
+    # remembered sentence vectors (and repeated sentences, "No. No.") give the training features
+    story = "It hurts. No. No. I collapsed."
+    once, again = features(WordEmbedder(), story), features(WordEmbedder(), story)
+    assert np.allclose(once, again) and np.allclose(once, features_many(WordEmbedder(), [story])[0])
 
 
 def test_probabilities_sum_to_one_and_confidence_raises_to_urgent() -> None:
