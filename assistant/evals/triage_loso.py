@@ -222,14 +222,15 @@ def render_markdown(runs: list[dict[str, Any]]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def write_docs(runs: list[dict[str, Any]], doc: Path) -> bool:
-    """Replace the text between the leave-one-set-out markers in ``doc``."""
+def write_docs(runs: list[dict[str, Any]], doc: Path, block: str = "eval-triage-loso") -> bool:
+    """Replace the text between the ``block``'s generated markers in ``doc``."""
+    start, end = f"<!-- generated:{block} -->", f"<!-- /generated:{block} -->"
     text = doc.read_text(encoding="utf-8")
-    if MARK_START not in text or MARK_END not in text:
+    if start not in text or end not in text:
         return False
-    head, _, rest = text.partition(MARK_START)
-    _, _, tail = rest.partition(MARK_END)
-    doc.write_text(f"{head}{MARK_START}\n{render_markdown(runs)}{MARK_END}{tail}", encoding="utf-8")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    doc.write_text(f"{head}{start}\n{render_markdown(runs)}{end}{tail}", encoding="utf-8")
     return True
 
 
@@ -242,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         nargs=2,
         metavar=("DOC", "JSONS"),
         help="write the table of the --json files (comma-separated) into DOC's markers; no run",
+    )
+    ap.add_argument(
+        "--block",
+        default="eval-triage-loso",
+        help="--render: the generated block to write (default eval-triage-loso)",
     )
     ap.add_argument("--data-rev", help="roll the triage data back to this git revision")
     ap.add_argument("--off", help="recognisers to switch off: patterns,hpo,spelling,semantic")
@@ -258,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         doc, jsons = Path(args.render[0]), args.render[1].split(",")
         runs = [json.loads(Path(j).read_text(encoding="utf-8")) for j in jsons]
-        if not write_docs(runs, doc):
-            ap.error(f"{doc} has no {MARK_START} ... {MARK_END} block")
+        if not write_docs(runs, doc, args.block):
+            ap.error(f"{doc} has no generated:{args.block} block")
         return 0
     if not args.set:
         ap.error("--set is required (or --render)")
