@@ -9,6 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.fakes.triage import adult_intake
 from tools.triage import assess
@@ -23,7 +26,7 @@ from tools.triage.classifier import (
     usable,
 )
 from tools.triage.engine import RANK, decide
-from tools.triage.lexicon import DATA_DIR
+from tools.triage.lexicon import DATA_DIR, lexicon
 
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 
@@ -173,3 +176,28 @@ def test_the_real_embedder_runs_the_shipped_model() -> None:
     cold = assess_story("I've had a runny nose and sneezing for two days, otherwise fine", e)
     assert cold is not None and cold["raise_to"] is None
     assert cold["probabilities"]["self_care"] > cold["probabilities"]["emergency"]
+
+
+_COMPLAINTS = sorted(c for c, k in lexicon().concepts.items() if k.kind == "complaint")
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    complaint=st.sampled_from(_COMPLAINTS),
+    floor=st.sampled_from(LEVELS),
+    ask=st.booleans(),
+    flagged=st.booleans(),
+)
+def test_a_learned_floor_only_ever_raises(
+    complaint: str, floor: str, ask: bool, flagged: bool
+) -> None:
+    intake = adult_intake(complaint)
+    flags = ["x"] if flagged else None
+    rules = decide(copy.deepcopy(intake), red_flags=flags, allow_questions=ask)
+    netted = decide(
+        copy.deepcopy(intake), red_flags=flags, allow_questions=ask, learned_floor=(floor, "n")
+    )
+    assert rules is not None and netted is not None
+    assert RANK[netted.level] == max(RANK[rules.level], RANK[floor])
+    if netted.level == "emergency":
+        assert not netted.next_questions  # an emergency is never delayed by a question
