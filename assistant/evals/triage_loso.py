@@ -6,6 +6,7 @@ are gone) and with recognisers switched off (ablation), or another semantic thre
     python -m assistant.evals.triage_loso --set main:test --data-rev 3860543
     python -m assistant.evals.triage_loso --set main:dev --off patterns --threshold 0.55
     python -m assistant.evals.triage_loso --set FILE.yaml
+    python -m assistant.evals.triage_loso --set b --data-rev 77c90b9 --classifier folds/b.json
     python -m assistant.evals.triage_loso --render docs/TRIAGE.md a.json,b.json
 
 Rolling back replaces concepts.yaml, rules.yaml, topics.yaml and context_rules.json with their
@@ -111,6 +112,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         prepare_data(folder, args.data_rev, None)
+        if args.classifier:
+            # the learned safety net of this run: none (rules only) or a fold's weights
+            (folder / "classifier.json").unlink(missing_ok=True)
+            if args.classifier != "none":
+                shutil.copy(args.classifier, folder / "classifier.json")
         use_data_dir(folder)
         try:
             for th, mg in ((a, b) for a in thresholds for b in margins):
@@ -180,6 +186,8 @@ SET_NAMES = {
     "main:test": "test split",
     "second": "second set",
     "third": "third set",
+    "b": "set b",
+    "c": "set c",
 }
 
 
@@ -214,14 +222,15 @@ def render_markdown(runs: list[dict[str, Any]]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def write_docs(runs: list[dict[str, Any]], doc: Path) -> bool:
-    """Replace the text between the leave-one-set-out markers in ``doc``."""
+def write_docs(runs: list[dict[str, Any]], doc: Path, block: str = "eval-triage-loso") -> bool:
+    """Replace the text between the ``block``'s generated markers in ``doc``."""
+    start, end = f"<!-- generated:{block} -->", f"<!-- /generated:{block} -->"
     text = doc.read_text(encoding="utf-8")
-    if MARK_START not in text or MARK_END not in text:
+    if start not in text or end not in text:
         return False
-    head, _, rest = text.partition(MARK_START)
-    _, _, tail = rest.partition(MARK_END)
-    doc.write_text(f"{head}{MARK_START}\n{render_markdown(runs)}{MARK_END}{tail}", encoding="utf-8")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    doc.write_text(f"{head}{start}\n{render_markdown(runs)}{end}{tail}", encoding="utf-8")
     return True
 
 
@@ -235,18 +244,28 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("DOC", "JSONS"),
         help="write the table of the --json files (comma-separated) into DOC's markers; no run",
     )
+    ap.add_argument(
+        "--block",
+        default="eval-triage-loso",
+        help="--render: the generated block to write (default eval-triage-loso)",
+    )
     ap.add_argument("--data-rev", help="roll the triage data back to this git revision")
     ap.add_argument("--off", help="recognisers to switch off: patterns,hpo,spelling,semantic")
     ap.add_argument("--threshold", help="semantic matching threshold(s), comma-separated: a sweep")
     ap.add_argument("--margin", help="semantic margin(s) over the background, comma-separated")
+    ap.add_argument(
+        "--classifier",
+        help="the triage safety net's weights for this run (a triage_train --folds file), "
+        "or none for the rules alone; default: the shipped ones",
+    )
     ap.add_argument("--errors", action="store_true", help="list the misclassified vignettes")
     ap.add_argument("--json", type=Path, help="write the metrics here")
     args = ap.parse_args(argv)
     if args.render:
         doc, jsons = Path(args.render[0]), args.render[1].split(",")
         runs = [json.loads(Path(j).read_text(encoding="utf-8")) for j in jsons]
-        if not write_docs(runs, doc):
-            ap.error(f"{doc} has no {MARK_START} ... {MARK_END} block")
+        if not write_docs(runs, doc, args.block):
+            ap.error(f"{doc} has no generated:{args.block} block")
         return 0
     if not args.set:
         ap.error("--set is required (or --render)")

@@ -34,6 +34,10 @@ SETS = {
     "main": ("triage_vignettes.yaml", "triage_split.json"),
     "second": ("triage_vignettes_2.yaml", "triage_split_2.json"),
     "third": ("triage_vignettes_3.yaml", "triage_split_3.json"),
+    # two blind sets by other authors, each run once untuned and then read: development and
+    # training data (the triage classifier is trained on them), no longer held out
+    "b": ("triage_vignettes_b.yaml", "triage_split_b.json"),
+    "c": ("triage_vignettes_c.yaml", "triage_split_c.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))

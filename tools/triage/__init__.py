@@ -18,7 +18,8 @@ from typing import Any
 
 from assistant.policy import safety
 from tools.base import ToolContext, tool
-from tools.triage.engine import Decision, decide
+from tools.triage.classifier import MAX_STORY_CHARS, Model, assess_story
+from tools.triage.engine import RANK, Decision, decide
 from tools.triage.intake import (
     expected_values,
     new_intake,
@@ -50,10 +51,13 @@ def assess(
     mode: str = "patient",
     embedder: Any = None,
     cache_dir: Path | None = None,
+    learned: Model | None = None,
 ) -> dict[str, Any]:
     """One message against a case's intake record (not modified): the decision and new record.
-    ``embedder``: for semantic matching (``parse``); the level never depends on anything else
-    than the rules, the red-flag rules and what was recognised."""
+    ``embedder``: for semantic matching (``parse``) and the learned safety net (``learned``, by
+    default the shipped model; it only works with the embedder it was trained for and may only
+    raise the level, to urgent or emergency); otherwise the level comes from the rules, the red-flag rules and
+    what was recognised."""
     record = copy.deepcopy(intake) if intake else new_intake()
     found = parse(text, expect=expected_values(record), embedder=embedder, cache_dir=cache_dir)
     if starts_new_episode(record, found):
@@ -62,6 +66,7 @@ def assess(
     update(record, found, turn=turn)
     flags = [f.name for f in safety.red_flags(text)]
     record["red_flags"] = list(dict.fromkeys([*record.get("red_flags", []), *flags]))
+    record["story"] = (str(record.get("story", "")) + "\n" + text).strip()[-MAX_STORY_CHARS:]
     decision = decide(record, red_flags=record["red_flags"])
     if decision is None:
         # nothing recognised (or everything denied): the catch-all complaint, so the story still
@@ -74,6 +79,16 @@ def assess(
         }
         decision = decide(record, red_flags=record["red_flags"])
         assert decision is not None  # a present complaint always gives a decision
+    # the learned safety net reads the whole episode's story; it may only raise the level, so it
+    # does not run when the rules (or a red flag) already say emergency
+    view = (
+        None if decision.level == "emergency" else assess_story(record["story"], embedder, learned)
+    )
+    record["learned"] = view
+    if view and view["raise_to"] and RANK[view["raise_to"]] > RANK[decision.level]:
+        floor = (view["raise_to"], view["reason"])
+        raised = decide(record, red_flags=record["red_flags"], learned_floor=floor)
+        decision = raised if raised is not None else decision
     if decision.next_questions:
         record["pending"] = [
             {
@@ -109,6 +124,7 @@ def _result(decision: Decision, record: dict[str, Any], mode: str) -> dict[str, 
         "understood": _understood(record, decision.complaints),
         "red_flags": decision.red_flags,
         "rules": decision.rules,
+        "learned": record.get("learned"),
         "emergency_reasons": decision.red_flag_names or decision.reasons,
         "knowledge_query": top
         if (not decision.provisional and decision.level in ("self_care", "routine"))

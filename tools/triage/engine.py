@@ -74,8 +74,12 @@ def decide(
     red_flags: list[str] | None = None,
     lex: Lexicon | None = None,
     allow_questions: bool = True,
+    learned_floor: tuple[str, str] | None = None,
 ) -> Decision | None:
-    """The level for this record, or None when it holds no symptom at all."""
+    """The level for this record, or None when it holds no symptom at all. ``learned_floor``: (level,
+    reason) from the learned safety net (``classifier.py``): the level is at least that one
+    (it can only raise the level; a learned emergency, like a rule's, is not delayed by a
+    question)."""
     lex = lex or lexicon()
     present = present_concepts(intake, lex)
     flags = list(red_flags or [])
@@ -97,6 +101,9 @@ def decide(
     if flags:
         level = "emergency"
         reasons = [*flags, *[r for r in reasons if r not in flags]]
+    elif learned_floor and learned_floor[0] == "emergency" and level != "emergency":
+        level = "emergency"  # never delayed by a question, like a rule's emergency
+        reasons = [*reasons[:3], learned_floor[1]]
     complaints = [
         {
             "id": c,
@@ -177,16 +184,20 @@ def decide(
         # part of the story was not understood: never home care
         final_level = "routine"
         floor_reasons = [unexplained_reason(intake)]
+    learned_reasons: list[str] = []
+    if learned_floor and RANK[final_level] < RANK[learned_floor[0]]:
+        final_level = learned_floor[0]
+        learned_reasons = [learned_floor[1]]
     safety, review = safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons
         if not floor_reasons
         else [*reasons[:2], *[f"not yet ruled out: {r}" for r in floor_reasons[:2]]]
-    )
+    )[: 5 - len(learned_reasons)] + learned_reasons
     return Decision(
         final_level,
         provisional,
-        all_reasons[:5],
+        all_reasons,
         missing,
         questions,
         safety,

@@ -42,3 +42,12 @@ def test_the_table_has_a_row_per_run_and_set(tmp_path: Path) -> None:
     assert "old" not in text and text.startswith("a\n") and text.endswith("b\n")
     (tmp_path / "none.md").write_text("no markers")
     assert not loso.write_docs(runs, tmp_path / "none.md")
+
+
+def test_another_generated_block_can_be_written(tmp_path: Path) -> None:
+    runs = [{"label": "net", "b None None": _block(0.5)}]
+    doc = tmp_path / "T.md"
+    doc.write_text("x\n<!-- generated:net -->\nold\n<!-- /generated:net -->\ny\n")
+    assert loso.write_docs(runs, doc, "net")
+    assert "| net | set b | 4 | 50.0% |" in doc.read_text() and "old" not in doc.read_text()
+    assert not loso.write_docs(runs, doc)  # no eval-triage-loso block in this file

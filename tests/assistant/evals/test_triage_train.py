@@ -1,0 +1,64 @@
+"""Training the triage safety net: the training sets, provenance and determinism (a fake
+embedder; the shipped weights need the real one and ``python -m assistant.evals.triage_train``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.evals.triage_set import load_vignettes
+from assistant.evals.triage_train import TRAIN_SETS, dumps, main, train, training_rows
+from tools.triage.classifier import _read
+
+
+class LengthEmbedder:
+    name = "fake-length"
+    dim = 3
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [[1.0, len(t) / 100.0, t.count("!") + t.lower().count("can't")] for t in texts]
+        v = np.asarray(rows, dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_the_main_test_split_never_trains_the_classifier() -> None:
+    texts, gold, sources = training_rows(set())
+    assert set(sources) == set(TRAIN_SETS) and "main:test" not in sources
+    data, split = load_vignettes(which="main")
+    assert sources["main:dev"]["n"] == len(split["dev"])
+    # a test-split story in the training data could only be a one-line opener another set shares
+    test_stories = {"\n".join(v["turns"]) for v in data["vignettes"] if v["id"] in split["test"]}
+    assert all(len(t.split()) <= 5 for t in test_stories & set(texts))
+    assert len(texts) == len(gold) == sum(s["n"] for s in sources.values())
+    assert set(gold) == {"emergency", "urgent", "routine", "self_care"}
+
+
+def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -> None:
+    a = train(LengthEmbedder(), {"b", "c"})
+    b = train(LengthEmbedder(), {"b", "c"})
+    assert a == b
+    assert set(a["trained_on"]) == {"main:dev", "second", "third"}
+    assert "--exclude b --exclude c" in a["command"]
+    path = tmp_path / "classifier.json"
+    path.write_text(dumps(a), encoding="utf-8")
+    model = _read(path)
+    assert model.coef.shape == (4, 6) and model.embedder == "fake-length"
+    assert json.loads(path.read_text())["per_level"] == a["per_level"]
+
+
+def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CLINASSIST_EMBEDDINGS__BACKEND", "hashing")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "all-MiniLM-L6-v2" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("which", ["b", "c"])
+def test_the_spent_blind_sets_load_frozen_with_their_headers(which: str) -> None:
+    data, split = load_vignettes(which=which)
+    assert len(data["vignettes"]) == len(split["test"]) and split["dev"] == []
+    assert "development" in split["written_after"]

@@ -1,0 +1,163 @@
+"""A learned safety net beside the rules: a logistic regression over the MiniLM sentence
+embedding of the whole story (every message of the episode), trained on the project's vignette
+sets (``assistant/evals/triage_train.py``; weights and provenance in ``data/classifier.json``).
+
+It may only **raise** the level, never lower it: when it gives the stories that need care today
+or sooner (emergency or urgent) a probability at or above ``threshold``, the level is at least
+``urgent``; when it gives emergency alone a probability at or above ``emergency_threshold``
+(null: never), the level is emergency. Both thresholds were chosen by leave-one-set-out runs
+(docs/TRIAGE.md). A red-flag rule's emergency is never touched. It works only with the embedder it
+was trained for (``embedder`` in the data file); with any other (the hashing one of tests and
+tiny deployments) it stays off.
+
+Features: the unit embedding of the story (truncated by the embedder) and the mean of its
+sentences' embeddings, side by side; a message costs one batched embedding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tools.triage.lexicon import data_dir
+
+FILE_NAME = "classifier.json"
+MAX_SENTENCES = 24
+MAX_STORY_CHARS = 4000
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Model:
+    embedder: str
+    dim: int
+    classes: tuple[str, ...]
+    coef: np.ndarray  # (classes, 2 * dim)
+    intercept: np.ndarray  # (classes,)
+    raise_to: str  # the level a confident "care needed today or sooner" raises to
+    positive: tuple[str, ...]  # the classes whose probabilities are summed
+    threshold: float
+    reason: str  # why the level was raised, in a patient's words
+    emergency_threshold: float | None = None
+    emergency_reason: str = ""
+
+    def probabilities(self, features: np.ndarray) -> dict[str, float]:
+        z = self.coef @ features + self.intercept
+        z = np.exp(z - z.max())
+        p = z / z.sum()
+        return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
+
+    def urgent_probability(self, probs: dict[str, float]) -> float:
+        return sum(probs[c] for c in self.positive)
+
+
+def sentences(text: str) -> list[str]:
+    """The story's sentences that hold a word (at most ``MAX_SENTENCES``, the first ones)."""
+    parts = [s.strip() for s in _SENTENCE.split(text) if s and _WORD.search(s)]
+    return parts[:MAX_SENTENCES] or [text.strip() or "."]
+
+
+_lock = threading.Lock()
+_remembered: dict[tuple[str, str], np.ndarray] = {}
+MAX_REMEMBERED = 5_000  # sentence vectors kept per process (a story grows turn by turn)
+
+
+def features(embedder: Any, text: str) -> np.ndarray:
+    """[embedding of the whole story, mean embedding of its sentences] (unit rows each). The
+    sentences of earlier messages are remembered, so a turn embeds the story and its new ones."""
+    text = text[:MAX_STORY_CHARS]
+    parts = sentences(text)
+    name = str(getattr(embedder, "name", ""))
+    new = [p for p in dict.fromkeys(parts) if (name, p) not in _remembered]
+    vecs = np.asarray(embedder.embed([text, *new]), dtype=np.float32)
+    with _lock:
+        if len(_remembered) + len(new) > MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered.update(((name, p), v) for p, v in zip(new, vecs[1:], strict=True))
+        rows = [_remembered[(name, p)] for p in parts]
+    mean = np.mean(rows, axis=0)
+    mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    return np.concatenate([vecs[0], mean])
+
+
+def features_many(embedder: Any, texts: Sequence[str]) -> np.ndarray:
+    """``features`` for many stories in one batched embedding (training and evaluation)."""
+    flat: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for text in texts:
+        text = text[:MAX_STORY_CHARS]
+        parts = sentences(text)
+        spans.append((len(flat), len(parts)))
+        flat += [text, *parts]
+    vecs = np.asarray(embedder.embed(flat), dtype=np.float32)
+    rows = []
+    for start, n in spans:
+        mean = vecs[start + 1 : start + 1 + n].mean(axis=0)
+        rows.append(np.concatenate([vecs[start], mean / max(float(np.linalg.norm(mean)), 1e-9)]))
+    return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+
+_cache: dict[Path, Model | None] = {}
+
+
+def load(path: Path | None = None) -> Model | None:
+    """The shipped model (cached per file), or None when the data file is absent."""
+    path = path or data_dir() / FILE_NAME
+    with _lock:
+        if path not in _cache:
+            _cache[path] = _read(path) if path.exists() else None
+        return _cache[path]
+
+
+def _read(path: Path) -> Model:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Model(
+        embedder=raw["embedder"],
+        dim=int(raw["dim"]),
+        classes=tuple(raw["classes"]),
+        coef=np.asarray(raw["coef"], dtype=np.float32),
+        intercept=np.asarray(raw["intercept"], dtype=np.float32),
+        raise_to=raw["raise_to"],
+        positive=tuple(raw["positive"]),
+        threshold=float(raw["threshold"]),
+        reason=raw["reason"],
+        emergency_threshold=raw.get("emergency_threshold"),
+        emergency_reason=raw.get("emergency_reason", ""),
+    )
+
+
+def usable(model: Model | None, embedder: Any) -> bool:
+    return (
+        model is not None
+        and embedder is not None
+        and getattr(embedder, "name", None) == model.embedder
+        and getattr(embedder, "dim", None) == model.dim
+    )
+
+
+def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[str, Any] | None:
+    """The classifier's view of a story: its probabilities and the level it raises to (None when
+    it is not confident), or None when it is off (no model, or another embedder)."""
+    model = model or load()
+    if model is None or not usable(model, embedder) or not text.strip():
+        return None
+    probs = model.probabilities(features(embedder, text))
+    p = model.urgent_probability(probs)
+    out: dict[str, Any] = {
+        "probabilities": {k: round(v, 3) for k, v in probs.items()},
+        "p_today": round(p, 3),
+        "raise_to": model.raise_to if p >= model.threshold else None,
+        "reason": model.reason,
+    }
+    e = model.emergency_threshold
+    if e is not None and probs.get("emergency", 0.0) >= e:
+        out.update(raise_to="emergency", reason=model.emergency_reason)
+    return out
