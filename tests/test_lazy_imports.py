@@ -102,3 +102,20 @@ def test_kb_search_from_the_snapshot_imports_no_chroma(
     assert (tmp_path / "var" / "kb" / "snapshot" / "CURRENT").exists()
     got = run_cold(tmp_path, ["kb", "search", "--json", "shortness of breath"], cli_env)
     assert got["loaded"] == []
+
+
+def test_ask_imports_no_torch_or_transformers(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """A cold `ask` loads the PHI detector (Presidio over spaCy) before it stores the turn, but
+    not Presidio's optional Hugging Face engine (transformers, torch: ~5 s), thinc's torch
+    wrappers, or the drug-name package's own search index (its data file is read directly)."""
+    heavy = (
+        "torch",
+        "transformers",
+        "sentence_transformers",
+        "drug_named_entity_recognition",
+        "spacy.cli",
+    )
+    got = run_cold(tmp_path, ["ask", "--json", "hello"], cli_env, heavy=heavy)
+    assert got["loaded"] == []
+    presidio = run_cold(tmp_path, ["ask", "hello"], cli_env, heavy=("presidio_analyzer",))
+    assert presidio["loaded"] == ["presidio_analyzer"]  # the turn was de-identified by it

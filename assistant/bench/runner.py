@@ -129,6 +129,7 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
     reps = 3 if quick else 7
     load_before = [round(x, 2) for x in os.getloadavg()]
     times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}  # user + sys of the process: what the load inflates least
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_env = {**_cli_env(tmp), "CLINASSIST_KB__BUILD_IN_BACKGROUND": "false"}
@@ -136,6 +137,7 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
         cmds = cold_commands(settings, Path(tmp))
 
         def timed(name: str, argv: list[str], env: dict[str, str], stdin: str = "") -> None:
+            used = _children_cpu_s()
             t0 = time.perf_counter()
             proc = subprocess.run(argv, input=stdin, text=True, env=env, capture_output=True)
             elapsed = time.perf_counter() - t0
@@ -144,6 +146,7 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
                 failed[name] = lines[-1]
                 return
             times.setdefault(name, []).append(elapsed)
+            cpu.setdefault(name, []).append(_children_cpu_s() - used)
 
         timed(
             "ask (no model)",
@@ -173,6 +176,7 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
             "min_s": round(min(ts), 3),
             "max_s": round(max(ts), 3),
             "over_floor_s": round(statistics.median(ts) - floor, 3),
+            "cpu_s": round(statistics.median(cpu[name]), 3),
         }
         for name, ts in times.items()
     }
@@ -192,11 +196,20 @@ def bench_startup(settings: Settings, *, quick: bool = False, echo: Echo = print
     )
     for name, row in rows.items():
         echo(
-            f"  {name:22s} {row['median_s']:6.3f} s  (min {row['min_s']:.3f}, max {row['max_s']:.3f})"
+            f"  {name:22s} {row['median_s']:6.3f} s  (min {row['min_s']:.3f}, max {row['max_s']:.3f};"
+            f" CPU {row['cpu_s']:.3f} s)"
         )
     for name, why in failed.items():
         echo(f"  {name:22s} failed: {why}")
     return out
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + sys) of the finished child processes so far."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 STARTUP_LABELS: dict[str, str] = {
@@ -225,7 +238,10 @@ def startup_markdown(result: dict[str, Any]) -> str:
         f"load average {run['load_before'][0]} before and {run['load_after'][0]} after, "
         f"median of {run['reps']} rounds:"
     )
-    rows = ["| command | median (min–max) | over the `python -c pass` floor |", "|---|---|---|"]
+    rows = [
+        "| command | median (min–max) | over the `python -c pass` floor | CPU (user + sys), median |",
+        "|---|---|---|---|",
+    ]
     order = [*STARTUP_LABELS, *(n for n in run["commands"] if n not in STARTUP_LABELS)]
     for name in order:
         row = run["commands"].get(name)
@@ -234,11 +250,12 @@ def startup_markdown(result: dict[str, Any]) -> str:
             over = (
                 "" if name == "python -c pass" or floor is None else f"{row['over_floor_s']:.2f} s"
             )
+            used = f"{row['cpu_s']:.2f} s" if "cpu_s" in row else ""  # not in older results
             rows.append(
-                f"| {label} | **{row['median_s']:.2f} s** ({row['min_s']:.2f}–{row['max_s']:.2f}) | {over} |"
+                f"| {label} | **{row['median_s']:.2f} s** ({row['min_s']:.2f}–{row['max_s']:.2f}) | {over} | {used} |"
             )
         elif name in run.get("failed", {}):
-            rows.append(f"| {label} | not measured: {run['failed'][name]} | |")
+            rows.append(f"| {label} | not measured: {run['failed'][name]} | | |")
     return "\n".join([head, "", *rows])
 
 

@@ -213,6 +213,10 @@ def _load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int, draft_toke
     from llama_cpp import Llama
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
+    from assistant.core.llama_output import route_llama_cpp_logs
+
+    route_llama_cpp_logs()  # never redirect the process's stdout/stderr while loading
+
     class _LookupLlama(Llama):
         def eval(self, tokens: Sequence[int]) -> None:
             if self.draft_model is None or not 1 < len(tokens) <= MAX_DRAFT_BATCH:

@@ -19,18 +19,21 @@ Named-entity spans that are part of a clinical term ("Parkinson disease", "Hodgk
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from assistant.core.importing import explicit_spacy_factories, hidden, import_spacy
 from assistant.policy.phi_checks import VALIDATORS
 
 log = logging.getLogger(__name__)
@@ -206,10 +209,11 @@ def _drug_names() -> set[str]:
     import pickle
 
     try:
-        path = resources.files("drug_named_entity_recognition").joinpath(
-            "drug_ner_dictionary.pkl.bz2"
-        )
-        with bz2.open(str(path), "rb") as fh:
+        # the package's directory, not the package: its import builds a search index (~4 s)
+        spec = importlib.util.find_spec("drug_named_entity_recognition")
+        folder = (spec.submodule_search_locations or [""])[0] if spec else ""
+        path = Path(folder) / "drug_ner_dictionary.pkl.bz2"
+        with bz2.open(path, "rb") as fh:
             data = pickle.load(fh)  # the package's own data file
     except Exception as exc:  # pragma: no cover - package missing
         log.info("drug names unavailable for PHI filtering: %s", exc)
@@ -331,9 +335,10 @@ class LibraryDetector:
         with self._lock:
             if self._engine is None and self._error is None:
                 self._loading.active = True
+                clinical = self._beside(_clinical)
                 try:
                     self._engine = _build_engine()
-                    _clinical()
+                    clinical()
                 except Exception as exc:  # missing package or model: rules only
                     self._error = f"{type(exc).__name__}: {exc}"
                     log.warning("PHI library detector unavailable (%s); using rules only", exc)
@@ -342,6 +347,29 @@ class LibraryDetector:
                 finally:
                     self._loading.active = False
         return self._engine is not None
+
+    def _beside(self, load: Callable[[], object]) -> Callable[[], None]:
+        """Run ``load`` in another thread while this one builds the engine (the clinical-term
+        lists' drug names are a bz2 file whose ~0.7 s of decompression does not hold the GIL);
+        the returned function waits for it and raises what it raised."""
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            self._loading.active = True  # a record logged here: rules only (the lock is held)
+            try:
+                load()
+            except BaseException as exc:  # re-raised in the loading thread
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name="phi-clinical-terms", daemon=True)
+        thread.start()
+
+        def wait() -> None:
+            thread.join()
+            if failed:
+                raise failed[0]
+
+        return wait
 
     def spans(self, text: str) -> list[Span]:
         if getattr(self._running, "active", False):
@@ -417,20 +445,25 @@ def _bare_digits(span: str) -> bool:
 
 
 def _build_engine() -> Any:
+    import_spacy()  # without thinc's optional torch import
     import spacy
 
     # its per-call debug records would each pass through the redacting log filter again
     logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-    from presidio_analyzer.predefined_recognizers import (
-        DateRecognizer,
-        IpRecognizer,
-        NhsRecognizer,
-        PhoneRecognizer,
-        SpacyRecognizer,
-        UsSsnRecognizer,
-    )
+    # presidio_analyzer.nlp_engine imports its optional Hugging Face engine, which imports
+    # transformers and torch when installed (~5 s of a cold `ask`); it falls back when they are
+    # missing, and only the spaCy engine is used here (assistant/core/importing.py)
+    with hidden("transformers", "torch"):
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import (
+            DateRecognizer,
+            IpRecognizer,
+            NhsRecognizer,
+            PhoneRecognizer,
+            SpacyRecognizer,
+            UsSsnRecognizer,
+        )
 
     if not spacy.util.is_package(SPACY_MODEL):
         raise RuntimeError(f"spaCy pipeline {SPACY_MODEL} is not installed")
@@ -458,7 +491,17 @@ def _build_engine() -> Any:
             "ORG",
         ],
     )
-    nlp = SpacyNlpEngine(
+
+    class _SpacyEngine(SpacyNlpEngine):
+        def load(self) -> None:
+            """Without the dependency parser: Presidio reads tokens, lemmas (tagger,
+            attribute ruler, lemmatizer) and entities, never the parse; and without the scan
+            of every installed package's spaCy factories (the components are spaCy's own)."""
+            with explicit_spacy_factories():
+                pipeline = spacy.load(SPACY_MODEL, exclude=["parser", "senter"])
+            self.nlp = {"en": pipeline}  # type: ignore[assignment]
+
+    nlp = _SpacyEngine(
         models=[{"lang_code": "en", "model_name": SPACY_MODEL}], ner_model_configuration=ner
     )
     nlp.load()

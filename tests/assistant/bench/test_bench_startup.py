@@ -40,7 +40,7 @@ def test_the_docs_table_is_rendered_from_the_bench_json(tmp_path: Path) -> None:
         "startup": {
             "commands": {
                 "python -c pass": {**row, "median_s": 0.03, "over_floor_s": 0.0},
-                "ner": row,
+                "ner": {**row, "cpu_s": 0.987},
                 "something new": row,
             },
             "failed": {"kb search": "error: the knowledge base is empty"},
@@ -51,7 +51,8 @@ def test_the_docs_table_is_rendered_from_the_bench_json(tmp_path: Path) -> None:
     }
     table = bench.startup_markdown(result)
     assert "load average 0.5 before and 0.9 after, median of 7 rounds" in table
-    assert "| `ner REPORT` | **1.23 s** (1.10–1.90) | 1.20 s |" in table
+    assert "| `ner REPORT` | **1.23 s** (1.10–1.90) | 1.20 s | 0.99 s |" in table
+    assert "| something new | **1.23 s** (1.10–1.90) | 1.20 s |  |" in table  # no CPU recorded
     assert "| something new | **1.23 s**" in table
     assert "not measured: error: the knowledge base is empty" in table
     doc = tmp_path / "BENCH.md"
