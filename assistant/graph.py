@@ -26,6 +26,9 @@ from tools.registry import ToolRegistry
 
 MAX_FINDINGS = 300
 MAX_IMAGES = 50
+# A triage decision stands for this many later patient turns that triage nothing new (a question
+# after "call 999" is answered with the emergency repeated, not as if it had never been said).
+STANDING_TURNS = 5
 
 
 def build_graph(
@@ -166,6 +169,13 @@ def build_graph(
         diagnosis = (
             mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency
         )
+        standing = _standing(state["case"], triaged, mode)
+        if standing is not None and standing["level"] in messages.TRIAGE_STANDING:
+            if standing["level"] == "emergency" and not verdict.emergency:
+                verdict.flag("triage:standing_emergency", emergency=True)
+            if not (standing["level"] == "emergency" and state.get("reply")):
+                template = messages.TRIAGE_STANDING[standing["level"]]
+                parts.append(template.format(reasons=standing["why"]))
         if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
@@ -223,7 +233,8 @@ def build_graph(
             "reply": "\n\n".join(p for p in parts if p),
             "citations": unique,
             "safety": verdict,
-            "triage": _triage_info(triaged),
+            "triage": _triage_info(triaged) if standing is None else standing["info"],
+            "case": state["case"],
         }
 
     graph = StateGraph(TurnState)
@@ -374,6 +385,32 @@ def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keys = ("level", "provisional", "reasons", "missing", "next_questions", "safety_net")
     return {k: result.get(k) for k in keys}
+
+
+def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dict[str, Any] | None:
+    """Keep the case's latest final triage decision; on a patient turn that triages nothing new,
+    the decision still standing (at most ``STANDING_TURNS`` turns after it), else None. A
+    provisional level (questions still open) never stands: the open questions do."""
+    if triaged is not None and triaged.get("provisional"):
+        case.pop("disposition", None)
+        return None
+    if triaged is not None:
+        reasons = triaged.get("emergency_reasons") or triaged.get("reasons") or []
+        info = _triage_info(triaged) or {}
+        case["disposition"] = {
+            "info": {**info, "next_questions": [], "standing": True},
+            "why": ", ".join(str(r) for r in reasons[:3]) or "warning signs",
+            "since": 0,
+        }
+        return None
+    held = case.get("disposition")
+    if mode != "patient" or not held:
+        return None
+    held["since"] = int(held.get("since", 0)) + 1
+    if held["since"] > STANDING_TURNS:
+        case.pop("disposition", None)
+        return None
+    return {"level": held["info"].get("level"), "info": held["info"], "why": held["why"]}
 
 
 def _render_triage(call: ToolCall, banner: bool) -> str:

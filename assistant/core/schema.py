@@ -64,6 +64,10 @@ class TriageInfo(BaseModel):
     missing: list[str] = Field(default_factory=list)
     next_questions: list[dict[str, Any]] = Field(default_factory=list)
     safety_net: list[str] = Field(default_factory=list)
+    standing: bool = Field(
+        default=False,
+        description="the conversation's earlier decision, repeated: nothing new was triaged",
+    )
 
 
 class Turn(BaseModel):

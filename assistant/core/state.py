@@ -19,6 +19,7 @@ class CaseState(TypedDict, total=False):
     images: list[dict[str, Any]]  # classify_image results, with the attachment hash
     last_answer: str
     intake: dict[str, Any]  # virtual-doctor triage record (tools/triage/intake.py)
+    disposition: dict[str, Any]  # the latest triage decision: its Turn summary and its age
 
 
 class Message(TypedDict):

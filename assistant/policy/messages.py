@@ -204,6 +204,19 @@ TRIAGE_LEVEL_CLINICIAN = {
     "routine": "routine (own doctor within days to weeks)",
     "self_care": "self-care (home or pharmacist)",
 }
+# A later message in the same conversation that triages nothing new: the earlier decision stands
+# (tools/triage never forgets it; these lines repeat it where it matters most).
+TRIAGE_STANDING = {
+    "emergency": (
+        "Earlier in this conversation you described warning signs ({reasons}). If that is still "
+        "going on, call your local emergency number (999 in the UK, 911 in the US, 112 in "
+        "Europe) or go to the nearest emergency department now; do not wait for an online answer."
+    ),
+    "urgent": (
+        "My earlier advice still stands: from what you described ({reasons}), you should be seen "
+        "today (an urgent GP appointment, an urgent care or out-of-hours service, NHS 111)."
+    ),
+}
 TRIAGE_ASK = "To suggest where to get care, I need to check first:"
 TRIAGE_ASK_SAFETY = "If any of these happen while we talk, call your emergency number now: {items}."
 TRIAGE_BUNDLE_QUESTION = "Is any of this happening now: {items}?"

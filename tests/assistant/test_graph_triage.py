@@ -17,6 +17,7 @@ from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.core.schema import AttachmentRef, Turn
 from assistant.core.state import empty_case
+from assistant.graph import STANDING_TURNS
 from assistant.policy import messages
 from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
@@ -205,3 +206,36 @@ def test_patient_dose_question_inside_a_symptom_story_is_triaged_then_refused(
     assert turn.reply.index(messages.REFUSE_DOSING_PATIENT) > 0  # after the triage reply
     bare = bot.respond("dose-bare", "how much ibuprofen can I take?", mode="patient")
     assert bare.reply == messages.REFUSE_DOSING_PATIENT and bare.tools == []
+
+
+def test_a_question_after_an_emergency_repeats_it(bot: Assistant) -> None:
+    """'Should I wait for my wife?' after stroke signs: the emergency still stands."""
+    first = bot.respond(
+        "t20", "my face is drooping on one side and my speech is slurred", mode="patient"
+    )
+    assert first.triage is not None and first.triage.level == "emergency"
+    turn = bot.respond("t20", "should I wait for my wife to come home first?", mode="patient")
+    assert "triage" not in [t.name for t in turn.tools]  # nothing new was triaged
+    assert turn.safety.emergency and turn.triage is not None
+    assert turn.triage.level == "emergency" and turn.triage.standing
+    assert turn.triage.next_questions == []
+    assert turn.reply.startswith("Earlier in this conversation you described warning signs")
+    assert "stroke" in turn.reply.split("\n\n")[0].lower()
+
+
+def test_a_standing_decision_expires_and_a_new_story_replaces_it(bot: Assistant) -> None:
+    bot.respond("t21", "crushing chest pain down my left arm and I'm sweating", mode="patient")
+    for _ in range(STANDING_TURNS):
+        turn = bot.respond("t21", "what is angina?", mode="patient")
+        assert turn.triage is not None and turn.triage.standing and turn.safety.emergency
+    turn = bot.respond("t21", "what is angina?", mode="patient")
+    assert turn.triage is None and not turn.safety.emergency
+    case = bot.store.load_case("t21")
+    assert case is not None and "disposition" not in case[0]
+
+
+def test_a_provisional_level_never_stands(bot: Assistant) -> None:
+    first = bot.respond("t22", "I've got a sore throat", mode="patient")
+    assert first.triage is not None and first.triage.provisional
+    turn = bot.respond("t22", "what is a sore throat?", mode="patient")
+    assert turn.triage is None and "Earlier in this conversation" not in turn.reply
