@@ -93,8 +93,11 @@ def test_replacing_a_source_updates_surviving_ids_in_place(index: KnowledgeIndex
     )
     got = index.get(PASSAGES, ["fixture:1", "fixture:2"])
     assert list(got) == ["fixture:1"] and got["fixture:1"][0] == "one, revised"
-    names = index.collection(aliases_of(PASSAGES)).get(include=["documents"])
-    assert names["ids"] == ["fixture:1~0"] and names["documents"] == ["uno"]
+    names = index.collection(aliases_of(PASSAGES)).get(include=["documents", "metadatas"])
+    assert names["ids"] == ["fixture:1~0"]
+    # alias rows keep no text and only the metadata filters and re-ingests read
+    assert names["documents"] == [None]
+    assert names["metadatas"] == [{"source": "fixture", "type": "definition", "source_key": "a"}]
     assert index.dense_aliases(PASSAGES, index.embedder.embed(["uno"])[0], 5)[0][0] == "fixture:1"
 
 
