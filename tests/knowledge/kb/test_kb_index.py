@@ -199,13 +199,22 @@ def test_http_client_against_a_real_chroma_server(tmp_path: Path) -> None:
         index = KnowledgeIndex.http(f"http://127.0.0.1:{port}", emb)
         index.ingest_chunks(
             "a",
-            [chunk(1, "pneumothorax air"), chunk(2, "effusion fluid")],
+            [
+                dataclasses.replace(chunk(1, "pneumothorax air"), aliases=("collapsed lung",)),
+                chunk(2, "effusion fluid"),
+            ],
             fingerprint="f",
             version="1",
             licence="x",
         )
         second = KnowledgeIndex.http(f"127.0.0.1:{port}", emb)  # another instance, same server
         assert second.count(PASSAGES) == 2 and not second.needs_ingest("a", "f")
+        # alias rows (no text, three metadata fields) are stored and searched on a server too
+        assert second.count(aliases_of(PASSAGES)) == 1
+        near = second.dense_aliases(
+            PASSAGES, emb.embed(["collapsed lung"])[0], 1, {"source": "fixture"}
+        )
+        assert near[0][0] == "fixture:1"
         from knowledge.kb.query import QueryExpander
         from knowledge.kb.retrieval import Retriever
 
