@@ -48,6 +48,18 @@ ALIAS_FANOUT = 2
 ALIAS_SEP = "~"
 """Alias ids are ``<passage id>~<n>``."""
 Progress = Callable[[int], None]
+TEXT_KEY = "text"
+"""A passage's text is stored in Chroma as this metadata field, not as its document: Chroma
+keeps every document in an SQLite FTS5 trigram index (nothing here searches it), ~40 % of a
+MedQuAD passage's insert cost; a metadata string costs a tenth of that. Reads take the
+document when there is one (an index built before) and never return this field."""
+
+
+def stored_row(doc: str | None, meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """(text, metadata) of a stored passage as Chroma returns it (see TEXT_KEY)."""
+    out = dict(meta or {})
+    text = out.pop(TEXT_KEY, None)
+    return doc or str(text or ""), out
 
 
 class IndexError_(ClinassistError):
@@ -435,7 +447,9 @@ class KnowledgeIndex:
                     {**batch[i].metadata(), "source_key": key, "ingested": today} for i in rows
                 ]
                 self.collection(kind).upsert(
-                    ids=ids, documents=docs, embeddings=vecs[rows], metadatas=metas
+                    ids=ids,
+                    embeddings=vecs[rows],
+                    metadatas=[{**m, TEXT_KEY: d} for m, d in zip(metas, docs, strict=True)],
                 )
                 self.written.add(kind, ids, vecs[rows], docs, metas)
             if progress:
@@ -536,8 +550,10 @@ class KnowledgeIndex:
             if not got["ids"]:
                 break
             ids += got["ids"]
-            docs += [d or "" for d in got["documents"] or []]
-            metas += [dict(m or {}) for m in got["metadatas"] or []]
+            for d, m in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+                text, meta = stored_row(d, m)
+                docs.append(text)
+                metas.append(meta)
             offset += len(got["ids"])
             if len(got["ids"]) < page:
                 break
@@ -586,9 +602,12 @@ class KnowledgeIndex:
         ids = res["ids"][0]
         docs = res["documents"][0] if fetch and res.get("documents") else [""] * len(ids)
         metas = res["metadatas"][0] if fetch and res.get("metadatas") else [{}] * len(ids)
+        rows = [
+            stored_row(doc, m) if fetch else ("", {}) for doc, m in zip(docs, metas, strict=True)
+        ]
         return [
-            (i, 1.0 - float(d), doc or "", dict(m or {}))
-            for i, d, doc, m in zip(ids, res["distances"][0], docs, metas, strict=False)
+            (i, 1.0 - float(d), text, meta)
+            for i, d, (text, meta) in zip(ids, res["distances"][0], rows, strict=False)
         ]
 
     def dense_aliases(
@@ -634,7 +653,7 @@ class KnowledgeIndex:
             return {i: saved.doc(i) for i in ids if i in saved.row}
         got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])
         return {
-            i: (d or "", dict(m or {}))
+            i: stored_row(d, m)
             for i, d, m in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             )

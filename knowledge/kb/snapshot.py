@@ -168,6 +168,8 @@ def _read_all(index: KnowledgeIndex, kind: str, *, documents: bool) -> dict[str,
     """Every stored row of collection ``kind``, in Chroma's order: ids (and, with
     ``documents``, texts and metadata) and the vectors as one float32 array. Rows this process
     wrote come from ``index.written``; only the others are read from Chroma."""
+    from knowledge.kb.index import stored_row
+
     coll = index.collection(kind)
     ids: list[str] = []
     while True:
@@ -185,8 +187,7 @@ def _read_all(index: KnowledgeIndex, kind: str, *, documents: bool) -> dict[str,
         docs = got["documents"] if documents else None
         metas = got["metadatas"] if documents else None
         for n, i in enumerate(got["ids"]):
-            doc = (docs[n] or "") if docs else ""
-            meta = dict(metas[n] or {}) if metas else {}
+            doc, meta = stored_row(docs[n], metas[n]) if docs and metas else ("", {})
             fetched[i] = (vecs[n], doc, meta)
     rows = [known[i] if i in known else fetched[i] for i in ids]
     dim = int(index.embedder.dim)

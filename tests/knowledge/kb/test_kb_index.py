@@ -45,6 +45,39 @@ def test_ephemeral_indexes_are_isolated(index: KnowledgeIndex) -> None:
     assert index.count(PASSAGES) == 1 and other.count(PASSAGES) == 0
 
 
+def test_passage_text_is_stored_as_metadata_and_read_back_as_the_text(
+    index: KnowledgeIndex,
+) -> None:
+    """Chroma gets the text as a metadata field, not a document (no full-text index to feed);
+    every read returns it as the text, without that field; a passage stored the old way (as
+    a document) reads the same."""
+    from knowledge.kb.index import TEXT_KEY
+
+    index.ingest_chunks("a", [chunk(1, "air in the pleura")], fingerprint="f", version="1",
+                        licence="x")  # fmt: skip
+    raw = index.collection(PASSAGES).get(ids=["fixture:1"], include=["documents", "metadatas"])
+    assert raw["documents"] == [None] and raw["metadatas"][0][TEXT_KEY] == "air in the pleura"
+    old_meta = {**chunk(2, "").metadata(), "source_key": "a", "ingested": "2026-01-01"}
+    index.collection(PASSAGES).upsert(
+        ids=["fixture:2"],
+        documents=["fluid around the lung"],
+        embeddings=index.embedder.embed(["fluid around the lung"]),
+        metadatas=[old_meta],
+    )
+    got = index.get(PASSAGES, ["fixture:1", "fixture:2"])
+    assert got["fixture:1"][0] == "air in the pleura" and TEXT_KEY not in got["fixture:1"][1]
+    assert got["fixture:2"] == ("fluid around the lung", old_meta)
+    ids, docs, metas = index.all_documents(PASSAGES)
+    assert dict(zip(ids, docs, strict=True)) == {
+        "fixture:1": "air in the pleura",
+        "fixture:2": "fluid around the lung",
+    }
+    assert not any(TEXT_KEY in m for m in metas)
+    hits = index.dense(PASSAGES, index.embedder.embed(["air in the pleura"])[0], 2)
+    assert {h[0]: h[2] for h in hits} == dict(zip(ids, docs, strict=True))
+    assert not any(TEXT_KEY in h[3] for h in hits)
+
+
 def test_chunks_carry_metadata_and_ingest_date(index: KnowledgeIndex) -> None:
     index.ingest_chunks(
         "a", [chunk(1, "pleural effusion fluid")], fingerprint="f", version="1", licence="CC0"
