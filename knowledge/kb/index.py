@@ -602,12 +602,12 @@ class KnowledgeIndex:
         ids = res["ids"][0]
         docs = res["documents"][0] if fetch and res.get("documents") else [""] * len(ids)
         metas = res["metadatas"][0] if fetch and res.get("metadatas") else [{}] * len(ids)
-        rows = [
+        stored = [
             stored_row(doc, m) if fetch else ("", {}) for doc, m in zip(docs, metas, strict=True)
         ]
         return [
             (i, 1.0 - float(d), text, meta)
-            for i, d, (text, meta) in zip(ids, res["distances"][0], rows, strict=False)
+            for i, d, (text, meta) in zip(ids, res["distances"][0], stored, strict=False)
         ]
 
     def dense_aliases(
