@@ -51,15 +51,16 @@ Progress = Callable[[int], None]
 TEXT_KEY = "text"
 """A passage's text is stored in Chroma as this metadata field, not as its document: Chroma
 keeps every document in an SQLite FTS5 trigram index (nothing here searches it), ~40 % of a
-MedQuAD passage's insert cost; a metadata string costs a tenth of that. Reads take the
-document when there is one (an index built before) and never return this field."""
+MedQuAD passage's insert cost; a metadata string costs a tenth of that. Reads take this field
+(the document only for a row stored before, which has no such field: an upsert without
+documents keeps a row's old document) and never return it as metadata."""
 
 
 def stored_row(doc: str | None, meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """(text, metadata) of a stored passage as Chroma returns it (see TEXT_KEY)."""
     out = dict(meta or {})
     text = out.pop(TEXT_KEY, None)
-    return doc or str(text or ""), out
+    return (str(text) if text is not None else doc or ""), out
 
 
 class IndexError_(ClinassistError):

@@ -76,6 +76,10 @@ def test_passage_text_is_stored_as_metadata_and_read_back_as_the_text(
     hits = index.dense(PASSAGES, index.embedder.embed(["air in the pleura"])[0], 2)
     assert {h[0]: h[2] for h in hits} == dict(zip(ids, docs, strict=True))
     assert not any(TEXT_KEY in h[3] for h in hits)
+    # re-ingested over the old row: Chroma keeps its old document, the new text wins
+    index.ingest_chunks("a", [chunk(2, "fluid in the pleural space")], fingerprint="g",
+                        version="2", licence="x")  # fmt: skip
+    assert index.get(PASSAGES, ["fixture:2"])["fixture:2"][0] == "fluid in the pleural space"
 
 
 def test_chunks_carry_metadata_and_ingest_date(index: KnowledgeIndex) -> None:
