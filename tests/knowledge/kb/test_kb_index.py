@@ -302,3 +302,20 @@ def test_cli_default_ingest_is_a_fast_noop_once_built(settings, monkeypatch, cap
     assert "hpo\treplaced" in out and "icd10cm\tunchanged" in out
     cli.stats(settings)
     assert "source\thpo\t1 chunks" in capsys.readouterr().out
+
+
+def test_given_vectors_are_stored_row_for_row(index: KnowledgeIndex) -> None:
+    """``embeddings`` / ``alias_embeddings`` (the benchmark's synthetic chunks) skip the
+    embedder: each row's vector is the one given, in chunk (and alias) order."""
+    import numpy as np
+
+    rows = [dataclasses.replace(chunk(i, f"passage {i}"), aliases=(f"name {i}",)) for i in range(3)]
+    vecs = np.eye(3, 64, dtype=np.float32)
+    alias_vecs = np.eye(3, 64, k=10, dtype=np.float32)
+    index.ingest_chunks("a", rows, fingerprint="f", version="1", licence="x", embeddings=vecs,
+                        alias_embeddings=alias_vecs)  # fmt: skip
+    for i in range(3):
+        ((pid, sim, text, _),) = index.dense(PASSAGES, vecs[i], 1)
+        assert (pid, text) == (f"fixture:{i}", f"passage {i}") and sim == pytest.approx(1.0)
+        ((alias_pid, alias_sim),) = index.dense_aliases(PASSAGES, alias_vecs[i], 1)
+        assert alias_pid == f"fixture:{i}" and alias_sim == pytest.approx(1.0)
