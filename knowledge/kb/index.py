@@ -48,6 +48,19 @@ ALIAS_FANOUT = 2
 ALIAS_SEP = "~"
 """Alias ids are ``<passage id>~<n>``."""
 Progress = Callable[[int], None]
+TEXT_KEY = "text"
+"""A passage's text is stored in Chroma as this metadata field, not as its document: Chroma
+keeps every document in an SQLite FTS5 trigram index (nothing here searches it), ~40 % of a
+MedQuAD passage's insert cost; a metadata string costs a tenth of that. Reads take this field
+(the document only for a row stored before, which has no such field: an upsert without
+documents keeps a row's old document) and never return it as metadata."""
+
+
+def stored_row(doc: str | None, meta: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """(text, metadata) of a stored passage as Chroma returns it (see TEXT_KEY)."""
+    out = dict(meta or {})
+    text = out.pop(TEXT_KEY, None)
+    return (str(text) if text is not None else doc or ""), out
 
 
 class IndexError_(ClinassistError):
@@ -166,6 +179,10 @@ class KnowledgeIndex:
         self._snap: Any = None
         self._snap_token: str | None = None
         self._ingest_embedder_: Embedder | None = None
+        from knowledge.kb.snapshot import Written
+
+        self.written = Written(enabled=kb_dir is not None)
+        """Rows this process stored (the next read snapshot takes them from here)."""
 
     @property
     def client(self) -> Any:
@@ -200,7 +217,10 @@ class KnowledgeIndex:
             return None
         from knowledge.kb import snapshot
 
-        return snapshot.write(self, self.kb_dir)
+        try:
+            return snapshot.write(self, self.kb_dir)
+        finally:
+            self.written.clear()
 
     @contextlib.contextmanager
     def write_lock(self, *, wait: bool = True) -> Iterator[bool]:
@@ -422,14 +442,17 @@ class KnowledgeIndex:
                 by_kind.setdefault(c.collection, []).append(i)
             for kind, rows in by_kind.items():
                 stale.get(kind, set()).difference_update(batch[i].id for i in rows)
+                ids = [batch[i].id for i in rows]
+                docs = [batch[i].text for i in rows]
+                metas = [
+                    {**batch[i].metadata(), "source_key": key, "ingested": today} for i in rows
+                ]
                 self.collection(kind).upsert(
-                    ids=[batch[i].id for i in rows],
-                    documents=[batch[i].text for i in rows],
-                    embeddings=[vecs[i] for i in rows],
-                    metadatas=[
-                        {**batch[i].metadata(), "source_key": key, "ingested": today} for i in rows
-                    ],
+                    ids=ids,
+                    embeddings=vecs[rows],
+                    metadatas=[{**m, TEXT_KEY: d} for m, d in zip(metas, docs, strict=True)],
                 )
+                self.written.add(kind, ids, vecs[rows], docs, metas)
             if progress:
                 progress(len(batch))
         self._ingest_aliases(key, unique, today, progress, alias_embeddings, stale)
@@ -450,7 +473,8 @@ class KnowledgeIndex:
         stale: dict[str, set[str]] | None = None,
     ) -> None:
         """One vector per alias (``Chunk.aliases``), id ``<chunk id>~<n>`` (the passage id is
-        read back from it; ``parent`` metadata says the same for people and filters)."""
+        read back from it), with the ``source``, ``type`` and ``source_key`` metadata of its
+        passage and no document."""
         rows = [
             (f"{c.id}{ALIAS_SEP}{n}", alias, c)
             for c in chunks
@@ -473,21 +497,20 @@ class KnowledgeIndex:
             for kind, idx in by_kind.items():
                 if stale is not None:
                     stale.get(aliases_of(kind), set()).difference_update(batch[i][0] for i in idx)
+                ids = [batch[i][0] for i in idx]
+                # no documents (alias texts are never read back: the passage id is in the alias
+                # id) and only the metadata that filters and re-ingest bookkeeping read: Chroma
+                # stores each document in a full-text index and each metadata field as a row,
+                # ~35 % of an alias row's insert cost
                 self.collection(aliases_of(kind)).upsert(
-                    ids=[batch[i][0] for i in idx],
-                    documents=[batch[i][1] for i in idx],
-                    embeddings=[vecs[i] for i in idx],
+                    ids=ids,
+                    embeddings=vecs[idx],
                     metadatas=[
-                        {
-                            "parent": batch[i][2].id,
-                            "source": batch[i][2].source,
-                            "type": batch[i][2].type,
-                            "source_key": key,
-                            "ingested": day,
-                        }
+                        {"source": batch[i][2].source, "type": batch[i][2].type, "source_key": key}
                         for i in idx
                     ],
                 )
+                self.written.add(aliases_of(kind), ids, vecs[idx])
             if progress:
                 progress(len(batch))
 
@@ -528,8 +551,10 @@ class KnowledgeIndex:
             if not got["ids"]:
                 break
             ids += got["ids"]
-            docs += [d or "" for d in got["documents"] or []]
-            metas += [dict(m or {}) for m in got["metadatas"] or []]
+            for d, m in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+                text, meta = stored_row(d, m)
+                docs.append(text)
+                metas.append(meta)
             offset += len(got["ids"])
             if len(got["ids"]) < page:
                 break
@@ -578,9 +603,12 @@ class KnowledgeIndex:
         ids = res["ids"][0]
         docs = res["documents"][0] if fetch and res.get("documents") else [""] * len(ids)
         metas = res["metadatas"][0] if fetch and res.get("metadatas") else [{}] * len(ids)
+        stored = [
+            stored_row(doc, m) if fetch else ("", {}) for doc, m in zip(docs, metas, strict=True)
+        ]
         return [
-            (i, 1.0 - float(d), doc or "", dict(m or {}))
-            for i, d, doc, m in zip(ids, res["distances"][0], docs, metas, strict=False)
+            (i, 1.0 - float(d), text, meta)
+            for i, d, (text, meta) in zip(ids, res["distances"][0], stored, strict=False)
         ]
 
     def dense_aliases(
@@ -626,7 +654,7 @@ class KnowledgeIndex:
             return {i: saved.doc(i) for i in ids if i in saved.row}
         got = self.collection(kind).get(ids=list(ids), include=["documents", "metadatas"])
         return {
-            i: (d or "", dict(m or {}))
+            i: stored_row(d, m)
             for i, d, m in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             )

@@ -45,6 +45,43 @@ def test_ephemeral_indexes_are_isolated(index: KnowledgeIndex) -> None:
     assert index.count(PASSAGES) == 1 and other.count(PASSAGES) == 0
 
 
+def test_passage_text_is_stored_as_metadata_and_read_back_as_the_text(
+    index: KnowledgeIndex,
+) -> None:
+    """Chroma gets the text as a metadata field, not a document (no full-text index to feed);
+    every read returns it as the text, without that field; a passage stored the old way (as
+    a document) reads the same."""
+    from knowledge.kb.index import TEXT_KEY
+
+    index.ingest_chunks("a", [chunk(1, "air in the pleura")], fingerprint="f", version="1",
+                        licence="x")  # fmt: skip
+    raw = index.collection(PASSAGES).get(ids=["fixture:1"], include=["documents", "metadatas"])
+    assert raw["documents"] == [None] and raw["metadatas"][0][TEXT_KEY] == "air in the pleura"
+    old_meta = {**chunk(2, "").metadata(), "source_key": "a", "ingested": "2026-01-01"}
+    index.collection(PASSAGES).upsert(
+        ids=["fixture:2"],
+        documents=["fluid around the lung"],
+        embeddings=index.embedder.embed(["fluid around the lung"]),
+        metadatas=[old_meta],
+    )
+    got = index.get(PASSAGES, ["fixture:1", "fixture:2"])
+    assert got["fixture:1"][0] == "air in the pleura" and TEXT_KEY not in got["fixture:1"][1]
+    assert got["fixture:2"] == ("fluid around the lung", old_meta)
+    ids, docs, metas = index.all_documents(PASSAGES)
+    assert dict(zip(ids, docs, strict=True)) == {
+        "fixture:1": "air in the pleura",
+        "fixture:2": "fluid around the lung",
+    }
+    assert not any(TEXT_KEY in m for m in metas)
+    hits = index.dense(PASSAGES, index.embedder.embed(["air in the pleura"])[0], 2)
+    assert {h[0]: h[2] for h in hits} == dict(zip(ids, docs, strict=True))
+    assert not any(TEXT_KEY in h[3] for h in hits)
+    # re-ingested over the old row: Chroma keeps its old document, the new text wins
+    index.ingest_chunks("a", [chunk(2, "fluid in the pleural space")], fingerprint="g",
+                        version="2", licence="x")  # fmt: skip
+    assert index.get(PASSAGES, ["fixture:2"])["fixture:2"][0] == "fluid in the pleural space"
+
+
 def test_chunks_carry_metadata_and_ingest_date(index: KnowledgeIndex) -> None:
     index.ingest_chunks(
         "a", [chunk(1, "pleural effusion fluid")], fingerprint="f", version="1", licence="CC0"
@@ -93,8 +130,11 @@ def test_replacing_a_source_updates_surviving_ids_in_place(index: KnowledgeIndex
     )
     got = index.get(PASSAGES, ["fixture:1", "fixture:2"])
     assert list(got) == ["fixture:1"] and got["fixture:1"][0] == "one, revised"
-    names = index.collection(aliases_of(PASSAGES)).get(include=["documents"])
-    assert names["ids"] == ["fixture:1~0"] and names["documents"] == ["uno"]
+    names = index.collection(aliases_of(PASSAGES)).get(include=["documents", "metadatas"])
+    assert names["ids"] == ["fixture:1~0"]
+    # alias rows keep no text and only the metadata filters and re-ingests read
+    assert names["documents"] == [None]
+    assert names["metadatas"] == [{"source": "fixture", "type": "definition", "source_key": "a"}]
     assert index.dense_aliases(PASSAGES, index.embedder.embed(["uno"])[0], 5)[0][0] == "fixture:1"
 
 
@@ -196,13 +236,22 @@ def test_http_client_against_a_real_chroma_server(tmp_path: Path) -> None:
         index = KnowledgeIndex.http(f"http://127.0.0.1:{port}", emb)
         index.ingest_chunks(
             "a",
-            [chunk(1, "pneumothorax air"), chunk(2, "effusion fluid")],
+            [
+                dataclasses.replace(chunk(1, "pneumothorax air"), aliases=("collapsed lung",)),
+                chunk(2, "effusion fluid"),
+            ],
             fingerprint="f",
             version="1",
             licence="x",
         )
         second = KnowledgeIndex.http(f"127.0.0.1:{port}", emb)  # another instance, same server
         assert second.count(PASSAGES) == 2 and not second.needs_ingest("a", "f")
+        # alias rows (no text, three metadata fields) are stored and searched on a server too
+        assert second.count(aliases_of(PASSAGES)) == 1
+        near = second.dense_aliases(
+            PASSAGES, emb.embed(["collapsed lung"])[0], 1, {"source": "fixture"}
+        )
+        assert near[0][0] == "fixture:1"
         from knowledge.kb.query import QueryExpander
         from knowledge.kb.retrieval import Retriever
 
@@ -253,3 +302,20 @@ def test_cli_default_ingest_is_a_fast_noop_once_built(settings, monkeypatch, cap
     assert "hpo\treplaced" in out and "icd10cm\tunchanged" in out
     cli.stats(settings)
     assert "source\thpo\t1 chunks" in capsys.readouterr().out
+
+
+def test_given_vectors_are_stored_row_for_row(index: KnowledgeIndex) -> None:
+    """``embeddings`` / ``alias_embeddings`` (the benchmark's synthetic chunks) skip the
+    embedder: each row's vector is the one given, in chunk (and alias) order."""
+    import numpy as np
+
+    rows = [dataclasses.replace(chunk(i, f"passage {i}"), aliases=(f"name {i}",)) for i in range(3)]
+    vecs = np.eye(3, 64, dtype=np.float32)
+    alias_vecs = np.eye(3, 64, k=10, dtype=np.float32)
+    index.ingest_chunks("a", rows, fingerprint="f", version="1", licence="x", embeddings=vecs,
+                        alias_embeddings=alias_vecs)  # fmt: skip
+    for i in range(3):
+        ((pid, sim, text, _),) = index.dense(PASSAGES, vecs[i], 1)
+        assert (pid, text) == (f"fixture:{i}", f"passage {i}") and sim == pytest.approx(1.0)
+        ((alias_pid, alias_sim),) = index.dense_aliases(PASSAGES, alias_vecs[i], 1)
+        assert alias_pid == f"fixture:{i}" and alias_sim == pytest.approx(1.0)

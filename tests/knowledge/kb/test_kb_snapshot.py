@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.core.embeddings import HashingEmbedder
@@ -166,3 +167,63 @@ def test_write_lock_is_exclusive(built: Path) -> None:
         assert got_a
         with b.write_lock(wait=False) as got_b:
             assert not got_b
+
+
+def _contents(kb: Path) -> tuple[dict[str, object], list[object]]:
+    """Everything a snapshot holds but its vectors (comparable with ==), and the vectors.
+    Chroma hands a stored vector back within a float32 rounding step of what was stored (a
+    relative 1e-7), so vectors are compared with that tolerance, and rankings exactly."""
+    import json
+
+    path = snapshot.root_of(kb) / str(snapshot.current_token(kb))
+    loaded = snapshot.load(kb, HashingEmbedder(256).name)
+    assert loaded is not None
+    out: dict[str, object] = {}
+    vectors: list[object] = []
+    for kind in (PASSAGES, CODES, CONSUMER):
+        coll = loaded.collections[kind]
+        out[kind] = (
+            list(coll.keyword.ids),
+            list(coll.keyword.docs),
+            list(coll.keyword.metas),
+            np.asarray(coll.alias_parent).tolist(),
+            json.loads((path / f"{kind}.tables.json").read_text(encoding="utf-8")),
+            (path / f"{kind}.bm25" / "params.index.json").read_text(encoding="utf-8"),
+        )
+        vectors += [np.array(coll.vectors), np.array(coll.alias_vectors)]
+    return out, vectors
+
+
+def test_the_ingesting_process_writes_the_snapshot_a_fresh_process_reads_from_chroma(
+    tmp_path: Path,
+) -> None:
+    """The snapshot after an ingest takes the rows it just stored from memory (``written``)
+    and the rest from Chroma: it equals one read entirely back from Chroma, including rows an
+    earlier process stored, a replaced passage and a deleted one."""
+    kb = tmp_path / "kb"
+    earlier = KnowledgeIndex.persistent(kb, HashingEmbedder(256))
+    rows = chunks()
+    earlier.ingest_chunks("early", rows[:4], fingerprint="e", version="1", licence="x")
+    index = KnowledgeIndex.persistent(kb, HashingEmbedder(256))  # another process, later
+    index.ingest_chunks("late", rows[4:], fingerprint="l", version="1", licence="x")
+    revised = dataclasses.replace(rows[6], text="R06.0 Dyspnea, revised.", aliases=("Puffing",))
+    index.ingest_chunks("late", [*rows[4:6], revised, *rows[8:]], fingerprint="m", version="2",
+                        licence="x")  # fmt: skip
+    assert index.written.rows[PASSAGES]  # the rows it stored are at hand
+    with index.write_lock():
+        index.write_snapshot()
+    assert not index.written.rows
+    from_memory, memory_vectors = _contents(kb)
+    memory_rankings = {q: ranking(index, q, kw) for q, kw in QUERIES}
+    fresh = KnowledgeIndex.persistent(kb, HashingEmbedder(256))
+    assert not fresh.written.rows
+    with fresh.write_lock():
+        fresh.write_snapshot()
+    from_chroma, chroma_vectors = _contents(kb)
+    assert from_chroma == from_memory
+    for got, want in zip(memory_vectors, chroma_vectors, strict=True):
+        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-7)  # type: ignore[attr-defined]
+    assert {q: ranking(fresh, q, kw) for q, kw in QUERIES} == memory_rankings
+    ids, docs = from_memory[CODES][0], from_memory[CODES][1]  # type: ignore[index]
+    assert "icd10cm:J93" not in ids and "R06.0 Dyspnea, revised." in docs
+    assert len(from_memory[PASSAGES][0]) == 6  # type: ignore[index]
