@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from assistant.policy.phi_checks import VALIDATORS
+from assistant.policy.phi_terms import in_eponym_term
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
 # --- clinical terms that look like names or places --------------------------------------------
 @dataclass(frozen=True)
 class _Clinical:
+    before: tuple[tuple[str, ...], ...]
+    """heads written before the eponym ("maladie de", "Morbus"), folded and tokenized"""
     words: frozenset[str]
     drugs: frozenset[str]
     heads: frozenset[str]
@@ -183,7 +186,9 @@ def _clinical() -> _Clinical:
     after = re.compile(
         rf"^(?:'s|s'|')?(?:[\s-]+(?!{_LINKS}\b)[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I
     )
+    before = {tuple(t for t in _TOKEN.split(_fold(h)) if t) for h in data["heads_before"]}
     return _Clinical(
+        tuple(sorted(before, key=len, reverse=True)),
         frozenset(words),
         frozenset(drugs),
         frozenset(h.lower() for h in data["heads"]),
@@ -238,9 +243,11 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
     tokens = [t for t in _TOKEN.split(_fold(span)) if t]
     if not tokens:
         return True
+    if in_eponym_term(text, start, end) or _after_foreign_head(c, text, start, tokens):
+        return True  # "Fournier's gangrene", "ziekte van Graves", "Morbus Bechterew"
     if any(t in c.heads for t in tokens):
         return True
-    if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
+    if any(_drug(c, t) and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
         return True
     known = [t in c.words or t.rstrip("s") in c.words or _role(c, t) for t in tokens]
     if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
@@ -261,6 +268,32 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
     return False
+
+
+def _after_foreign_head(c: _Clinical, text: str, start: int, tokens: list[str]) -> bool:
+    """An eponym after a head written before it ("ziekte van Graves", "maladie de Basedow",
+    "Morbus Bechterew"), the head inside the span or just before it."""
+    before = [t for t in _TOKEN.split(_fold(text[max(0, start - 30) : start])) if t]
+    words = before + tokens
+    for head in c.before:
+        n = len(head)
+        if tuple(tokens[:n]) == head and len(tokens) > n:
+            return True
+        if len(before) >= n and tuple(before[-n:]) == head:
+            return True
+        if (
+            len(before) >= n - 1
+            and n > 1
+            and tuple(words[len(before) - n + 1 : len(before) + 1]) == head
+        ):
+            return True  # the span starts inside the head
+    return False
+
+
+def _drug(c: _Clinical, token: str) -> bool:
+    """A drug name, also as German, Dutch and Nordic spellings write it without the final "e"
+    ("Hydrocortison", "Prednisolon")."""
+    return token in c.drugs or (len(token) > 5 and token + "e" in c.drugs)
 
 
 def _role(c: _Clinical, token: str) -> bool:

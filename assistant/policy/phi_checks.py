@@ -161,14 +161,15 @@ def pesel(d: str) -> bool:
 
 
 def national_number(text: str) -> bool:
-    """A bare 9 or 11 digit number that passes a national check: BSN, SIN, TFN (9), PESEL (11);
+    """A bare 9 or 11 digit number that passes a national check: BSN, SIN, TFN (9), PESEL,
+    Norwegian fødselsnummer, Belgian national number (11);
     the same number written with the groups of those formats."""
     d = digits(text)
     if len(set(d)) == 1:
         return False
     if len(d) == 9:
         return bsn(d) or sin(d) or tfn(d)
-    return pesel(d)
+    return pesel(d) or VALIDATORS["eleven_digits"](d)
 
 
 def personnummer(text: str) -> bool:
@@ -229,3 +230,123 @@ VALIDATORS.update(
         "ppsn": ppsn,
     }
 )
+
+
+# --- more national schemes, checked by python-stdnum ------------------------------------------
+# python-stdnum (LGPL-2.1+, a maintained library of identifier formats and check digits) holds
+# each scheme's published algorithm; the rules in ``phi_rules.yaml`` give the shape (with the
+# separators people write), stdnum says whether the check digits and the encoded birth date hold.
+# A scheme whose check passes many random numbers (Austrian VNR: about 1 in 12; Czech and Danish
+# birth numbers: 1 in 30-50) is only taken in its written shape (a space, a slash, a dash).
+
+
+def _stdnum(*modules: str) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        import importlib
+
+        for name in modules:
+            try:
+                module = importlib.import_module(f"stdnum.{name}")
+            except ImportError:  # pragma: no cover - python-stdnum missing: the shape alone fails
+                return False
+            try:
+                if module.is_valid(text):
+                    return True
+            except Exception:  # a scheme that chokes on the text is not a match
+                continue
+        return False
+
+    check.__doc__ = "python-stdnum: " + ", ".join(modules)
+    return check
+
+
+VALIDATORS.update(
+    {
+        # Italian codice fiscale (16 characters, check letter), Agenzia delle Entrate
+        "codice_fiscale": _stdnum("it.codicefiscale"),
+        # French NIR / INSEE number (13 digits and a 2-digit key, mod 97)
+        "nir": _stdnum("fr.nir"),
+        # Swiss AHV / AVS number (756, EAN-13 check digit)
+        "ahv": _stdnum("ch.ssn"),
+        # birth numbers written with a separator: Finnish HETU (check character mod 31), Danish
+        # CPR, Czech / Slovak rodné číslo (mod 11), Swedish personnummer
+        "birth_number": _stdnum("fi.hetu", "dk.cpr", "cz.rc", "sk.rc", "se.personnummer"),
+        # 11 digits: Norwegian fødselsnummer (two mod-11 digits), Belgian national number (mod
+        # 97 over the birth date), Polish PESEL, Danish/Finnish are 10 or have a letter
+        "eleven_digits": _stdnum("no.fodselsnummer", "be.nn", "pl.pesel"),
+        # 13 digits: Romanian CNP, Bulgarian EGN is 10 (check digit and birth date)
+        "thirteen_digits": _stdnum("ro.cnp"),
+        # Austrian social insurance number (Versicherungsnummer): 4 digits, birth date
+        "vnr": _stdnum("at.vnr"),
+    }
+)
+
+
+# --- ages written in words ---------------------------------------------------------------------
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
+_TENS |= {"eighty": 80, "ninety": 90}
+
+
+def number_words(text: str) -> int | None:
+    """The value of an English cardinal under a thousand written in words ("ninety-four",
+    "a hundred and one", "one hundred twelve"); None when ``text`` is not one."""
+    words = [w for w in re.split(r"[\s-]+", text.lower().strip()) if w and w != "and"]
+    if not words:
+        return None
+    total = 0
+    i = 0
+    if len(words) >= 2 and words[1] == "hundred" and words[0] in ("a", "one"):
+        total, i = 100, 2
+    elif words[0] == "hundred":
+        total, i = 100, 1
+    rest = words[i:]
+    if not rest:
+        return total or None
+    if len(rest) == 1 and rest[0] in _UNITS:
+        return total + _UNITS[rest[0]]
+    if rest[0] in _TENS and len(rest) <= 2:
+        if len(rest) == 2 and (rest[1] not in _UNITS or _UNITS[rest[1]] >= 10):
+            return None
+        return total + _TENS[rest[0]] + (_UNITS[rest[1]] if len(rest) == 2 else 0)
+    return None
+
+
+def age_in_words(text: str) -> bool:
+    """``text`` is an age over 89 written in words (90 to 125: HIPAA Safe Harbor, 45 CFR
+    164.514(b)(2)(i)(C))."""
+    value = number_words(_value_words(text))
+    return value is not None and 90 <= value <= 125
+
+
+def _value_words(text: str) -> str:
+    return re.sub(r"[^A-Za-z\s-]", " ", text)
+
+
+VALIDATORS["age_words"] = age_in_words
