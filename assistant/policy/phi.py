@@ -105,6 +105,39 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
     return tuple(out)
 
 
+def _person_words(text: str) -> bool:
+    """Every word of ``text`` could be a name: one the name vocabulary knows, or no English
+    word (False while the vocabulary is not loaded: a rule with this check then stays off)."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    words = [w for w in re.split(r"[\s'’-]+", text) if len(w) > 1]
+    return (
+        lex is not None
+        and bool(words)
+        and all(not lex.blocked(w) and (lex.known(w) or not lex.is_english(w)) for w in words)
+    )
+
+
+def _place_words(text: str) -> bool:
+    """No word of ``text`` is an English verb, adjective, adverb or function word ("Wien",
+    "Antwerpen", not "Review" or "Due"; WordNet's nouns hold the towns themselves); False while
+    the vocabulary is not loaded."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    words = [w for w in re.split(r"[\s'’-]+", text) if len(w) > 1]
+    return (
+        lex is not None
+        and bool(words)
+        and not any(lex.is_descriptive(w) or lex.blocked(w) for w in words)
+    )
+
+
+VALIDATORS["person"] = _person_words
+VALIDATORS["place"] = _place_words
+
+
 def _value(m: re.Match[str]) -> str:
     """What a rule's check reads: the group named ``value`` when the pattern has one."""
     value = m.groupdict().get("value")
