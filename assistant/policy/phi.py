@@ -278,6 +278,8 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         return True
     if in_eponym_term(text, start, end) or _after_foreign_head(c, text, start, tokens):
         return True  # "Fournier's gangrene", "ziekte van Graves", "Morbus Bechterew"
+    if len(tokens) <= 2 and _medicine_context(text, start, end) and not _a_name(tokens[0]):
+        return True  # "on Pabrinex.", "Sando-K 2 tabs", "started Zorbex 10 mg"
     if any(t in c.heads for t in tokens):
         return True
     if any(_drug(c, t) and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
@@ -321,6 +323,29 @@ def _after_foreign_head(c: _Clinical, text: str, start: int, tokens: list[str]) 
         ):
             return True  # the span starts inside the head
     return False
+
+
+_DOSE_AFTER = re.compile(
+    r"^(?:-?[A-Za-z]?\d*)?\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|iu|mmol|"
+    r"%|tabs?|tablets?|caps?|capsules?|puffs?|sachets?|drops?|patch(?:es)?|vials?|amps?)\b",
+    re.I,
+)
+_GIVEN_BEFORE = re.compile(
+    r"\b(?:on|start|started|starting|stop|stopped|stopping|taking|takes|took|inc|incl|including|"
+    r"increase|increased|reduce|reduced|prescribed|prescribe|given|give|dose of|course of|"
+    r"switch(?:ed)? to|changed to|plus)\s+$",
+    re.I,
+)
+
+
+def _medicine_context(text: str, start: int, end: int) -> bool:
+    """A word written as a medicine: a dose right after it ("Sando-K 2 tabs", "Zorbex 10 mg"),
+    or a prescribing verb right before it and no possessive after ("on Pabrinex", "inc Adcal")."""
+    if _DOSE_AFTER.match(text[end : end + 30]):
+        return True
+    return bool(_GIVEN_BEFORE.search(text[max(0, start - 20) : start])) and not re.match(
+        r"^(?:'s|’s|s')", text[end : end + 3]
+    )
 
 
 def _drug(c: _Clinical, token: str) -> bool:

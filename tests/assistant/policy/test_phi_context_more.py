@@ -99,3 +99,17 @@ def test_slack_broadcast_mentions_are_not_names() -> None:
 def test_devices_named_after_people_are_kept() -> None:
     text = "Groshong line flushed; Thomas splint on; Zimmer frame at bedside."
     assert not [s for s in phi.detect(text) if s.kind == "NAME"], phi.detect(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "word", "kept"),
+    [
+        ("Low thiamine, on Vitrexin.", "Vitrexin", True),
+        ("Started Zorbex 10 mg today.", "Zorbex", True),
+        ("Seen on Okonkwo's ward round.", "Okonkwo", False),
+        ("Spoke to Amara Osei 2 tabs given.", "Amara", False),
+    ],
+)
+def test_a_word_written_as_a_medicine_is_not_a_name(text: str, word: str, kept: bool) -> None:
+    assert _covered(text, word) is not kept
