@@ -174,6 +174,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
                 and clinical_term(text, min(covered), max(covered) + 1)
             ):
                 continue
+            if covered and rule.kind == "NAME" and _ends_in_eponym_term(text, max(covered) + 1):
+                continue  # "referral for Wolff-Parkinson-White syndrome"
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
             pieces.append(current[last:start])
@@ -187,6 +189,12 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
             new_origin.extend(origin[last:])
             current, origin = "".join(pieces), new_origin
     return spans
+
+
+def _ends_in_eponym_term(text: str, end: int) -> bool:
+    """The word before ``end`` starts or is part of a clinical term named after a person."""
+    m = re.search(r"([^\W\d_][\w'’-]*)$", text[max(0, end - 60) : end])
+    return m is not None and in_eponym_term(text, end - len(m.group(1)), end)
 
 
 # --- clinical terms that look like names or places --------------------------------------------
@@ -278,6 +286,8 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         return True
     if in_eponym_term(text, start, end) or _after_foreign_head(c, text, start, tokens):
         return True  # "Fournier's gangrene", "ziekte van Graves", "Morbus Bechterew"
+    if kind == "NAME" and _abbreviation(span.strip()) and not _a_name(span.strip()):
+        return True  # "KUB", "NOF", "HbSS", "EtOH"
     if len(tokens) <= 2 and _medicine_context(text, start, end) and not _a_name(tokens[0]):
         return True  # "on Pabrinex.", "Sando-K 2 tabs", "started Zorbex 10 mg"
     if any(t in c.heads for t in tokens):
@@ -338,6 +348,14 @@ _GIVEN_BEFORE = re.compile(
 )
 
 
+def _abbreviation(word: str) -> bool:
+    """A clinical abbreviation, not a name: one word of at most five letters, all capitals
+    ("KUB", "NOF") or a capital after a small letter ("HbSS", "EtOH", "FeNO")."""
+    if not word.isalpha() or len(word) > 5:
+        return False
+    return word.isupper() or bool(re.search(r"[a-z][A-Z]", word))
+
+
 def _medicine_context(text: str, start: int, end: int) -> bool:
     """A word written as a medicine: a dose right after it ("Sando-K 2 tabs", "Zorbex 10 mg"),
     or a prescribing verb right before it and no possessive after ("on Pabrinex", "inc Adcal")."""
@@ -384,9 +402,14 @@ def _possessive_head() -> re.Pattern[str]:
 
 def trim_clinical(text: str, start: int, end: int) -> tuple[int, int]:
     """A name span with a trailing eponym before a head noun ("Kofi Mensah Kaposi" before
-    "sarcoma") loses the eponym."""
+    "sarcoma"), or ending inside a clinical term named after a person ("Li Na Chen reports
+    Sjögren" before "'s syndrome"), loses the eponym."""
     c = _clinical()
     while True:
+        m = re.search(r"\s+([^\W\d_][\w'’-]*)$", text[start:end])
+        if m and in_eponym_term(text, start + m.start(1), end):
+            end = start + m.start()
+            continue
         m = re.search(r"[\s-]+([A-Za-z]+)$", text[start:end])
         if not m or m.group(1).lower() not in c.words or not c.after.match(text[end : end + 40]):
             return start, end

@@ -113,3 +113,18 @@ def test_devices_named_after_people_are_kept() -> None:
 )
 def test_a_word_written_as_a_medicine_is_not_a_name(text: str, word: str, kept: bool) -> None:
     assert _covered(text, word) is not kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "name", "term"),
+    [
+        ("Mr Tom Reed reports Raynaud's phenomenon in winter", "Tom Reed", "Raynaud"),
+        ("Cardiology referral for Wolff-Parkinson-White syndrome", None, "Wolff-Parkinson"),
+        ("Spoke to GP; KUB clear; HbSS known; Hounsfield units 40", None, "KUB"),
+    ],
+)
+def test_names_stop_where_a_clinical_term_begins(text: str, name: str | None, term: str) -> None:
+    if name:
+        assert _covered(text, name)
+    assert not _covered(text, term)
