@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from assistant.policy.phi_vocab import WORD, Lexicon, lexicon, loaded_lexicon, plain
+from assistant.policy.phi_vocab import WORD, Lexicon, fold, lexicon, loaded_lexicon, plain
 
 __all__ = ["Lexicon", "NameFinder", "Tok", "finder", "lexicon", "loaded_lexicon", "tokenize"]
 
@@ -55,6 +55,10 @@ _PARTICLES = frozenset(
         "bint",
         "ap",
         "mac",
+        "ní",
+        "nic",
+        "uí",
+        "mhic",
         "st",
     ]
 )
@@ -132,6 +136,7 @@ def _adjacent(tok: Tok) -> bool:
 
 def _first_name(lex: Lexicon, word: str) -> bool:
     """A first name, or a double first name whose parts all are ("lily-rose", "marie-eve")."""
+    word = fold(word)
     parts = [p for p in word.split("-") if p]
     return word in lex.first or (len(parts) > 1 and all(p in lex.first for p in parts))
 
@@ -281,7 +286,7 @@ class NameFinder:
         k = i + 1  # "Ferdinand von Richter": particles between
         while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
             k += 1
-        if k > i + 1 and a.title and wa in lex.first and toks[k].title and _adjacent(toks[k]):
+        if k > i + 1 and a.title and _first_name(lex, wa) and toks[k].title and _adjacent(toks[k]):
             wk = plain(toks[k].word)
             if wk in lex.last or not lex.is_english(wk):
                 return self._extend(toks, i, k + 1, style_of=a)

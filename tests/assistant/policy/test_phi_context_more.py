@@ -119,3 +119,15 @@ def test_names_stop_where_a_clinical_term_begins(text: str, name: str | None, te
     if name:
         assert _covered(text, name)
     assert not _covered(text, term)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Spelling check: Siobhán Ní Dhubhghaill. DOB on file", "Siobhán Ní Dhubhghaill"),
+        ("Seen with Máire Nic Ghiolla today.", "Máire Nic Ghiolla"),
+    ],
+)
+def test_accented_names_and_irish_particles(text: str, secret: str) -> None:
+    assert _covered(text, secret)
