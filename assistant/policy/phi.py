@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from assistant.policy.phi_checks import VALIDATORS
-from assistant.policy.phi_terms import in_eponym_term
+from assistant.policy.phi_terms import in_eponym_term, only_clinical_words
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +284,8 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
     tokens = [t for t in _TOKEN.split(_fold(span)) if t]
     if not tokens:
         return True
+    if only_clinical_words(span) and not any(_a_name(t) for t in tokens):
+        return True  # "Narcolepsy", "Myasthenia Gravis", "anorexia nervosa"
     if in_eponym_term(text, start, end) or _after_foreign_head(c, text, start, tokens):
         return True  # "Fournier's gangrene", "ziekte van Graves", "Morbus Bechterew"
     if kind == "NAME" and _abbreviation(span.strip()) and not _a_name(span.strip()):

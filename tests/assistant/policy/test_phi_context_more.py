@@ -131,3 +131,23 @@ def test_names_stop_where_a_clinical_term_begins(text: str, name: str | None, te
 )
 def test_accented_names_and_irish_particles(text: str, secret: str) -> None:
     assert _covered(text, secret)
+
+
+@pytest.mark.parametrize(
+    ("span", "clinical"),
+    [
+        ("Narcolepsy", True),
+        ("Myasthenia Gravis", True),
+        ("anorexia nervosa", True),
+        ("Amara Okafor", False),
+        ("Deafness Smith", False),
+    ],
+)
+def test_words_of_mesh_disease_names(span: str, clinical: bool) -> None:
+    from assistant.policy import phi_terms
+
+    assert phi_terms.only_clinical_words(span) is clinical
+
+
+def test_deafness_is_not_a_dea_number() -> None:
+    assert not phi.detect("Hereditary deafness; hearing aids advised", library=False)
