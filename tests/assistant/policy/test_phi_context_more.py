@@ -151,3 +151,11 @@ def test_words_of_mesh_disease_names(span: str, clinical: bool) -> None:
 
 def test_deafness_is_not_a_dea_number() -> None:
     assert not phi.detect("Hereditary deafness; hearing aids advised", library=False)
+
+
+def test_the_generated_word_lists_hold_no_header_words() -> None:
+    from assistant.policy import phi_terms
+
+    assert "narcolepsy" in phi_terms.clinical_words()
+    assert not {"names", "holds", "generated", "from"} & phi_terms.clinical_words()
+    assert all(len(p) >= 2 for p in phi_terms.phrases())
