@@ -35,6 +35,7 @@ import yaml
 
 from assistant.core.importing import explicit_spacy_factories, hidden, import_spacy
 from assistant.policy.phi_checks import VALIDATORS
+from assistant.policy.phi_terms import in_eponym_term, only_clinical_words
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,39 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
     return tuple(out)
 
 
+def _person_words(text: str) -> bool:
+    """Every word of ``text`` could be a name: one the name vocabulary knows, or no English
+    word (False while the vocabulary is not loaded: a rule with this check then stays off)."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    words = [w for w in re.split(r"[\s'’-]+", text) if len(w) > 1]
+    return (
+        lex is not None
+        and bool(words)
+        and all(not lex.blocked(w) and (lex.known(w) or not lex.is_english(w)) for w in words)
+    )
+
+
+def _place_words(text: str) -> bool:
+    """No word of ``text`` is an English verb, adjective, adverb or function word ("Wien",
+    "Antwerpen", not "Review" or "Due"; WordNet's nouns hold the towns themselves); False while
+    the vocabulary is not loaded."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    words = [w for w in re.split(r"[\s'’-]+", text) if len(w) > 1]
+    return (
+        lex is not None
+        and bool(words)
+        and not any(lex.is_descriptive(w) or lex.blocked(w) for w in words)
+    )
+
+
+VALIDATORS["person"] = _person_words
+VALIDATORS["place"] = _place_words
+
+
 def _value(m: re.Match[str]) -> str:
     """What a rule's check reads: the group named ``value`` when the pattern has one."""
     value = m.groupdict().get("value")
@@ -143,6 +177,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
                 and clinical_term(text, min(covered), max(covered) + 1)
             ):
                 continue
+            if covered and rule.kind == "NAME" and _ends_in_eponym_term(text, max(covered) + 1):
+                continue  # "referral for Wolff-Parkinson-White syndrome"
             if covered:
                 spans.append(Span(min(covered), max(covered) + 1, rule.kind, "rules"))
             pieces.append(current[last:start])
@@ -158,9 +194,17 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
     return spans
 
 
+def _ends_in_eponym_term(text: str, end: int) -> bool:
+    """The word before ``end`` starts or is part of a clinical term named after a person."""
+    m = re.search(r"([^\W\d_][\w'’-]*)$", text[max(0, end - 60) : end])
+    return m is not None and in_eponym_term(text, end - len(m.group(1)), end)
+
+
 # --- clinical terms that look like names or places --------------------------------------------
 @dataclass(frozen=True)
 class _Clinical:
+    before: tuple[tuple[str, ...], ...]
+    """heads written before the eponym ("maladie de", "Morbus"), folded and tokenized"""
     words: frozenset[str]
     drugs: frozenset[str]
     heads: frozenset[str]
@@ -186,7 +230,9 @@ def _clinical() -> _Clinical:
     after = re.compile(
         rf"^(?:'s|s'|')?(?:[\s-]+(?!{_LINKS}\b)[A-Za-z]+){{0,2}}?[\s-]+(?:{heads})\b", re.I
     )
+    before = {tuple(t for t in _TOKEN.split(_fold(h)) if t) for h in data["heads_before"]}
     return _Clinical(
+        tuple(sorted(before, key=len, reverse=True)),
         frozenset(words),
         frozenset(drugs),
         frozenset(h.lower() for h in data["heads"]),
@@ -242,9 +288,17 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
     tokens = [t for t in _TOKEN.split(_fold(span)) if t]
     if not tokens:
         return True
+    if only_clinical_words(span) and not any(_a_name(t) for t in tokens):
+        return True  # "Narcolepsy", "Myasthenia Gravis", "anorexia nervosa"
+    if in_eponym_term(text, start, end) or _after_foreign_head(c, text, start, tokens):
+        return True  # "Fournier's gangrene", "ziekte van Graves", "Morbus Bechterew"
+    if kind == "NAME" and _abbreviation(span.strip()) and not _a_name(span.strip()):
+        return True  # "KUB", "NOF", "HbSS", "EtOH"
+    if len(tokens) <= 2 and _medicine_context(text, start, end) and not _a_name(tokens[0]):
+        return True  # "on Pabrinex.", "Sando-K 2 tabs", "started Zorbex 10 mg"
     if any(t in c.heads for t in tokens):
         return True
-    if any(t in c.drugs and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
+    if any(_drug(c, t) and not _a_name(t) for t in tokens):  # "Start Jardiance", "infliximab due"
         return True
     known = [t in c.words or t.rstrip("s") in c.words or _role(c, t) for t in tokens]
     if all(known) or all(_MEDICAL_WORD.search(t) for t in tokens):
@@ -265,6 +319,63 @@ def clinical_term(text: str, start: int, end: int, kind: str = "NAME") -> bool:
         if plain in c.not_places or len(plain) <= 3 or span.isupper() or span.islower():
             return True
     return False
+
+
+def _after_foreign_head(c: _Clinical, text: str, start: int, tokens: list[str]) -> bool:
+    """An eponym after a head written before it ("ziekte van Graves", "maladie de Basedow",
+    "Morbus Bechterew"), the head inside the span or just before it."""
+    before = [t for t in _TOKEN.split(_fold(text[max(0, start - 30) : start])) if t]
+    words = before + tokens
+    for head in c.before:
+        n = len(head)
+        if tuple(tokens[:n]) == head and len(tokens) > n:
+            return True
+        if len(before) >= n and tuple(before[-n:]) == head:
+            return True
+        if (
+            len(before) >= n - 1
+            and n > 1
+            and tuple(words[len(before) - n + 1 : len(before) + 1]) == head
+        ):
+            return True  # the span starts inside the head
+    return False
+
+
+_DOSE_AFTER = re.compile(
+    r"^(?:-?[A-Za-z]?\d*)?\s*\(?\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|iu|mmol|"
+    r"%|tabs?|tablets?|caps?|capsules?|puffs?|sachets?|drops?|patch(?:es)?|vials?|amps?)\b",
+    re.I,
+)
+_GIVEN_BEFORE = re.compile(
+    r"\b(?:on|start|started|starting|stop|stopped|stopping|taking|takes|took|inc|incl|including|"
+    r"increase|increased|reduce|reduced|prescribed|prescribe|given|give|dose of|course of|"
+    r"switch(?:ed)? to|changed to|plus)\s+$",
+    re.I,
+)
+
+
+def _abbreviation(word: str) -> bool:
+    """A clinical abbreviation, not a name: one word of at most five letters, all capitals
+    ("KUB", "NOF") or a capital after a small letter ("HbSS", "EtOH", "FeNO")."""
+    if not word.isalpha() or len(word) > 5:
+        return False
+    return word.isupper() or bool(re.search(r"[a-z][A-Z]", word))
+
+
+def _medicine_context(text: str, start: int, end: int) -> bool:
+    """A word written as a medicine: a dose right after it ("Sando-K 2 tabs", "Zorbex 10 mg"),
+    or a prescribing verb right before it and no possessive after ("on Pabrinex", "inc Adcal")."""
+    if _DOSE_AFTER.match(text[end : end + 30]):
+        return True
+    return bool(_GIVEN_BEFORE.search(text[max(0, start - 20) : start])) and not re.match(
+        r"^(?:'s|’s|s')", text[end : end + 3]
+    )
+
+
+def _drug(c: _Clinical, token: str) -> bool:
+    """A drug name, also as German, Dutch and Nordic spellings write it without the final "e"
+    ("Hydrocortison", "Prednisolon")."""
+    return token in c.drugs or (len(token) > 5 and token + "e" in c.drugs)
 
 
 def _role(c: _Clinical, token: str) -> bool:
@@ -297,9 +408,14 @@ def _possessive_head() -> re.Pattern[str]:
 
 def trim_clinical(text: str, start: int, end: int) -> tuple[int, int]:
     """A name span with a trailing eponym before a head noun ("Kofi Mensah Kaposi" before
-    "sarcoma") loses the eponym."""
+    "sarcoma"), or ending inside a clinical term named after a person ("Li Na Chen reports
+    Sjögren" before "'s syndrome"), loses the eponym."""
     c = _clinical()
     while True:
+        m = re.search(r"\s+([^\W\d_][\w'’-]*)$", text[start:end])
+        if m and in_eponym_term(text, start + m.start(1), end):
+            end = start + m.start()
+            continue
         m = re.search(r"[\s-]+([A-Za-z]+)$", text[start:end])
         if not m or m.group(1).lower() not in c.words or not c.after.match(text[end : end + 40]):
             return start, end

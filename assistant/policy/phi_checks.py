@@ -8,6 +8,16 @@ import datetime
 import re
 from collections.abc import Callable
 
+from stdnum import luhn as _luhn
+from stdnum.au import tfn as _au_tfn
+from stdnum.ca import sin as _ca_sin
+from stdnum.es import dni as _es_dni
+from stdnum.es import nie as _es_nie
+from stdnum.gb import nhs as _gb_nhs
+from stdnum.ie import pps as _ie_pps
+from stdnum.nl import bsn as _nl_bsn
+from stdnum.pl import pesel as _pl_pesel
+
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -35,14 +45,10 @@ def digits(text: str) -> str:
 
 
 def nhs_number(text: str) -> bool:
-    """A 10-digit NHS number: modulus 11 check digit (NHS Data Dictionary, "NHS Number")."""
+    """A 10-digit NHS number: modulus 11 check digit (NHS Data Dictionary, "NHS Number";
+    python-stdnum's ``gb.nhs``)."""
     d = digits(text)
-    if len(d) != 10 or len(set(d)) == 1:
-        return False
-    total = sum(int(ch) * (10 - i) for i, ch in enumerate(d[:9]))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(d[9])
+    return len(d) == 10 and len(set(d)) > 1 and _gb_nhs.is_valid(d)
 
 
 def luhn_number(text: str) -> bool:
@@ -109,66 +115,47 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
 
 
 # --- national identifiers with a check digit ---------------------------------------------------
-# Each check is the issuing authority's published algorithm; a number that fails every one is
-# not taken without a label (the cue-word rule still takes it after "ID", "no." ...).
-
-
-def _weighted(d: str, weights: tuple[int, ...]) -> int:
-    return sum(int(ch) * w for ch, w in zip(d, weights, strict=False))
+# Each check is the issuing authority's published algorithm as python-stdnum implements it; a
+# number that fails every one is not taken without a label (the cue-word rule still takes it
+# after "ID", "no." ...).
 
 
 def luhn_ok(d: str) -> bool:
-    """The Luhn (mod 10) check over a string of digits."""
-    total = 0
-    for i, ch in enumerate(reversed(d)):
-        n = int(ch) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
+    """The Luhn (mod 10) check over a string of digits (python-stdnum's ``luhn``)."""
+    return _luhn.is_valid(d)
 
 
 def bsn(d: str) -> bool:
-    """Dutch burgerservicenummer: the "11-test" (weights 9..2 and -1)."""
-    return len(d) == 9 and (_weighted(d[:8], (9, 8, 7, 6, 5, 4, 3, 2)) - int(d[8])) % 11 == 0
+    """Dutch burgerservicenummer: the "11-test" (python-stdnum's ``nl.bsn``)."""
+    return len(d) == 9 and _nl_bsn.is_valid(d)
 
 
 def sin(d: str) -> bool:
-    """Canadian Social Insurance Number: 9 digits, Luhn, never starting with 0 or 8."""
-    return len(d) == 9 and d[0] not in "08" and luhn_ok(d)
+    """Canadian Social Insurance Number: 9 digits, Luhn (python-stdnum's ``ca.sin``)."""
+    return len(d) == 9 and _ca_sin.is_valid(d)
 
 
 def tfn(d: str) -> bool:
-    """Australian Tax File Number: weights 1,4,3,7,5,8,6,9,10, sum divisible by 11."""
-    return len(d) == 9 and _weighted(d, (1, 4, 3, 7, 5, 8, 6, 9, 10)) % 11 == 0
+    """Australian Tax File Number: weighted sum mod 11 (python-stdnum's ``au.tfn``)."""
+    return len(d) == 9 and _au_tfn.is_valid(d)
 
 
 def pesel(d: str) -> bool:
-    """Polish PESEL: 11 digits, weights 1,3,7,9 repeated, and a real birth date in the first six
-    (the month carries the century: +80 1800s, +20 2000s)."""
-    if len(d) != 11:
-        return False
-    check = (10 - _weighted(d[:10], (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)) % 10) % 10
-    if check != int(d[10]):
-        return False
-    year, month, day = int(d[0:2]), int(d[2:4]), int(d[4:6])
-    century = {0: 1900, 80: 1800, 20: 2000, 40: 2100, 60: 2200}.get((month - 1) // 20 * 20)
-    if century is None:
-        return False
-    try:
-        datetime.date(century + year, (month - 1) % 20 + 1, day)
-    except ValueError:
-        return False
-    return True
+    """Polish PESEL: weights 1,3,7,9 and a real birth date whose month carries the century
+    (python-stdnum's ``pl.pesel``)."""
+    return len(d) == 11 and _pl_pesel.is_valid(d)
 
 
 def national_number(text: str) -> bool:
-    """A bare 9 or 11 digit number that passes a national check: BSN, SIN, TFN (9), PESEL (11);
+    """A bare 9 or 11 digit number that passes a national check: BSN, SIN, TFN (9), PESEL,
+    Norwegian fødselsnummer, Belgian national number (11);
     the same number written with the groups of those formats."""
     d = digits(text)
     if len(set(d)) == 1:
         return False
     if len(d) == 9:
         return bsn(d) or sin(d) or tfn(d)
-    return pesel(d)
+    return pesel(d) or VALIDATORS["eleven_digits"](d)
 
 
 def personnummer(text: str) -> bool:
@@ -186,39 +173,18 @@ def personnummer(text: str) -> bool:
     return _real(day, month, None)
 
 
-_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
-
-
 def dni(text: str) -> bool:
     """Spanish DNI (8 digits and a letter) or NIE (X/Y/Z, 7 digits, a letter): the letter is
-    the number mod 23 (Ministerio del Interior)."""
+    the number mod 23 (python-stdnum's ``es.dni`` and ``es.nie``)."""
     t = re.sub(r"[\s.-]", "", text.upper())
-    m = re.fullmatch(r"([XYZ]?)(\d{7,8})([A-Z])", t)
-    if not m:
-        return False
-    lead, num, letter = m.groups()
-    if lead:
-        if len(num) != 7:
-            return False
-        num = str("XYZ".index(lead)) + num
-    elif len(num) != 8:
-        return False
-    return _DNI_LETTERS[int(num) % 23] == letter
+    return _es_dni.is_valid(t) or _es_nie.is_valid(t)
 
 
 def ppsn(text: str) -> bool:
-    """Irish PPS number: 7 digits, a check letter and an optional letter; weights 8..2 on the
-    digits, 9 on the second letter (A=1 ... W=0), mod 23 (A=1 ... W=0)."""
+    """Irish PPS number: 7 digits, a check letter and an optional letter, mod 23 (python-stdnum's
+    ``ie.pps``)."""
     t = re.sub(r"\s", "", text.upper())
-    m = re.fullmatch(r"(\d{7})([A-W])([A-IW]?)", t)
-    if not m:
-        return False
-    num, check, extra = m.groups()
-    total = _weighted(num, (8, 7, 6, 5, 4, 3, 2))
-    if extra:
-        total += 9 * (0 if extra == "W" else ord(extra) - 64)
-    value = total % 23
-    return (check == "W" and value == 0) or (value > 0 and ord(check) - 64 == value)
+    return bool(re.fullmatch(r"\d{7}[A-W][A-IW]?", t)) and _ie_pps.is_valid(t)
 
 
 VALIDATORS.update(
@@ -229,3 +195,123 @@ VALIDATORS.update(
         "ppsn": ppsn,
     }
 )
+
+
+# --- more national schemes, checked by python-stdnum ------------------------------------------
+# python-stdnum (LGPL-2.1+, a maintained library of identifier formats and check digits) holds
+# each scheme's published algorithm; the rules in ``phi_rules.yaml`` give the shape (with the
+# separators people write), stdnum says whether the check digits and the encoded birth date hold.
+# A scheme whose check passes many random numbers (Austrian VNR: about 1 in 12; Czech and Danish
+# birth numbers: 1 in 30-50) is only taken in its written shape (a space, a slash, a dash).
+
+
+def _stdnum(*modules: str) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        import importlib
+
+        for name in modules:
+            try:
+                module = importlib.import_module(f"stdnum.{name}")
+            except ImportError:  # pragma: no cover - python-stdnum missing: the shape alone fails
+                return False
+            try:
+                if module.is_valid(text):
+                    return True
+            except Exception:  # a scheme that chokes on the text is not a match
+                continue
+        return False
+
+    check.__doc__ = "python-stdnum: " + ", ".join(modules)
+    return check
+
+
+VALIDATORS.update(
+    {
+        # Italian codice fiscale (16 characters, check letter), Agenzia delle Entrate
+        "codice_fiscale": _stdnum("it.codicefiscale"),
+        # French NIR / INSEE number (13 digits and a 2-digit key, mod 97)
+        "nir": _stdnum("fr.nir"),
+        # Swiss AHV / AVS number (756, EAN-13 check digit)
+        "ahv": _stdnum("ch.ssn"),
+        # birth numbers written with a separator: Finnish HETU (check character mod 31), Danish
+        # CPR, Czech / Slovak rodné číslo (mod 11), Swedish personnummer
+        "birth_number": _stdnum("fi.hetu", "dk.cpr", "cz.rc", "sk.rc", "se.personnummer"),
+        # 11 digits: Norwegian fødselsnummer (two mod-11 digits), Belgian national number (mod
+        # 97 over the birth date), Polish PESEL, Danish/Finnish are 10 or have a letter
+        "eleven_digits": _stdnum("no.fodselsnummer", "be.nn", "pl.pesel"),
+        # 13 digits: Romanian CNP, Bulgarian EGN is 10 (check digit and birth date)
+        "thirteen_digits": _stdnum("ro.cnp"),
+        # Austrian social insurance number (Versicherungsnummer): 4 digits, birth date
+        "vnr": _stdnum("at.vnr"),
+    }
+)
+
+
+# --- ages written in words ---------------------------------------------------------------------
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
+_TENS |= {"eighty": 80, "ninety": 90}
+
+
+def number_words(text: str) -> int | None:
+    """The value of an English cardinal under a thousand written in words ("ninety-four",
+    "a hundred and one", "one hundred twelve"); None when ``text`` is not one."""
+    words = [w for w in re.split(r"[\s-]+", text.lower().strip()) if w and w != "and"]
+    if not words:
+        return None
+    total = 0
+    i = 0
+    if len(words) >= 2 and words[1] == "hundred" and words[0] in ("a", "one"):
+        total, i = 100, 2
+    elif words[0] == "hundred":
+        total, i = 100, 1
+    rest = words[i:]
+    if not rest:
+        return total or None
+    if len(rest) == 1 and rest[0] in _UNITS:
+        return total + _UNITS[rest[0]]
+    if rest[0] in _TENS and len(rest) <= 2:
+        if len(rest) == 2 and (rest[1] not in _UNITS or _UNITS[rest[1]] >= 10):
+            return None
+        return total + _TENS[rest[0]] + (_UNITS[rest[1]] if len(rest) == 2 else 0)
+    return None
+
+
+def age_in_words(text: str) -> bool:
+    """``text`` is an age over 89 written in words (90 to 125: HIPAA Safe Harbor, 45 CFR
+    164.514(b)(2)(i)(C))."""
+    value = number_words(_value_words(text))
+    return value is not None and 90 <= value <= 125
+
+
+def _value_words(text: str) -> str:
+    return re.sub(r"[^A-Za-z\s-]", " ", text)
+
+
+VALIDATORS["age_words"] = age_in_words

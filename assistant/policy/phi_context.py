@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from assistant.policy.phi_vocab import WORD, Lexicon, lexicon, loaded_lexicon, plain
+from assistant.policy.phi_vocab import WORD, Lexicon, fold, lexicon, loaded_lexicon, plain
 
 __all__ = ["Lexicon", "NameFinder", "Tok", "finder", "lexicon", "loaded_lexicon", "tokenize"]
 
@@ -55,6 +55,10 @@ _PARTICLES = frozenset(
         "bint",
         "ap",
         "mac",
+        "ní",
+        "nic",
+        "uí",
+        "mhic",
         "st",
     ]
 )
@@ -116,9 +120,25 @@ def _sentence_start(tok: Tok, index: int) -> bool:
     return index == 0 or bool(re.search(r"[.!?:;\n•*\-–—(\[]\s*$", tok.gap)) or "\n" in tok.gap
 
 
+def _signature(toks: list[Tok], i: int) -> bool:
+    """Token ``i`` closes the message: nothing but punctuation, a bracket or a placeholder
+    after it."""
+    if i + 1 >= len(toks):
+        return True
+    nxt = toks[i + 1]
+    return bool(re.match(r"\s*[(\[]", nxt.gap)) or ("\n" in nxt.gap)
+
+
 def _adjacent(tok: Tok) -> bool:
     """Only spaces (no punctuation) between this token and the one before."""
     return tok.gap.strip() == "" and "\n" not in tok.gap
+
+
+def _first_name(lex: Lexicon, word: str) -> bool:
+    """A first name, or a double first name whose parts all are ("lily-rose", "marie-eve")."""
+    word = fold(word)
+    parts = [p for p in word.split("-") if p]
+    return word in lex.first or (len(parts) > 1 and all(p in lex.first for p in parts))
 
 
 # --- the recognizer --------------------------------------------------------------------------
@@ -173,9 +193,9 @@ class NameFinder:
                 words = [plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
                 if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
                     if kind == "intro" and not self._clause_start(toks, i - n):
-                        continue
+                        kind = "midintro"  # "helo doctor i am wiktoria": a known name only
                     gap = toks[i].gap
-                    if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*", gap) and "\n" not in gap:
+                    if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*[\"“‘']?", gap) and "\n" not in gap:
                         return kind, n
         return None
 
@@ -207,7 +227,9 @@ class NameFinder:
         w = first.word
         if (first.initial and kind == "weak") or (not first.initial and lex.blocked(w)):
             return None
-        if first.initial:
+        if kind == "midintro":
+            ok = not first.initial and lex.known(w) and not lex.is_descriptive(w)
+        elif first.initial:
             ok = True
         elif first.title or first.upper:
             ok = lex.known(w) or (not lex.is_english(w) and not first.upper)
@@ -217,6 +239,8 @@ class NameFinder:
                 ok = lex.known(w)
         elif kind == "strong":
             ok = lex.known(w)
+        elif kind == "naming" and _signature(toks, i):
+            ok = lex.known(w)  # "thanks will (07956 ...)": a sign-off closes the message
         elif kind in ("patient", "address"):
             ok = lex.known(w) and not lex.is_descriptive(w)
         else:  # weak, naming
@@ -262,7 +286,7 @@ class NameFinder:
         k = i + 1  # "Ferdinand von Richter": particles between
         while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and _adjacent(toks[k]):
             k += 1
-        if k > i + 1 and a.title and wa in lex.first and toks[k].title and _adjacent(toks[k]):
+        if k > i + 1 and a.title and _first_name(lex, wa) and toks[k].title and _adjacent(toks[k]):
             wk = plain(toks[k].word)
             if wk in lex.last or not lex.is_english(wk):
                 return self._extend(toks, i, k + 1, style_of=a)
@@ -281,12 +305,12 @@ class NameFinder:
             return None
         same = (a.title and b.title) or (a.upper and b.upper) or (a.lower and b.lower)
         if _adjacent(b) and same:
-            a_first = wa in lex.first or (a.title and not lex.is_english(wa) and len(wa) > 2)
+            a_first = _first_name(lex, wa) or (a.title and not lex.is_english(wa) and len(wa) > 2)
             b_last = wb in lex.last or (b.title and not lex.is_english(wb) and len(wb) > 2)
             if a.lower:
                 a_first = wa in lex.first and not lex.is_descriptive(wa)
                 b_last = wb in lex.last and not lex.is_descriptive(wb)
-            if a_first and b_last and (wa in lex.first or wb in lex.last):
+            if a_first and b_last and (_first_name(lex, wa) or wb in lex.last):
                 return self._extend(toks, i, i + 2, style_of=a)
         # surname-first: "SMITH, John", "Thompson-Reid, Gareth", "Smith J."
         if (

@@ -9,6 +9,7 @@ import importlib
 import logging
 import pkgutil
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,7 @@ class Lexicon:
             w in self.first
             or w in self.last
             or all(p in self.first or p in self.last for p in w.split("-") if p)
+            or (fold(w) != w and self.known(fold(w)))  # "Siobhán" as the lists write "Siobhan"
         )
 
     def is_english(self, word: str) -> bool:
@@ -57,6 +59,13 @@ class Lexicon:
     def blocked(self, word: str) -> bool:
         w = plain(word)
         return w in self.stop or w in self.never or len(w) < 2
+
+
+def fold(word: str) -> str:
+    """``word`` without accents ("siobhán" -> "siobhan")."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)
+    )
 
 
 def plain(word: str) -> str:
