@@ -131,7 +131,9 @@ def judge(q: dict[str, Any], out: dict[str, Any], texts: dict[str, str], kind: s
             i: str(found.get(c["id"], {}).get("text", ""))
             for i, c in enumerate(out["citations"], 1)
         }
-        checked, _, which = grounded(out["answer"], cited)
+        # the tool's fixed note that nothing of the asked type was found is not a claim
+        quoted = out["answer"].removeprefix(out.get("note") or "").strip()
+        checked, _, which = grounded(quoted, cited)
         topics = [
             str(found.get(c["id"], {}).get("topic") or c.get("title", "")) for c in out["citations"]
         ]

@@ -12,6 +12,8 @@ import numpy as np
 from assistant.core.embeddings import Embedder, HashingEmbedder
 from assistant.core.state import Message
 from assistant.policy import safety
+from tools.answer.segment import strip_references
+from tools.answer.segment import units as passage_units
 from tools.answer.text import content_words
 from tools.base import ToolContext
 
@@ -41,9 +43,45 @@ def prompt(mode: str) -> str:
     )
 
 
-def passages_from(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
-    """Passages retrieved in this turn that are strong enough to answer from (defanged), and
-    whether any of them carried an injected instruction."""
+def passages_from(
+    ctx: ToolContext, question: str | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Passages retrieved in this turn that are strong enough to answer from (defanged, the
+    source's reference markers removed), and whether any of them carried an injected
+    instruction. With ``question``: the best-ranked :data:`MAX_PASSAGES`, except that a
+    lower-ranked passage about the topic the question names that gives what it asks for
+    (treatment, causes, ...) takes the place of the lowest-ranked one that does not
+    (:func:`asked_first`)."""
+    found, injected = _retrieved(ctx)
+    if question is not None:
+        found = asked_first(question, found)
+    return found[:MAX_PASSAGES], injected
+
+
+def asked_first(question: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``found`` with the passages that answer the asked type moved into the first
+    :data:`MAX_PASSAGES` (in rank order otherwise)."""
+    from tools.answer.quote import asked_type, gives, named
+
+    key = asked_type(question)
+    if key is None or len(found) <= MAX_PASSAGES:
+        return found
+    about = set(named(question, found))
+    useful = [i in about and gives(found[i], key) for i in range(len(found))]
+    top = list(range(MAX_PASSAGES))
+    for i in range(MAX_PASSAGES, len(found)):
+        if not useful[i]:
+            continue
+        spare = [j for j in top if not useful[j]]
+        if not spare:
+            break
+        top.remove(spare[-1])
+        top.append(i)
+    top.sort()
+    return [found[i] for i in top] + [p for i, p in enumerate(found) if i not in top]
+
+
+def _retrieved(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     injected = False
@@ -59,9 +97,8 @@ def passages_from(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
             seen.add(pid)
             text, changed = safety.neutralize(str(passage.get("text", ""))[: MAX_PASSAGE_CHARS * 2])
             injected = injected or changed
-            found.append(dict(passage, id=pid, text=text[:MAX_PASSAGE_CHARS]))
-            if len(found) >= MAX_PASSAGES:
-                return found, injected
+            text = strip_references(text)[:MAX_PASSAGE_CHARS]
+            found.append(dict(passage, id=pid, text=text))
     return found, injected
 
 
@@ -100,11 +137,13 @@ def focus_passages(
     dropped. The top passage's opening sentence is always kept. Sentences are scored by the
     share of the question's content words they hold plus, with a semantic embedder, their
     cosine to the question."""
-    units = [
-        (pi, si, sentence)
-        for pi, p in enumerate(passages)
-        for si, sentence in enumerate(safety.split_sentences(str(p.get("text", ""))))
-    ]
+    layout: dict[tuple[int, int], int] = {}  # (passage, unit) -> its line
+    units: list[tuple[int, int, str]] = []
+    for pi, p in enumerate(passages):
+        shown = [u for u in passage_units(str(p.get("text", ""))) if u.kind != "heading"]
+        for si, u in enumerate(shown):
+            units.append((pi, si, u.text))
+            layout[pi, si] = u.line
     if not units or sum(len(u[2]) + 1 for u in units) <= budget:
         return passages
     asked = content_words(question)
@@ -133,9 +172,19 @@ def focus_passages(
         used += len(chosen[i]) + 1
     focused = []
     for pi, passage in enumerate(passages):
-        kept = [chosen[i] for i, u in enumerate(units) if u[0] == pi and i in chosen]
-        if kept:
-            focused.append(dict(passage, text=" ".join(kept)))
+        text = ""
+        last_line = None
+        for i, (upi, si, _) in enumerate(units):
+            if upi != pi or i not in chosen:
+                continue
+            line = layout[pi, si]
+            piece = chosen[i]
+            # a heading is never sent, and a unit of another line starts a new line, so the
+            # model does not see a list item or a heading run into the next sentence
+            text += piece if not text else (" " if line == last_line else "\n") + piece
+            last_line = line
+        if text:
+            focused.append(dict(passage, text=text))
     return focused
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from assistant.core.embeddings import Embedder, build_embedder
 from assistant.core.llm import LLM, build_llm
 from assistant.policy import messages
+from knowledge.kb.sources import sections
 from tools.answer.composer import Composer, _gate_counts, _sentences_from_stream, citations
 from tools.answer.evidence import (
     _MemoEmbedder,
@@ -21,14 +22,9 @@ from tools.answer.evidence import (
     passages_from,
     semantic,
 )
-from tools.answer.fallbacks import (
-    care_sentences,
-    case_lookup,
-    definition_sentences,
-    reading_grade,
-)
+from tools.answer.fallbacks import care_sentences, case_lookup, reading_grade
+from tools.answer.quote import quote
 from tools.answer.support import SupportChecker
-from tools.answer.text import content_words
 from tools.base import ToolContext, tool
 from tools.verbatim import Verbatim
 
@@ -49,7 +45,7 @@ def _patient_tail() -> str:
 def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     """Answer a question from this turn's retrieved passages and the case's findings, with
     citations; says it does not know when the evidence is not there."""
-    passages, injected = passages_from(ctx)
+    passages, injected = passages_from(ctx, question)
     facts = case_facts(ctx)
     base: dict[str, Any] = {"injection_ignored": injected, "mode": ctx.mode}
     if ctx.mode == "patient":
@@ -111,28 +107,28 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             break
         composer.add(sentence)
     method = "model"
+    note = ""
     model_composer = composer
     if model_said_dont_know or not composer.supported:
         # the small model declines many questions its evidence answers: quote the source's
         # best-matching section instead (checked like model text), from the full passages
-        quoted = definition_sentences(question, full)
-        kind = "definition"
-        if not quoted:
-            from tools.extract import section_sentences
-
-            quoted, kind = section_sentences(question, full, content_words, reading_grade)
-        if quoted:
+        quoted = quote(question, full, reading_grade)
+        if quoted.sentences:
             fallback = Composer(
-                SupportChecker(full, [], embedder),
-                ctx.mode,
-                emit=ctx.on_token,
-                verbatim=Verbatim.of(full),
+                SupportChecker(full, [], embedder), ctx.mode, verbatim=Verbatim.of(full)
             )
-            for sentence in quoted:
+            for sentence in quoted.sentences:
                 fallback.add(sentence)
             if fallback.supported:
                 composer, passages, checker = fallback, full, fallback.checker
-                model_said_dont_know, method = False, kind
+                model_said_dont_know, method = False, quoted.kind
+                if quoted.missing:  # nothing of the asked type: say so before the rest
+                    note = messages.NO_SECTION.format(
+                        section=sections.label(quoted.missing).lower(), topic=quoted.topic
+                    )
+                if ctx.on_token is not None:
+                    ctx.on_token((f"{note}\n\n" if note else "") + composer.text)
+                composer.emit = ctx.on_token
     if care and composer.supported and len(passages) - 1 not in composer.order:
         idx = len(passages) - 1  # the care passage is always the last one
         for sentence in care_sentences(str(passages[idx]["text"]), idx + 1):
@@ -148,7 +144,9 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         else "nothing_supported"
     )
     if not grounded:
-        answer = _dont_know(ctx.mode)
+        answer, note = _dont_know(ctx.mode), ""
+    elif note:
+        answer = f"{note}\n\n{answer}"
     cited = [passages[i] for i in composer.order]
     removed = len(composer.removed) + (
         len(model_composer.removed) if composer is not model_composer else 0
@@ -176,6 +174,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         },
         "removed": removed,
         "dont_know": why,
+        "note": note or None,
         "needs_review": (not grounded) or removed > 0 or composer.invalid_citations > 0,
     }
     if ctx.mode == "patient":
