@@ -29,6 +29,9 @@ prompt at ~150-250 tokens/s, so the prompt's length sets the time to the first t
 sentences that best match the question are kept (:func:`focus_passages`)."""
 FIRST_SENTENCE_BONUS = 0.15
 """A passage's opening sentence is usually its definition: prefer it over a later one."""
+ASKED_TYPE_BONUS = 0.3
+"""A sentence that gives what the question asks for (it uses the asked type's cue words and
+names its passage's topic: "Antibiotics can cure most cases of Lyme disease.")."""
 RANK_PENALTY = 0.05
 """Per retrieval rank: at equal match, a sentence from a better-ranked passage goes first."""
 MAX_FACTS = 20
@@ -133,10 +136,12 @@ def focus_passages(
     budget: int = EVIDENCE_CHARS,
 ) -> list[dict[str, Any]]:
     """The passages cut down to the sentences that best answer ``question``, ``budget``
-    characters of text in all, in their original order; passages left with nothing are
-    dropped. The top passage's opening sentence is always kept. Sentences are scored by the
-    share of the question's content words they hold plus, with a semantic embedder, their
-    cosine to the question."""
+        characters of text in all, in their original order; passages left with nothing are
+        dropped. The top passage's opening sentence is always kept, unless the question asks for one
+    kind of information (:func:`tools.answer.quote.asked_type`): then a sentence that gives it
+    scores :data:`ASKED_TYPE_BONUS` more. Sentences are scored by the
+        share of the question's content words they hold plus, with a semantic embedder, their
+        cosine to the question."""
     layout: dict[tuple[int, int], int] = {}  # (passage, unit) -> its line
     units: list[tuple[int, int, str]] = []
     for pi, p in enumerate(passages):
@@ -146,12 +151,21 @@ def focus_passages(
             layout[pi, si] = u.line
     if not units or sum(len(u[2]) + 1 for u in units) <= budget:
         return passages
+    from tools.answer.quote import asked_type, names, speaks_of
+
     asked = content_words(question)
+    key = asked_type(question)
+    topics = [content_words(" ".join(names(p)[:1])) for p in passages]
     scores = np.array(
         [
             len(asked & content_words(s)) / max(len(asked), 1)
             + (FIRST_SENTENCE_BONUS if si == 0 else 0.0)
             - RANK_PENALTY * pi
+            + (
+                ASKED_TYPE_BONUS
+                if key and speaks_of(s, key) and topics[pi] & content_words(s)
+                else 0.0
+            )
             for pi, si, s in units
         ]
     )
@@ -164,7 +178,9 @@ def focus_passages(
             pass
     chosen: dict[int, str] = {}
     used = 0
-    for i in [0, *np.argsort(-scores, kind="stable").tolist()]:
+    # the top passage's opening sentence first, unless the question asks for one kind of
+    # information (treatment, causes ...): then the sentences that give it
+    for i in [*([] if key else [0]), *np.argsort(-scores, kind="stable").tolist()]:
         sentence = units[i][2]
         if i in chosen or (chosen and used + len(sentence) + 1 > budget):
             continue

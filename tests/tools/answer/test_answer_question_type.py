@@ -149,3 +149,10 @@ def test_prompt_keeps_lines_and_drops_headings() -> None:
 
 def test_quote_returns_nothing_when_no_topic_is_named() -> None:
     assert quote("how is asthma treated?", GOUT).sentences == []
+
+
+def test_prompt_for_a_treatment_question_leads_with_the_treatment_sentences() -> None:
+    focused = focus_passages("what is the treatment for lyme disease", LYME, budget=200)
+    prompt = build_messages("q", focused, [], "clinician")[1]["content"]
+    assert "Antibiotics can cure most cases of Lyme disease" in prompt
+    assert "After treatment, some patients" not in prompt
