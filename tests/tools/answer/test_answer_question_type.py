@@ -156,3 +156,9 @@ def test_prompt_for_a_treatment_question_leads_with_the_treatment_sentences() ->
     prompt = build_messages("q", focused, [], "clinician")[1]["content"]
     assert "Antibiotics can cure most cases of Lyme disease" in prompt
     assert "After treatment, some patients" not in prompt
+
+
+def test_a_loose_list_item_from_the_model_is_not_shown(settings: Settings) -> None:
+    reply = "Antibiotics can cure most cases of Lyme disease [3].\n- A fever\n- A stiff neck"
+    out = answer(settings, "what is the treatment for lyme disease", LYME, reply)
+    assert out["answer"] == "Antibiotics can cure most cases of Lyme disease [1]."
