@@ -85,9 +85,13 @@ def _cue(key: str) -> re.Pattern[str] | None:
 
 
 def speaks_of(sentence: str, key: str) -> bool:
-    """Whether ``sentence`` uses the cue words of section ``key``."""
+    """Whether ``sentence`` uses the cue words of section ``key``; a capitalised word inside
+    the sentence is part of a name ("the Centers for Disease Control and Prevention") and
+    does not count."""
     cue = _cue(key)
-    return bool(cue and cue.search(sentence))
+    if cue is None:
+        return False
+    return any(m.start() == 0 or not m.group()[0].isupper() for m in cue.finditer(sentence))
 
 
 def gives(passage: dict[str, Any], key: str) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-LIST_LINE_WORDS = 15
+LIST_LINE_WORDS = 12
 """After a line ending in ":", the following lines of at most this many words are its list
 items (NHLBI writes items without a marker: "A tall, thin build.")."""
 HEADING_WORDS = 8
@@ -30,6 +30,8 @@ not a list item (or by nothing) is a heading."""
 _ITEM = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6]|\d{1,2}[.)])\s+")
 _INLINE_ITEM = re.compile(r"(?<=[.!?:])\s+[-\u2022]\s+(?=[A-Z0-9])")
 """A list item run into its line after a sentence ("... complications. - Outbreaks ...")."""
+_COLON_LIST = re.compile(r":\s+[-\u2022]\s+")
+"""A list run into its line after a colon, items separated by " - "."""
 _CLOSES = (".", "!", "?", ":", ";", ",")
 _REFERENCE = re.compile(r"(?<=[.,;:!?)\]])\[\d{1,5}(?:\s*[,\u2013-]\s*\d{1,5})*\]")
 """A source's own reference marker, glued to the punctuation before it (".[9440]", ".[1]"):
@@ -91,14 +93,22 @@ def units(text: str) -> list[Unit]:
             in_list = True
             continue
         closed = line.endswith(_CLOSES)
+        heading_next = not closed and len(nxt.split()) > LIST_LINE_WORDS  # ends the list
         if in_list and len(line.split()) <= LIST_LINE_WORDS and not line.endswith(":"):
-            out.append(Unit(line, "item", n))  # an item without a marker
-            continue
+            if not heading_next:
+                out.append(Unit(line, "item", n))  # an item without a marker
+                continue
+            in_list = False
         if not closed and not next_is_item and len(line.split()) <= HEADING_WORDS:
             out.append(Unit(line, "heading", n))
             in_list = False
             continue
-        head, *inline = _INLINE_ITEM.split(line)  # "... complications. - Outbreaks ..."
+        colon_list = _COLON_LIST.search(line)  # "... symptoms are: - being thirsty - ..."
+        if colon_list:
+            head = line[: colon_list.start() + 1]
+            inline = re.split(r"\s+[-\u2022]\s+", line[colon_list.end() :])
+        else:
+            head, *inline = _INLINE_ITEM.split(line)  # "... complications. - Outbreaks ..."
         parts = sentences(head)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1

@@ -80,3 +80,23 @@ def test_units_are_single_line_pieces_of_the_text(lines: list[str]) -> None:
         assert "\n" not in u.text and u.text.strip() == u.text and u.text
         assert u.kind in ("heading", "item", "sentence")
         assert u.text in clean
+
+
+def test_a_list_after_a_colon_on_one_line_and_the_end_of_an_unmarked_list() -> None:
+    us = units("Common symptoms are: - being very thirsty - frequent urination\nRest.")
+    assert [u.text for u in us if u.kind == "item"] == ["being very thirsty", "frequent urination"]
+    text = (
+        "The three main causes of anemia are:\nBlood loss\nLack of red blood cell production\n"
+        "Blood Loss\nBlood loss is the most common cause of anemia, especially iron-deficiency "
+        "anemia, and it can be short term or long term."
+    )
+    kinds = {u.text: u.kind for u in units(text)}
+    assert kinds["Blood loss"] == "item" and kinds["Blood Loss"] == "heading"
+
+
+def test_a_cue_word_inside_a_name_does_not_count() -> None:
+    from tools.answer.quote import speaks_of
+
+    assert speaks_of("Prevention is the best approach.", "prevention")
+    assert speaks_of("You can prevent tick bites.", "prevention")
+    assert not speaks_of("See the Centers for Disease Control and Prevention.", "prevention")
