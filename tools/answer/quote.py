@@ -269,3 +269,23 @@ def quote(question: str, passages: Sequence[dict[str, Any]], grade: Grade | None
         found = found[:2]  # a term's definition: its first two sentences
     kind = "other_section" if key else "definition" if not passages[i].get("section") else "section"
     return Quote(found, kind, missing=key, topic=topic)
+
+
+def gives_asked(
+    sentences: Sequence[str], question: str, passages: Sequence[dict[str, Any]]
+) -> bool:
+    """Whether an answer's ``sentences`` give what the question asks for: one of them uses the
+    asked type's cue words and names the topic (a distinctive word of a named passage's
+    topic or synonyms). True for a question that asks for no particular type."""
+    from tools.extract import head_words
+
+    key = asked_type(question)
+    if key is None:
+        return True
+    topic: set[str] = set()
+    for i in named(question, passages):
+        for name in names(passages[i]):
+            topic |= head_words(name, content_words)
+    return any(
+        speaks_of(s, key) and (not topic or bool(topic & content_words(s))) for s in sentences
+    )

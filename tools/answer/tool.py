@@ -23,7 +23,7 @@ from tools.answer.evidence import (
     semantic,
 )
 from tools.answer.fallbacks import care_sentences, case_lookup, reading_grade
-from tools.answer.quote import quote
+from tools.answer.quote import asked_type, gives_asked, quote
 from tools.answer.support import SupportChecker
 from tools.base import ToolContext, tool
 from tools.verbatim import Verbatim
@@ -96,7 +96,13 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     if care:
         passages.append(dict(care, text=care_text(str(care["text"]))))
     checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
-    composer = Composer(checker, ctx.mode, emit=ctx.on_token, verbatim=Verbatim.of(full))
+    # a question asking one kind of information (treatment, causes ...): the model's sentences
+    # are shown once it is clear they give it (else the source's sentences that do replace them)
+    asked = asked_type(question)
+    typed = asked is not None
+    composer = Composer(
+        checker, ctx.mode, emit=None if typed else ctx.on_token, verbatim=Verbatim.of(full)
+    )
     stream = llm.stream(
         build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS
     )
@@ -109,11 +115,18 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     method = "model"
     note = ""
     model_composer = composer
-    if model_said_dont_know or not composer.supported:
-        # the small model declines many questions its evidence answers: quote the source's
-        # best-matching section instead (checked like model text), from the full passages
+    off_type = (
+        composer.supported > 0
+        and not model_said_dont_know
+        and not gives_asked(composer.kept, question, full)
+        and not any(passages[i].get("section") == asked for i in composer.order)
+    )
+    if model_said_dont_know or not composer.supported or off_type:
+        # the small model declines many questions its evidence answers, or answers another
+        # question ("After treatment, some patients ..." for "how is it treated?"): quote the
+        # source's sentences that answer it instead (checked like model text)
         quoted = quote(question, full, reading_grade)
-        if quoted.sentences:
+        if quoted.sentences and (not off_type or quoted.kind in ("section", "sentences")):
             fallback = Composer(
                 SupportChecker(full, [], embedder), ctx.mode, verbatim=Verbatim.of(full)
             )
@@ -129,6 +142,10 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
                 if ctx.on_token is not None:
                     ctx.on_token((f"{note}\n\n" if note else "") + composer.text)
                 composer.emit = ctx.on_token
+    if typed and composer is model_composer:
+        if ctx.on_token is not None and composer.kept:
+            ctx.on_token(composer.text)
+        composer.emit = ctx.on_token
     if care and composer.supported and len(passages) - 1 not in composer.order:
         idx = len(passages) - 1  # the care passage is always the last one
         for sentence in care_sentences(str(passages[idx]["text"]), idx + 1):

@@ -162,3 +162,18 @@ def test_a_loose_list_item_from_the_model_is_not_shown(settings: Settings) -> No
     reply = "Antibiotics can cure most cases of Lyme disease [3].\n- A fever\n- A stiff neck"
     out = answer(settings, "what is the treatment for lyme disease", LYME, reply)
     assert out["answer"] == "Antibiotics can cure most cases of Lyme disease [1]."
+
+
+def test_a_model_answer_to_another_question_is_replaced_by_the_sources_answer(
+    settings: Settings,
+) -> None:
+    reply = (
+        "After treatment, some patients may still have muscle or joint aches and nervous "
+        "system symptoms [1]. This is called post-Lyme disease syndrome (PLDS) [1]."
+    )
+    out = answer(settings, "what is the treatment for lyme disease", LYME, reply)
+    assert out["method"] == "sentences" and not out["answer"].startswith("After treatment")
+    assert "Antibiotics can cure most cases of Lyme disease" in out["answer"]
+    kept = "Antibiotics can cure most cases of Lyme disease [3]."
+    out = answer(settings, "what is the treatment for lyme disease", LYME, kept)
+    assert out["method"] == "model"
