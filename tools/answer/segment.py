@@ -121,8 +121,12 @@ def units(text: str) -> list[Unit]:
 
 def anaphoric(sentence: str) -> bool:
     """Whether ``sentence`` opens by pointing back at what came before ("This condition is
-    called scoliosis.", "These include ...", "However, ...")."""
-    return bool(_ANAPHOR.match(sentence.strip().lstrip("-*\u2022 ").strip()))
+    called scoliosis.", "These conditions are ...", "However, ..."); a sentence that
+    introduces a list ("These resources address ...:") points forward."""
+    text = sentence.strip().lstrip("-*\u2022 ").strip()
+    if re.match(r"^[^.!?]*:", text):
+        return False  # introduces what follows ("These resources address ...: ...")
+    return bool(_ANAPHOR.match(text))
 
 
 def tidy(shown: str, text: str) -> str | None:

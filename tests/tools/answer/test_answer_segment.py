@@ -62,6 +62,7 @@ def test_anaphora_and_antecedent() -> None:
     assert anaphoric("This condition is called scoliosis.")
     assert anaphoric("These include fever.") and anaphoric("However, most get better.")
     assert not anaphoric("Thiamine deficiency causes beriberi.")
+    assert not anaphoric("These resources address the management of X: Gene Review; Drugs.")
     text = MARFAN_SYMPTOMS["text"]
     assert antecedent("This condition is called scoliosis.", text) is not None
     assert antecedent("Marfan syndrome can affect many parts of the body.", text) is None
