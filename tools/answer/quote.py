@@ -84,6 +84,12 @@ def _cue(key: str) -> re.Pattern[str] | None:
     return re.compile(rf"\b(?:{alts}){_SUFFIX}\b", re.I)
 
 
+def _derived() -> frozenset[str]:
+    from knowledge.kb.sources import sections
+
+    return frozenset(sections.rules())
+
+
 def speaks_of(sentence: str, key: str) -> bool:
     """Whether ``sentence`` uses the cue words of section ``key``; a capitalised word inside
     the sentence is part of a name ("the Centers for Disease Control and Prevention") and
@@ -164,8 +170,10 @@ def _render(us: list[Unit], chosen: list[int], number: int, title: str, define: 
 
 
 def _pick(us: list[Unit], scores: list[float], opening: bool) -> list[int]:
-    """Up to :data:`QUOTE_SENTENCES` best-scored sentences (ties: earlier first); an
-    anaphoric one brings the sentence before it, or is skipped when that does not fit."""
+    """Up to :data:`QUOTE_SENTENCES` best-scored sentences (ties: earlier first; with
+    ``opening``, the opening sentence first and any sentence may follow, else only those
+    scoring above 0); an anaphoric one brings the sentence before it, or is skipped when that
+    does not fit."""
     heads = [i for i, u in enumerate(us) if u.kind == "sentence"]
     if not heads:
         return []
@@ -176,7 +184,7 @@ def _pick(us: list[Unit], scores: list[float], opening: bool) -> list[int]:
     chosen: list[int] = []
     used = 0
     for i in ranked:
-        if len(chosen) >= QUOTE_SENTENCES or scores[i] <= 0:
+        if len(chosen) >= QUOTE_SENTENCES or (scores[i] <= 0 and not opening):
             break
         want = [i]
         if anaphoric(us[i].text):
@@ -241,6 +249,10 @@ def quote(question: str, passages: Sequence[dict[str, Any]], grade: Grade | None
         return Quote()
     topic = names(passages[hits[0]])[0]
     key = asked_type(question)
+    if key in _derived():
+        # self-care and care advice are derived from what sentences say, not from a page's
+        # section or cue words: their absence cannot be told, so answer as for "what is"
+        key = next((k for k in [key] if any(passages[i].get("section") == k for i in hits)), None)
     if key is not None:
         of_type = [i for i in hits if passages[i].get("section") == key]
         if of_type:
