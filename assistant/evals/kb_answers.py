@@ -371,6 +371,8 @@ def _rows(answers: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, 
         if "test_split_only" in r:
             rows.append((f"{label}, all {r['n']}", r, r))
             rows.append((f"{label}, test split", r, r["test_split_only"]))
+        elif r["set"] == "consumer":  # no split: none of them was used to tune
+            rows.append((label, r, r))
         else:
             rows.append((f"{label}, {split} split", r, r))
     order = {k: i for i, k in enumerate(SETS)}
