@@ -52,7 +52,7 @@ from knowledge.kb.eval_docs import DOC
 from knowledge.kb.evaluate_consumer import heldout, liveqa, question_text, rouge_l
 
 SAMPLE_SEED = "kb-answers-sample-v1"
-SETS = ("liveqa", "medquad")
+SETS = ("liveqa", "medquad", "consumer")
 MODELS = ("standin", "configured")
 CORPORA = (("today's corpus", "clinician"), ("+ consumer health", None))
 STANDIN = "always declines"
@@ -131,11 +131,19 @@ def judge(q: dict[str, Any], out: dict[str, Any], texts: dict[str, str], kind: s
             i: str(found.get(c["id"], {}).get("text", ""))
             for i, c in enumerate(out["citations"], 1)
         }
-        checked, _, which = grounded(out["answer"], cited)
+        # the tool's fixed note that nothing of the asked type was found is not a claim
+        quoted = out["answer"].removeprefix(out.get("note") or "").strip()
+        checked, _, which = grounded(quoted, cited)
         topics = [
             str(found.get(c["id"], {}).get("topic") or c.get("title", "")) for c in out["citations"]
         ]
-        focus = q.get("focus", []) if kind == "liveqa" else [q.get("topic", "")]
+        focus = (
+            q.get("focus", [])
+            if kind == "liveqa"
+            else [q["question"]]
+            if kind == "consumer"
+            else [q.get("topic", "")]
+        )
         item |= {
             "units": checked,
             "unsupported": which,
@@ -145,11 +153,50 @@ def judge(q: dict[str, Any], out: dict[str, Any], texts: dict[str, str], kind: s
             "answer": out["answer"][:600],
             "citations": [c.get("title") for c in out["citations"]],
         }
+    item |= asked_type(q, out, found, kind)
     if refs:
         answer = out["answer"] if answered else ""
         best = max((rouge_l(answer, texts[r]) for r in refs if r in texts), default=(0.0, 0.0))
         item["rouge_l_recall"], item["rouge_l_f1"] = round(best[0], 4), round(best[1], 4)
     return item
+
+
+def asked_type(
+    q: dict[str, Any], out: dict[str, Any], found: dict[str, Any], kind: str
+) -> dict[str, Any]:
+    """Whether the answer comes from the section the question asks for: the first cited
+    passage's section against the question's own MedQuAD question type (held-out MedQuAD) or
+    the type written beside each consumer question; for the consumer questions also whether
+    the answer mentions what a good answer mentions (every keyword group, any of its words)."""
+    from knowledge.kb.sources import sections
+
+    if not q.get("qtype"):
+        return {}
+    want = (
+        sections.from_qtype(str(q["qtype"]))
+        if kind == "medquad"
+        else sections.normalize(str(q["qtype"]))
+        if kind == "consumer"
+        else None
+    )
+    if want is None:
+        return {}
+    answered = bool(out.get("grounded"))
+    first = found.get(out["citations"][0]["id"], {}) if answered and out["citations"] else {}
+    item: dict[str, Any] = {"asked_section": want, "section_match": first.get("section") == want}
+    if kind == "consumer":
+        text = out["answer"].lower() if answered else ""
+        item["mentions"] = all(any(k in text for k in group) for group in q["keywords"])
+    return item
+
+
+def consumer_questions() -> list[dict[str, Any]]:
+    """The 20 consumer questions written before the answer tool's question-type work (frozen;
+    no split: none of them was used to tune)."""
+    from importlib import resources
+
+    text = resources.files("assistant.data.eval").joinpath("consumer_answers.jsonl")
+    return [json.loads(line) for line in text.read_text(encoding="utf-8").splitlines() if line]
 
 
 def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,6 +234,13 @@ def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
         "reading_grade_mean": mean(grades),
         "reading_grade_median": sorted(grades)[len(grades) // 2] if grades else None,
         "methods": methods,
+        "asked_section": rate(
+            sum(i.get("section_match", False) for i in answered),
+            sum("asked_section" in i for i in answered),
+        ),
+        "mentions": rate(sum(i.get("mentions", False) for i in items), n)
+        if any("mentions" in i for i in items)
+        else None,
     }
 
 
@@ -194,6 +248,8 @@ def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
 def questions(kind: str, split: str) -> list[dict[str, Any]]:
     if kind == "liveqa":
         return liveqa("all" if split == "test" else split)
+    if kind == "consumer":
+        return consumer_questions()
     return heldout(split)
 
 
@@ -271,7 +327,8 @@ def eval_answers(
                     f"(on topic {r['answered_on_topic']}, wrong topic among answered "
                     f"{r['wrong_topic_among_answered']}), unsupported "
                     f"{r['unsupported_units']}/{r['units_checked']}, ROUGE-L F1 "
-                    f"{r['rouge_l_f1']}, grade {r['reading_grade_mean']}, "
+                    f"{r['rouge_l_f1']}, asked section {r['asked_section']}, mentions "
+                    f"{r['mentions']}, grade {r['reading_grade_mean']}, "
                     f"{r['seconds_per_question']} s/question"
                 )
     return out
@@ -293,7 +350,11 @@ def merge(path: Path, new: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- docs -----------------------------------------------------------------------------------
-SET_LABELS = {"liveqa": "LiveQA 2017 medical", "medquad": "MedQuAD held-out"}
+SET_LABELS = {
+    "liveqa": "LiveQA 2017 medical",
+    "medquad": "MedQuAD held-out",
+    "consumer": "20 consumer questions",
+}
 
 
 def _f(value: Any) -> str:
@@ -310,6 +371,8 @@ def _rows(answers: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, 
         if "test_split_only" in r:
             rows.append((f"{label}, all {r['n']}", r, r))
             rows.append((f"{label}, test split", r, r["test_split_only"]))
+        elif r["set"] == "consumer":  # no split: none of them was used to tune
+            rows.append((label, r, r))
         else:
             rows.append((f"{label}, {split} split", r, r))
     order = {k: i for i, k in enumerate(SETS)}
@@ -335,13 +398,17 @@ def render_markdown(answers: dict[str, Any]) -> str:
         "answer tool; the local model ran on a fixed seeded sample "
         f"(`{answers.get('sample_seed', SAMPLE_SEED)}`) of the test questions. Unsupported "
         "units: the independent check (every word of the text up to a citation mark in one cited "
-        'passage). "vs today": the change in "I don\'t know" against today\'s corpus (terms '
+        'passage). "asked section": the first cited passage is of the section the question '
+        "asks for (MedQuAD: the question's own type; consumer questions: the type written "
+        'beside each). "mentions": the answer names what a good answer names (consumer '
+        'questions). "vs today": the change in "I don\'t know" against today\'s corpus (terms '
         "and codes only) in the same run.",
         "",
         '| questions | model | corpus | n | answered | "I don\'t know" | vs today '
         "| answered on topic | wrong topic (of answered) | unsupported units | cites a "
-        "reference | ROUGE-L F1 | reading grade | s/question |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "reference | ROUGE-L F1 | asked section (of answered) | mentions | reading grade "
+        "| s/question |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = _rows(answers)
     base = {
@@ -361,6 +428,7 @@ def render_markdown(answers: dict[str, Any]) -> str:
             f"| {_f(m['wrong_topic_among_answered'])} "
             f"| {m['unsupported_units']} of {m['units_checked']} "
             f"| {_f(m['cites_reference'])} (n={m['with_reference']}) | {_f(m['rouge_l_f1'])} "
+            f"| {_f(m.get('asked_section'))} | {_f(m.get('mentions'))} "
             f"| {_f(m['reading_grade_mean'])} | {r.get('seconds_per_question', '–')} |"
         )
     return "\n".join(lines) + "\n"

@@ -394,3 +394,10 @@ SLACK_MODE_ADMIN_ONLY = (
     "This channel is patient-facing: only a Slack admin listed in the configuration "
     "(slack.admins) can switch it to clinician mode."
 )
+
+NO_SECTION = (
+    'The passages I found say nothing on "{section}" for {topic}, so this does not answer '
+    "that part of your question. What they do say about {topic}:"
+)
+"""Said before a quoted answer when the question asks for one kind of information
+(treatment, causes, ...) and no retrieved passage about the topic gives it."""

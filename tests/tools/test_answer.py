@@ -25,12 +25,12 @@ from tools.answer import (
     case_facts,
     case_lookup,
     content_words,
-    definition_sentences,
     focus_passages,
     generate_answer,
     is_claim,
     reading_grade,
 )
+from tools.answer.quote import quote
 from tools.base import Resources, ToolContext
 
 PASSAGES = [
@@ -196,22 +196,22 @@ def test_patient_mode_definition_still_loses_its_doses(settings: Settings) -> No
     assert "mg" not in out["answer"] and "every 4" not in out["answer"]
 
 
-def test_definition_sentences_skip_the_bare_title_and_name_lists() -> None:
+def test_definitions_skip_the_bare_title_and_name_lists() -> None:
     hpo = {
         "title": "Gout",
         "text": "Gout. Recurrent attacks of acute inflammatory arthritis of a joint. "
         "Also called: Gouty arthritis. A type of: Arthritis.",
     }
-    assert definition_sentences("what is gout?", [PASSAGES[0], hpo]) == [
+    assert quote("what is gout?", [PASSAGES[0], hpo]).sentences == [
         "Gout: Recurrent attacks of acute inflammatory arthritis of a joint. [2]"
     ]
-    assert definition_sentences("what is arthritis?", [hpo]) == []  # title not named
-    assert definition_sentences("what is gout?", [{"title": "Gout", "text": "Gout."}]) == []
+    assert quote("what is arthritis?", [hpo]).sentences == []  # title not named
+    assert quote("what is gout?", [{"title": "Gout", "text": "Gout."}]).sentences == []
 
 
 @given(st.text(max_size=60), st.text(max_size=200))
-def test_definition_sentences_only_quote_the_named_passage(question: str, text: str) -> None:
-    for sentence in definition_sentences(question, [{"title": "Asthma", "text": text}]):
+def test_definitions_only_quote_the_named_passage(question: str, text: str) -> None:
+    for sentence in quote(question, [{"title": "Asthma", "text": text}]).sentences:
         body = sentence.removesuffix(" [1]")
         assert body != sentence and content_words(body) <= content_words(f"Asthma {text}")
 

@@ -18,14 +18,22 @@ The pipeline, in order:
    change or an individual diagnosis are removed too. Only checked sentences are streamed.
 5. Citations are renumbered in order of first use, so ``[1]`` in the answer is the first entry
    of ``citations``.
-6. When the model declines ("I don't know") although the question names a retrieved
-   passage's title in full, that passage's own definition sentences go through step 4 instead
-   (``method: "definition"``): the small local model declines many questions its evidence
-   answers.
+6. When the model declines ("I don't know") or none of its sentences is supported, the
+   source's own sentences that answer the question that was asked go through step 4 instead
+   (:mod:`~tools.answer.quote`: the question's type, treatment, causes, symptoms ..., picks
+   the section or the sentences; when no retrieved passage gives that type the answer says so
+   before what the sources do say): the small local model declines many questions its
+   evidence answers.
+
+Passage text is read in units (:mod:`~tools.answer.segment`: headings, list items and
+sentences, never fused), for the prompt, the quotes and the display of the model's sentences
+(a heading or list item run into a sentence is cut off; a sentence pointing back, "This
+condition is ...", is shown only after what it points to).
 
 The package: :mod:`~tools.answer.text` (content words), :mod:`~tools.answer.evidence` (steps 1
 and 3's prompt), :mod:`~tools.answer.support` (the support check), :mod:`~tools.answer.composer`
-(steps 4-5), :mod:`~tools.answer.fallbacks` (the case lookup, step 6, care lines, reading grade)
+(steps 4-5), :mod:`~tools.answer.quote` (step 6), :mod:`~tools.answer.segment` (units),
+:mod:`~tools.answer.fallbacks` (the case lookup, care lines, reading grade)
 and :mod:`~tools.answer.tool` (the tool function).
 """
 
@@ -51,7 +59,6 @@ from tools.answer.evidence import (
 from tools.answer.fallbacks import (
     care_sentences,
     case_lookup,
-    definition_sentences,
     reading_grade,
 )
 from tools.answer.support import (
@@ -88,7 +95,6 @@ __all__ = [
     "case_lookup",
     "citations",
     "content_words",
-    "definition_sentences",
     "focus_passages",
     "generate_answer",
     "is_claim",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.policy import safety
+from tools.answer.segment import anaphoric, antecedent, tidy
 from tools.answer.support import _META, _REFERRAL, SupportChecker, is_claim
 from tools.answer.text import _ANY_CITE, content_words
 from tools.verbatim import Verbatim
@@ -34,6 +35,8 @@ class Composer:
     dropped: list[str] = field(default_factory=list)  # short non-claims that were not referrals
     deferred: list[str] = field(default_factory=list)  # patient-mode referrals, shown last
     verbatim: Verbatim | None = None
+    _last: tuple[int, str] | None = None
+    """The evidence index and text of the last sentence shown from a passage."""
     """The display gate (tools/verbatim.py): a passage-cited sentence is shown only in the
     passage's own words. Without it, supported sentences are shown as written."""
 
@@ -124,7 +127,25 @@ class Composer:
         gate when it cites a passage; case facts and an ungated composer keep the text."""
         if self.verbatim is None or hit >= len(self.checker.passages):
             return plain
-        return self.verbatim.display(plain, self.checker.passages[hit])
+        passage = self.checker.passages[hit]
+        shown = self.verbatim.display(plain, passage)
+        if shown is None:
+            return None
+        full = self.verbatim.texts.get(str(passage.get("id", "")), str(passage.get("text", "")))
+        shown = tidy(shown, full)
+        if shown is None or (anaphoric(shown) and not self._follows(shown, hit, full)):
+            return None  # a heading or list fragment alone, or "This ..." without its antecedent
+        self._last = (hit, shown)
+        return shown
+
+    def _follows(self, shown: str, hit: int, text: str) -> bool:
+        """Whether the sentence shown just before ``shown`` is what it points back to: the
+        unit before it in the passage, or (when it is not a unit of it) a sentence of the
+        same passage."""
+        if self._last is None or self._last[0] != hit:
+            return False
+        before = antecedent(shown, text)
+        return before is None or content_words(before) <= content_words(self._last[1])
 
     def finish(self) -> None:
         """Show the deferred referrals (after every cited sentence)."""

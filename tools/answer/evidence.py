@@ -12,6 +12,8 @@ import numpy as np
 from assistant.core.embeddings import Embedder, HashingEmbedder
 from assistant.core.state import Message
 from assistant.policy import safety
+from tools.answer.segment import strip_references
+from tools.answer.segment import units as passage_units
 from tools.answer.text import content_words
 from tools.base import ToolContext
 
@@ -27,6 +29,9 @@ prompt at ~150-250 tokens/s, so the prompt's length sets the time to the first t
 sentences that best match the question are kept (:func:`focus_passages`)."""
 FIRST_SENTENCE_BONUS = 0.15
 """A passage's opening sentence is usually its definition: prefer it over a later one."""
+ASKED_TYPE_BONUS = 0.3
+"""A sentence that gives what the question asks for (it uses the asked type's cue words and
+names its passage's topic: "Antibiotics can cure most cases of Lyme disease.")."""
 RANK_PENALTY = 0.05
 """Per retrieval rank: at equal match, a sentence from a better-ranked passage goes first."""
 MAX_FACTS = 20
@@ -41,9 +46,45 @@ def prompt(mode: str) -> str:
     )
 
 
-def passages_from(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
-    """Passages retrieved in this turn that are strong enough to answer from (defanged), and
-    whether any of them carried an injected instruction."""
+def passages_from(
+    ctx: ToolContext, question: str | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Passages retrieved in this turn that are strong enough to answer from (defanged, the
+    source's reference markers removed), and whether any of them carried an injected
+    instruction. With ``question``: the best-ranked :data:`MAX_PASSAGES`, except that a
+    lower-ranked passage about the topic the question names that gives what it asks for
+    (treatment, causes, ...) takes the place of the lowest-ranked one that does not
+    (:func:`asked_first`)."""
+    found, injected = _retrieved(ctx)
+    if question is not None:
+        found = asked_first(question, found)
+    return found[:MAX_PASSAGES], injected
+
+
+def asked_first(question: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``found`` with the passages that answer the asked type moved into the first
+    :data:`MAX_PASSAGES` (in rank order otherwise)."""
+    from tools.answer.quote import asked_type, gives, named
+
+    key = asked_type(question)
+    if key is None or len(found) <= MAX_PASSAGES:
+        return found
+    about = set(named(question, found))
+    useful = [i in about and gives(found[i], key) for i in range(len(found))]
+    top = list(range(MAX_PASSAGES))
+    for i in range(MAX_PASSAGES, len(found)):
+        if not useful[i]:
+            continue
+        spare = [j for j in top if not useful[j]]
+        if not spare:
+            break
+        top.remove(spare[-1])
+        top.append(i)
+    top.sort()
+    return [found[i] for i in top] + [p for i, p in enumerate(found) if i not in top]
+
+
+def _retrieved(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     injected = False
@@ -59,9 +100,8 @@ def passages_from(ctx: ToolContext) -> tuple[list[dict[str, Any]], bool]:
             seen.add(pid)
             text, changed = safety.neutralize(str(passage.get("text", ""))[: MAX_PASSAGE_CHARS * 2])
             injected = injected or changed
-            found.append(dict(passage, id=pid, text=text[:MAX_PASSAGE_CHARS]))
-            if len(found) >= MAX_PASSAGES:
-                return found, injected
+            text = strip_references(text)[:MAX_PASSAGE_CHARS]
+            found.append(dict(passage, id=pid, text=text))
     return found, injected
 
 
@@ -96,23 +136,36 @@ def focus_passages(
     budget: int = EVIDENCE_CHARS,
 ) -> list[dict[str, Any]]:
     """The passages cut down to the sentences that best answer ``question``, ``budget``
-    characters of text in all, in their original order; passages left with nothing are
-    dropped. The top passage's opening sentence is always kept. Sentences are scored by the
-    share of the question's content words they hold plus, with a semantic embedder, their
-    cosine to the question."""
-    units = [
-        (pi, si, sentence)
-        for pi, p in enumerate(passages)
-        for si, sentence in enumerate(safety.split_sentences(str(p.get("text", ""))))
-    ]
+        characters of text in all, in their original order; passages left with nothing are
+        dropped. The top passage's opening sentence is always kept, unless the question asks for one
+    kind of information (:func:`tools.answer.quote.asked_type`): then a sentence that gives it
+    scores :data:`ASKED_TYPE_BONUS` more. Sentences are scored by the
+        share of the question's content words they hold plus, with a semantic embedder, their
+        cosine to the question."""
+    layout: dict[tuple[int, int], int] = {}  # (passage, unit) -> its line
+    units: list[tuple[int, int, str]] = []
+    for pi, p in enumerate(passages):
+        shown = [u for u in passage_units(str(p.get("text", ""))) if u.kind != "heading"]
+        for si, u in enumerate(shown):
+            units.append((pi, si, u.text))
+            layout[pi, si] = u.line
     if not units or sum(len(u[2]) + 1 for u in units) <= budget:
         return passages
+    from tools.answer.quote import asked_type, names, speaks_of
+
     asked = content_words(question)
+    key = asked_type(question)
+    topics = [content_words(" ".join(names(p)[:1])) for p in passages]
     scores = np.array(
         [
             len(asked & content_words(s)) / max(len(asked), 1)
             + (FIRST_SENTENCE_BONUS if si == 0 else 0.0)
             - RANK_PENALTY * pi
+            + (
+                ASKED_TYPE_BONUS
+                if key and speaks_of(s, key) and topics[pi] & content_words(s)
+                else 0.0
+            )
             for pi, si, s in units
         ]
     )
@@ -125,7 +178,9 @@ def focus_passages(
             pass
     chosen: dict[int, str] = {}
     used = 0
-    for i in [0, *np.argsort(-scores, kind="stable").tolist()]:
+    # the top passage's opening sentence first, unless the question asks for one kind of
+    # information (treatment, causes ...): then the sentences that give it
+    for i in [*([] if key else [0]), *np.argsort(-scores, kind="stable").tolist()]:
         sentence = units[i][2]
         if i in chosen or (chosen and used + len(sentence) + 1 > budget):
             continue
@@ -133,9 +188,19 @@ def focus_passages(
         used += len(chosen[i]) + 1
     focused = []
     for pi, passage in enumerate(passages):
-        kept = [chosen[i] for i, u in enumerate(units) if u[0] == pi and i in chosen]
-        if kept:
-            focused.append(dict(passage, text=" ".join(kept)))
+        text = ""
+        last_line = None
+        for i, (upi, si, _) in enumerate(units):
+            if upi != pi or i not in chosen:
+                continue
+            line = layout[pi, si]
+            piece = chosen[i]
+            # a heading is never sent, and a unit of another line starts a new line, so the
+            # model does not see a list item or a heading run into the next sentence
+            text += piece if not text else (" " if line == last_line else "\n") + piece
+            last_line = line
+        if text:
+            focused.append(dict(passage, text=text))
     return focused
 
 

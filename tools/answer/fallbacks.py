@@ -1,20 +1,16 @@
-"""Answers without the model's words: a case lookup ("is there an effusion?"), a named
-term's own definition sentences when the model declines, the care passage's opening lines as
-cited sentences, and the reading grade of a patient answer."""
+"""Answers without the model's words: a case lookup ("is there an effusion?"), the care
+passage's opening lines as cited sentences, and the reading grade of a patient answer (the
+quoted answer when the model declines: :mod:`tools.answer.quote`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from assistant.policy import safety
 from tools.answer.evidence import MAX_FACTS, care_text
 from tools.answer.text import _ANY_CITE, content_words
-
-DEFINITION_SENTENCES = 2
-"""Sentences quoted from a named term's passage when the model declines (definition_sentences)."""
 
 
 def reading_grade(text: str) -> float:
@@ -72,42 +68,6 @@ def case_lookup(question: str, findings: list[dict[str, Any]]) -> str | None:
         if line not in lines:
             lines.append(line)
     return " ".join(lines) if lines else None
-
-
-_LIST_LINE = re.compile(r"^(also called|a type of)\s*:", re.IGNORECASE)
-_XREF = re.compile(r"\s*\{[^{}]*\}")
-"""Ontology cross-reference annotations left in some HPO definitions ({xref="PMID:..."})."""
-
-
-def definition_sentences(question: str, passages: Sequence[dict[str, Any]]) -> list[str]:
-    """The first retrieved passage whose title the question names in full ("what is
-    asthma?" and a passage titled "Asthma"), as its own definition sentences with its citation
-    (at most :data:`DEFINITION_SENTENCES`); [] when no passage is named that way.
-
-    Used when the small model declines although the named term's passage is in front of it:
-    the source's words, checked like any model sentence, instead of "I don't know"."""
-    asked = content_words(question)
-    for n, passage in enumerate(passages, 1):
-        title = str(passage.get("title", ""))
-        named = content_words(title)
-        if not named or not named <= asked or passage.get("section"):
-            continue  # sectioned (consumer) passages: tools/extract.py
-        out: list[str] = []
-        for sentence in safety.split_sentences(_XREF.sub("", str(passage.get("text", "")))):
-            words = content_words(sentence)
-            if not words or words <= named or _LIST_LINE.match(sentence):
-                continue  # the bare title, or a synonym/parent list
-            if sentence[-1] not in ".!?":
-                sentence += "."
-            # A definition that does not name its term gets the title: "Gout: Recurrent ..."
-            if not out and not named <= words:
-                sentence = f"{title}: {sentence}"
-            out.append(f"{sentence} [{n}]")
-            if len(out) >= DEFINITION_SENTENCES:
-                break
-        if out:
-            return out
-    return []
 
 
 def care_sentences(text: str, number: int) -> list[str]:

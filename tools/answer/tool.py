@@ -10,6 +10,7 @@ from typing import Any
 from assistant.core.embeddings import Embedder, build_embedder
 from assistant.core.llm import LLM, build_llm
 from assistant.policy import messages
+from knowledge.kb.sources import sections
 from tools.answer.composer import Composer, _gate_counts, _sentences_from_stream, citations
 from tools.answer.evidence import (
     _MemoEmbedder,
@@ -21,14 +22,9 @@ from tools.answer.evidence import (
     passages_from,
     semantic,
 )
-from tools.answer.fallbacks import (
-    care_sentences,
-    case_lookup,
-    definition_sentences,
-    reading_grade,
-)
+from tools.answer.fallbacks import care_sentences, case_lookup, reading_grade
+from tools.answer.quote import asked_type, gives_asked, quote
 from tools.answer.support import SupportChecker
-from tools.answer.text import content_words
 from tools.base import ToolContext, tool
 from tools.verbatim import Verbatim
 
@@ -49,7 +45,7 @@ def _patient_tail() -> str:
 def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     """Answer a question from this turn's retrieved passages and the case's findings, with
     citations; says it does not know when the evidence is not there."""
-    passages, injected = passages_from(ctx)
+    passages, injected = passages_from(ctx, question)
     facts = case_facts(ctx)
     base: dict[str, Any] = {"injection_ignored": injected, "mode": ctx.mode}
     if ctx.mode == "patient":
@@ -100,7 +96,13 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
     if care:
         passages.append(dict(care, text=care_text(str(care["text"]))))
     checker = SupportChecker(passages, facts if ctx.mode == "clinician" else [], embedder)
-    composer = Composer(checker, ctx.mode, emit=ctx.on_token, verbatim=Verbatim.of(full))
+    # a question asking one kind of information (treatment, causes ...): the model's sentences
+    # are shown once it is clear they give it (else the source's sentences that do replace them)
+    asked = asked_type(question)
+    typed = asked is not None
+    composer = Composer(
+        checker, ctx.mode, emit=None if typed else ctx.on_token, verbatim=Verbatim.of(full)
+    )
     stream = llm.stream(
         build_messages(question, passages, facts, ctx.mode), max_tokens=ANSWER_MAX_TOKENS
     )
@@ -111,28 +113,39 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
             break
         composer.add(sentence)
     method = "model"
+    note = ""
     model_composer = composer
-    if model_said_dont_know or not composer.supported:
-        # the small model declines many questions its evidence answers: quote the source's
-        # best-matching section instead (checked like model text), from the full passages
-        quoted = definition_sentences(question, full)
-        kind = "definition"
-        if not quoted:
-            from tools.extract import section_sentences
-
-            quoted, kind = section_sentences(question, full, content_words, reading_grade)
-        if quoted:
+    off_type = (
+        composer.supported > 0
+        and not model_said_dont_know
+        and not gives_asked(composer.kept, question, full)
+        and not any(passages[i].get("section") == asked for i in composer.order)
+    )
+    if model_said_dont_know or not composer.supported or off_type:
+        # the small model declines many questions its evidence answers, or answers another
+        # question ("After treatment, some patients ..." for "how is it treated?"): quote the
+        # source's sentences that answer it instead (checked like model text)
+        quoted = quote(question, full, reading_grade)
+        if quoted.sentences and (not off_type or quoted.kind in ("section", "sentences")):
             fallback = Composer(
-                SupportChecker(full, [], embedder),
-                ctx.mode,
-                emit=ctx.on_token,
-                verbatim=Verbatim.of(full),
+                SupportChecker(full, [], embedder), ctx.mode, verbatim=Verbatim.of(full)
             )
-            for sentence in quoted:
+            for sentence in quoted.sentences:
                 fallback.add(sentence)
             if fallback.supported:
                 composer, passages, checker = fallback, full, fallback.checker
-                model_said_dont_know, method = False, kind
+                model_said_dont_know, method = False, quoted.kind
+                if quoted.missing:  # nothing of the asked type: say so before the rest
+                    note = messages.NO_SECTION.format(
+                        section=sections.label(quoted.missing).lower(), topic=quoted.topic
+                    )
+                if ctx.on_token is not None:
+                    ctx.on_token((f"{note}\n\n" if note else "") + composer.text)
+                composer.emit = ctx.on_token
+    if typed and composer is model_composer:
+        if ctx.on_token is not None and composer.kept:
+            ctx.on_token(composer.text)
+        composer.emit = ctx.on_token
     if care and composer.supported and len(passages) - 1 not in composer.order:
         idx = len(passages) - 1  # the care passage is always the last one
         for sentence in care_sentences(str(passages[idx]["text"]), idx + 1):
@@ -148,7 +161,9 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         else "nothing_supported"
     )
     if not grounded:
-        answer = _dont_know(ctx.mode)
+        answer, note = _dont_know(ctx.mode), ""
+    elif note:
+        answer = f"{note}\n\n{answer}"
     cited = [passages[i] for i in composer.order]
     removed = len(composer.removed) + (
         len(model_composer.removed) if composer is not model_composer else 0
@@ -176,6 +191,7 @@ def generate_answer(question: str, *, ctx: ToolContext) -> dict[str, Any]:
         },
         "removed": removed,
         "dont_know": why,
+        "note": note or None,
         "needs_review": (not grounded) or removed > 0 or composer.invalid_citations > 0,
     }
     if ctx.mode == "patient":

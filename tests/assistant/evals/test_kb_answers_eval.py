@@ -31,14 +31,29 @@ def test_standin_run_on_a_slice_is_grounded_and_rendered(
             "topic": "Back Pain",
             "relevant": ["MPlusHealthTopics_0000078_1", "NINDS_0000037_1"],
             "split": "test",
+            "qtype": "information",
         }
     ]
-    monkeypatch.setattr(A, "questions", lambda kind, split: live if kind == "liveqa" else held)
+    mine = [
+        {
+            "id": "c1",
+            "question": "What are the symptoms of kidney stones?",
+            "qtype": "symptoms",
+            "keywords": [["pain"], ["urin", "blood"]],
+        }
+    ]
+    sets = {"liveqa": live, "medquad": held, "consumer": mine}
+    monkeypatch.setattr(A, "questions", lambda kind, split: sets[kind])
     out = A.eval_answers(settings, index, "test", lambda _: None, models=("standin",))
     run = out["runs"]["always declines, + consumer health, medquad"]
     assert run["n"] == 1 and run["answered"] == 1.0 and run["unsupported_units"] == 0
     assert run["items"][0]["on_focus"] and run["items"][0]["cites_reference"]
     assert run["reading_grade_mean"] is not None
+    assert run["items"][0]["asked_section"] == "information" and run["asked_section"] == 1.0
+    mine_run = out["runs"]["always declines, + consumer health, consumer"]
+    item = mine_run["items"][0]
+    assert item["asked_section"] == "symptoms" and isinstance(item["mentions"], bool)
+    assert mine_run["mentions"] in (0.0, 1.0)
     base = out["runs"]["always declines, today's corpus, medquad"]
     assert base["answered"] == 0.0  # no term passages in this index
     md = A.render_markdown(A.merge(tmp_path / "kb-answers-test.json", out))
@@ -54,6 +69,15 @@ def test_seeded_sample_is_fixed_and_from_the_test_split() -> None:
     assert [q["id"] for q in a] == [q["id"] for q in b] and len(a) == 60
     assert {q["split"] for q in a} == {"test"}
     assert len(A.seeded_sample(qs, None)) == 104
+
+
+def test_consumer_questions_are_the_frozen_twenty() -> None:
+    from knowledge.kb.sources import sections
+
+    qs = A.consumer_questions()
+    assert len(qs) == 20 and len({q["id"] for q in qs}) == 20
+    assert all(sections.normalize(q["qtype"]) for q in qs)
+    assert all(q["mentions"] and q["keywords"] for q in qs)
 
 
 def test_focus_and_reading_grade() -> None:
