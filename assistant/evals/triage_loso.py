@@ -188,6 +188,7 @@ SET_NAMES = {
     "third": "third set",
     "b": "set b",
     "c": "set c",
+    "d": "set d",
 }
 
 

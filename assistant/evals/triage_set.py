@@ -38,6 +38,9 @@ SETS = {
     # training data (the triage classifier is trained on them), no longer held out
     "b": ("triage_vignettes_b.yaml", "triage_split_b.json"),
     "c": ("triage_vignettes_c.yaml", "triage_split_c.json"),
+    # a fourth author's blind set, run untuned before and after the learned safety net, then
+    # read: development data (not yet in the classifier's training sets)
+    "d": ("triage_vignettes_d.yaml", "triage_split_d.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
