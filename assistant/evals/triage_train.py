@@ -95,7 +95,7 @@ def train(
     counts = {level: gold.count(level) for level in LEVELS}
     return {
         "what": "triage safety net: logistic regression over the story's MiniLM embedding "
-        "(tools/triage/classifier.py); it may only raise a level to urgent",
+        "(tools/triage/classifier.py); it may only raise a level: to urgent, or to emergency when confident of an emergency",
         "licence": "Apache-2.0 (weights learnt from the project's own vignette sets)",
         "command": "python -m assistant.evals.triage_train"
         + "".join(f" --exclude {e}" for e in sorted(exclude)),

@@ -76,13 +76,17 @@ def features(embedder: Any, text: str) -> np.ndarray:
     text = text[:MAX_STORY_CHARS]
     parts = sentences(text)
     name = str(getattr(embedder, "name", ""))
-    new = [p for p in dict.fromkeys(parts) if (name, p) not in _remembered]
+    unique = list(dict.fromkeys(parts))
+    with _lock:  # the vectors this story needs are taken here, so a later clear cannot lose them
+        known = {p: _remembered[(name, p)] for p in unique if (name, p) in _remembered}
+    new = [p for p in unique if p not in known]
     vecs = np.asarray(embedder.embed([text, *new]), dtype=np.float32)
+    fresh = dict(zip(new, vecs[1:], strict=True))
     with _lock:
         if len(_remembered) + len(new) > MAX_REMEMBERED:
             _remembered.clear()
-        _remembered.update(((name, p), v) for p, v in zip(new, vecs[1:], strict=True))
-        rows = [_remembered[(name, p)] for p in parts]
+        _remembered.update(((name, p), v) for p, v in fresh.items())
+    rows = [known[p] if p in known else fresh[p] for p in parts]
     mean = np.mean(rows, axis=0)
     mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
     return np.concatenate([vecs[0], mean])

@@ -1,4 +1,5 @@
-"""The learned safety net beside the rules: it may only raise the level, never to emergency, and
+"""The learned safety net beside the rules: it may only raise the level (to urgent, or to
+emergency when confident of one), and
 only with the embedder it was trained for (fake embedders here; the real one in a slow test)."""
 
 from __future__ import annotations
@@ -201,3 +202,16 @@ def test_a_learned_floor_only_ever_raises(
     assert RANK[netted.level] == max(RANK[rules.level], RANK[floor])
     if netted.level == "emergency":
         assert not netted.next_questions  # an emergency is never delayed by a question
+
+
+def test_a_full_sentence_memory_never_loses_a_growing_story(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the memory is cleared to make room, the story's earlier sentences still count."""
+    import tools.triage.classifier as classifier
+
+    monkeypatch.setattr(classifier, "MAX_REMEMBERED", 3)
+    monkeypatch.setattr(classifier, "_remembered", {})
+    features(WordEmbedder(), "One a. Two b.")
+    grown = "One a. Two b. Three c. Crushing pain."
+    assert np.allclose(features(WordEmbedder(), grown), features_many(WordEmbedder(), [grown])[0])
