@@ -170,7 +170,7 @@ def build_graph(
             mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency
         )
         standing = _standing(state["case"], triaged, mode)
-        if standing is not None and standing["level"] in messages.TRIAGE_STANDING:
+        if standing is not None:
             if standing["level"] == "emergency" and not verdict.emergency:
                 verdict.flag("triage:standing_emergency", emergency=True)
             if not (standing["level"] == "emergency" and state.get("reply")):
@@ -233,7 +233,9 @@ def build_graph(
             "reply": "\n\n".join(p for p in parts if p),
             "citations": unique,
             "safety": verdict,
-            "triage": _triage_info(triaged) if standing is None else standing["info"],
+            "triage": _triage_info(triaged)
+            if triaged is not None or standing is None
+            else standing["info"],
             "case": state["case"],
         }
 
@@ -387,24 +389,37 @@ def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: result.get(k) for k in keys}
 
 
+_RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
+
+
 def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dict[str, Any] | None:
-    """Keep the case's latest final triage decision; on a patient turn that triages nothing new,
-    the decision still standing (at most ``STANDING_TURNS`` turns after it), else None. A
-    provisional level (questions still open) never stands: the open questions do."""
-    if triaged is not None and triaged.get("provisional"):
-        case.pop("disposition", None)
-        return None
-    if triaged is not None:
-        reasons = triaged.get("emergency_reasons") or triaged.get("reasons") or []
-        info = _triage_info(triaged) or {}
-        case["disposition"] = {
-            "info": {**info, "next_questions": [], "standing": True},
-            "why": ", ".join(str(r) for r in reasons[:3]) or "warning signs",
-            "since": 0,
-        }
-        return None
+    """Keep the case's latest final emergency or same-day decision, and return it while it still
+    stands (at most ``STANDING_TURNS`` later patient turns), else None. Only a final decision of
+    the same or a higher level replaces it: a new complaint's provisional or lower level is
+    triaged as usual, with the earlier decision still said (a chest-pain emergency is not
+    forgotten because a sore throat was mentioned next)."""
     held = case.get("disposition")
-    if mode != "patient" or not held:
+    if held is not None and held.get("info", {}).get("level") not in messages.TRIAGE_STANDING:
+        case.pop("disposition", None)  # written by an older version: only these levels stand
+        held = None
+    if triaged is not None:
+        level = str(triaged.get("level"))
+        final = not triaged.get("provisional")
+        rank = _RANK.get(level, 0)
+        if (
+            level in messages.TRIAGE_STANDING
+            and final
+            and (held is None or rank >= _RANK[held["info"]["level"]])
+        ):
+            reasons = triaged.get("emergency_reasons") or triaged.get("reasons") or []
+            info = _triage_info(triaged) or {}
+            case["disposition"] = {
+                "info": {**info, "next_questions": [], "standing": True},
+                "why": ", ".join(str(r) for r in reasons[:3]) or "warning signs",
+                "since": 0,
+            }
+            return None
+    if mode != "patient" or held is None:
         return None
     held["since"] = int(held.get("since", 0)) + 1
     if held["since"] > STANDING_TURNS:

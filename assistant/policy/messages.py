@@ -204,8 +204,8 @@ TRIAGE_LEVEL_CLINICIAN = {
     "routine": "routine (own doctor within days to weeks)",
     "self_care": "self-care (home or pharmacist)",
 }
-# A later message in the same conversation that triages nothing new: the earlier decision stands
-# (tools/triage never forgets it; these lines repeat it where it matters most).
+# A later message in the same conversation (nothing new triaged, or a new complaint's lower or
+# provisional level): an earlier emergency or same-day decision still stands and is said again.
 TRIAGE_STANDING = {
     "emergency": (
         "Earlier in this conversation you described warning signs ({reasons}). If that is still "

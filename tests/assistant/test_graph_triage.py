@@ -239,3 +239,23 @@ def test_a_provisional_level_never_stands(bot: Assistant) -> None:
     assert first.triage is not None and first.triage.provisional
     turn = bot.respond("t22", "what is a sore throat?", mode="patient")
     assert turn.triage is None and "Earlier in this conversation" not in turn.reply
+
+
+def test_a_new_complaint_does_not_make_an_emergency_forgotten(bot: Assistant) -> None:
+    bot.respond("t23", "crushing chest pain down my left arm and I'm sweating", mode="patient")
+    turn = bot.respond("t23", "I also have a sore throat", mode="patient")
+    assert turn.safety.emergency
+    assert "Earlier in this conversation you described warning signs" in turn.reply
+    turn = bot.respond("t23", "should I wait for my wife to come home first?", mode="patient")
+    assert turn.safety.emergency and turn.reply.startswith("Earlier in this conversation")
+
+
+def test_only_emergency_and_same_day_decisions_stand(bot: Assistant) -> None:
+    """A home-care decision is not attached to the next, unrelated question."""
+    turn = answer_no(
+        bot, "t24", bot.respond("t24", "I've got a sore throat, I'm 30", mode="patient")
+    )
+    assert turn.triage is not None and turn.triage.level in ("self_care", "routine")
+    assert not turn.triage.provisional
+    later = bot.respond("t24", "what is angina?", mode="patient")
+    assert later.triage is None and "Earlier in this conversation" not in later.reply
