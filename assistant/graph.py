@@ -51,10 +51,16 @@ def build_graph(
             for f in flags:
                 verdict.flag(f"red_flag:{f.id}", emergency=True)
             lead = messages.EMERGENCY[mode].format(reasons=names)
-            if any(f.id == "suicidal" for f in flags):
+            suicidal = any(f.id == "suicidal" for f in flags)
+            if suicidal:
                 lead = f"{lead}\n\n{messages.CRISIS[mode]}"
             update["reply"] = lead
-            if mode == "patient" and unethical is None:
+            if suicidal and unethical is not None and mode != "patient":
+                # "I want to kill myself" also reads as harm: it is a crisis, never answered
+                # with the refusal for requests to harm someone; nothing else is said
+                update.update(stop=True, intent="emergency")
+                return update
+            if mode == "patient" and (unethical is None or suicidal):
                 # escalate before any model runs; nothing else is said
                 update["intent"] = "emergency"
                 if "triage" in registry:  # rules only: records the intake, adds reasons, never asks
