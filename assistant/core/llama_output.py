@@ -23,6 +23,7 @@ from typing import Any
 log = logging.getLogger("llama_cpp")
 
 _GGML_ERROR = 4
+_GGML_CONT = 5
 """ggml's log levels: 1 debug, 2 info, 3 warning, 4 error, 5 continuation of the last line."""
 _MODULES = ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format")
 """llama-cpp-python's modules that redirect the streams around their native calls."""
@@ -49,10 +50,15 @@ class _LeaveStreams:
         return None
 
 
+_last_level = [logging.DEBUG]  # ggml's "continuation" level (5) continues the previous line
+
+
 def _on_log(level: int, text: bytes, user_data: Any) -> None:
+    if level != _GGML_CONT:
+        _last_level[0] = logging.WARNING if level == _GGML_ERROR else logging.DEBUG
     line = text.decode("utf-8", "replace").rstrip()
     if line:
-        log.log(logging.WARNING if level == _GGML_ERROR else logging.DEBUG, "%s", line)
+        log.log(_last_level[0], "%s", line)
 
 
 def route_llama_cpp_logs() -> None:

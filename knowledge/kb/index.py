@@ -455,7 +455,7 @@ class KnowledgeIndex:
                 self.written.add(kind, ids, vecs[rows], docs, metas)
             if progress:
                 progress(len(batch))
-        self._ingest_aliases(key, unique, today, progress, alias_embeddings, stale)
+        self._ingest_aliases(key, unique, progress, alias_embeddings, stale)
         self._delete(stale)
         self._write_manifest(key, fingerprint, version, licence, len(unique), today)
         self.generation += 1
@@ -467,7 +467,6 @@ class KnowledgeIndex:
         self,
         key: str,
         chunks: Sequence[Chunk],
-        day: str,
         progress: Progress | None,
         vectors: np.ndarray | None = None,
         stale: dict[str, set[str]] | None = None,

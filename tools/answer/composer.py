@@ -35,10 +35,10 @@ class Composer:
     dropped: list[str] = field(default_factory=list)  # short non-claims that were not referrals
     deferred: list[str] = field(default_factory=list)  # patient-mode referrals, shown last
     verbatim: Verbatim | None = None
-    _last: tuple[int, str] | None = None
-    """The evidence index and text of the last sentence shown from a passage."""
     """The display gate (tools/verbatim.py): a passage-cited sentence is shown only in the
     passage's own words. Without it, supported sentences are shown as written."""
+    _last: tuple[int, str] | None = None
+    """The evidence index and text of the last sentence shown from a passage."""
 
     def _number(self, idx: int) -> int:
         if idx not in self.order:

@@ -82,3 +82,19 @@ def test_llama_cpp_errors_are_warnings_the_rest_debug(caplog: pytest.LogCaptureF
         (logging.WARNING, "failed to load"),
         (logging.DEBUG, "print_info: n_layer = 30"),
     ]
+
+
+def test_a_continued_error_line_stays_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from assistant.core.llama_output import _on_log
+
+    with caplog.at_level(logging.DEBUG, logger="llama_cpp"):
+        _on_log(4, b"error loading model: ", None)
+        _on_log(5, b"tensor 'x' has the wrong shape\n", None)
+        _on_log(2, b"print_info: done\n", None)
+        _on_log(5, b"more info\n", None)
+    assert [r.levelno for r in caplog.records] == [
+        logging.WARNING,
+        logging.WARNING,
+        logging.DEBUG,
+        logging.DEBUG,
+    ]
