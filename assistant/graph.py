@@ -26,7 +26,7 @@ from tools.registry import ToolRegistry
 
 MAX_FINDINGS = 300
 MAX_IMAGES = 50
-# A triage decision stands for this many later patient turns that triage nothing new (a question
+# An emergency or same-day triage decision stands for this many later patient turns (a question
 # after "call 999" is answered with the emergency repeated, not as if it had never been said).
 STANDING_TURNS = 5
 
