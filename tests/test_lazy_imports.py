@@ -119,3 +119,16 @@ def test_ask_imports_no_torch_or_transformers(tmp_path: Path, cli_env: dict[str,
     assert got["loaded"] == []
     presidio = run_cold(tmp_path, ["ask", "hello"], cli_env, heavy=("presidio_analyzer",))
     assert presidio["loaded"] == ["presidio_analyzer"]  # the turn was de-identified by it
+
+
+def test_the_answer_tools_sentence_splitter_imports_no_torch() -> None:
+    """Passage units are split by spaCy's sentencizer; building it must not import every installed
+    package's spaCy factories (Presidio's pulls transformers and torch: ~5 s on a first answer)."""
+    code = (
+        "import sys; from tools.answer.segment import sentences; sentences('One. Two.'); "
+        "print(sorted(n for n in ('torch', 'transformers') if sys.modules.get(n) is not None))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert proc.stdout.strip() == "[]", proc.stderr[-2000:]

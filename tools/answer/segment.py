@@ -62,10 +62,13 @@ def strip_references(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _nlp() -> Any:
-    import spacy
+    from assistant.core.importing import explicit_spacy_factories
 
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
+    with explicit_spacy_factories():  # not every installed package's factories (torch, ~5 s)
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
     return nlp
 
 
