@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HEAVY = (
     "torch",
     "transformers",
@@ -121,11 +123,18 @@ def test_ask_imports_no_torch_or_transformers(tmp_path: Path, cli_env: dict[str,
     assert presidio["loaded"] == ["presidio_analyzer"]  # the turn was de-identified by it
 
 
-def test_the_answer_tools_sentence_splitter_imports_no_torch() -> None:
-    """Passage units are split by spaCy's sentencizer; building it must not import every installed
-    package's spaCy factories (Presidio's pulls transformers and torch: ~5 s on a first answer)."""
+@pytest.mark.parametrize(
+    "build",
+    [
+        "from tools.answer.segment import sentences; sentences('One. Two.')",
+        "from tools.triage.context import _pipeline; _pipeline()",
+    ],
+)
+def test_spacy_pipelines_built_in_a_turn_import_no_torch(build: str) -> None:
+    """The answer tool's sentencizer and triage's ConText pipeline must not import every installed
+    package's spaCy factories (Presidio's pulls transformers and torch: ~5 s on a first turn)."""
     code = (
-        "import sys; from tools.answer.segment import sentences; sentences('One. Two.'); "
+        f"import sys; {build}; "
         "print(sorted(n for n in ('torch', 'transformers') if sys.modules.get(n) is not None))"
     )
     proc = subprocess.run(

@@ -43,6 +43,9 @@ def _pipeline() -> Any:
         return _NLP
     with _LOCK:
         if _NLP is None or data_dir() != _NLP_DIR:
+            from assistant.core.importing import explicit_spacy_factories, import_medspacy
+
+            import_medspacy()  # spaCy without thinc's torch, medspaCy without QuickUMLS
             import spacy
             from spacy.language import Language
 
@@ -62,17 +65,18 @@ def _pipeline() -> Any:
                         tok.is_sent_start = tok.i == 0 or tok.idx in starts
                     return doc
 
-            nlp = spacy.blank("en")
-            nlp.add_pipe("clinassist_triage_clauses_v1")
-            ctx: Any = nlp.add_pipe(
-                "medspacy_context",
-                config={
-                    "rules": None,
-                    "input_span_type": "group",
-                    "span_group_name": "triage",
-                    "prune_on_target_overlap": True,
-                },
-            )
+            with explicit_spacy_factories():  # not every installed package's (torch, ~5 s)
+                nlp = spacy.blank("en")
+                nlp.add_pipe("clinassist_triage_clauses_v1")
+                ctx: Any = nlp.add_pipe(
+                    "medspacy_context",
+                    config={
+                        "rules": None,
+                        "input_span_type": "group",
+                        "span_group_name": "triage",
+                        "prune_on_target_overlap": True,
+                    },
+                )
             ctx.add(context_rules(NLP_DATA / "context_rules.json"))
             ctx.add(context_rules(data_dir() / "context_rules.json"))
             _NLP, _NLP_DIR = nlp, data_dir()
