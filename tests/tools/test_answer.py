@@ -19,8 +19,6 @@ from tools.answer import (
     EVIDENCE_CHARS,
     Composer,
     SupportChecker,
-    _MemoEmbedder,
-    _sentences_from_stream,
     build_messages,
     case_facts,
     case_lookup,
@@ -30,6 +28,8 @@ from tools.answer import (
     is_claim,
     reading_grade,
 )
+from tools.answer.composer import _sentences_from_stream
+from tools.answer.evidence import _MemoEmbedder
 from tools.answer.quote import quote
 from tools.base import Resources, ToolContext
 

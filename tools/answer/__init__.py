@@ -39,14 +39,13 @@ and :mod:`~tools.answer.tool` (the tool function).
 
 from __future__ import annotations
 
-from tools.answer.composer import Composer, _sentences_from_stream, citations
+from tools.answer.composer import Composer, citations
 from tools.answer.evidence import (
     CARE_CHARS,
     EVIDENCE_CHARS,
     MAX_FACTS,
     MAX_PASSAGE_CHARS,
     MAX_PASSAGES,
-    _MemoEmbedder,
     build_messages,
     care_passage,
     care_text,
@@ -85,8 +84,6 @@ __all__ = [
     "MIN_CLAIM_WORDS",
     "Composer",
     "SupportChecker",
-    "_MemoEmbedder",
-    "_sentences_from_stream",
     "build_messages",
     "care_passage",
     "care_sentences",
