@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from assistant.core.config import Settings
 from assistant.core.errors import KnowledgeBuildingError
-from assistant.core.schema import Citation, Safety, ToolCall
+from assistant.core.schema import TRIAGE_RANK, Citation, Safety, ToolCall
 from assistant.core.state import CaseState, TurnState
 from assistant.policy import messages, safety
 from assistant.router import Router, after_triage, looks_like_report
@@ -395,9 +395,6 @@ def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: result.get(k) for k in keys}
 
 
-_RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
-
-
 def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dict[str, Any] | None:
     """Keep the case's latest final emergency or same-day decision, and return it while it still
     stands (at most ``STANDING_TURNS`` later patient turns), else None. Only a final decision of
@@ -411,11 +408,11 @@ def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dic
     if triaged is not None:
         level = str(triaged.get("level"))
         final = not triaged.get("provisional")
-        rank = _RANK.get(level, 0)
+        rank = TRIAGE_RANK.get(level, 0)
         if (
             level in messages.TRIAGE_STANDING
             and final
-            and (held is None or rank >= _RANK[held["info"]["level"]])
+            and (held is None or rank >= TRIAGE_RANK[held["info"]["level"]])
         ):
             reasons = triaged.get("emergency_reasons") or triaged.get("reasons") or []
             info = _triage_info(triaged) or {}

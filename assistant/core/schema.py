@@ -55,10 +55,16 @@ class AttachmentRef(BaseModel):
     size: int
 
 
+TriageLevel = Literal["self_care", "routine", "urgent", "emergency"]
+TRIAGE_LEVELS: tuple[TriageLevel, ...] = ("self_care", "routine", "urgent", "emergency")
+"""The levels of care, least urgent first (a level's index is its rank)."""
+TRIAGE_RANK: dict[str, int] = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
+
+
 class TriageInfo(BaseModel):
     """Where to get care, decided by rules (tools/triage), with why and what would change it."""
 
-    level: Literal["emergency", "urgent", "routine", "self_care"]
+    level: TriageLevel
     provisional: bool = Field(default=False, description="questions are still open")
     reasons: list[str] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
@@ -66,7 +72,7 @@ class TriageInfo(BaseModel):
     safety_net: list[str] = Field(default_factory=list)
     standing: bool = Field(
         default=False,
-        description="the conversation's earlier decision, repeated: nothing new was triaged",
+        description="the conversation's earlier emergency or same-day decision, repeated",
     )
 
 

@@ -17,10 +17,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assistant.core.schema import TRIAGE_LEVELS, TRIAGE_RANK, TriageLevel
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
-Level = Literal["self_care", "routine", "urgent", "emergency"]
-LEVELS: tuple[Level, ...] = ("self_care", "routine", "urgent", "emergency")
-RANK: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
+Level = TriageLevel
+LEVELS = TRIAGE_LEVELS
+RANK = TRIAGE_RANK
 # Facts that are values, not concepts: rules test them, protocols may ask about them.
 VALUE_FACTS = ("age", "duration", "severity", "temperature")
 AGE_GROUPS = ("infant", "child", "adult", "older")
