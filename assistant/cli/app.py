@@ -32,6 +32,10 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:
+            # Whoever read stdout has gone (`clinassist classify DIR | head -1`): Click ends
+            # quietly with exit 1, as it does for a closed pipe elsewhere; not an internal error.
+            raise
         except ClinassistError as exc:
             if _debug(ctx):
                 raise

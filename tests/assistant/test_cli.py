@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,23 @@ def test_eval_kb_misses_are_listed_from_the_run(
     assert result.exit_code == 0, result.output
     assert seen == {"split": "dev"}
     assert "q7 rank  3  what is dyspnea?  top: ['a', 'b', 'c']" in result.stdout
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`clinassist models list | head -1`: a closed pipe ends the command quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant", "models", "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(write_end)
+    assert "internal error" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1
