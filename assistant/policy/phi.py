@@ -655,9 +655,20 @@ def detect(text: str, *, library: bool = True, rules: bool = True) -> list[Span]
     found: list[Span] = []
     if rules:
         found += rule_spans(text, project_rules())
+        found += grammar_spans(text)
     if library:
         found += LIBRARY.spans(text)
     return merge(found)
+
+
+def grammar_spans(text: str) -> list[Span]:
+    """Dates read by a date grammar (``phi_dates``) and codes taken as identifiers by their
+    shape and context (``phi_ids``): the rules' layer, beside the patterns."""
+    from assistant.policy import phi_dates, phi_ids
+
+    return [Span(s, e, "DATE", "grammar") for s, e in phi_dates.spans(text)] + [
+        Span(s, e, "ID", "grammar") for s, e in phi_ids.spans(text)
+    ]
 
 
 def redact(text: str, spans: Sequence[Span]) -> str:

@@ -141,6 +141,34 @@ def _first_name(lex: Lexicon, word: str) -> bool:
     return word in lex.first or (len(parts) > 1 and all(p in lex.first for p in parts))
 
 
+def _unlisted_name(lex: Lexicon, word: str) -> bool:
+    """A word that could be a name no vocabulary lists: letters only, no English word, no
+    function word, no contraction written without its apostrophe ("shes", "thats")."""
+    w = plain(word)
+    return (
+        w.isalpha()
+        and len(w) >= 3
+        and not lex.is_english(w)
+        and not lex.blocked(w)
+        and not (w.endswith("s") and w[:-1] in lex.stop)
+        and not w.endswith(("nt", "ve", "ll"))
+        and not _misspelt_english(lex, w)
+    )
+
+
+def _misspelt_english(lex: Lexicon, w: str) -> bool:
+    """One letter away from an English word or a function word ("realy", "tomorow", "wiht"):
+    a typing slip, not a name."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    edits.discard(w)
+    return any(len(e) > 2 and (e in lex.english or e in lex.stop) for e in edits)
+
+
 # --- the recognizer --------------------------------------------------------------------------
 class NameFinder:
     def __init__(self, lex: Lexicon) -> None:
@@ -169,7 +197,7 @@ class NameFinder:
             if cued:
                 take(*cued)
                 continue
-            j = self._pair(toks, i) or self._single(toks, i)
+            j = self._pair(toks, i) or self._single(toks, i) or self._sign_off(toks, i)
             if j:
                 take(i, j)
         self._lists(toks, taken, take)
@@ -180,6 +208,7 @@ class NameFinder:
         for kind, phrases in (
             ("title", self.lex.titles),
             ("intro", self.lex.intros),
+            ("relation", self.lex.relations),
             ("strong", self.lex.strong),
             ("naming", self.lex.naming),
             ("patient", self.lex.patient),
@@ -213,6 +242,9 @@ class NameFinder:
         kind, n = cue
         if kind == "intro":
             kind = "strong"
+        relation = kind == "relation"
+        if relation:
+            kind = "strong"
         if kind == "title":
             kind = "strong"
             start = i - n  # "Dr Sophie Wright", "Mr and Mrs Lindqvist"
@@ -238,7 +270,9 @@ class NameFinder:
             if kind == "naming":
                 ok = lex.known(w)
         elif kind == "strong":
-            ok = lex.known(w)
+            # after a relation, a lower-case word that is no English word is a name the
+            # vocabulary lacks ("son shahid", "mum (harjit)"); after a role, a known name only
+            ok = lex.known(w) or (relation and _unlisted_name(lex, w))
         elif kind == "naming" and _signature(toks, i):
             ok = lex.known(w)  # "thanks will (07956 ...)": a sign-off closes the message
         elif kind in ("patient", "address"):
@@ -347,6 +381,20 @@ class NameFinder:
         if lex.known(w) and not lex.is_english(w):
             return self._extend(toks, i, i + 1, style_of=t)
         return None
+
+    def _sign_off(self, toks: list[Tok], i: int) -> int | None:
+        """A first name that signs a message off after a dash ("did u get them - jamal"): the
+        last word or two, a known first name that is no English word."""
+        t = toks[i]
+        if not re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or len(toks) - i > 2:
+            return None
+        w = plain(t.word)
+        if not _first_name(self.lex, w) or self.lex.is_english(w):
+            return None
+        end = i + 1
+        if end < len(toks) and _adjacent(toks[end]) and self.lex.known(toks[end].word):
+            end += 1
+        return end if end == len(toks) else None
 
     def _lists(self, toks: list[Tok], taken: list[bool], take: Any) -> None:
         """Spread along lists of people: "Tom, Lucy and Raj" once one of them is a name."""

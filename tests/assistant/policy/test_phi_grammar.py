@@ -1,0 +1,116 @@
+"""Dates by grammar (``phi_dates``), codes by shape and context (``phi_ids``), names after a
+relation and in a sign-off (``phi_context``), and an age right after a name. Texts written for
+these tests, not taken from any PHI set."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.policy import phi, phi_dates, phi_ids
+from tests.fakes.phi_spans import covered as _covered
+
+
+def _dates(text: str) -> list[str]:
+    return [text[s:e] for s, e in phi_dates.spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("seen on 3rd Feb. 2024 in clinic", "3rd Feb. 2024"),
+        ("letter dated Mar. 3rd, 2024 enclosed", "Mar. 3rd, 2024"),
+        ("op 3rd-Mar-2024", "3rd-Mar-2024"),
+        ("review 2024 March 3 at 10", "2024 March 3"),
+        ("on March the 5th she fell", "March the 5th"),
+        ("born 05 03 1951", "05 03 1951"),
+        ("Wed, Nov 4 clinic", "Wed, Nov 4"),
+        ("since Sept 12th", "Sept 12th"),
+        ("last seen Feb '24", "Feb '24"),
+        ("smear due Oct/2026", "Oct/2026"),
+    ],
+)
+def test_date_grammar_reads_combinations(text: str, date: str) -> None:
+    assert date in _dates(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "may 2 tablets help",
+        "2 may help",
+        "dec 2 units of insulin",
+        "BP 120/80, HR 72",
+        "diagnosed in 2019",
+        "worse since May",
+        "took 2 tabs 3 times",
+        "Sunday clinic is closed",
+    ],
+)
+def test_date_grammar_leaves_years_counts_and_words(text: str) -> None:
+    assert _dates(text) == []
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_date_grammar_never_fails(text: str) -> None:
+    for s, e in phi_dates.spans(text):
+        assert 0 <= s < e <= len(text)
+
+
+def _ids(text: str) -> list[str]:
+    return [text[s:e] for s, e in phi_ids.spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Transmitter ID 8G7KQ2. Can you order one", "8G7KQ2"),
+        ("booking ref for the new sensor: QX7-KP2M", "QX7-KP2M"),
+        ("Name: X | DOB 1/2/33 | ref AB12CD", "AB12CD"),
+        ("Insurance member no. for her is W7K2PQ", "W7K2PQ"),
+    ],
+)
+def test_codes_near_a_label_or_on_a_header_are_identifiers(text: str, code: str) -> None:
+    assert code in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "patient is HER2 positive, on 500MG bd",
+        "pt ID confirmed; CYP2D6 poor metaboliser",
+        "patient number checked; COVID19 swab sent",
+        "ECG: Q waves V1V2V3, no ST change",  # no label near it
+        "MRI: disc bulge L4-L5",
+    ],
+)
+def test_clinical_codes_are_not_identifiers(text: str) -> None:
+    assert _ids(text) == []
+
+
+def test_an_age_right_after_a_name_is_found_by_the_rules() -> None:
+    assert _covered("ex-miner; wife Nerys 90 also frail.", "90", library=False)
+    assert not _covered("wife Nerys 90 mg daily", "90", library=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("my son brendon is poorly since monday", "brendon"),
+        ("is dr kaur in today? mum (harjit) has a rash", "harjit"),
+        ("emailed u the readings did u get them - jamal", "jamal"),
+    ],
+)
+def test_lower_case_names_after_a_relation_and_in_a_sign_off(text: str, secret: str) -> None:
+    assert _covered(text, secret)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text", ["my son cant sleep", "my wife shes fine", "pain 7/10 - worse", "see you - tomorrow"]
+)
+def test_ordinary_and_misspelt_words_after_a_relation_are_kept(text: str) -> None:
+    assert not [s for s in phi.detect(text) if s.kind == "NAME" and s.source == "context"]
