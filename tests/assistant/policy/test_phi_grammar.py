@@ -114,3 +114,41 @@ def test_lower_case_names_after_a_relation_and_in_a_sign_off(text: str, secret: 
 )
 def test_ordinary_and_misspelt_words_after_a_relation_are_kept(text: str) -> None:
     assert not [s for s in phi.detect(text) if s.kind == "NAME" and s.source == "context"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Pt: Doe, Jo (URN 0042 8817). Dx", "0042 8817"),
+        ("IP No. IP/25/118832. Dx", "IP/25/118832"),
+        ("Request REQ#77410298 sent", "REQ#77410298"),
+        ("NHIS 04477128. Seen", "04477128"),
+        ("My medical aid no. is Acme 408812273. The", "408812273"),
+    ],
+)
+def test_digit_groups_after_a_label_are_identifiers(text: str, value: str) -> None:
+    assert value in _ids(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["patient weight 12345 g", "ref dated 12/03/2024", "pt number 2 sodium 13500"]
+)
+def test_counts_dates_and_lab_values_after_a_label_are_not(text: str) -> None:
+    assert _ids(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("seen 2234 5678 9016 today", None),  # fails the Verhoeff check
+        ("seen 4391 8265 7039 today", "4391 8265 7039"),  # passes it (a made-up number)
+        ("CURP FUGJ750322HDFNTN07, domicilio", "FUGJ750322HDFNTN07"),
+        ("RUT 14.582.937-2. Suspected", "14.582.937-2"),
+    ],
+)
+def test_national_numbers_beyond_europe_by_shape_and_check(text: str, value: str | None) -> None:
+    found = [text[s.start : s.end] for s in phi.rule_spans(text, phi.project_rules())]
+    if value is None:
+        assert found == []
+    else:
+        assert any(value in f for f in found), found
