@@ -137,7 +137,30 @@ def _place_words(text: str) -> bool:
     )
 
 
+def _header_person(text: str) -> bool:
+    """A name as a record header writes it before an identifier ("Eilidh MacLeod, [ID]"): no
+    word an English verb, adjective or adverb ("Discharge Summary") or a function word, none a
+    clinical head noun or role ("Crohn's Disease", "Consultant Cardiologist"), none in capitals
+    ("DOB"), two words or more or initials and a word, and one word a known name or no English
+    word (WordNet's nouns hold some surnames: "MacLeod")."""
+    from assistant.policy import phi_context
+
+    lex = phi_context.loaded_lexicon()
+    c = _clinical()
+    initials = re.match(r"(?:[A-Z]\.)+", text) is not None
+    words = [w for w in re.split(r"[\s'’-]+", text.replace(".", " ")) if len(w) > 1]
+    return (
+        lex is not None
+        and (len(words) >= 2 or (initials and len(words) == 1))
+        and not any(w.isupper() for w in words)  # "DOB", "Oncology MDT": abbreviations
+        and not any(lex.is_descriptive(w) or lex.blocked(w) for w in words)
+        and not any(_fold(w) in c.heads or _role(c, _fold(w)) for w in words)
+        and any(lex.known(w) or not lex.is_english(w) for w in words)
+    )
+
+
 VALIDATORS["person"] = _person_words
+VALIDATORS["header_person"] = _header_person
 VALIDATORS["place"] = _place_words
 
 

@@ -60,6 +60,9 @@ _PARTICLES = frozenset(
         "uí",
         "mhic",
         "st",
+        "dos",
+        "das",
+        "do",
     ]
 )
 
@@ -292,8 +295,11 @@ class NameFinder:
             if t.initial and not style_of.lower:
                 j += 1
                 continue
-            if w in _PARTICLES and j + 1 < len(toks) and toks[j + 1].title:
-                j += 1
+            k = j  # particles, one or more ("van der Linden", "dos Santos")
+            while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and k - j < 2:
+                k += 1
+            if k > j and toks[k].title and _adjacent(toks[k]):
+                j = k
                 continue
             if lex.blocked(w):
                 break
@@ -352,7 +358,7 @@ class NameFinder:
             and (a.title or a.upper)
             and (b.title or b.upper)
             and lex.known(wa)
-            and wb in lex.first
+            and _first_name(lex, wb)
             and (a.upper or not lex.is_english(wa))
         ):
             return i + 2

@@ -152,3 +152,44 @@ def test_national_numbers_beyond_europe_by_shape_and_check(text: str, value: str
         assert found == []
     else:
         assert any(value in f for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("collected 2025-12-01T08:15. Pt", "2025-12-01T08:15"),
+        ("Next infusion Wed 10.12. ok", "Wed 10.12."),
+        ("DOB 14 Nisan 5744 (Hebrew calendar)", "14 Nisan 5744"),
+        ("born 3 Rajab 1402", "3 Rajab 1402"),
+    ],
+)
+def test_iso_times_dotted_day_months_and_other_calendars(text: str, date: str) -> None:
+    assert _covered(text, date, library=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Antenatal. Morag MacAskill, CHI 1508920133, EDD soon.", "Morag MacAskill"),
+        ("Urology. J.K. Abernethy, hosp no A123-4456, PSA 14.2.", "J.K. Abernethy"),
+        ("for my wife Mrs Ingrid van der Berg to our GP", "Ingrid van der Berg"),
+        ("o meu nome é Rui Pedro dos Reis. Obrigado", "Rui Pedro dos Reis"),
+    ],
+)
+def test_names_before_a_header_identifier_and_with_particles(text: str, secret: str) -> None:
+    assert _covered(text, secret)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Discharge Summary, DOB 1/2/1950",
+        "Crohn's Disease, DOB 1/2/1950",
+        "Oncology MDT, MRN 0048812",
+        "Clinic Letter, 3 March 2024",
+    ],
+)
+def test_headings_before_an_identifier_are_not_names(text: str) -> None:
+    assert not [s for s in phi.detect(text) if s.kind == "NAME" and s.source == "rules"]
