@@ -193,3 +193,46 @@ def test_names_before_a_header_identifier_and_with_particles(text: str, secret: 
 )
 def test_headings_before_an_identifier_are_not_names(text: str) -> None:
     assert not [s for s in phi.detect(text) if s.kind == "NAME" and s.source == "rules"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Mrs A, lives alone in Ballinrobe. Charles Bonnet syndrome", "Ballinrobe"),
+        ("Pt lives Mánesova 1511/23, 120 00 Praha 2. Wilson's disease", "Mánesova 1511/23"),
+        ("W/o R. Rao, r/o H.No. 7-12/4, Gandhi Nagar, Nellore 524001. IP no", "Nellore 524001"),
+        ("We live Plot 9, Akin Adesola Street, Victoria Island, Lagos.", "Akin Adesola Street"),
+        ("Lives Croft 3, Achmore, Isle of Lewis HS2 9DX.", "Croft 3, Achmore"),
+    ],
+)
+def test_addresses_after_a_verb_of_residence(text: str, address: str) -> None:
+    assert _covered(text, address, library=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She lives with her daughter and is independent.",
+        "lives in fear of falling",
+        "He lives at home with wife. Mobile.",
+        "Nursing home resident 88 y.o., vascular dementia",
+    ],
+)
+def test_ordinary_sentences_about_living_are_kept(text: str) -> None:
+    assert not [s for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("patient (Li Wei), 91y, interpreter used", "91"),
+        ("Ana, noventa e dois anos, Chagas", "noventa e dois"),
+        ("Mi papá tiene noventa y tres años", "noventa y tres"),
+    ],
+)
+def test_ages_over_89_in_other_languages_and_short_forms(text: str, age: str) -> None:
+    assert _covered(text, age, library=False)
+
+
+def test_younger_ages_in_words_and_temperatures_are_kept() -> None:
+    assert phi.detect("tiene cuarenta años; temp 99y", library=False) == []
