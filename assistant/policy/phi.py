@@ -81,6 +81,51 @@ def _data(name: str, package: str = "assistant.data") -> Any:
 _RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate"}
 
 
+@lru_cache(maxsize=256)
+def factor_alternation(group: str) -> str:
+    """``(?:mrn|mr|hospital|hosp|...)`` with its alternatives grouped by their first letter,
+    ``(?:m(?:rn|r)|h(?:ospital|osp)|...)``: the same language, but the engine tries one branch
+    per letter at each position instead of every alternative (the identifier-label list has
+    ~200). Alternatives that do not start with a plain letter keep their place, after the
+    groups; anything but a plain ``(?:a|b|...)`` of 20 alternatives or more is returned as is."""
+    if not (group.startswith("(?:") and group.endswith(")")):
+        return group
+    parts: list[str] = []
+    depth, klass, start, i = 0, False, 3, 3
+    body_end = len(group) - 1
+    while i < body_end:
+        ch = group[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if klass:
+            klass = ch != "]"
+        elif ch == "[":
+            klass = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return group  # the group closes before its end: not one alternation
+        elif ch == "|" and depth == 0:
+            parts.append(group[start:i])
+            start = i + 1
+        i += 1
+    parts.append(group[start:body_end])
+    if depth != 0 or klass or len(parts) < 20:
+        return group
+    by_letter: dict[str, list[str]] = {}
+    other: list[str] = []
+    for part in parts:
+        if len(part) > 1 and part[0].isalpha() and part[1] not in "?*+{":
+            by_letter.setdefault(part[0], []).append(part[1:])
+        else:
+            other.append(part)
+    branches = [f"{k}(?:{'|'.join(v)})" for k, v in by_letter.items()] + other
+    return "(?:" + "|".join(branches) + ")"
+
+
 def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
     """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate}``;
     ``{MACRO}`` expands ``macros``; ``^`` and ``$`` match at line ends."""
@@ -92,7 +137,7 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
         pattern = str(entry["pattern"])
         for _ in range(3):  # macros may use macros
             for name, value in (macros or {}).items():
-                pattern = pattern.replace("{" + name + "}", value)
+                pattern = pattern.replace("{" + name + "}", factor_alternation(value))
         flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
         check = entry.get("validate")
         if check is not None and check not in VALIDATORS:

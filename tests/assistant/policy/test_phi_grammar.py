@@ -236,3 +236,32 @@ def test_ages_over_89_in_other_languages_and_short_forms(text: str, age: str) ->
 
 def test_younger_ages_in_words_and_temperatures_are_kept() -> None:
     assert phi.detect("tiene cuarenta años; temp 99y", library=False) == []
+
+
+_PIECES = ["a", "b", "m", "r", "s", "é", "[ab]", "c?", "(?:a|b)"]
+_WORDS = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4).map("".join)
+
+
+def _literal(word: str) -> str:
+    return word.replace("[ab]", "a").replace("c?", "c").replace("(?:a|b)", "b")
+
+
+@given(st.lists(_WORDS, min_size=20, max_size=40), st.text(alphabet="abcmrsé", max_size=7))
+@settings(max_examples=200, deadline=None)
+def test_factored_alternations_match_what_the_plain_ones_match(
+    words: list[str], probe: str
+) -> None:
+    import re
+
+    group = "(?:" + "|".join(words) + ")"
+    plain = re.compile(group)
+    factored = re.compile(phi.factor_alternation(group))
+    for text in [probe, *map(_literal, words)]:
+        assert bool(plain.fullmatch(text)) == bool(factored.fullmatch(text)), text
+
+
+def test_the_identifier_label_list_is_factored_and_unchanged_elsewhere() -> None:
+    cue = phi._data("phi_rules.yaml")["macros"]["ID_CUE"]
+    assert phi.factor_alternation(cue).startswith("(?:m(?:rn|")
+    assert phi.factor_alternation("(?:a|b)") == "(?:a|b)"  # too short to gain
+    assert phi.factor_alternation("(?!x)") == "(?!x)"
