@@ -265,3 +265,8 @@ def test_the_identifier_label_list_is_factored_and_unchanged_elsewhere() -> None
     assert phi.factor_alternation(cue).startswith("(?:m(?:rn|")
     assert phi.factor_alternation("(?:a|b)") == "(?:a|b)"  # too short to gain
     assert phi.factor_alternation("(?!x)") == "(?!x)"
+
+
+def test_a_care_home_after_a_verb_of_residence_is_not_an_address() -> None:
+    text = "Resident of Sunrise Assisted Living, sent in with a fall"
+    assert not [s for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
