@@ -137,6 +137,26 @@ def _adjacent(tok: Tok) -> bool:
     return tok.gap.strip() == "" and "\n" not in tok.gap
 
 
+_OPEN_QUOTE = re.compile(r"\s+(?:\(\s*)?[\"'“‘]")
+_CLOSE_QUOTE = re.compile(r"[\"'”’]\)?\s+")
+
+
+def _nickname(toks: list[Tok], j: int) -> int:
+    """How many tokens from ``j`` are a nickname in quotes between a given name and a surname
+    ("Eleanor 'Nell' Fitzgerald", 'Margaret "Peggy" Olsen', 'Constance (aka "Connie")
+    Abernethy-Lowe'); 0 when there is none."""
+    k = j
+    if plain(toks[j].word) in ("aka", "a.k.a") and re.fullmatch(r"\s+\(\s*", toks[j].gap):
+        k = j + 1
+        if k >= len(toks) or not re.fullmatch(r"\s*[\"'“‘]", toks[k].gap):
+            return 0
+    elif not _OPEN_QUOTE.fullmatch(toks[j].gap):
+        return 0
+    if k + 1 >= len(toks) or not toks[k].title or not toks[k + 1].title:
+        return 0
+    return k - j + 1 if _CLOSE_QUOTE.fullmatch(toks[k + 1].gap) else 0
+
+
 def _first_name(lex: Lexicon, word: str) -> bool:
     """A first name, or a double first name whose parts all are ("lily-rose", "marie-eve")."""
     word = fold(word)
@@ -287,9 +307,19 @@ class NameFinder:
         return start, self._extend(toks, i, i + 1, style_of=first)
 
     def _extend(self, toks: list[Tok], i: int, j: int, style_of: Tok) -> int:
-        """More words of the same name: initials, particles, surnames (at most 4 words)."""
+        """More words of the same name: initials, particles, a nickname in quotes, surnames (at
+        most 4 words besides the nickname)."""
         lex = self.lex
-        while j < len(toks) and j - i < 4 and _adjacent(toks[j]):
+        after_nickname = False
+        while j < len(toks) and j - i < 6:
+            nick = 0 if style_of.lower or after_nickname else _nickname(toks, j)
+            if nick:  # "Eleanor 'Nell' Fitzgerald": the nickname, then the surname after it
+                j += nick
+                after_nickname = True
+                continue
+            if not (after_nickname or _adjacent(toks[j])):
+                break
+            after_nickname = False
             t = toks[j]
             w = plain(t.word)
             if t.initial and not style_of.lower:

@@ -270,3 +270,22 @@ def test_the_identifier_label_list_is_factored_and_unchanged_elsewhere() -> None
 def test_a_care_home_after_a_verb_of_residence_is_not_an_address() -> None:
     text = "Resident of Sunrise Assisted Living, sent in with a fall"
     assert not [s for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Note in chart: Winifred 'Winnie' Albright died peacefully", "Winifred 'Winnie' Albright"),
+        ('Seen: Margaret "Peggy" Olsen, frail', 'Margaret "Peggy" Olsen'),
+    ],
+)
+def test_a_nickname_in_quotes_inside_a_name(text: str, secret: str) -> None:
+    assert _covered(text, secret)
+
+
+def test_quoted_words_after_a_name_are_not_taken_for_a_nickname() -> None:
+    from assistant.policy import phi_context
+
+    toks = phi_context.tokenize("Dr Ahmed said 'review' tomorrow")
+    assert all(phi_context._nickname(toks, j) == 0 for j in range(len(toks)))
