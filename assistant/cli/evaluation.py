@@ -50,7 +50,10 @@ def eval_cmd(
     docs_dir: Annotated[Path, typer.Option("--docs-dir", help="the docs folder")] = Path("docs"),
     set_file: Annotated[
         Path | None,
-        typer.Option("--set", help="phi only: score every item of this PHI set file (no split)"),
+        typer.Option(
+            "--set",
+            help="phi only: score every item of this PHI set file, or of a shipped dev set by name (phi_blind, phi_blind2, phi_blind3); no split",
+        ),
     ] = None,
     misses: Annotated[
         bool, typer.Option("--misses", help="kb only: then list the hybrid misses (rank != 1)")

@@ -39,6 +39,7 @@ from assistant.evals import phi_openi as eval_phi_openi
 from assistant.evals.phi_report import first_look, render_markdown
 from assistant.evals.phi_sets import (
     SEED,
+    SHIPPED_DEV_SETS,
     TARGET_RECALL,
     TARGET_TYPES,
     TYPES,
@@ -77,8 +78,9 @@ def evaluate(
     one file scored whole as a test set."""
     if set_file is not None:
         splits = {"set": load_file(set_file)}
-        described = str(set_file)
-        tuned_on: list[str] = []
+        shipped = splits["set"][0].id.startswith(SHIPPED_DEV_SETS)
+        described = f"assistant/data/eval/{set_file.stem}.txt" if shipped else str(set_file)
+        tuned_on: list[str] = ["set"] if shipped else []
     else:
         splits = development_splits()
         splits["all"] = [i for name in ("dev", "test", "heldout") for i in splits[name]]
@@ -132,7 +134,7 @@ def evaluate(
     report["targets_met"] = {
         t: (scored["recall"][t] or 0) >= TARGET_RECALL for t in TARGET_TYPES if scored["gold"][t]
     }
-    label = "the set" if set_file is not None else "development sets, tuned on"
+    label = "development sets, tuned on" if tuned_on else "the set"
     echo(
         f"phi targets ({label}): "
         + ", ".join(f"{t} {'ok' if ok else 'MISSED'}" for t, ok in report["targets_met"].items())

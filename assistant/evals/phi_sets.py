@@ -105,10 +105,21 @@ def load_items(name: str = "phi_set.txt", prefix: str = "phi") -> list[Item]:
     return parse_file(text, name, prefix)
 
 
+SHIPPED_DEV_SETS = ("phi_blind", "phi_blind2", "phi_blind3")
+"""Sets written by other authors, each scored once blind and then read: development data now,
+shipped so a clone reproduces their figures; ``--set phi_blind2`` names one."""
+
+
 def load_file(path: Path) -> list[Item]:
-    """Any set in the shipped format (``--set FILE``); one clear error when it is not."""
+    """Any set in the shipped format (``--set FILE``), or a shipped development set by name
+    (``--set phi_blind3``); one clear error when it is neither."""
+    if not path.is_file() and path.parent == Path(".") and path.stem in SHIPPED_DEV_SETS:
+        return load_items(path.stem + ".txt", path.stem)
     if not path.is_file():
-        raise UserError(f"--set {path}: no such file; give a PHI set (KIND<TAB>TEXT lines)")
+        raise UserError(
+            f"--set {path}: no such file; give a PHI set (KIND<TAB>TEXT lines) or the name of "
+            f"a shipped one ({', '.join(SHIPPED_DEV_SETS)})"
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

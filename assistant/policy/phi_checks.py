@@ -315,3 +315,20 @@ def _value_words(text: str) -> str:
 
 
 VALIDATORS["age_words"] = age_in_words
+
+
+# --- national identifiers beyond Europe (round 6): shapes in phi_rules.yaml, checks here ------
+VALIDATORS.update(
+    {
+        # India's Aadhaar (12 digits, Verhoeff check, never starting 0 or 1), UIDAI
+        "aadhaar": _stdnum("in_.aadhaar"),
+        # Mexico's CURP (18 characters, birth date and check digit), RENAPO
+        "curp": _stdnum("mx.curp"),
+        # South African identity number (13 digits, birth date, Luhn), Home Affairs
+        "za_id": _stdnum("za.idnr"),
+        # Chile's RUT/RUN and Argentina's CUIT/CUIL (mod-11 check digit); Brazil's CPF (two
+        # mod-11 digits); Korea's resident registration number; Turkey's T.C. Kimlik No
+        "latam_id": _stdnum("cl.rut", "ar.cuit", "br.cpf"),
+        "asia_id": _stdnum("kr.rrn", "cn.ric", "tr.tckimlik", "my.nric"),
+    }
+)

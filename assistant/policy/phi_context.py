@@ -60,6 +60,9 @@ _PARTICLES = frozenset(
         "uí",
         "mhic",
         "st",
+        "dos",
+        "das",
+        "do",
     ]
 )
 
@@ -134,11 +137,59 @@ def _adjacent(tok: Tok) -> bool:
     return tok.gap.strip() == "" and "\n" not in tok.gap
 
 
+_OPEN_QUOTE = re.compile(r"\s+(?:\(\s*)?[\"'“‘]")
+_CLOSE_QUOTE = re.compile(r"[\"'”’]\)?\s+")
+
+
+def _nickname(toks: list[Tok], j: int) -> int:
+    """How many tokens from ``j`` are a nickname in quotes between a given name and a surname
+    ("Eleanor 'Nell' Fitzgerald", 'Margaret "Peggy" Olsen', 'Constance (aka "Connie")
+    Abernethy-Lowe'); 0 when there is none."""
+    k = j
+    if plain(toks[j].word) in ("aka", "a.k.a") and re.fullmatch(r"\s+\(\s*", toks[j].gap):
+        k = j + 1
+        if k >= len(toks) or not re.fullmatch(r"\s*[\"'“‘]", toks[k].gap):
+            return 0
+    elif not _OPEN_QUOTE.fullmatch(toks[j].gap):
+        return 0
+    if k + 1 >= len(toks) or not toks[k].title or not toks[k + 1].title:
+        return 0
+    return k - j + 1 if _CLOSE_QUOTE.fullmatch(toks[k + 1].gap) else 0
+
+
 def _first_name(lex: Lexicon, word: str) -> bool:
     """A first name, or a double first name whose parts all are ("lily-rose", "marie-eve")."""
     word = fold(word)
     parts = [p for p in word.split("-") if p]
     return word in lex.first or (len(parts) > 1 and all(p in lex.first for p in parts))
+
+
+def _unlisted_name(lex: Lexicon, word: str) -> bool:
+    """A word that could be a name no vocabulary lists: letters only, no English word, no
+    function word, no contraction written without its apostrophe ("shes", "thats")."""
+    w = plain(word)
+    return (
+        w.isalpha()
+        and len(w) >= 3
+        and not lex.is_english(w)
+        and not lex.blocked(w)
+        and not (w.endswith("s") and w[:-1] in lex.stop)
+        and not w.endswith(("nt", "ve", "ll"))
+        and not _misspelt_english(lex, w)
+    )
+
+
+def _misspelt_english(lex: Lexicon, w: str) -> bool:
+    """One letter away from an English word or a function word ("realy", "tomorow", "wiht"):
+    a typing slip, not a name."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    edits.discard(w)
+    return any(len(e) > 2 and (e in lex.english or e in lex.stop) for e in edits)
 
 
 # --- the recognizer --------------------------------------------------------------------------
@@ -169,7 +220,7 @@ class NameFinder:
             if cued:
                 take(*cued)
                 continue
-            j = self._pair(toks, i) or self._single(toks, i)
+            j = self._pair(toks, i) or self._single(toks, i) or self._sign_off(toks, i)
             if j:
                 take(i, j)
         self._lists(toks, taken, take)
@@ -180,6 +231,7 @@ class NameFinder:
         for kind, phrases in (
             ("title", self.lex.titles),
             ("intro", self.lex.intros),
+            ("relation", self.lex.relations),
             ("strong", self.lex.strong),
             ("naming", self.lex.naming),
             ("patient", self.lex.patient),
@@ -213,6 +265,9 @@ class NameFinder:
         kind, n = cue
         if kind == "intro":
             kind = "strong"
+        relation = kind == "relation"
+        if relation:
+            kind = "strong"
         if kind == "title":
             kind = "strong"
             start = i - n  # "Dr Sophie Wright", "Mr and Mrs Lindqvist"
@@ -238,7 +293,9 @@ class NameFinder:
             if kind == "naming":
                 ok = lex.known(w)
         elif kind == "strong":
-            ok = lex.known(w)
+            # after a relation, a lower-case word that is no English word is a name the
+            # vocabulary lacks ("son shahid", "mum (harjit)"); after a role, a known name only
+            ok = lex.known(w) or (relation and _unlisted_name(lex, w))
         elif kind == "naming" and _signature(toks, i):
             ok = lex.known(w)  # "thanks will (07956 ...)": a sign-off closes the message
         elif kind in ("patient", "address"):
@@ -250,16 +307,29 @@ class NameFinder:
         return start, self._extend(toks, i, i + 1, style_of=first)
 
     def _extend(self, toks: list[Tok], i: int, j: int, style_of: Tok) -> int:
-        """More words of the same name: initials, particles, surnames (at most 4 words)."""
+        """More words of the same name: initials, particles, a nickname in quotes, surnames (at
+        most 4 words besides the nickname)."""
         lex = self.lex
-        while j < len(toks) and j - i < 4 and _adjacent(toks[j]):
+        after_nickname = False
+        while j < len(toks) and j - i < 6:
+            nick = 0 if style_of.lower or after_nickname else _nickname(toks, j)
+            if nick:  # "Eleanor 'Nell' Fitzgerald": the nickname, then the surname after it
+                j += nick
+                after_nickname = True
+                continue
+            if not (after_nickname or _adjacent(toks[j])):
+                break
+            after_nickname = False
             t = toks[j]
             w = plain(t.word)
             if t.initial and not style_of.lower:
                 j += 1
                 continue
-            if w in _PARTICLES and j + 1 < len(toks) and toks[j + 1].title:
-                j += 1
+            k = j  # particles, one or more ("van der Linden", "dos Santos")
+            while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and k - j < 2:
+                k += 1
+            if k > j and toks[k].title and _adjacent(toks[k]):
+                j = k
                 continue
             if lex.blocked(w):
                 break
@@ -318,7 +388,7 @@ class NameFinder:
             and (a.title or a.upper)
             and (b.title or b.upper)
             and lex.known(wa)
-            and wb in lex.first
+            and _first_name(lex, wb)
             and (a.upper or not lex.is_english(wa))
         ):
             return i + 2
@@ -347,6 +417,20 @@ class NameFinder:
         if lex.known(w) and not lex.is_english(w):
             return self._extend(toks, i, i + 1, style_of=t)
         return None
+
+    def _sign_off(self, toks: list[Tok], i: int) -> int | None:
+        """A first name that signs a message off after a dash ("did u get them - jamal"): the
+        last word or two, a known first name that is no English word."""
+        t = toks[i]
+        if not re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or len(toks) - i > 2:
+            return None
+        w = plain(t.word)
+        if not _first_name(self.lex, w) or self.lex.is_english(w):
+            return None
+        end = i + 1
+        if end < len(toks) and _adjacent(toks[end]) and self.lex.known(toks[end].word):
+            end += 1
+        return end if end == len(toks) else None
 
     def _lists(self, toks: list[Tok], taken: list[bool], take: Any) -> None:
         """Spread along lists of people: "Tom, Lucy and Raj" once one of them is a name."""

