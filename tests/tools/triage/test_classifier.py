@@ -1,4 +1,4 @@
-"""The learned safety net beside the rules: it may only raise the level (to urgent, or to
+"""The learned safety net beside the rules: it raises the level (to urgent, or to
 emergency when confident of one), and
 only with the embedder it was trained for (fake embedders here; the real one in a slow test)."""
 
@@ -79,6 +79,15 @@ def test_sentences_and_features_are_unit_halves() -> None:
     story = "It hurts. No. No. I collapsed."
     once, again = features(WordEmbedder(), story), features(WordEmbedder(), story)
     assert np.allclose(once, again) and np.allclose(once, features_many(WordEmbedder(), [story])[0])
+
+
+def test_a_long_story_keeps_its_first_and_last_sentences() -> None:
+    from tools.triage.classifier import MAX_SENTENCES
+
+    story = " ".join(f"Line {i}." for i in range(40)) + " Now I can't breathe."
+    kept = sentences(story)
+    assert len(kept) == MAX_SENTENCES
+    assert kept[0] == "Line 0." and kept[-1] == "Now I can't breathe."  # the late warning sign
 
 
 def test_probabilities_sum_to_one_and_confidence_raises_to_urgent() -> None:
@@ -164,7 +173,10 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     assert 0.5 <= m.threshold < 1.0
     assert m.emergency_threshold is None or 0.0 < m.emergency_threshold <= 1.0
     # trained on every set except the main set's test split, which stays a regression check
-    assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c"}
+    assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c", "d"}
+    # home care from the learned view: a threshold, a reason in words, the risk factors it skips
+    assert m.self_care_threshold is None or 0.0 < m.self_care_threshold <= 1.0
+    assert m.self_care_reason and "pregnancy" in m.self_care_blockers
     assert raw["n"] == sum(s["n"] for s in raw["trained_on"].values())
 
 
