@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.fakes.triage import adult_intake
+from tests.fakes.triage import WordEmbedder, adult_intake, fake_model
 from tools.triage import assess
 from tools.triage.classifier import (
     FILE_NAME,
@@ -32,37 +31,10 @@ from tools.triage.lexicon import DATA_DIR, lexicon
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 
 
-class WordEmbedder:
-    """Deterministic unit vectors: dimension 0 counts "alarm" words, 1 everything else."""
-
-    name = "fake-words"
-    dim = 2
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for t in texts:
-            words = t.lower().split()
-            alarm = sum(w.strip(".,!?") in {"crushing", "collapsed", "worst"} for w in words)
-            v = np.array([alarm, max(1, len(words) - alarm)], dtype=np.float32)
-            rows.append(v / np.linalg.norm(v))
-        return np.stack(rows)
-
-
 def _model(threshold: float = 0.6, embedder: str = "fake-words") -> Model:
-    # features: [whole story (2), mean of sentences (2)]; "alarm" weight pushes to emergency
-    coef = np.zeros((4, 4), dtype=np.float32)
-    coef[0, 0] = coef[0, 2] = 6.0  # emergency
-    coef[3, 1] = coef[3, 3] = 3.0  # self_care
-    return Model(
-        embedder=embedder,
-        dim=2,
-        classes=LEVELS,
-        coef=coef,
-        intercept=np.zeros(4, dtype=np.float32),
-        raise_to="urgent",
-        positive=("emergency", "urgent"),
-        threshold=threshold,
-        reason="a learned check",
+    # "alarm" words push to emergency
+    return fake_model(
+        alarm=6.0, calm=3.0, threshold=threshold, reason="a learned check", embedder=embedder
     )
 
 

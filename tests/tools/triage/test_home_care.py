@@ -5,14 +5,12 @@ embedders only (the real one is exercised in test_classifier's slow test)."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 
-import numpy as np
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.fakes.triage import adult_intake
+from tests.fakes.triage import WordEmbedder, adult_intake, fake_model
 from tools.triage import assess
 from tools.triage.classifier import Model
 from tools.triage.engine import RANK, decide
@@ -23,34 +21,15 @@ LEVELS = ("emergency", "urgent", "routine", "self_care")
 COMPLAINTS = sorted(c for c, k in LEX.concepts.items() if k.kind == "complaint")
 
 
-class CalmEmbedder:
-    """Dimension 0 counts alarm words, dimension 1 every other word (unit rows)."""
-
-    name = "fake-calm"
-    dim = 2
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for t in texts:
-            words = t.split()
-            alarm = float(sum(w.strip(".,!?") == "zorb" for w in words))
-            v = np.array([alarm, max(1.0, len(words) - alarm)], dtype=np.float32)
-            rows.append(v / np.linalg.norm(v))
-        return np.stack(rows)
+def CalmEmbedder() -> WordEmbedder:
+    """Every word is calm but "zorb" (an alarm word no rule knows)."""
+    return WordEmbedder(alarm=("zorb",))
 
 
 def _model(self_care: float | None, emergency: float | None = None) -> Model:
-    coef = np.zeros((4, 4), dtype=np.float32)
-    coef[0, 0] = coef[0, 2] = 8.0  # alarm words: emergency
-    coef[3, 1] = coef[3, 3] = 4.0  # calm: self care
-    return Model(
-        embedder="fake-calm",
-        dim=2,
-        classes=LEVELS,
-        coef=coef,
-        intercept=np.zeros(4, dtype=np.float32),
-        raise_to="urgent",
-        positive=("emergency", "urgent"),
+    return fake_model(
+        alarm=8.0,
+        calm=4.0,
         threshold=0.99,
         reason="learned today",
         emergency_threshold=emergency,
