@@ -161,6 +161,9 @@ def test_the_real_embedder_runs_the_shipped_model() -> None:
     cold = assess_story("I've had a runny nose and sneezing for two days, otherwise fine", e)
     assert cold is not None and cold["raise_to"] is None
     assert cold["probabilities"]["self_care"] > cold["probabilities"]["emergency"]
+    assert cold["home_care"]  # the gate may use it where the rules' level is the catch-all
+    heart = assess_story("crushing chest pain spreading to my left arm, sweating and sick", e)
+    assert heart is not None and heart["home_care"] is None and heart["raise_to"] is not None
 
 
 _COMPLAINTS = sorted(c for c, k in lexicon().concepts.items() if k.kind == "complaint")
