@@ -24,7 +24,7 @@ from tools.triage.classifier import FILE_NAME, features_many
 from tools.triage.lexicon import DATA_DIR
 
 # every set whose vignettes may train the classifier (the main set: its dev split only)
-TRAIN_SETS = ("main:dev", "second", "third", "b", "c")
+TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d")
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 THRESHOLD = 0.7  # P(emergency) + P(urgent) at which the level is raised to urgent
@@ -34,6 +34,25 @@ EMERGENCY_REASON = (
     "a story like this one usually needs emergency care (a learned check of the whole story)"
 )
 EMBEDDER = "all-MiniLM-L6-v2"
+SELF_CARE_THRESHOLD = 0.3  # P(self_care) at which the catch-all "see your doctor" may be home care
+SELF_CARE_REASON = (
+    "every warning sign asked about was answered no, and a story like this one can usually be "
+    "looked after at home (a learned check of the whole story)"
+)
+# risk factors that rule out home care decided from the learned view (NHS Pharmacy First and
+# NICE CKS minor-illness pages send these people to a clinician: pregnancy, a weakened immune
+# system or chemotherapy, blood thinners, diabetes, long-term heart, lung or kidney disease,
+# recent surgery, and home care already tried without effect)
+SELF_CARE_BLOCKERS = (
+    "pregnancy",
+    "immunosuppressed",
+    "chemotherapy",
+    "anticoagulant",
+    "diabetes",
+    "heart_lung_kidney",
+    "recent_surgery",
+    "treatment_failed",
+)
 
 
 def training_rows(exclude: set[str]) -> tuple[list[str], list[str], dict[str, Any]]:
@@ -83,6 +102,7 @@ def train(
     c: float = C,
     threshold: float = THRESHOLD,
     emergency_threshold: float | None = EMERGENCY_THRESHOLD,
+    self_care_threshold: float | None = SELF_CARE_THRESHOLD,
 ) -> dict[str, Any]:
     from sklearn import __version__ as sklearn_version
     from sklearn.linear_model import LogisticRegression
@@ -95,7 +115,8 @@ def train(
     counts = {level: gold.count(level) for level in LEVELS}
     return {
         "what": "triage safety net: logistic regression over the story's MiniLM embedding "
-        "(tools/triage/classifier.py); it may only raise a level: to urgent, or to emergency when confident of an emergency",
+        "(tools/triage/classifier.py); it may raise a level: to urgent, or to emergency when confident of an emergency; "
+        "and where every relevant warning sign was answered no, it may turn the catch-all 'see your doctor' into home care",
         "licence": "Apache-2.0 (weights learnt from the project's own vignette sets)",
         "command": "python -m assistant.evals.triage_train"
         + "".join(f" --exclude {e}" for e in sorted(exclude)),
@@ -114,6 +135,9 @@ def train(
         "reason": REASON,
         "emergency_threshold": emergency_threshold,
         "emergency_reason": EMERGENCY_REASON,
+        "self_care_threshold": self_care_threshold,
+        "self_care_reason": SELF_CARE_REASON,
+        "self_care_blockers": list(SELF_CARE_BLOCKERS),
         "intercept": [round(float(model.intercept_[i]), 6) for i in order],
         "coef": [[round(float(w), 6) for w in model.coef_[i]] for i in order],
     }
@@ -138,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="leave-one-set-out: write FOLDS/<set>.json trained without that set, for each set",
     )
+    ap.add_argument(
+        "--self-care-threshold",
+        type=float,
+        default=SELF_CARE_THRESHOLD,
+        help="P(self_care) at which a settled catch-all level may be home care (above 1: never)",
+    )
     args = ap.parse_args(argv)
     embedder: Any = build_embedder(load_settings())
     if embedder.name != EMBEDDER:
@@ -150,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     kw: dict[str, Any] = {
         "threshold": args.threshold,
         "emergency_threshold": None if args.emergency_threshold > 1 else args.emergency_threshold,
+        "self_care_threshold": None if args.self_care_threshold > 1 else args.self_care_threshold,
     }
     if args.folds:
         args.folds.mkdir(parents=True, exist_ok=True)

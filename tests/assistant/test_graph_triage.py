@@ -245,7 +245,10 @@ def test_a_new_complaint_does_not_make_an_emergency_forgotten(bot: Assistant) ->
     bot.respond("t23", "crushing chest pain down my left arm and I'm sweating", mode="patient")
     turn = bot.respond("t23", "I also have a sore throat", mode="patient")
     assert turn.safety.emergency
-    assert "Earlier in this conversation you described warning signs" in turn.reply
+    # after an emergency decision, more complaints are more of the same story: the episode (and
+    # its emergency) goes on, said again at the top
+    assert turn.triage is not None and turn.triage.level == "emergency"
+    assert turn.reply.startswith("This could be an emergency")
     turn = bot.respond("t23", "should I wait for my wife to come home first?", mode="patient")
     assert turn.safety.emergency and turn.reply.startswith("Earlier in this conversation")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
+from tools.triage.classifier import Model
 from tools.triage.intake import new_intake
 
 
@@ -19,3 +23,43 @@ def adult_intake(complaint: str) -> dict[str, Any]:
     }
     intake["facts"] = {complaint: {"status": "present", "turn": 1, "said": ""}}
     return intake
+
+
+class WordEmbedder:
+    """Deterministic unit vectors for the learned safety net's tests: dimension 0 counts the
+    "alarm" words, dimension 1 every other word."""
+
+    name = "fake-words"
+    dim = 2
+
+    def __init__(self, alarm: Iterable[str] = ("crushing", "collapsed", "worst")) -> None:
+        self.alarm = frozenset(alarm)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for t in texts:
+            words = t.lower().split()
+            alarm = sum(w.strip(".,!?") in self.alarm for w in words)
+            v = np.array([alarm, max(1, len(words) - alarm)], dtype=np.float32)
+            rows.append(v / np.linalg.norm(v))
+        return np.stack(rows)
+
+
+def fake_model(*, alarm: float, calm: float, threshold: float, reason: str, **extra: Any) -> Model:
+    """A safety-net model over ``WordEmbedder``'s features ([story, sentence mean], 2 each):
+    alarm words push to emergency (weight ``alarm``), other words to self care (``calm``)."""
+    coef = np.zeros((4, 4), dtype=np.float32)
+    coef[0, 0] = coef[0, 2] = alarm
+    coef[3, 1] = coef[3, 3] = calm
+    fields: dict[str, Any] = {
+        "embedder": "fake-words",
+        "dim": 2,
+        "classes": ("emergency", "urgent", "routine", "self_care"),
+        "coef": coef,
+        "intercept": np.zeros(4, dtype=np.float32),
+        "raise_to": "urgent",
+        "positive": ("emergency", "urgent"),
+        "threshold": threshold,
+        "reason": reason,
+    }
+    return Model(**{**fields, **extra})

@@ -85,10 +85,20 @@ def assess(
         None if decision.level == "emergency" else assess_story(record["story"], embedder, learned)
     )
     record["learned"] = view
-    if view and view["raise_to"] and RANK[view["raise_to"]] > RANK[decision.level]:
-        floor = (view["raise_to"], view["reason"])
+    floor = _learned_floor(record, view)
+    if floor and RANK[floor[0]] > RANK[decision.level]:
         raised = decide(record, red_flags=record["red_flags"], learned_floor=floor)
         decision = raised if raised is not None else decision
+    elif view:
+        # home care from minor-illness evidence, only where the gate allows it (engine.py)
+        gated = decide(
+            record,
+            red_flags=record["red_flags"],
+            home_care=view.get("home_care"),
+            blockers=tuple(view.get("blockers", ())),
+        )
+        decision = gated if gated is not None else decision
+    record["home_care"] = decision.gate or None
     if decision.next_questions:
         record["pending"] = [
             {
@@ -106,6 +116,21 @@ def assess(
         {"turn": turn, "level": decision.level, "provisional": decision.provisional},
     ][-MAX_LEVEL_HISTORY:]
     return _result(decision, record, mode)
+
+
+def _learned_floor(record: dict[str, Any], view: dict[str, Any] | None) -> tuple[str, str] | None:
+    """The highest level the learned safety net has raised to in this episode: a raise stands
+    for the episode (like a red flag), so later answers or words added to the story do not
+    undo it."""
+    kept = record.get("learned_floor")
+    floor = (kept[0], kept[1]) if kept else None
+    if view and view.get("raise_to"):
+        new = (str(view["raise_to"]), str(view["reason"]))
+        if floor is None or RANK[new[0]] > RANK[floor[0]]:
+            floor = new
+    if floor:
+        record["learned_floor"] = list(floor)
+    return floor
 
 
 def _result(decision: Decision, record: dict[str, Any], mode: str) -> dict[str, Any]:

@@ -2,10 +2,14 @@
 embedding of the whole story (every message of the episode), trained on the project's vignette
 sets (``assistant/evals/triage_train.py``; weights and provenance in ``data/classifier.json``).
 
-It may only **raise** the level, never lower it: when it gives the stories that need care today
+It may **raise** the level: when it gives the stories that need care today
 or sooner (emergency or urgent) a probability at or above ``threshold``, the level is at least
 ``urgent``; when it gives emergency alone a probability at or above ``emergency_threshold``
-(null: never), the level is emergency. Both thresholds were chosen by leave-one-set-out runs
+(null: never), the level is emergency. It lowers a level in one case only: when the rules'
+level is the catch-all "see your doctor" and every relevant warning sign was asked and answered
+no, P(self_care) at or above ``self_care_threshold`` may decide home care (``engine.home_care_gate``
+lists the other conditions: a recognised complaint, no risk factor, not a baby or an older
+person, a short illness). The thresholds were chosen by leave-one-set-out runs
 (docs/TRIAGE.md). A red-flag rule's emergency is never touched. It works only with the embedder it
 was trained for (``embedder`` in the data file); with any other (the hashing one of tests and
 tiny deployments) it stays off.
@@ -48,6 +52,11 @@ class Model:
     reason: str  # why the level was raised, in a patient's words
     emergency_threshold: float | None = None
     emergency_reason: str = ""
+    # home care from minor-illness evidence (engine.home_care_gate): P(self_care) at or above
+    # this (null: never), blocked by these risk factors
+    self_care_threshold: float | None = None
+    self_care_reason: str = ""
+    self_care_blockers: tuple[str, ...] = ()
 
     def probabilities(self, features: np.ndarray) -> dict[str, float]:
         z = self.coef @ features + self.intercept
@@ -60,9 +69,13 @@ class Model:
 
 
 def sentences(text: str) -> list[str]:
-    """The story's sentences that hold a word (at most ``MAX_SENTENCES``, the first ones)."""
+    """The story's sentences that hold a word: at most ``MAX_SENTENCES``, the first and the last
+    half of them (a warning sign told at the end of a long story still counts)."""
     parts = [s.strip() for s in _SENTENCE.split(text) if s and _WORD.search(s)]
-    return parts[:MAX_SENTENCES] or [text.strip() or "."]
+    if len(parts) > MAX_SENTENCES:
+        half = MAX_SENTENCES // 2
+        parts = parts[:half] + parts[-half:]
+    return parts or [text.strip() or "."]
 
 
 _lock = threading.Lock()
@@ -135,6 +148,9 @@ def _read(path: Path) -> Model:
         reason=raw["reason"],
         emergency_threshold=raw.get("emergency_threshold"),
         emergency_reason=raw.get("emergency_reason", ""),
+        self_care_threshold=raw.get("self_care_threshold"),
+        self_care_reason=raw.get("self_care_reason", ""),
+        self_care_blockers=tuple(raw.get("self_care_blockers", ())),
     )
 
 
@@ -164,4 +180,8 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
     e = model.emergency_threshold
     if e is not None and probs.get("emergency", 0.0) >= e:
         out.update(raise_to="emergency", reason=model.emergency_reason)
+    s = model.self_care_threshold
+    home = s is not None and out["raise_to"] is None and probs.get("self_care", 0.0) >= s
+    out["home_care"] = model.self_care_reason if home else None
+    out["blockers"] = list(model.self_care_blockers)
     return out

@@ -62,6 +62,8 @@ class Decision:
     complaints: list[dict[str, Any]]
     red_flags: dict[str, str]
     red_flag_names: list[str] = field(default_factory=list)
+    # why home care may (or may not) be decided from minor-illness evidence: see home_care_gate
+    gate: dict[str, Any] = field(default_factory=dict)
 
 
 def _below(level: str) -> str:
@@ -75,11 +77,15 @@ def decide(
     lex: Lexicon | None = None,
     allow_questions: bool = True,
     learned_floor: tuple[str, str] | None = None,
+    home_care: str | None = None,
+    blockers: tuple[str, ...] = (),
 ) -> Decision | None:
     """The level for this record, or None when it holds no symptom at all. ``learned_floor``: (level,
     reason) from the learned safety net (``classifier.py``): the level is at least that one
     (it can only raise the level; a learned emergency, like a rule's, is not delayed by a
-    question)."""
+    question). ``home_care``: the reason, in words, when the learned view says home care is
+    likely; it decides ``self_care`` only where ``home_care_gate`` allows it (``blockers``: the
+    risk factors that rule it out)."""
     lex = lex or lexicon()
     present = present_concepts(intake, lex)
     flags = list(red_flags or [])
@@ -188,6 +194,19 @@ def decide(
     if learned_floor and RANK[final_level] < RANK[learned_floor[0]]:
         final_level = learned_floor[0]
         learned_reasons = [learned_floor[1]]
+    gate = home_care_gate(
+        intake,
+        lex,
+        present,
+        blockers,
+        open_=provisional or bool(flags) or bool(warning) or bool(learned_reasons),
+        fired=fired,
+        final_level=final_level,
+    )
+    if home_care and gate["allowed"]:
+        final_level = "self_care"
+        floor_reasons = []
+        learned_reasons = [home_care]
     safety, review = safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons
@@ -206,7 +225,56 @@ def decide(
         complaints,
         red,
         flags,
+        gate,
     )
+
+
+def home_care_gate(
+    intake: dict[str, Any],
+    lex: Lexicon,
+    present: list[str],
+    blockers: tuple[str, ...],
+    *,
+    open_: bool,
+    fired: list[Rule],
+    final_level: str,
+) -> dict[str, Any]:
+    """Whether minor-illness evidence (the learned view of the story) may decide home care where
+    the rules left the catch-all "see your doctor": only a final decision (no question open, no
+    red flag, no warning sign still unknown: every relevant one was asked and answered no), at
+    routine only by the catch-all (no rule held at routine or above except the catch-all
+    complaints' own: "feeling unwell", "pain without a clear cause"; a rule for a named problem,
+    such as a lump or a changing mole, always stands), no piece of the story left not understood
+    unless the warning sign it came near was asked and answered no,
+    no risk factor among ``blockers``, not a baby under 1 or someone 65 or older, and no
+    duration of 2 weeks or more. ``recognised`` (a named complaint, not only the catch-all) is
+    kept for the record but not required. Each part is kept, so the record says why home care
+    was or was not possible."""
+    facts = intake.get("facts", {})
+    age = (intake.get("subject") or {}).get("age")
+    duration = (intake.get("values") or {}).get("duration")
+    parts = {
+        "final": not open_,
+        "catch_all_level": final_level == "routine"
+        and all(
+            RANK[r.level] < RANK["routine"]
+            or (not r.when.any and all(c in lex.generic for c in r.when.all))
+            for r in fired
+        ),
+        # a piece of the story not understood counts only while the concept it came near is
+        # not settled: once that warning sign was asked and answered no, it no longer blocks
+        "understood": all(
+            facts.get(u.get("near"), {}).get("status") == "absent"
+            for u in intake.get("unexplained") or []
+        ),
+        "no_risk_factor": not any(
+            facts.get(c, {}).get("status") in ("present", "possible") for c in blockers
+        ),
+        "not_infant_or_older": not (age and (age[0] < 1 or age[0] >= 65)),
+        "short": not (duration and duration[0] >= 14),
+    }
+    recognised = bool(present) and not all(c in lex.generic for c in present)
+    return {"allowed": all(parts.values()), **parts, "recognised": recognised}
 
 
 def _reasons(fired: list[Rule], level: str) -> list[str]:

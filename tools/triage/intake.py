@@ -61,9 +61,15 @@ def expected_values(intake: dict[str, Any]) -> frozenset[str]:
 
 
 def starts_new_episode(intake: dict[str, Any], found: Findings, lex: Lexicon | None = None) -> bool:
-    """A new problem after a finished triage: complaints that were never part of this episode."""
+    """A new problem after a finished triage: complaints that were never part of this episode.
+    Not after an emergency or same-day decision: what follows it is taken as more of the same
+    story ("temp 38.9, been sick twice" after a rigid, painful tummy), so its level can only
+    stay or rise; a new episode there would forget the warning signs already told."""
     lex = lex or lexicon()
     if not intake.get("final") or intake.get("pending"):
+        return False
+    levels = intake.get("levels") or []
+    if levels and levels[-1].get("level") in ("emergency", "urgent"):
         return False
     known = set(intake.get("facts", {}))
     new = [
@@ -194,6 +200,7 @@ def _answer(
     ) or (elsewhere and overall is None)
     if described and overall == "yes" and not by_topic:
         overall = None  # "yes, it came on suddenly": the yes is about what was described
+    before = dict(asked)  # topics asked in earlier turns: a second non-answer counts as unsure
     for q in pending:
         for topic in q.get("topics", []):
             asked[topic] = turn
@@ -237,6 +244,11 @@ def _answer(
                     if q.get("describe"):
                         _set(facts, c, "unsure", turn, "described without these features")
                     continue  # not addressed: left open, so it can be asked again
+                elif pol is None and topic not in before:
+                    # a message that does not address the question at all (the story goes on:
+                    # "he goes to nursery so always has something"): left open and asked once
+                    # more, not taken as "not sure"
+                    continue
                 else:
                     _set(facts, c, "unsure", turn, "not sure")
 

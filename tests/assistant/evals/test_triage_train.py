@@ -41,7 +41,8 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
     a = train(LengthEmbedder(), {"b", "c"})
     b = train(LengthEmbedder(), {"b", "c"})
     assert a == b
-    assert set(a["trained_on"]) == {"main:dev", "second", "third"}
+    assert set(a["trained_on"]) == {"main:dev", "second", "third", "d"}
+    assert a["self_care_threshold"] == 0.3 and a["self_care_blockers"]
     assert "--exclude b --exclude c" in a["command"]
     path = tmp_path / "classifier.json"
     path.write_text(dumps(a), encoding="utf-8")
@@ -57,7 +58,7 @@ def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, c
     assert "all-MiniLM-L6-v2" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("which", ["b", "c"])
+@pytest.mark.parametrize("which", ["b", "c", "d"])
 def test_the_spent_blind_sets_load_frozen_with_their_headers(which: str) -> None:
     data, split = load_vignettes(which=which)
     assert len(data["vignettes"]) == len(split["test"]) and split["dev"] == []

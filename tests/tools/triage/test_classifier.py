@@ -1,4 +1,4 @@
-"""The learned safety net beside the rules: it may only raise the level (to urgent, or to
+"""The learned safety net beside the rules: it raises the level (to urgent, or to
 emergency when confident of one), and
 only with the embedder it was trained for (fake embedders here; the real one in a slow test)."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.fakes.triage import adult_intake
+from tests.fakes.triage import WordEmbedder, adult_intake, fake_model
 from tools.triage import assess
 from tools.triage.classifier import (
     FILE_NAME,
@@ -32,37 +31,10 @@ from tools.triage.lexicon import DATA_DIR, lexicon
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 
 
-class WordEmbedder:
-    """Deterministic unit vectors: dimension 0 counts "alarm" words, 1 everything else."""
-
-    name = "fake-words"
-    dim = 2
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = []
-        for t in texts:
-            words = t.lower().split()
-            alarm = sum(w.strip(".,!?") in {"crushing", "collapsed", "worst"} for w in words)
-            v = np.array([alarm, max(1, len(words) - alarm)], dtype=np.float32)
-            rows.append(v / np.linalg.norm(v))
-        return np.stack(rows)
-
-
 def _model(threshold: float = 0.6, embedder: str = "fake-words") -> Model:
-    # features: [whole story (2), mean of sentences (2)]; "alarm" weight pushes to emergency
-    coef = np.zeros((4, 4), dtype=np.float32)
-    coef[0, 0] = coef[0, 2] = 6.0  # emergency
-    coef[3, 1] = coef[3, 3] = 3.0  # self_care
-    return Model(
-        embedder=embedder,
-        dim=2,
-        classes=LEVELS,
-        coef=coef,
-        intercept=np.zeros(4, dtype=np.float32),
-        raise_to="urgent",
-        positive=("emergency", "urgent"),
-        threshold=threshold,
-        reason="a learned check",
+    # "alarm" words push to emergency
+    return fake_model(
+        alarm=6.0, calm=3.0, threshold=threshold, reason="a learned check", embedder=embedder
     )
 
 
@@ -79,6 +51,15 @@ def test_sentences_and_features_are_unit_halves() -> None:
     story = "It hurts. No. No. I collapsed."
     once, again = features(WordEmbedder(), story), features(WordEmbedder(), story)
     assert np.allclose(once, again) and np.allclose(once, features_many(WordEmbedder(), [story])[0])
+
+
+def test_a_long_story_keeps_its_first_and_last_sentences() -> None:
+    from tools.triage.classifier import MAX_SENTENCES
+
+    story = " ".join(f"Line {i}." for i in range(40)) + " Now I can't breathe."
+    kept = sentences(story)
+    assert len(kept) == MAX_SENTENCES
+    assert kept[0] == "Line 0." and kept[-1] == "Now I can't breathe."  # the late warning sign
 
 
 def test_probabilities_sum_to_one_and_confidence_raises_to_urgent() -> None:
@@ -164,7 +145,10 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     assert 0.5 <= m.threshold < 1.0
     assert m.emergency_threshold is None or 0.0 < m.emergency_threshold <= 1.0
     # trained on every set except the main set's test split, which stays a regression check
-    assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c"}
+    assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c", "d"}
+    # home care from the learned view: a threshold, a reason in words, the risk factors it skips
+    assert m.self_care_threshold is None or 0.0 < m.self_care_threshold <= 1.0
+    assert m.self_care_reason and "pregnancy" in m.self_care_blockers
     assert raw["n"] == sum(s["n"] for s in raw["trained_on"].values())
 
 
@@ -177,6 +161,9 @@ def test_the_real_embedder_runs_the_shipped_model() -> None:
     cold = assess_story("I've had a runny nose and sneezing for two days, otherwise fine", e)
     assert cold is not None and cold["raise_to"] is None
     assert cold["probabilities"]["self_care"] > cold["probabilities"]["emergency"]
+    assert cold["home_care"]  # the gate may use it where the rules' level is the catch-all
+    heart = assess_story("crushing chest pain spreading to my left arm, sweating and sick", e)
+    assert heart is not None and heart["home_care"] is None and heart["raise_to"] is not None
 
 
 _COMPLAINTS = sorted(c for c, k in lexicon().concepts.items() if k.kind == "complaint")

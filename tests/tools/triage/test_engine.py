@@ -175,8 +175,9 @@ def test_never_self_care_while_a_warning_sign_is_unknown(
             topic = LEX.concepts[cid].topic
             if topic:
                 intake["asked"][topic] = 1
-    for allow in (True, False):
-        decision = decide(copy.deepcopy(intake), allow_questions=allow)
+    for allow, home in ((True, None), (False, None), (True, "home"), (False, "home")):
+        # the learned home-care gate (home) must keep this rule too
+        decision = decide(copy.deepcopy(intake), allow_questions=allow, home_care=home)
         assert decision is not None
         if decision.level == "emergency":
             assert decision.next_questions == []
