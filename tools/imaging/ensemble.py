@@ -33,7 +33,16 @@ def combine(
             ckpts.append(torch.load(p, map_location="cpu", weights_only=True))
         except (OSError, RuntimeError, EOFError) as exc:
             raise UserError(f"{p} is not a checkpoint written by `clinassist train image`") from exc
-    keys = ("classes", "input_size", "channels", "width", "blocks", "dropout", "small_input")
+    keys = (
+        "classes",
+        "input_size",
+        "channels",
+        "width",
+        "blocks",
+        "dropout",
+        "small_input",
+        "input_norm",
+    )
     first = ckpts[0]
     for p, c in zip(paths[1:], ckpts[1:], strict=True):
         if c["meta"].get("members") or first["meta"].get("members"):
