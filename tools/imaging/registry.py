@@ -211,6 +211,13 @@ def samples(settings: Settings, entry: ClassifierEntry) -> list[tuple[Path, str]
     return out
 
 
+def preprocessing_of(meta: dict[str, Any]) -> str:
+    """How a checkpoint prepares its input: ``gray-bilinear`` (grayscale, bilinear resize,
+    x/127.5-1), plus ``+histeq``/``+zscore`` when the network standardises each image first."""
+    norm = str(meta.get("input_norm", "none"))
+    return "gray-bilinear" + ("" if norm == "none" else f"+{norm}")
+
+
 def from_checkpoint(path: Path) -> ClassifierEntry:
     """An unregistered entry for a checkpoint file written by ``clinassist train image`` (to
     evaluate your own model): classes, temperature and review threshold from its metadata; the
@@ -239,7 +246,7 @@ def from_checkpoint(path: Path) -> ClassifierEntry:
         body_parts=("CHEST", "THORAX", "LUNG"),
         views=("PA", "AP", "APS", "PAS"),
         input_size=int(meta["input_size"]),
-        preprocessing="gray-bilinear",
+        preprocessing=preprocessing_of(meta),
         positive=classes[1] if len(classes) == 2 else None,
         temperature=float(meta.get("temperature", 1.0)),
         calibration_n=int(result.get("n_val", 0)),

@@ -12,9 +12,11 @@ touching any test set:
 - ``blur``: a Gaussian blur with sigma = 2 % of the side;
 - ``low-contrast``: contrast 0.6 and brightness +0.2 (on [-1, 1]).
 
-``python -m tools.imaging.shift --data DIR CKPT...`` prints one JSON line per checkpoint;
-``--refit OUT`` (one checkpoint) writes a copy whose temperature and review threshold are fitted
-on plain + shifted validation pooled.
+``python -m tools.imaging.shift --data DIR CKPT...`` prints one JSON line per checkpoint
+(``--out FILE`` keeps them as one JSON list, ``--doc CARD`` writes the selection table into a
+model card between ``<!-- generated:eval-image-selection -->`` markers); ``--refit OUT`` (one
+checkpoint) writes a copy whose temperature and review threshold are fitted on plain + shifted
+validation pooled.
 """
 
 from __future__ import annotations
@@ -170,12 +172,61 @@ def refit(path: Path, data: Path, out: Path, cache: Path | None = None) -> dict[
     return calibration
 
 
+def _recipe(cfg: dict[str, Any]) -> str:
+    parts = [
+        f"{cfg.get('size')} px",
+        f"norm {cfg.get('input_norm', 'none')}",
+        f"crop {cfg.get('crop')}",
+        f"±{cfg.get('rotate', 10.0):g}°",
+        str(cfg.get("photometric", "light")),
+        f"LS {cfg.get('label_smoothing', 0.0):g}",
+        f"patience {cfg.get('patience')}",
+    ]
+    seeds = cfg.get("seeds") or [0]
+    parts.append(f"seed{'s' if len(seeds) > 1 else ''} {','.join(str(x) for x in seeds)}")
+    return ", ".join(parts)
+
+
+def render_markdown(rows: list[dict[str, Any]]) -> str:
+    """The selection table: plain and shifted validation per checkpoint."""
+    lines = [
+        "Validation only (522 images; shifted: the same images under "
+        f"{len(PERTURBATIONS)} perturbations, {', '.join(PERTURBATIONS)}; NLL and ECE with each "
+        "checkpoint's own temperature, fitted on plain validation).",
+        "",
+        "| checkpoint | recipe | best epoch | plain AUC | plain acc. | plain NLL | shifted AUC "
+        "| shifted acc. | shifted NLL | shifted ECE | worst perturbation (AUC) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        p, sh = r["plain"], r["shifted"]
+        worst = min(r["per_perturbation"].items(), key=lambda kv: kv[1]["auc"])
+        lines.append(
+            f"| {r['checkpoint']} | {r.get('recipe', '')} | {r.get('best_epochs', '')} "
+            f"| {p['auc']:.4f} | {p['accuracy']:.3f} | {p['nll']:.3f} | **{sh['auc']:.4f}** "
+            f"| {sh['accuracy']:.3f} | {sh['nll']:.3f} | {sh['ece']:.3f} "
+            f"| {worst[0]} ({worst[1]['auc']:.4f}) |"
+        )
+    return "\n".join(lines)
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """A checkpoint's recipe and best epochs, for the selection table."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    cfg = dict(ckpt["meta"].get("config", {}))
+    cfg.setdefault("input_norm", ckpt["meta"].get("input_norm", "none"))
+    epochs = [str(m.get("best_epoch")) for m in ckpt["result"].get("members", [])]
+    return {"recipe": _recipe(cfg), "best_epochs": "/".join(epochs)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.imaging.shift", description=__doc__)
     parser.add_argument("checkpoints", nargs="+", type=Path)
     parser.add_argument("--data", type=Path, required=True, help="the training ImageFolder")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--refit", type=Path, default=None, help="write a refitted copy here")
+    parser.add_argument("--out", type=Path, default=None, help="write the scores (JSON list)")
+    parser.add_argument("--doc", type=Path, default=None, help="model card for the table")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
@@ -184,10 +235,20 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError("--refit takes exactly one checkpoint")
             print(json.dumps(refit(args.checkpoints[0], args.data, args.refit, args.cache)))
             return 0
+        rows = []
         for p in args.checkpoints:
             scores = evaluate(p, args.data, args.cache)
             scores.pop("_logits")
+            scores.update(describe(p))
             print(json.dumps(scores), flush=True)
+            rows.append(scores)
+        if args.out:
+            args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        if args.doc:
+            from tools.imaging.render import write_between
+
+            if not write_between(args.doc, "eval-image-selection", render_markdown(rows)):
+                raise UserError(f"{args.doc} has no <!-- generated:eval-image-selection --> block")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ check that selects between recipes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +149,20 @@ def test_shifted_validation_and_refit(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="validation split"):
         shift.validation_split(ckpt, other)
     assert shift.main([str(ckpt), "--data", str(other)]) == 2
+
+
+def test_selection_table_is_written_into_the_card(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "data")
+    ckpt = tmp_path / "m.pt"
+    train(data, ckpt, size=SIZE, epochs=1, batch=8, width=4, seed=0, input_norm="zscore",
+          progress=False, echo=lambda _m: None)  # fmt: skip
+    card = tmp_path / "card.md"
+    card.write_text(
+        "x\n<!-- generated:eval-image-selection -->\nold\n<!-- /generated:eval-image-selection -->\n"
+    )
+    out = tmp_path / "sel.json"
+    assert shift.main([str(ckpt), "--data", str(data), "--out", str(out), "--doc", str(card)]) == 0
+    text = card.read_text()
+    assert "old" not in text and "| m.pt | 24 px, norm zscore" in text
+    assert len(json.loads(out.read_text())) == 1
+    assert shift.main([str(ckpt), "--data", str(data), "--doc", str(tmp_path / "x.md")]) == 2
