@@ -69,6 +69,20 @@ V2_REVIEW = 0.62
 V2_SHA = "b0e32e5914ede8aca64129cb10f01f1e14c91e382c9401caafaf29d89da6da12"
 V2_CALIBRATION = "522 validation images (10 % of Kermany train, grouped by patient, split seed 0)"
 
+# cxr-pneumonia.v3, written from its checkpoint (tools/imaging/weights/cxr-pneumonia.v3.pt);
+# tests/tools/imaging/test_imaging_v3.py checks these against the checkpoint's metadata.
+V3_MODEL_ID = "resnet18w16-96-zscore-ens3-fp16-kermany"
+V3_SIZE = 96
+V3_TEMPERATURE = 0.4803
+V3_CAL_N = 3132
+V3_REVIEW = 0.98
+V3_SHA = "2e9abee3501ff43ea731c761073e733af89b62bfe56bf53c362ac45a7ea7dd2e"
+V3_PREPROCESSING = "gray-bilinear+zscore"
+V3_CALIBRATION = (
+    "522 validation images (10 % of Kermany train, grouped by patient, split seed 0), plain and "
+    "under 5 fixed perturbations (gamma 0.5/2, zoom-out, blur, low contrast)"
+)
+
 REGISTRY: dict[str, ClassifierEntry] = {
     e.key: e
     for e in (
@@ -109,6 +123,29 @@ REGISTRY: dict[str, ClassifierEntry] = {
             weights="cxr-pneumonia.v2.pt",
             sha256=V2_SHA,
             calibration=V2_CALIBRATION,
+        ),
+        ClassifierEntry(
+            name="cxr-pneumonia",
+            version=3,
+            model_id=V3_MODEL_ID,
+            domain="cxr",
+            description="Frontal chest X-ray, NORMAL vs PNEUMONIA (our three-ResNet ensemble, 96 px, trained for "
+            "robustness to acquisition shift on the Kermany pediatric films, temperature-calibrated)",
+            classes=("NORMAL", "PNEUMONIA"),
+            modalities=("CR", "DX", "DR", "RG"),
+            body_parts=("CHEST", "THORAX", "LUNG"),
+            views=("PA", "AP", "APS", "PAS"),
+            input_size=V3_SIZE,
+            preprocessing=V3_PREPROCESSING,
+            positive="PNEUMONIA",
+            temperature=V3_TEMPERATURE,
+            calibration_n=V3_CAL_N,
+            review_below=V3_REVIEW,
+            card="docs/models/cxr-pneumonia.v3.md",
+            samples="",
+            weights="cxr-pneumonia.v3.pt",
+            sha256=V3_SHA,
+            calibration=V3_CALIBRATION,
         ),
         ClassifierEntry(
             name="mri-brain-tumour",
