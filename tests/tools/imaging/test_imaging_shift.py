@@ -12,9 +12,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from assistant.core.errors import UserError
+from tests.tools.imaging.test_imaging_train import _folder
 from tools.imaging import shift
 from tools.imaging.io import LoadedImage
 from tools.imaging.model import TorchClassifier
@@ -22,22 +22,6 @@ from tools.imaging.nets import ResNet, Standardize, build, load_checkpoint
 from tools.imaging.train import Config, augment, check, train
 
 SIZE = 24
-
-
-def _folder(root: Path, n: int = 12) -> Path:
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
-    for label, name in enumerate(["disc", "bar"]):
-        (root / name).mkdir(parents=True)
-        for i in range(n):
-            img = rng.normal(60, 10, (SIZE, SIZE))
-            cy, cx = rng.integers(8, 16, 2)
-            if label == 0:
-                img[(yy - cy) ** 2 + (xx - cx) ** 2 < 20] = 220
-            else:
-                img[cy - 2 : cy + 2, 3:-3] = 220
-            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / name / f"{i}.png")
-    return root
 
 
 @settings(max_examples=30, deadline=None)
@@ -95,7 +79,7 @@ def test_perturbations_keep_shape_and_range() -> None:
 def test_the_normalisation_option_round_trips_to_classify(tmp_path: Path) -> None:
     """Trained with --input-norm histeq: the checkpoint says so, the rebuilt network applies it,
     and `classify`'s TorchClassifier gives the same logits as the network itself."""
-    data = _folder(tmp_path / "data")
+    data = _folder(tmp_path / "data", n=12)
     out = tmp_path / "m.pt"
     res = train(
         data,
@@ -119,7 +103,7 @@ def test_the_normalisation_option_round_trips_to_classify(tmp_path: Path) -> Non
     assert meta["config"]["photometric"] == "strong" and meta["config"]["label_smoothing"] == 0.1
     assert isinstance(net, ResNet) and isinstance(net.norm, Standardize)
     assert net.norm.mode == "histeq"
-    assert build({**meta, "input_norm": "none"}).norm.mode == "none"  # type: ignore[union-attr]
+    assert build({**meta, "input_norm": "none"}).norm.mode == "none"
     # the stored validation logits are the rebuilt network's on the same images
     val = shift.validation_split(out, data)
     logits = shift.logits_under(net, val)
@@ -131,7 +115,7 @@ def test_the_normalisation_option_round_trips_to_classify(tmp_path: Path) -> Non
 
 
 def test_shifted_validation_and_refit(tmp_path: Path) -> None:
-    data = _folder(tmp_path / "data")
+    data = _folder(tmp_path / "data", n=12)
     ckpt = tmp_path / "m.pt"
     train(data, ckpt, size=SIZE, epochs=1, batch=8, width=4, seed=0, progress=False, echo=print)
     scores = shift.evaluate(ckpt, data)
@@ -152,7 +136,7 @@ def test_shifted_validation_and_refit(tmp_path: Path) -> None:
 
 
 def test_selection_table_is_written_into_the_card(tmp_path: Path) -> None:
-    data = _folder(tmp_path / "data")
+    data = _folder(tmp_path / "data", n=12)
     ckpt = tmp_path / "m.pt"
     train(data, ckpt, size=SIZE, epochs=1, batch=8, width=4, seed=0, input_norm="zscore",
           progress=False, echo=lambda _m: None)  # fmt: skip
