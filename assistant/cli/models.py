@@ -94,6 +94,15 @@ def train_image(
     threads: Annotated[int, typer.Option(min=0, help="torch threads (0: default)")] = 0,
     report_test: Annotated[bool, typer.Option(help="also score the test split")] = False,
     half: Annotated[bool, typer.Option(help="store the weights as float16")] = False,
+    input_norm: Annotated[
+        str, typer.Option(help="per-image standardisation in the model: none, zscore, histeq")
+    ] = "none",
+    rotate: Annotated[float, typer.Option(min=0.0, max=180.0, help="rotation, ± degrees")] = 10.0,
+    photometric: Annotated[
+        str, typer.Option(help="light (brightness/contrast) or strong (+gamma, blur, noise)")
+    ] = "light",
+    label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.0,
+    stem: Annotated[str, typer.Option(help="auto, small (3x3) or large (7x7/2 + pool)")] = "auto",
 ) -> None:
     """Train an image classifier in plain torch (augmentation, class weights, early stopping,
     temperature on validation; several seeds make an ensemble)."""
@@ -123,6 +132,11 @@ def train_image(
         report_test=report_test,
         class_names=tuple(c for c in classes.split(",") if c),
         half=half,
+        input_norm=input_norm,
+        rotate=rotate,
+        photometric=photometric,
+        label_smoothing=label_smoothing,
+        stem=stem,
     )
     run(data, out, cfg, threads=threads, echo=typer.echo)
 

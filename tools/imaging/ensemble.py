@@ -16,6 +16,11 @@ from tools.imaging.nets import Ensemble, build, state_for_save
 from tools.imaging.train import auc_of_logits, review_threshold
 
 
+def _arch(meta: dict[str, Any], key: str) -> Any:
+    """A checkpoint's architecture field; checkpoints from before ``input_norm`` had none."""
+    return meta.get(key, "none" if key == "input_norm" else None)
+
+
 def combine(
     paths: list[Path], out: Path, echo: Callable[[str], None] = print, *, half: bool = False
 ) -> dict[str, Any]:
@@ -33,12 +38,21 @@ def combine(
             ckpts.append(torch.load(p, map_location="cpu", weights_only=True))
         except (OSError, RuntimeError, EOFError) as exc:
             raise UserError(f"{p} is not a checkpoint written by `clinassist train image`") from exc
-    keys = ("classes", "input_size", "channels", "width", "blocks", "dropout", "small_input")
+    keys = (
+        "classes",
+        "input_size",
+        "channels",
+        "width",
+        "blocks",
+        "dropout",
+        "small_input",
+        "input_norm",
+    )
     first = ckpts[0]
     for p, c in zip(paths[1:], ckpts[1:], strict=True):
         if c["meta"].get("members") or first["meta"].get("members"):
             raise UserError(f"{p}: combine single models, not ensembles")
-        if any(c["meta"].get(k) != first["meta"].get(k) for k in keys):
+        if any(_arch(c["meta"], k) != _arch(first["meta"], k) for k in keys):
             raise UserError(f"{p} has another architecture or input than {paths[0]}")
         if c["result"]["val_names"] != first["result"]["val_names"]:
             raise UserError(f"{p} was validated on other images than {paths[0]}")

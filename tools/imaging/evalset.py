@@ -273,8 +273,8 @@ def evaluate_set(
         metrics.plot_roc(out_dir / "image_roc.png", curves, f"ROC on {described}", marks)
     keys_p = list(paired)
     result["comparisons"] = {}
-    for b in keys_p[1:]:  # every other model against the first (the baseline)
-        a = keys_p[0]
+    pairs = [(a, b) for i, a in enumerate(keys_p) for b in keys_p[i + 1 :]]
+    for a, b in pairs:  # every later model against every earlier one (the first: the baseline)
         c = compare(paired[a]["y"], paired[a], paired[b])
         result["comparisons"][f"{b} - {a}"] = c
         echo(

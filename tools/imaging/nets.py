@@ -41,6 +41,38 @@ class BasicBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(y)) + self.short(x))
 
 
+INPUT_NORMS = ("none", "zscore", "histeq")
+
+
+class Standardize(nn.Module):
+    """Per-image intensity standardisation, the network's first step (so training, ``classify``
+    and ``eval`` all apply it): ``zscore`` maps each image to mean 0 and standard deviation 1
+    (brightness and contrast no longer matter); ``histeq`` replaces each pixel by its rank in the
+    image's 256-bin histogram (the empirical CDF mapped to [-1, 1]; any monotone intensity change
+    -- gamma, window, exposure -- gives the same input). ``none`` passes the input through."""
+
+    def __init__(self, mode: str = "none") -> None:
+        super().__init__()
+        if mode not in INPUT_NORMS:
+            raise UserError(f"input normalisation {mode!r}: use one of {', '.join(INPUT_NORMS)}")
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "zscore":
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            std = x.std(dim=(1, 2, 3), keepdim=True)
+            return (x - mean) / (std + 1e-3)
+        if self.mode == "histeq":
+            n = x.shape[0]
+            bins = ((x.clamp(-1, 1) + 1) * 127.5).round().long().reshape(n, -1)
+            counts = torch.zeros(n, 256, dtype=x.dtype, device=x.device)
+            counts.scatter_add_(1, bins, torch.ones_like(bins, dtype=x.dtype))
+            # mid-rank of each grey level: the share of pixels below it plus half its own
+            cdf = (counts.cumsum(1) - counts / 2) / bins.shape[1]
+            return (cdf.gather(1, bins) * 2 - 1).reshape(x.shape)
+        return x
+
+
 class ResNet(nn.Module):
     """ResNet layout (basic blocks; ``blocks`` per stage, 4 stages doubling the width) with a
     configurable width. Small inputs (<= 64 px) use a 3x3 stem without max-pooling, as
@@ -54,8 +86,10 @@ class ResNet(nn.Module):
         small_input: bool = True,
         blocks: tuple[int, ...] = (2, 2, 2, 2),
         dropout: float = 0.0,
+        input_norm: str = "none",
     ) -> None:
         super().__init__()
+        self.norm = Standardize(input_norm)
         if small_input:
             self.stem: nn.Module = nn.Sequential(
                 nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()
@@ -84,7 +118,7 @@ class ResNet(nn.Module):
         return self.stages[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stages(self.stem(x))
+        x = self.stages(self.stem(self.norm(x)))
         return self.fc(self.drop(x.mean(dim=(2, 3))))
 
 
@@ -110,6 +144,7 @@ def build(meta: dict[str, Any]) -> nn.Module:
             bool(meta["small_input"]),
             tuple(int(b) for b in meta.get("blocks", (2, 2, 2, 2))),
             float(meta.get("dropout", 0.0)),
+            str(meta.get("input_norm", "none")),
         )
 
     members = int(meta.get("members", 0))
