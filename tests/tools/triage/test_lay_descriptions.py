@@ -1,0 +1,51 @@
+"""Warning signs told in lay words (NHS wording of a fit; C-SSRS preparatory acts), and who is
+ill deciding whether home care is advice at all. Each case failed on the code before it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tools.triage import assess
+
+
+def _play(text: str, answers: str | None) -> dict[str, Any]:
+    result = assess(text)
+    if answers is not None:
+        while result.get("next_questions"):
+            result = assess(answers, result["intake"])
+    return result
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a first fit in a feverish toddler, described as a parent sees it
+        (
+            "my son is 3 and he had a temperature, then he went stiff and his arms were jerking "
+            "and his eyes rolled back, he has never done it before",
+            "emergency",
+        ),
+        ("my 2 week old has a red sticky eye", "urgent"),
+    ],
+)
+def test_lay_descriptions_after_a_no_to_every_question(text: str, level: str) -> None:
+    assert _play(text, "No.")["level"] == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been saving up my tablets for a month and I know what I'm going to do",
+        "I have written goodbye letters to my kids. nobody will miss me",
+    ],
+)
+def test_preparing_for_suicide_is_an_emergency_at_once(text: str) -> None:
+    result = assess(text)
+    assert result["level"] == "emergency" and not result["provisional"]
+
+
+def test_a_tired_child_is_not_sent_home_care_as_an_adult_would_be() -> None:
+    assert _play("my 4 year old has been really tired", "No.")["level"] != "self_care"
+    assert _play("I'm 40 and I've been really tired for a week", "No.")["level"] == "self_care"
