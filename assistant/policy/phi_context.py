@@ -419,10 +419,12 @@ class NameFinder:
         return None
 
     def _sign_off(self, toks: list[Tok], i: int) -> int | None:
-        """A first name that signs a message off after a dash ("did u get them - jamal"): the
-        last word or two, a known first name that is no English word."""
+        """A first name that signs a message off after a dash ("did u get them - jamal"), or
+        capitalised alone after its last sentence ("... this week. Ruairí"): the last word or
+        two (one after a sentence), a known first name that is no English word."""
         t = toks[i]
-        if not re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or len(toks) - i > 2:
+        signed = re.fullmatch(r"[.!?]\s+|\s*\n\s*", t.gap) and t.title and i == len(toks) - 1
+        if not (re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or signed) or len(toks) - i > 2:
             return None
         w = plain(t.word)
         if not _first_name(self.lex, w) or self.lex.is_english(w):

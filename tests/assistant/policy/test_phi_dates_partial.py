@@ -127,3 +127,22 @@ def test_the_detector_redacts_a_partial_date_with_its_context() -> None:
     text = "discharged on 27.11 with apixaban, BP 120/80"
     red = phi.redact(text, phi.detect(text, library=False))
     assert "27.11" not in red and "120/80" in red
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sets(st.text(alphabet="abcşı", min_size=1, max_size=5), min_size=1, max_size=12),
+    st.text(alphabet="abcşı", max_size=6),
+)
+def test_the_month_prefix_tree_matches_exactly_its_names(names: set[str], probe: str) -> None:
+    pattern = re.compile(phi_dates._trie_pattern(names))
+    for name in names:
+        assert pattern.fullmatch(name)
+    assert bool(pattern.fullmatch(probe)) == (probe in names)
+
+
+def test_a_ruairi_sign_off_after_the_last_sentence_is_a_name() -> None:
+    text = "no night cough this week. Ruairí"
+    assert "Ruairí" not in phi.redact(text, phi.detect(text))
+    kept = "Follow up in clinic. Metformin"
+    assert phi.redact(kept, phi.detect(kept)) == kept
