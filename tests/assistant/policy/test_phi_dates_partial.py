@@ -1,5 +1,6 @@
 """Month names of other languages from the date-word table, and days with their month but no year
-read only in a date's context (``phi_dates``). Texts written for these tests, not taken from any
+read only in a date's context (``phi_dates``), and two name cues (a sign-off, relations in other
+languages). Texts written for these tests, not taken from any
 PHI set."""
 
 from __future__ import annotations
@@ -146,3 +147,11 @@ def test_a_ruairi_sign_off_after_the_last_sentence_is_a_name() -> None:
     assert "Ruairí" not in phi.redact(text, phi.detect(text))
     kept = "Follow up in clinic. Metformin"
     assert phi.redact(kept, phi.detect(kept)) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [("contacto esposa Pilar +34 612", "Pilar"), ("Sam Kelly (mum of Niamh)", "Niamh")],
+)
+def test_relations_in_other_languages_and_of_phrases_cue_a_name(text: str, secret: str) -> None:
+    assert secret not in phi.redact(text, phi.detect(text))
