@@ -151,7 +151,12 @@ def test_a_ruairi_sign_off_after_the_last_sentence_is_a_name() -> None:
 
 @pytest.mark.parametrize(
     ("text", "secret"),
-    [("contacto esposa Pilar +34 612", "Pilar"), ("Sam Kelly (mum of Niamh)", "Niamh")],
+    [
+        ("contacto esposa Pilar +34 612", "Pilar"),
+        ("Sam Kelly (mum of Niamh)", "Niamh"),
+        ("Hola, soy Lucía. Mi abuela tiene fiebre", "Lucía"),
+        ("Olá, sou Ana, a filha", "Ana"),
+    ],
 )
 def test_relations_in_other_languages_and_of_phrases_cue_a_name(text: str, secret: str) -> None:
     assert secret not in phi.redact(text, phi.detect(text))
