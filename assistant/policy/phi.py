@@ -457,7 +457,8 @@ def grammar_spans(text: str) -> list[Span]:
     shape and context (``phi_ids``): the rules' layer, beside the patterns."""
     from assistant.policy import phi_dates, phi_ids
 
-    return [Span(s, e, "DATE", "grammar") for s, e in phi_dates.spans(text)] + [
+    dates = phi_dates.spans(text) + phi_dates.partial_spans(text)
+    return [Span(s, e, "DATE", "grammar") for s, e in dates] + [
         Span(s, e, "ID", "grammar") for s, e in phi_ids.spans(text)
     ]
 

@@ -196,6 +196,7 @@ def _misspelt_english(lex: Lexicon, w: str) -> bool:
 class NameFinder:
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
+        self._cue_index: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
 
     def ordinary(self, span: str) -> bool:
         """Every word of ``span`` is an English word and none is a name the vocabulary knows
@@ -227,28 +228,42 @@ class NameFinder:
         return spans
 
     # a name-shaped word after a cue
+    def _cues_ending_in(self, word: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The cue phrases (kind, words) whose last word is ``word``, in the order they are
+        tried (titles, introductions, relations, roles, naming, patients, address, weak)."""
+        index = self._cue_index
+        if index is None:
+            index = {}
+            for kind, phrases in (
+                ("title", self.lex.titles),
+                ("intro", self.lex.intros),
+                ("relation", self.lex.relations),
+                ("strong", self.lex.strong),
+                ("naming", self.lex.naming),
+                ("patient", self.lex.patient),
+                ("address", self.lex.address),
+                ("weak", self.lex.weak),
+            ):
+                for phrase in phrases:
+                    index.setdefault(phrase[-1], []).append((kind, phrase))
+            self._cue_index = index
+        return index.get(word, [])
+
     def _cue_strength(self, toks: list[Tok], i: int) -> tuple[str, int] | None:
-        for kind, phrases in (
-            ("title", self.lex.titles),
-            ("intro", self.lex.intros),
-            ("relation", self.lex.relations),
-            ("strong", self.lex.strong),
-            ("naming", self.lex.naming),
-            ("patient", self.lex.patient),
-            ("address", self.lex.address),
-            ("weak", self.lex.weak),
-        ):
-            for phrase in phrases:
-                n = len(phrase)
-                if i < n:
-                    continue
-                words = [plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
-                if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
-                    if kind == "intro" and not self._clause_start(toks, i - n):
-                        kind = "midintro"  # "helo doctor i am wiktoria": a known name only
-                    gap = toks[i].gap
-                    if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*[\"“‘']?", gap) and "\n" not in gap:
-                        return kind, n
+        if i < 1:
+            return None
+        last = toks[i - 1]
+        for kind, phrase in self._cues_ending_in(plain(last.text) + ("'s" if last.poss else "")):
+            n = len(phrase)
+            if i < n:
+                continue
+            words = [plain(t.text) + ("'s" if t.poss else "") for t in toks[i - n : i]]
+            if words == list(phrase) and all(_adjacent(t) for t in toks[i - n + 1 : i]):
+                if kind == "intro" and not self._clause_start(toks, i - n):
+                    kind = "midintro"  # "helo doctor i am wiktoria": a known name only
+                gap = toks[i].gap
+                if re.fullmatch(r"(?:'s)?\.?\s*[:,(\-–—]?\s*[\"“‘']?", gap) and "\n" not in gap:
+                    return kind, n
         return None
 
     def _clause_start(self, toks: list[Tok], i: int) -> bool:
@@ -419,10 +434,12 @@ class NameFinder:
         return None
 
     def _sign_off(self, toks: list[Tok], i: int) -> int | None:
-        """A first name that signs a message off after a dash ("did u get them - jamal"): the
-        last word or two, a known first name that is no English word."""
+        """A first name that signs a message off after a dash ("did u get them - jamal"), or
+        capitalised alone after its last sentence ("... this week. Ruairí"): the last word or
+        two (one after a sentence), a known first name that is no English word."""
         t = toks[i]
-        if not re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or len(toks) - i > 2:
+        signed = re.fullmatch(r"[.!?]\s+|\s*\n\s*", t.gap) and t.title and i == len(toks) - 1
+        if not (re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or signed) or len(toks) - i > 2:
             return None
         w = plain(t.word)
         if not _first_name(self.lex, w) or self.lex.is_english(w):

@@ -11,13 +11,27 @@ three numbers of which one is a four-digit year ("05 03 2024"). ``python-dateuti
 longest part that parses, is a date when the parser found a month and a day or a year in it.
 A year on its own, a weekday on its own, or "May" with no number are not identifiers (HIPAA Safe
 Harbor keeps years), so they never make a span.
+
+Month names in other languages ("17 Şubat 1960", "3 marca 2024", "12 oktober") come from a table
+(``assistant/data/phi_date_words.yaml``, glibc's locale data) and are handed to the parser through
+its ``parserinfo``. A day and month without a year ("on 27.11", "expired 10/31", "said the 10th")
+is a date only after a date cue, or, for an ordinal day, in a sentence that names a weekday or a
+month; never after a measurement word (BP, pain, score, power, INR ...) nor before a unit or
+"ago" (``partial_spans``).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from assistant.policy import phi_vocab
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -28,10 +42,78 @@ _WEEKDAY = (
     r"|sat(?:urday)?|sun(?:day)?)"
 )
 _NUMBER = r"(?:\d{1,4}(?:st|nd|rd|th)?|['’]\d{2})"
-_TOKEN = rf"(?:{_MONTH}\.?|{_WEEKDAY}\.?|{_NUMBER})"
+_FOLD = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae"})
+
+
+def fold(word: str) -> str:
+    """``word`` lower-cased without its diacritics ("Şubat" -> "subat", "kasım" -> "kasim")."""
+    return phi_vocab.fold(word.lower().translate(_FOLD)).translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class _Words:
+    months: tuple[tuple[str, ...], ...]
+    """Foreign month names (and their diacritic-free spellings), one tuple per month."""
+    english_words: frozenset[str]
+    cues: frozenset[str]
+    fillers: frozenset[str]
+    measurement_words: frozenset[str]
+    duration_after: frozenset[str]
+    ordinal_next: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def words() -> _Words:
+    """The date words of ``assistant/data/phi_date_words.yaml``."""
+    path = resources.files("assistant.data").joinpath("phi_date_words.yaml")
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    months: list[set[str]] = [set() for _ in range(12)]
+    for table in raw["months"].values():
+        for i, names in enumerate(table):
+            for name in names:
+                months[i].update({name.lower(), fold(name)})
+    return _Words(
+        months=tuple(tuple(sorted(m, key=lambda x: (-len(x), x))) for m in months),
+        english_words=frozenset(raw["english_words"]),
+        cues=frozenset(raw["cues"]),
+        fillers=frozenset(raw["fillers"]),
+        measurement_words=frozenset(raw["measurement_words"]),
+        duration_after=frozenset(raw["duration_after"]),
+        ordinal_next=frozenset(raw["ordinal_next"]),
+    )
+
+
+def _foreign_months() -> str:
+    return _trie_pattern({n for m in words().months for n in m})
+
+
+def _trie_pattern(names: set[str]) -> str:
+    """One regular expression for ``names`` shaped as their prefix tree (``(?:ma(?:rt|rca)|...)``):
+    the engine follows one branch per letter instead of trying ~900 alternatives in turn."""
+    trie: dict[str, Any] = {}
+    for name in names:
+        node = trie
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        optional = "" in node
+        if len(branches) == 1 and not optional:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if optional else "")
+
+    return "(?:" + build(trie) + ")"
+
+
+_FOREIGN = _foreign_months()
+_TOKEN = rf"(?:{_FOREIGN}(?!\w)|{_MONTH}\.?|{_WEEKDAY}\.?|{_NUMBER})"
 _SEP = r"(?:\s*[,/.-]\s*|\s+(?:of\s+|the\s+|of\s+the\s+)?|\s*-\s*)"
 _CANDIDATE = re.compile(rf"(?<![\w/.:-]){_TOKEN}(?:{_SEP}{_TOKEN}){{1,4}}(?![\w/]|[.:-]\d)", re.I)
-_HAS_MONTH = re.compile(rf"\b{_MONTH}\b", re.I)
+_HAS_MONTH = re.compile(rf"\b(?:{_MONTH}|{_FOREIGN})(?!\w)", re.I)
 _PIECE = re.compile(rf"{_TOKEN}", re.I)
 _UNIT_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|hours?|hrs?|h|mins?|minutes?|"
@@ -80,6 +162,9 @@ def is_date(candidate: str) -> bool:
             return False
     elif not numbers:
         return False
+    english_word = {fold(w) for w in re.findall(r"\w+", candidate)} & words().english_words
+    if english_word and not (any(len(x) == 4 for x in numbers) and len(numbers) >= 2):
+        return False  # "Mayo 2019", "Mars 3": a day and a four-digit year make them dates
     if (
         _WORD_MONTHS.search(candidate)
         and not any(len(x) == 4 for x in numbers)
@@ -92,6 +177,22 @@ def is_date(candidate: str) -> bool:
     return "day" in given or "year" in given
 
 
+@lru_cache(maxsize=1)
+def _parserinfo() -> Any:
+    """python-dateutil's parser vocabulary with the table's month names added to its own."""
+    from dateutil import parser
+
+    months = [
+        tuple(english) + tuple(n for n in foreign if n.lower() not in {e.lower() for e in english})
+        for english, foreign in zip(parser.parserinfo.MONTHS, words().months, strict=True)
+    ]
+
+    class _Info(parser.parserinfo):
+        MONTHS = months
+
+    return _Info()
+
+
 def _fields(candidate: str) -> set[str] | None:
     """Which of day, month and year the parser read from ``candidate`` (None: not a date)."""
     from dateutil import parser
@@ -100,9 +201,10 @@ def _fields(candidate: str) -> set[str] | None:
     cleaned = re.sub(r"'(\d{2})\b", r"\1", cleaned)
     a = datetime.datetime(1904, 1, 1)
     b = datetime.datetime(1908, 2, 2)
+    info = _parserinfo()
     try:
-        first = parser.parse(cleaned, default=a, dayfirst=True)
-        second = parser.parse(cleaned, default=b, dayfirst=True)
+        first = parser.parse(cleaned, info, default=a, dayfirst=True)
+        second = parser.parse(cleaned, info, default=b, dayfirst=True)
     except (ValueError, OverflowError, TypeError):
         return None
     out = set()
@@ -115,3 +217,75 @@ def _fields(candidate: str) -> set[str] | None:
             return None
         out.add("year")
     return out
+
+
+_PARTIAL = re.compile(
+    r"(?<![\w/.,:+-])(?:(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P<dot>\.)?"
+    r"|(?P<the>the\s+)?(?P<ord>\d{1,2})(?:st|nd|rd|th))(?![\w/%]|[.,:-]?\d)",
+    re.I,
+)
+_WORD = re.compile(r"[\w'’+-]+")
+_SENTENCE_END = re.compile(r"[.!?;\n]\s|[\n]")
+_DATE_WORD = re.compile(
+    r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May(?=\s*\d)|June?|July?|Aug|Sept?|Oct|Nov"
+    r"|Dec)[a-z]*\b"
+)
+"""A weekday or month name as dates write it: capitalised ("May" only before a number)."""
+
+
+def partial_spans(text: str) -> list[tuple[int, int]]:
+    """Days with their month but no year, and ordinal days, read only in a date's context: after a
+    date cue ("on 27.11", "expired 10/31", "due the 12th"), or, for an ordinal day, in a sentence
+    that names a weekday or a month ("Wednesday 9/12 ... said the 10th"). Never after a
+    measurement word ("BP 120/80", "power 4/5"), before a unit or a duration word ("2/7 ago"),
+    and only with a valid day and month (either order for a slash: "10/31" is month/day)."""
+    out: list[tuple[int, int]] = []
+    w = words()
+    for m in _PARTIAL.finditer(text):
+        before = [x.lower() for x in _WORD.findall(text[max(0, m.start() - 60) : m.start()])]
+        if any(x in w.measurement_words for x in before[-3:]):
+            continue
+        after = _WORD.match(text, m.end() + 1) if text[m.end() : m.end() + 1] == " " else None
+        if after and after.group().lower() in w.duration_after:
+            continue
+        counted = after and after.group().islower() and after.group() not in w.ordinal_next
+        if m.group("ord") and counted:
+            continue  # "the 3rd copy", "from the 5th dose": a count
+        if _UNIT_AFTER.match(text, m.end()):
+            continue
+        cue = _cued(before, w)
+        if m.group("ord"):
+            day = int(m.group("ord"))
+            if not 1 <= day <= 31 or not (cue or _date_talk(text, m.start(), m.end())):
+                continue
+            out.append((m.start("ord"), m.end()))
+            continue
+        a, b = int(m.group("a")), int(m.group("b"))
+        day_month = 1 <= a <= 31 and 1 <= b <= 12
+        valid = day_month or (m.group("sep") == "/" and 1 <= a <= 12 and 1 <= b <= 31)
+        if m.group("sep") == "." and len(m.group("b")) < 2 and not m.group("dot"):
+            continue  # "on 2.5": a decimal; "27.11" or "3.12." are days
+        if valid and cue:
+            out.append((m.start(), m.end()))
+    return out
+
+
+def _cued(before: list[str], w: _Words) -> bool:
+    """A date cue within the last words before a partial date, only fillers between."""
+    for word in reversed(before[-3:]):
+        if word in w.cues:
+            return True
+        if word not in w.fillers:
+            return False
+    return False
+
+
+def _date_talk(text: str, start: int, end: int) -> bool:
+    """The sentence around ``text[start:end]`` names a weekday or a month."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right = _SENTENCE_END.search(text, end)
+    sentence = text[left : right.start() if right else len(text)]
+    return any(_HAS_WEEKDAY_OR_MONTH.fullmatch(x.group()) for x in _DATE_WORD.finditer(sentence))
+
+
+_HAS_WEEKDAY_OR_MONTH = re.compile(rf"(?:{_WEEKDAY}|{_MONTH})", re.I)
