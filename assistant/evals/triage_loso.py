@@ -189,6 +189,7 @@ SET_NAMES = {
     "b": "set b",
     "c": "set c",
     "d": "set d",
+    "e": "set e",
 }
 
 

@@ -41,6 +41,9 @@ SETS = {
     # a fourth author's blind set, run untuned before and after the learned safety net, then
     # read: development data (not yet in the classifier's training sets)
     "d": ("triage_vignettes_d.yaml", "triage_split_d.json"),
+    # a fifth author's blind set, run untuned before and after round 6, then read: development
+    # data (not in the classifier's training sets)
+    "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))

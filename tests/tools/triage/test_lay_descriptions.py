@@ -49,3 +49,14 @@ def test_preparing_for_suicide_is_an_emergency_at_once(text: str) -> None:
 def test_a_tired_child_is_not_sent_home_care_as_an_adult_would_be() -> None:
     assert _play("my 4 year old has been really tired", "No.")["level"] != "self_care"
     assert _play("I'm 40 and I've been really tired for a week", "No.")["level"] == "self_care"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the condom broke last night and she told me afterwards she has HIV, what do I do",
+        "I'm a nurse and got a needlestick injury from a used needle an hour ago",
+    ],
+)
+def test_a_possible_hiv_exposure_is_seen_the_same_day(text: str) -> None:
+    assert _play(text, "No.")["level"] == "urgent"
