@@ -20,7 +20,7 @@ month; never after a measurement word (BP, pain, score, power, INR ...) nor befo
 "ago" (``partial_spans``); an ordinal day also after "for" ("booked for the 9th"), and the second
 day of a range ("from 10.11 to 17.11").
 
-Other calendars' month names (Solar Hijri, Hebrew, Hijri, Ethiopian, Maori; the same table) are
+Other calendars' month names (Solar Hijri, Hebrew, Hijri, Ethiopian, Maori, Thai; same table) are
 read as "a month", with their own era's years ("1 Farvardin 1310"); dates written with 年月日 or
 년 월 일 are read by their own pattern (``cjk_spans``). An article written before a date's day
 ("the 9th", "le 5 novembre") is redacted with it.

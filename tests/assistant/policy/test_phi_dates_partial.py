@@ -204,6 +204,7 @@ def test_for_and_ranges_do_not_make_counts_durations_or_readings_dates(text: str
         ("bar mitzvah on 5 Kislev 5785", "5 Kislev 5785"),
         ("born 12 Meskerem 1975 in Addis", "12 Meskerem 1975"),
         ("Had my OGTT on le 5 novembre, fasting 5.3", "le 5 novembre"),
+        ("นัดวันที่ 5 ธันวาคม 2568 ครับ", "5 ธันวาคม 2568"),
     ],
 )
 def test_dates_in_other_scripts_and_calendars(text: str, date: str) -> None:
