@@ -223,3 +223,21 @@ def test_dates_in_other_scripts_and_calendars(text: str, date: str) -> None:
 )
 def test_calendar_and_cjk_words_alone_are_not_dates(text: str) -> None:
     assert phi_dates.spans(text) == []
+
+
+@given(
+    st.integers(1900, 2099),
+    st.integers(0, 20),
+    st.integers(0, 40),
+    st.sampled_from([("年", "月", "日"), ("년 ", "월 ", "일")]),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_cjk_date_is_found_exactly_when_its_month_and_day_are_valid(
+    year: int, month: int, day: int, marks: tuple[str, str, str]
+) -> None:
+    text = f"next scan {year}{marks[0]}{month}{marks[1]}{day}{marks[2]} ok"
+    found = [text[s:e] for s, e in phi_dates.cjk_spans(text)]
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        assert found == [f"{year}{marks[0]}{month}{marks[1]}{day}{marks[2]}"]
+    else:
+        assert all(str(day) + marks[2] not in f for f in found)
