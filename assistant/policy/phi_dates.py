@@ -17,7 +17,13 @@ Month names in other languages ("17 Şubat 1960", "3 marca 2024", "12 oktober") 
 its ``parserinfo``. A day and month without a year ("on 27.11", "expired 10/31", "said the 10th")
 is a date only after a date cue, or, for an ordinal day, in a sentence that names a weekday or a
 month; never after a measurement word (BP, pain, score, power, INR ...) nor before a unit or
-"ago" (``partial_spans``).
+"ago" (``partial_spans``); an ordinal day also after "for" ("booked for the 9th"), and the second
+day of a range ("from 10.11 to 17.11").
+
+Other calendars' month names (Solar Hijri, Hebrew, Hijri, Ethiopian, Maori, Thai; same table) are
+read as "a month", with their own era's years ("1 Farvardin 1310"); dates written with 年月日 or
+년 월 일 are read by their own pattern (``cjk_spans``). An article written before a date's day
+("the 9th", "le 5 novembre") is redacted with it.
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ class _Words:
     measurement_words: frozenset[str]
     duration_after: frozenset[str]
     ordinal_next: frozenset[str]
+    ordinal_cues: frozenset[str]
+    calendar: dict[str, int]
+    """Month names of other calendars (Solar Hijri, Hebrew, Hijri, Ethiopian, Maori), lower-cased
+    and folded, with the month slot (0-11) the parser is given for them."""
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +82,12 @@ def words() -> _Words:
         for i, names in enumerate(table):
             for name in names:
                 months[i].update({name.lower(), fold(name)})
+    calendar: dict[str, int] = {}
+    for table in raw["calendar_months"].values():
+        for i, names in enumerate(table):
+            for name in names:
+                calendar.update({name.lower(): i, fold(name): i})
+                months[i].update({name.lower(), fold(name)})
     return _Words(
         months=tuple(tuple(sorted(m, key=lambda x: (-len(x), x))) for m in months),
         english_words=frozenset(raw["english_words"]),
@@ -80,6 +96,8 @@ def words() -> _Words:
         measurement_words=frozenset(raw["measurement_words"]),
         duration_after=frozenset(raw["duration_after"]),
         ordinal_next=frozenset(raw["ordinal_next"]),
+        ordinal_cues=frozenset(raw["ordinal_cues"]),
+        calendar=calendar,
     )
 
 
@@ -110,6 +128,21 @@ def _trie_pattern(names: set[str]) -> str:
 
 
 _FOREIGN = _foreign_months()
+_CALENDAR = re.compile(rf"(?<!\w){_trie_pattern(set(words().calendar))}(?!\w)", re.I)
+_ENGLISH = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _TOKEN = rf"(?:{_FOREIGN}(?!\w)|{_MONTH}\.?|{_WEEKDAY}\.?|{_NUMBER})"
 _SEP = r"(?:\s*[,/.-]\s*|\s+(?:of\s+|the\s+|of\s+the\s+)?|\s*-\s*)"
 _CANDIDATE = re.compile(rf"(?<![\w/.:-]){_TOKEN}(?:{_SEP}{_TOKEN}){{1,4}}(?![\w/]|[.:-]\d)", re.I)
@@ -132,7 +165,32 @@ def spans(text: str) -> list[tuple[int, int]]:
     for m in _CANDIDATE.finditer(text):
         found = _longest_date(text, m.start(), m.end())
         if found is not None:
+            article = _ARTICLE.search(text, max(0, found[0] - 5), found[0])
+            if article and text[found[0]].isdigit():
+                found = (article.start(), found[1])  # "le 5 novembre", "the 8th of May"
             out.append(found)
+    return out + cjk_spans(text)
+
+
+_ARTICLE = re.compile(r"(?<!\w)(?:the|le|el|il|am|den)\s+\Z", re.I)
+"""An article written before a date's day (English, French, Spanish, Italian, German): redacted
+with the date, so "on le 5 novembre" reads "on [DATE]", not "on le [DATE]"."""
+
+_CJK = re.compile(
+    r"(?<!\d)(?:(?P<y>\d{4})\s*[年년]\s*)?(?P<m>\d{1,2})\s*[月월]"
+    r"(?:\s*(?P<d>\d{1,2})\s*[日일])?"
+)
+"""Chinese and Japanese (2025年12月8日) and Korean (2025년 12월 8일) dates: year, month and day each
+followed by its character."""
+
+
+def cjk_spans(text: str) -> list[tuple[int, int]]:
+    """Dates written with 年/月/日 or 년/월/일: a month with its day or its year, valid numbers."""
+    out = []
+    for m in _CJK.finditer(text):
+        y, mo, d = m.group("y"), int(m.group("m")), m.group("d")
+        if (y or d) and 1 <= mo <= 12 and (d is None or 1 <= int(d) <= 31):
+            out.append((m.start(), m.end()))
     return out
 
 
@@ -199,6 +257,12 @@ def _fields(candidate: str) -> set[str] | None:
 
     cleaned = re.sub(r"\b(?:of|the)\b", " ", candidate, flags=re.I).replace("’", "'")
     cleaned = re.sub(r"'(\d{2})\b", r"\1", cleaned)
+    calendar = words().calendar
+    other_era = False
+    if _CALENDAR.search(cleaned):
+        # another calendar's month: the parser is told only "a month"; its year is that era's
+        cleaned = _CALENDAR.sub(lambda m: _ENGLISH[calendar[fold(m.group())]], cleaned)
+        other_era = True
     a = datetime.datetime(1904, 1, 1)
     b = datetime.datetime(1908, 2, 2)
     info = _parserinfo()
@@ -213,7 +277,7 @@ def _fields(candidate: str) -> set[str] | None:
     if first.month == second.month:
         out.add("month")
     if first.year == second.year:
-        if not 1880 <= first.year <= 2100:
+        if not 1880 <= first.year <= 2100 and not (other_era and 1300 <= first.year <= 6000):
             return None
         out.add("year")
     return out
@@ -253,12 +317,13 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
             continue  # "the 3rd copy", "from the 5th dose": a count
         if _UNIT_AFTER.match(text, m.end()):
             continue
-        cue = _cued(before, w)
+        cue = _cued(before, w) or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
         if m.group("ord"):
             day = int(m.group("ord"))
+            cue = cue or _cued(before, w, w.ordinal_cues)
             if not 1 <= day <= 31 or not (cue or _date_talk(text, m.start(), m.end())):
                 continue
-            out.append((m.start("ord"), m.end()))
+            out.append((m.start(), m.end()))  # "the 9th" whole: "on [DATE]" reads as well
             continue
         a, b = int(m.group("a")), int(m.group("b"))
         day_month = 1 <= a <= 31 and 1 <= b <= 12
@@ -270,10 +335,14 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _cued(before: list[str], w: _Words) -> bool:
+_RANGE = re.compile(r"\s*(?:to|and|till|until|-|–)\s*", re.I)
+"""Between two days of a range: "from 10.11 to 17.11" (the second is cued by the first)."""
+
+
+def _cued(before: list[str], w: _Words, cues: frozenset[str] | None = None) -> bool:
     """A date cue within the last words before a partial date, only fillers between."""
     for word in reversed(before[-3:]):
-        if word in w.cues:
+        if word in (w.cues if cues is None else cues):
             return True
         if word not in w.fillers:
             return False

@@ -56,9 +56,9 @@ def test_the_table_has_twelve_months_for_each_language_and_folded_spellings() ->
         ("she went home on 27.11 with apixaban", "27.11"),
         ("Gesehen am Montag, seen on 3.12. by GP", "3.12."),
         ("her inhaler expired 10/31 so we need a new one", "10/31"),
-        ("the appointment is on the 14th at 9", "14th"),
+        ("the appointment is on the 14th at 9", "the 14th"),
         ("next review due 12th", "12th"),
-        ("the card says Tuesday 4/3 but the nurse said the 6th??", "6th"),
+        ("the card says Tuesday 4/3 but the nurse said the 6th??", "the 6th"),
         ("repeat bloods from 2/11", "2/11"),
     ],
 )
@@ -160,3 +160,84 @@ def test_a_ruairi_sign_off_after_the_last_sentence_is_a_name() -> None:
 )
 def test_relations_in_other_languages_and_of_phrases_cue_a_name(text: str, secret: str) -> None:
     assert secret not in phi.redact(text, phi.detect(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("booked my follow-up for the 9th but i'm away", ["the 9th"]),
+        ("can you update it before my spirometry on the 3rd?", ["the 3rd"]),
+        ("I was off sick from 10.11 to 17.11, can you write a letter", ["10.11", "17.11"]),
+        ("seen on 2/11 - 5/11 by the district nurse", ["2/11", "5/11"]),
+    ],
+)
+def test_ordinal_days_after_for_and_the_second_day_of_a_range(text: str, dates: list[str]) -> None:
+    found = _partial(text)
+    assert all(any(d in f for f in found) for d in dates), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is the 3rd time she has fallen",
+        "for the 2nd opinion please",
+        "3rd line therapy for myeloma",
+        "symptoms for 3/12, worse at night",
+        "for the 3rd floor ward",
+        "Hb rose from 8.5 to 10.2",
+        "pain from 7/10 to 3/10 after the block",
+    ],
+)
+def test_for_and_ranges_do_not_make_counts_durations_or_readings_dates(text: str) -> None:
+    assert _partial(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("His next scan is on 2025年12月8日. Can we move it?", "2025年12月8日"),
+        ("다음 검사는 2025년 12월 8일 입니다", "2025년 12월 8일"),
+        ("予約は12月8日です", "12月8日"),
+        ("surgery on 17 Aban, her eye is red", "17 Aban"),
+        ("born 1 Farvardin 1310 in Shiraz", "1 Farvardin 1310"),
+        ("DOB 11 Hōngongoi 1952", "11 Hōngongoi 1952"),
+        ("bar mitzvah on 5 Kislev 5785", "5 Kislev 5785"),
+        ("born 12 Meskerem 1975 in Addis", "12 Meskerem 1975"),
+        ("Had my OGTT on le 5 novembre, fasting 5.3", "le 5 novembre"),
+        ("นัดวันที่ 5 ธันวาคม 2568 ครับ", "5 ธันวาคม 2568"),
+    ],
+)
+def test_dates_in_other_scripts_and_calendars(text: str, date: str) -> None:
+    assert date in [text[s:e] for s, e in phi_dates.spans(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3개월 동안 기침",
+        "fasting in Ramadan 2025 with insulin",
+        "13月40日",
+        "Mehr als 3 Tage",
+        "AV 2",
+    ],
+)
+def test_calendar_and_cjk_words_alone_are_not_dates(text: str) -> None:
+    assert phi_dates.spans(text) == []
+
+
+@given(
+    st.integers(1900, 2099),
+    st.integers(0, 20),
+    st.integers(0, 40),
+    st.sampled_from([("年", "月", "日"), ("년 ", "월 ", "일")]),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_cjk_date_is_found_exactly_when_its_month_and_day_are_valid(
+    year: int, month: int, day: int, marks: tuple[str, str, str]
+) -> None:
+    text = f"next scan {year}{marks[0]}{month}{marks[1]}{day}{marks[2]} ok"
+    found = [text[s:e] for s, e in phi_dates.cjk_spans(text)]
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        assert found == [f"{year}{marks[0]}{month}{marks[1]}{day}{marks[2]}"]
+    else:
+        assert all(str(day) + marks[2] not in f for f in found)
