@@ -28,6 +28,7 @@ read as "a month", with their own era's years ("1 Farvardin 1310"); dates writte
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 from dataclasses import dataclass
@@ -305,6 +306,7 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
     and only with a valid day and month (either order for a slash: "10/31" is month/day)."""
     out: list[tuple[int, int]] = []
     w = words()
+    talk: _DateTalk | None = None  # built once, at the first ordinal day that needs it
     for m in _PARTIAL.finditer(text):
         before = [x.lower() for x in _WORD.findall(text[max(0, m.start() - 60) : m.start()])]
         if any(x in w.measurement_words for x in before[-3:]):
@@ -321,7 +323,9 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
         if m.group("ord"):
             day = int(m.group("ord"))
             cue = cue or _cued(before, w, w.ordinal_cues)
-            if not 1 <= day <= 31 or not (cue or _date_talk(text, m.start(), m.end())):
+            if talk is None:
+                talk = _DateTalk(text)
+            if not 1 <= day <= 31 or not (cue or talk.around(m.start(), m.end())):
                 continue
             out.append((m.start(), m.end()))  # "the 9th" whole: "on [DATE]" reads as well
             continue
@@ -349,12 +353,28 @@ def _cued(before: list[str], w: _Words, cues: frozenset[str] | None = None) -> b
     return False
 
 
-def _date_talk(text: str, start: int, end: int) -> bool:
-    """The sentence around ``text[start:end]`` names a weekday or a month."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = _SENTENCE_END.search(text, end)
-    sentence = text[left : right.start() if right else len(text)]
-    return any(_HAS_WEEKDAY_OR_MONTH.fullmatch(x.group()) for x in _DATE_WORD.finditer(sentence))
+class _DateTalk:
+    """Which sentences of a text name a weekday or a month: the sentence boundaries and the
+    weekday or month words are found once per text, each question is two bisections (linear in
+    the text however many ordinal days it holds)."""
+
+    def __init__(self, text: str) -> None:
+        bounds = list(_SENTENCE_END.finditer(text))
+        self._ends = [m.end() for m in bounds]
+        self._starts = [m.start() for m in bounds]
+        self._size = len(text)
+        found = [x for x in _DATE_WORD.finditer(text) if _HAS_WEEKDAY_OR_MONTH.fullmatch(x.group())]
+        self._word_starts = [x.start() for x in found]
+        self._word_ends = [x.end() for x in found]
+
+    def around(self, start: int, end: int) -> bool:
+        """The sentence around ``text[start:end]`` names a weekday or a month."""
+        i = bisect.bisect_right(self._ends, start)
+        left = self._ends[i - 1] if i else 0
+        j = bisect.bisect_left(self._starts, end)
+        right = self._starts[j] if j < len(self._starts) else self._size
+        k = bisect.bisect_left(self._word_starts, left)
+        return k < len(self._word_starts) and self._word_ends[k] <= right
 
 
 _HAS_WEEKDAY_OR_MONTH = re.compile(rf"(?:{_WEEKDAY}|{_MONTH})", re.I)
