@@ -289,3 +289,25 @@ def test_quoted_words_after_a_name_are_not_taken_for_a_nickname() -> None:
 
     toks = phi_context.tokenize("Dr Ahmed said 'review' tomorrow")
     assert all(phi_context._nickname(toks, j) == 0 for j in range(len(toks)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lives at A" + ".a" * 25_000 + "!",
+        "r/o A" + ".a" * 25_000 + "!",
+        "lives from 1 A" + ".a" * 25_000 + "!",
+        "Blk 1 a" + ".a" * 25_000 + "!",
+        "Lives at A" + ". a" * 16_000 + "!",
+        "Plot 1, A" + " a.a" * 12_000 + "!",
+    ],
+)
+def test_address_rules_read_a_dotted_run_in_bounded_time(text: str) -> None:
+    """A run of dotted words has one reading (each word taken whole): a 50 kB run took over a
+    minute when a dot could end a word or join two."""
+    import time
+
+    rules = [r for r in phi.project_rules() if r.kind == "ADDRESS"]
+    began = time.perf_counter()
+    phi.rule_spans(text, rules)
+    assert time.perf_counter() - began < 2.0
