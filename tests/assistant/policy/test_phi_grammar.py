@@ -311,3 +311,32 @@ def test_address_rules_read_a_dotted_run_in_bounded_time(text: str) -> None:
     began = time.perf_counter()
     phi.rule_spans(text, rules)
     assert time.perf_counter() - began < 2.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Insulin glargine increased from 10 U to 14 U at night.",
+        "Levothyroxine reduced from 100 MCG to 75 MCG",
+        "Haemoglobin fell from 120 G/L",
+        "Transferred from 4 North to ICU",
+        "Moved from 4 North to ICU overnight.",
+        "Block 3 of chemotherapy started today.",
+        "Plot 2 of the growth chart",
+    ],
+)
+def test_doses_results_wards_and_blocks_of_treatment_are_no_address(text: str) -> None:
+    assert not [s for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("She moved here from 12 Station Road, Pune.", "12 Station Road"),
+        ("Musa, 91 years, from Plot 1147, Cadastral Zone B06, Mabushi, Abuja.", "Plot 1147"),
+        ("Address Blk 12 Lot 4, Sampaguita St., Brgy. San Isidro", "Blk 12 Lot 4"),
+        ("Address Plot 7, Adeola Odeku Street, Victoria Island, Lagos", "Plot 7"),
+    ],
+)
+def test_from_a_house_number_after_moving_and_plots_with_a_place(text: str, address: str) -> None:
+    assert _covered(text, address, library=False)
