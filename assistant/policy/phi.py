@@ -73,13 +73,16 @@ class Rule:
     """A weak cue: drop what it finds when that is a clinical term (``clinical_term``)."""
     validate: str | None = None
     """A check the match must pass (``VALIDATORS``): a checksum, a real calendar date."""
+    not_after: re.Pattern[str] | None = None
+    """Words that may not stand right before the match in the original text (a lab name before
+    a number that reads as an age), however earlier rules rewrote them."""
 
 
 def _data(name: str, package: str = "assistant.data") -> Any:
     return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
-_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate"}
+_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate", "not_after"}
 
 
 @lru_cache(maxsize=256)
@@ -143,12 +146,17 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
         check = entry.get("validate")
         if check is not None and check not in VALIDATORS:
             raise ValueError(f"PHI rule {entry.get('kind')}: unknown check {check!r}")
+        not_after = entry.get("not_after")
+        for _ in range(3):
+            for name, value in (macros or {}).items():
+                not_after = not_after and not_after.replace("{" + name + "}", value)
         out.append(
             Rule(
                 str(entry["kind"]),
                 re.compile(pattern, flags),
                 bool(entry.get("clinical_check", False)),
                 check,
+                re.compile(rf"(?:{not_after})\W*\Z", re.IGNORECASE) if not_after else None,
             )
         )
     return tuple(out)
@@ -183,6 +191,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
                 continue
             covered = [i for i in origin[start:end] if i >= 0]
             if rule.validate and not VALIDATORS[rule.validate](_value(m)):
+                continue
+            if covered and rule.not_after and rule.not_after.search(text[: min(covered)][-40:]):
                 continue
             if (
                 covered

@@ -340,3 +340,21 @@ def test_doses_results_wards_and_blocks_of_treatment_are_no_address(text: str) -
 )
 def test_from_a_house_number_after_moving_and_plots_with_a_place(text: str, address: str) -> None:
     assert _covered(text, address, library=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ECG: QTc 450 ms. Creatinine 92, eGFR 90",
+        "Ms. Potassium 98 on the chart",  # a lab word an earlier rule took for a name
+        "Dr Patel 92, Na 135, K 4.1",  # a list of results after the number
+        "Mr Ames 96 mmHg systolic",
+    ],
+)
+def test_a_lab_result_after_a_false_name_is_no_age(text: str) -> None:
+    assert not [s for s in phi.detect(text, library=False) if s.kind == "AGE"]
+
+
+def test_an_age_after_a_name_still_found_before_a_comma_and_words() -> None:
+    assert _covered("Mr Ames 103, frail", "103", library=False)
+    assert _covered("Mr Ames 95, Mrs Ames 93, both frail", "95", library=False)
