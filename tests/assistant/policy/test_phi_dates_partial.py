@@ -281,3 +281,25 @@ def test_sentence_index_agrees_with_a_search_per_ordinal(parts: list[str]) -> No
     for m in re.finditer(r"\d{1,2}(?:st|nd|rd|th)", text):
         old = _naive_date_talk(text, m.start(), m.end())
         assert talk.around(m.start(), m.end()) == old, (text, m.start())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "filho asma, mãe hipertensão",
+        "hijo asma, hija eczema",
+        "esposo hipertenso",
+        "figlio asma",
+        "a mãe sana, pai falecido",
+    ],
+)
+def test_a_family_history_after_a_foreign_relation_word_is_kept(text: str) -> None:
+    assert not [s for s in phi.detect(text) if s.kind == "NAME"]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [("con su hijo Javier", "Javier"), ("filho joão ligou", "joão")],
+)
+def test_a_known_first_name_after_a_foreign_relation_word_is_a_name(text: str, secret: str) -> None:
+    assert secret not in phi.redact(text, phi.detect(text))
