@@ -358,3 +358,15 @@ def test_a_lab_result_after_a_false_name_is_no_age(text: str) -> None:
 def test_an_age_after_a_name_still_found_before_a_comma_and_words() -> None:
     assert _covered("Mr Ames 103, frail", "103", library=False)
     assert _covered("Mr Ames 95, Mrs Ames 93, both frail", "95", library=False)
+
+
+def test_name_rules_read_a_long_hyphenated_run_in_bounded_time() -> None:
+    """A capitalised word is at most 42 letters: each start in a 50 kB run of hyphenated words
+    ("Aa-Aa-...") read the whole run before (quadratic: minutes for the name-before-an-identifier
+    rule)."""
+    import time
+
+    rules = [r for r in phi.project_rules() if r.kind == "NAME"]
+    began = time.perf_counter()
+    phi.rule_spans("Aa-" * 16_000 + "!", rules)
+    assert time.perf_counter() - began < 3.0
