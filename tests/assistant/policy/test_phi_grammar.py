@@ -320,6 +320,7 @@ def test_address_rules_read_a_dotted_run_in_bounded_time(text: str) -> None:
         "Levothyroxine reduced from 100 MCG to 75 MCG",
         "Haemoglobin fell from 120 G/L",
         "Transferred from 4 North to ICU",
+        "Dose titrated, from 10 U to 14 U at night.",
         "Moved from 4 North to ICU overnight.",
         "Block 3 of chemotherapy started today.",
         "Plot 2 of the growth chart",
@@ -333,6 +334,7 @@ def test_doses_results_wards_and_blocks_of_treatment_are_no_address(text: str) -
     ("text", "address"),
     [
         ("She moved here from 12 Station Road, Pune.", "12 Station Road"),
+        ("Mrs Rao, 91, from 22 Kerkstraat, Stellenbosch 7600.", "22 Kerkstraat"),
         ("Musa, 91 years, from Plot 1147, Cadastral Zone B06, Mabushi, Abuja.", "Plot 1147"),
         ("Address Blk 12 Lot 4, Sampaguita St., Brgy. San Isidro", "Blk 12 Lot 4"),
         ("Address Plot 7, Adeola Odeku Street, Victoria Island, Lagos", "Plot 7"),
