@@ -246,9 +246,11 @@ def home_care_gate(
     complaints' own: "feeling unwell", "pain without a clear cause"; a rule for a named problem,
     such as a lump or a changing mole, always stands), no piece of the story left not understood
     unless the warning sign it came near was asked and answered no,
-    no risk factor among ``blockers``, not a baby under 1 or someone 65 or older, and no
-    duration of 2 weeks or more. ``recognised`` (a named complaint, not only the catch-all) is
-    kept for the record but not required. Each part is kept, so the record says why home care
+    no risk factor among ``blockers``, not a baby under 1 or someone who may be 65 or older
+    (the upper end of an age range counts), the age given when the one who is ill is someone
+    else, and no duration that may be 2 weeks or more. ``recognised`` (a named complaint, not
+    only the catch-all) is kept for the record but not required: the stories the gate is for are
+    mostly ones only the catch-all took in. Each part is kept, so the record says why home care
     was or was not possible."""
     facts = intake.get("facts", {})
     age = (intake.get("subject") or {}).get("age")
@@ -270,9 +272,13 @@ def home_care_gate(
         "no_risk_factor": not any(
             facts.get(c, {}).get("status") in ("present", "possible") for c in blockers
         ),
-        "not_infant_or_older": not (age and (age[0] < 1 or age[0] >= 65)),
-        "short": not (duration and duration[0] >= 14),
+        # someone else whose age was not given may be a child or an older parent
+        "age_known_if_someone_else": bool(age)
+        or (intake.get("subject") or {}).get("who") != "other",
+        "not_infant_or_older": not (age and (age[0] < 1 or age[-1] >= 65)),
+        "short": not (duration and duration[-1] >= 14),
     }
+    # kept for the record, not required: the gate is for the stories only the catch-all took in
     recognised = bool(present) and not all(c in lex.generic for c in present)
     return {"allowed": all(parts.values()), **parts, "recognised": recognised}
 

@@ -80,7 +80,8 @@ def test_the_gate_turns_a_settled_catch_all_into_home_care_with_its_reason() -> 
 
 def test_the_gate_is_closed_for_risk_groups_babies_older_people_and_long_illness() -> None:
     complaint = _catch_all_complaints()[0]
-    for change in ("pregnancy", "infant", "older", "long"):
+    changes = ("pregnancy", "infant", "older", "older_range", "long", "long_range", "other")
+    for change in changes:
         intake = _settled(complaint)
         if change == "pregnancy":
             intake["facts"]["pregnancy"] = {"status": "present", "turn": 1, "said": ""}
@@ -88,8 +89,14 @@ def test_the_gate_is_closed_for_risk_groups_babies_older_people_and_long_illness
             intake["subject"]["age"] = [0.5, 0.5]
         elif change == "older":
             intake["subject"]["age"] = [70.0, 70.0]
-        else:
+        elif change == "older_range":  # "in his late 60s"
+            intake["subject"]["age"] = [60.0, 69.0]
+        elif change == "long":
             intake["values"] = {"duration": [21.0, 21.0]}
+        elif change == "long_range":  # "a week or three"
+            intake["values"] = {"duration": [7.0, 21.0]}
+        else:  # "my son ...", no age given
+            intake["subject"].update(who="other", relation="son", age=None)
         d = decide(intake, home_care="h", blockers=("pregnancy",))
         assert d is not None and d.level != "self_care", change
         assert not d.gate["allowed"]
