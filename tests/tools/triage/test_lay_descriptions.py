@@ -3,19 +3,10 @@ ill deciding whether home care is advice at all. Each case failed on the code be
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.fakes.triage import play as _play
 from tools.triage import assess
-
-
-def _play(text: str, answers: str | None) -> dict[str, Any]:
-    result = assess(text)
-    if answers is not None:
-        while result.get("next_questions"):
-            result = assess(answers, result["intake"])
-    return result
 
 
 @pytest.mark.parametrize(
@@ -39,6 +30,8 @@ def test_lay_descriptions_after_a_no_to_every_question(text: str, level: str) ->
     [
         "I've been saving up my tablets for a month and I know what I'm going to do",
         "I have written goodbye letters to my kids. nobody will miss me",
+        "I have saved up enough of my sleeping pills to do it",
+        "hoarding my insulin for weeks now",
     ],
 )
 def test_preparing_for_suicide_is_an_emergency_at_once(text: str) -> None:
