@@ -19,6 +19,18 @@ from tools.triage import assess
             "emergency",
         ),
         ("my 2 week old has a red sticky eye", "urgent"),
+        # NHS Pre-eclampsia's words: swelling of the face and hands, seeing flashing lights
+        (
+            "I'm 34 weeks pregnant with a bad headache, my face and feet are really puffy and I keep "
+            "seeing sparkly lights",
+            "urgent",
+        ),
+        # a scald told by what happened, with the NHS's blistering and white skin
+        (
+            "my son knocked the kettle off the side and it went all over his legs, the skin is white "
+            "with big blisters",
+            "emergency",
+        ),
     ],
 )
 def test_lay_descriptions_after_a_no_to_every_question(text: str, level: str) -> None:
