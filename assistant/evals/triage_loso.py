@@ -190,6 +190,7 @@ SET_NAMES = {
     "c": "set c",
     "d": "set d",
     "e": "set e",
+    "f": "set f",
 }
 
 

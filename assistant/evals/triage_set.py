@@ -44,6 +44,8 @@ SETS = {
     # a fifth author's blind set, run untuned before and after round 6, then read: development
     # data (not in the classifier's training sets)
     "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
+    # a sixth author's blind set, run untuned on three commits of this stop, then read
+    "f": ("triage_vignettes_f.yaml", "triage_split_f.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))

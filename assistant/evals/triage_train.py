@@ -42,7 +42,8 @@ SELF_CARE_REASON = (
 # risk factors that rule out home care decided from the learned view (NHS Pharmacy First and
 # NICE CKS minor-illness pages send these people to a clinician: pregnancy, a weakened immune
 # system or chemotherapy, blood thinners, diabetes, long-term heart, lung or kidney disease,
-# recent surgery, and home care already tried without effect)
+# recent surgery, and home care already tried without effect; NHS Malaria: feeling unwell after
+# travel abroad is seen even without a fever; known epilepsy)
 SELF_CARE_BLOCKERS = (
     "pregnancy",
     "immunosuppressed",
@@ -52,6 +53,8 @@ SELF_CARE_BLOCKERS = (
     "heart_lung_kidney",
     "recent_surgery",
     "treatment_failed",
+    "recent_travel",
+    "epilepsy",
 )
 
 

@@ -63,3 +63,17 @@ def fake_model(*, alarm: float, calm: float, threshold: float, reason: str, **ex
         "reason": reason,
     }
     return Model(**{**fields, **extra})
+
+
+def play(text: str, answers: str | None = None, max_rounds: int = 10) -> dict[str, Any]:
+    """``tools.triage.assess`` of ``text``, then ``answers`` to every question asked, for at most
+    ``max_rounds`` rounds (the dialogue must end by itself well before that)."""
+    from tools.triage import assess
+
+    result = assess(text)
+    if answers is not None:
+        for _ in range(max_rounds):
+            if not result.get("next_questions"):
+                break
+            result = assess(answers, result["intake"])
+    return result

@@ -8,8 +8,8 @@ or sooner (emergency or urgent) a probability at or above ``threshold``, the lev
 (null: never), the level is emergency. It lowers a level in one case only: when the rules'
 level is the catch-all "see your doctor" and every relevant warning sign was asked and answered
 no, P(self_care) at or above ``self_care_threshold`` may decide home care (``engine.home_care_gate``
-lists the other conditions: a recognised complaint, no risk factor, not a baby or an older
-person, a short illness). The thresholds were chosen by leave-one-set-out runs
+lists the other conditions: no risk factor, not a baby or an older person, the age known
+when someone else is ill, a short illness). The thresholds were chosen by leave-one-set-out runs
 (docs/TRIAGE.md). A red-flag rule's emergency is never touched. It works only with the embedder it
 was trained for (``embedder`` in the data file); with any other (the hashing one of tests and
 tiny deployments) it stays off.
@@ -86,7 +86,9 @@ MAX_REMEMBERED = 5_000  # sentence vectors kept per process (a story grows turn 
 def features(embedder: Any, text: str) -> np.ndarray:
     """[embedding of the whole story, mean embedding of its sentences] (unit rows each). The
     sentences of earlier messages are remembered, so a turn embeds the story and its new ones."""
-    text = text[:MAX_STORY_CHARS]
+    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
+        half = MAX_STORY_CHARS // 2
+        text = f"{text[:half]} {text[-half:]}"
     parts = sentences(text)
     name = str(getattr(embedder, "name", ""))
     unique = list(dict.fromkeys(parts))

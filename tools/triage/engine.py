@@ -246,9 +246,11 @@ def home_care_gate(
     complaints' own: "feeling unwell", "pain without a clear cause"; a rule for a named problem,
     such as a lump or a changing mole, always stands), no piece of the story left not understood
     unless the warning sign it came near was asked and answered no,
-    no risk factor among ``blockers``, not a baby under 1 or someone 65 or older, and no
-    duration of 2 weeks or more. ``recognised`` (a named complaint, not only the catch-all) is
-    kept for the record but not required. Each part is kept, so the record says why home care
+    no risk factor among ``blockers``, not a baby under 1, a grandparent or someone who may be
+    65 or older (a narrow age range counts by its upper end), the age told when the one who is
+    ill is someone else, and no duration that may be 2 weeks or more. ``recognised`` (a named complaint, not
+    only the catch-all) is kept for the record but not required: the stories the gate is for are
+    mostly ones only the catch-all took in. Each part is kept, so the record says why home care
     was or was not possible."""
     facts = intake.get("facts", {})
     age = (intake.get("subject") or {}).get("age")
@@ -270,11 +272,25 @@ def home_care_gate(
         "no_risk_factor": not any(
             facts.get(c, {}).get("status") in ("present", "possible") for c in blockers
         ),
-        "not_infant_or_older": not (age and (age[0] < 1 or age[0] >= 65)),
-        "short": not (duration and duration[0] >= 14),
+        # someone else whose age is not known ("my son", "my dad": a relation's wide range) may
+        # be a child or an older parent
+        "age_known_if_someone_else": _narrow(age)
+        or (intake.get("subject") or {}).get("who") != "other",
+        # a known age, or a narrow range ("in his late 60s") that reaches 65, or a grandparent
+        "not_infant_or_older": not (
+            age and (age[0] < 1 or age[0] >= 50 or (_narrow(age) and age[-1] >= 65))
+        ),
+        "short": not (duration and duration[-1] >= 14),
     }
+    # kept for the record, not required: the gate is for the stories only the catch-all took in
     recognised = bool(present) and not all(c in lex.generic for c in present)
     return {"allowed": all(parts.values()), **parts, "recognised": recognised}
+
+
+def _narrow(age: list[float] | None) -> bool:
+    """An age given or told closely enough to decide on (not an adult's or a relation's default
+    range such as 16-110 or 30-110)."""
+    return age is not None and len(age) > 0 and age[-1] - age[0] <= 25
 
 
 def _reasons(fired: list[Rule], level: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -13,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.fakes.triage import adult_intake
+from tests.fakes.triage import play as _play
 from tools.triage import assess
 from tools.triage.engine import MAX_ROUNDS, RANK, decide, relevant_items
 from tools.triage.lexicon import DATA_DIR, LEVELS, build_lexicon, lexicon
@@ -57,14 +57,6 @@ def test_every_concept_pattern_compiles_and_matches_something_it_names() -> None
     for concept in LEX.concepts.values():
         for pattern in concept.patterns:
             re.compile(pattern)
-
-
-def _play(text: str, answers: str | None = None) -> dict[str, Any]:
-    result = assess(text)
-    if answers is not None:
-        while result.get("next_questions"):
-            result = assess(answers, result["intake"])
-    return result
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,8 @@ def test_the_gate_turns_a_settled_catch_all_into_home_care_with_its_reason() -> 
 
 def test_the_gate_is_closed_for_risk_groups_babies_older_people_and_long_illness() -> None:
     complaint = _catch_all_complaints()[0]
-    for change in ("pregnancy", "infant", "older", "long"):
+    changes = ("pregnancy", "infant", "older", "older_range", "long", "long_range", "other", "dad")
+    for change in changes:
         intake = _settled(complaint)
         if change == "pregnancy":
             intake["facts"]["pregnancy"] = {"status": "present", "turn": 1, "said": ""}
@@ -88,11 +89,26 @@ def test_the_gate_is_closed_for_risk_groups_babies_older_people_and_long_illness
             intake["subject"]["age"] = [0.5, 0.5]
         elif change == "older":
             intake["subject"]["age"] = [70.0, 70.0]
-        else:
+        elif change == "older_range":  # "in his late 60s"
+            intake["subject"]["age"] = [60.0, 69.0]
+        elif change == "long":
             intake["values"] = {"duration": [21.0, 21.0]}
+        elif change == "long_range":  # "a week or three"
+            intake["values"] = {"duration": [7.0, 21.0]}
+        elif change == "other":  # "my son ...", no age given
+            intake["subject"].update(who="other", relation="son", age=None)
+        else:  # "my dad ...": only a relation's wide range
+            intake["subject"].update(who="other", relation="dad", age=[30.0, 110.0])
         d = decide(intake, home_care="h", blockers=("pregnancy",))
         assert d is not None and d.level != "self_care", change
         assert not d.gate["allowed"]
+
+
+def test_an_adult_writing_about_themselves_without_an_age_may_get_home_care() -> None:
+    intake = _settled(_catch_all_complaints()[0])
+    intake["subject"].update(who="self", age=[16.0, 110.0], age_stated=False)
+    d = decide(intake, home_care="h", blockers=("pregnancy",))
+    assert d is not None and d.level == "self_care" and d.gate["allowed"]
 
 
 @hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

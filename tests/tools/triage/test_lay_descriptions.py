@@ -3,19 +3,10 @@ ill deciding whether home care is advice at all. Each case failed on the code be
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.fakes.triage import play as _play
 from tools.triage import assess
-
-
-def _play(text: str, answers: str | None) -> dict[str, Any]:
-    result = assess(text)
-    if answers is not None:
-        while result.get("next_questions"):
-            result = assess(answers, result["intake"])
-    return result
 
 
 @pytest.mark.parametrize(
@@ -28,6 +19,18 @@ def _play(text: str, answers: str | None) -> dict[str, Any]:
             "emergency",
         ),
         ("my 2 week old has a red sticky eye", "urgent"),
+        # NHS Pre-eclampsia's words: swelling of the face and hands, seeing flashing lights
+        (
+            "I'm 34 weeks pregnant with a bad headache, my face and feet are really puffy and I keep "
+            "seeing sparkly lights",
+            "urgent",
+        ),
+        # a scald told by what happened, with the NHS's blistering and white skin
+        (
+            "my son knocked the kettle off the side and it went all over his legs, the skin is white "
+            "with big blisters",
+            "emergency",
+        ),
     ],
 )
 def test_lay_descriptions_after_a_no_to_every_question(text: str, level: str) -> None:
@@ -39,6 +42,8 @@ def test_lay_descriptions_after_a_no_to_every_question(text: str, level: str) ->
     [
         "I've been saving up my tablets for a month and I know what I'm going to do",
         "I have written goodbye letters to my kids. nobody will miss me",
+        "I have saved up enough of my sleeping pills to do it",
+        "hoarding my insulin for weeks now",
     ],
 )
 def test_preparing_for_suicide_is_an_emergency_at_once(text: str) -> None:
