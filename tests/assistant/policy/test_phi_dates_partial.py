@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from assistant.policy import phi, phi_dates
@@ -259,14 +259,19 @@ def _naive_date_talk(text: str, start: int, end: int) -> bool:
     ends = re.compile(r"[.!?;\n]\s|[\n]")
     left = max((m.end() for m in ends.finditer(text, 0, start)), default=0)
     right = ends.search(text, end)
-    sentence = text[left : right.start() if right else len(text)]
+    stop = right.start() if right else len(text)
+    # date words are read in the whole text (a word's own context may reach past the sentence),
+    # then kept when they lie inside the sentence
     return any(
         phi_dates._HAS_WEEKDAY_OR_MONTH.fullmatch(x.group())
-        for x in phi_dates._DATE_WORD.finditer(sentence)
+        and left <= x.start()
+        and x.end() <= stop
+        for x in phi_dates._DATE_WORD.finditer(text)
     )
 
 
 @settings(max_examples=200, deadline=None)
+@example(["the 10th", "May", "\n", "3rd"])  # a month word at a sentence's end
 @given(
     st.lists(
         st.sampled_from(

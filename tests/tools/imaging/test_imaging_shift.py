@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from assistant.core.errors import UserError
@@ -31,12 +31,15 @@ SIZE = 24
     offset=st.floats(-0.5, 0.5),
     gamma=st.floats(0.4, 2.5),
 )
+@example(seed=5844, gain=0.3046875, offset=0.0, gamma=1.0)  # a small gain: the epsilon shows
 def test_standardisation_removes_intensity_changes(
     seed: int, gain: float, offset: float, gamma: float
 ) -> None:
     x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(seed)) * 1.6 - 0.8
     z = Standardize("zscore")
-    assert torch.allclose(z(x), z(x * gain + offset), atol=1e-2)
+    # z-score divides by (std + 1e-3): a gain g moves that epsilon to 1e-3 / g, a relative change
+    # of under 1 % for these images (std about 0.46) and gains down to 0.3
+    assert torch.allclose(z(x), z(x * gain + offset), rtol=2e-2, atol=1e-3)
     h = Standardize("histeq")
     out = h(x)
     assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
