@@ -246,12 +246,13 @@ def home_care_gate(
     complaints' own: "feeling unwell", "pain without a clear cause"; a rule for a named problem,
     such as a lump or a changing mole, always stands), no piece of the story left not understood
     unless the warning sign it came near was asked and answered no,
-    no risk factor among ``blockers``, not a baby under 1, a grandparent or someone who may be
-    65 or older (a narrow age range counts by its upper end), the age told when the one who is
-    ill is someone else, and no duration that may be 2 weeks or more. ``recognised`` (a named complaint, not
-    only the catch-all) is kept for the record but not required: the stories the gate is for are
-    mostly ones only the catch-all took in. Each part is kept, so the record says why home care
-    was or was not possible."""
+    no risk factor among ``blockers``, not a baby under 1 and no one aged 50 or over (an age
+    given, or a range whose lower end is 50 or more, such as a grandparent's; a narrow range that
+    reaches 65 counts too), the age told when the one who is ill is someone else, and no
+    duration that may be 2 weeks or more. ``recognised`` (a named complaint, not only the
+    catch-all) is kept for the record but not required: the stories the gate is for are mostly
+    ones only the catch-all took in. Each part is kept, so the record says why home care was or
+    was not possible."""
     facts = intake.get("facts", {})
     age = (intake.get("subject") or {}).get("age")
     duration = (intake.get("values") or {}).get("duration")
@@ -276,7 +277,8 @@ def home_care_gate(
         # be a child or an older parent
         "age_known_if_someone_else": _narrow(age)
         or (intake.get("subject") or {}).get("who") != "other",
-        # a known age, or a narrow range ("in his late 60s") that reaches 65, or a grandparent
+        # 50 or over (a given age, or a range starting there: a grandparent), or a narrow range
+        # ("in his late 60s") that reaches 65
         "not_infant_or_older": not (
             age and (age[0] < 1 or age[0] >= 50 or (_narrow(age) and age[-1] >= 65))
         ),
