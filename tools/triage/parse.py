@@ -193,6 +193,7 @@ def parse(
     found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
     matches = _subsumed(_matches(norm, lex), lex)
     semantic = _semantic(norm, matches, lex, embedder, cache_dir, found.near)
+    by_similarity = {c for c, _s, _e, _n in semantic} - {c for c, _s, _e in matches}
     matches += [(c, s, e) for c, s, e, _inability in semantic]
     # a semantic match to an inability ("unable to pee") carries its own negation: ConText's
     # reading of "can't" is the concept itself, unless the piece starts with a denial ("no, ...")
@@ -235,6 +236,13 @@ def parse(
     found.severity = parse_severity(norm, bare="severity" in expect)
     found.course = _course(norm)
     _apply_values(found)
+    onset = found.mentions.get("sudden_onset")
+    if onset is not None and onset.text == "gradual":
+        # "gradually misty over the past year": a sudden sign heard only by similarity is
+        # contradicted by the story's own words
+        for cid in by_similarity:
+            if "sudden" in lex.concepts[cid].name.lower():
+                found.mentions.pop(cid, None)
     return found
 
 

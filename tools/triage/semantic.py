@@ -11,6 +11,13 @@ embedder (the hashing one in tests and tiny deployments) it stays off.
 
 Negation ("no chest pain", "I haven't fainted") is decided later by ConText, as for every other
 match: the matcher reports the piece's last word as the span.
+
+A concept whose name says where on the body it is ("swelling of the face, lips, tongue or
+throat", "sores in the mouth or eyes") does not match a piece whose sentence names only other
+parts of the body: "twisted my ankle, it's swollen on the outside" is not a swollen face, and
+"peeling skin between the toes" is not the blistering rash of Stevens-Johnson syndrome (the
+embedding of "swollen" or "peeling" alone carries no site). ``sites`` gives the body-site
+groups of a text.
 """
 
 from __future__ import annotations
@@ -46,6 +53,27 @@ _NEGATIVE = re.compile(
     r"|reduced|decreased|poor|poorly|absent|refus\w*|hard|difficult|difficulty|struggl\w*"
     r"|trouble)\b|n't\b"
 )
+
+
+# body-site groups: a concept and a sentence agree when they share a group ("back" is left
+# out: "came back", "back from Spain")
+_SITES = {
+    "face": r"face|faces|cheeks?|lips?|tongue|mouth|jaw|throat|eyes?|eyelids?|nose|gums?|ears?",
+    "head": r"head|scalp|forehead",
+    "chest": r"chest|breasts?|boobs?|ribs?",
+    "abdomen": r"tummy|belly|stomach|abdomen|abdominal|groin",
+    "arm": r"arms?|hands?|fingers?|thumbs?|wrists?|elbows?|shoulders?|armpits?",
+    "leg": r"legs?|calf|calves|knees?|ankles?|foot|feet|toes?|thighs?|hips?|shins?|heels?",
+    "genitals": r"genitals?|penis|testicles?|testicle|scrotum|balls|vagina|vulva|bottom",
+}
+_SITE_RE = {k: re.compile(rf"\b(?:{v})\b") for k, v in _SITES.items()}
+_SENTENCE = re.compile(r"[.!?\n]+")
+
+
+def sites(text: str) -> frozenset[str]:
+    """The body-site groups a text names (see ``_SITES``)."""
+    low = text.lower()
+    return frozenset(k for k, rx in _SITE_RE.items() if rx.search(low))
 
 
 @dataclass(frozen=True)
@@ -203,6 +231,8 @@ class SemanticMatcher:
         self.complaint = np.array(
             [bool(c) and lex.concepts[c].kind == "complaint" for c in self.concepts]
         )
+        # where on the body each phrase's concept is, from the concept's name
+        self.sites = [sites(lex.concepts[c].name) if c else frozenset() for c in self.concepts]
         self.matrix = self._phrase_vectors(texts, cache_dir)
         self._ids = sorted(set(c for c in self.concepts if c))
         self._col = {c: i for i, c in enumerate(self._ids)}
@@ -280,6 +310,10 @@ class SemanticMatcher:
                 # one word ("swollen", "peeling") is too little to establish a warning sign
                 eligible &= self.complaint
                 threshold += ONE_WORD_EXTRA
+            told = _sentence_sites(text, piece.start)
+            if told:
+                # a concept placed elsewhere on the body than every site the sentence names
+                eligible &= np.array([not own or bool(own & told) for own in self.sites])
             if not eligible.any():
                 continue
             best = int(np.argmax(np.where(eligible, row, -2.0)))
@@ -303,6 +337,16 @@ class SemanticMatcher:
             ):
                 near.append(Near(self.concepts[best], round(score, 3), piece.text))
         return out
+
+
+def _sentence_sites(text: str, at: int) -> frozenset[str]:
+    """The body sites named by the sentence of ``text`` that holds position ``at``."""
+    start = 0
+    for m in _SENTENCE.finditer(text):
+        if m.start() >= at:
+            return sites(text[start : m.start()])
+        start = m.end()
+    return sites(text[start:])
 
 
 _LOCK = threading.Lock()

@@ -176,7 +176,9 @@ def parse_durations(text: str, *, bare: bool = False) -> list[Duration]:
         out.append(Duration((n * days, n * days), m.start()))
     for m in _DAY_N.finditer(text):
         n = float(m.group(1) or m.group(2))
-        out.append(Duration((max(0.0, n - 1), n), m.start()))
+        # "the 5th day of it": clinical counting, the first day is day 1 (NICE NG143's "fever
+        # for 5 days or more" includes a fever on its fifth day)
+        out.append(Duration((n, n), m.start()))
     for pattern, rng in _VAGUE_SPANS:
         for m in pattern.finditer(text):
             if any(a <= m.start() < b or m.start() <= a < m.end() for a, b in taken):
@@ -418,6 +420,12 @@ _AGE_PATTERNS = [
         re.compile(
             r"\b(?:son|daughter|boy|girl|child|kid|mum|mom|mother|dad|father|nan|gran|granny|grandma|grandad|grandpa|husband|wife|partner|brother|sister|friend)\s+(?:is|who\s+is|who.?s|,)\s*(?:only\s+|just\s+)?(\d{1,3})\b"
             + _NOT_AGE
+        ),
+        1.0,
+    ),
+    (  # "mum (83)", "my dad (77)": an age in brackets after the relation
+        re.compile(
+            r"\b(?:son|daughter|boy|girl|child|kid|mum|mom|mother|dad|father|nan|nana|gran|granny|grandma|grandad|grandpa|husband|wife|partner|brother|sister|friend|neighbour)\s*\(\s*(\d{1,3})\s*\)"
         ),
         1.0,
     ),

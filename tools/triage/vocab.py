@@ -5,7 +5,8 @@ tolerance.
   concepts' HPO terms and their descendants) found as whole words in a message, plurals and
   UK/US spellings folded (``hpo.stem``).
 - :class:`Speller`: a word that is not English (not in the embedder's WordPiece vocabulary of
-  ~22,000 whole words, nor in the triage vocabulary) and lies within a small edit distance of
+  ~22,000 whole words, nor among the words pyspellchecker's English frequency list has seen at
+  least ``MIN_FREQUENCY`` times, nor in the triage vocabulary) and lies within a small edit distance of
   exactly one word of the triage vocabulary (the words of the concept patterns, names and HPO
   phrases) is read as that word: "brething" -> "breathing", "swolen" -> "swollen". One edit
   for words of 4-7 letters, two from 8 letters; the first letter must agree (people rarely
@@ -199,7 +200,31 @@ def english_words() -> frozenset[str]:
     if path is None or not path.exists():
         return frozenset()
     words = path.read_text(encoding="utf-8").split()
-    return frozenset(w for w in words if w.isalpha() and w.isascii() and w.islower())
+    return frozenset(
+        [w for w in words if w.isalpha() and w.isascii() and w.islower()] + list(_frequent_words())
+    )
+
+
+# a word pyspellchecker's English list has seen this often is a real word, not a misspelling
+# ("stubbed", 532, is not "stabbed"); rarer entries include misspellings ("brest", 50)
+MIN_FREQUENCY = 100
+
+
+def _frequent_words() -> list[str]:
+    """English words of pyspellchecker's frequency list (MIT; built from OpenSubtitles and
+    Wiktionary) seen at least ``MIN_FREQUENCY`` times: the WordPiece vocabulary lists few
+    inflected or less common words ("stubbed"), which the speller would otherwise read as a
+    triage word one letter away. Empty when the package is missing."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # pragma: no cover - a declared dependency
+        return []
+    counts = SpellChecker(language="en").word_frequency
+    return [
+        w
+        for w, n in counts.items()
+        if n >= MIN_FREQUENCY and len(w) >= 4 and w.isalpha() and w.isascii()
+    ]
 
 
 _LITERAL = re.compile(r"\\[sbwdSWDB]|\\.|\(\?[:!=<]+|[\[\](){}|?*+.^$]")

@@ -97,7 +97,7 @@ def test_who_is_ill(
         ("been there about 4 weeks now", (28.0, 28.0)),
         ("since yesterday", (1.0, 1.6)),
         ("3/7 history", (3.0, 3.0)),
-        ("bad case of the runs, 3rd day", (2.0, 3.0)),
+        ("bad case of the runs, 3rd day", (3.0, 3.0)),  # clinical counting: day 1 is the first
         ("sprained my wrist 2 weeks ago", (14.0, 14.0)),
         ("for a couple of months", (60.0, 90.0)),
     ],
