@@ -148,17 +148,6 @@ def decide(
             or ("age" in u and child_age_unknown(intake))
         )
     ]
-    # a same-day (or emergency) rule that only a value could still make hold ("a fever for 5
-    # days or more in a child", the duration not known): not assumed, but never home care
-    # while it is undecided (the issue's rule: a question never answered does not let home
-    # care stand), and the home-care gate does not apply
-    undecided = [
-        (r, u)
-        for r, u in raising
-        if RANK[r.level] >= RANK["urgent"]
-        and (r, u) not in warning
-        and all(item in VALUE_FACTS for item in u)
-    ]
     can_ask = allow_questions and intake.get("rounds", 0) < MAX_ROUNDS
     questions = next_questions(raising, view, lex, intake, present) if can_ask else []
     # nothing specific recognised (only a catch-all complaint): ask the open question first
@@ -197,9 +186,6 @@ def decide(
             ]
         if generic_only and RANK[final_level] < RANK["routine"]:
             final_level = "routine"  # nothing recognised: never home care
-    if undecided and RANK[final_level] < RANK["routine"]:
-        final_level = "routine"
-        floor_reasons = [r.reason for r, _u in undecided]
     if intake.get("unexplained") and RANK[final_level] < RANK["routine"]:
         # part of the story was not understood: never home care
         final_level = "routine"
@@ -213,11 +199,7 @@ def decide(
         lex,
         present,
         blockers,
-        open_=provisional
-        or bool(flags)
-        or bool(warning)
-        or bool(undecided)
-        or bool(learned_reasons),
+        open_=provisional or bool(flags) or bool(warning) or bool(learned_reasons),
         fired=fired,
         final_level=final_level,
     )
