@@ -39,10 +39,10 @@ SETS = {
     "b": ("triage_vignettes_b.yaml", "triage_split_b.json"),
     "c": ("triage_vignettes_c.yaml", "triage_split_c.json"),
     # a fourth author's blind set, run untuned before and after the learned safety net, then
-    # read: development data (not yet in the classifier's training sets)
+    # read: development and training data (the triage classifier is trained on it)
     "d": ("triage_vignettes_d.yaml", "triage_split_d.json"),
     # a fifth author's blind set, run untuned before and after round 6, then read: development
-    # data (not in the classifier's training sets)
+    # data and training data of the triage classifier
     "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
     # a sixth author's blind set, run untuned on three commits of this stop, then read
     "f": ("triage_vignettes_f.yaml", "triage_split_f.json"),

@@ -24,7 +24,7 @@ from tools.triage.classifier import FILE_NAME, features_many
 from tools.triage.lexicon import DATA_DIR
 
 # every set whose vignettes may train the classifier (the main set: its dev split only)
-TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d")
+TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f")
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 THRESHOLD = 0.7  # P(emergency) + P(urgent) at which the level is raised to urgent
@@ -55,6 +55,7 @@ SELF_CARE_BLOCKERS = (
     "treatment_failed",
     "recent_travel",
     "epilepsy",
+    "immune_lowering_medicine",
 )
 
 
