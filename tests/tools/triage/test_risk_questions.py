@@ -188,3 +188,12 @@ def test_back_pain_asks_about_peeing() -> None:
             break
         r = assess("No.", r["intake"])
     assert "urinary" in asked
+
+
+def test_a_burn_from_heat_does_not_ask_about_electricity() -> None:
+    r = assess("I burnt my finger on the oven shelf, it's only small")
+    assert "injury" not in _topics(r)
+    first = assess("I burnt my finger, it's only small")
+    r = _answer_until(first, "injury", "touched a hot pan")
+    assert r["level"] != "emergency"
+    assert "injury" not in _topics(r)
