@@ -34,7 +34,7 @@ EMERGENCY_REASON = (
     "a story like this one usually needs emergency care (a learned check of the whole story)"
 )
 EMBEDDER = "all-MiniLM-L6-v2"
-SELF_CARE_THRESHOLD = 0.3  # P(self_care) at which the catch-all "see your doctor" may be home care
+SELF_CARE_THRESHOLD = 0.35  # P(self_care) at which the catch-all "see your doctor" may be home care
 SELF_CARE_REASON = (
     "every warning sign asked about was answered no, and a story like this one can usually be "
     "looked after at home (a learned check of the whole story)"
