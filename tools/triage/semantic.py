@@ -231,8 +231,11 @@ class SemanticMatcher:
         self.complaint = np.array(
             [bool(c) and lex.concepts[c].kind == "complaint" for c in self.concepts]
         )
-        # where on the body each phrase's concept is, from the concept's name
-        self.sites = [sites(lex.concepts[c].name) if c else frozenset() for c in self.concepts]
+        # where on the body each phrase's concept is, from the concept's name: per site group,
+        # the phrases placed there; and the phrases placed nowhere in particular
+        placed = [sites(lex.concepts[c].name) if c else frozenset() for c in self.concepts]
+        self.unplaced = np.array([not own for own in placed])
+        self.site_mask = {g: np.array([g in own for own in placed]) for g in _SITES}
         self.matrix = self._phrase_vectors(texts, cache_dir)
         self._ids = sorted(set(c for c in self.concepts if c))
         self._col = {c: i for i, c in enumerate(self._ids)}
@@ -313,7 +316,10 @@ class SemanticMatcher:
             told = _sentence_sites(text, piece.start)
             if told:
                 # a concept placed elsewhere on the body than every site the sentence names
-                eligible &= np.array([not own or bool(own & told) for own in self.sites])
+                agree = self.unplaced.copy()
+                for group in told:
+                    agree |= self.site_mask[group]
+                eligible &= agree
             if not eligible.any():
                 continue
             best = int(np.argmax(np.where(eligible, row, -2.0)))
