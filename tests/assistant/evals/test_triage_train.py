@@ -41,8 +41,10 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
     a = train(LengthEmbedder(), {"b", "c"})
     b = train(LengthEmbedder(), {"b", "c"})
     assert a == b
-    assert set(a["trained_on"]) == {"main:dev", "second", "third", "d"}
-    assert a["self_care_threshold"] == 0.3 and a["self_care_blockers"]
+    assert set(a["trained_on"]) == {"main:dev", "second", "third", "d", "e", "f"}
+    assert (
+        a["self_care_threshold"] == 0.35 and "immune_lowering_medicine" in a["self_care_blockers"]
+    )
     assert "--exclude b --exclude c" in a["command"]
     path = tmp_path / "classifier.json"
     path.write_text(dumps(a), encoding="utf-8")
