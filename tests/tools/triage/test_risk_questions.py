@@ -29,6 +29,15 @@ def _answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, 
     raise AssertionError(f"{topic} was never asked")
 
 
+def _no_to_all(result: dict[str, Any]) -> dict[str, Any]:
+    """Answer "No." to every question until the decision is final."""
+    for _ in range(5):
+        if not result["next_questions"]:
+            break
+        result = assess("No.", result["intake"])
+    return result
+
+
 # ---- the questions follow risk (MHRA carbimazole / clozapine; NICE NG51, NG151)
 
 
@@ -41,11 +50,7 @@ def test_a_sore_throat_asks_about_medicines_that_lower_immunity() -> None:
 
 
 def test_without_that_medicine_a_sore_throat_is_still_home_care() -> None:
-    r = assess("my throat is really sore since yesterday, I'm 30")
-    for _ in range(5):
-        if not r["next_questions"]:
-            break
-        r = assess("No.", r["intake"])
+    r = _no_to_all(assess("my throat is really sore since yesterday, I'm 30"))
     assert r["level"] == "self_care"
 
 
@@ -80,11 +85,7 @@ def test_a_white_patch_after_a_burn_is_a_deep_burn() -> None:
 
 
 def test_a_limb_injury_with_osteoporosis_is_seen_today() -> None:
-    r = assess("I fell and hurt my wrist, I'm 70 and I have osteoporosis")
-    for _ in range(5):
-        if not r["next_questions"]:
-            break
-        r = assess("No.", r["intake"])
+    r = _no_to_all(assess("I fell and hurt my wrist, I'm 70 and I have osteoporosis"))
     assert r["level"] == "urgent"
 
 
