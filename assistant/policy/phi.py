@@ -459,7 +459,21 @@ def detect(text: str, *, library: bool = True, rules: bool = True) -> list[Span]
         found += grammar_spans(text)
     if library:
         found += LIBRARY.spans(text)
-    return merge(found)
+    return merge(_with_times(text, found))
+
+
+def _with_times(text: str, spans: list[Span]) -> list[Span]:
+    """Each date widened over its attached time, the weekday before it and the first day of its
+    range (``phi_dates.extend``), whichever recognizer found it."""
+    from assistant.policy import phi_dates
+
+    out = []
+    for s in spans:
+        if s.kind in ("DATE", "DOB"):
+            start, end = phi_dates.extend(text, s.start, s.end)
+            s = Span(start, end, s.kind, s.source)
+        out.append(s)
+    return out
 
 
 def grammar_spans(text: str) -> list[Span]:
