@@ -53,6 +53,10 @@ _PARTICLES = frozenset(
         "ibn",
         "ben",
         "bint",
+        "binti",
+        "binte",
+        "bte",
+        "bt",
         "ap",
         "mac",
         "ní",
@@ -137,6 +141,46 @@ def _adjacent(tok: Tok) -> bool:
     return tok.gap.strip() == "" and "\n" not in tok.gap
 
 
+_DASH_GAP = r"[\s.!?,;:)]*[-–—~]+\s*"
+"""Between a message and the name signing it off: a dash, maybe after the sentence's end."""
+_CHAT_VERBS = frozenset(
+    [
+        "is",
+        "was",
+        "has",
+        "had",
+        "turned",
+        "keeps",
+        "kept",
+        "cant",
+        "can't",
+        "wont",
+        "won't",
+        "isnt",
+        "isn't",
+        "hasnt",
+        "hasn't",
+        "doesnt",
+        "doesn't",
+        "woke",
+        "started",
+        "got",
+    ]
+)
+_SLASH_PARTICLES = frozenset(["a/l", "a/p", "s/o", "d/o", "w/o"])
+"""Malaysian and Singaporean name particles written with a slash: anak lelaki / anak perempuan
+(son / daughter of), son of, daughter of, wife of ("Rajesh a/l Subramaniam")."""
+_GAELIC = re.compile(r"(?:Mac|Mc|Mhic|Nic|Ni|Ó|O['’]|Fitz)[A-Z][a-zà-ÿ]{2,}")
+"""A Gaelic or Norman surname by its shape ("MacLeod", "McAllister", "O'Neill", "FitzGerald")."""
+
+
+def _slash_particle(toks: list[Tok], j: int) -> bool:
+    """Tokens ``j`` and ``j + 1`` are a particle written with a slash ("a/l", "s/o")."""
+    if j + 2 >= len(toks) or toks[j + 1].gap != "/":
+        return False
+    return f"{toks[j].word}/{toks[j + 1].word}".lower() in _SLASH_PARTICLES
+
+
 _OPEN_QUOTE = re.compile(r"\s+(?:\(\s*)?[\"'“‘]")
 _CLOSE_QUOTE = re.compile(r"[\"'”’]\)?\s+")
 
@@ -210,6 +254,7 @@ class NameFinder:
         spans: list[tuple[int, int]] = []
 
         def take(i: int, j: int) -> None:
+            i = self._given_before(toks, taken, i)
             for k in range(i, j):
                 taken[k] = True
             spans.append((toks[i].start, toks[j - 1].end))
@@ -221,7 +266,12 @@ class NameFinder:
             if cued:
                 take(*cued)
                 continue
-            j = self._pair(toks, i) or self._single(toks, i) or self._sign_off(toks, i)
+            j = (
+                self._pair(toks, i)
+                or self._single(toks, i)
+                or self._sign_off(toks, i)
+                or self._chat_subject(toks, i)
+            )
             if j:
                 take(i, j)
         self._lists(toks, taken, take)
@@ -346,6 +396,9 @@ class NameFinder:
             if t.initial and not style_of.lower:
                 j += 1
                 continue
+            if _slash_particle(toks, j) and toks[j + 2].title and _adjacent(toks[j + 2]):
+                j += 2  # "Rajesh a/l Subramaniam": the surname after it is read next
+                continue
             k = j  # particles, one or more ("van der Linden", "dos Santos")
             while k + 1 < len(toks) and plain(toks[k].word) in _PARTICLES and k - j < 2:
                 k += 1
@@ -398,10 +451,15 @@ class NameFinder:
         if _adjacent(b) and same:
             a_first = _first_name(lex, wa) or (a.title and not lex.is_english(wa) and len(wa) > 2)
             b_last = wb in lex.last or (b.title and not lex.is_english(wb) and len(wb) > 2)
+            gaelic = a.title and _GAELIC.fullmatch(b.word) is not None  # "Mhairi MacLeod"
             if a.lower:
                 a_first = wa in lex.first and not lex.is_descriptive(wa)
                 b_last = wb in lex.last and not lex.is_descriptive(wb)
-            if a_first and b_last and (_first_name(lex, wa) or wb in lex.last):
+            if (
+                a_first
+                and (b_last or gaelic)
+                and (_first_name(lex, wa) or wb in lex.last or gaelic)
+            ):
                 return self._extend(toks, i, i + 2, style_of=a)
         # surname-first: "SMITH, John", "Thompson-Reid, Gareth", "Smith J."
         if (
@@ -439,16 +497,61 @@ class NameFinder:
             return self._extend(toks, i, i + 1, style_of=t)
         return None
 
+    def _given_before(self, toks: list[Tok], taken: list[bool], i: int) -> int:
+        """Where a name starting at token ``i`` with a known first name really starts: up to two
+        more given names before it, capitalised, no English word ("Nakato Sarah Mirembe",
+        "Nur Aisyah binti Abdullah" read from "Aisyah")."""
+        if not (toks[i].title and _first_name(self.lex, plain(toks[i].word))):
+            return i
+        for _ in range(2):
+            if i == 0 or taken[i - 1] or not _adjacent(toks[i]):
+                break
+            before = toks[i - 1]
+            w = plain(before.word)
+            if not before.title or len(w) < 3 or self.lex.blocked(w) or self.lex.is_english(w):
+                break
+            i -= 1
+        return i
+
+    def _chat_subject(self, toks: list[Tok], i: int) -> int | None:
+        """A known first name in lower case opening a sentence, no English word, with a verb
+        after it ("... after the MMR? ella is 13 months", "jamal has a rash")."""
+        t = toks[i]
+        w = plain(t.word)
+        if not t.lower or not _sentence_start(t, i) or i + 1 >= len(toks):
+            return None
+        if w not in self.lex.first or self.lex.is_english(w) or self.lex.blocked(w):
+            return None
+        verb = plain(toks[i + 1].word)
+        if verb not in _CHAT_VERBS or not _adjacent(toks[i + 1]):
+            return None
+        return i + 1
+
     def _sign_off(self, toks: list[Tok], i: int) -> int | None:
         """A first name that signs a message off after a dash ("did u get them - jamal"), or
         capitalised alone after its last sentence ("... this week. Ruairí"): the last word or
         two (one after a sentence), a known first name that is no English word."""
         t = toks[i]
         signed = re.fullmatch(r"[.!?]\s+|\s*\n\s*", t.gap) and t.title and i == len(toks) - 1
-        if not (re.fullmatch(r"\s*[-–—~]+\s*", t.gap) or signed) or len(toks) - i > 2:
+        if not (re.fullmatch(_DASH_GAP, t.gap) or signed) or len(toks) - i > 2:
             return None
         w = plain(t.word)
-        if not _first_name(self.lex, w) or self.lex.is_english(w):
+        lex = self.lex
+        dashed = re.fullmatch(_DASH_GAP, t.gap) is not None and i == len(toks) - 1
+        # the one word after a closing dash: a first name even if it is a word ("- summer"), or a
+        # name no list holds ("- Maddie", "- tayo")
+        unlisted = (
+            len(w) >= 3 and not lex.is_english(w) and not (w.endswith("s") and w[:-1] in lex.stop)
+        )
+        if (
+            dashed
+            and (t.lower or t.title)
+            and w.isalpha()
+            and not lex.blocked(w)
+            and (_first_name(lex, w) or unlisted)
+        ):
+            return i + 1
+        if not _first_name(lex, w) or lex.is_english(w):
             return None
         end = i + 1
         if end < len(toks) and _adjacent(toks[end]) and self.lex.known(toks[end].word):
