@@ -10,7 +10,12 @@ Evidence, strongest first:
   providers (MIT, every locale, Latin script), read at load time; a first name followed by a surname in the same
   case ("Will Turner", "maria garcia", "JOHN SMITH"), surname-first order ("SMITH, John"),
   a possessive ("Hamish's"), or a capitalised known name that is no English word;
-- **lists of people**: "Tom, Lucy and Raj" once one of them is a name.
+- **lists of people**: "Tom, Lucy and Raj" once one of them is a name;
+- **the shape of a name**: particles inside it ("bin", "binti", "a/l", "s/o"), up to two
+  capitalised given names no English word before a known first name ("Nakato Sarah Mirembe"),
+  a Gaelic or Norman surname after a given name ("Mhairi MacLeod"); in chat, a lower-case
+  first name opening a sentence before a verb ("ella is 13 months") and the one word signing a
+  message off after a dash ("- summer", "- Maddie").
 
 "English word" means a lemma of spaCy's English lemmatizer tables (WordNet's noun, verb,
 adjective and adverb lists, shipped in the spaCy pipeline): "Rose", "Will" and "Bell" are
