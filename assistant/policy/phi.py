@@ -459,12 +459,17 @@ def detect(text: str, *, library: bool = True, rules: bool = True) -> list[Span]
         found += grammar_spans(text)
     if library:
         found += LIBRARY.spans(text)
-    return merge(_with_times(text, found))
+    return merge(_widened(text, found))
 
 
-def _with_times(text: str, spans: list[Span]) -> list[Span]:
+_CHECK_CHARACTER = re.compile(r"\s?\(\s?[0-9A-Z]\s?\)")
+"""A check character in brackets after an identifier: a Hong Kong identity card's "D699779(2)"."""
+
+
+def _widened(text: str, spans: list[Span]) -> list[Span]:
     """Each date widened over its attached time, the weekday before it and the first day of its
-    range (``phi_dates.extend``), whichever recognizer found it."""
+    range (``phi_dates.extend``), and each identifier over a check character in brackets after
+    it, whichever recognizer found them."""
     from assistant.policy import phi_dates
 
     out = []
@@ -472,6 +477,10 @@ def _with_times(text: str, spans: list[Span]) -> list[Span]:
         if s.kind in ("DATE", "DOB"):
             start, end = phi_dates.extend(text, s.start, s.end)
             s = Span(start, end, s.kind, s.source)
+        elif s.kind not in ("NAME", "ADDRESS", "AGE", "EMAIL", "URL", "PHONE"):
+            check = _CHECK_CHARACTER.match(text, s.end)
+            if check:
+                s = Span(s.start, check.end(), s.kind, s.source)
         out.append(s)
     return out
 

@@ -158,7 +158,8 @@ _PIECE = re.compile(rf"{_TOKEN}", re.I)
 _UNIT_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|hours?|hrs?|h|mins?|minutes?|"
     r"days?|weeks?|wks?|months?|years?|yrs?|times|tablets?|tabs?|puffs?|doses?|patients?|"
-    r"people|beds?|am|pm)\b",
+    r"people|beds?|am|pm|comprim[ée]s?|comprimidos?|compresse|tabletten?|g[ée]lules?|sachets?|"
+    r"ampoules?|gouttes?|gotas|tropfen)\b",
     re.I,
 )
 _WORD_MONTHS = re.compile(r"\b(?:may|mar|march|dec)\b")
@@ -325,7 +326,11 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
             continue  # "the 3rd copy", "from the 5th dose": a count
         if _UNIT_AFTER.match(text, m.end()):
             continue
-        cue = _cued(before, w) or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
+        cue = (
+            _cued(before, w)
+            or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
+            or bool(_WEEK_OF.search(text, max(0, m.start() - 8), m.start()))
+        )
         if m.group("ord"):
             day = int(m.group("ord"))
             cue = cue or _cued(before, w, w.ordinal_cues)
@@ -342,6 +347,28 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
             continue  # "on 2.5": a decimal; "27.11" or "3.12." are days
         if valid and (cue or (day_month and _heading(text, m.start(), m.end()))):
             out.append((m.start(), m.end()))
+    return out + _numeric_ranges(text, w)
+
+
+_WEEK_OF = re.compile(r"\bw/[cbe]\.?\s*\Z", re.I)
+"""Week commencing, beginning or ending, as rotas and letters shorten it: "w/c 30/11"."""
+_NUMERIC_RANGE = re.compile(
+    r"(?<![\w/.,:+-])(\d{1,2})/(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?![\w/%]|[.,:-]?\d)"
+)
+
+
+def _numeric_ranges(text: str, w: _Words) -> list[tuple[int, int]]:
+    """Two days with their months joined by a dash after a date cue ("admitted 30/11-2/12"),
+    each a valid day and month."""
+    out = []
+    for m in _NUMERIC_RANGE.finditer(text):
+        a, b, c, d = (int(x) for x in m.groups())
+        if not (1 <= a <= 31 and 1 <= b <= 12 and 1 <= c <= 31 and 1 <= d <= 12):
+            continue
+        before = [x.lower() for x in _WORD.findall(text[max(0, m.start() - 60) : m.start()])]
+        if any(x in w.measurement_words for x in before[-3:]) or not _cued(before, w):
+            continue
+        out.append((m.start(), m.end()))
     return out
 
 

@@ -125,3 +125,35 @@ def test_no_date_in_ratios_scores_doses_fractions_or_relative_dates(text: str) -
 )
 def test_a_dose_or_ratio_after_a_date_is_not_its_time(text: str, date: str) -> None:
     assert _dates(text) == [date]
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Seen 30.XI.2026 w poradni", "30.XI.2026"),
+        ("przyjęty 3 XI 2026 do szpitala", "3 XI 2026"),
+        ("Seen 30Nov2026 in ED", "30Nov2026"),
+        ("week commencing 30/11 for the clinic", "30/11"),
+        ("w/c 30/11 on the rota", "30/11"),
+        ("admitted 30/11-2/12 then home", "30/11-2/12"),
+        ("Christmas Day 2025 she fell at home", "Christmas Day 2025"),
+        ("on Boxing Day 2025 she fell", "Boxing Day 2025"),
+        ("rendez-vous le 30/11 à 10h au cabinet", "30/11 à 10h"),
+        ("Termin am 30.11. um 10 Uhr", "30.11. um 10 Uhr"),
+    ],
+)
+def test_more_date_forms_a_new_author_may_write(text: str, date: str) -> None:
+    assert _covered(text, date), (_dates(text), date)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stage XI of the protocol",
+        "Christmas Day was quiet on the ward",
+        "I am 3/4 of the way through the course",
+        "le 1/2 comprimé le soir",
+    ],
+)
+def test_no_date_in_roman_numerals_holidays_without_a_year_or_fractions(text: str) -> None:
+    assert _dates(text) == []
