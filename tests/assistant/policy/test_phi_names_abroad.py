@@ -62,6 +62,11 @@ def _covered(text: str, part: str) -> bool:
         ("I had my coil fitted last week and I'm still cramping. Normal? - Maddie", "Maddie"),
         ("my heart rate was 42 last night, is that ok? - summer", "summer"),
         ("can u call me back pls - tayo", "tayo"),
+        ("Sandeep (surname Gill), seen today", "Sandeep"),
+        ("Sandeep (surname Gill), seen today", "Gill"),
+        ("forename: Aroha, surname: Ngata", "Ngata"),
+        ("Bed 12: Koa Kealoha, cellulitis", "Koa Kealoha"),
+        ("bed 4 - Hemi Walker (post-op day 2)", "Hemi Walker"),
     ],
 )
 def test_names_with_particles_scripts_and_nicknames(text: str, name: str) -> None:
@@ -85,6 +90,12 @@ def test_names_with_particles_scripts_and_nicknames(text: str, name: str) -> Non
         "hi it's bad — the pain is worse",
         "hi its me again",
         "fever after the MMR? mum is worried",
+        "This is called reactivation (the virus wakes up)",
+        "Bed 15: Guillain-Barré syndrome, FVC 2.1 L",
+        "Bed 16: DKA resolving, on Lantus",
+        "Bed 3: Parkinson's, on levodopa",
+        "Bed 9: NSTEMI, day 2",
+        "it's called congenital (present at birth)",
     ],
 )
 def test_no_names_in_clinical_words_and_shorthand(text: str) -> None:
