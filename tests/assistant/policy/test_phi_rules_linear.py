@@ -52,3 +52,36 @@ def test_all_rules_in_turn_read_a_50_kb_message_in_bounded_time() -> None:
     began = time.perf_counter()
     phi.rule_spans(text, phi.project_rules())
     assert time.perf_counter() - began < 10.0
+
+
+def test_a_rule_runs_only_on_text_holding_what_it_requires() -> None:
+    rules = phi.compile_rules(
+        [{"kind": "NAME", "pattern": r"\b[A-Z][a-z]+(?= \(surname)", "requires": r"\(surname"}]
+    )
+    assert rules[0].requires is not None
+    assert [s.kind for s in phi.rule_spans("Sandeep (surname Gill)", rules)] == ["NAME"]
+    assert phi.rule_spans("Sandeep (family Gill)", rules) == []
+
+
+def test_every_rare_rule_finds_what_its_own_requirement_allows() -> None:
+    """A rule's ``requires`` never hides a match of its pattern: on texts written to match each
+    rule that has one, the requirement holds wherever the pattern matches."""
+    samples = [
+        "book via sunrisemc.example.ca/patients/HN4471 please",
+        "Seen 30.XI.2026 w poradni",
+        "on Boxing Day 2025 she fell",
+        "患者：王秀英，女",
+        "Ms 佐藤花子 attended",
+        "Mdm Chan Siu Fong (陳小芳), 93",
+        "Sandeep (surname Gill), seen",
+        "forename: Aroha, surname: Ngata",
+        "No. 14, 3rd Cross, Jayanagar 4th Block",
+        "[ADDRESS], Auckland 1024",
+        "Bed 12: Koa Kealoha, cellulitis",
+    ]
+    for rule in phi.project_rules():
+        if rule.requires is None:
+            continue
+        for text in samples:
+            if rule.pattern.search(text):
+                assert rule.requires.search(text), (rule.pattern.pattern[:60], text)
