@@ -150,10 +150,7 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
         unknown = set(entry) - _RULE_KEYS
         if unknown:
             raise ValueError(f"PHI rule {entry.get('kind')}: unknown keys {sorted(unknown)}")
-        pattern = str(entry["pattern"])
-        for _ in range(3):  # macros may use macros
-            for name, value in (macros or {}).items():
-                pattern = pattern.replace("{" + name + "}", factor_alternation(value))
+        pattern = _expand(str(entry["pattern"]), macros)
         flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
         check = entry.get("validate")
         if check is not None and check not in VALIDATORS:
@@ -169,10 +166,20 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
                 bool(entry.get("clinical_check", False)),
                 check,
                 re.compile(rf"(?:{not_after})\W*\Z", re.IGNORECASE) if not_after else None,
-                re.compile(str(entry["requires"]), flags) if entry.get("requires") else None,
+                re.compile(_expand(str(entry["requires"]), macros), flags)
+                if entry.get("requires")
+                else None,
             )
         )
     return tuple(out)
+
+
+def _expand(pattern: str, macros: dict[str, str] | None) -> str:
+    """``pattern`` with each ``{MACRO}`` replaced (macros may use macros, three levels)."""
+    for _ in range(3):
+        for name, value in (macros or {}).items():
+            pattern = pattern.replace("{" + name + "}", factor_alternation(value))
+    return pattern
 
 
 def _value(m: re.Match[str]) -> str:

@@ -330,6 +330,7 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
             _cued(before, w)
             or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
             or bool(_WEEK_OF.search(text, max(0, m.start() - 8), m.start()))
+            or (not m.group("ord") and bool(_CLOCK_AFTER.match(text, m.end())))
         )
         if m.group("ord"):
             day = int(m.group("ord"))
@@ -435,15 +436,21 @@ _CLOCK = (
     r"|(?:[01]?\d|2[0-4])\s*(?:Uhr|uur|h)(?!\w))"
 )
 _ZONE = r"(?:\s*(?:Z|UTC|GMT|[ECMP][SD]T|BST|CES?T|IST|AE[SD]T|NZ[SD]T|SAST|WAT|EAT)(?:[+-]\d{1,2}(?::?\d{2})?)?(?!\w)|\s*[+-](?:0\d|1[0-4]):?[0-5]\d(?!\d))?"
+_HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
+"""A time in four digits ("1530", "0340"): only right after a date or before "on" and a date."""
 _TIME_AFTER = re.compile(
     rf"(?:T|\s*,\s*|\s*[-–—@]\s*|\s+(?:at|um|à|a las|alle|às|om|kl\.?|klo)\s+|\s+)"
-    rf"(?:at\s+|@\s*)?{_CLOCK}{_ZONE}(?!\w|[:.,/]\d)",
+    rf"(?:at\s+|@\s*)?(?:{_CLOCK}|{_HHMM}){_ZONE}(?!\w|[:.,/]\d)",
     re.I,
 )
 _TIME_BEFORE = re.compile(
-    rf"(?<![\w:./]){_CLOCK}{_ZONE}(?:\s*,\s*|\s+on\s+|\s+)\Z",
+    rf"(?<![\w:./])(?:{_CLOCK}{_ZONE}(?:\s*,\s*|\s+on\s+|\s+)|{_HHMM}\s*(?:hrs?|h)?\s+on\s+)\Z",
     re.I,
 )
+_CLOCK_AFTER = re.compile(
+    r"\s*(?:,\s*|\s+(?:at\s+)?|@\s*)(?:[01]?\d|2[0-3])[:h][0-5]\d(?!\d)", re.I
+)
+"""A clock time right after a day and month ("30/11 @ 07:30"): the two make a date."""
 _DOSE_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|tablets?|tabs?|puffs?|doses?)\b",
     re.I,

@@ -157,3 +157,35 @@ def test_more_date_forms_a_new_author_may_write(text: str, date: str) -> None:
 )
 def test_no_date_in_roman_numerals_holidays_without_a_year_or_fractions(text: str) -> None:
     assert _dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Incident at 0340 on 29/11/2026 on the ward", "0340 on 29/11/2026"),
+        ("tel call 30/11/26 1530 with the daughter", "30/11/26 1530"),
+        ("She was born on the twelfth of March 1931", "twelfth of March 1931"),
+        ("Admitted on the twenty-first of June", "twenty-first of June"),
+        ("blood taken 30/11 @ 07:30 by HCA", "30/11 @ 07:30"),
+        ("bloods 30/11: Hb 98, CRP 12", "30/11"),
+        ("CXR 2/12 clear", "2/12"),
+        ("swab 28/11 negative", "28/11"),
+    ],
+)
+def test_times_in_four_digits_ordinal_words_and_results_headings(text: str, date: str) -> None:
+    assert _covered(text, date), (_dates(text), date)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Given 12/03/2026 1000 units of heparin",
+        "the first of the month is payday",
+        "second of three children",
+        "ratio 30/11 @ 07:30",
+        "Hb 98 CRP 12/11",
+    ],
+)
+def test_doses_counts_and_measurements_stay(text: str) -> None:
+    found = _dates(text)
+    assert all("1000" not in d and "30/11" not in d and "12/11" not in d for d in found), found
