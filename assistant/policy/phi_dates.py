@@ -456,7 +456,9 @@ _DOSE_AFTER = re.compile(
     re.I,
 )
 _RANGE_BEFORE = re.compile(
-    r"(?<![\w.,:/])(?:the\s+)?(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s*(?:-|–|to)\s*\Z", re.I
+    r"(?<![\w.,:/])(?:the\s+)?(?:[1-9]|[12]\d|3[01])"
+    r"(?:(?:st|nd|rd|th)?\s*(?:-|–|to)|(?:st|nd|rd|th)\s+(?:and|&))\s*\Z",
+    re.I,
 )
 
 

@@ -5,9 +5,13 @@ changed), not taken from any PHI set."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from assistant.policy import phi
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.policy import phi, phi_dates
 
 
 def _covered(text: str, part: str) -> bool:
@@ -170,6 +174,7 @@ def test_no_date_in_roman_numerals_holidays_without_a_year_or_fractions(text: st
         ("bloods 30/11: Hb 98, CRP 12", "30/11"),
         ("CXR 2/12 clear", "2/12"),
         ("swab 28/11 negative", "28/11"),
+        ("seen 3rd and 4th December by the team", "3rd and 4th December"),
     ],
 )
 def test_times_in_four_digits_ordinal_words_and_results_headings(text: str, date: str) -> None:
@@ -189,3 +194,17 @@ def test_times_in_four_digits_ordinal_words_and_results_headings(text: str, date
 def test_doses_counts_and_measurements_stay(text: str) -> None:
     found = _dates(text)
     assert all("1000" not in d and "30/11" not in d and "12/11" not in d for d in found), found
+
+
+@given(
+    before=st.text(alphabet="0123456789:.,@ -atonhrsAPMGTZ+/Sundy", max_size=30),
+    after=st.text(alphabet="0123456789:.,@ -atonhrsAPMGTZ+/mgul", max_size=30),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_widened_date_keeps_its_date_and_stays_in_the_text(before: str, after: str) -> None:
+    """Whatever stands around a date, widening it keeps the date whole, stays inside the text, and
+    never takes a dose written after it."""
+    text = before + "29/11/2026" + after
+    start, end = phi_dates.extend(text, len(before), len(before) + 10)
+    assert 0 <= start <= len(before) and len(before) + 10 <= end <= len(text)
+    assert not re.match(r"\s*\d+\s*(?:mg|ml|units?)\b", text[len(before) + 10 : end])
