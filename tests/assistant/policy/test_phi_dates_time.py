@@ -12,17 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.policy import phi, phi_dates
+from tests.fakes.phi_spans import covered
 
 
 def _covered(text: str, part: str) -> bool:
     """Every letter and digit of ``part`` (in ``text``) lies in a DATE span of the rules."""
-    start = text.index(part)
-    spans = [s for s in phi.detect(text, library=False) if s.kind in ("DATE", "DOB")]
-    return all(
-        any(s.start <= i < s.end for s in spans)
-        for i in range(start, start + len(part))
-        if text[i].isalnum()
-    )
+    return covered(text, part, library=False, kinds=("DATE", "DOB"))
 
 
 def _dates(text: str) -> list[str]:
