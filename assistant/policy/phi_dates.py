@@ -439,7 +439,7 @@ _ZONE = r"(?:\s*(?:Z|UTC|GMT|[ECMP][SD]T|BST|CES?T|IST|AE[SD]T|NZ[SD]T|SAST|WAT|
 _HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
 """A time in four digits ("1530", "0340"): only right after a date or before "on" and a date."""
 _TIME_AFTER = re.compile(
-    rf"(?:T|\s*,\s*|\s*[-–—@]\s*|\s+(?:at|um|à|a las|alle|às|om|kl\.?|klo)\s+|\s+)"
+    rf"(?:T|\s*,\s*|\s*[-–—@]\s*|\s+(?:at|um|à|a las|alle(?:\s+ore)?|ore|às|om|kl\.?|klo|o\s+godz(?:\.|inie)|godz\.)\s+|\s+)"
     rf"(?:at\s+|@\s*)?(?:{_CLOCK}|{_HHMM}){_ZONE}(?!\w|[:.,/]\d)",
     re.I,
 )
