@@ -105,7 +105,14 @@ def load_items(name: str = "phi_set.txt", prefix: str = "phi") -> list[Item]:
     return parse_file(text, name, prefix)
 
 
-SHIPPED_DEV_SETS = ("phi_blind", "phi_blind2", "phi_blind3", "phi_blind4", "phi_blind5")
+SHIPPED_DEV_SETS = (
+    "phi_blind",
+    "phi_blind2",
+    "phi_blind3",
+    "phi_blind4",
+    "phi_blind5",
+    "phi_blind6",
+)
 """Sets written by other authors, each scored once blind and then read: development data now,
 shipped so a clone reproduces their figures; ``--set phi_blind2`` names one."""
 

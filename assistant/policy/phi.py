@@ -76,13 +76,24 @@ class Rule:
     not_after: re.Pattern[str] | None = None
     """Words that may not stand right before the match in the original text (a lab name before
     a number that reads as an age), however earlier rules rewrote them."""
+    requires: re.Pattern[str] | None = None
+    """What the text must hold for the rule to run at all (a CJK character, a slash, a holiday's
+    name): one fast scan instead of the whole pattern tried at every position."""
 
 
 def _data(name: str, package: str = "assistant.data") -> Any:
     return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
-_RULE_KEYS = {"kind", "pattern", "ignore_case", "clinical_check", "validate", "not_after"}
+_RULE_KEYS = {
+    "kind",
+    "pattern",
+    "ignore_case",
+    "clinical_check",
+    "validate",
+    "not_after",
+    "requires",
+}
 
 
 @lru_cache(maxsize=256)
@@ -131,17 +142,15 @@ def factor_alternation(group: str) -> str:
 
 
 def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule, ...]:
-    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate}``;
+    """Rules from YAML data: ``{kind, pattern, ignore_case, clinical_check, validate, not_after,
+    requires}``;
     ``{MACRO}`` expands ``macros``; ``^`` and ``$`` match at line ends."""
     out = []
     for entry in raw:
         unknown = set(entry) - _RULE_KEYS
         if unknown:
             raise ValueError(f"PHI rule {entry.get('kind')}: unknown keys {sorted(unknown)}")
-        pattern = str(entry["pattern"])
-        for _ in range(3):  # macros may use macros
-            for name, value in (macros or {}).items():
-                pattern = pattern.replace("{" + name + "}", factor_alternation(value))
+        pattern = _expand(str(entry["pattern"]), macros)
         flags = re.MULTILINE | (re.IGNORECASE if entry.get("ignore_case") else 0)
         check = entry.get("validate")
         if check is not None and check not in VALIDATORS:
@@ -157,9 +166,20 @@ def compile_rules(raw: Any, macros: dict[str, str] | None = None) -> tuple[Rule,
                 bool(entry.get("clinical_check", False)),
                 check,
                 re.compile(rf"(?:{not_after})\W*\Z", re.IGNORECASE) if not_after else None,
+                re.compile(_expand(str(entry["requires"]), macros), flags)
+                if entry.get("requires")
+                else None,
             )
         )
     return tuple(out)
+
+
+def _expand(pattern: str, macros: dict[str, str] | None) -> str:
+    """``pattern`` with each ``{MACRO}`` replaced (macros may use macros, three levels)."""
+    for _ in range(3):
+        for name, value in (macros or {}).items():
+            pattern = pattern.replace("{" + name + "}", factor_alternation(value))
+    return pattern
 
 
 def _value(m: re.Match[str]) -> str:
@@ -182,6 +202,8 @@ def rule_spans(text: str, rules: Sequence[Rule]) -> list[Span]:
     origin: list[int] = list(range(len(text)))  # original index of each char, -1: placeholder
     spans: list[Span] = []
     for rule in rules:
+        if rule.requires is not None and not rule.requires.search(current):
+            continue
         pieces: list[str] = []
         new_origin: list[int] = []
         last = 0
@@ -459,7 +481,30 @@ def detect(text: str, *, library: bool = True, rules: bool = True) -> list[Span]
         found += grammar_spans(text)
     if library:
         found += LIBRARY.spans(text)
-    return merge(found)
+    return merge(_widened(text, found))
+
+
+_CHECK_CHARACTER = re.compile(r"\s?\(\s?[0-9A-Z]\s?\)")
+"""A check character in brackets after an identifier: a Hong Kong identity card's "D699779(2)"."""
+
+
+def _widened(text: str, spans: list[Span]) -> list[Span]:
+    """Each date widened over its attached time, the weekday before it and the first day of its
+    range (``phi_dates.extend``), and each identifier over a check character in brackets after
+    it, whichever recognizer found them."""
+    from assistant.policy import phi_dates
+
+    out = []
+    for s in spans:
+        if s.kind in ("DATE", "DOB"):
+            start, end = phi_dates.extend(text, s.start, s.end)
+            s = Span(start, end, s.kind, s.source)
+        elif s.kind not in ("NAME", "ADDRESS", "AGE", "EMAIL", "URL", "PHONE"):
+            check = _CHECK_CHARACTER.match(text, s.end)
+            if check:
+                s = Span(s.start, check.end(), s.kind, s.source)
+        out.append(s)
+    return out
 
 
 def grammar_spans(text: str) -> list[Span]:

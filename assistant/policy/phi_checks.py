@@ -87,7 +87,10 @@ def calendar_date(text: str) -> bool:
     or a pain score is the pattern's context to decide."""
     low = text.lower()
     nums = [int(n) for n in re.findall(r"\d+", low)]
-    month = next((v for k, v in _MONTHS.items() if re.search(rf"\b{k}\b", low)), None)
+    # a month name between non-letters: "30 Nov 2026" and "30Nov2026" alike
+    month = next(
+        (v for k, v in _MONTHS.items() if re.search(rf"(?<![a-z]){k}(?![a-z])", low)), None
+    )
     if month is not None:
         days = [n for n in nums if n <= 31]
         years = [n for n in nums if n > 31] or [n for n in nums if len(str(n)) == 4]

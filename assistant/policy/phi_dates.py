@@ -24,6 +24,12 @@ Other calendars' month names (Solar Hijri, Hebrew, Hijri, Ethiopian, Maori, Thai
 read as "a month", with their own era's years ("1 Farvardin 1310"); dates written with 年月日 or
 년 월 일 are read by their own pattern (``cjk_spans``). An article written before a date's day
 ("the 9th", "le 5 novembre") is redacted with it.
+
+Whichever recognizer found a date, its span reaches over what belongs to it (``extend``): a time
+written after or before it ("19/01/2026 11:42", "29/11/2026 at 03:47", "03:47 on 29/11/2026",
+"14h30", "2 p.m. GMT"), a weekday before it and the first day of a range ("3-5 Dec 2025"). A day
+and month without a year also count after a comma or a bracket when a colon and a capital follow
+("Gill, 30/11: Dermatology").
 """
 
 from __future__ import annotations
@@ -152,7 +158,8 @@ _PIECE = re.compile(rf"{_TOKEN}", re.I)
 _UNIT_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|hours?|hrs?|h|mins?|minutes?|"
     r"days?|weeks?|wks?|months?|years?|yrs?|times|tablets?|tabs?|puffs?|doses?|patients?|"
-    r"people|beds?|am|pm)\b",
+    r"people|beds?|am|pm|comprim[ée]s?|comprimidos?|compresse|tabletten?|g[ée]lules?|sachets?|"
+    r"ampoules?|gouttes?|gotas|tropfen)\b",
     re.I,
 )
 _WORD_MONTHS = re.compile(r"\b(?:may|mar|march|dec)\b")
@@ -319,7 +326,12 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
             continue  # "the 3rd copy", "from the 5th dose": a count
         if _UNIT_AFTER.match(text, m.end()):
             continue
-        cue = _cued(before, w) or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
+        cue = (
+            _cued(before, w)
+            or bool(out and _RANGE.fullmatch(text, out[-1][1], m.start()))
+            or bool(_WEEK_OF.search(text, max(0, m.start() - 8), m.start()))
+            or (not m.group("ord") and bool(_CLOCK_AFTER.match(text, m.end())))
+        )
         if m.group("ord"):
             day = int(m.group("ord"))
             cue = cue or _cued(before, w, w.ordinal_cues)
@@ -334,9 +346,43 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
         valid = day_month or (m.group("sep") == "/" and 1 <= a <= 12 and 1 <= b <= 31)
         if m.group("sep") == "." and len(m.group("b")) < 2 and not m.group("dot"):
             continue  # "on 2.5": a decimal; "27.11" or "3.12." are days
-        if valid and cue:
+        if valid and (cue or (day_month and _heading(text, m.start(), m.end()))):
             out.append((m.start(), m.end()))
+    return out + _numeric_ranges(text, w)
+
+
+_WEEK_OF = re.compile(r"\bw/[cbe]\.?\s*\Z", re.I)
+"""Week commencing, beginning or ending, as rotas and letters shorten it: "w/c 30/11"."""
+_NUMERIC_RANGE = re.compile(
+    r"(?<![\w/.,:+-])(\d{1,2})/(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?![\w/%]|[.,:-]?\d)"
+)
+
+
+def _numeric_ranges(text: str, w: _Words) -> list[tuple[int, int]]:
+    """Two days with their months joined by a dash after a date cue ("admitted 30/11-2/12"),
+    each a valid day and month."""
+    out = []
+    for m in _NUMERIC_RANGE.finditer(text):
+        a, b, c, d = (int(x) for x in m.groups())
+        if not (1 <= a <= 31 and 1 <= b <= 12 and 1 <= c <= 31 and 1 <= d <= 12):
+            continue
+        before = [x.lower() for x in _WORD.findall(text[max(0, m.start() - 60) : m.start()])]
+        if any(x in w.measurement_words for x in before[-3:]) or not _cued(before, w):
+            continue
+        out.append((m.start(), m.end()))
     return out
+
+
+_HEADING_BEFORE = re.compile(r"(?:\A|[,;(\n])\s*\Z")
+_HEADING_AFTER = re.compile(r":\s+[A-Z]")
+
+
+def _heading(text: str, start: int, end: int) -> bool:
+    """A day and month heading a note's entry: after a comma, a bracket or a line's start and
+    before a colon and a capital ("Sandeep Gill, 30/11: Dermatology review")."""
+    return bool(
+        _HEADING_AFTER.match(text, end) and _HEADING_BEFORE.search(text, max(0, start - 3), start)
+    )
 
 
 _RANGE = re.compile(r"\s*(?:to|and|till|until|-|–)\s*", re.I)
@@ -378,3 +424,71 @@ class _DateTalk:
 
 
 _HAS_WEEKDAY_OR_MONTH = re.compile(rf"(?:{_WEEKDAY}|{_MONTH})", re.I)
+
+
+# A time written with a date: "11:42", "9:40", "14:05:33", "14h30", "2pm", "2 p.m.", "1430hrs",
+# "14 Uhr", then a time zone ("GMT", "EST", "Z", "+01:00").
+_CLOCK = (
+    r"(?:(?:[01]?\d|2[0-4])(?::[0-5]\d(?::[0-5]\d(?:\.\d+)?)?|\.[0-5]\d|h[0-5]\d)"
+    r"(?:\s*[ap]\.?m\.?(?!\w))?(?:\s*(?:hrs?|hours|h|Uhr|uur)(?!\w))?"
+    r"|(?:0?[1-9]|1[0-2])\s*[ap]\.?m\.?(?!\w)"
+    r"|(?:[01]\d|2[0-3])[0-5]\d\s*(?:hrs?|hours|h)(?!\w)"
+    r"|(?:[01]?\d|2[0-4])\s*(?:Uhr|uur|h)(?!\w))"
+)
+_ZONE = r"(?:\s*(?:Z|UTC|GMT|[ECMP][SD]T|BST|CES?T|IST|AE[SD]T|NZ[SD]T|SAST|WAT|EAT)(?:[+-]\d{1,2}(?::?\d{2})?)?(?!\w)|\s*[+-](?:0\d|1[0-4]):?[0-5]\d(?!\d))?"
+_HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
+"""A time in four digits ("1530", "0340"): only right after a date or before "on" and a date."""
+_TIME_AFTER = re.compile(
+    rf"(?:T|\s*,\s*|\s*[-–—@]\s*|\s+(?:at|um|à|a las|alle(?:\s+ore)?|ore|às|om|kl\.?|klo|o\s+godz(?:\.|inie)|godz\.)\s+|\s+)"
+    rf"(?:at\s+|@\s*)?(?:{_CLOCK}|{_HHMM}){_ZONE}(?!\w|[:.,/]\d)",
+    re.I,
+)
+_TIME_BEFORE = re.compile(
+    rf"(?<![\w:./])(?:{_CLOCK}{_ZONE}(?:\s*,\s*|\s+on\s+|\s+)|{_HHMM}\s*(?:hrs?|h)?\s+on\s+)\Z",
+    re.I,
+)
+_CLOCK_AFTER = re.compile(
+    r"\s*(?:,\s*|\s+(?:at\s+)?|@\s*)(?:[01]?\d|2[0-3])[:h][0-5]\d(?!\d)", re.I
+)
+"""A clock time right after a day and month ("30/11 @ 07:30"): the two make a date."""
+_DOSE_AFTER = re.compile(
+    r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|tablets?|tabs?|puffs?|doses?)\b",
+    re.I,
+)
+_RANGE_BEFORE = re.compile(
+    r"(?<![\w.,:/])(?:the\s+)?(?:[1-9]|[12]\d|3[01])"
+    r"(?:(?:st|nd|rd|th)?\s*(?:-|–|to)|(?:st|nd|rd|th)\s+(?:and|&))\s*\Z",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def _weekday_before() -> re.Pattern[str]:
+    """A weekday, English or of another language (the rules' ``FOREIGN_WEEKDAYS``), right before
+    a date: "Sunday 29/11/2026", "Mon, 3 Dec", "lundi le 5"."""
+    path = resources.files("assistant.data").joinpath("phi_rules.yaml")
+    foreign = yaml.safe_load(path.read_text(encoding="utf-8"))["macros"]["FOREIGN_WEEKDAYS"]
+    return re.compile(
+        rf"(?<!\w)(?:{_WEEKDAY}|{foreign})\.?,?\s+(?:(?:the|on|le|el|il|am|den|der)\s+)?\Z",
+        re.I,
+    )
+
+
+def extend(text: str, start: int, end: int) -> tuple[int, int]:
+    """A date span ``text[start:end]`` widened over what belongs to it: a time written after it
+    ("19/01/2026 11:42", "29/11/2026 at 03:47", "3 Dec 2025, 2 p.m. GMT", "2025-11-28T14:05Z") or
+    before it ("03:47 on 29/11/2026"), a weekday before it ("Sunday 29/11/2026"), and the first
+    day of a range ending in it ("3-5 Dec 2025"). A dose after a date is not its time ("12/03/2026
+    10 mg"); a time on its own is never widened into a date."""
+    m = _TIME_AFTER.match(text, end)
+    if m and not _DOSE_AFTER.match(text, m.end()):
+        end = m.end()
+    for _ in range(2):
+        for pattern in (_TIME_BEFORE, _weekday_before(), _RANGE_BEFORE):
+            found = pattern.search(text, max(0, start - 40), start)
+            if found and (pattern is not _RANGE_BEFORE or text[start].isdigit()):
+                start = found.start()
+                break
+        else:
+            break
+    return start, end

@@ -149,6 +149,7 @@ def test_the_unread_openi_reports_are_the_test_split_past_the_read_rows() -> Non
         ("phi_blind3.txt", 220, 641),
         ("phi_blind4", 220, 554),
         ("phi_blind5", 220, 586),
+        ("phi_blind6", 220, 520),
     ],
 )
 def test_the_spent_blind_sets_ship_and_load_by_name(name: str, n_items: int, gold: int) -> None:

@@ -285,10 +285,10 @@ def test_a_nickname_in_quotes_inside_a_name(text: str, secret: str) -> None:
 
 
 def test_quoted_words_after_a_name_are_not_taken_for_a_nickname() -> None:
-    from assistant.policy import phi_context
+    from assistant.policy import phi_tokens
 
-    toks = phi_context.tokenize("Dr Ahmed said 'review' tomorrow")
-    assert all(phi_context._nickname(toks, j) == 0 for j in range(len(toks)))
+    toks = phi_tokens.tokenize("Dr Ahmed said 'review' tomorrow")
+    assert all(phi_tokens.nickname(toks, j) == 0 for j in range(len(toks)))
 
 
 @pytest.mark.parametrize(

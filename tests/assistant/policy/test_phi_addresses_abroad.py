@@ -1,0 +1,76 @@
+"""Addresses as South Asia, South-East Asia, West Africa and New Zealand write them: a house, plot
+or lot number or a P.O. box, then comma-separated parts (a cross road, a block, a locality, a
+town and its postcode); a town and its postcode after a street already found; a named street
+after "on". Texts written for these tests, not taken from any PHI set."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.policy import phi
+from tests.fakes.phi_spans import covered
+
+
+def _covered(text: str, part: str) -> bool:
+    return covered(text, part, library=False, kinds=("ADDRESS", "ZIP"))
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "Smt. Lata Rao, No. 8, 2nd Main, Malleswaram 5th Cross, Bengaluru 560003. Known DM.",
+            "No. 8, 2nd Main, Malleswaram 5th Cross, Bengaluru 560003",
+        ),
+        (
+            "Discharge: Nasrin Akter, House 14, Road 7, Gulshan, Dhaka 1212. Mobile on file.",
+            "House 14, Road 7, Gulshan, Dhaka 1212",
+        ),
+        (
+            "Encik Razak bin Ali, Lot 552, Kampung Pandan, Kuala Lumpur 55100. Dengue.",
+            "Lot 552, Kampung Pandan, Kuala Lumpur 55100",
+        ),
+        (
+            "Re: Kofi Mensah, P.O. Box AN 1234, Achimota, Accra. Gout.",
+            "P.O. Box AN 1234, Achimota, Accra",
+        ),
+        (
+            "Patient of H/No. 7, Kaneshie Estate, Accra. Needs refill.",
+            "H/No. 7, Kaneshie Estate, Accra",
+        ),
+        (
+            "Mr Perera, No. 12/3, Station Road, Colombo 05. Tel on file.",
+            "No. 12/3, Station Road, Colombo 05",
+        ),
+        (
+            "Referral: Anita Gupta, C-118, Lotus Apartments, Sector 4, Dwarka, New Delhi 110078. HbA2.",
+            "C-118, Lotus Apartments, Sector 4, Dwarka, New Delhi 110078",
+        ),
+        ("of 22 Rata Street, Hamilton 3204. Gout recurrent.", "Hamilton 3204"),
+        ("lives at 9 Hope Road, Kingston 10, Jamaica. Sickle cell.", "Kingston 10"),
+        ("the pharmacy is the one on Mill Road. thanks", "Mill Road"),
+        ("my script didn't go to the CVS on 5th Ave. Member ID on file", "5th Ave"),
+    ],
+)
+def test_addresses_abroad(text: str, address: str) -> None:
+    assert _covered(text, address), (
+        [text[s.start : s.end] for s in phi.detect(text, library=False)],
+        address,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bed No. 4, Ward 7, Side Room 2",
+        "Lot 12345, Exp 2027, Batch 7",
+        "No. 3, Known case of asthma",
+        "Seen in Bay 3, Ward 12",
+        "came in on Tuesday, reviewed on the Ward Round",
+        "started on Long Acting insulin, per NICE",
+        "Grade 2, Stage IIIA, Gleason 7",
+    ],
+)
+def test_no_address_in_beds_lots_and_grades(text: str) -> None:
+    found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+    assert found == []
