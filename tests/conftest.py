@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from assistant.core.config import Settings, load_settings
 from assistant.core.embeddings import HashingEmbedder
@@ -22,6 +23,11 @@ for _key in [k for k in os.environ if k.startswith("CLINASSIST_")]:
     del os.environ[_key]
 # `chat` would otherwise start building the default knowledge base in a background process
 os.environ["CLINASSIST_KB__BUILD_IN_BACKGROUND"] = "false"
+
+# Property tests check behaviour, not speed (speed is measured by `clinassist bench`): no
+# per-example deadline, so a loaded machine cannot fail a test whose code is right.
+hypothesis_settings.register_profile("clinassist", deadline=None)
+hypothesis_settings.load_profile("clinassist")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_CACHE = Path(os.path.expanduser("~/.cache/clinassist/models"))
