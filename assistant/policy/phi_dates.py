@@ -443,10 +443,23 @@ _TIME_AFTER = re.compile(
     rf"(?:at\s+|@\s*)?(?:{_CLOCK}|{_HHMM}){_ZONE}(?!\w|[:.,/]\d)",
     re.I,
 )
+# A time before a date takes only the shapes a lab value never has: "14:30", "14h30", "1430hrs",
+# a time with am/pm ("2.30pm", "9 a.m."), "10 Uhr", or four bare digits after "at" or "@"
+# ("at 0340 on 29/11/2026"); "1.45" or "2.35" before a date is a result, not a time.
+_CLOCK_BEFORE = (
+    r"(?:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?(?!\w))?(?:\s*(?:hrs?|hours|h)(?!\w))?"
+    r"|(?:[01]?\d|2[0-3])h[0-5]\d(?!\w)"
+    r"|(?:0?[1-9]|1[0-2])(?:[.:][0-5]\d)?\s*[ap]\.?m\.?(?!\w)"
+    r"|(?:[01]\d|2[0-3])[0-5]\d\s*(?:hrs?|h)(?!\w)"
+    r"|(?:[01]?\d|2[0-4])\s*(?:Uhr|uur)(?!\w))"
+)
 _TIME_BEFORE = re.compile(
-    rf"(?<![\w:./])(?:{_CLOCK}{_ZONE}(?:\s*,\s*|\s+on\s+|\s+)|{_HHMM}\s*(?:hrs?|h)?\s+on\s+)\Z",
+    rf"(?<![\w:./])(?:{_CLOCK_BEFORE}{_ZONE}(?:\s*,\s*|\s+on\s+|\s+)"
+    rf"|(?:(?<=\bat\s)|(?<=@\s)|(?<=@)){_HHMM}\s+on\s+)\Z",
     re.I,
 )
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)\+?\s*(?:at\s+|@\s*)?\Z")
+"""The word right before a time (and its "at"): a lab or measurement word makes it a result."""
 _CLOCK_AFTER = re.compile(
     r"\s*(?:,\s*|\s+(?:at\s+)?|@\s*)(?:[01]?\d|2[0-3])[:h][0-5]\d(?!\d)", re.I
 )
@@ -460,6 +473,23 @@ _RANGE_BEFORE = re.compile(
     r"(?:(?:st|nd|rd|th)?\s*(?:-|–|to)|(?:st|nd|rd|th)\s+(?:and|&))\s*\Z",
     re.I,
 )
+
+
+@lru_cache(maxsize=1)
+def _lab_word() -> re.Pattern[str]:
+    """A laboratory or bedside measurement name (the rules' ``LAB_WORDS``)."""
+    path = resources.files("assistant.data").joinpath("phi_rules.yaml")
+    labs = yaml.safe_load(path.read_text(encoding="utf-8"))["macros"]["LAB_WORDS"]
+    return re.compile(labs, re.I)
+
+
+def _after_measurement(text: str, start: int) -> bool:
+    """A lab or measurement word stands right before ``text[start:]`` ("INR 2.35", "K+ 5.50")."""
+    m = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    if not m:
+        return False
+    word = m.group(1).lower()
+    return word in words().measurement_words or bool(_lab_word().fullmatch(word))
 
 
 @lru_cache(maxsize=1)
@@ -486,6 +516,8 @@ def extend(text: str, start: int, end: int) -> tuple[int, int]:
     for _ in range(2):
         for pattern in (_TIME_BEFORE, _weekday_before(), _RANGE_BEFORE):
             found = pattern.search(text, max(0, start - 40), start)
+            if found and pattern is _TIME_BEFORE and _after_measurement(text, found.start()):
+                found = None
             if found and (pattern is not _RANGE_BEFORE or text[start].isdigit()):
                 start = found.start()
                 break

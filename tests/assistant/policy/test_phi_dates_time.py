@@ -207,3 +207,31 @@ def test_a_widened_date_keeps_its_date_and_stays_in_the_text(before: str, after:
     start, end = phi_dates.extend(text, len(before), len(before) + 10)
     assert 0 <= start <= len(before) and len(before) + 10 <= end <= len(text)
     assert not re.match(r"\s*\d+\s*(?:mg|ml|units?)\b", text[len(before) + 10 : end])
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Creatinine 1.45 on 12/03/2026, repeat next week.", "12/03/2026"),
+        ("INR 2.35 on 30/11/2026", "30/11/2026"),
+        ("K+ 5.50 12/03/2026", "12/03/2026"),
+        ("CK 1530 on 12/03/2026 then fell", "12/03/2026"),
+        ("Trop 14:30 on 12/03/2026", "12/03/2026"),
+        ("Hb 9.45 on 12/03/2026", "12/03/2026"),
+    ],
+)
+def test_a_lab_value_before_a_date_is_not_its_time(text: str, date: str) -> None:
+    assert _dates(text) == [date]
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Seen 2.30pm on 12/03/2026 in clinic", "2.30pm on 12/03/2026"),
+        ("Seen 1430hrs on 12/03/2026 in clinic", "1430hrs on 12/03/2026"),
+        ("Delivered at 03:47 on 29/11/2026, cried at birth", "03:47 on 29/11/2026"),
+        ("Incident at 0340 on 29/11/2026 on the ward", "0340 on 29/11/2026"),
+    ],
+)
+def test_a_time_before_a_date_in_a_time_shape_joins_it(text: str, date: str) -> None:
+    assert _dates(text) == [date]
