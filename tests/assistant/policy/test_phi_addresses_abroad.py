@@ -74,3 +74,17 @@ def test_addresses_abroad(text: str, address: str) -> None:
 def test_no_address_in_beds_lots_and_grades(text: str) -> None:
     found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Pt found collapsed at 14 Mill Road, GCS 14 on arrival, BM 5.6", "14 Mill Road"),
+        ("Crew attended 22 Station Road, NEWS 7 and sats 88% on air", "22 Station Road"),
+        ("Called to 3 Elm Grove, AVPU 2 on scene", "3 Elm Grove"),
+        ("Attended 9 Mill Lane, RR 28 and HR 110", "9 Mill Lane"),
+    ],
+)
+def test_a_score_after_a_street_is_no_town(text: str, address: str) -> None:
+    found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+    assert found == [address]
