@@ -100,3 +100,24 @@ def test_names_with_particles_scripts_and_nicknames(text: str, name: str) -> Non
 )
 def test_no_names_in_clinical_words_and_shorthand(text: str) -> None:
     assert _names(text) == [], _names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["환자 복통 호소, 3일 전부터", "患者 头痛 三天", "病人 发热 伴咳嗽", "患者 胸痛 两小时"],
+)
+def test_a_symptom_after_patient_and_a_space_is_no_name(text: str) -> None:
+    assert _names(text) == [], _names(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("환자: 김민준, 45세", "김민준"),
+        ("病人：刘洋，男", "刘洋"),
+        ("이름 김민준 성별 남", "김민준"),
+        ("氏名 佐藤花子 年齢 52", "佐藤花子"),
+    ],
+)
+def test_a_name_after_a_patient_label_with_a_colon_or_a_name_label(text: str, name: str) -> None:
+    assert _covered(text, name), (_names(text), name)
