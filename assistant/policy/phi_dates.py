@@ -346,9 +346,28 @@ def partial_spans(text: str) -> list[tuple[int, int]]:
         valid = day_month or (m.group("sep") == "/" and 1 <= a <= 12 and 1 <= b <= 31)
         if m.group("sep") == "." and len(m.group("b")) < 2 and not m.group("dot"):
             continue  # "on 2.5": a decimal; "27.11" or "3.12." are days
+        if _shorthand_duration(text, m.start(), m.group("sep"), a, b):
+            continue  # "post op 2/7", "clinic 3/12": days or months, not a date
         if valid and (cue or (day_month and _heading(text, m.start(), m.end()))):
             out.append((m.start(), m.end()))
     return out + _numeric_ranges(text, w)
+
+
+def _shorthand_duration(text: str, start: int, sep: str, a: int, b: int) -> bool:
+    """UK clinical shorthand for a duration after a procedure or a follow-up word: N/7 days, N/12
+    months, N/52 weeks with N under the whole ("post op 2/7", "GP clinic 3/12", "f/u 6/52")."""
+    if sep != "/" or b not in (7, 12, 52) or a >= b:
+        return False
+    return bool(_duration_cue().search(text, max(0, start - 40), start))
+
+
+@lru_cache(maxsize=1)
+def _duration_cue() -> re.Pattern[str]:
+    """A word a shorthand duration follows (``duration_cues`` of the date words), then "in"."""
+    path = resources.files("assistant.data").joinpath("phi_date_words.yaml")
+    cues = yaml.safe_load(path.read_text(encoding="utf-8"))["duration_cues"]
+    alts = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/])(?:{alts})\s*(?:in\s+|for\s+)?\Z", re.I)
 
 
 _WEEK_OF = re.compile(r"\bw/[cbe]\.?\s*\Z", re.I)

@@ -308,3 +308,32 @@ def test_a_family_history_after_a_foreign_relation_word_is_kept(text: str) -> No
 )
 def test_a_known_first_name_after_a_foreign_relation_word_is_a_name(text: str, secret: str) -> None:
     assert secret not in phi.redact(text, phi.detect(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "post op 2/7, wound clean and dry",
+        "GP clinic 3/12 for review",
+        "f/u 6/52 in fracture clinic",
+        "review in 2/12 with bloods",
+        "day 3 post-op 5/7 and mobilising",
+    ],
+)
+def test_shorthand_durations_after_an_operation_or_a_follow_up_word_are_not_dates(
+    text: str,
+) -> None:
+    found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "DATE"]
+    assert found == [], found
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("clinic 30/11 at the GP", "30/11"),
+        ("the letter says 8/12 for clinic", "8/12"),
+        ("ORIF on 4/12, home after", "4/12"),
+    ],
+)
+def test_a_day_and_month_after_those_words_stays_a_date(text: str, date: str) -> None:
+    assert _partial(text) == [date]
