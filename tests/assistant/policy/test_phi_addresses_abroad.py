@@ -88,3 +88,18 @@ def test_no_address_in_beds_lots_and_grades(text: str) -> None:
 def test_a_score_after_a_street_is_no_town(text: str, address: str) -> None:
     found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
     assert found == [address]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Checked B-12, Folate and TSH today",
+        "Disc prolapse at L-5, S1 nerve root compression",
+        "Fracture of C-2, Odontoid Peg involved",
+        "Started D-3, Calcium and Alendronate",
+        "Wedge fracture T-12, L1 intact",
+    ],
+)
+def test_vitamins_and_vertebrae_are_no_flat_code(text: str) -> None:
+    found = [text[s.start : s.end] for s in phi.detect(text, library=False) if s.kind == "ADDRESS"]
+    assert found == []
