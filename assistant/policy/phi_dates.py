@@ -487,6 +487,8 @@ _DOSE_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|g|ml|mls|units?|iu|%|mmol|kg|cm|mm|tablets?|tabs?|puffs?|doses?)\b",
     re.I,
 )
+_NUMERIC_DAY_MONTH = re.compile(r"\d{1,4}[/.]\d")
+"""A date written in numbers with slashes or dots ("30/11/2026"): no bare day before joins it."""
 _RANGE_BEFORE = re.compile(
     r"(?<![\w.,:/])(?:the\s+)?(?:[1-9]|[12]\d|3[01])"
     r"(?:(?:st|nd|rd|th)?\s*(?:-|–|to)|(?:st|nd|rd|th)\s+(?:and|&))\s*\Z",
@@ -528,15 +530,22 @@ def extend(text: str, start: int, end: int) -> tuple[int, int]:
     ("19/01/2026 11:42", "29/11/2026 at 03:47", "3 Dec 2025, 2 p.m. GMT", "2025-11-28T14:05Z") or
     before it ("03:47 on 29/11/2026"), a weekday before it ("Sunday 29/11/2026"), and the first
     day of a range ending in it ("3-5 Dec 2025"). A dose after a date is not its time ("12/03/2026
-    10 mg"); a time on its own is never widened into a date."""
+    10 mg"), a result before it is not its time nor a range's first day ("INR 2.35 on 30/11/2026",
+    "pain score 7 - 30/11/2026"); a time on its own is never widened into a date."""
     m = _TIME_AFTER.match(text, end)
     if m and not _DOSE_AFTER.match(text, m.end()):
         end = m.end()
     for _ in range(2):
         for pattern in (_TIME_BEFORE, _weekday_before(), _RANGE_BEFORE):
             found = pattern.search(text, max(0, start - 40), start)
-            if found and pattern is _TIME_BEFORE and _after_measurement(text, found.start()):
+            if (
+                found
+                and pattern is not _weekday_before()
+                and _after_measurement(text, found.start())
+            ):
                 found = None
+            if found and pattern is _RANGE_BEFORE and _NUMERIC_DAY_MONTH.match(text, start):
+                found = None  # "score 7 - 30/11/2026": a range of numeric dates repeats the month
             if found and (pattern is not _RANGE_BEFORE or text[start].isdigit()):
                 start = found.start()
                 break

@@ -235,3 +235,18 @@ def test_a_lab_value_before_a_date_is_not_its_time(text: str, date: str) -> None
 )
 def test_a_time_before_a_date_in_a_time_shape_joins_it(text: str, date: str) -> None:
     assert _dates(text) == [date]
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("Vitamin D 1 X 2000 units daily", []),
+        ("Colecalciferol 2 X 1000 IU", []),
+        ("pain score 7 - 30/11/2026 review", ["30/11/2026"]),
+        ("NEWS 3 - 12/03/2026 on the ward", ["12/03/2026"]),
+        ("przyjęty 3 XI 2026 do szpitala", ["3 XI 2026"]),
+        ("the clinic wrote 3-5 Dec 2025 for the stay", ["3-5 Dec 2025"]),
+    ],
+)
+def test_a_dose_is_no_roman_month_and_a_score_no_range_start(text: str, dates: list[str]) -> None:
+    assert _dates(text) == dates

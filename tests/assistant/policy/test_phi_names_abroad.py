@@ -121,3 +121,16 @@ def test_a_symptom_after_patient_and_a_space_is_no_name(text: str) -> None:
 )
 def test_a_name_after_a_patient_label_with_a_colon_or_a_name_label(text: str, name: str) -> None:
     assert _covered(text, name), (_names(text), name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bed 7: Chest Pain, troponin negative",
+        "Bed 6: Abdo Pain, for CT",
+        "Bed 2: Back Pain (mechanical), mobilising",
+        "Bed 9: Upper GI Bleed, scope today",
+    ],
+)
+def test_a_complaint_on_a_handover_list_is_no_name(text: str) -> None:
+    assert _names(text) == [], _names(text)
