@@ -110,12 +110,15 @@ def test_a_day_and_month_without_a_year_after_a_date_cue(text: str, date: str) -
         "review in 2/52",
         "symptoms for 3/7",
         "dilution 1:100 from 12/03/2026",
+        "ratio 2.35 on 12/03/2026",
         "Mixed 3/4 strength on 4/5 days",
     ],
 )
 def test_no_date_in_ratios_scores_doses_fractions_or_relative_dates(text: str) -> None:
-    found = _dates(text)
-    assert all(not any(ch.isdigit() for ch in d) or "2026" in d for d in found), found
+    """Exact spans: the full dates written in the text, each alone (a ratio or a dose before one
+    must not join it), and nothing else that holds a digit."""
+    found = [d for d in _dates(text) if any(ch.isdigit() for ch in d)]
+    assert found == re.findall(r"\d{1,2}/\d{1,2}/\d{4}", text), found
 
 
 @pytest.mark.parametrize(
@@ -195,18 +198,42 @@ def test_doses_counts_and_measurements_stay(text: str) -> None:
     assert all("1000" not in d and "30/11" not in d and "12/11" not in d for d in found), found
 
 
+_DOSE = re.compile(r"\d+\s*(?:mg|ml|units?)\b")
+
+
 @given(
-    before=st.text(alphabet="0123456789:.,@ -atonhrsAPMGTZ+/Sundy", max_size=30),
+    before=st.text(alphabet="0123456789:.,@ -atonhrsAPMGTZ+/Sundymgul", max_size=30),
     after=st.text(alphabet="0123456789:.,@ -atonhrsAPMGTZ+/mgul", max_size=30),
 )
 @settings(max_examples=200, deadline=None)
 def test_a_widened_date_keeps_its_date_and_stays_in_the_text(before: str, after: str) -> None:
     """Whatever stands around a date, widening it keeps the date whole, stays inside the text, and
-    never takes a dose written after it."""
+    never takes a dose written after it or before it."""
     text = before + "29/11/2026" + after
     start, end = phi_dates.extend(text, len(before), len(before) + 10)
     assert 0 <= start <= len(before) and len(before) + 10 <= end <= len(text)
     assert not re.match(r"\s*\d+\s*(?:mg|ml|units?)\b", text[len(before) + 10 : end])
+    assert not _DOSE.search(text[start : len(before)])
+
+
+@given(
+    word=st.sampled_from(["Creatinine", "INR", "K+", "Hb", "CRP", "Na", "pain score", "GCS", "BM"]),
+    value=st.one_of(
+        st.integers(0, 2359).map(str),
+        st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda x: f"{x[0]}.{x[1]:02d}"),
+    ),
+    join=st.sampled_from([" on ", " ", ", ", " - "]),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_lab_value_or_score_before_a_date_never_joins_it(
+    word: str, value: str, join: str
+) -> None:
+    """A result written before a date ("INR 2.35 on 30/11/2026", "K+ 5.50 12/03/2026", "pain
+    score 7 - 30/11/2026") stays out of the date's span, whatever the number and the joint."""
+    before = f"{word} {value}{join}"
+    text = before + "29/11/2026 review"
+    start, end = phi_dates.extend(text, len(before), len(before) + 10)
+    assert start == len(before), text[start:end]
 
 
 @pytest.mark.parametrize(
