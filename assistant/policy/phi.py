@@ -490,14 +490,14 @@ _CHECK_CHARACTER = re.compile(r"\s?\(\s?[0-9A-Z]\s?\)")
 
 def _widened(text: str, spans: list[Span]) -> list[Span]:
     """Each date widened over its attached time, the weekday before it and the first day of its
-    range (``phi_dates.extend``), and each identifier over a check character in brackets after
+    range (``phi_date_times.extend``), and each identifier over a check character in brackets after
     it, whichever recognizer found them."""
-    from assistant.policy import phi_dates
+    from assistant.policy import phi_date_times
 
     out = []
     for s in spans:
         if s.kind in ("DATE", "DOB"):
-            start, end = phi_dates.extend(text, s.start, s.end)
+            start, end = phi_date_times.extend(text, s.start, s.end)
             s = Span(start, end, s.kind, s.source)
         elif s.kind not in ("NAME", "ADDRESS", "AGE", "EMAIL", "URL", "PHONE"):
             check = _CHECK_CHARACTER.match(text, s.end)

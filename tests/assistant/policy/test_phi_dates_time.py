@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.policy import phi, phi_dates
+from assistant.policy import phi, phi_date_times
 from tests.fakes.phi_spans import covered
 
 
@@ -210,7 +210,7 @@ def test_a_widened_date_keeps_its_date_and_stays_in_the_text(before: str, after:
     """Whatever stands around a date, widening it keeps the date whole, stays inside the text, and
     never takes a dose written after it or before it."""
     text = before + "29/11/2026" + after
-    start, end = phi_dates.extend(text, len(before), len(before) + 10)
+    start, end = phi_date_times.extend(text, len(before), len(before) + 10)
     assert 0 <= start <= len(before) and len(before) + 10 <= end <= len(text)
     assert not re.match(r"\s*\d+\s*(?:mg|ml|units?)\b", text[len(before) + 10 : end])
     assert not _DOSE.search(text[start : len(before)])
@@ -232,7 +232,7 @@ def test_a_lab_value_or_score_before_a_date_never_joins_it(
     score 7 - 30/11/2026") stays out of the date's span, whatever the number and the joint."""
     before = f"{word} {value}{join}"
     text = before + "29/11/2026 review"
-    start, end = phi_dates.extend(text, len(before), len(before) + 10)
+    start, end = phi_date_times.extend(text, len(before), len(before) + 10)
     assert start == len(before), text[start:end]
 
 
