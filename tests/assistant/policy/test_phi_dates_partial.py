@@ -249,9 +249,9 @@ def test_ordinal_days_are_read_in_linear_time() -> None:
     import time
 
     text = "the 10th. " * 20000 + "Seen Monday, said the 4th"
-    began = time.perf_counter()
+    began = time.process_time()
     found = phi_dates.partial_spans(text)
-    assert time.perf_counter() - began < 2.0
+    assert time.process_time() - began < 2.0
     assert found == [(len(text) - 7, len(text))]  # only the ordinal in Monday's sentence
 
 

@@ -308,9 +308,9 @@ def test_address_rules_read_a_dotted_run_in_bounded_time(text: str) -> None:
     import time
 
     rules = [r for r in phi.project_rules() if r.kind == "ADDRESS"]
-    began = time.perf_counter()
+    began = time.process_time()
     phi.rule_spans(text, rules)
-    assert time.perf_counter() - began < 2.0
+    assert time.process_time() - began < 2.0
 
 
 @pytest.mark.parametrize(
@@ -369,6 +369,6 @@ def test_name_rules_read_a_long_hyphenated_run_in_bounded_time() -> None:
     import time
 
     rules = [r for r in phi.project_rules() if r.kind == "NAME"]
-    began = time.perf_counter()
+    began = time.process_time()
     phi.rule_spans("Aa-" * 16_000 + "!", rules)
-    assert time.perf_counter() - began < 3.0
+    assert time.process_time() - began < 3.0

@@ -39,19 +39,19 @@ def test_every_rule_reads_50_kb_of_adversarial_text_in_bounded_time(index: int) 
     rule = phi.project_rules()[index]
     slowest = 0.0
     for text in _runs(rule):
-        began = time.perf_counter()
+        began = time.process_time()
         for _ in rule.pattern.finditer(text):
             pass
-        slowest = max(slowest, time.perf_counter() - began)
+        slowest = max(slowest, time.process_time() - began)
     assert slowest < 1.0, (rule.kind, rule.pattern.pattern[:80], slowest)
 
 
 def test_all_rules_in_turn_read_a_50_kb_message_in_bounded_time() -> None:
     """The rules as the detector applies them, each on the text the ones before left."""
     text = ("Mr Aa-Bb, DOB 1.2.3, lives at 1 Aa Rd. a.b@c " * 1200)[:SIZE]
-    began = time.perf_counter()
+    began = time.process_time()
     phi.rule_spans(text, phi.project_rules())
-    assert time.perf_counter() - began < 10.0
+    assert time.process_time() - began < 10.0
 
 
 def test_a_rule_runs_only_on_text_holding_what_it_requires() -> None:
