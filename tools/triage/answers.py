@@ -13,6 +13,11 @@ _POS_START = re.compile(
     r"|kind\s+of|sort\s+of|it\s+does|(?:he|she|they|i)\s+(?:does|do|did|is|am|are|has|have)\b(?!\s+n)"
     r"|there\s+is|correct|now\s+you\s+mention\s+it|actually)\b"
 )
+# "a bit of bleeding, slowing down": some of it, but settling: a no to the severe form asked about
+_MINOR_SETTLING = re.compile(
+    r"^\W*(?:(?:just|only)\s+)?(?:a\s+)?(?:(?:tiny|little)\s+)?(?:bit|little|trickle|spot|small\s+amount)"
+    r"\s+of\s+\w+\W+(?:[\w']+\s+){0,3}(?:slowing|stopped|stopping|easing|eased|settled|settling|drying)\b"
+)
 _UNSURE = re.compile(
     r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
 )
@@ -30,7 +35,7 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
-    if NEG_START.match(t):
+    if NEG_START.match(t) or _MINOR_SETTLING.match(t):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"

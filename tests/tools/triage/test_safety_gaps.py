@@ -1,0 +1,178 @@
+"""Round 8's safety mechanisms. Each case is written from the guidance the rule cites, in words
+of its own (not copied from any vignette): home care needs the warning signs of a vague
+"unwell" story asked; fever with a local infection is seen today; itching in pregnancy without
+a rash is seen today; black, tarry poo in lay words; a topic whose answer is not understood twice
+is not asked a third time and stays not ruled out; a child who swallowed an opioid is an
+emergency; a baby's responsiveness is asked before a same-day level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.triage import assess
+from tools.triage.answers import polarity
+from tools.triage.engine import UNCLEAR_REASON
+from tools.triage.intake import NOT_UNDERSTOOD
+from tools.triage.parse import parse
+
+
+def _topics(result: dict[str, Any]) -> set[str]:
+    return {t for q in result["next_questions"] for t in q["topics"]}
+
+
+def _answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, Any]:
+    """Answer "No." to every question until ``topic`` is asked, then ``answer``."""
+    for _ in range(6):
+        if topic in _topics(result):
+            return assess(answer, result["intake"])
+        assert result["next_questions"], f"{topic} was never asked: {result['reasons']}"
+        result = assess("No.", result["intake"])
+    raise AssertionError(f"{topic} was never asked")
+
+
+def _answer(result: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
+    """Answer each asked topic from ``answers`` (else "No.") until the decision is final."""
+    for _ in range(6):
+        if not result["next_questions"]:
+            break
+        reply = " ".join(
+            ". ".join(answers.get(t, "No") for t in q["topics"]) + "."
+            for q in result["next_questions"]
+        )
+        result = assess(reply, result["intake"])
+    return result
+
+
+# ---- a. a vague "unwell" story: chest pain and who is ill are asked (NICE CG95)
+
+
+def test_a_vague_unwell_story_is_not_home_care_before_chest_pain_is_asked() -> None:
+    first = assess("feeling rough and wiped out since this morning, maybe a bug")
+    assert first["level"] != "self_care"
+    assert "chest_pain" in _topics(first)
+    r = _answer(first, {"chest_pain": "yes my chest feels tight", "age": "81"})
+    assert r["level"] == "emergency"
+
+
+def test_chest_pain_with_diabetes_is_an_emergency() -> None:
+    r = _answer_until(
+        assess("I've got a pain in my chest, it started an hour ago"),
+        "conditions",
+        "yes, I have type 1 diabetes",
+    )
+    r = _answer(r, {"age": "45"})
+    assert r["level"] == "emergency"
+    assert any("diabetes" in x for x in r["reasons"])
+
+
+def test_the_same_vague_story_answered_no_throughout_can_still_be_decided() -> None:
+    r = _answer(assess("feeling rough and wiped out since this morning, I'm 30"), {})
+    assert r["level"] in ("self_care", "routine")
+    assert not r["next_questions"]
+
+
+# ---- b. fever with a local infection (NICE CKS Mastitis; NG141 Cellulitis)
+
+
+def test_a_red_hot_breast_with_a_temperature_is_seen_today() -> None:
+    r = _answer(assess("I'm feeding my baby and my right breast is red and hot, 38.6 tonight"), {})
+    assert r["level"] == "urgent"
+
+
+def test_a_red_breast_asks_about_a_temperature_and_shivering() -> None:
+    first = assess("my boob is red and inflamed since yesterday, I'm breastfeeding")
+    assert "fever" in _topics(first)
+    r = _answer_until(first, "fever", "yes, shivery and 38.2")
+    assert r["level"] == "urgent"
+
+
+# ---- c. itching in pregnancy (RCOG Green-top Guideline 43)
+
+
+def test_itching_in_pregnancy_asks_about_a_rash_and_without_one_is_urgent() -> None:
+    first = assess("I'm 30 weeks pregnant and itchy all over, worse at night")
+    assert "rash" in _topics(first)
+    r = _answer_until(first, "rash", "no rash, just itchy on my hands and feet")
+    assert r["level"] == "urgent"
+
+
+def test_itching_outside_pregnancy_stays_home_care() -> None:
+    r = _answer(assess("itchy skin on my arms for 3 days, no rash, I'm 25"), {})
+    assert r["level"] == "self_care"
+
+
+# ---- d. melaena in lay words; a topic whose answer is not understood twice
+
+
+def test_black_tarry_poo_in_lay_words() -> None:
+    for text in (
+        "my poo has turned black and sticky",
+        "my stools look like tar",
+        "it's black and tarry when I go",
+    ):
+        assert parse(text).mentions.get("black_stool"), text
+
+
+def test_a_topic_not_understood_twice_is_not_asked_a_third_time() -> None:
+    r = assess("tummy ache on and off for 2 days, I'm 40")
+    asked = 0
+    for _ in range(6):
+        if not r["next_questions"]:
+            break
+        topics = _topics(r)
+        asked += "blood_vomit_stool" in topics
+        reply = " ".join(
+            "my poo has gone a funny colour since yesterday." if t == "blood_vomit_stool" else "No."
+            for q in r["next_questions"]
+            for t in q["topics"]
+        )
+        r = assess(reply, r["intake"])
+    assert asked == 2
+    unclear = [f for f in r["intake"]["facts"].values() if f.get("said") == NOT_UNDERSTOOD]
+    assert unclear and all(f["status"] == "unsure" for f in unclear)
+    assert r["level"] != "self_care"
+    assert any(x.startswith(UNCLEAR_REASON) for x in r["reasons"])
+
+
+def test_a_little_bleeding_that_is_settling_is_not_heavy_bleeding() -> None:
+    assert polarity("a bit of bleeding, it's slowing down") == "no"
+    assert polarity("a bit") == "yes"
+
+
+# ---- e. a child and an opioid; a baby's responsiveness (TOXBASE; NICE NG143)
+
+
+def test_a_toddler_who_drank_an_opioid_is_an_emergency_at_once() -> None:
+    r = assess("my 2 year old drank some of her dad's methadone an hour ago")
+    assert r["level"] == "emergency" and not r["next_questions"]
+
+
+def test_a_baby_is_asked_about_being_floppy_before_a_same_day_level() -> None:
+    first = assess("my 4 month old is not feeding well today and feels a bit warm")
+    assert "drowsiness" in _topics(first)
+    r = _answer_until(first, "drowsiness", "yes she is floppy and hard to wake")
+    assert r["level"] == "emergency"
+
+
+# ---- f. other same-day problems
+
+
+def test_blisters_on_one_side_are_shingles() -> None:
+    assert parse("a burning patch on my back and now blisters on one side only").mentions.get(
+        "shingles"
+    )
+
+
+def test_a_fever_after_travel_stays_travel_when_antimalarials_were_skipped() -> None:
+    found = parse("temperature of 39, just got back from Ghana, didn't take my malaria tablets")
+    assert found.mentions["recent_travel"].status == "present"
+
+
+def test_thirst_with_diabetes_is_seen_today() -> None:
+    r = _answer(assess("I have type 2 diabetes and I'm so thirsty and weeing loads this week"), {})
+    assert r["level"] == "urgent"
+
+
+def test_a_knocked_out_tooth_is_an_urgent_dental_problem() -> None:
+    r = _answer(assess("fell off my bike and knocked my front tooth out"), {})
+    assert r["level"] == "urgent"
