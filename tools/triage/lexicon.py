@@ -143,6 +143,9 @@ class Lexicon(_Strict):
     # screened for every complaint of a baby under 1 (NICE NG143: a baby who is not responding
     # normally or is hard to wake is red whatever the complaint)
     infant_ask: tuple[str, ...] = ()
+    # catch-all complaints whose warning signs stay relevant beside a named complaint when the
+    # person said them in their own words ("not feeling myself")
+    said_generic: tuple[str, ...] = ()
     generic: tuple[str, ...]  # catch-all complaints, ignored when a specific one is present
     typos: dict[str, str]
     # (phrase, concept) from the HPO vocabulary (data/hpo_vocabulary.json, tools/triage/hpo.py)
@@ -226,6 +229,7 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         protocols=protocols,
         general_ask=tuple(rules_raw.get("general_ask", [])),
         infant_ask=tuple(rules_raw.get("infant_ask", [])),
+        said_generic=tuple(rules_raw.get("said_generic", [])),
         generic=tuple(rules_raw.get("generic_complaints", [])),
         typos={str(k): str(v) for k, v in (concepts_raw.get("typos") or {}).items()},
         hpo_phrases=_hpo_phrases(data_dir, concepts),

@@ -202,7 +202,7 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
     # "unwell" story may be an atypical heart attack (NICE CG95: older people, diabetes)
     said = [
         c
-        for c in lex.generic
+        for c in lex.said_generic
         if c in lex.protocols
         and c not in complaints
         and facts.get(c, {}).get("status") in ("present", "possible")

@@ -168,11 +168,52 @@ def test_a_fever_after_travel_stays_travel_when_antimalarials_were_skipped() -> 
     assert found.mentions["recent_travel"].status == "present"
 
 
-def test_thirst_with_diabetes_is_seen_today() -> None:
-    r = _answer(assess("I have type 2 diabetes and I'm so thirsty and weeing loads this week"), {})
+def test_thirst_with_diabetes_and_tiredness_or_high_readings_is_seen_today() -> None:
+    told = "I have type 2 diabetes and I'm so thirsty and weeing loads this week"
+    r = _answer(assess(told + ", exhausted too"), {})
     assert r["level"] == "urgent"
+    assert parse("my blood sugar meter said 23 this morning").mentions.get("high_blood_sugar")
 
 
 def test_a_knocked_out_tooth_is_an_urgent_dental_problem() -> None:
     r = _answer(assess("fell off my bike and knocked my front tooth out"), {})
     assert r["level"] == "urgent"
+
+
+# ---- over-triage: answers that mean "no", words that named the wrong problem
+
+
+def test_answers_that_say_the_trouble_has_settled_are_a_no() -> None:
+    for text in ("stopped after a couple of minutes", "it has stopped", "managing small sips"):
+        assert polarity(text) == "no", text
+    assert polarity("it hurts but I can still swallow") == "no"
+    assert polarity("yes, and I can still eat") == "yes"
+
+
+def test_a_normal_temperature_is_not_a_fever() -> None:
+    assert parse("temp is normal, she's just grizzly").mentions.get("fever") is None
+    assert parse("her temp was 38.9").mentions["fever"].status == "present"
+
+
+def test_chest_burning_after_a_big_meal_that_an_antacid_settled_is_heartburn() -> None:
+    found = parse("burning behind my breastbone after a big spicy meal, rennie helped")
+    assert found.mentions.get("heartburn")
+
+
+def test_sore_muscles_round_the_ribs_explain_chest_pain() -> None:
+    assert parse("only sore muscles round my ribs from coughing").mentions.get("chest_pain_msk")
+
+
+def test_an_insect_bite_on_the_calf_is_not_a_clot() -> None:
+    r = _answer(assess("something bit me on the calf, it's a red itchy lump, I'm 35"), {})
+    assert r["level"] != "urgent" and "calf" not in r["rules"]
+
+
+def test_everyday_problems_are_recognised_for_home_care() -> None:
+    assert parse("rubbed a blister on my toe from new trainers").mentions.get("friction_blister")
+    assert parse("the condom broke, can I get the morning after pill").mentions.get(
+        "emergency_contraception"
+    )
+    assert parse("not been for a poo since monday").mentions.get("constipation")
+    r = _answer(assess("rubbed a blister on my heel from new trainers, I'm 28"), {})
+    assert r["level"] == "self_care"
