@@ -9,25 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.fakes.triage import answer_until, asked_topics
 from tools.triage import assess
 from tools.triage.answers import polarity
 from tools.triage.engine import UNCLEAR_REASON
 from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.parse import parse
-
-
-def _topics(result: dict[str, Any]) -> set[str]:
-    return {t for q in result["next_questions"] for t in q["topics"]}
-
-
-def _answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, Any]:
-    """Answer "No." to every question until ``topic`` is asked, then ``answer``."""
-    for _ in range(6):
-        if topic in _topics(result):
-            return assess(answer, result["intake"])
-        assert result["next_questions"], f"{topic} was never asked: {result['reasons']}"
-        result = assess("No.", result["intake"])
-    raise AssertionError(f"{topic} was never asked")
 
 
 def _answer(result: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
@@ -49,13 +36,13 @@ def _answer(result: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
 def test_a_vague_unwell_story_is_not_home_care_before_chest_pain_is_asked() -> None:
     first = assess("feeling rough and wiped out since this morning, maybe a bug")
     assert first["level"] != "self_care"
-    assert "chest_pain" in _topics(first)
+    assert "chest_pain" in asked_topics(first)
     r = _answer(first, {"chest_pain": "yes my chest feels tight", "age": "81"})
     assert r["level"] == "emergency"
 
 
 def test_chest_pain_with_diabetes_is_an_emergency() -> None:
-    r = _answer_until(
+    r = answer_until(
         assess("I've got a pain in my chest, it started an hour ago"),
         "conditions",
         "yes, I have type 1 diabetes",
@@ -81,8 +68,8 @@ def test_a_red_hot_breast_with_a_temperature_is_seen_today() -> None:
 
 def test_a_red_breast_asks_about_a_temperature_and_shivering() -> None:
     first = assess("my boob is red and inflamed since yesterday, I'm breastfeeding")
-    assert "fever" in _topics(first)
-    r = _answer_until(first, "fever", "yes, shivery and 38.2")
+    assert "fever" in asked_topics(first)
+    r = answer_until(first, "fever", "yes, shivery and 38.2")
     assert r["level"] == "urgent"
 
 
@@ -91,8 +78,8 @@ def test_a_red_breast_asks_about_a_temperature_and_shivering() -> None:
 
 def test_itching_in_pregnancy_asks_about_a_rash_and_without_one_is_urgent() -> None:
     first = assess("I'm 30 weeks pregnant and itchy all over, worse at night")
-    assert "rash" in _topics(first)
-    r = _answer_until(first, "rash", "no rash, just itchy on my hands and feet")
+    assert "rash" in asked_topics(first)
+    r = answer_until(first, "rash", "no rash, just itchy on my hands and feet")
     assert r["level"] == "urgent"
 
 
@@ -119,7 +106,7 @@ def test_a_topic_not_understood_twice_is_not_asked_a_third_time() -> None:
     for _ in range(6):
         if not r["next_questions"]:
             break
-        topics = _topics(r)
+        topics = asked_topics(r)
         asked += "blood_vomit_stool" in topics
         reply = " ".join(
             "my poo has gone a funny colour since yesterday." if t == "blood_vomit_stool" else "No."
@@ -149,8 +136,8 @@ def test_a_toddler_who_drank_an_opioid_is_an_emergency_at_once() -> None:
 
 def test_a_baby_is_asked_about_being_floppy_before_a_same_day_level() -> None:
     first = assess("my 4 month old is not feeding well today and feels a bit warm")
-    assert "drowsiness" in _topics(first)
-    r = _answer_until(first, "drowsiness", "yes she is floppy and hard to wake")
+    assert "drowsiness" in asked_topics(first)
+    r = answer_until(first, "drowsiness", "yes she is floppy and hard to wake")
     assert r["level"] == "emergency"
 
 
