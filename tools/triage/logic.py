@@ -216,7 +216,18 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
                 order.append(ask[i])
     age = (intake.get("subject") or {}).get("age")
     infant = lex.infant_ask if age and age[-1] < 1 else ()
-    for item in [*near_signs(intake, lex), *lex.general_ask, *infant]:
+    # a warning sign told on its own (not a complaint with a protocol): the signs that would make
+    # it an emergency are asked ("black, tarry poo" -> fainting or dizziness: NICE CG141)
+    signs = [c for c in present if c not in lex.protocols]
+    with_it = [
+        x
+        for c in signs
+        for r in lex.rules
+        if r.level == "emergency" and c in r.when.all
+        for x in r.when.any
+        if x in lex.concepts and lex.concepts[x].topic is not None
+    ]
+    for item in [*near_signs(intake, lex), *lex.general_ask, *infant, *with_it]:
         if item not in order:
             order.append(item)
     return order

@@ -204,3 +204,11 @@ def test_everyday_problems_are_recognised_for_home_care() -> None:
     assert parse("not been for a poo since monday").mentions.get("constipation")
     r = _answer(assess("rubbed a blister on my heel from new trainers, I'm 28"), {})
     assert r["level"] == "self_care"
+
+
+def test_a_warning_sign_told_alone_asks_what_would_make_it_an_emergency() -> None:
+    first = assess("my poo has been black like tar since the weekend")
+    assert first["level"] != "self_care"
+    assert "fainting" in asked_topics(first) or "drowsiness" in asked_topics(first)
+    r = answer_until(first, "fainting", "yes I nearly passed out getting up")
+    assert r["level"] == "emergency"
