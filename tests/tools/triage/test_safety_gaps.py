@@ -212,3 +212,7 @@ def test_a_warning_sign_told_alone_asks_what_would_make_it_an_emergency() -> Non
     assert "fainting" in asked_topics(first) or "drowsiness" in asked_topics(first)
     r = answer_until(first, "fainting", "yes I nearly passed out getting up")
     assert r["level"] == "emergency"
+
+
+def test_a_dog_that_nipped_and_broke_the_skin_is_a_bite() -> None:
+    assert parse("the dog nipped my son's hand and broke the skin").mentions.get("animal_bite")
