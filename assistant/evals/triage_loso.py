@@ -191,6 +191,7 @@ SET_NAMES = {
     "d": "set d",
     "e": "set e",
     "f": "set f",
+    "g": "set g",
 }
 
 

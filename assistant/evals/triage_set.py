@@ -46,6 +46,8 @@ SETS = {
     "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
     # a sixth author's blind set, run untuned on three commits of this stop, then read
     "f": ("triage_vignettes_f.yaml", "triage_split_f.json"),
+    # a seventh author's blind set, run untuned before and after round 7, then read
+    "g": ("triage_vignettes_g.yaml", "triage_split_g.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tools.triage import assess
 from tools.triage.classifier import Model
 from tools.triage.intake import new_intake
 
@@ -77,3 +78,18 @@ def play(text: str, answers: str | None = None, max_rounds: int = 10) -> dict[st
                 break
             result = assess(answers, result["intake"])
     return result
+
+
+def asked_topics(result: dict[str, Any]) -> set[str]:
+    """The topics of the questions a triage result asks."""
+    return {t for q in result["next_questions"] for t in q["topics"]}
+
+
+def answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, Any]:
+    """Answer "No." to every question until ``topic`` is asked, then ``answer``."""
+    for _ in range(6):
+        if topic in asked_topics(result):
+            return assess(answer, result["intake"])
+        assert result["next_questions"], f"{topic} was never asked: {result['reasons']}"
+        result = assess("No.", result["intake"])
+    raise AssertionError(f"{topic} was never asked")

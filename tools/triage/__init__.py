@@ -27,15 +27,13 @@ from tools.triage.intake import (
     starts_new_episode,
     update,
 )
+from tools.triage.lexicon import NOT_RECOGNISED
 from tools.triage.parse import parse, warm
 from tools.triage.reply import compose, safety_net_lines
 
 __all__ = ["assess", "triage", "warm"]
 
 MAX_LEVEL_HISTORY = 50
-
-NOT_RECOGNISED = "(not recognised)"
-"""What the catch-all complaint records as said: nothing in the story was recognised."""
 
 
 def _understood(record: dict[str, Any], complaints: list[dict[str, Any]]) -> bool:

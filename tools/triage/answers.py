@@ -13,6 +13,19 @@ _POS_START = re.compile(
     r"|kind\s+of|sort\s+of|it\s+does|(?:he|she|they|i)\s+(?:does|do|did|is|am|are|has|have)\b(?!\s+n)"
     r"|there\s+is|correct|now\s+you\s+mention\s+it|actually)\b"
 )
+# "a bit of bleeding, slowing down": some of it, but settling: a no to the severe form asked about
+_MINOR_SETTLING = re.compile(
+    r"^\W*(?:(?:just|only)\s+)?(?:a\s+)?(?:(?:tiny|little)\s+)?(?:bit|little|trickle|spot|small\s+amount)"
+    r"\s+of\s+\w+\W+(?:[\w']+\s+){0,3}(?:slowing|stopped|stopping|easing|eased|settled|settling|drying)\b"
+)
+# "stopped after 5 minutes", "it's settled", "I can still eat and drink", "managing sips": the
+# trouble asked about is not there now (a no to "bleeding that won't stop", "trouble swallowing")
+_SETTLED = re.compile(
+    r"^\W*(?:(?:it|he|she|they)\s+|it.?s\s+|(?:it\s+)?has\s+|(?:it\s+)?had\s+)?(?:all\s+)?"
+    r"(?:stopped|settled|eased\s+off|cleared\s+up)\b"
+    r"|\b(?:can|could)\s+(?:still\s+)?(?:eat|drink|swallow)\b|\bmanaging\s+(?:small\s+)?sips\b"
+    r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"
+)
 _UNSURE = re.compile(
     r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
 )
@@ -30,12 +43,14 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
-    if NEG_START.match(t):
+    if NEG_START.match(t) or _MINOR_SETTLING.match(t):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"
     if _POS_START.match(t):
         return "yes"
+    if _SETTLED.search(t):
+        return "no"
     if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
         return "no"
     return None

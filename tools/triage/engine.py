@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Lexicon, Rule, lexicon
 from tools.triage.logic import (
     Truth,
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 MAX_ROUNDS = 4
+UNCLEAR_REASON = "an answer was not understood, so this is not ruled out"
 
 
 @dataclass
@@ -207,6 +209,13 @@ def decide(
         final_level = "self_care"
         floor_reasons = []
         learned_reasons = [home_care]
+    unclear = [
+        lex.concepts[c].name
+        for c, f in intake.get("facts", {}).items()
+        if f.get("said") == NOT_UNDERSTOOD and f.get("status") == "unsure" and c in lex.concepts
+    ]
+    if unclear:  # visible: which warning sign could not be ruled out from the answers
+        learned_reasons = [*learned_reasons, f"{UNCLEAR_REASON}: {unclear[0]}"]
     safety, review = safety_net(view, relevant, final_level, present, lex)
     all_reasons = (
         reasons

@@ -20,6 +20,8 @@ ADULT: list[float] = [16.0, 110.0]
 INTAKE_VERSION = 1
 MAX_FACTS = 300
 MAX_UNEXPLAINED = 12
+NOT_UNDERSTOOD = "the answer was not understood twice"
+"""Why a warning sign is left unsure: asked twice, neither answer understood."""
 
 
 def new_intake(episode: int = 1, keep: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -243,7 +245,12 @@ def _answer(
                 elif pol is None and (described or q.get("describe")):
                     if q.get("describe"):
                         _set(facts, c, "unsure", turn, "described without these features")
-                    continue  # not addressed: left open, so it can be asked again
+                    elif topic in before:
+                        # the second answer to this topic not understood either: it is not
+                        # asked a third time, and the sign is not excluded (unsure counts as
+                        # unknown: never home care, and the level stays up for it)
+                        _set(facts, c, "unsure", turn, NOT_UNDERSTOOD)
+                    continue  # not addressed: left open, so it can be asked again once
                 elif pol is None and topic not in before:
                     # a message that does not address the question at all (the story goes on:
                     # "he goes to nursery so always has something"): left open and asked once

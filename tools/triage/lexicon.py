@@ -26,6 +26,8 @@ RANK = TRIAGE_RANK
 # Facts that are values, not concepts: rules test them, protocols may ask about them.
 VALUE_FACTS = ("age", "duration", "severity", "temperature")
 AGE_GROUPS = ("infant", "child", "adult", "older")
+NOT_RECOGNISED = "(not recognised)"
+"""What the catch-all complaint records as said: nothing in the story was recognised."""
 
 
 class _Strict(BaseModel):
@@ -138,6 +140,12 @@ class Lexicon(_Strict):
     rules: tuple[Rule, ...]
     protocols: dict[str, Protocol]
     general_ask: tuple[str, ...]  # screened for every complaint
+    # screened for every complaint of a baby under 1 (NICE NG143: a baby who is not responding
+    # normally or is hard to wake is red whatever the complaint)
+    infant_ask: tuple[str, ...] = ()
+    # catch-all complaints whose warning signs stay relevant beside a named complaint when the
+    # person said them in their own words ("not feeling myself")
+    said_generic: tuple[str, ...] = ()
     generic: tuple[str, ...]  # catch-all complaints, ignored when a specific one is present
     typos: dict[str, str]
     # (phrase, concept) from the HPO vocabulary (data/hpo_vocabulary.json, tools/triage/hpo.py)
@@ -179,9 +187,13 @@ class Lexicon(_Strict):
             bad = [a for a in p.ask if a not in known and a not in VALUE_FACTS]
             if bad:
                 raise ValueError(f"protocol {p.complaint}: asks about unknown {bad}")
-        bad = [a for a in self.general_ask if a not in known and a not in VALUE_FACTS]
+        bad = [
+            a
+            for a in (*self.general_ask, *self.infant_ask)
+            if a not in known and a not in VALUE_FACTS
+        ]
         if bad:
-            raise ValueError(f"general_ask: unknown {bad}")
+            raise ValueError(f"general_ask/infant_ask: unknown {bad}")
         return self
 
     def topic_of(self, item: str) -> str | None:
@@ -216,6 +228,8 @@ def build_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
         rules=tuple(Rule(**r) for r in rules_raw["rules"]),
         protocols=protocols,
         general_ask=tuple(rules_raw.get("general_ask", [])),
+        infant_ask=tuple(rules_raw.get("infant_ask", [])),
+        said_generic=tuple(rules_raw.get("said_generic", [])),
         generic=tuple(rules_raw.get("generic_complaints", [])),
         typos={str(k): str(v) for k, v in (concepts_raw.get("typos") or {}).items()},
         hpo_phrases=_hpo_phrases(data_dir, concepts),

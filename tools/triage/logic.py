@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.triage.lexicon import Condition, Lexicon, Rule
+from tools.triage.lexicon import NOT_RECOGNISED, Condition, Lexicon, Rule
 from tools.triage.unexplained import near_signs
 
 Truth = bool | None  # None: unknown
@@ -196,13 +196,38 @@ def relevant_items(intake: dict[str, Any], lex: Lexicon, present: list[str]) -> 
             if c in lex.protocols and facts.get(c, {}).get("status") in ("present", "possible")
         ]
         complaints = generic or ["unwell_general"]
-    lists = [lex.protocols[c].ask for c in complaints]
+    facts = intake.get("facts", {})
+    # a catch-all complaint the person said in their own words ("not feeling myself", "feel
+    # rough") keeps its general warning signs relevant beside a named complaint: a vague
+    # "unwell" story may be an atypical heart attack (NICE CG95: older people, diabetes)
+    said = [
+        c
+        for c in lex.said_generic
+        if c in lex.protocols
+        and c not in complaints
+        and facts.get(c, {}).get("status") in ("present", "possible")
+        and facts.get(c, {}).get("said") not in ("", None, NOT_RECOGNISED)
+    ]
+    lists = [lex.protocols[c].ask for c in [*complaints, *said]]
     order: list[str] = []
     for i in range(max((len(a) for a in lists), default=0)):
         for ask in lists:
             if i < len(ask) and ask[i] not in order:
                 order.append(ask[i])
-    for item in [*near_signs(intake, lex), *lex.general_ask]:
+    age = (intake.get("subject") or {}).get("age")
+    infant = lex.infant_ask if age and age[-1] < 1 else ()
+    # a warning sign told on its own (not a complaint with a protocol): the signs that would make
+    # it an emergency are asked ("black, tarry poo" -> fainting or dizziness: NICE CG141)
+    signs = [c for c in present if c not in lex.protocols]
+    with_it = [
+        x
+        for c in signs
+        for r in lex.rules
+        if r.level == "emergency" and c in r.when.all
+        for x in r.when.any
+        if x in lex.concepts and lex.concepts[x].topic is not None
+    ]
+    for item in [*near_signs(intake, lex), *lex.general_ask, *infant, *with_it]:
         if item not in order:
             order.append(item)
     return order

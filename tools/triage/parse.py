@@ -162,12 +162,14 @@ def _subsumed(matches: list[tuple[str, int, int]], lex: Lexicon) -> list[tuple[s
     return out
 
 
-def _merge(status: Status | None, new: Status | None) -> Status | None:
+def _merge(status: Status | None, new: Status | None, *, risk: bool = False) -> Status | None:
     """Two mentions of one concept in a message: the later one wins ("a fever last week, no
-    temperature today"), except that "possible" does not undo "present"."""
+    temperature today"), except that "possible" does not undo "present", and a risk factor told
+    present is not undone by a later denial in the same message ("got back from Nigeria ...
+    didn't take the malaria tablets": the travel stands; the safer reading)."""
     if new is None:
         return status
-    if status == "present" and new == "possible":
+    if status == "present" and (new == "possible" or (risk and new == "absent")):
         return status
     return new
 
@@ -209,7 +211,8 @@ def parse(
             if status is None:
                 continue
             prev = found.mentions.get(cid)
-            merged = _merge(prev.status if prev else None, status)
+            risk = cid in lex.concepts and lex.concepts[cid].kind == "risk"
+            merged = _merge(prev.status if prev else None, status, risk=risk)
             if prev is None or merged != prev.status:
                 found.mentions[cid] = Mention(cid, str(merged), start, end, norm[start:end])
     found.near = keep_near(found.near, found.mentions, lex)

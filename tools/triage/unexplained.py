@@ -6,7 +6,8 @@ is kept as *unexplained* unless it is plainly explained another way:
 
 - it denies something ("no blood", "doesn't hurt at all"): a denial adds nothing to explain;
 - its nearest concept was recognised in the same message anyway (the piece elaborates it);
-- its nearest concept can only ever lead to home care (no rule about it is above self-care);
+- its nearest concept can only ever lead to home care (no rule about it is above self-care,
+  except rules that also need a risk factor, such as pregnancy, which is recognised on its own);
 - its nearest concept is a catch-all ("feeling unwell", "pain") while the message names a
   specific complaint (the piece elaborates that complaint).
 
@@ -33,7 +34,10 @@ def _above_self_care(cid: str, lex: Lexicon) -> bool:
         lex.cache[key] = {
             c
             for r in lex.rules
+            # a rule that needs a risk factor too ("itching in pregnancy") leads above home care
+            # only when the risk is told, and a told risk is recognised on its own
             if RANK[r.level] > RANK["self_care"]
+            and not any(lex.concepts[a].kind == "risk" for a in r.when.all)
             for c in (*r.when.all, *r.when.any)
         }
     found: set[str] = lex.cache[key]

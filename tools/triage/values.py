@@ -464,7 +464,9 @@ _BARE_AGE_UNIT = re.compile(
     r"(days?|weeks?|wks?|months?|mths?)\b"
 )
 _BARE_AGE = re.compile(
-    r"^\W*(?:about\s+|around\s+|(?:i.?m|im|i\s+am|he.?s|she.?s|they.?re)\s+)?(\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?)?\W*$"
+    r"^\W*(?:about\s+|around\s+|(?:i.?m|im|i\s+am|he.?s|she.?s|they.?re)\s+)?(\d{1,3})(?:\s*(?:years?|yrs?)(?:\s+old)?)?"
+    # the whole answer, or its first sentence when the answers to two questions come together
+    r"(?:\W*$|\s*[.;]\s+)"
 )
 _CLIN_AGE = re.compile(r"\b(\d{1,3})\s*([MF])\b")
 

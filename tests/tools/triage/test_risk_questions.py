@@ -8,25 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.triage import answer_until, asked_topics
 from tools.triage import assess
 from tools.triage.parse import parse
 from tools.triage.semantic import sites
 from tools.triage.values import parse_durations
 from tools.triage.vocab import Speller, _frequent_words
-
-
-def _topics(result: dict[str, Any]) -> set[str]:
-    return {t for q in result["next_questions"] for t in q["topics"]}
-
-
-def _answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, Any]:
-    """Answer "No." to every question until ``topic`` is asked, then ``answer``."""
-    for _ in range(5):
-        if topic in _topics(result):
-            return assess(answer, result["intake"])
-        assert result["next_questions"], f"{topic} was never asked: {result['reasons']}"
-        result = assess("No.", result["intake"])
-    raise AssertionError(f"{topic} was never asked")
 
 
 def _no_to_all(result: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +29,7 @@ def _no_to_all(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_sore_throat_asks_about_medicines_that_lower_immunity() -> None:
-    r = _answer_until(
+    r = answer_until(
         assess("my throat is really sore since yesterday"), "medicines", "yes, I take clozapine"
     )
     assert r["level"] == "urgent"
@@ -57,12 +44,12 @@ def test_without_that_medicine_a_sore_throat_is_still_home_care() -> None:
 def test_feeling_shivery_is_a_temperature_and_asks_about_chemotherapy() -> None:
     first = assess("feeling shivery and achy tonight")
     assert first["intake"]["facts"]["fever"]["status"] == "present"
-    r = _answer_until(first, "immunity", "yes, I had chemotherapy last week")
+    r = answer_until(first, "immunity", "yes, I had chemotherapy last week")
     assert r["level"] == "emergency"
 
 
 def test_mouth_ulcers_on_methotrexate_are_seen_today() -> None:
-    r = _answer_until(assess("I've got mouth ulcers"), "medicines", "I take methotrexate weekly")
+    r = answer_until(assess("I've got mouth ulcers"), "medicines", "I take methotrexate weekly")
     assert r["level"] == "urgent"
 
 
@@ -71,8 +58,8 @@ def test_mouth_ulcers_on_methotrexate_are_seen_today() -> None:
 
 def test_a_burn_asks_how_it_happened_and_an_electrical_cause_is_an_emergency() -> None:
     first = assess("I burnt my finger, it's only small")
-    assert "injury" in _topics(first)
-    r = _answer_until(first, "injury", "I touched a bare wire on the mains")
+    assert "injury" in asked_topics(first)
+    r = answer_until(first, "injury", "I touched a bare wire on the mains")
     assert r["level"] == "emergency"
 
 
@@ -92,7 +79,7 @@ def test_a_limb_injury_with_osteoporosis_is_seen_today() -> None:
 def test_one_sided_tummy_pain_with_a_late_period_asks_about_fainting() -> None:
     first = assess("sharp pain low on my left side, my period is late")
     assert first["level"] in ("urgent", "emergency")
-    r = _answer_until(first, "fainting", "yes I nearly passed out on the toilet")
+    r = answer_until(first, "fainting", "yes I nearly passed out on the toilet")
     assert r["level"] == "emergency"
 
 
@@ -176,7 +163,7 @@ def test_a_swollen_ankle_is_not_a_swollen_face(tmp_path: Any) -> None:
 
 
 def test_a_sting_with_wheezing_is_an_emergency() -> None:
-    r = _answer_until(assess("a wasp stung my arm 10 minutes ago"), "breathing", "yes I'm wheezy")
+    r = answer_until(assess("a wasp stung my arm 10 minutes ago"), "breathing", "yes I'm wheezy")
     assert r["level"] == "emergency"
 
 
@@ -184,7 +171,7 @@ def test_back_pain_asks_about_peeing() -> None:
     r = assess("my back has been bad since I lifted a heavy box")
     asked: set[str] = set()
     for _ in range(5):
-        asked |= _topics(r)
+        asked |= asked_topics(r)
         if not r["next_questions"]:
             break
         r = assess("No.", r["intake"])
@@ -193,8 +180,8 @@ def test_back_pain_asks_about_peeing() -> None:
 
 def test_a_burn_from_heat_does_not_ask_about_electricity() -> None:
     r = assess("I burnt my finger on the oven shelf, it's only small")
-    assert "injury" not in _topics(r)
+    assert "injury" not in asked_topics(r)
     first = assess("I burnt my finger, it's only small")
-    r = _answer_until(first, "injury", "touched a hot pan")
+    r = answer_until(first, "injury", "touched a hot pan")
     assert r["level"] != "emergency"
-    assert "injury" not in _topics(r)
+    assert "injury" not in asked_topics(r)

@@ -90,6 +90,7 @@ def test_a_warning_sign_the_story_came_near_is_asked(complaint: str, sign: str) 
     assert decision is not None
     probe = copy.deepcopy(intake)
     probe["facts"][sign] = {"status": "present", "turn": 2, "said": ""}
+    _settle_everything(probe)  # what the sign itself brings into question, answered no
     worse = decide(probe, allow_questions=False)
     assert worse is not None
     if RANK[worse.level] <= RANK[decision.level]:
