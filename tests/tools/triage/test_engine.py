@@ -16,6 +16,7 @@ from tests.fakes.triage import play as _play
 from tools.triage import assess
 from tools.triage.engine import MAX_ROUNDS, RANK, decide, relevant_items
 from tools.triage.lexicon import DATA_DIR, LEVELS, build_lexicon, lexicon
+from tools.triage.logic import present_concepts
 
 LEX = lexicon()
 
@@ -182,6 +183,11 @@ def test_never_self_care_while_a_warning_sign_is_unknown(
                 continue
             probe = copy.deepcopy(intake)
             probe["facts"][cid] = {"status": "present", "turn": 2, "said": ""}
+            # the sign alone: what it brings into question (what would make it an emergency,
+            # such as fainting beside bleeding) is answered no
+            for other in relevant_items(probe, LEX, present_concepts(probe, LEX)):
+                if other in LEX.concepts and other not in probe["facts"]:
+                    probe["facts"][other] = {"status": "absent", "turn": 2, "said": ""}
             worse = decide(probe, allow_questions=False)
             assert worse is not None
             assert RANK[worse.level] < RANK["urgent"], (complaint, cid, worse.level)
