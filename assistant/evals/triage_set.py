@@ -44,9 +44,11 @@ SETS = {
     # a fifth author's blind set, run untuned before and after round 6, then read: development
     # data and training data of the triage classifier
     "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
-    # a sixth author's blind set, run untuned on three commits of this stop, then read
+    # a sixth author's blind set, run untuned on three commits, then read: development data and
+    # training data of the triage classifier
     "f": ("triage_vignettes_f.yaml", "triage_split_f.json"),
-    # a seventh author's blind set, run untuned before and after round 7, then read
+    # a seventh author's blind set, run untuned before and after round 7, then read: development
+    # data (not in the classifier's training sets)
     "g": ("triage_vignettes_g.yaml", "triage_split_g.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis

@@ -59,6 +59,9 @@ class Concept(_Strict):
     hpo_exclude: tuple[str, ...] = ()  # HPO phrases that must not map onto it (with a reason)
     patterns: tuple[str, ...] = ()
     applies: dict[str, Any] = Field(default_factory=dict)  # e.g. {sex: female}: ask only then
+    # concepts that, told present in the same message, cancel this one ("oven" is no heat burn in
+    # "oven cleaner", nor "kettle" in "an electric shock from the kettle")
+    unless: tuple[str, ...] = ()
 
     @field_validator("patterns")
     @classmethod
@@ -167,6 +170,8 @@ class Lexicon(_Strict):
                 raise ValueError(f"concept {c.id}: unknown topic {c.topic!r}")
             if c.kind not in ("risk", "modifier") and not c.patterns:
                 raise ValueError(f"concept {c.id}: no patterns")
+            if set(c.unless) - known:
+                raise ValueError(f"concept {c.id}: unknown concepts in unless {c.unless}")
         ids = [r.id for r in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError("rules.yaml: duplicate rule ids")

@@ -148,6 +148,11 @@ def _anchored(pattern: re.Pattern[str], text: str, lits: frozenset[str]) -> list
     return out
 
 
+def _told(found: Findings, cid: str) -> bool:
+    mention = found.mentions.get(cid)
+    return mention is not None and mention.status == "present"
+
+
 def _subsumed(matches: list[tuple[str, int, int]], lex: Lexicon) -> list[tuple[str, int, int]]:
     """Drop a complaint matched inside a longer match of another complaint ("rash" inside
     "nappy rash", "cold" inside "cold sore")."""
@@ -215,6 +220,9 @@ def parse(
             merged = _merge(prev.status if prev else None, status, risk=risk)
             if prev is None or merged != prev.status:
                 found.mentions[cid] = Mention(cid, str(merged), start, end, norm[start:end])
+    for cid in [c for c, m in found.mentions.items() if m.status == "present"]:
+        if any(_told(found, u) for u in lex.concepts[cid].unless):
+            del found.mentions[cid]
     found.near = keep_near(found.near, found.mentions, lex)
     if not any(lex.concepts[c].kind in ("complaint", "sign") for c in found.present()) and (
         health_story(norm) or found.near

@@ -68,6 +68,9 @@ _SITES = {
 }
 _SITE_RE = {k: re.compile(rf"\b(?:{v})\b") for k, v in _SITES.items()}
 _SENTENCE = re.compile(r"[.!?\n]+")
+# a sentence that says the trouble is everywhere places it nowhere in particular ("stung on my
+# hand, now I'm swelling up all over": the swelling may be the face's)
+_WIDESPREAD = re.compile(r"\b(?:all\s+over|everywhere|whole\s+body|spread\w*)\b")
 
 
 def sites(text: str) -> frozenset[str]:
@@ -346,13 +349,16 @@ class SemanticMatcher:
 
 
 def _sentence_sites(text: str, at: int) -> frozenset[str]:
-    """The body sites named by the sentence of ``text`` that holds position ``at``."""
-    start = 0
+    """The body sites named by the sentence of ``text`` that holds position ``at`` (none when the
+    sentence says the trouble is widespread)."""
+    start, end = 0, len(text)
     for m in _SENTENCE.finditer(text):
         if m.start() >= at:
-            return sites(text[start : m.start()])
+            end = m.start()
+            break
         start = m.end()
-    return sites(text[start:])
+    sentence = text[start:end]
+    return frozenset() if _WIDESPREAD.search(sentence.lower()) else sites(sentence)
 
 
 _LOCK = threading.Lock()

@@ -185,3 +185,53 @@ def test_a_burn_from_heat_does_not_ask_about_electricity() -> None:
     r = answer_until(first, "injury", "touched a hot pan")
     assert r["level"] != "emergency"
     assert "injury" not in asked_topics(r)
+
+
+# ---- review mends: a rule's exception or a reading's site must not hide the emergency
+
+
+def test_peeling_skin_with_sore_eyes_is_an_emergency_even_after_hand_foot_and_mouth() -> None:
+    # NHS Stevens-Johnson syndrome: skin that blisters or peels with sore, red eyes: A&E. The
+    # exception for hand, foot and mouth disease (blisters on the hands, feet and in the mouth)
+    # does not reach the eyes
+    r = _no_to_all(
+        assess(
+            "she had hand foot and mouth last week and now her skin is peeling off, eyes are sore"
+        )
+    )
+    assert r["level"] == "emergency"
+    assert "blistering_rash_eyes" in r["rules"]
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "I burned my hand with oven cleaner, it's red and stinging",
+        "my son got an electric shock from the kettle and it burned his fingers",
+        "I burned my arm with drain cleaner",
+    ],
+)
+def test_a_chemical_or_electrical_burn_is_an_emergency_even_beside_a_kitchen_word(
+    story: str,
+) -> None:
+    # NHS Burns and scalds: go to A&E for all chemical and electrical burns; the heat-burn
+    # reading of "oven" or "kettle" is cancelled when the story names the chemical or the shock
+    r = _no_to_all(assess(story))
+    assert r["level"] == "emergency"
+    assert "burn_electrical_chemical" in r["rules"]
+
+
+def test_a_heat_burn_is_still_not_asked_whether_it_was_electrical() -> None:
+    r = assess("burned my hand on the oven door, small red patch")
+    assert "burn_electrical_chemical" not in parse("burned my hand on the oven door").present()
+    assert all("electric" not in q["text"].lower() for q in r["next_questions"])
+
+
+def test_swelling_said_to_be_all_over_is_placed_nowhere_in_particular() -> None:
+    from tools.triage.semantic import _sentence_sites
+
+    text = "stung by a bee on my hand. now I'm swelling up all over"
+    assert _sentence_sites(text, text.index("swelling")) == frozenset()
+    assert _sentence_sites(text, 0) == sites("stung by a bee on my hand")
+    ankle = "twisted my ankle, it's swollen on the outside"
+    assert _sentence_sites(ankle, ankle.index("swollen")) == frozenset({"leg"})
