@@ -52,7 +52,7 @@ def eval_cmd(
         Path | None,
         typer.Option(
             "--set",
-            help="phi only: score every item of this PHI set file, or of a shipped dev set by name (phi_blind, phi_blind2, phi_blind3, phi_blind4, phi_blind5, phi_blind6); no split",
+            help="phi only: score every item of this PHI set file, or of a shipped dev set by name (phi_blind, phi_blind2, phi_blind3, phi_blind4, phi_blind5, phi_blind6, phi_blind7); no split",
         ),
     ] = None,
     misses: Annotated[

@@ -112,6 +112,7 @@ SHIPPED_DEV_SETS = (
     "phi_blind4",
     "phi_blind5",
     "phi_blind6",
+    "phi_blind7",
 )
 """Sets written by other authors, each scored once blind and then read: development data now,
 shipped so a clone reproduces their figures; ``--set phi_blind2`` names one."""

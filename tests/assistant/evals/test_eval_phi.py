@@ -150,6 +150,7 @@ def test_the_unread_openi_reports_are_the_test_split_past_the_read_rows() -> Non
         ("phi_blind4", 220, 554),
         ("phi_blind5", 220, 586),
         ("phi_blind6", 220, 520),
+        ("phi_blind7", 220, 464),
     ],
 )
 def test_the_spent_blind_sets_ship_and_load_by_name(name: str, n_items: int, gold: int) -> None:
