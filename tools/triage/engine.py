@@ -106,14 +106,6 @@ def decide(
             possible.append((rule, unknown))
     level = max((r.level for r in fired), key=RANK.__getitem__, default="routine")
     reasons = _reasons(fired, level)
-    learned_floor = _learned_emergency_held(
-        intake,
-        lex,
-        present,
-        possible,
-        learned_floor,
-        allow_questions and not flags and level != "emergency",
-    )
     if flags:
         level = "emergency"
         reasons = [*flags, *[r for r in reasons if r not in flags]]
@@ -321,31 +313,3 @@ def _reasons(fired: list[Rule], level: str) -> list[str]:
         if r.reason not in out:
             out.append(r.reason)
     return out
-
-
-LEARNED_URGENT = (
-    "a story like this one usually needs to be seen today (a learned check of the whole story)"
-)
-
-
-def _learned_emergency_held(
-    intake: dict[str, Any],
-    lex: Lexicon,
-    present: list[str],
-    possible: list[tuple[Rule, list[str]]],
-    floor: tuple[str, str] | None,
-    may_ask: bool,
-) -> tuple[str, str] | None:
-    """The learned net's emergency, held at urgent where the rules understood the story (a named
-    complaint, not a catch-all) and its own emergency warning signs are still being asked or were
-    all answered no: a bump on the head is asked NICE NG232's red flags before any ambulance.
-    Where the conversation must decide with an emergency sign still unknown, it stands."""
-    if floor is None or floor[0] != "emergency" or not may_ask:
-        return floor
-    named = [c for c in present if c not in lex.generic and lex.concepts[c].kind == "complaint"]
-    if not named:
-        return floor
-    asking = intake.get("rounds", 0) < MAX_ROUNDS
-    if asking or not any(rule.level == "emergency" for rule, _u in possible):
-        return ("urgent", LEARNED_URGENT)
-    return floor

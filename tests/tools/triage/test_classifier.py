@@ -105,21 +105,17 @@ def test_a_learned_floor_never_lowers_a_level() -> None:
 
 
 def test_a_learned_emergency_is_given_at_once_without_questions() -> None:
-    """For a story the rules did not understand (only a catch-all complaint), the learned
-    emergency is given at once; for a named complaint the rules' own emergency warning signs are
-    asked first, the level held at urgent meanwhile (engine._learned_emergency_held)."""
-    intake = adult_intake("unwell_general")
+    intake = adult_intake("sore_throat")
+    asked = decide(copy.deepcopy(intake))
     raised = decide(copy.deepcopy(intake), learned_floor=("emergency", "learned"))
+    assert asked is not None and asked.next_questions
     assert raised is not None and raised.level == "emergency" and not raised.next_questions
     assert "learned" in raised.reasons
-    named = adult_intake("sore_throat")
-    held = decide(copy.deepcopy(named), learned_floor=("emergency", "learned"))
-    assert held is not None and held.level == "urgent" and held.next_questions
     m = _model(threshold=1.01)
     m = Model(**{**m.__dict__, "emergency_threshold": 0.0, "emergency_reason": "learned em"})
     r = assess("I have a sore throat", embedder=WordEmbedder(), learned=m)
-    assert r["level"] == "urgent" and r["learned"]["raise_to"] == "emergency"
-    assert r["next_questions"]
+    assert r["level"] == "emergency" and r["learned"]["raise_to"] == "emergency"
+    assert "learned em" in r["reasons"] and not r["next_questions"]
 
 
 def test_assess_keeps_the_story_and_raises_only_when_confident() -> None:
@@ -190,15 +186,7 @@ def test_a_learned_floor_only_ever_raises(
         copy.deepcopy(intake), red_flags=flags, allow_questions=ask, learned_floor=(floor, "n")
     )
     assert rules is not None and netted is not None
-    held = (
-        floor == "emergency"
-        and ask
-        and not flagged
-        and rules.level != "emergency"
-        and complaint not in lexicon().generic
-    )
-    expected = "urgent" if held else floor
-    assert RANK[netted.level] == max(RANK[rules.level], RANK[expected])
+    assert RANK[netted.level] == max(RANK[rules.level], RANK[floor])
     if netted.level == "emergency":
         assert not netted.next_questions  # an emergency is never delayed by a question
 

@@ -151,26 +151,7 @@ def test_unexplained_bruising_asks_about_medicines_and_on_warfarin_is_urgent() -
     assert r["level"] == "routine"
 
 
-# ---- 5. over-triage: the learned net's emergency waits for the rules' own red flags (NICE NG232)
-
-
-def test_a_learned_emergency_asks_the_head_injury_red_flags_first() -> None:
-    from tools.triage.engine import MAX_ROUNDS, decide
-
-    intake = assess("my 3 year old bumped her head on the table, big lump on it")["intake"]
-    held = decide(intake, learned_floor=("emergency", "learned"))
-    assert held is not None and held.level == "urgent" and held.next_questions
-    # the conversation has to decide while a red flag is still unknown: the emergency stands
-    late = decide({**intake, "rounds": MAX_ROUNDS}, learned_floor=("emergency", "learned"))
-    assert late is not None and late.level == "emergency"
-
-
-def test_a_learned_emergency_stands_for_a_story_the_rules_did_not_understand() -> None:
-    from tools.triage.engine import decide
-
-    intake = assess("something is really wrong with me, I feel awful")["intake"]
-    d = decide(intake, learned_floor=("emergency", "learned"))
-    assert d is not None and d.level == "emergency"
+# ---- 5. clinical shorthand for no fever
 
 
 def test_apyrexial_is_no_fever() -> None:
