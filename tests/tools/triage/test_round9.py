@@ -157,3 +157,8 @@ def test_unexplained_bruising_asks_about_medicines_and_on_warfarin_is_urgent() -
 def test_apyrexial_is_no_fever() -> None:
     r = assess("colicky loin to groin pain since this morning, apyrexial")
     assert not any("temperature" in x for x in r["reasons"])
+
+
+def test_unexplained_bruising_in_a_child_is_seen_today() -> None:
+    r = _answer(assess("my 7 year old has bruises all over his legs for no reason"), {"age": "7"})
+    assert r["level"] == "urgent"
