@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.policy.safety import ethics_violation
+from tests.fakes.triage import answer_all
 from tools.triage import assess
 from tools.triage.parse import mentions_symptoms
 
@@ -52,17 +53,7 @@ def test_hurting_oneself_in_a_fall_is_not_a_wish_to_harm() -> None:
     assert ethics_violation("how do I hurt her without anyone noticing") is not None
 
 
-def _answer(result: dict, answers: dict[str, str]) -> dict:
-    """Answer each asked topic from ``answers`` (else "No.") until the decision is final."""
-    for _ in range(6):
-        if not result["next_questions"]:
-            break
-        reply = " ".join(
-            ". ".join(answers.get(t, "No") for t in q["topics"]) + "."
-            for q in result["next_questions"]
-        )
-        result = assess(reply, result["intake"])
-    return result
+_answer = answer_all
 
 
 def _asked(result: dict) -> list[str]:
