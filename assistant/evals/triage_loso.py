@@ -192,6 +192,7 @@ SET_NAMES = {
     "e": "set e",
     "f": "set f",
     "g": "set g",
+    "h": "set h",
 }
 
 

@@ -50,6 +50,8 @@ SETS = {
     # a seventh author's blind set, run untuned before and after round 7, then read: development
     # data (not in the classifier's training sets)
     "g": ("triage_vignettes_g.yaml", "triage_split_g.json"),
+    # an eighth author's blind set, run untuned before and after round 8, then read
+    "h": ("triage_vignettes_h.yaml", "triage_split_h.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))

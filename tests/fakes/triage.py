@@ -93,3 +93,16 @@ def answer_until(result: dict[str, Any], topic: str, answer: str) -> dict[str, A
         assert result["next_questions"], f"{topic} was never asked: {result['reasons']}"
         result = assess("No.", result["intake"])
     raise AssertionError(f"{topic} was never asked")
+
+
+def answer_all(result: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
+    """Answer each asked topic from ``answers`` (else "No.") until the decision is final."""
+    for _ in range(6):
+        if not result["next_questions"]:
+            break
+        reply = " ".join(
+            ". ".join(answers.get(t, "No") for t in q["topics"]) + "."
+            for q in result["next_questions"]
+        )
+        result = assess(reply, result["intake"])
+    return result

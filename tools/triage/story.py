@@ -33,7 +33,9 @@ _HEALTH_CUES = re.compile(
     r"|shins?|thighs?|calf|calves|elbows?|forearms?|ribs?|groin|testicles?|balls?|penis|vagina"
     r"|breasts?|nipples?|scalp|eyelids?|gums?|jaw|cheeks?|heels?|knuckles?|thumbs?|wounds?|cuts?"
     r"|scratch\w*|graz\w*|bit(?:e|ten)|stung|stings?|burn(?:t|ed|s)?|scald\w*|blisters?|rash\w*"
-    r"|itch\w*|bruis\w*|infect\w*|red(?:ness)?|condom|hiv|unprotected|stis?|stds?|discharge)\b"
+    r"|itch\w*|bruis\w*|infect\w*|red(?:ness)?|condom|hiv|unprotected|stis?|stds?|discharge"
+    # the senses and bodily functions people ask to have checked ("get his hearing checked")
+    r"|hearing|deaf|eyesight|sight|memory|forgetful|erections?|checked|check\s+(?:me|him|her|it)\s+over)\b"
 )
 
 

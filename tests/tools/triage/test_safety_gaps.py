@@ -7,27 +7,14 @@ emergency; a baby's responsiveness is asked before a same-day level."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.fakes.triage import answer_until, asked_topics
+from tests.fakes.triage import answer_all, answer_until, asked_topics
 from tools.triage import assess
 from tools.triage.answers import polarity
 from tools.triage.engine import UNCLEAR_REASON
 from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.parse import parse
 
-
-def _answer(result: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
-    """Answer each asked topic from ``answers`` (else "No.") until the decision is final."""
-    for _ in range(6):
-        if not result["next_questions"]:
-            break
-        reply = " ".join(
-            ". ".join(answers.get(t, "No") for t in q["topics"]) + "."
-            for q in result["next_questions"]
-        )
-        result = assess(reply, result["intake"])
-    return result
+_answer = answer_all
 
 
 # ---- a. a vague "unwell" story: chest pain and who is ill are asked (NICE CG95)
