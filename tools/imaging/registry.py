@@ -83,38 +83,39 @@ V3_CALIBRATION = (
     "under 5 fixed perturbations (gamma 0.5/2, zoom-out, blur, low contrast)"
 )
 
+# what every chest-film classifier shares: its classes, and the images the out-of-scope guard
+# lets through (modalities, body parts and views as DICOM writes them)
+_CHEST_FILM: dict[str, Any] = {
+    "domain": "cxr",
+    "classes": ("NORMAL", "PNEUMONIA"),
+    "modalities": ("CR", "DX", "DR", "RG"),
+    "body_parts": ("CHEST", "THORAX", "LUNG"),
+    "views": ("PA", "AP", "APS", "PAS"),
+    "positive": "PNEUMONIA",
+}
+
 REGISTRY: dict[str, ClassifierEntry] = {
     e.key: e
     for e in (
         ClassifierEntry(
             name="cxr-pneumonia",
+            **_CHEST_FILM,
             version=1,
             model_id="xception-pneumonia-0.3.0",
-            domain="cxr",
             description="Frontal chest X-ray, NORMAL vs PNEUMONIA (Keras Xception, pediatric training data)",
-            classes=("NORMAL", "PNEUMONIA"),
-            modalities=("CR", "DX", "DR", "RG"),
-            body_parts=("CHEST", "THORAX", "LUNG"),
-            views=("PA", "AP", "APS", "PAS"),
-            positive="PNEUMONIA",
             temperature=1.0,
             calibration_n=0,
             card="docs/models/cxr-pneumonia.v1.md",
         ),
         ClassifierEntry(
             name="cxr-pneumonia",
+            **_CHEST_FILM,
             version=2,
             model_id=V2_MODEL_ID,
-            domain="cxr",
             description="Frontal chest X-ray, NORMAL vs PNEUMONIA (our three-ResNet ensemble, trained on the "
             "Kermany pediatric films, temperature-calibrated)",
-            classes=("NORMAL", "PNEUMONIA"),
-            modalities=("CR", "DX", "DR", "RG"),
-            body_parts=("CHEST", "THORAX", "LUNG"),
-            views=("PA", "AP", "APS", "PAS"),
             input_size=V2_SIZE,
             preprocessing="gray-bilinear",  # grayscale, bilinear resize to a square, x/127.5-1
-            positive="PNEUMONIA",
             temperature=V2_TEMPERATURE,
             calibration_n=V2_CAL_N,
             review_below=V2_REVIEW,
@@ -126,18 +127,13 @@ REGISTRY: dict[str, ClassifierEntry] = {
         ),
         ClassifierEntry(
             name="cxr-pneumonia",
+            **_CHEST_FILM,
             version=3,
             model_id=V3_MODEL_ID,
-            domain="cxr",
             description="Frontal chest X-ray, NORMAL vs PNEUMONIA (our three-ResNet ensemble, 96 px, trained for "
             "robustness to acquisition shift on the Kermany pediatric films, temperature-calibrated)",
-            classes=("NORMAL", "PNEUMONIA"),
-            modalities=("CR", "DX", "DR", "RG"),
-            body_parts=("CHEST", "THORAX", "LUNG"),
-            views=("PA", "AP", "APS", "PAS"),
             input_size=V3_SIZE,
             preprocessing=V3_PREPROCESSING,
-            positive="PNEUMONIA",
             temperature=V3_TEMPERATURE,
             calibration_n=V3_CAL_N,
             review_below=V3_REVIEW,
