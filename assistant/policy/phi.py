@@ -189,8 +189,16 @@ def _value(m: re.Match[str]) -> str:
 
 
 @lru_cache(maxsize=1)
+def rules_data() -> dict[str, Any]:
+    """``assistant/data/phi_rules.yaml``, read once: its rules and the macros (word lists) they
+    share, which the date widening reads too."""
+    data: dict[str, Any] = _data("phi_rules.yaml")
+    return data
+
+
+@lru_cache(maxsize=1)
 def project_rules() -> tuple[Rule, ...]:
-    data = _data("phi_rules.yaml")
+    data = rules_data()
     return compile_rules(data["rules"], data.get("macros") or {})
 
 

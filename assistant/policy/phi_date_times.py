@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
-import yaml
-
+from assistant.policy.phi import rules_data
 from assistant.policy.phi_dates import _WEEKDAY, words
 
 # A time written with a date: "11:42", "9:40", "14:05:33", "14h30", "2pm", "2 p.m.", "1430hrs",
@@ -66,11 +64,10 @@ def _lab_word() -> re.Pattern[str]:
     return re.compile(_rules_macros()["LAB_WORDS"], re.I)
 
 
-@lru_cache(maxsize=1)
 def _rules_macros() -> dict[str, str]:
-    """The macros of ``assistant/data/phi_rules.yaml`` (word lists the rules share)."""
-    path = resources.files("assistant.data").joinpath("phi_rules.yaml")
-    macros: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8"))["macros"]
+    """The macros of ``assistant/data/phi_rules.yaml`` (word lists the rules share), as the
+    detector read them."""
+    macros: dict[str, str] = rules_data()["macros"]
     return macros
 
 
