@@ -193,6 +193,7 @@ SET_NAMES = {
     "f": "set f",
     "g": "set g",
     "h": "set h",
+    "i": "set i",
 }
 
 

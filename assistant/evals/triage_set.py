@@ -52,6 +52,8 @@ SETS = {
     "g": ("triage_vignettes_g.yaml", "triage_split_g.json"),
     # an eighth author's blind set, run untuned before and after round 8, then read
     "h": ("triage_vignettes_h.yaml", "triage_split_h.json"),
+    # a ninth author's blind set, run untuned after rounds 8 and 9, then read
+    "i": ("triage_vignettes_i.yaml", "triage_split_i.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
