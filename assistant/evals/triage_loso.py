@@ -267,7 +267,7 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
 
     def rules(*a: Any, **k: Any) -> Any:  # the rules' own decision (no learned floor or gate)
         d = decide(*a, **k)
-        if not k.get("learned_floor") and not k.get("home_care"):
+        if d is not None and not k.get("learned_floor") and not k.get("home_care"):
             current["rules"] = d.level
         return d
 
