@@ -8,6 +8,8 @@ are gone) and with recognisers switched off (ablation), or another semantic thre
     python -m assistant.evals.triage_loso --set FILE.yaml
     python -m assistant.evals.triage_loso --set b --data-rev 77c90b9 --classifier folds/b.json
     python -m assistant.evals.triage_loso --render docs/TRIAGE.md a.json,b.json
+    python -m assistant.evals.triage_loso --record rec --set b --set c --classifier folds
+    python -m assistant.evals.triage_loso --net-table docs/TRIAGE.md rec rec11
 
 Rolling back replaces concepts.yaml, rules.yaml, topics.yaml and context_rules.json with their
 versions at ``--data-rev`` (read with ``git show``), keeps the mechanism data of today (the
@@ -240,6 +242,142 @@ def write_docs(runs: list[dict[str, Any]], doc: Path, block: str = "eval-triage-
     return True
 
 
+# The learned net's emergency raise, simulated exactly. A play records, at every turn the net
+# reads the story, its P(emergency), the story's length and the rules' own level; the emergency
+# raise is switched off. A raise at a turn makes the episode an emergency for good (a learned
+# floor stands, and an emergency asks nothing more), and the turns before it are the same with or
+# without it; without one, the played level stands. So any emergency-raise rule (threshold, the
+# rules' agreement, a story's minimum length) is scored from one play per set and net.
+NET_BLOCK = "eval-triage-net-round10"
+NET_SETS = ("b", "c", "d", "e", "f", "g", "h", "i")
+
+
+def record_play(name: str, classifier: Path) -> dict[str, Any]:
+    """Play set ``name`` through the whole assistant with the net of ``classifier`` (its emergency
+    raise off), keeping each vignette's result and each net reading."""
+    from unittest import mock
+
+    import tools.triage as triage
+    from assistant.core.config import load_settings
+    from assistant.evals import triage as E
+
+    raw = json.loads(classifier.read_text(encoding="utf-8"))
+    raw["emergency_threshold"] = None
+    log: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    decide, assess_story, play = triage.decide, triage.assess_story, E.play_safely
+
+    def rules(*a: Any, **k: Any) -> Any:  # the rules' own decision (no learned floor or gate)
+        d = decide(*a, **k)
+        if d is not None and not k.get("learned_floor") and not k.get("home_care"):
+            current["rules"] = d.level
+        return d
+
+    def net(text: str, embedder: Any, model: Any = None) -> Any:
+        view = assess_story(text, embedder, model)
+        p = None if view is None else view["probabilities"]["emergency"]
+        log.append(
+            {"id": current["id"], "words": len(text.split()), "rules": current["rules"], "p_em": p}
+        )
+        return view
+
+    def played(bot: Any, v: dict[str, Any], kinds: Any, echo: Any) -> dict[str, Any]:
+        current["id"] = v["id"]
+        return play(bot, v, kinds, echo)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        prepare_data(folder, None, None)
+        (folder / "classifier.json").write_text(json.dumps(raw), encoding="utf-8")
+        use_data_dir(folder)
+        try:
+            with (
+                mock.patch.object(triage, "decide", rules),
+                mock.patch.object(triage, "assess_story", net),
+                mock.patch.object(E, "play_safely", played),
+            ):
+                data, split, ids = _load(name)
+                results, _d, _s = E.run_vignettes(
+                    load_settings(), ids, loaded=(data, split), echo=lambda *a: None
+                )
+        finally:
+            use_data_dir(None)
+    return {"set": name, "classifier": str(classifier), "results": results, "log": log}
+
+
+def simulate(
+    record: dict[str, Any],
+    threshold: float | None,
+    rule_levels: tuple[str, ...] = (),
+    min_words: int = 0,
+) -> dict[str, Any]:
+    """The metrics of ``record``'s set under an emergency raise at ``threshold`` (None: off) that
+    needs the rules' level among ``rule_levels`` (empty: any) and ``min_words`` words, plus the
+    false emergencies (emergency given where the gold level is lower)."""
+    from assistant.evals.triage_play import score
+
+    def fires(e: dict[str, Any]) -> bool:
+        return (
+            threshold is not None
+            and e["p_em"] is not None
+            and e["p_em"] >= threshold
+            and e["words"] >= min_words
+            and (not rule_levels or e["rules"] in rule_levels)
+        )
+
+    raised = {e["id"] for e in record["log"] if fires(e)}
+    pairs = []
+    for r in record["results"]:
+        gold = str(r["gold"]).strip().lower().replace("-", "_").replace(" ", "_")
+        pairs.append((gold, "emergency" if r["id"] in raised else r["pred"]))
+    m = score(pairs)
+    m["false_emergencies"] = sum(p == "emergency" and g != "emergency" for g, p in pairs)
+    return m
+
+
+def render_net(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """One table row per (mechanism, set, metrics)."""
+    head = (
+        "| net and emergency raise | set | n | accuracy | emergency recall | self-care recall "
+        "| emergency/urgent → self-care or no level | false emergencies |\n" + "|---" * 8 + "|\n"
+    )
+    body = [
+        f"| {label} | {SET_NAMES.get(name, name)} | {m['n']} | {_pct(m['accuracy'])} "
+        f"| {_pct(m['emergency_recall'])} | {_pct(m['self_care_recall'])} "
+        f"| {m['emergency_or_urgent_to_self_care']} | {m['false_emergencies']} |"
+        for label, name, m in rows
+    ]
+    return head + "\n".join(body) + "\n"
+
+
+def net_table(runs: list[tuple[str, Path, dict[str, Any], bool]], sets: list[str]) -> str:
+    """Rows for each (label, records folder, emergency-raise rule: ``simulate``'s keywords, per
+    set or pooled only) over ``sets`` (FOLDER/SET.json each), pooled last."""
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for label, folder, rule, per_set in runs:
+        label = f"{label}: {_describe(rule)}"
+        pooled: dict[str, Any] = {"results": [], "log": []}
+        for name in sets:
+            rec = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+            if per_set:
+                rows.append((label, name, simulate(rec, **rule)))
+            for key in ("results", "log"):
+                pooled[key] += [{**x, "id": f"{name}/{x['id']}"} for x in rec[key]]
+        rows.append((label, "pooled", simulate(pooled, **rule)))
+    return render_net(rows)
+
+
+def _describe(rule: dict[str, Any]) -> str:
+    if rule["threshold"] is None:
+        return "no emergency raise"
+    parts = [f"P(em) ≥ {rule['threshold']}"]
+    if rule.get("rule_levels"):
+        parts.append("rules' own level " + " or ".join(rule["rule_levels"]))
+    if rule.get("min_words"):
+        parts.append(f"story ≥ {rule['min_words']} words")
+    return ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m assistant.evals.triage_loso", description=__doc__)
     ap.add_argument("--set", action="append", help="main:dev, main:test, second, third or a FILE")
@@ -265,6 +403,21 @@ def main(argv: list[str] | None = None) -> int:
         "or none for the rules alone; default: the shipped ones",
     )
     ap.add_argument("--errors", action="store_true", help="list the misclassified vignettes")
+    ap.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="play each --set with the --classifier net (a file, or a folds folder: FOLDER/SET.json)"
+        " and its emergency raise off; write DIR/SET.json for simulating emergency raises",
+    )
+    ap.add_argument(
+        "--net-table",
+        nargs=3,
+        metavar=("DOC", "NETS", "EXTRA"),
+        help="write round 10's table of the emergency raise on sets b..i into DOC's "
+        "eval-triage-net-round10 block from two --record folders (NETS: the shipped training "
+        "sets' folds; EXTRA: the folds trained with g, h and i too); no run",
+    )
     ap.add_argument("--json", type=Path, help="write the metrics here")
     args = ap.parse_args(argv)
     if args.render:
@@ -273,8 +426,45 @@ def main(argv: list[str] | None = None) -> int:
         if not write_docs(runs, doc, args.block):
             ap.error(f"{doc} has no generated:{args.block} block")
         return 0
+    if args.net_table:
+        from assistant.evals import triage_train as tt
+
+        doc, nets, extra = (Path(x) for x in args.net_table)
+        chosen = {"threshold": tt.EMERGENCY_THRESHOLD, "min_words": tt.EMERGENCY_MIN_WORDS}
+        runs = [
+            ("before (8 training sets)", nets, {"threshold": 0.5}, True),
+            ("after (8 training sets)", nets, chosen, True),
+            ("8 training sets", nets, {"threshold": None}, False),
+            ("8 training sets", nets, {"threshold": 0.6}, False),
+            ("8 training sets", nets, {"threshold": 0.7}, False),
+            ("8 training sets", nets, {"threshold": 0.5, "rule_levels": ("urgent",)}, False),
+            ("11 training sets", extra, {"threshold": 0.5}, False),
+            ("11 training sets", extra, {**chosen, "rule_levels": ("urgent",)}, False),
+            ("11 training sets", extra, chosen, False),
+        ]
+        start, end = f"<!-- generated:{NET_BLOCK} -->", f"<!-- /generated:{NET_BLOCK} -->"
+        text = doc.read_text(encoding="utf-8")
+        if start not in text or end not in text:
+            ap.error(f"{doc} has no generated:{NET_BLOCK} block")
+        table = net_table(runs, list(NET_SETS))
+        head, _, rest = text.partition(start)
+        doc.write_text(f"{head}{start}\n{table}{end}{rest.partition(end)[2]}", encoding="utf-8")
+        return 0
     if not args.set:
         ap.error("--set is required (or --render)")
+    if args.record:
+        if not args.classifier or args.classifier == "none":
+            ap.error("--record needs --classifier (a weights file or a folds folder)")
+        args.record.mkdir(parents=True, exist_ok=True)
+        for name in args.set:
+            given = Path(args.classifier)
+            weights = given / f"{name}.json" if given.is_dir() else given
+            out = record_play(name, weights)
+            (args.record / f"{name}.json").write_text(json.dumps(out), encoding="utf-8")
+            print(
+                f"{name}: {len(out['results'])} vignettes, {len(out['log'])} readings", flush=True
+            )
+        return 0
     out = run(args)
     if args.label:
         out["label"] = args.label

@@ -5,8 +5,9 @@ sets (``assistant/evals/triage_train.py``; weights and provenance in ``data/clas
 It may **raise** the level: when it gives the stories that need care today
 or sooner (emergency or urgent) a probability at or above ``threshold``, the level is at least
 ``urgent``; when it gives emergency alone a probability at or above ``emergency_threshold``
-(null: never), the level is emergency. It lowers a level in one case only: when the rules'
-level is the catch-all "see your doctor" and every relevant warning sign was asked and answered
+(null: never) and the story holds at least ``emergency_min_words`` words (a one-line question
+is outside the stories it learnt from), the level is emergency. It lowers a level in one case
+only: when the rules' level is the catch-all "see your doctor" and every relevant warning sign was asked and answered
 no, P(self_care) at or above ``self_care_threshold`` may decide home care (``engine.home_care_gate``
 lists the other conditions: no risk factor, not a baby or an older person, the age known
 when someone else is ill, a short illness). The thresholds were chosen by leave-one-set-out runs
@@ -57,6 +58,9 @@ class Model:
     self_care_threshold: float | None = None
     self_care_reason: str = ""
     self_care_blockers: tuple[str, ...] = ()
+    # the emergency raise needs a story of at least this many words: a one-line question ("what
+    # can I take for heartburn?") is outside the stories the net learnt from
+    emergency_min_words: int = 0
 
     def probabilities(self, features: np.ndarray) -> dict[str, float]:
         z = self.coef @ features + self.intercept
@@ -153,6 +157,7 @@ def _read(path: Path) -> Model:
         self_care_threshold=raw.get("self_care_threshold"),
         self_care_reason=raw.get("self_care_reason", ""),
         self_care_blockers=tuple(raw.get("self_care_blockers", ())),
+        emergency_min_words=int(raw.get("emergency_min_words", 0)),
     )
 
 
@@ -180,7 +185,8 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
         "reason": model.reason,
     }
     e = model.emergency_threshold
-    if e is not None and probs.get("emergency", 0.0) >= e:
+    long_enough = len(text.split()) >= model.emergency_min_words
+    if e is not None and probs.get("emergency", 0.0) >= e and long_enough:
         out.update(raise_to="emergency", reason=model.emergency_reason)
     s = model.self_care_threshold
     home = s is not None and out["raise_to"] is None and probs.get("self_care", 0.0) >= s

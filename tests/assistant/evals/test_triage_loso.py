@@ -51,3 +51,59 @@ def test_another_generated_block_can_be_written(tmp_path: Path) -> None:
     assert loso.write_docs(runs, doc, "net")
     assert "| net | set b | 4 | 50.0% |" in doc.read_text() and "old" not in doc.read_text()
     assert not loso.write_docs(runs, doc)  # no eval-triage-loso block in this file
+
+
+def _record() -> dict[str, object]:
+    """Three stories played with the emergency raise off, and the net's readings at each turn."""
+    results = [
+        {"id": "a", "gold": "emergency", "pred": "urgent"},
+        {"id": "b", "gold": "Self-care", "pred": "self_care"},
+        {"id": "c", "gold": "urgent", "pred": "urgent"},
+    ]
+    log = [
+        {"id": "a", "words": 30, "rules": "routine", "p_em": 0.2},
+        {"id": "a", "words": 40, "rules": "urgent", "p_em": 0.8},  # a later turn raises
+        {"id": "b", "words": 6, "rules": "urgent", "p_em": 0.9},  # a one-line question
+        {"id": "c", "words": 50, "rules": "routine", "p_em": 0.6},
+        {"id": "c", "words": 60, "rules": "urgent", "p_em": None},  # the net was off
+    ]
+    return {"results": results, "log": log}
+
+
+def test_an_emergency_raise_is_simulated_from_the_recorded_readings() -> None:
+    rec = _record()
+    off = loso.simulate(rec, None)
+    assert off["emergency_recall"] == 0.0 and off["false_emergencies"] == 0
+    plain = loso.simulate(rec, 0.5)
+    assert plain["emergency_recall"] == 1.0 and plain["false_emergencies"] == 2
+    assert plain["emergency_or_urgent_to_self_care"] == 0
+    # a minimum story length keeps the one-line question; the rules' agreement keeps story c
+    assert loso.simulate(rec, 0.5, min_words=10)["false_emergencies"] == 1
+    guarded = loso.simulate(rec, 0.5, ("urgent",), 10)
+    assert guarded["false_emergencies"] == 0 and guarded["emergency_recall"] == 1.0
+    assert guarded["accuracy"] == 1.0
+    # a higher threshold than any reading of a: its emergency is missed
+    assert loso.simulate(rec, 0.85)["emergency_recall"] == 0.0
+
+
+def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Path) -> None:
+    import json
+
+    for folder in ("before", "after"):
+        (tmp_path / folder).mkdir()
+        for name in loso.NET_SETS:
+            (tmp_path / folder / f"{name}.json").write_text(json.dumps(_record()))
+    rule = {"threshold": 0.5, "rule_levels": ("urgent",), "min_words": 10}
+    runs = [
+        ("before", tmp_path / "before", {"threshold": 0.5}, True),
+        ("after", tmp_path / "after", rule, True),
+        ("off", tmp_path / "before", {"threshold": None}, False),
+    ]
+    table = loso.net_table(runs, ["b", "i"])
+    assert "| before: P(em) ≥ 0.5 | set b | 3 | 33.3% |" in table
+    assert (
+        "| after: P(em) ≥ 0.5, rules' own level urgent, story ≥ 10 words | set i | 3 | 100.0% |"
+        in table
+    )
+    assert "| off: no emergency raise | pooled | 6 |" in table
+    assert table.count("\n") == 2 + 3 + 3 + 1

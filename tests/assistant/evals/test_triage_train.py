@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from assistant.evals.triage_set import load_vignettes
-from assistant.evals.triage_train import TRAIN_SETS, dumps, main, train, training_rows
+from assistant.evals.triage_train import (
+    EXTRA_SETS,
+    TRAIN_SETS,
+    dumps,
+    main,
+    train,
+    training_rows,
+)
 from tools.triage.classifier import _read
 
 
@@ -46,11 +53,18 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
         a["self_care_threshold"] == 0.35 and "immune_lowering_medicine" in a["self_care_blockers"]
     )
     assert "--exclude b --exclude c" in a["command"]
+    assert a["emergency_min_words"] == 15  # the emergency raise's minimum story, in the file
+    # the later sets join only when asked (--extra), and say so in the command
+    extra = train(LengthEmbedder(), {"b", "i"}, sets=TRAIN_SETS + EXTRA_SETS, emergency_min_words=9)
+    assert {"g", "h"} <= set(extra["trained_on"]) and "i" not in extra["trained_on"]
+    assert extra["command"].endswith("--extra --exclude b --exclude i")
     path = tmp_path / "classifier.json"
     path.write_text(dumps(a), encoding="utf-8")
     model = _read(path)
     assert model.coef.shape == (4, 6) and model.embedder == "fake-length"
     assert json.loads(path.read_text())["per_level"] == a["per_level"]
+    path.write_text(dumps(extra), encoding="utf-8")
+    assert _read(path).emergency_min_words == 9
 
 
 def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]

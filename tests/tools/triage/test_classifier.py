@@ -118,6 +118,23 @@ def test_a_learned_emergency_is_given_at_once_without_questions() -> None:
     assert "learned em" in r["reasons"] and not r["next_questions"]
 
 
+def test_the_emergency_raise_needs_a_story_not_a_one_line_question() -> None:
+    base = _model(threshold=1.01)
+    m = Model(**{**base.__dict__, "emergency_threshold": 0.0, "emergency_reason": "learned em"})
+    short = Model(**{**m.__dict__, "emergency_min_words": 6})
+    e, line = WordEmbedder(), "crushing worst collapsed"
+    story = "crushing worst collapsed, and it has not stopped since this morning"
+    assert (assess_story(line, e, m) or {})["raise_to"] == "emergency"
+    assert (assess_story(line, e, short) or {})["raise_to"] is None
+    assert (assess_story(story, e, short) or {})["raise_to"] == "emergency"
+    # held back from emergency, a confident story still reaches urgent by the other threshold
+    both = Model(**{**short.__dict__, "threshold": 0.0})
+    assert (assess_story(line, e, both) or {})["raise_to"] == "urgent"
+    # the whole assistant: the one-line question keeps the rules' level and their questions
+    r = assess("I have a sore throat", embedder=e, learned=short)
+    assert r["level"] != "emergency" and r["next_questions"]
+
+
 def test_assess_keeps_the_story_and_raises_only_when_confident() -> None:
     e = WordEmbedder()
     calm = assess("I've got a cold, runny nose", embedder=e, learned=_model())
@@ -144,6 +161,7 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     assert m.classes == LEVELS and m.raise_to == "urgent"
     assert 0.5 <= m.threshold < 1.0
     assert m.emergency_threshold is None or 0.0 < m.emergency_threshold <= 1.0
+    assert raw["emergency_min_words"] == m.emergency_min_words == 15
     # trained on every set except the main set's test split, which stays a regression check
     assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c", "d", "e", "f"}
     # home care from the learned view: a threshold, a reason in words, the risk factors it skips
