@@ -1,0 +1,92 @@
+"""Round 10's mechanisms. Each case is written from the guidance the rule cites, in words of its
+own (not copied from any vignette)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.policy.safety import red_flags
+from tests.fakes.triage import answer_all
+from tools.triage import assess
+
+
+def _asked(result: dict) -> list[str]:
+    return [t for q in result["next_questions"] for t in q["topics"]]
+
+
+# ---- 1. suicide preparations however worded (C-SSRS preparatory acts; NICE NG225)
+
+PREPARATIONS = [
+    "my pills are all laid out on the bed and I've written my letters, sorry",
+    "i have lined up all my sleeping tablets on the side. wanted to talk to someone before.",
+    "I've written the letters. the paracetamol is next to me",
+    "been giving away all my things to friends this week, it's easier that way",
+]
+
+
+@pytest.mark.parametrize("text", PREPARATIONS)
+def test_suicide_preparations_are_an_emergency_without_a_suicide_word(text: str) -> None:
+    r = assess(text)
+    assert r["level"] == "emergency" and not r["next_questions"]
+    assert any(f.id == "suicidal" for f in red_flags(text))  # and the crisis line is given
+
+
+NOT_PREPARATIONS = [
+    "I set out my tablets for the week in the dosette box",
+    "wrote the letters for the school trip and packed my hay fever pills",
+    "can you ring me before you visit",
+]
+
+
+@pytest.mark.parametrize("text", NOT_PREPARATIONS)
+def test_everyday_tablets_and_letters_are_not_preparations(text: str) -> None:
+    assert not any(f.id == "suicidal" for f in red_flags(text))
+
+
+# ---- 2. a child and someone else's prescription tablets (NPIS/TOXBASE; NHS Poisoning)
+
+CHILD_INGESTIONS = [
+    "my 18 month old may have chewed one of grandad's heart tablets, she's running around fine",
+    "toddler got into his auntie's bag and had some of her pills, he seems ok",
+    "think my 3yo sucked on a couple of my diabetes tablets, acting normal",
+]
+
+
+@pytest.mark.parametrize("text", CHILD_INGESTIONS)
+def test_a_child_who_may_have_had_an_adults_tablets_is_an_emergency_even_if_well(
+    text: str,
+) -> None:
+    r = assess(text)
+    assert r["level"] == "emergency" and not r["next_questions"]
+
+
+def test_chewing_ones_own_indigestion_tablets_is_not_a_poisoning() -> None:
+    r = answer_all(assess("been chewing rennie tablets after meals for heartburn"), {})
+    assert r["level"] != "emergency"
+
+
+# ---- 3. more paracetamol than the daily maximum, said in an answer (NHS Paracetamol for adults)
+
+
+def test_more_than_the_packet_says_asks_how_much_and_an_overdose_is_an_emergency() -> None:
+    first = assess(
+        "sore back, taking paracetamol for 4 days, more than the packet says to be honest"
+    )
+    assert "medicines" in _asked(first)
+    r = answer_all(first, {"medicines": "around 10 or 12 of the 500mg paracetamol every day"})
+    assert r["level"] == "emergency"
+
+
+def test_an_amount_unknown_after_more_than_the_packet_stays_same_day() -> None:
+    first = assess("sore back, taking paracetamol for 4 days, more than the packet says")
+    r = answer_all(first, {"medicines": "not sure"})
+    assert r["level"] in ("urgent", "emergency")
+
+
+def test_paracetamol_within_the_daily_maximum_is_not_an_overdose() -> None:
+    r = answer_all(assess("sore back, I take 8 paracetamol a day, 2 four times"), {})
+    assert r["level"] != "emergency"
+
+
+def test_a_daily_amount_over_the_maximum_in_the_first_message_is_an_emergency() -> None:
+    assert assess("I have been taking 12 paracetamol a day for my knee")["level"] == "emergency"
