@@ -90,3 +90,26 @@ def test_paracetamol_within_the_daily_maximum_is_not_an_overdose() -> None:
 
 def test_a_daily_amount_over_the_maximum_in_the_first_message_is_an_emergency() -> None:
     assert assess("I have been taking 12 paracetamol a day for my knee")["level"] == "emergency"
+
+
+# ---- 4. a blistering scald in a child under 5 (NHS Healthier Together burns; NHS Burns and scalds)
+
+
+def test_a_blistering_scald_in_a_toddler_is_an_emergency() -> None:
+    text = (
+        "my 2 year old grabbed my coffee and it went down her arm, there's a blister "
+        "coming up, we've got it under the cold tap"
+    )
+    r = assess(text)
+    assert r["level"] == "emergency"
+    assert not any("cold symptoms" in x for x in r["reasons"])  # "the cold tap" is no cold
+
+
+def test_a_small_blister_from_a_scald_in_an_adult_is_not_an_emergency() -> None:
+    r = answer_all(assess("splashed hot tea on my leg, one small blister, cooled it"), {})
+    assert r["level"] == "self_care"
+
+
+def test_coffee_over_a_laptop_is_not_a_burn() -> None:
+    r = assess("my coffee went all over my laptop and i have a headache")
+    assert not any("burn" in x for x in r["reasons"])
