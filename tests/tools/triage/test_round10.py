@@ -113,3 +113,49 @@ def test_a_small_blister_from_a_scald_in_an_adult_is_not_an_emergency() -> None:
 def test_coffee_over_a_laptop_is_not_a_burn() -> None:
     r = assess("my coffee went all over my laptop and i have a headache")
     assert not any("burn" in x for x in r["reasons"])
+
+
+# ---- 5. breathlessness with a pain on breathing in, or after an operation (NICE NG158)
+
+
+def test_breathless_after_an_operation_with_a_pain_on_breathing_in_is_an_emergency() -> None:
+    first = assess("a bit breathless since yesterday, had my hip replaced a fortnight ago")
+    r = answer_all(first, {"chest_pain": "it catches on the left when I take a deep breath"})
+    assert r["level"] == "emergency"
+
+
+def test_blood_stained_phlegm_is_coughing_up_blood() -> None:
+    r = assess("breathless for 2 days, I had an operation on my knee last week")
+    r = answer_all(r, {"coughing_blood": "some pink in my phlegm", "chest_pain": "yes"})
+    assert r["level"] == "emergency"
+
+
+def test_weeks_after_an_operation_is_not_weeks_pregnant() -> None:
+    r = assess("I'm 3 weeks after my bunion op and my toe is stiff")
+    assert r["intake"]["facts"].get("pregnancy", {}).get("status") != "present"
+    assert assess("I'm 12 weeks and I've got some spotting")["level"] != "self_care"
+
+
+# ---- 6. a swollen, tender tummy with vomiting: possible bowel blockage (NHS Bowel obstruction)
+
+
+def test_a_distended_tummy_with_vomiting_is_an_emergency() -> None:
+    first = assess("my nan is 84, bad tummy pain since lunch and she's been sick twice")
+    r = answer_all(first, {"abdominal_pain": "her tummy is distended and tender everywhere"})
+    assert r["level"] == "emergency"
+
+
+# ---- 7. something in the eye at speed (NHS Eye injuries; NICE CKS Corneal superficial injury)
+
+
+def test_an_eye_injury_from_a_grinder_is_an_emergency_when_told_in_an_answer() -> None:
+    first = assess("my eye's sore and watering, I think I've got a bit of grit in there")
+    r = answer_all(first, {"injury": "yes, I was using the angle grinder on some steel"})
+    assert r["level"] == "emergency"
+    calm = answer_all(first, {"injury": "no, it was just windy outside"})
+    assert calm["level"] == "urgent"
+
+
+def test_something_flying_into_the_eye_while_hammering_is_an_emergency_at_once() -> None:
+    r = assess("was hammering a nail and a bit flew into my eye, it hurts")
+    assert r["level"] == "emergency" and not r["next_questions"]
