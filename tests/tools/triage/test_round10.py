@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.policy.safety import red_flags
+from assistant.policy.safety import ethics_violation, red_flags
 from tests.fakes.triage import answer_all
 from tools.triage import assess
 
@@ -159,3 +159,33 @@ def test_an_eye_injury_from_a_grinder_is_an_emergency_when_told_in_an_answer() -
 def test_something_flying_into_the_eye_while_hammering_is_an_emergency_at_once() -> None:
     r = assess("was hammering a nail and a bit flew into my eye, it hurts")
     assert r["level"] == "emergency" and not r["next_questions"]
+
+
+# ---- 8. same-day problems the answers carry; a tooth story gets a level
+
+
+def test_vomiting_that_keeps_nothing_down_with_few_wees_is_same_day() -> None:
+    first = assess("tummy bug, been sick all night")
+    r = answer_all(first, {"fluids": "can't even keep sips of water down, barely peed today"})
+    assert r["level"] == "urgent"
+
+
+def test_a_pregnant_writer_near_someone_with_chickenpox_is_same_day() -> None:
+    r = assess("I'm 16 weeks pregnant and my niece who I babysat on Saturday now has chickenpox")
+    assert answer_all(r, {})["level"] == "urgent"
+    immune = assess(
+        "I'm 16 weeks pregnant and my niece who I babysat on Saturday now has chickenpox. "
+        "I had it as a child"
+    )
+    assert answer_all(immune, {})["level"] != "urgent"
+
+
+def test_a_tooth_or_filling_problem_without_pain_is_a_dentist_appointment() -> None:
+    r = assess("my son is 6 and his big tooth is growing in behind his baby tooth, not sore")
+    assert answer_all(r, {})["level"] == "routine"
+    assert answer_all(assess("lost a filling last night, no pain"), {})["level"] == "routine"
+
+
+def test_it_does_not_hurt_her_is_a_symptom_not_a_wish_to_harm() -> None:
+    assert ethics_violation("her new tooth is wonky but it doesn't hurt her") is None
+    assert ethics_violation("how can I hurt the patient so it looks natural") is not None
