@@ -189,3 +189,25 @@ def test_a_tooth_or_filling_problem_without_pain_is_a_dentist_appointment() -> N
 def test_it_does_not_hurt_her_is_a_symptom_not_a_wish_to_harm() -> None:
     assert ethics_violation("her new tooth is wonky but it doesn't hurt her") is None
     assert ethics_violation("how can I hurt the patient so it looks natural") is not None
+
+
+# ---- 9. words read as the wrong sign (NHS Knocked-out tooth; NICE NG143 floppy child)
+
+
+def test_a_knocked_out_tooth_is_urgent_dental_care_not_being_knocked_out() -> None:
+    for text in (
+        "knocked out two of my son's front teeth falling off his scooter, he's 14",
+        "my front tooth got knocked out at football, adult tooth, it's in milk",
+    ):
+        r = assess(text)
+        assert r["level"] == "urgent", text
+        assert not any("knocked out" in x and "tooth" not in x for x in r["reasons"])
+        assert not red_flags(text)
+    assert assess("fell off the ladder and was knocked out for a minute")["level"] == "emergency"
+
+
+def test_a_floppy_face_is_facial_weakness_not_a_floppy_child() -> None:
+    r = assess("the left side of my face feels floppy since this morning, can't shut my eye")
+    assert not any("drowsy" in x for x in r["reasons"])
+    assert any("drooping face" in x for x in r["reasons"])
+    assert assess("my baby is hot and floppy")["level"] == "emergency"
