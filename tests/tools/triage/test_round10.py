@@ -211,3 +211,28 @@ def test_a_floppy_face_is_facial_weakness_not_a_floppy_child() -> None:
     assert not any("drowsy" in x for x in r["reasons"])
     assert any("drooping face" in x for x in r["reasons"])
     assert assess("my baby is hot and floppy")["level"] == "emergency"
+
+
+# ---- 10. confusion that has gone after a treated hypo; mania (NICE CKS Hypoglycaemia; NICE CG185)
+
+
+def test_a_treated_hypo_on_a_sulfonylurea_is_same_day_not_new_confusion() -> None:
+    text = (
+        "my mum is 77 on glimepiride, she was confused at lunch and her sugar was 2.9, "
+        "had some lucozade and she's back to herself now"
+    )
+    r = answer_all(assess(text), {})
+    assert r["level"] == "urgent"
+    assert "new confusion" not in r["reasons"]
+
+
+def test_mania_is_same_day_mental_health_care_not_delirium() -> None:
+    text = (
+        "my son is 24, up all night for 4 nights, talking so fast we can't follow, "
+        "says he's been chosen for a secret mission, he's not making sense"
+    )
+    assert answer_all(assess(text), {})["level"] == "urgent"
+
+
+def test_confusion_now_is_still_an_emergency() -> None:
+    assert assess("grandad is suddenly confused today and not making sense")["level"] == "emergency"
