@@ -236,3 +236,25 @@ def test_mania_is_same_day_mental_health_care_not_delirium() -> None:
 
 def test_confusion_now_is_still_an_emergency() -> None:
     assert assess("grandad is suddenly confused today and not making sense")["level"] == "emergency"
+
+
+# ---- 11. a cut that bled a lot and has stopped (NHS Cuts and grazes); one reason for immunity
+
+
+def test_a_cut_that_bled_a_lot_and_has_stopped_is_not_an_emergency() -> None:
+    text = "sliced my finger on a knife, it bled loads, blood everywhere, but it has stopped now"
+    assert not red_flags(text)
+    assert assess(text)["level"] != "emergency"
+
+
+def test_bleeding_that_started_again_or_blood_vomited_stays_an_emergency() -> None:
+    assert assess("cut my leg, blood everywhere, it stopped then started again")["level"] == (
+        "emergency"
+    )
+    assert assess("I vomited blood this morning, it has stopped now")["level"] == "emergency"
+
+
+def test_a_medicine_that_lowers_immunity_gives_one_reason_not_two() -> None:
+    r = assess("I'm on methotrexate for my arthritis and I've got a temperature of 38.5")
+    immune = [x for x in r["reasons"] if "immun" in x]
+    assert r["level"] == "urgent" and len(immune) == 1
