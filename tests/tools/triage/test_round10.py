@@ -258,3 +258,34 @@ def test_a_medicine_that_lowers_immunity_gives_one_reason_not_two() -> None:
     r = assess("I'm on methotrexate for my arthritis and I've got a temperature of 38.5")
     immune = [x for x in r["reasons"] if "immun" in x]
     assert r["level"] == "urgent" and len(immune) == 1
+
+
+# ---- 12. same-day stories that were sent to "within days" (RCOG GTG57; NICE NG141; NICE CKS
+# Croup, Corneal superficial injury)
+
+
+def test_a_quieter_baby_in_pregnancy_is_reduced_movements() -> None:
+    r = assess("33 weeks pregnant and the baby seems much quieter than usual today")
+    assert r["level"] == "urgent"
+    born = answer_all(assess("my 3 month old baby has been quieter today, feeding well"), {})
+    assert not any("moving less" in x for x in born["reasons"])
+
+
+def test_a_red_warm_patch_with_a_temperature_is_same_day() -> None:
+    first = assess("there's a red patch on my forearm, warm and tender, since yesterday")
+    assert answer_all(first, {"fever": "yes 38.4"})["level"] == "urgent"
+    assert answer_all(first, {})["level"] == "routine"
+
+
+def test_croup_with_a_noisy_breath_in_when_crying_is_same_day() -> None:
+    first = assess("my 3 year old has a cough like a seal since tonight")
+    upset = answer_all(
+        first, {"breathing": "a squeaky noise when he breathes in but only when he is crying"}
+    )
+    assert upset["level"] == "urgent"
+    assert answer_all(first, {"breathing": "no"})["level"] == "self_care"
+
+
+def test_a_scratched_eye_is_same_day() -> None:
+    r = answer_all(assess("caught my eye on a rose bush, it's stinging and watering"), {})
+    assert r["level"] == "urgent"
