@@ -289,3 +289,8 @@ def test_croup_with_a_noisy_breath_in_when_crying_is_same_day() -> None:
 def test_a_scratched_eye_is_same_day() -> None:
     r = answer_all(assess("caught my eye on a rose bush, it's stinging and watering"), {})
     assert r["level"] == "urgent"
+
+
+def test_a_pulled_back_is_back_pain() -> None:
+    r = answer_all(assess("tweaked my lower back moving a sofa, sore but I can walk fine"), {})
+    assert any("back pain" in x for x in r["reasons"])
