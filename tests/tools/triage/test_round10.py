@@ -294,3 +294,8 @@ def test_a_scratched_eye_is_same_day() -> None:
 def test_a_pulled_back_is_back_pain() -> None:
     r = answer_all(assess("tweaked my lower back moving a sofa, sore but I can walk fine"), {})
     assert any("back pain" in x for x in r["reasons"])
+
+
+def test_grandkids_are_not_grandiose_ideas() -> None:
+    r = assess("i am 71, got a cold from my grandkids, runny nose and sneezy")
+    assert not any("mania" in x for x in r["reasons"])
