@@ -8,6 +8,7 @@ import pytest
 from assistant.policy.safety import ethics_violation, red_flags
 from tests.fakes.triage import answer_all
 from tools.triage import assess
+from tools.triage.parse import polarity
 
 
 def _asked(result: dict) -> list[str]:
@@ -299,3 +300,14 @@ def test_a_pulled_back_is_back_pain() -> None:
 def test_grandkids_are_not_grandiose_ideas() -> None:
     r = assess("i am 71, got a cold from my grandkids, runny nose and sneezy")
     assert not any("mania" in x for x in r["reasons"])
+
+
+def test_a_nosebleed_that_stops_with_pinching_is_a_no_to_bleeding_that_wont_stop() -> None:
+    assert polarity("it stops after 10 mins of pinching") == "no"
+    assert polarity("it stops then starts again") != "no"
+
+
+def test_nosebleeds_for_weeks_that_stop_with_pinching_are_a_gp_appointment() -> None:
+    first = assess("nosebleeds a few times a week for the last 5 weeks, right side")
+    r = answer_all(first, {"bleeding": "it stops after 10 mins of pinching"})
+    assert r["level"] == "routine"
