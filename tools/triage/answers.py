@@ -18,11 +18,13 @@ _MINOR_SETTLING = re.compile(
     r"^\W*(?:(?:just|only)\s+)?(?:a\s+)?(?:(?:tiny|little)\s+)?(?:bit|little|trickle|spot|small\s+amount)"
     r"\s+of\s+\w+\W+(?:[\w']+\s+){0,3}(?:slowing|stopped|stopping|easing|eased|settled|settling|drying)\b"
 )
-# "stopped after 5 minutes", "it's settled", "I can still eat and drink", "managing sips": the
+# "stopped after 5 minutes", "it stops with pinching", "it's settled", "I can still eat and drink", "managing sips": the
 # trouble asked about is not there now (a no to "bleeding that won't stop", "trouble swallowing")
 _SETTLED = re.compile(
     r"^\W*(?:(?:it|he|she|they)\s+|it.?s\s+|(?:it\s+)?has\s+|(?:it\s+)?had\s+)?(?:all\s+)?"
     r"(?:stopped|settled|eased\s+off|cleared\s+up)\b"
+    r"|^\W*(?:it\s+)?(?:always\s+)?stops\s+(?:with|after|when|if|once)\b[^.]{0,40}"
+    r"\b(?:pinch\w*|press\w*|pressure|mins?|minutes)\b"
     r"|\b(?:can|could)\s+(?:still\s+)?(?:eat|drink|swallow)\b|\bmanaging\s+(?:small\s+)?sips\b"
     r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"
 )
