@@ -196,6 +196,7 @@ SET_NAMES = {
     "g": "set g",
     "h": "set h",
     "i": "set i",
+    "j": "set j",
 }
 
 

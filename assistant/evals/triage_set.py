@@ -54,6 +54,8 @@ SETS = {
     "h": ("triage_vignettes_h.yaml", "triage_split_h.json"),
     # a ninth author's blind set, run untuned after rounds 8 and 9, then read
     "i": ("triage_vignettes_i.yaml", "triage_split_i.json"),
+    # a tenth author's blind set, run untuned before and after round 10, then read
+    "j": ("triage_vignettes_j.yaml", "triage_split_j.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
