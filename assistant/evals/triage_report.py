@@ -163,3 +163,59 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"{_pct(pub['self_care'])}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+HELDOUT_AREA = "triage-heldout"
+HELDOUT_DIR = Path("docs/triage_runs/heldout")
+
+
+def load_heldout(folder: Path = HELDOUT_DIR) -> list[dict[str, Any]]:
+    """The kept held-out runs (``<set>_<n>_<commit>.json``: a blind set run untuned with
+    ``clinassist eval triage --vignettes FILE``; the metrics only, never a story), in file order."""
+    import json
+
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def render_heldout(runs: list[dict[str, Any]]) -> str:
+    """One row per held-out run: accuracy, emergency and self-care recall, the emergency or
+    urgent stories sent home or left without a level, and the baselines of the same run."""
+    lines = [
+        "| set | code | when | accuracy (4 levels) | 3 levels | emergency recall | urgent recall "
+        "| self-care recall | emergency or urgent sent to self-care or no level | over / under "
+        "| red flags alone | always see a doctor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        m, b = run["triage"], run["baselines"]
+        lines.append(
+            f"| {run['set']} | {run['code']} | {run['when']} | {_pct(m['accuracy'])} "
+            f"| {_pct(m['accuracy_3_levels'])} | {_pct(m['emergency_recall'])} "
+            f"| {_pct(m['per_level']['urgent']['recall'])} | {_pct(m['self_care_recall'])} "
+            f"| {m['emergency_or_urgent_to_self_care']} of "
+            f"{m['per_level']['emergency']['n'] + m['per_level']['urgent']['n']} "
+            f"| {_pct(m['over_triage_rate'])} / {_pct(m['under_triage_rate'])} "
+            f"| {_pct(b['red_flag_rules_alone']['accuracy'])} "
+            f"| {_pct(b['always_see_a_doctor']['accuracy'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m assistant.evals.triage_report [DOC]``: write the held-out runs' table
+    (docs/triage_runs/heldout) into DOC's ``triage-heldout`` block (default docs/TRIAGE.md)."""
+    import sys
+
+    from assistant.core.evaldocs import write_block
+
+    args = sys.argv[1:] if argv is None else argv
+    doc = Path(args[0]) if args else Path("docs/TRIAGE.md")
+    if not write_block(doc, HELDOUT_AREA, render_heldout(load_heldout())):
+        print(f"{doc} has no generated:eval-{HELDOUT_AREA} block", file=sys.stderr)
+        return 2
+    print(f"wrote the held-out runs' table into {doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
