@@ -8,6 +8,7 @@ import time
 import pytest
 
 from assistant.policy.safety import red_flags
+from tests.fakes.triage import answer_all
 from tools.triage import assess
 
 # ---- being knocked out is a head injury even when a tooth is mentioned (NICE NG232)
@@ -79,3 +80,43 @@ def test_the_stopped_bleeding_exemption_reads_long_text_in_linear_time() -> None
         began = time.process_time()
         red_flags(text)
         assert time.process_time() - began < 1.5
+
+
+# ---- confusion is switched off only where it has gone, or is "not making sense" in mania
+# (NHS Confusion (sudden); NICE NG232 Head injury; NICE CG185 Bipolar disorder)
+
+CONFUSION_NOW = [
+    "my dad is 82, talking really fast and confused since this morning, he doesn't recognise me",
+    "my mum is suddenly confused and talking non-stop, she doesn't know where she is",
+    "my wife is diabetic, she is talking nonsense and talking really fast and sweaty",
+    "he was confused earlier, now fine, but this evening he is confused again",
+    "my dad got confused after a fall, back to himself now, he is 85",
+    "she's back to herself now but was confused and had a fit this morning",
+]
+
+
+@pytest.mark.parametrize("text", CONFUSION_NOW)
+def test_confusion_beside_fast_talk_a_fall_a_fit_or_back_again_is_an_emergency(text: str) -> None:
+    assert assess(text)["level"] == "emergency"
+
+
+def test_confusion_gone_after_a_treated_hypo_and_mania_keep_their_same_day_answers() -> None:
+    hypo = (
+        "my mum is 77 on glimepiride, she was confused at lunch and her sugar was 2.9, "
+        "had some lucozade and she's back to herself now"
+    )
+    r = answer_all(assess(hypo), {})
+    assert r["level"] == "urgent" and "new confusion" not in r["reasons"]
+    mania = (
+        "my son is 24, up all night for 4 nights, talking so fast we can't follow, "
+        "says he's been chosen for a secret mission, he's not making sense"
+    )
+    assert answer_all(assess(mania), {})["level"] == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text", ["I have racing thoughts and anxiety", "my son is talking really fast when excited"]
+)
+def test_one_sign_alone_is_not_mania(text: str) -> None:
+    r = answer_all(assess(text), {})
+    assert not any("mania" in x for x in r["reasons"])
