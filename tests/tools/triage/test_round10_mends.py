@@ -10,6 +10,7 @@ import pytest
 from assistant.policy.safety import red_flags
 from tests.fakes.triage import answer_all
 from tools.triage import assess
+from tools.triage.parse import polarity
 
 # ---- being knocked out is a head injury even when a tooth is mentioned (NICE NG232)
 
@@ -120,3 +121,33 @@ def test_confusion_gone_after_a_treated_hypo_and_mania_keep_their_same_day_answe
 def test_one_sign_alone_is_not_mania(text: str) -> None:
     r = answer_all(assess(text), {})
     assert not any("mania" in x for x in r["reasons"])
+
+
+# ---- a nosebleed that took longer than 10 minutes, or comes back, is no "no" (NHS Nosebleed)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "it stops after about 30 mins",
+        "stops after 40 minutes of pinching",
+        "it stops with pressure but comes back every few minutes",
+        "it stopped after half an hour",
+    ],
+)
+def test_a_bleed_that_took_long_or_comes_back_is_not_a_no(answer: str) -> None:
+    assert polarity(answer) != "no"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["it stops after 10 mins of pinching", "it stops with pinching", "stopped after 5 minutes"],
+)
+def test_a_bleed_that_stops_within_10_minutes_is_still_a_no(answer: str) -> None:
+    assert polarity(answer) == "no"
+
+
+def test_a_nosebleed_that_takes_half_an_hour_to_stop_is_not_self_care() -> None:
+    first = assess("I have a nosebleed, I am 40")
+    r = answer_all(first, {"bleeding": "It stops after about 30 minutes of pressing."})
+    assert r["level"] in ("urgent", "emergency")
