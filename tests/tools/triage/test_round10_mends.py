@@ -151,3 +151,29 @@ def test_a_nosebleed_that_takes_half_an_hour_to_stop_is_not_self_care() -> None:
     first = assess("I have a nosebleed, I am 40")
     r = answer_all(first, {"bleeding": "It stops after about 30 minutes of pressing."})
     assert r["level"] in ("urgent", "emergency")
+
+
+# ---- "I'm N weeks" is pregnancy unless an operation or a birth is named (NICE NG133; NHS)
+
+
+def _pregnant(text: str) -> bool:
+    return assess(text)["intake"]["facts"].get("pregnancy", {}).get("status") == "present"
+
+
+def test_weeks_pregnant_said_with_since_or_on_is_still_pregnancy() -> None:
+    r = assess("I'm 30 weeks since Friday and have some bleeding")
+    assert any("bleeding in pregnancy" in x for x in r["reasons"])
+    r = assess("I'm 34 weeks on Monday, bad headache, flashing lights and my face is swollen")
+    assert any("headache in pregnancy" in x for x in r["reasons"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm 3 weeks after my bunion op and my toe is stiff",
+        "I'm 6 weeks post op and my wound is red",
+        "I'm 5 weeks since my c-section and have some bleeding",
+    ],
+)
+def test_weeks_after_an_operation_or_a_birth_is_not_weeks_pregnant(text: str) -> None:
+    assert not _pregnant(text)
