@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from assistant.policy.safety import red_flags
+from assistant.policy.safety import ethics_violation, red_flags
 from tests.fakes.triage import answer_all
 from tools.triage import assess
 from tools.triage.parse import polarity
@@ -177,3 +177,28 @@ def test_weeks_pregnant_said_with_since_or_on_is_still_pregnancy() -> None:
 )
 def test_weeks_after_an_operation_or_a_birth_is_not_weeks_pregnant(text: str) -> None:
     assert not _pregnant(text)
+
+
+# ---- "why not hurt the patient" is a wish to harm; "it doesn't hurt her" is a symptom
+
+
+def test_why_not_hurt_the_patient_is_a_wish_to_harm() -> None:
+    rule = ethics_violation("why not hurt the patient a bit so he stops calling")
+    assert rule is not None and rule.id == "harm_patient"
+    assert ethics_violation("it doesn't hurt her, how do I poison the patient") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "her new tooth is wonky but it doesn't hurt her",
+        "the injection doesn't hurt them, the patient was fine",
+    ],
+)
+def test_it_does_not_hurt_her_is_still_a_symptom(text: str) -> None:
+    assert ethics_violation(text) is None
+
+
+def test_ill_hurt_myself_is_a_self_harm_flag() -> None:
+    assert any(f.id == "suicidal" for f in red_flags("it doesn't matter, I'll hurt myself"))
+    assert not red_flags("I fell off my bike and hurt myself")
