@@ -202,3 +202,69 @@ def test_it_does_not_hurt_her_is_still_a_symptom(text: str) -> None:
 def test_ill_hurt_myself_is_a_self_harm_flag() -> None:
     assert any(f.id == "suicidal" for f in red_flags("it doesn't matter, I'll hurt myself"))
     assert not red_flags("I fell off my bike and hurt myself")
+
+
+# ---- round 10's emergency patterns on ordinary text, beside the real cases they were for
+
+EVERYDAY = [
+    "my meds are set out in a dosette box by the pharmacist",
+    "the carer has my tablets laid out each morning",
+    "I've laid out my tablets for tomorrow",
+    "we're moving abroad so I'm giving away all my stuff",
+    "I'm decluttering and giving away my things to charity",
+    "I have surgery on Monday and want to talk to someone before.",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_everyday_tablets_belongings_and_talk_are_not_suicide_preparations(text: str) -> None:
+    assert not any(f.id == "suicidal" for f in red_flags(text))
+    assert assess(text)["level"] != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my tablets are lined up on the side and the notes are written",
+        "I have laid out all my pills, just wanted to talk to someone before",
+        "i have lined up all my sleeping tablets on the side. wanted to talk to someone before.",
+        "I've been giving away all my things this week",
+    ],
+)
+def test_real_preparations_still_fire(text: str) -> None:
+    assert any(f.id == "suicidal" for f in red_flags(text))
+    assert assess(text)["level"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been chewing my gaviscon tablets for heartburn",
+        "the box has 16 paracetamol tablets, how many a day can I take?",
+        "I was grinding my teeth at night and my eye is twitching",
+        "my 4 year old has a blister on her heel from new shoes and burned her finger yesterday",
+        "sharp pain when I breathe in and I'm short of breath, I have a cold",
+    ],
+)
+def test_ordinary_stories_are_not_an_emergency(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my toddler chewed some of nan's tablets, she seems fine",
+        "my 2 year old was chewing my blood pressure tablets",
+        "I've been taking 12 to 14 paracetamol a day for my back",
+        "I was using an angle grinder without goggles and something flew into my eye",
+        "my baby pulled a cup of tea over, there's a blistered scald the size of my palm on his arm",
+    ],
+)
+def test_the_real_cases_stay_an_emergency(text: str) -> None:
+    assert assess(text)["level"] == "emergency"
+
+
+def test_pleuritic_pain_with_breathlessness_and_no_cold_stays_an_emergency() -> None:
+    assert assess("sudden sharp pain when I breathe in and I'm short of breath")["level"] == (
+        "emergency"
+    )
