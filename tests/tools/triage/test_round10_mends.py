@@ -268,3 +268,11 @@ def test_pleuritic_pain_with_breathlessness_and_no_cold_stays_an_emergency() -> 
     assert assess("sudden sharp pain when I breathe in and I'm short of breath")["level"] == (
         "emergency"
     )
+
+
+# ---- more medicine than the packet advises, told alone, is same-day advice (NHS Ibuprofen)
+
+
+def test_more_than_the_recommended_dose_alone_is_same_day_with_a_reason() -> None:
+    r = answer_all(assess("I took more than the recommended dose of ibuprofen"), {})
+    assert r["level"] == "urgent" and r["reasons"]
