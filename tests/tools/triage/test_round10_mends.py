@@ -276,3 +276,14 @@ def test_pleuritic_pain_with_breathlessness_and_no_cold_stays_an_emergency() -> 
 def test_more_than_the_recommended_dose_alone_is_same_day_with_a_reason() -> None:
     r = answer_all(assess("I took more than the recommended dose of ibuprofen"), {})
     assert r["level"] == "urgent" and r["reasons"]
+
+
+# ---- a cold sore with a weak immune system is same day (NICE CKS Herpes simplex - oral)
+
+
+def test_a_cold_sore_on_methotrexate_or_with_a_weak_immune_system_is_same_day() -> None:
+    r = answer_all(assess("I have a cold sore on my lip, I'm on methotrexate"), {})
+    assert r["level"] == "urgent"
+    first = assess("I have a cold sore on my lip")
+    assert answer_all(first, {"immunity": "yes, I had a kidney transplant"})["level"] == "urgent"
+    assert answer_all(first, {"immunity": "no"})["level"] == "self_care"
