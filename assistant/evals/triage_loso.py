@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from tools.triage.classifier import story_words
 from tools.triage.lexicon import DATA_DIR, use_data_dir
 
 HPO_FIELDS = ("hpo", "hpo_name", "hpo_more", "hpo_exclude", "hpo_vocabulary")
@@ -278,7 +279,7 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
         view = assess_story(text, embedder, model)
         p = None if view is None else view["probabilities"]["emergency"]
         log.append(
-            {"id": current["id"], "words": len(text.split()), "rules": current["rules"], "p_em": p}
+            {"id": current["id"], "words": story_words(text), "rules": current["rules"], "p_em": p}
         )
         return view
 

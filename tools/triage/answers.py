@@ -18,12 +18,21 @@ _MINOR_SETTLING = re.compile(
     r"^\W*(?:(?:just|only)\s+)?(?:a\s+)?(?:(?:tiny|little)\s+)?(?:bit|little|trickle|spot|small\s+amount)"
     r"\s+of\s+\w+\W+(?:[\w']+\s+){0,3}(?:slowing|stopped|stopping|easing|eased|settled|settling|drying)\b"
 )
+# a bleed that took longer than 10 minutes to stop, or that comes back, is not settled (NHS
+# Nosebleed: A&E if it lasts longer than 10 to 15 minutes)
+_NOT_SETTLED = (
+    r"(?![^.]{0,80}\b(?:again|back|start\w*|keeps?|return\w*|hours?|hrs?|half\s+an\s+hour"
+    r"|(?:1[1-9]|[2-9]\d|\d{3,})\s*(?:mins?|minutes)|(?:eleven|twelve|fifteen|twenty|thirty"
+    r"|forty|fifty|sixty)\b)\b)"
+)
 # "stopped after 5 minutes", "it stops with pinching", "it's settled", "I can still eat and drink", "managing sips": the
 # trouble asked about is not there now (a no to "bleeding that won't stop", "trouble swallowing")
 _SETTLED = re.compile(
     r"^\W*(?:(?:it|he|she|they)\s+|it.?s\s+|(?:it\s+)?has\s+|(?:it\s+)?had\s+)?(?:all\s+)?"
-    r"(?:stopped|settled|eased\s+off|cleared\s+up)\b"
-    r"|^\W*(?:it\s+)?(?:always\s+)?stops\s+(?:with|after|when|if|once)\b[^.]{0,40}"
+    r"(?:stopped|settled|eased\s+off|cleared\s+up)\b" + _NOT_SETTLED + r"|"
+    r"^\W*(?:it\s+)?(?:always\s+)?stops\s+(?:with|after|when|if|once)\b"
+    + _NOT_SETTLED
+    + r"[^.]{0,40}"
     r"\b(?:pinch\w*|press\w*|pressure|mins?|minutes)\b"
     r"|\b(?:can|could)\s+(?:still\s+)?(?:eat|drink|swallow)\b|\bmanaging\s+(?:small\s+)?sips\b"
     r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"

@@ -72,6 +72,23 @@ class Model:
         return sum(probs[c] for c in self.positive)
 
 
+_WORD_RUN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+# scripts written without spaces: Chinese and Japanese (about 2 characters a word), Thai, Lao,
+# Myanmar and Khmer (about 4); their characters are counted apart from the letter runs
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+
+
+def story_words(text: str) -> int:
+    """How many words a story holds: runs of letters ("chest-pain,left-arm" is 4, "can't" 1;
+    digits, punctuation and emoji are none), and for scripts without spaces a word for every 2
+    Chinese or Japanese characters or every 4 Thai, Lao, Myanmar or Khmer ones."""
+    cjk = len(_CJK.findall(text))
+    sea = len(_SOUTHEAST_ASIAN.findall(text))
+    rest = _SOUTHEAST_ASIAN.sub(" ", _CJK.sub(" ", text))
+    return len(_WORD_RUN.findall(rest)) + cjk // 2 + sea // 4
+
+
 def sentences(text: str) -> list[str]:
     """The story's sentences that hold a word: at most ``MAX_SENTENCES``, the first and the last
     half of them (a warning sign told at the end of a long story still counts)."""
@@ -185,7 +202,7 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
         "reason": model.reason,
     }
     e = model.emergency_threshold
-    long_enough = len(text.split()) >= model.emergency_min_words
+    long_enough = story_words(text) >= model.emergency_min_words
     if e is not None and probs.get("emergency", 0.0) >= e and long_enough:
         out.update(raise_to="emergency", reason=model.emergency_reason)
     s = model.self_care_threshold
