@@ -47,3 +47,35 @@ def test_funny_said_of_something_other_than_a_face_is_not_an_odd_face() -> None:
     # "funny" about something else is not an odd face
     r = assess("my son's face when he saw the cake was so funny")
     assert "face_arm_speech_odd" not in r["intake"]["facts"]
+
+
+# ---- 2. a head injury on an anticoagulant is an emergency (NICE NG232: CT within 8 hours)
+
+HEAD_STRIKES_ON_THINNERS = [
+    "Resident aged 88, found on the floor by carers, struck forehead on bedside table. "
+    "Oriented, no vomiting. On warfarin for a metal valve.",
+    "grandad (84) slipped on the ice and cracked the back of his head on the step, he's on "
+    "dabigatran, says he feels alright",
+    "I'm 70 and take edoxaban, banged my head on the car boot lid this afternoon, bit of a bump",
+]
+
+
+@pytest.mark.parametrize("text", HEAD_STRIKES_ON_THINNERS)
+def test_a_head_strike_on_a_blood_thinner_is_an_emergency(text: str) -> None:
+    r = assess(text)
+    assert r["level"] == "emergency" and not r["next_questions"]
+
+
+def test_the_blood_thinner_told_in_an_answer_makes_a_head_strike_an_emergency() -> None:
+    first = assess(
+        "my mum is 77, she slipped and knocked her head on the door frame, chatting normally"
+    )
+    r = answer_all(first, {"medicines": "she takes rivaroxaban for her heart rhythm"})
+    assert r["level"] == "emergency"
+
+
+def test_a_head_strike_without_a_blood_thinner_or_warning_sign_is_not_an_emergency_by_rule() -> (
+    None
+):
+    r = answer_all(assess("I'm 35, banged my head on a kitchen cupboard door, little bump"), {})
+    assert r["level"] != "emergency"
