@@ -79,3 +79,67 @@ def test_a_head_strike_without_a_blood_thinner_or_warning_sign_is_not_an_emergen
 ):
     r = answer_all(assess("I'm 35, banged my head on a kitchen cupboard door, little bump"), {})
     assert r["level"] != "emergency"
+
+
+# ---- 3. same-day stories: shingles near the eye, infected chickenpox, an abscess, an object in a
+# child's nose or ear, a scratch gone red with a temperature
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "blisters in a strip on one side of my scalp and forehead, really stinging, I'm 68",
+        "a blistering rash on one side of my face near my eye since yesterday",
+    ],
+)
+def test_shingles_near_the_eye_is_same_day(text: str) -> None:
+    assert assess(text)["level"] in {"urgent", "emergency"}
+
+
+def test_chickenpox_with_a_temperature_that_came_back_is_same_day() -> None:
+    first = assess("my son has chickenpox, day 5")
+    r = answer_all(first, {"fever": "his temperature came back last night, 38.6"})
+    assert r["level"] == "urgent"
+
+
+def test_chickenpox_with_hot_red_swollen_skin_round_the_spots_is_same_day() -> None:
+    r = assess("she has chickenpox and a few of the spots on her leg are red and swollen and sore")
+    assert r["level"] in {"urgent", "emergency"}
+
+
+def test_plain_chickenpox_is_still_home_care() -> None:
+    r = answer_all(assess("my 6 year old has chickenpox, itchy but otherwise happy"), {})
+    assert r["level"] == "self_care"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a boil on my thigh that keeps getting bigger and is agony now",
+        "there's a lump on my back, hot to touch and red, very tender",
+    ],
+)
+def test_an_abscess_that_grows_or_is_red_and_hot_is_same_day(text: str) -> None:
+    assert assess(text)["level"] in {"urgent", "emergency"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my 4 year old has put a bit of crayon in his ear and we can't get it out",
+        "toddler shoved a dried pea up his nostril, he's fine otherwise",
+    ],
+)
+def test_an_object_in_a_childs_nose_or_ear_is_same_day(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] == "urgent"
+
+
+def test_a_button_battery_in_the_nose_is_an_emergency() -> None:
+    assert assess("my daughter pushed a button battery up her nose")["level"] == "emergency"
+
+
+def test_a_scratch_gone_red_with_shivers_is_same_day_and_without_is_never_home_care() -> None:
+    first = assess("scratched my arm on a rose bush 3 days ago and it's going red and sore")
+    assert "fever" in _asked(first)
+    assert answer_all(first, {"fever": "I've been shivery and it's 38.1"})["level"] == "urgent"
+    assert answer_all(first, {})["level"] != "self_care"
