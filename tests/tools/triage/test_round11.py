@@ -7,6 +7,7 @@ import pytest
 
 from tests.fakes.triage import answer_all
 from tools.triage import assess
+from tools.triage.answers import polarity
 
 
 def _asked(result: dict) -> list[str]:
@@ -143,3 +144,30 @@ def test_a_scratch_gone_red_with_shivers_is_same_day_and_without_is_never_home_c
     assert "fever" in _asked(first)
     assert answer_all(first, {"fever": "I've been shivery and it's 38.1"})["level"] == "urgent"
     assert answer_all(first, {})["level"] != "self_care"
+
+
+# ---- 4. answers read more precisely: some change, but still responding or talking normally
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "a little sleepier than usual but still chatting to me",
+        "a bit quiet, but she still smiles and plays with her toys",
+        "a bit faster than normal, but he's talking fine",
+    ],
+)
+def test_a_small_change_while_still_responding_is_a_no_to_the_severe_sign(answer: str) -> None:
+    assert polarity(answer) == "no"
+
+
+@pytest.mark.parametrize("answer", ["a bit drowsy", "a bit sleepy but hard to wake", "yes"])
+def test_a_change_without_normal_responses_is_still_a_yes(answer: str) -> None:
+    assert polarity(answer) == "yes"
+
+
+def test_the_reliever_named_in_lay_words_every_few_hours_is_same_day_not_severe() -> None:
+    # BTS/SIGN: needing the reliever every 4 hours or more, still talking in sentences: same day
+    first = assess("my asthma has been bad for a few days with this cold")
+    r = answer_all(first, {"breathing": "yes wheezy, on my ventolin every 2 hours, talking fine"})
+    assert r["level"] == "urgent"
