@@ -171,3 +171,23 @@ def test_the_reliever_named_in_lay_words_every_few_hours_is_same_day_not_severe(
     first = assess("my asthma has been bad for a few days with this cold")
     r = answer_all(first, {"breathing": "yes wheezy, on my ventolin every 2 hours, talking fine"})
     assert r["level"] == "urgent"
+
+
+# ---- COPD flare-up (NICE NG115; NHS COPD): same day, and "my chest" is the lungs, not chest pain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have emphysema and for the last 2 days I'm coughing up more yellow sputum than normal",
+        "copd, a lot more breathless than usual this week and my chest is getting worse",
+    ],
+)
+def test_a_copd_flare_up_is_same_day(text: str) -> None:
+    r = answer_all(assess(text), {"breathing": "more than usual but I can talk in full sentences"})
+    assert r["level"] == "urgent"
+
+
+def test_copd_without_a_flare_up_is_not_raised_by_the_flare_rule() -> None:
+    r = assess("I have COPD, just wondering if I should have the flu jab this year")
+    assert "copd_flare" not in r["intake"]["facts"]
