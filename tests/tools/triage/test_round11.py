@@ -191,3 +191,24 @@ def test_a_copd_flare_up_is_same_day(text: str) -> None:
 def test_copd_without_a_flare_up_is_not_raised_by_the_flare_rule() -> None:
     r = assess("I have COPD, just wondering if I should have the flu jab this year")
     assert "copd_flare" not in r["intake"]["facts"]
+
+
+# ---- 5. treatment tried without effect, or an infection that keeps coming back: a GP appointment
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my eczema on my hands isn't getting any better with the cream from the pharmacy",
+        "teenage son's acne, we've tried the gel from the chemist for two months, doesn't help",
+        "thrush again, that's the 5th time in the last year",
+        "I've had tonsillitis 8 times this year",
+    ],
+)
+def test_failed_pharmacy_treatment_or_recurrent_infection_is_not_home_care(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] == "routine"
+
+
+def test_mild_acne_is_still_home_care() -> None:
+    r = answer_all(assess("a few spots of acne on my chin before my period"), {})
+    assert r["level"] == "self_care"
