@@ -37,6 +37,15 @@ _SETTLED = re.compile(
     r"|\b(?:can|could)\s+(?:still\s+)?(?:eat|drink|swallow)\b|\bmanaging\s+(?:small\s+)?sips\b"
     r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"
 )
+# "a bit quieter but still answers me", "a little faster but she is talking and playing": some
+# change, but the person still responds, talks or plays normally - a no to the severe sign asked
+# about (NICE NG143 green: responds normally to social cues, stays awake; BTS/SIGN: talking in
+# sentences is not a severe attack)
+_MINOR_BUT_NORMAL = re.compile(
+    r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+\w+(?:\s+than\s+(?:normal|usual))?,?\s+but\s+"
+    r"(?:[\w']+\s+){0,3}?(?:still\s+)?(?:answer\w*|talk\w*|chat\w*|play\w*|respond\w*|watch\w*"
+    r"|smil\w*|laugh\w*|awake|alert)\b"
+)
 _UNSURE = re.compile(
     r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
 )
@@ -54,7 +63,7 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
-    if NEG_START.match(t) or _MINOR_SETTLING.match(t):
+    if NEG_START.match(t) or _MINOR_SETTLING.match(t) or _MINOR_BUT_NORMAL.match(t):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"
