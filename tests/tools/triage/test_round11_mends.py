@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fakes.triage import answer_all
+from tools.triage import assess
 from tools.triage.parse import polarity
 
 # ---- "a bit X but ..." is a reassuring no only with a mild change and no negator (NICE NG143)
@@ -36,3 +38,29 @@ def test_a_worrying_change_or_a_negator_is_not_a_reassuring_no(answer: str) -> N
 )
 def test_a_mild_change_with_normal_responses_is_still_a_no(answer: str) -> None:
     assert polarity(answer) == "no"
+
+
+# ---- "not making sense" is mania only beside two signs of mania and nothing that points to
+# delirium: a fever, drink or withdrawal, hallucinations or shaking, an infection (NICE CG185;
+# NHS Confusion (sudden))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my husband hasn't slept for 2 nights, he has a high fever and is not making sense",
+        "my dad hasn't slept for 3 days, he is shaking and seeing things and not making sense",
+    ],
+)
+def test_not_making_sense_with_one_sign_and_a_fever_or_withdrawal_is_an_emergency(
+    text: str,
+) -> None:
+    assert assess(text)["level"] == "emergency"
+
+
+def test_mania_with_two_signs_is_still_same_day_mental_health_care() -> None:
+    mania = (
+        "my son is 24, up all night for 4 nights, talking so fast we can't follow, "
+        "says he's been chosen for a secret mission, he's not making sense"
+    )
+    assert answer_all(assess(mania), {})["level"] == "urgent"
