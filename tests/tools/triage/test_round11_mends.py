@@ -64,3 +64,30 @@ def test_mania_with_two_signs_is_still_same_day_mental_health_care() -> None:
         "says he's been chosen for a secret mission, he's not making sense"
     )
     assert answer_all(assess(mania), {})["level"] == "urgent"
+
+
+# ---- a face, arm or speech that went odd and has settled is a suspected TIA: a specialist within
+# 24 hours, never a routine appointment (NICE NG128); sudden or still there: 999
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my words came out jumbled for a few minutes this morning",
+        "my arm went heavy and useless for 10 minutes this morning, fine now",
+        "my dad's speech sounded odd for ten minutes then went back to normal",
+    ],
+)
+def test_an_odd_face_arm_or_speech_that_settled_is_urgent_not_routine(text: str) -> None:
+    assert assess(text)["level"] in ("urgent", "emergency")
+    final = answer_all(assess(text), {"neuro": "no, he's fine now"})
+    assert final["level"] in ("urgent", "emergency")
+    assert answer_all(assess(text), {})["level"] in ("urgent", "emergency")
+
+
+def test_an_odd_face_arm_or_speech_with_a_fast_sign_is_still_an_emergency() -> None:
+    text = "my dad's speech sounded odd for ten minutes then went back to normal"
+    r = answer_all(
+        assess(text), {"neuro": "yes one side of his face has dropped and his arm is weak"}
+    )
+    assert r["level"] == "emergency"
