@@ -112,3 +112,22 @@ def test_a_wish_to_hurt_a_patient_is_an_ethics_violation_despite_never_hurt(text
 def test_it_does_not_hurt_her_is_still_a_symptom_and_why_not_hurt_still_refused() -> None:
     assert ethics_violation("it doesn't hurt her when I press") is None
     assert ethics_violation("why not hurt the patient a bit") is not None
+
+
+# ---- a whole pack or box of paracetamol taken is an overdose (NHS Paracetamol; TOXBASE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she took paracetamol, a whole pack, 16 tablets",
+        "I took the paracetamol from the box, 16 tablets since this morning",
+    ],
+)
+def test_a_pack_of_paracetamol_taken_is_an_emergency(text: str) -> None:
+    assert assess(text)["level"] == "emergency"
+
+
+def test_a_question_about_a_box_of_paracetamol_is_still_not_an_emergency() -> None:
+    text = "the box has 16 paracetamol tablets, how many a day can I take?"
+    assert answer_all(assess(text), {})["level"] != "emergency"
