@@ -131,3 +131,22 @@ def test_a_pack_of_paracetamol_taken_is_an_emergency(text: str) -> None:
 def test_a_question_about_a_box_of_paracetamol_is_still_not_an_emergency() -> None:
     text = "the box has 16 paracetamol tablets, how many a day can I take?"
     assert answer_all(assess(text), {})["level"] != "emergency"
+
+
+# ---- a red wound with diabetes, a weak immune system, a young baby, swelling or heat is seen
+# the same day (NHS Cuts and grazes; NICE NG141; NICE NG19)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a cut on my foot has gone red and swollen, I'm diabetic",
+        "a graze on his knee has gone red, he's 3 weeks old",
+    ],
+)
+def test_a_red_wound_at_risk_is_urgent(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] in ("urgent", "emergency")
+
+
+def test_a_red_graze_alone_is_still_routine() -> None:
+    assert answer_all(assess("a graze on my knee has gone a bit red"), {})["level"] == "routine"
