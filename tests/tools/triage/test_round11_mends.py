@@ -150,3 +150,23 @@ def test_a_red_wound_at_risk_is_urgent(text: str) -> None:
 
 def test_a_red_graze_alone_is_still_routine() -> None:
     assert answer_all(assess("a graze on my knee has gone a bit red"), {})["level"] == "routine"
+
+
+# ---- a cold does not explain sudden pleuritic breathlessness with a clot risk (NICE NG158)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suddenly short of breath with a stabbing pain when I take a deep breath, runny nose from "
+        "a cold last week, I'm on the pill",
+        "short of breath and a sharp pain when I breathe in, I'm on HRT, I have a cold",
+    ],
+)
+def test_pleuritic_breathlessness_with_a_cold_and_a_clot_risk_is_an_emergency(text: str) -> None:
+    assert assess(text)["level"] == "emergency"
+
+
+def test_pleuritic_breathlessness_with_a_cold_alone_is_still_not_an_emergency() -> None:
+    text = "sharp pain when I breathe in and I'm short of breath, I have a cold"
+    assert answer_all(assess(text), {})["level"] != "emergency"
