@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.policy.safety import ethics_violation
+from assistant.policy.safety import ethics_violation, red_flags
 from tests.fakes.triage import answer_all
 from tools.triage import assess
 from tools.triage.parse import polarity
@@ -170,3 +170,35 @@ def test_pleuritic_breathlessness_with_a_cold_and_a_clot_risk_is_an_emergency(te
 def test_pleuritic_breathlessness_with_a_cold_alone_is_still_not_an_emergency() -> None:
     text = "sharp pain when I breathe in and I'm short of breath, I have a cold"
     assert answer_all(assess(text), {})["level"] != "emergency"
+
+
+# ---- a decision made, belongings given away "I won't need them", pills lined up: preparations
+# for suicide (NICE NG225)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've decided. I just wanted to talk to someone before.",
+        "I've made my decision, I wanted to tell someone before I go.",
+        "I've given away all my belongings, I'm ready to move on from this world",
+        "I've been giving away all my things and I sold my car, I won't need them",
+        "my pills are lined up on the bedside",
+        "I've lined up all my tablets on the table",
+    ],
+)
+def test_suicide_preparations_are_flagged(text: str) -> None:
+    assert any(f.id == "suicidal" for f in red_flags(text))
+    assert "self_harm_thoughts" in assess(text)["intake"]["facts"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my meds are set out in a dosette box by the pharmacist",
+        "I have surgery on Monday and want to talk to someone before.",
+        "we're moving abroad so I'm giving away all my stuff",
+    ],
+)
+def test_everyday_plans_are_still_not_suicide_preparations(text: str) -> None:
+    assert not any(f.id == "suicidal" for f in red_flags(text))
