@@ -21,7 +21,7 @@ _MINOR_SETTLING = re.compile(
 # a bleed that took longer than 10 minutes to stop, or that comes back, is not settled (NHS
 # Nosebleed: A&E if it lasts longer than 10 to 15 minutes)
 _NOT_SETTLED = (
-    r"(?![^.]{0,80}\b(?:again|back|start\w*|keeps?|return\w*|hours?|hrs?|half\s+an\s+hour"
+    r"(?![\s\S]{0,80}\b(?:again|back|start\w*|keeps?|return\w*|hours?|hrs?|half\s+an\s+hour|ages|long\s+time|forever"
     r"|(?:1[1-9]|[2-9]\d|\d{3,})\s*(?:mins?|minutes)|(?:eleven|twelve|fifteen|twenty|thirty"
     r"|forty|fifty|sixty)\b)\b)"
 )

@@ -202,3 +202,29 @@ def test_suicide_preparations_are_flagged(text: str) -> None:
 )
 def test_everyday_plans_are_still_not_suicide_preparations(text: str) -> None:
     assert not any(f.id == "suicidal" for f in red_flags(text))
+
+
+# ---- a bleed that took ages or comes back after a full stop is not settled (NHS Nosebleed)
+
+
+@pytest.mark.parametrize(
+    "answer", ["it has stopped, took ages though", "stopped. But it keeps coming back"]
+)
+def test_a_bleed_that_took_ages_or_keeps_coming_back_is_not_a_no(answer: str) -> None:
+    assert polarity(answer) != "no"
+
+
+def test_a_bleed_that_stopped_quickly_is_still_a_no() -> None:
+    assert polarity("it stopped after 5 minutes with pinching") == "no"
+
+
+# ---- a battery is a nose or ear emergency only when it went in (NHS Objects in the nose or ear)
+
+
+def test_a_phone_battery_beside_a_bead_up_the_nose_is_not_a_battery_emergency() -> None:
+    r = assess("my son put a bead up his nose, the battery on my phone is dying")
+    assert r["level"] != "emergency"
+
+
+def test_a_button_battery_up_the_nose_is_still_an_emergency() -> None:
+    assert assess("my son put a button battery up his nose")["level"] == "emergency"
