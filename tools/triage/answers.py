@@ -21,7 +21,7 @@ _MINOR_SETTLING = re.compile(
 # a bleed that took longer than 10 minutes to stop, or that comes back, is not settled (NHS
 # Nosebleed: A&E if it lasts longer than 10 to 15 minutes)
 _NOT_SETTLED = (
-    r"(?![^.]{0,80}\b(?:again|back|start\w*|keeps?|return\w*|hours?|hrs?|half\s+an\s+hour"
+    r"(?![\s\S]{0,80}\b(?:again|back|start\w*|keeps?|return\w*|hours?|hrs?|half\s+an\s+hour|ages|long\s+time|forever"
     r"|(?:1[1-9]|[2-9]\d|\d{3,})\s*(?:mins?|minutes)|(?:eleven|twelve|fifteen|twenty|thirty"
     r"|forty|fifty|sixty)\b)\b)"
 )
@@ -42,9 +42,16 @@ _SETTLED = re.compile(
 # about (NICE NG143 green: responds normally to social cues, stays awake; BTS/SIGN: talking in
 # sentences is not a severe attack)
 _MINOR_BUT_NORMAL = re.compile(
-    r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+\w+(?:\s+than\s+(?:normal|usual))?,?\s+but\s+"
+    r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+(?:quieter|quiet|tired|grumpy|clingy|faster|off|grizzly"
+    r"|whingey|sleepier)(?:\s+than\s+(?:normal|usual))?,?\s+but\s+"
     r"(?:[\w']+\s+){0,3}?(?:still\s+)?(?:answer\w*|talk\w*|chat\w*|play\w*|respond\w*|watch\w*"
     r"|smil\w*|laugh\w*|awake|alert)\b"
+)
+# "a bit quieter but she's not answering", "still talking in odd words": a negator or odd speech
+# anywhere in the answer means it is not the reassuring pattern above
+_MINOR_BUT_NOT_NORMAL = re.compile(
+    r"\b(?:not|never|barely|hardly|only|just\s+nodding)\b|\b(?:can|won|is|does)n.?t\b"
+    r"|\bin\s+(?:odd|single|few|short)\s+words\b"
 )
 _UNSURE = re.compile(
     r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
@@ -63,7 +70,11 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
-    if NEG_START.match(t) or _MINOR_SETTLING.match(t) or _MINOR_BUT_NORMAL.match(t):
+    if (
+        NEG_START.match(t)
+        or _MINOR_SETTLING.match(t)
+        or (_MINOR_BUT_NORMAL.match(t) and not _MINOR_BUT_NOT_NORMAL.search(t))
+    ):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"
