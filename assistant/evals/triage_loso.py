@@ -198,6 +198,8 @@ SET_NAMES = {
     "h": "set h",
     "i": "set i",
     "j": "set j",
+    "k": "set k",
+    "l": "set l",
 }
 
 

@@ -56,6 +56,10 @@ SETS = {
     "i": ("triage_vignettes_i.yaml", "triage_split_i.json"),
     # a tenth author's blind set, run untuned before and after round 10, then read
     "j": ("triage_vignettes_j.yaml", "triage_split_j.json"),
+    # an eleventh author's blind set, run untuned after rounds 9, 10 and 11, then read
+    "k": ("triage_vignettes_k.yaml", "triage_split_k.json"),
+    # a twelfth author's blind set, run untuned during and after round 11, then read
+    "l": ("triage_vignettes_l.yaml", "triage_split_l.json"),
 }
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
