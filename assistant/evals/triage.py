@@ -121,13 +121,7 @@ def evaluate(settings: Settings, out: Path, echo: Echo = print) -> dict[str, Any
         echo_block(echo, f"{which} set", metrics[key])
         echo_details(echo, metrics[key])
         results = [*results, *more]
-    turn_ms = [t for r in results for t in r["turn_ms"]]
-    metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
-    metrics["seconds"] = round(time.perf_counter() - start, 1)
-    png = out / "triage_confusion.png"
-    if plot_confusion(metrics, png):
-        metrics["confusion_png"] = str(png)
-        echo(f"triage: confusion matrices -> {png}")
+    _finish(metrics, results, start, out / "triage_confusion.png", "matrices", echo)
     (out / "triage_results.json").write_text(json.dumps(results, indent=1))
     return metrics
 
@@ -160,18 +154,29 @@ def evaluate_file(
             metrics[key] = evaluate_split([by_id[i] for i in split[name]], items)
             echo_block(echo, f"{path.name} {name}", metrics[key])
             echo_details(echo, metrics[key])
-    turn_ms = [t for r in results for t in r["turn_ms"]]
-    metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
-    metrics["seconds"] = round(time.perf_counter() - start, 1)
     out.mkdir(parents=True, exist_ok=True)
-    png = out / "triage_file_confusion.png"
-    if plot_confusion(metrics, png):
-        metrics["confusion_png"] = str(png)
-        echo(f"triage: confusion matrix -> {png}")
+    _finish(metrics, results, start, out / "triage_file_confusion.png", "matrix", echo)
     (out / "triage_file_results.json").write_text(json.dumps(results, indent=1))
     (out / "triage_file.json").write_text(json.dumps(metrics, indent=2))
     echo(f"triage: metrics -> {out / 'triage_file.json'}")
     return metrics
+
+
+def _finish(
+    metrics: dict[str, Any],
+    results: list[dict[str, Any]],
+    start: float,
+    png: Path,
+    what: str,
+    echo: Echo,
+) -> None:
+    """The median turn time, the run's seconds and the confusion-matrix PNG, into ``metrics``."""
+    turn_ms = [t for r in results for t in r["turn_ms"]]
+    metrics["turn_ms_median"] = sorted(turn_ms)[len(turn_ms) // 2] if turn_ms else None
+    metrics["seconds"] = round(time.perf_counter() - start, 1)
+    if plot_confusion(metrics, png):
+        metrics["confusion_png"] = str(png)
+        echo(f"triage: confusion {what} -> {png}")
 
 
 def write_docs(metrics: dict[str, Any], doc: Path) -> bool:

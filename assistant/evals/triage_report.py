@@ -1,4 +1,5 @@
-"""Showing triage results: the console lines, the confusion-matrix PNG and the docs tables."""
+"""Showing triage results: the console lines, the confusion-matrix PNG and the docs tables (the
+main evaluation's, the held-out runs' and the development runs' of ``triage_loso``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.types import Echo
-from assistant.evals.triage_set import LEVELS
+from assistant.evals.triage_set import LEVELS, set_label
 
 
 def echo_block(echo: Echo, name: str, block: dict[str, Any]) -> None:
@@ -28,7 +29,7 @@ def echo_details(echo: Echo, block: dict[str, Any]) -> None:
     echo(
         "  per-level recall: "
         + ", ".join(
-            f"{g} {_pct(m['per_level'][g]['recall'])} (n={m['per_level'][g]['n']})" for g in LEVELS
+            f"{g} {pct(m['per_level'][g]['recall'])} (n={m['per_level'][g]['n']})" for g in LEVELS
         )
     )
     cols = (*LEVELS, "none")
@@ -82,7 +83,8 @@ def plot_confusion(metrics: dict[str, Any], path: Path) -> bool:
     return True
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
+    """A share as a percentage with one decimal ("-" when there is none)."""
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
@@ -123,13 +125,13 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             ("under-triage rate", "under_triage_rate"),
         ]
         for label, key in rows:
-            lines.append(f"| {label} | {_pct(m[key])} | {_pct(rf[key])} | {_pct(ad[key])} |")
+            lines.append(f"| {label} | {pct(m[key])} | {pct(rf[key])} | {pct(ad[key])} |")
         lines.append(
             f"| emergency or urgent sent to self-care (or given no level) | {m['emergency_or_urgent_to_self_care']} "
             f"| {rf['emergency_or_urgent_to_self_care']} | {ad['emergency_or_urgent_to_self_care']} |"
         )
         recalls = ", ".join(
-            f"{g.replace('_', ' ')} {_pct(m['per_level'][g]['recall'])}" for g in LEVELS
+            f"{g.replace('_', ' ')} {pct(m['per_level'][g]['recall'])}" for g in LEVELS
         )
         lines += [
             "",
@@ -137,10 +139,10 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             f"{block['mean_question_rounds']}; topics asked: {block['mean_topics_asked']}. "
             f"By voice: "
             + ", ".join(
-                f"{k} {_pct(v['accuracy'])} (n={v['n']})" for k, v in block["by_voice"].items()
+                f"{k} {pct(v['accuracy'])} (n={v['n']})" for k, v in block["by_voice"].items()
             )
             + ". Deciding fact only in the answers (multi-turn): "
-            + _pct(block["by_multi_turn"].get("True", {}).get("accuracy"))
+            + pct(block["by_multi_turn"].get("True", {}).get("accuracy"))
             + f" (n={block['by_multi_turn'].get('True', {}).get('n', 0)}).",
             "",
             "Confusion matrix (rows: gold, columns: the assistant's level):",
@@ -159,8 +161,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     pub = metrics["published"]
     lines += [
         f"Published yardstick (different vignettes): {pub['source']}: appropriate triage "
-        f"{_pct(pub['appropriate_triage'])}, emergencies {_pct(pub['emergency'])}, self-care "
-        f"{_pct(pub['self_care'])}.",
+        f"{pct(pub['appropriate_triage'])}, emergencies {pct(pub['emergency'])}, self-care "
+        f"{pct(pub['self_care'])}.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -189,16 +191,62 @@ def render_heldout(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         m, b = run["triage"], run["baselines"]
         lines.append(
-            f"| {run['set']} | {run['code']} | {run['when']} | {_pct(m['accuracy'])} "
-            f"| {_pct(m['accuracy_3_levels'])} | {_pct(m['emergency_recall'])} "
-            f"| {_pct(m['per_level']['urgent']['recall'])} | {_pct(m['self_care_recall'])} "
+            f"| {run['set']} | {run['code']} | {run['when']} | {pct(m['accuracy'])} "
+            f"| {pct(m['accuracy_3_levels'])} | {pct(m['emergency_recall'])} "
+            f"| {pct(m['per_level']['urgent']['recall'])} | {pct(m['self_care_recall'])} "
             f"| {m['emergency_or_urgent_to_self_care']} of "
             f"{m['per_level']['emergency']['n'] + m['per_level']['urgent']['n']} "
-            f"| {_pct(m['over_triage_rate'])} / {_pct(m['under_triage_rate'])} "
-            f"| {_pct(b['red_flag_rules_alone']['accuracy'])} "
-            f"| {_pct(b['always_see_a_doctor']['accuracy'])} |"
+            f"| {pct(m['over_triage_rate'])} / {pct(m['under_triage_rate'])} "
+            f"| {pct(b['red_flag_rules_alone']['accuracy'])} "
+            f"| {pct(b['always_see_a_doctor']['accuracy'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+LOSO_BLOCK = "eval-triage-loso"
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    """One table row per (run, set) from the ``--json`` files of several ``triage_loso`` runs,
+    each labelled (``label``: what the run is, e.g. which code and data it used)."""
+    head = (
+        "| run | set | n | accuracy | 3-level | emergency recall | self-care recall "
+        "| over-triage | under-triage | emergency/urgent → self-care or no level "
+        "| red-flag rules alone (acc.) | always see a doctor (acc.) |\n" + "|---" * 12 + "|\n"
+    )
+    rows = []
+    for run_ in runs:
+        for key, block in run_.items():
+            if not isinstance(block, dict) or "triage" not in block:
+                continue
+            m, b = block["triage"], block["baselines"]
+            rows.append(
+                f"| {run_.get('label', run_.get('data_rev') or 'today')} "
+                f"| {set_label(key.split(' ')[0])} | {m['n']} | {pct(m['accuracy'])} "
+                f"| {pct(m['accuracy_3_levels'])} | {pct(m['emergency_recall'])} "
+                f"| {pct(m['self_care_recall'])} | {pct(m['over_triage_rate'])} "
+                f"| {pct(m['under_triage_rate'])} | {m['emergency_or_urgent_to_self_care']} "
+                f"| {pct(b['red_flag_rules_alone']['accuracy'])} "
+                f"| {pct(b['always_see_a_doctor']['accuracy'])} |"
+            )
+    return head + "\n".join(rows) + "\n"
+
+
+def write_generated(doc: Path, block: str, body: str) -> bool:
+    """Replace the text between ``<!-- generated:BLOCK -->`` and ``<!-- /generated:BLOCK -->``
+    in ``doc`` with ``body`` (False when the markers are missing)."""
+    start, end = f"<!-- generated:{block} -->", f"<!-- /generated:{block} -->"
+    text = doc.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return False
+    head, _, rest = text.partition(start)
+    doc.write_text(f"{head}{start}\n{body}{end}{rest.partition(end)[2]}", encoding="utf-8")
+    return True
+
+
+def write_runs(runs: list[dict[str, Any]], doc: Path, block: str = LOSO_BLOCK) -> bool:
+    """The development runs' table (``render_runs``) into ``block`` of ``doc``."""
+    return write_generated(doc, block, render_runs(runs))
 
 
 def main(argv: list[str] | None = None) -> int:

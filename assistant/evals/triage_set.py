@@ -7,7 +7,7 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -30,37 +30,49 @@ def _data(name: str) -> bytes:
     return resources.files("assistant.data.eval").joinpath(name).read_bytes()
 
 
+class VignetteSet(NamedTuple):
+    """One shipped vignette set: its files in ``assistant/data/eval/`` and its name in tables."""
+
+    vignettes: str
+    split: str
+    label: str  # how the docs tables name ``--set NAME`` (its test split)
+    blind: bool = False  # another author's blind set: all test, run untuned, then read
+
+
+# every shipped set, by the name ``--set`` and ``load_vignettes(which=...)`` take: adding a set
+# is one entry here
 SETS = {
-    "main": ("triage_vignettes.yaml", "triage_split.json"),
-    "second": ("triage_vignettes_2.yaml", "triage_split_2.json"),
-    "third": ("triage_vignettes_3.yaml", "triage_split_3.json"),
+    "main": VignetteSet("triage_vignettes.yaml", "triage_split.json", "test split"),
+    "second": VignetteSet("triage_vignettes_2.yaml", "triage_split_2.json", "second set"),
+    "third": VignetteSet("triage_vignettes_3.yaml", "triage_split_3.json", "third set"),
     # two blind sets by other authors, each run once untuned and then read: development and
     # training data (the triage classifier is trained on them), no longer held out
-    "b": ("triage_vignettes_b.yaml", "triage_split_b.json"),
-    "c": ("triage_vignettes_c.yaml", "triage_split_c.json"),
+    "b": VignetteSet("triage_vignettes_b.yaml", "triage_split_b.json", "set b", True),
+    "c": VignetteSet("triage_vignettes_c.yaml", "triage_split_c.json", "set c", True),
     # a fourth author's blind set, run untuned before and after the learned safety net, then
     # read: development and training data (the triage classifier is trained on it)
-    "d": ("triage_vignettes_d.yaml", "triage_split_d.json"),
+    "d": VignetteSet("triage_vignettes_d.yaml", "triage_split_d.json", "set d", True),
     # a fifth author's blind set, run untuned before and after round 6, then read: development
     # data and training data of the triage classifier
-    "e": ("triage_vignettes_e.yaml", "triage_split_e.json"),
+    "e": VignetteSet("triage_vignettes_e.yaml", "triage_split_e.json", "set e", True),
     # a sixth author's blind set, run untuned on three commits, then read: development data and
     # training data of the triage classifier
-    "f": ("triage_vignettes_f.yaml", "triage_split_f.json"),
+    "f": VignetteSet("triage_vignettes_f.yaml", "triage_split_f.json", "set f", True),
     # a seventh author's blind set, run untuned before and after round 7, then read: development
     # data (not in the classifier's training sets)
-    "g": ("triage_vignettes_g.yaml", "triage_split_g.json"),
+    "g": VignetteSet("triage_vignettes_g.yaml", "triage_split_g.json", "set g", True),
     # an eighth author's blind set, run untuned before and after round 8, then read
-    "h": ("triage_vignettes_h.yaml", "triage_split_h.json"),
+    "h": VignetteSet("triage_vignettes_h.yaml", "triage_split_h.json", "set h", True),
     # a ninth author's blind set, run untuned after rounds 8 and 9, then read
-    "i": ("triage_vignettes_i.yaml", "triage_split_i.json"),
+    "i": VignetteSet("triage_vignettes_i.yaml", "triage_split_i.json", "set i", True),
     # a tenth author's blind set, run untuned before and after round 10, then read
-    "j": ("triage_vignettes_j.yaml", "triage_split_j.json"),
+    "j": VignetteSet("triage_vignettes_j.yaml", "triage_split_j.json", "set j", True),
     # an eleventh author's blind set, run untuned after rounds 9, 10 and 11, then read
-    "k": ("triage_vignettes_k.yaml", "triage_split_k.json"),
+    "k": VignetteSet("triage_vignettes_k.yaml", "triage_split_k.json", "set k", True),
     # a twelfth author's blind set, run untuned during and after round 11, then read
-    "l": ("triage_vignettes_l.yaml", "triage_split_l.json"),
+    "l": VignetteSet("triage_vignettes_l.yaml", "triage_split_l.json", "set l", True),
 }
+BLIND_SETS = tuple(name for name, s in SETS.items() if s.blind)
 # later held-out sets (all test), each written after the previous one's error analysis
 HELDOUT = (("second", "holdout2"), ("third", "holdout3"))
 
@@ -71,7 +83,7 @@ def load_vignettes(
     """(the vignette file, the split). Refuses a vignette file whose hash differs from the one
     frozen with the split: the set may not change after tuning started. ``which``: "main"
     (dev/test split) or "second" (a later held-out set, all test)."""
-    vignettes, split_name = SETS[which]
+    vignettes, split_name = SETS[which].vignettes, SETS[which].split
     raw = _data(vignettes)
     split = json.loads(_data(split_name))
     if check_frozen and hashlib.sha256(raw).hexdigest() != split["vignettes_sha256"]:
@@ -82,7 +94,7 @@ def load_vignettes(
     return yaml.safe_load(raw), split
 
 
-def _level(value: Any) -> str:
+def gold_level(value: Any) -> str:
     """A gold level as written ("Self-care", " urgent ") in the evaluator's spelling."""
     return str(value).strip().lower().replace("-", "_").replace(" ", "_")
 
@@ -93,7 +105,7 @@ def _vignette_problem(v: Any) -> str | None:
         return "is not a mapping"
     if not isinstance(v.get("id"), str | int) or str(v["id"]).strip() == "":
         return "has no id"
-    if _level(v.get("level")) not in LEVELS:
+    if gold_level(v.get("level")) not in LEVELS:
         return f"has level {v.get('level')!r}"
     turns = v.get("turns")
     if isinstance(turns, str):
@@ -136,7 +148,7 @@ def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any
                 f"({', '.join(LEVELS)}) and a list of turns (text)"
             )
         v["id"] = str(v["id"])
-        v["level"] = _level(v["level"])
+        v["level"] = gold_level(v["level"])
         v["turns"] = [str(t) for t in ([v["turns"]] if isinstance(v["turns"], str) else v["turns"])]
         v["answers"] = {str(k): a for k, a in (v.get("answers") or {}).items() if a is not None}
         v["rationale"] = str(v.get("rationale") or "")
@@ -168,6 +180,28 @@ def load_file(path: Path, split_path: Path | None = None) -> tuple[dict[str, Any
     split.setdefault("seed", None)
     split["vignettes_sha256"] = sha
     return data, split
+
+
+def load_set(name: str) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(vignettes, split, the ids to play) for ``--set NAME``: ``main:dev`` or another
+    ``SET:PART``, a shipped set's name (its test split) or a vignette file (all of it)."""
+    if ":" in name and not Path(name).exists():
+        which, part = name.split(":", 1)
+        data, split = load_vignettes(which=which)
+        return data, split, list(split[part])
+    if name in SETS:
+        data, split = load_vignettes(which=name)
+        return data, split, list(split["test"])
+    data, split = load_file(Path(name))
+    return data, split, list(split["test"])
+
+
+def set_label(name: str) -> str:
+    """How a docs table names ``--set NAME`` ("set b", "dev split"); anything else as given."""
+    which, _, part = name.partition(":")
+    if which == "main" and part in ("dev", "test"):
+        return f"{part} split"
+    return SETS[name].label if name in SETS else name
 
 
 def patient_answer(vignette: dict[str, Any], topics: list[str], kinds: dict[str, str]) -> str:

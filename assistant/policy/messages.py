@@ -242,6 +242,7 @@ TRIAGE_CLINICIAN_MISSING = "Not yet established: {items}."
 TRIAGE_CLINICIAN_QUESTIONS = "Questions that would change the level: {items}"
 TRIAGE_HISTORY_CHANGE = "triage: {old} -> {new}"
 TRIAGE_UNEXPLAINED = "a problem behind words I could not place ({said})"
+TRIAGE_UNCLEAR = "an answer was not understood, so this is not ruled out"
 TRIAGE_HISTORY_LEVEL = "triage: {level}"
 TRIAGE_HISTORY_ASKING = "{level} (asking)"
 # Ethics declines (assistant/data/ethics_rules.yaml): one short reason per AMA principle.

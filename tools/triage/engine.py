@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.policy.messages import TRIAGE_UNCLEAR as UNCLEAR_REASON
 from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Lexicon, Rule, lexicon
 from tools.triage.logic import (
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 MAX_ROUNDS = 4
-UNCLEAR_REASON = "an answer was not understood, so this is not ruled out"
 
 
 @dataclass

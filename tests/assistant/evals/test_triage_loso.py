@@ -1,10 +1,16 @@
-"""The leave-one-set-out runner's docs table (the runs themselves are commands)."""
+"""The leave-one-set-out runner's docs tables and its emergency-raise simulation (the runs
+themselves are commands)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.evals import triage_loso as loso
+from assistant.evals import triage_net as net
+from assistant.evals.triage_report import LOSO_BLOCK, render_runs, write_runs
+from assistant.evals.triage_set import BLIND_SETS, SETS, set_label
 
 
 def _block(acc: float) -> dict[str, object]:
@@ -32,25 +38,27 @@ def test_the_table_has_a_row_per_run_and_set(tmp_path: Path) -> None:
         {"label": "rolled back", "data_rev": "abc", "second None None": _block(0.75)},
         {"data_rev": None, "main:dev None None": _block(1.0), "off": []},
     ]
-    table = loso.render_markdown(runs)
+    table = render_runs(runs)
     assert "| rolled back | second set | 4 | 75.0% |" in table
     assert "| today | dev split | 4 | 100.0% |" in table
     doc = tmp_path / "T.md"
-    doc.write_text(f"a\n{loso.MARK_START}\nold\n{loso.MARK_END}\nb\n")
-    assert loso.write_docs(runs, doc)
+    doc.write_text(
+        f"a\n<!-- generated:{LOSO_BLOCK} -->\nold\n<!-- /generated:{LOSO_BLOCK} -->\nb\n"
+    )
+    assert write_runs(runs, doc)
     text = doc.read_text()
     assert "old" not in text and text.startswith("a\n") and text.endswith("b\n")
     (tmp_path / "none.md").write_text("no markers")
-    assert not loso.write_docs(runs, tmp_path / "none.md")
+    assert not write_runs(runs, tmp_path / "none.md")
 
 
 def test_another_generated_block_can_be_written(tmp_path: Path) -> None:
     runs = [{"label": "net", "b None None": _block(0.5)}]
     doc = tmp_path / "T.md"
     doc.write_text("x\n<!-- generated:net -->\nold\n<!-- /generated:net -->\ny\n")
-    assert loso.write_docs(runs, doc, "net")
+    assert write_runs(runs, doc, "net")
     assert "| net | set b | 4 | 50.0% |" in doc.read_text() and "old" not in doc.read_text()
-    assert not loso.write_docs(runs, doc)  # no eval-triage-loso block in this file
+    assert not write_runs(runs, doc)  # no eval-triage-loso block in this file
 
 
 def _record() -> dict[str, object]:
@@ -72,18 +80,18 @@ def _record() -> dict[str, object]:
 
 def test_an_emergency_raise_is_simulated_from_the_recorded_readings() -> None:
     rec = _record()
-    off = loso.simulate(rec, None)
+    off = net.simulate(rec, None)
     assert off["emergency_recall"] == 0.0 and off["false_emergencies"] == 0
-    plain = loso.simulate(rec, 0.5)
+    plain = net.simulate(rec, 0.5)
     assert plain["emergency_recall"] == 1.0 and plain["false_emergencies"] == 2
     assert plain["emergency_or_urgent_to_self_care"] == 0
     # a minimum story length keeps the one-line question; the rules' agreement keeps story c
-    assert loso.simulate(rec, 0.5, min_words=10)["false_emergencies"] == 1
-    guarded = loso.simulate(rec, 0.5, ("urgent",), 10)
+    assert net.simulate(rec, 0.5, min_words=10)["false_emergencies"] == 1
+    guarded = net.simulate(rec, 0.5, ("urgent",), 10)
     assert guarded["false_emergencies"] == 0 and guarded["emergency_recall"] == 1.0
     assert guarded["accuracy"] == 1.0
     # a higher threshold than any reading of a: its emergency is missed
-    assert loso.simulate(rec, 0.85)["emergency_recall"] == 0.0
+    assert net.simulate(rec, 0.85)["emergency_recall"] == 0.0
 
 
 def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Path) -> None:
@@ -91,7 +99,7 @@ def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Pa
 
     for folder in ("before", "after"):
         (tmp_path / folder).mkdir()
-        for name in loso.NET_SETS:
+        for name in net.NET_SETS:
             (tmp_path / folder / f"{name}.json").write_text(json.dumps(_record()))
     rule = {"threshold": 0.5, "rule_levels": ("urgent",), "min_words": 10}
     runs = [
@@ -99,7 +107,7 @@ def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Pa
         ("after", tmp_path / "after", rule, True),
         ("off", tmp_path / "before", {"threshold": None}, False),
     ]
-    table = loso.net_table(runs, ["b", "i"])
+    table = net.net_table(runs, ["b", "i"])
     assert "| before: P(em) ≥ 0.5 | set b | 3 | 33.3% |" in table
     assert (
         "| after: P(em) ≥ 0.5, rules' own level urgent, story ≥ 10 words | set i | 3 | 100.0% |"
@@ -107,3 +115,44 @@ def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Pa
     )
     assert "| off: no emergency raise | pooled | 6 |" in table
     assert table.count("\n") == 2 + 3 + 3 + 1
+
+
+def test_every_set_is_named_once_with_its_label() -> None:
+    assert set_label("main:dev") == "dev split" and set_label("main:test") == "test split"
+    assert set_label("second") == "second set" and set_label("l") == "set l"
+    assert set_label("mine.yaml") == "mine.yaml" and set_label("second:test") == "second:test"
+    assert all(set_label(name) == s.label for name, s in SETS.items())
+    assert set(BLIND_SETS) == set(SETS) - {"main", "second", "third"}
+    # round 10's sets: the other authors' sets among the net's training and --extra sets
+    assert net.NET_SETS == ("b", "c", "d", "e", "f", "g", "h", "i")
+
+
+def test_the_command_writes_the_tables_or_says_which_block_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"label": "x", "c None None": _block(0.5)}))
+    doc = tmp_path / "T.md"
+    doc.write_text(f"<!-- generated:{LOSO_BLOCK} -->\n<!-- /generated:{LOSO_BLOCK} -->\n")
+    assert loso.main(["--render", str(doc), str(run)]) == 0
+    assert "| x | set c | 4 | 50.0% |" in doc.read_text()
+    for folder in ("nets", "extra"):
+        (tmp_path / folder).mkdir()
+        for name in net.NET_SETS:
+            (tmp_path / folder / f"{name}.json").write_text(json.dumps(_record()))
+    args = ["--net-table", str(doc), str(tmp_path / "nets"), str(tmp_path / "extra")]
+    with pytest.raises(SystemExit) as exit_:
+        loso.main(args)
+    assert exit_.value.code == 2 and net.NET_BLOCK in capsys.readouterr().err
+    doc.write_text(f"a\n<!-- generated:{net.NET_BLOCK} -->\n<!-- /generated:{net.NET_BLOCK} -->\n")
+    assert loso.main(args) == 0
+    text = doc.read_text()
+    assert (
+        text.startswith("a\n") and "| before (8 training sets): P(em) ≥ 0.5 | set b | 3 |" in text
+    )
+    assert text.count("| pooled |") == 9
+    with pytest.raises(SystemExit):
+        loso.main([])
+    assert "--set is required" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.evals.triage_set import load_vignettes
+from assistant.evals.triage_set import BLIND_SETS, load_vignettes
 from assistant.evals.triage_train import (
     EMERGENCY_MIN_WORDS,
     EXTRA_SETS,
@@ -76,7 +76,7 @@ def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, c
     assert "all-MiniLM-L6-v2" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("which", ["b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"])
+@pytest.mark.parametrize("which", BLIND_SETS)
 def test_the_spent_blind_sets_load_frozen_with_their_headers(which: str) -> None:
     data, split = load_vignettes(which=which)
     assert len(data["vignettes"]) == len(split["test"]) and split["dev"] == []

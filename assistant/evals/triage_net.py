@@ -1,0 +1,182 @@
+"""The learned net's emergency raise on round 10's sets, simulated from recorded plays
+(``python -m assistant.evals.triage_loso --record DIR ...`` and ``--net-table DOC NETS EXTRA``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from assistant.evals.triage_devrun import prepare_data
+from assistant.evals.triage_play import score
+from assistant.evals.triage_report import pct, write_generated
+from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
+from assistant.evals.triage_train import (
+    EMERGENCY_MIN_WORDS,
+    EMERGENCY_THRESHOLD,
+    EXTRA_SETS,
+    TRAIN_SETS,
+)
+from tools.triage.classifier import story_words
+from tools.triage.lexicon import use_data_dir
+
+# The learned net's emergency raise, simulated exactly. A play records, at every turn the net
+# reads the story, its P(emergency), the story's length and the rules' own level; the emergency
+# raise is switched off. A raise at a turn makes the episode an emergency for good (a learned
+# floor stands, and an emergency asks nothing more), and the turns before it are the same with or
+# without it; without one, the played level stands. So any emergency-raise rule (threshold, the
+# rules' agreement, a story's minimum length) is scored from one play per set and net.
+NET_BLOCK = "eval-triage-net-round10"
+# round 10's sets: the other authors' sets the net was trained on or tried with (``--extra``)
+NET_SETS = tuple(s for s in (*TRAIN_SETS, *EXTRA_SETS) if s in BLIND_SETS)
+
+
+def record_play(name: str, classifier: Path) -> dict[str, Any]:
+    """Play set ``name`` through the whole assistant with the net of ``classifier`` (its emergency
+    raise off), keeping each vignette's result and each net reading."""
+    from unittest import mock
+
+    import tools.triage as triage
+    from assistant.core.config import load_settings
+    from assistant.evals import triage as E
+
+    raw = json.loads(classifier.read_text(encoding="utf-8"))
+    raw["emergency_threshold"] = None
+    log: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    decide, assess_story, play = triage.decide, triage.assess_story, E.play_safely
+
+    def rules(*a: Any, **k: Any) -> Any:  # the rules' own decision (no learned floor or gate)
+        d = decide(*a, **k)
+        if d is not None and not k.get("learned_floor") and not k.get("home_care"):
+            current["rules"] = d.level
+        return d
+
+    def net(text: str, embedder: Any, model: Any = None) -> Any:
+        view = assess_story(text, embedder, model)
+        p = None if view is None else view["probabilities"]["emergency"]
+        log.append(
+            {"id": current["id"], "words": story_words(text), "rules": current["rules"], "p_em": p}
+        )
+        return view
+
+    def played(bot: Any, v: dict[str, Any], kinds: Any, echo: Any) -> dict[str, Any]:
+        current["id"] = v["id"]
+        return play(bot, v, kinds, echo)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        prepare_data(folder, None, None)
+        (folder / "classifier.json").write_text(json.dumps(raw), encoding="utf-8")
+        use_data_dir(folder)
+        try:
+            with (
+                mock.patch.object(triage, "decide", rules),
+                mock.patch.object(triage, "assess_story", net),
+                mock.patch.object(E, "play_safely", played),
+            ):
+                data, split, ids = load_set(name)
+                results, _d, _s = E.run_vignettes(
+                    load_settings(), ids, loaded=(data, split), echo=lambda *a: None
+                )
+        finally:
+            use_data_dir(None)
+    return {"set": name, "classifier": str(classifier), "results": results, "log": log}
+
+
+def simulate(
+    record: dict[str, Any],
+    threshold: float | None,
+    rule_levels: tuple[str, ...] = (),
+    min_words: int = 0,
+) -> dict[str, Any]:
+    """The metrics of ``record``'s set under an emergency raise at ``threshold`` (None: off) that
+    needs the rules' level among ``rule_levels`` (empty: any) and ``min_words`` words, plus the
+    false emergencies (emergency given where the gold level is lower)."""
+
+    def fires(e: dict[str, Any]) -> bool:
+        return (
+            threshold is not None
+            and e["p_em"] is not None
+            and e["p_em"] >= threshold
+            and e["words"] >= min_words
+            and (not rule_levels or e["rules"] in rule_levels)
+        )
+
+    raised = {e["id"] for e in record["log"] if fires(e)}
+    pairs = [
+        (gold_level(r["gold"]), "emergency" if r["id"] in raised else r["pred"])
+        for r in record["results"]
+    ]
+    m = score(pairs)
+    m["false_emergencies"] = sum(p == "emergency" and g != "emergency" for g, p in pairs)
+    return m
+
+
+def render_net(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """One table row per (mechanism, set, metrics)."""
+    head = (
+        "| net and emergency raise | set | n | accuracy | emergency recall | self-care recall "
+        "| emergency/urgent → self-care or no level | false emergencies |\n" + "|---" * 8 + "|\n"
+    )
+    body = [
+        f"| {label} | {set_label(name)} | {m['n']} | {pct(m['accuracy'])} "
+        f"| {pct(m['emergency_recall'])} | {pct(m['self_care_recall'])} "
+        f"| {m['emergency_or_urgent_to_self_care']} | {m['false_emergencies']} |"
+        for label, name, m in rows
+    ]
+    return head + "\n".join(body) + "\n"
+
+
+def net_table(runs: list[tuple[str, Path, dict[str, Any], bool]], sets: list[str]) -> str:
+    """Rows for each (label, records folder, emergency-raise rule: ``simulate``'s keywords, per
+    set or pooled only) over ``sets`` (FOLDER/SET.json each), pooled last."""
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for label, folder, rule, per_set in runs:
+        label = f"{label}: {_describe(rule)}"
+        pooled: dict[str, Any] = {"results": [], "log": []}
+        for name in sets:
+            rec = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+            if per_set:
+                rows.append((label, name, simulate(rec, **rule)))
+            for key in ("results", "log"):
+                pooled[key] += [{**x, "id": f"{name}/{x['id']}"} for x in rec[key]]
+        rows.append((label, "pooled", simulate(pooled, **rule)))
+    return render_net(rows)
+
+
+def _describe(rule: dict[str, Any]) -> str:
+    if rule["threshold"] is None:
+        return "no emergency raise"
+    parts = [f"P(em) ≥ {rule['threshold']}"]
+    if rule.get("rule_levels"):
+        parts.append("rules' own level " + " or ".join(rule["rule_levels"]))
+    if rule.get("min_words"):
+        parts.append(f"story ≥ {rule['min_words']} words")
+    return ", ".join(parts)
+
+
+def round10_runs(nets: Path, extra: Path) -> list[tuple[str, Path, dict[str, Any], bool]]:
+    """Round 10's rows: the emergency raise before and after (per set) and the alternatives
+    (pooled), from the folds of the shipped training sets (``nets``) and of ``--extra``."""
+    chosen = {"threshold": EMERGENCY_THRESHOLD, "min_words": EMERGENCY_MIN_WORDS}
+    return [
+        ("before (8 training sets)", nets, {"threshold": 0.5}, True),
+        ("after (8 training sets)", nets, chosen, True),
+        ("8 training sets", nets, {"threshold": None}, False),
+        ("8 training sets", nets, {"threshold": 0.6}, False),
+        ("8 training sets", nets, {"threshold": 0.7}, False),
+        ("8 training sets", nets, {"threshold": 0.5, "rule_levels": ("urgent",)}, False),
+        ("11 training sets", extra, {"threshold": 0.5}, False),
+        ("11 training sets", extra, {**chosen, "rule_levels": ("urgent",)}, False),
+        ("11 training sets", extra, chosen, False),
+    ]
+
+
+def write_net_table(doc: Path, nets: Path, extra: Path) -> bool:
+    """Round 10's table into ``doc``'s ``NET_BLOCK`` (False when the markers are missing)."""
+    if NET_BLOCK not in doc.read_text(encoding="utf-8"):
+        return False
+    return write_generated(doc, NET_BLOCK, net_table(round10_runs(nets, extra), list(NET_SETS)))
