@@ -202,3 +202,99 @@ def test_a_little_faster_with_no_distress_is_a_no_to_severe_breathing(answer: st
 )
 def test_a_little_faster_with_a_distress_sign_is_still_a_yes(answer: str) -> None:
     assert polarity(answer) != "no"
+
+
+# ---- self-care stories kept at routine by a word read wrongly
+
+
+def test_drinking_lots_of_squash_is_fluids_not_alcohol() -> None:
+    assert parse("she's drinking loads of water and juice").status("alcohol") is None
+    assert parse("I've been drinking loads at the weekends").status("alcohol") == "present"
+
+
+def test_bunged_up_ears_are_a_blocked_ear_not_constipation_or_hearing_loss() -> None:
+    found = parse("both ears bunged up and my hearing is muffled, I get wax")
+    assert found.status("ear_blocked") == "present"
+    assert found.status("constipation") is None
+    assert found.status("hearing_loss") is None
+
+
+def test_a_blocked_ear_still_asks_about_sudden_hearing_loss() -> None:
+    r = assess("my ears feel bunged up, I used to get wax, no pain")
+    r = answer_all(r, {"sudden_onset": "yes it went suddenly this morning, can't hear a thing"})
+    assert r["level"] != "self_care"
+
+
+def test_a_sore_throat_painful_to_swallow_is_not_food_sticking() -> None:
+    r = assess("really sore throat, hurts to swallow, 2 days")
+    r["intake"]["facts"]["dysphagia"] = {"status": "present", "turn": 1, "said": "swallow"}
+    r = answer_all(assess("no temperature", r["intake"]), {"swallowing": "I can swallow fine"})
+    assert r["level"] == "self_care"
+    assert not any("sticking" in reason for reason in r["reasons"])
+
+
+def test_food_sticking_without_a_sore_throat_is_still_a_gp_appointment() -> None:
+    r = answer_all(assess("food keeps getting stuck when I swallow, for a month"), {})
+    assert r["level"] in ("routine", "urgent")
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("my shins ache along the front after running, fine when I rest", "shin_splints"),
+        ("spent the afternoon in the sun and my arms are bright red", "sunburn"),
+        ("my baby's nappy area looks red and sore", "nappy_rash"),
+    ],
+)
+def test_common_minor_complaints_in_plain_words(text: str, concept: str) -> None:
+    assert parse(text).status(concept) == "present"
+
+
+def test_shin_splints_are_home_care_only_once_a_hot_swollen_calf_is_denied() -> None:
+    r = assess("my shins hurt after football training, fine at rest")
+    assert r["level"] != "self_care"
+    assert "calf_leg" in _asked(r)
+    assert answer_all(r, {})["level"] == "self_care"
+    assert answer_all(r, {"calf_leg": "yes my left calf is swollen and hot"})["level"] in (
+        "urgent",
+        "emergency",
+    )
+
+
+# ---- routine stories sent home: treatment tried, infections that recur, a squint, psoriasis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my daughter has eczema, we've been using the cream from the chemist for 4 weeks and "
+        "it's still flaring",
+        "acne on my face and back, after months of pharmacy washes and gels",
+    ],
+)
+def test_pharmacy_treatment_used_for_weeks_without_effect_is_a_gp_appointment(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] == "routine"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that's my second urine infection in 4 months, feel ok today",
+        "I keep getting water infections, the chemist treated the last one",
+    ],
+)
+def test_recurrent_urine_infections_are_a_gp_review(text: str) -> None:
+    r = answer_all(assess(text), {"age": "34"})
+    assert r["level"] == "routine"
+
+
+def test_a_new_squint_in_a_child_is_a_gp_appointment_and_sudden_is_same_day() -> None:
+    text = "my 2 year old's right eye turns in when she looks at books"
+    assert answer_all(assess(text), {})["level"] == "routine"
+    sudden = answer_all(assess(text), {"sudden_onset": "yes it started suddenly today"})
+    assert sudden["level"] in ("urgent", "emergency")
+
+
+def test_new_scaly_patches_are_a_gp_appointment() -> None:
+    r = answer_all(assess("silvery scaly patches on my knees and scalp, a bit itchy"), {})
+    assert r["level"] == "routine"
