@@ -73,6 +73,13 @@ _ABLE_LIMITED = re.compile(
 # round 12b: "a bit faster than normal but not sucking in": a little faster with the signs of
 # severe distress denied (NICE NG9 Bronchiolitis: marked chest recession, grunting, a blue colour
 # or pauses in breathing are the emergency signs) is a no to severe difficulty breathing
+# round 12b: "no I can't put any weight on it": the inability told in words is a yes to it, whatever
+# the first word (the answer to "Is it impossible to walk on it?" may start with either)
+_UNABLE = re.compile(
+    r"^\W*(?:(?:no|nope|yes|yeah)\W+)?(?:(?:i|he|she|they)\s+)?(?:can.?t|cannot|couldn.?t|unable\s+to)"
+    r"\s+(?:even\s+)?(?:walk|stand|put\s+(?:\w+\s+){0,2}weight|bear\s+weight|move\s+it|use\s+it"
+    r"|take\s+a\s+step|lift\s+it)\b"
+)
 _MINOR_NO_DISTRESS = re.compile(
     r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+(?:faster|quicker|noisier|noisy|rattly|wheezy)"
     r"(?:\s+than\s+(?:normal|usual))?,?\s+but\s+(?:(?:she|he|they|it).?s\s+|(?:is|are)\s+)?"
@@ -96,6 +103,8 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
+    if _UNABLE.match(t):
+        return "yes"
     if (
         NEG_START.match(t)
         or _MINOR_SETTLING.match(t)

@@ -298,3 +298,30 @@ def test_a_new_squint_in_a_child_is_a_gp_appointment_and_sudden_is_same_day() ->
 def test_new_scaly_patches_are_a_gp_appointment() -> None:
     r = answer_all(assess("silvery scaly patches on my knees and scalp, a bit itchy"), {})
     assert r["level"] == "routine"
+
+
+# ---- a question about a missed dose is a medicine question with a level (NHS medicines A-Z)
+
+
+def test_a_missed_dose_question_is_recognised_as_a_health_matter() -> None:
+    from tools.triage.parse import mentions_symptoms
+
+    text = "forgot to take my rivaroxaban tablet last night, do I double up today?"
+    assert mentions_symptoms(text)
+
+
+def test_a_missed_dose_is_a_pharmacist_question_once_the_clot_signs_are_denied() -> None:
+    r = assess("I missed my evening dose of apixaban yesterday, what should I do")
+    assert r["level"] != "self_care"
+    assert {"neuro", "breathing", "calf_leg"} <= set(_asked(r))
+    assert answer_all(r, {})["level"] == "self_care"
+    told = answer_all(r, {"neuro": "yes my face has dropped on one side and my arm is weak"})
+    assert told["level"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["no I can't put any weight on it at all", "no, he can't walk on it", "nope she cannot stand"],
+)
+def test_an_inability_told_after_a_no_is_a_yes_to_the_inability(answer: str) -> None:
+    assert polarity(answer) == "yes"
