@@ -325,3 +325,15 @@ def test_a_missed_dose_is_a_pharmacist_question_once_the_clot_signs_are_denied()
 )
 def test_an_inability_told_after_a_no_is_a_yes_to_the_inability(answer: str) -> None:
     assert polarity(answer) == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "travelling to Kenya next year, which jabs will I need?",
+        "a neighbour's cat scratched me, it is vaccinated I think",
+        "practice nurse note: attended for her flu vaccine, mentions a cough",
+    ],
+)
+def test_a_vaccine_planned_or_someone_elses_is_not_a_reaction(text: str) -> None:
+    assert parse(text).status("vaccine_reaction") is None
