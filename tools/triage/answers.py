@@ -35,7 +35,13 @@ _SETTLED = re.compile(
     + r"[^.]{0,40}"
     r"\b(?:pinch\w*|press\w*|pressure|mins?|minutes)\b"
     r"|\b(?:can|could)\s+(?:still\s+)?(?:eat|drink|swallow)\b|\bmanaging\s+(?:small\s+)?sips\b"
-    r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"
+    # round 12b: "only a bit of pink in the sink, stops straight away" (NHS Gum disease: bleeding
+    # on brushing that stops is a dentist's matter, not a bleed that won't stop)
+    r"|^\W*(?:(?:just|only)\s+)?(?:a\s+)?(?:(?:tiny|little)\s+)?(?:bit|little|spot|small\s+amount)\s+of"
+    r"\s+\w+\W+(?:[\w']+\W+){0,5}stops\s+(?:straight\s+away|right\s+away|at\s+once|quickly|by\s+itself"
+    r"|on\s+its\s+own)\b"
+    + _NOT_SETTLED
+    + r"|\bkeeping\s+(?:small\s+)?(?:sips|fluids|drinks|water|it)\s+down\b"
 )
 # "a bit quieter but still answers me", "a little faster but she is talking and playing": some
 # change, but the person still responds, talks or plays normally - a no to the severe sign asked
@@ -52,6 +58,33 @@ _MINOR_BUT_NORMAL = re.compile(
 _MINOR_BUT_NOT_NORMAL = re.compile(
     r"\b(?:not|never|barely|hardly|only|just\s+nodding)\b|\b(?:can|won|is|does)n.?t\b"
     r"|\bin\s+(?:odd|single|few|short)\s+words\b"
+)
+# round 12b: "yes can walk", "I can put my weight on it fine": the ability stated in the answer is a
+# no to the inability asked about ("Is it impossible to walk on it or use it?"), unless the answer
+# limits it ("only a few steps", "but it hurts too much": Ottawa ankle and foot rules count
+# four steps; NICE CKS Sprains and strains)
+_ABLE = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep)\W+)?(?:(?:i|he|she|they)\s+)?(?:can|could)\s+(?:still\s+)?"
+    r"(?:walk|stand|put\s+(?:\w+\s+){0,2}weight|bear\s+weight|move\s+it|use\s+it)\b"
+)
+_ABLE_LIMITED = re.compile(
+    r"\b(?:but|only|barely|hardly|few\s+steps|hop\w*|not|can.?t|cannot|with\s+help)\b"
+)
+# round 12b: "a bit faster than normal but not sucking in": a little faster with the signs of
+# severe distress denied (NICE NG9 Bronchiolitis: marked chest recession, grunting, a blue colour
+# or pauses in breathing are the emergency signs) is a no to severe difficulty breathing
+# round 12b: "no I can't put any weight on it": the inability told in words is a yes to it, whatever
+# the first word (the answer to "Is it impossible to walk on it?" may start with either)
+_UNABLE = re.compile(
+    r"^\W*(?:(?:no|nope|yes|yeah)\W+)?(?:(?:i|he|she|they)\s+)?(?:can.?t|cannot|couldn.?t|unable\s+to)"
+    r"\s+(?:even\s+)?(?:walk|stand|put\s+(?:\w+\s+){0,2}weight|bear\s+weight|move\s+it|use\s+it"
+    r"|take\s+a\s+step|lift\s+it)\b"
+)
+_MINOR_NO_DISTRESS = re.compile(
+    r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+(?:faster|quicker|noisier|noisy|rattly|wheezy)"
+    r"(?:\s+than\s+(?:normal|usual))?,?\s+but\s+(?:(?:she|he|they|it).?s\s+|(?:is|are)\s+)?"
+    r"(?:not|no)\s+(?:\w+\s+)?(?:sucking|pulling|drawing|caving|struggling|grunting|blue|recession)"
+    r"(?![^.]*\b(?:but|except|although|though)\b)"
 )
 _UNSURE = re.compile(
     r"\b(?:not\s+sure|don.?t\s+know|dunno|no\s+idea|unsure|can.?t\s+tell|not\s+certain|maybe|hard\s+to\s+say)\b"
@@ -70,11 +103,17 @@ _SYMPTOM_WORDS = re.compile(
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
     t = text.strip().lower()
+    if _UNABLE.match(t):
+        return "yes"
     if (
         NEG_START.match(t)
         or _MINOR_SETTLING.match(t)
         or (_MINOR_BUT_NORMAL.match(t) and not _MINOR_BUT_NOT_NORMAL.search(t))
     ):
+        return "no"
+    if _ABLE.match(t) and not _ABLE_LIMITED.search(t):
+        return "no"
+    if _MINOR_NO_DISTRESS.match(t):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"

@@ -24,11 +24,13 @@ from tools.triage.text import MAX_CHARS, OFF, normalize, phrases
 from tools.triage.unexplained import keep_near
 from tools.triage.values import (
     Range,
+    nursing_writer,
     parse_age,
     parse_durations,
     parse_severity,
     parse_subject,
     parse_temperature,
+    without_baby_age,
 )
 
 __all__ = [
@@ -231,8 +233,9 @@ def parse(
     found.mentions = dict(sorted(found.mentions.items(), key=lambda kv: kv[1].start))
     subj = parse_subject(norm, text)
     found.subject, found.relation, found.sex = subj.subject, subj.relation, subj.sex
+    aged = without_baby_age(norm) if nursing_writer(norm) else norm
     found.age, found.age_stated = parse_age(
-        norm, text, relation=subj.relation, bare="age" in expect
+        aged, text, relation=subj.relation, bare="age" in expect
     )
     durations = parse_durations(norm)
     if not durations and "duration" in expect:

@@ -297,6 +297,7 @@ class SemanticMatcher:
             if len(_WORD.findall(p.text)) >= self.settings.min_words
             and not any(p.start <= s < p.end for s, _e in skip)
             and not (_NORMAL.search(p.text) and not _NEGATIVE.search(p.text))
+            and not _only_a_place(core(p.text))
         ]
         if not chunks:
             return []
@@ -346,6 +347,13 @@ class SemanticMatcher:
             ):
                 near.append(Near(self.concepts[best], round(score, 3), piece.text))
         return out
+
+
+def _only_a_place(piece: str) -> bool:
+    """A piece that is one word naming a part of the body ("just on arms and chest": "chest")
+    says where something is, not what is wrong (round 12b)."""
+    words = _WORD.findall(piece)
+    return len(words) == 1 and bool(sites(words[0]))
 
 
 def _sentence_sites(text: str, at: int) -> frozenset[str]:

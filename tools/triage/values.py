@@ -355,8 +355,31 @@ class Subject:
     sex: str | None
 
 
+# round 12b: a mother writing about her own breast while feeding her baby ("breastfeeding my 5 wk
+# old, left boob has a hard red patch") is the one who is ill, not the baby (NICE CKS Mastitis and
+# breast abscess: lactating women); the baby's age is not hers
+_NURSING = re.compile(r"\b(?:breast\s*-?\s*feed\w*|nursing|expressing)\b")
+_OWN_BREAST = re.compile(r"\b(?:boobs?|breasts?|nipples?)\b")
+_BABY_AGE = re.compile(
+    r"\b(?:my|our|her|the)\s+(?:\w+\s+)?\d{1,2}\s*-?\s*(?:weeks?|wks?|months?|mths?|days?)"
+    r"\s*-?\s*old\b"
+)
+
+
+def nursing_writer(text: str) -> bool:
+    """Whether the writer is a feeding mother telling of her own breast."""
+    return bool(_NURSING.search(text) and _OWN_BREAST.search(text))
+
+
+def without_baby_age(text: str) -> str:
+    """The text with "my 5 wk old" removed (the baby's age, when the mother is the one ill)."""
+    return _BABY_AGE.sub(" ", text)
+
+
 def parse_subject(text: str, original: str = "") -> Subject:
     """Who is ill: the writer ("self") or someone else ("other", with the relation)."""
+    if nursing_writer(text):
+        return Subject("self", None, "female")
     rel = _RELATION.search(text) or _BARE_YOUNG.search(text)
     m_clin = re.search(r"\b\d{1,3}\s*([MF])\b", original)
     if rel:
