@@ -1,0 +1,113 @@
+"""Round 12's mechanisms, part A (under-triage and mental health). Each case is written from the
+guidance the rule cites, in words of its own (not copied from any vignette)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.policy import safety
+from tests.fakes.triage import answer_all
+from tools.triage import assess
+
+
+def _asked(result: dict) -> list[str]:
+    return [t for q in result["next_questions"] for t in q["topics"]]
+
+
+def _suicidal(text: str) -> bool:
+    return any(f.id == "suicidal" for f in safety.red_flags(text))
+
+
+# ---- 1. suicide preparations in other words (NHS Help for suicidal thoughts; NICE NG225;
+# C-SSRS preparatory acts: a time decided, the means made ready, goodbye letters written)
+
+PREPARATIONS = [
+    "I've made up my mind, today is the day. The pills are sorted and ready",
+    "tonight's the night, my sleeping tablets are counted out on the table",
+    "I have counted out all my painkillers and I can't go on any more",
+    "left notes for my husband and the kids, I've decided to do it tonight",
+    "the letters to my parents are written and I've got the tablets ready, I've had enough",
+    "made my mind up, tomorrow will be the day, sorry to bother anyone",
+]
+
+
+@pytest.mark.parametrize("text", PREPARATIONS)
+def test_suicide_preparations_in_other_words_raise_the_red_flag(text: str) -> None:
+    assert _suicidal(text)
+    assert assess(text)["level"] == "emergency"
+
+
+NOT_PREPARATIONS = [
+    "I counted out my tablets for the week into the dosette box",
+    "tonight is the night of my daughter's school play",
+    "tonight I wrote letters to my kids school about the trip",
+    "my tablets are ready for collection at the chemist tonight",
+    "decided to go for a run tonight, is that ok with a cold",
+    "the pharmacist sorted out my tablets for the week",
+]
+
+
+@pytest.mark.parametrize("text", NOT_PREPARATIONS)
+def test_everyday_tablets_letters_and_tonight_are_not_preparations(text: str) -> None:
+    assert not _suicidal(text)
+
+
+# ---- 2. a vague story never ends at home care without asking
+
+
+def test_an_older_parent_who_feels_off_is_asked_about_chest_pain_first() -> None:
+    r = assess("my gran is 83 and says she feels 'off' today, very tired, not touching her tea")
+    assert r["level"] != "self_care"
+    assert "chest_pain" in _asked(r)
+    told = answer_all(r, {"chest_pain": "yes a heavy pressure in her chest for the last hour"})
+    assert told["level"] == "emergency"
+
+
+def test_tiredness_in_an_older_person_is_never_home_care() -> None:
+    r = assess("my husband is 74 and just so tired today")
+    assert {"chest_pain", "breathing", "confusion"} <= set(_asked(r))
+    assert answer_all(r, {})["level"] != "self_care"
+
+
+def test_tiredness_in_a_young_adult_with_every_warning_sign_denied_is_still_home_care() -> None:
+    r = assess("I'm 24 and have been tired for a few days after a busy week")
+    assert answer_all(r, {"duration": "4 days"})["level"] == "self_care"
+
+
+WEARY = [
+    "honestly I'm just tired of it all, can I take something to switch off",
+    "sick of everything, I just want to go to sleep and never wake up",
+    "had enough of life lately, everything feels too much",
+]
+
+
+@pytest.mark.parametrize("text", WEARY)
+def test_weariness_of_life_asks_about_self_harm_and_what_was_taken(text: str) -> None:
+    r = assess(text)
+    assert r["level"] not in ("self_care", None)
+    asked = _asked(r)
+    assert "self_harm" in asked and "medicines" in asked
+
+
+@pytest.mark.parametrize("text", WEARY)
+def test_weariness_of_life_with_an_overdose_told_in_the_answer_is_an_emergency(text: str) -> None:
+    answers = {"medicines": "I swallowed the whole packet of my dad's codeine an hour ago"}
+    assert answer_all(assess(text), answers)["level"] == "emergency"
+
+
+@pytest.mark.parametrize("text", WEARY)
+def test_weariness_of_life_with_every_question_answered_no_is_not_home_care(text: str) -> None:
+    assert answer_all(assess(text), {})["level"] == "routine"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I took all my antibiotics but my throat is still sore",
+        "I'm tired of this cold, how long does it last",
+    ],
+)
+def test_a_finished_course_or_a_tiresome_cold_is_not_an_overdose_or_weariness(text: str) -> None:
+    facts = assess(text)["intake"]["facts"]
+    assert "taken_overdose" not in facts
+    assert "weary_of_life" not in facts
