@@ -111,3 +111,75 @@ def test_a_finished_course_or_a_tiresome_cold_is_not_an_overdose_or_weariness(te
     facts = assess(text)["intake"]["facts"]
     assert "taken_overdose" not in facts
     assert "weary_of_life" not in facts
+
+
+# ---- 3. emergencies told in words the rules did not read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "threw up twice and it looked like coffee granules, bit lightheaded",
+        "I've been sick and the sick was dark with bits like ground coffee in it",
+    ],
+)
+def test_coffee_ground_vomit_is_an_emergency(text: str) -> None:  # NHS Vomiting blood
+    assert assess(text)["level"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my daughter had a tonsillectomy last week and she is spitting out fresh blood",
+        "there's blood in my mouth again, I had my tonsils removed 8 days ago",
+    ],
+)
+def test_bleeding_after_a_tonsillectomy_is_an_emergency(text: str) -> None:  # NHS Tonsillitis
+    assert assess(text)["level"] == "emergency"
+
+
+def test_sore_after_a_tonsillectomy_without_bleeding_is_not_an_emergency() -> None:
+    r = assess("had my tonsils out 5 days ago, no bleeding but it is very sore to swallow")
+    assert "post_tonsillectomy_bleeding" not in r["intake"]["facts"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my husband is 81 and hasn't been able to pass water since this morning, he's in agony",
+        "I can't pass water, I keep trying and nothing comes",
+    ],
+)
+def test_not_able_to_pass_water_is_an_emergency(text: str) -> None:  # NHS Urinary retention
+    assert assess(text)["level"] == "emergency"
+
+
+def test_a_dental_swelling_with_trouble_swallowing_is_an_emergency() -> None:
+    # NHS Dental abscess: A&E when the swelling makes it hard to swallow or breathe
+    r = assess("toothache for a week, now my jaw has swollen up and I am struggling to swallow")
+    assert r["level"] == "emergency"
+
+
+def test_a_dental_swelling_with_swallowing_and_breathing_fine_is_not_an_emergency() -> None:
+    r = assess("bad tooth and my cheek has swollen a bit, I can swallow and breathe fine")
+    assert r["level"] != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "half an hour ago my mum's speech went slurred and her arm was weak, she seems fine now",
+        "this afternoon my dad's face drooped for a few minutes, back to normal now",
+    ],
+)
+def test_stroke_signs_that_settled_in_the_last_hours_are_an_emergency(text: str) -> None:
+    # NHS Transient ischaemic attack: call 999 even if the symptoms go away
+    assert assess(text)["level"] == "emergency"
+
+
+def test_stroke_signs_that_settled_yesterday_are_same_day() -> None:
+    # NICE NG128: a suspected TIA days ago is seen by a specialist within 24 hours
+    r = assess(
+        "yesterday my speech was slurred for ten minutes and my hand went weak, it has completely gone now"
+    )
+    assert r["level"] == "urgent"
