@@ -183,3 +183,87 @@ def test_stroke_signs_that_settled_yesterday_are_same_day() -> None:
         "yesterday my speech was slurred for ten minutes and my hand went weak, it has completely gone now"
     )
     assert r["level"] == "urgent"
+
+
+# ---- 4. same-day stories that were sent home or to a routine appointment
+
+
+def test_headache_and_flashing_lights_late_in_pregnancy_told_in_weeks_is_same_day() -> None:
+    # NHS Pre-eclampsia; NICE NG133: headache with visual disturbance after 20 weeks
+    r = assess("i'm 32 wks and have a bad headache and blurry vision with flashing lights")
+    assert r["intake"]["facts"].get("pregnancy", {}).get("status") == "present"
+    assert answer_all(r, {})["level"] in ("urgent", "emergency")
+
+
+def test_morning_sickness_with_nothing_staying_down_is_same_day() -> None:
+    # NHS Severe vomiting in pregnancy (hyperemesis gravidarum)
+    r = assess("9 weeks pregnant with terrible morning sickness")
+    told = answer_all(r, {"fluids": "nothing stays down at all, not even water, barely peeing"})
+    assert told["level"] == "urgent"
+
+
+def test_urine_infection_symptoms_in_a_man_are_same_day() -> None:
+    # NHS Urinary tract infections: a man with UTI symptoms gets an urgent GP appointment
+    r = assess("guy, 42. burning when i pee since yesterday and going all the time")
+    assert r["intake"]["subject"]["sex"] == "male"
+    assert answer_all(r, {})["level"] == "urgent"
+
+
+def test_a_burn_with_redness_spreading_out_and_pus_is_same_day() -> None:
+    # NHS Burns and scalds: see a GP if the burn shows signs of infection
+    r = assess("scalded my arm with the kettle last week, now the redness is spreading outwards")
+    assert answer_all(r, {})["level"] == "urgent"
+
+
+def test_a_foot_sore_in_diabetes_is_same_day() -> None:
+    # NICE NG19: an active diabetic foot problem is seen within 1 working day
+    r = assess("got a small sore under the ball of my foot, noticed some blood on my sock")
+    assert "conditions" in _asked(r) or "spreading_redness" in _asked(r)
+    told = answer_all(r, {"conditions": "yes I have type 1 diabetes"})
+    assert told["level"] == "urgent"
+
+
+def test_a_foot_sore_without_diabetes_or_infection_is_a_gp_appointment() -> None:
+    r = assess("got a small sore under the ball of my foot, noticed some blood on my sock")
+    assert answer_all(r, {})["level"] == "routine"
+
+
+def test_thirst_and_peeing_a_lot_in_diabetes_is_same_day() -> None:
+    # NHS High blood sugar: hyperglycaemia symptoms in diabetes
+    r = assess("so thirsty all the time and peeing loads, even at night")
+    told = answer_all(r, {"conditions": "yes type 2 diabetes on tablets"})
+    assert told["level"] == "urgent"
+
+
+def test_no_i_cannot_put_weight_on_it_is_a_yes_to_not_weight_bearing() -> None:
+    # Ottawa ankle rules; NHS Sprains and strains: unable to weight-bear -> same-day X-ray
+    r = assess("twisted my ankle playing netball, it's really swollen")
+    told = answer_all(r, {"weight_bearing": "no I can't put any weight on it at all"})
+    assert told["level"] == "urgent"
+
+
+def test_sudden_hearing_loss_in_one_ear_in_simple_english_is_same_day() -> None:
+    # NHS Hearing loss: sudden loss of hearing needs an urgent GP appointment or 111
+    assert assess("this morning my left ear not hear anything, no pain")["level"] == "urgent"
+
+
+def test_a_dog_that_got_someone_on_the_hand_is_a_bite() -> None:
+    # NICE NG184: a bite that broke the skin on the hand needs same-day assessment
+    r = assess("my brother's dog got me on the hand when i was feeding it")
+    assert "animal_bite" in r["intake"]["facts"]
+    assert r["level"] == "urgent"
+
+
+def test_a_face_that_will_not_move_forehead_included_asks_fast_first_and_is_same_day() -> None:
+    # NICE CKS Bell's palsy (steroids within 72 hours); NHS Stroke: FAST first
+    r = assess("the right side of my face won't move and i can't raise my eyebrow on that side")
+    assert "neuro" in _asked(r)
+    assert answer_all(r, {})["level"] == "urgent"
+    told = answer_all(r, {"neuro": "yes my arm on that side is weak too"})
+    assert told["level"] == "emergency"
+
+
+def test_burning_pain_on_one_side_with_blisters_near_the_eye_is_same_day_shingles() -> None:
+    # NHS Shingles; NICE CKS Shingles: the forehead or nose tip means the eye can be affected
+    r = assess("burning pain on one side of my forehead since monday and now there are blisters")
+    assert answer_all(r, {})["level"] == "urgent"
