@@ -267,3 +267,35 @@ def test_burning_pain_on_one_side_with_blisters_near_the_eye_is_same_day_shingle
     # NHS Shingles; NICE CKS Shingles: the forehead or nose tip means the eye can be affected
     r = assess("burning pain on one side of my forehead since monday and now there are blisters")
     assert answer_all(r, {})["level"] == "urgent"
+
+
+# ---- 5. self-harm without intent to die is same day; intent, a plan or anything taken is 999
+# (NICE NG225 Self-harm; NHS Help for suicidal thoughts: 111 option 2, Samaritans 116 123)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been cutting my legs again, I don't want to die, it's the only thing that helps",
+        "sometimes I think my kids would be better off without me but I have no plans and I'm "
+        "not going to do anything",
+    ],
+)
+def test_self_harm_without_intent_is_same_day_and_asks_what_was_taken(text: str) -> None:
+    r = assess(text)
+    assert r["level"] == "urgent"
+    assert "medicines" in _asked(r)
+    taken = answer_all(r, {"medicines": "I took 2 packets of paracetamol earlier"})
+    assert taken["level"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to die really but I've swallowed all my sleeping tablets",
+        "no plan as such but I can't keep myself safe tonight",
+        "I don't want to die but I have planned how I would do it",
+    ],
+)
+def test_intent_a_plan_anything_taken_or_unsafe_stays_an_emergency(text: str) -> None:
+    assert assess(text)["level"] == "emergency"
