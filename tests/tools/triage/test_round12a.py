@@ -202,11 +202,26 @@ def test_morning_sickness_with_nothing_staying_down_is_same_day() -> None:
     assert told["level"] == "urgent"
 
 
-def test_urine_infection_symptoms_in_a_man_are_same_day() -> None:
-    # NHS Urinary tract infections: a man with UTI symptoms gets an urgent GP appointment
+def test_urine_infection_symptoms_in_a_man_are_never_home_care() -> None:
+    # NHS Urinary tract infections: a man with UTI symptoms sees a GP (Pharmacy First is for women)
     r = assess("guy, 42. burning when i pee since yesterday and going all the time")
     assert r["intake"]["subject"]["sex"] == "male"
-    assert answer_all(r, {})["level"] == "urgent"
+    assert answer_all(r, {})["level"] == "routine"
+
+
+def test_a_relatives_diabetes_is_family_history_not_the_persons() -> None:
+    r = assess(
+        "so thirsty all the time and peeing loads, even at night. my dad has type 1 diabetes"
+    )
+    assert "diabetes" not in r["intake"]["facts"]
+
+
+def test_a_remedy_that_is_not_working_is_no_answer_to_the_warning_sign_asked() -> None:
+    from tools.triage.answers import sentence_polarity
+
+    assert sentence_polarity("ginger biscuits arent doing anything") is None
+    assert sentence_polarity("the cream isn't working") is None
+    assert sentence_polarity("no blood, just the stinging") == "no"
 
 
 def test_a_burn_with_redness_spreading_out_and_pus_is_same_day() -> None:
