@@ -209,11 +209,15 @@ def test_urine_infection_symptoms_in_a_man_are_never_home_care() -> None:
     assert answer_all(r, {})["level"] == "routine"
 
 
-def test_a_relatives_diabetes_is_family_history_not_the_persons() -> None:
-    r = assess(
-        "so thirsty all the time and peeing loads, even at night. my dad has type 1 diabetes"
-    )
-    assert "diabetes" not in r["intake"]["facts"]
+@pytest.mark.parametrize(
+    "text",
+    [
+        "so thirsty all the time and peeing loads, even at night. my dad has type 1 diabetes",
+        "always thirsty and up to pee at night for weeks, my nan had type 2",
+    ],
+)
+def test_a_relatives_diabetes_is_family_history_not_the_persons(text: str) -> None:
+    assert "diabetes" not in assess(text)["intake"]["facts"]
 
 
 def test_a_remedy_that_is_not_working_is_no_answer_to_the_warning_sign_asked() -> None:
