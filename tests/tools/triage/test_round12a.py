@@ -212,12 +212,17 @@ def test_urine_infection_symptoms_in_a_man_are_never_home_care() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "so thirsty all the time and peeing loads, even at night. my dad has type 1 diabetes",
+        "so thirsty all the time and peeing loads, even at night. diabetes runs in my family",
         "always thirsty and up to pee at night for weeks, my nan had type 2",
     ],
 )
 def test_a_relatives_diabetes_is_family_history_not_the_persons(text: str) -> None:
     assert "diabetes" not in assess(text)["intake"]["facts"]
+
+
+def test_a_relative_who_is_ill_keeps_their_diabetes() -> None:
+    r = assess("my dad is diabetic on insulin and he is sweaty, shaky and very drowsy")
+    assert r["intake"]["facts"]["diabetes"]["status"] == "present"
 
 
 def test_a_remedy_that_is_not_working_is_no_answer_to_the_warning_sign_asked() -> None:
