@@ -259,6 +259,8 @@ def parse(
 
 # timing modifiers: they qualify a story, they never explain a piece of it away
 TIMING = frozenset({"within_hours", "tia_long_ago"})
+# qualifiers of the story: never "something else" said instead of an answer (intake._answer)
+QUALIFIERS = TIMING | {"family_diabetes"}
 
 
 def _semantic(

@@ -323,3 +323,10 @@ def test_self_harm_without_intent_is_same_day_and_asks_what_was_taken(text: str)
 )
 def test_intent_a_plan_anything_taken_or_unsafe_stays_an_emergency(text: str) -> None:
     assert assess(text)["level"] == "emergency"
+
+
+def test_a_time_of_day_in_an_answer_is_no_new_complaint() -> None:
+    # "since this morning" is a timing word: the answer still answers the question asked
+    r = assess("my 8 month old has a temperature of 39.1")
+    told = answer_all(r, {"fluids": "half her usual milk and one wet nappy since this morning"})
+    assert told["level"] == "urgent"
