@@ -129,12 +129,23 @@ def polarity(text: str) -> str | None:
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|without|nor|neither)\b|n't\b")
 
 
+# round 12a: "ginger biscuits aren't doing anything", "the cream isn't working": a remedy that failed
+# says nothing about the warning sign asked, so its negation is no "no" to it
+_REMEDY_FAILED = re.compile(
+    r"\b(?:is|are|was|were|has|have|do|does|did)n.?t\s+(?:doing\s+(?:anything|much|a\s+thing)"
+    r"|working|helping|touching\s+it|making\s+(?:any\s+)?difference)\b"
+    r"|\bnot\s+(?:doing\s+(?:anything|much)|working|helping)\b"
+)
+
+
 def sentence_polarity(text: str) -> str | None:
     """Polarity of a free-text answer sentence: how it starts, else negation words (no), else
     "normal" words (no), else symptom words (yes)."""
     p = polarity(text)
     if p is not None:
         return p
+    if _REMEDY_FAILED.search(text.lower()):
+        return None
     if _NEGATION.search(text) or _NORMAL.search(text):
         return "no"
     if _SYMPTOM_WORDS.search(text):

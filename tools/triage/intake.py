@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools.triage.lexicon import Lexicon, lexicon
-from tools.triage.parse import Findings, polarity, sentence_polarity
+from tools.triage.parse import QUALIFIERS, Findings, polarity, sentence_polarity
 
 ADULT: list[float] = [16.0, 110.0]
 INTAKE_VERSION = 1
@@ -181,7 +181,10 @@ def _answer(
     # any of this happening now: severe breathlessness?"): its symptom words are no "yes" to
     # the questions asked; only an explicit yes/no counts, and the questions stay open.
     elsewhere = any(
-        m.status != "absent" and c in lex.concepts and lex.concepts[c].topic not in topics
+        m.status != "absent"
+        and c in lex.concepts
+        and lex.concepts[c].topic not in topics
+        and c not in QUALIFIERS  # "since this morning" is no new complaint
         for c, m in found.mentions.items()
     )
 

@@ -260,6 +260,12 @@ def parse(
     return found
 
 
+# timing modifiers: they qualify a story, they never explain a piece of it away
+TIMING = frozenset({"within_hours", "tia_long_ago"})
+# qualifiers of the story: never "something else" said instead of an answer (intake._answer)
+QUALIFIERS = TIMING | {"family_diabetes"}
+
+
 def _semantic(
     text: str,
     matches: list[tuple[str, int, int]],
@@ -280,7 +286,8 @@ def _semantic(
         return []
     known = {c for c, _s, _e in matches}
     # a catch-all match ("pain", "swollen") explains nothing specific: it does not hide a piece
-    explained = [(s, e) for c, s, e in matches if c not in lex.generic]
+    # nor does a word of timing alone ("last night", "this morning": round 12a's TIA timing)
+    explained = [(s, e) for c, s, e in matches if c not in lex.generic and c not in TIMING]
     out = []
     misses: list[Any] = []
     for hit in m.match(text, explained, misses):

@@ -399,7 +399,11 @@ def parse_subject(text: str, original: str = "") -> Subject:
         sex = (
             "male"
             if re.search(
-                r"\bi.?m\s+a\s+(?:\d+\s*(?:year|yr)\s*old\s+)?(?:man|guy|bloke|male)\b", text
+                r"\bi.?m\s+a\s+(?:\d+\s*(?:year|yr)\s*old\s+)?(?:man|guy|bloke|male)\b"
+                # round 12a: "bloke, 35.", "im a 40yo guy", "as a man"
+                r"|^\W*(?:bloke|man|male|guy|gent)\b|\bas\s+a\s+(?:man|guy|bloke|male)\b"
+                r"|\bim\s+a\s+(?:\d+\s*(?:yo|y/o|year\s+old|yr\s+old)\s+)?(?:man|guy|bloke|male)\b",
+                text,
             )
             else None
         )
