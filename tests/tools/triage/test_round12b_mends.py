@@ -46,3 +46,69 @@ def test_a_breast_complaint_with_no_baby_symptom_is_still_the_mother() -> None:
     found = parse("breastfeeding my 4 week old and my left nipple is cracked and bleeding")
     assert found.subject == "self"
     assert found.age is None or found.age[0] >= 12
+
+
+# ---- 2. food sticking is dysphagia even beside a sore throat (NICE NG12 1.2.1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "food keeps sticking when i swallow and my throat is sore",
+        "my throat is sore and bread gets stuck on the way down when I swallow",
+    ],
+)
+def test_food_sticking_with_a_sore_throat_is_not_home_care(text: str) -> None:
+    assert _final(text)["level"] != "self_care"
+
+
+def test_a_sore_throat_painful_to_swallow_stays_home_care() -> None:
+    assert _final("really sore throat, hurts to swallow, 2 days")["level"] == "self_care"
+
+
+# ---- 3. sunburn in a baby or young child (NHS Sunburn: urgent advice from 111)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my 2 year old has sunburn on his shoulders", "my baby got burnt in the sun at the beach"],
+)
+def test_sunburn_in_a_young_child_is_same_day(text: str) -> None:
+    assert _final(text)["level"] in _SAME_DAY
+
+
+def test_sunburn_in_an_adult_stays_home_care() -> None:
+    assert _final("I have sunburn on my shoulders")["level"] == "self_care"
+
+
+# ---- 6. a missed contraceptive pill with sex since (NHS Missed contraceptive pills; FSRH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "missed my pill twice this week and had unprotected sex",
+        "we had sex last night and I forgot to take my pill for 2 days",
+    ],
+)
+def test_a_missed_pill_with_sex_is_same_day_emergency_contraception(text: str) -> None:
+    r = _final(text)
+    assert r["level"] in _SAME_DAY
+    assert any("emergency contraception" in reason for reason in r["reasons"])
+
+
+# ---- 7. a swollen hard scrotum in a child is a possible torsion, not nappy rash
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my baby boy's nappy area is red and his scrotum on one side is swollen and hard and he "
+        "wont stop screaming",
+        "my 3 year old son's testicle on the left side looks swollen and red, he is crying",
+    ],
+)
+def test_a_swollen_scrotum_in_a_child_is_not_nappy_rash(text: str) -> None:
+    r = _final(text)
+    assert r["level"] in _SAME_DAY
+    assert r["level"] != "self_care"
