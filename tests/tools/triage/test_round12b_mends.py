@@ -112,3 +112,24 @@ def test_a_swollen_scrotum_in_a_child_is_not_nappy_rash(text: str) -> None:
     r = _final(text)
     assert r["level"] in _SAME_DAY
     assert r["level"] != "self_care"
+
+
+# ---- 4. blood on a tissue after coughing is coughing up blood (NICE NG12 1.1.1), in anyone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pink spotting on the tissue after coughing",
+        "I'm a 58 year old man, been coughing for weeks and today pink spotting on the tissue",
+    ],
+)
+def test_spotting_on_a_tissue_after_a_cough_is_coughing_blood(text: str) -> None:
+    r = _final(text)
+    assert r["level"] in _SAME_DAY
+    assert not any("vaginal" in reason for reason in r["reasons"])
+
+
+def test_vaginal_bleeding_never_decides_for_a_man() -> None:
+    r = _final("I'm a 40 year old man and there is some spotting in my pants")
+    assert not any("vaginal" in reason for reason in r["reasons"])
