@@ -133,3 +133,22 @@ def test_spotting_on_a_tissue_after_a_cough_is_coughing_blood(text: str) -> None
 def test_vaginal_bleeding_never_decides_for_a_man() -> None:
     r = _final("I'm a 40 year old man and there is some spotting in my pants")
     assert not any("vaginal" in reason for reason in r["reasons"])
+
+
+# ---- 5. sudden or total hearing loss is never a blocked ear's muffled hearing (NICE CKS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ear feels blocked and I can't hear out of it since this morning",
+        "can't hear anything at all in my right ear, came on suddenly",
+        "ear's bunged up and I cannot hear with that one, started overnight",
+    ],
+)
+def test_sudden_or_total_hearing_loss_is_same_day(text: str) -> None:
+    assert _final(text)["level"] in _SAME_DAY
+
+
+def test_muffled_hearing_with_wax_stays_home_care() -> None:
+    assert _final("ears feel bunged up with wax, hearing a bit muffled")["level"] == "self_care"
