@@ -152,3 +152,36 @@ def test_sudden_or_total_hearing_loss_is_same_day(text: str) -> None:
 
 def test_muffled_hearing_with_wax_stays_home_care() -> None:
     assert _final("ears feel bunged up with wax, hearing a bit muffled")["level"] == "self_care"
+
+
+# ---- 8. a vaccination reaction is the patient's own vaccination; a needle elsewhere is no vaccine
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the dog had his jabs yesterday and now my arm is sore and red",
+        "our puppy got his vaccinations today and I have a sore red arm",
+        "had lip filler injections yesterday and my lip is swollen",
+        "had my insulin injection and now feel shaky",
+    ],
+)
+def test_other_injections_are_not_a_vaccination_reaction(text: str) -> None:
+    r = _final(text)
+    assert not any("vaccination" in reason for reason in r["reasons"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my calf is swollen red and hot where the needle went in, I inject",
+        "I inject heroin and my left calf is hot, red and swollen where the injection went in",
+    ],
+)
+def test_a_hot_swollen_calf_where_a_needle_went_in_keeps_its_clot_reason(text: str) -> None:
+    assert _final(text)["level"] in _SAME_DAY
+
+
+def test_a_flu_jab_sore_arm_is_still_a_vaccination_reaction() -> None:
+    r = _final("sore arm after my covid injection this morning")
+    assert any("vaccination" in reason for reason in r["reasons"])
