@@ -7,6 +7,7 @@ import pytest
 
 from tests.fakes.triage import answer_all
 from tools.triage import assess
+from tools.triage.answers import polarity
 from tools.triage.parse import parse
 
 _SAME_DAY = ("urgent", "emergency")
@@ -185,3 +186,45 @@ def test_a_hot_swollen_calf_where_a_needle_went_in_keeps_its_clot_reason(text: s
 def test_a_flu_jab_sore_arm_is_still_a_vaccination_reaction() -> None:
     r = _final("sore arm after my covid injection this morning")
     assert any("vaccination" in reason for reason in r["reasons"])
+
+
+# ---- 9. a settled bleed, an ability or a little faster breathing answers its own topic only
+
+
+def _denied(before: dict, after: dict) -> set[str]:
+    return {
+        c
+        for c, f in after["intake"]["facts"].items()
+        if f["status"] == "absent" and c not in before["intake"]["facts"]
+    }
+
+
+def test_a_settled_bleed_denies_no_chest_pain_or_stroke() -> None:
+    r = assess("I'm 70 and I've had blood in my wee")
+    r2 = assess("only a bit of blood in my wee, stops straight away", r["intake"])
+    denied = _denied(r, r2)
+    assert not denied & {"chest_pain", "neuro_deficit", "confusion", "drowsy", "breathless"}
+    asked = [t for q in r2["next_questions"] for t in q["topics"]]
+    assert "chest_pain" in asked
+
+
+def test_walking_told_with_a_droopy_face_is_no_no_to_a_stroke() -> None:
+    r = assess("my mum fell over this morning, her hip hurts")
+    r2 = assess("she can still walk, her face looks droopy on one side", r["intake"])
+    assert r2["intake"]["facts"].get("neuro_deficit", {}).get("status") != "absent"
+    assert r2["level"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "a bit faster but not grunting, she is sucking in under her ribs",
+        "a little faster but not blue, he's pulling in at his ribs",
+    ],
+)
+def test_a_recession_sign_after_the_denial_is_not_a_no(answer: str) -> None:
+    assert polarity(answer) != "no"
+
+
+def test_a_little_faster_with_every_sign_denied_is_still_a_no() -> None:
+    assert polarity("a bit faster than normal but not sucking in") == "no"
