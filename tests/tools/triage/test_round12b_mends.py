@@ -228,3 +228,35 @@ def test_a_recession_sign_after_the_denial_is_not_a_no(answer: str) -> None:
 
 def test_a_little_faster_with_every_sign_denied_is_still_a_no() -> None:
     assert polarity("a bit faster than normal but not sucking in") == "no"
+
+
+# ---- 10. claudication in an older smoker (NICE CG147); a squint with morning headaches and
+# vomiting in a child (NICE NG12, HeadSmart)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm 70 and smoke, my shins ache when i walk, eases when i stop",
+        "I'm 70 and a smoker, my calf aches when I walk and it eases when I stop",
+    ],
+)
+def test_leg_pain_on_walking_eased_by_rest_in_an_older_smoker_is_a_gp_appointment(
+    text: str,
+) -> None:
+    assert _final(text)["level"] != "self_care"
+
+
+def test_shin_splints_after_running_stay_home_care() -> None:
+    assert _final("my shins ache after running, I'm 25")["level"] == "self_care"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my 7 year old has a new squint, headaches in the mornings and has been vomiting",
+        "our son (5) has been sick most mornings with a headache and his eye has started to turn in",
+    ],
+)
+def test_a_squint_with_morning_headaches_and_vomiting_in_a_child_is_same_day(text: str) -> None:
+    assert _final(text)["level"] in _SAME_DAY
