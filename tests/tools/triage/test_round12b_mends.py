@@ -260,3 +260,11 @@ def test_shin_splints_after_running_stay_home_care() -> None:
 )
 def test_a_squint_with_morning_headaches_and_vomiting_in_a_child_is_same_day(text: str) -> None:
     assert _final(text)["level"] in _SAME_DAY
+
+
+def test_a_leg_red_where_the_needle_of_a_vaccine_went_is_still_the_injection_site() -> None:
+    r = _final(
+        "she had her jabs at the surgery this morning, her thigh is a bit red and hard where the "
+        "needle went in, otherwise happy and feeding"
+    )
+    assert not any("clot" in reason for reason in r["reasons"])
