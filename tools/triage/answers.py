@@ -113,7 +113,8 @@ def polarity(text: str) -> str | None:
         return "no"
     if _ABLE.match(t) and not _ABLE_LIMITED.search(t):
         return "no"
-    if _MINOR_NO_DISTRESS.match(t):
+    m = _MINOR_NO_DISTRESS.match(t)
+    if m and not _distress_told(t[m.end() :]):
         return "no"
     if _UNSURE.search(t[:60]):
         return "unsure"
@@ -123,6 +124,50 @@ def polarity(text: str) -> str | None:
         return "no"
     if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
         return "no"
+    return None
+
+
+# round 12b mend: "not grunting, she is sucking in under her ribs": a distress sign told after the
+# denial is no "no" (NICE NG9: chest recession is an emergency sign)
+_DISTRESS = re.compile(
+    r"\b(?:sucking|pulling|drawing|caving|grunt\w*|blue|recession|flaring|pauses?|struggling)\b"
+)
+_DENIED_BEFORE = re.compile(r"\b(?:not|no|never|nor)\s+(?:\w+\s+)?$|n.?t\s+(?:\w+\s+)?$")
+
+
+def _distress_told(rest: str) -> bool:
+    return any(not _DENIED_BEFORE.search(rest[: d.start()]) for d in _DISTRESS.finditer(rest))
+
+
+# round 12b mend: a settled bleed, an ability or a little faster breathing is a "no" only to the
+# topic it speaks to ("only a bit of blood in my wee, stops straight away" says nothing of chest
+# pain; "she can still walk, her face looks droopy" says nothing of a stroke)
+_SETTLED_TOPICS = frozenset(
+    {"bleeding", "blood_vomit_stool", "coughing_blood", "swallowing", "fluids", "vomiting"}
+)
+_ABLE_TOPICS = frozenset({"weight_bearing"})
+_BREATHING_TOPICS = frozenset({"breathing"})
+
+
+def answer_scope(text: str) -> frozenset[str] | None:
+    """The topics a "no" of this answer speaks to, when it is one of the topic-bound noes (a
+    settled bleed, an ability, a little faster breathing); None when the "no" is general."""
+    t = text.strip().lower()
+    if (
+        _UNABLE.match(t)
+        or NEG_START.match(t)
+        or _MINOR_SETTLING.match(t)
+        or (_MINOR_BUT_NORMAL.match(t) and not _MINOR_BUT_NOT_NORMAL.search(t))
+    ):
+        return None
+    if _ABLE.match(t) and not _ABLE_LIMITED.search(t):
+        return _ABLE_TOPICS
+    if _MINOR_NO_DISTRESS.match(t):
+        return _BREATHING_TOPICS
+    if _UNSURE.search(t[:60]) or _POS_START.match(t):
+        return None
+    if _SETTLED.search(t):
+        return _SETTLED_TOPICS
     return None
 
 

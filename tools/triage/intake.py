@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.triage.answers import answer_scope
 from tools.triage.lexicon import Lexicon, lexicon
 from tools.triage.parse import QUALIFIERS, Findings, polarity, sentence_polarity
 
@@ -199,6 +200,8 @@ def _answer(
         for topic, sentence in zip(topics, sentences, strict=True):
             by_topic[topic] = answer_polarity(sentence)
     overall = answer_polarity(sentences[0]) if sentences else None
+    first = sentences[0] if sentences else ""
+    scope_by_topic = dict(zip(topics, sentences, strict=True)) if by_topic else {}
     described = any(
         m.status != "absent" and c in lex.concepts and lex.concepts[c].topic in topics
         for c, m in found.mentions.items()
@@ -228,6 +231,9 @@ def _answer(
                 if c in lex.concepts and lex.concepts[c].topic == topic and m.status == "absent"
             ]
             pol = by_topic.get(topic, overall)
+            scope = answer_scope(scope_by_topic.get(topic, first))
+            if pol == "no" and scope is not None and topic not in scope:
+                pol = None  # round 12b mend: a topic-bound no answers its own topic only
             if pol == "yes" and q.get("describe") and not mentioned:
                 pol = None  # "it hurts when I breathe in": not a yes to every feature listed
             if pol == "no" and not mentioned:  # a no covers the whole topic, asked or not

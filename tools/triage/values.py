@@ -366,9 +366,33 @@ _BABY_AGE = re.compile(
 )
 
 
+# round 12b mend: "feeding from the breast ok" / "sleepy at the breast" is no breast complaint; the
+# mother is the patient only when the breast itself is the complaint and the baby has no symptom
+# of its own (a baby's diarrhoea, vomiting, cough, jaundice or fast breathing keeps the baby, with
+# its age, as the patient: NICE CG84, NG143, CG98, NG9)
+_BREAST_SIGN = (
+    r"(?:hard|red|redness|lump\w*|pain\w*|sore|tender|crack\w*|bleed\w*|swollen|swelling|hot|"
+    r"patch|blocked|engorged|itch\w*|inflamed)"
+)
+_BREAST_COMPLAINT = re.compile(
+    rf"\bmastitis\b|\b(?:boobs?|breasts?|nipples?)\b(?:\W+\w+){{0,4}}?\W+{_BREAST_SIGN}\b"
+    rf"|\b{_BREAST_SIGN}\W+(?:\w+\W+){{0,3}}?(?:boobs?|breasts?|nipples?)\b"
+)
+_BABY_SYMPTOM = re.compile(
+    r"\b(?:diarrho?ea|the\s+runs|vomit\w*|being\s+sick|cough\w*|runny\s+nose|snuffl\w*|yellow\w*|"
+    r"jaundic\w*|breathing|breathless|wheez\w*|grunt\w*|floppy|rash|fits?|seizures?|"
+    r"(?:she|he)\s+(?:is|has|'s|has\s+been|was|keeps|seems)\b)"
+)
+
+
 def nursing_writer(text: str) -> bool:
-    """Whether the writer is a feeding mother telling of her own breast."""
-    return bool(_NURSING.search(text) and _OWN_BREAST.search(text))
+    """Whether the writer is a feeding mother telling of her own breast (and not of her baby)."""
+    return bool(
+        _NURSING.search(text)
+        and _OWN_BREAST.search(text)
+        and _BREAST_COMPLAINT.search(text)
+        and not _BABY_SYMPTOM.search(text)
+    )
 
 
 def without_baby_age(text: str) -> str:
