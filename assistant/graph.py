@@ -29,8 +29,6 @@ MAX_IMAGES = 50
 # An emergency or same-day triage decision stands for this many later patient turns (a question
 # after "call 999" is answered with the emergency repeated, not as if it had never been said).
 STANDING_TURNS = 5
-# red flags that show the crisis lines but leave the level to triage (see guard_in)
-SAME_DAY_RED_FLAGS = frozenset({"self_harm_no_intent"})
 
 
 def build_graph(
@@ -48,13 +46,6 @@ def build_graph(
 
         unethical = safety.ethics_violation(text)
         flags = safety.red_flags(text)
-        # self-harm without intent to act: the crisis lines, and the level left to triage (same
-        # day, NICE NG225), not an emergency by itself (tools/triage SAME_DAY_RED_FLAGS)
-        same_day = [f for f in flags if f.id in SAME_DAY_RED_FLAGS]
-        flags = [f for f in flags if f.id not in SAME_DAY_RED_FLAGS]
-        if same_day and not flags:
-            for f in same_day:
-                verdict.flag(f"red_flag:{f.id}")
         if flags:
             names = ", ".join(f.name for f in flags)
             for f in flags:
@@ -176,9 +167,6 @@ def build_graph(
         citations: list[Citation] = []
         if verdict.emergency and state.get("reply"):
             parts.append(state["reply"])
-        if any(f"red_flag:{i}" in verdict.reasons for i in SAME_DAY_RED_FLAGS):
-            parts.append(messages.SELF_HARM_SAME_DAY[mode])
-            parts.append(messages.CRISIS[mode])
         triaged = _triage_result(calls)
         if triaged is not None and triaged["level"] == "emergency" and not verdict.emergency:
             verdict.flag("triage:emergency", emergency=True)

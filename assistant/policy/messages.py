@@ -99,20 +99,6 @@ CRISIS = {
     ),
 }
 
-# Self-harm without intent to act (NICE NG225; NHS Help for suicidal thoughts): same-day help,
-# shown before the crisis lines
-SELF_HARM_SAME_DAY = {
-    "clinician": (
-        "Self-harm or suicidal thoughts without stated intent: arrange a same-day mental health "
-        "assessment and check immediate safety (plan, means, anything taken)."
-    ),
-    "patient": (
-        "Thank you for telling me. Please get mental health help today: in the UK call NHS 111 "
-        "and choose option 2, or your local crisis team. If you are not safe right now, or have "
-        "taken anything, call 999 or go to A&E."
-    ),
-}
-
 # Virtual-doctor intake: what a triage nurse asks, then where to get care.
 TRIAGE_QUESTIONS = (
     "To help you decide where to get care, think about: When did this start, and is it getting "

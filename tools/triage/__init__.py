@@ -31,11 +31,9 @@ from tools.triage.lexicon import NOT_RECOGNISED
 from tools.triage.parse import parse, warm
 from tools.triage.reply import compose, safety_net_lines
 
-__all__ = ["SAME_DAY_RED_FLAGS", "assess", "triage", "warm"]
+__all__ = ["assess", "triage", "warm"]
 
 MAX_LEVEL_HISTORY = 50
-# red flags that show the crisis lines but leave the level to the rules (assistant/graph.py too)
-SAME_DAY_RED_FLAGS = frozenset({"self_harm_no_intent"})
 
 
 def _understood(record: dict[str, Any], complaints: list[dict[str, Any]]) -> bool:
@@ -64,8 +62,7 @@ def assess(
         record = next_episode(record)
     turn = int(record.get("turns", 0)) + 1
     update(record, found, turn=turn)
-    # a same-day red flag (self-harm without intent: NICE NG225) is not an emergency by itself
-    flags = [f.name for f in safety.red_flags(text) if f.id not in SAME_DAY_RED_FLAGS]
+    flags = [f.name for f in safety.red_flags(text)]
     record["red_flags"] = list(dict.fromkeys([*record.get("red_flags", []), *flags]))
     record["story"] = (str(record.get("story", "")) + "\n" + text).strip()[-MAX_STORY_CHARS:]
     decision = decide(record, red_flags=record["red_flags"])

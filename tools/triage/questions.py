@@ -15,7 +15,7 @@ MAX_QUESTIONS = 2
 MAX_ITEMS_PER_QUESTION = 4
 # Questions about the person rather than a symptom: asked on their own, in their own words.
 RISK_TOPICS = frozenset(
-    {"pregnancy", "medicines", "immunity", "conditions", "travel", "surgery", "age"}
+    {"pregnancy", "medicines", "immunity", "conditions", "travel", "surgery", "age", "self_harm"}
 )
 VALUE_LABELS = {
     "age": "the age of the person who is ill",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from assistant.core.state import empty_case
 from assistant.policy import safety
 from assistant.router import _triage_plan
-from tools.triage import SAME_DAY_RED_FLAGS, assess
+from tools.triage import assess
 from tools.triage.lexicon import LEVELS, lexicon
 from tools.triage.parse import parse
 
@@ -75,17 +75,7 @@ def test_nothing_recognised_is_never_home_care(text: str) -> None:
         assert result["next_questions"][0]["id"] == "describe"  # the open question first
 
 
-# every red flag but the same-day ones (self-harm without intent: its level is left to the rules)
-_EXAMPLES = [
-    e
-    for rule in safety.red_flag_rules()
-    if rule.id not in SAME_DAY_RED_FLAGS
-    for e in rule.examples
-]
-
-
-def _emergency_flags(text: str) -> list[safety.RedFlagRule]:
-    return [f for f in safety.red_flags(text) if f.id not in SAME_DAY_RED_FLAGS]
+_EXAMPLES = [e for rule in safety.red_flag_rules() for e in rule.examples]
 
 
 @PROPS
@@ -96,7 +86,7 @@ def _emergency_flags(text: str) -> list[safety.RedFlagRule]:
 )
 def test_a_red_flag_match_is_always_an_emergency(example: str, before: str, after: str) -> None:
     text = f"{before} {example} {after}"
-    assume(_emergency_flags(text))
+    assume(safety.red_flags(text))
     result = assess(text)
     assert result["level"] == "emergency" and not result["provisional"]
     assert result["next_questions"] == []  # never delayed by a question
@@ -109,6 +99,6 @@ def test_a_red_flag_in_the_middle_of_a_conversation_is_an_emergency(
 ) -> None:
     first = assess("I've had a sore throat since Sunday")
     assert first["next_questions"]
-    assume(_emergency_flags(example))
+    assume(safety.red_flags(example))
     later = assess(f"{opening}. {example}", first["intake"])
     assert later["level"] == "emergency"

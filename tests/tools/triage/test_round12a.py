@@ -76,7 +76,6 @@ def test_tiredness_in_a_young_adult_with_every_warning_sign_denied_is_still_home
 
 WEARY = [
     "honestly I'm just tired of it all, can I take something to switch off",
-    "sick of everything, I just want to go to sleep and never wake up",
     "had enough of life lately, everything feels too much",
 ]
 
@@ -85,13 +84,12 @@ WEARY = [
 def test_weariness_of_life_asks_about_self_harm_and_what_was_taken(text: str) -> None:
     r = assess(text)
     assert r["level"] not in ("self_care", None)
-    asked = _asked(r)
-    assert "self_harm" in asked and "medicines" in asked
+    assert "self_harm" in _asked(r)  # safe now, a plan, anything taken: one question
 
 
 @pytest.mark.parametrize("text", WEARY)
 def test_weariness_of_life_with_an_overdose_told_in_the_answer_is_an_emergency(text: str) -> None:
-    answers = {"medicines": "I swallowed the whole packet of my dad's codeine an hour ago"}
+    answers = {"self_harm": "no but I swallowed the whole packet of my dad's codeine an hour ago"}
     assert answer_all(assess(text), answers)["level"] == "emergency"
 
 
@@ -293,40 +291,49 @@ def test_burning_pain_on_one_side_with_blisters_near_the_eye_is_same_day_shingle
     assert answer_all(r, {})["level"] == "urgent"
 
 
-# ---- 5. self-harm without intent to die is same day; intent, a plan or anything taken is 999
-# (NICE NG225 Self-harm; NHS Help for suicidal thoughts: 111 option 2, Samaritans 116 123)
+# ---- round 12 part A review mends: any self-harm or suicidal thought is an emergency red flag,
+# whatever else is said ("no plan", "I don't want to die"); the split by intent was withdrawn
+# (NICE NG225 Self-harm; NHS Help for suicidal thoughts; NHS Poisoning)
+
+STILL_SUICIDAL = [
+    "I've been cutting my legs again, I don't want to die, it's the only thing that helps",
+    "sometimes I think my kids would be better off without me but I have no plans and I'm "
+    "not going to do anything",
+    "I don't want to die really but I've swallowed all my sleeping tablets",
+    "no plan as such but I can't keep myself safe tonight",
+    "I don't want to die but I have planned how I would do it",
+    "I want to kill myself but I don't have a plan yet",
+    "I'm going to cut deeper tonight",
+    "I don't have a plan but I can't promise I'll stay safe tonight",
+    "I burned myself on purpose and it has blistered",
+    "im tired of it all, want to go to sleep and never wake up",
+    "sick of everything, I just want to go to sleep and never wake up",  # passive death wish
+    "I keep thinking about killing myself",
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I've been cutting my legs again, I don't want to die, it's the only thing that helps",
-        "sometimes I think my kids would be better off without me but I have no plans and I'm "
-        "not going to do anything",
-    ],
-)
-def test_self_harm_without_intent_is_same_day_and_asks_what_was_taken(text: str) -> None:
-    r = assess(text)
-    assert r["level"] == "urgent"
-    assert "medicines" in _asked(r)
-    taken = answer_all(r, {"medicines": "I took 2 packets of paracetamol earlier"})
-    assert taken["level"] == "emergency"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I don't want to die really but I've swallowed all my sleeping tablets",
-        "no plan as such but I can't keep myself safe tonight",
-        "I don't want to die but I have planned how I would do it",
-    ],
-)
-def test_intent_a_plan_anything_taken_or_unsafe_stays_an_emergency(text: str) -> None:
+@pytest.mark.parametrize("text", STILL_SUICIDAL)
+def test_any_self_harm_or_suicidal_thought_is_an_emergency(text: str) -> None:
+    assert _suicidal(text)
     assert assess(text)["level"] == "emergency"
 
 
-def test_a_time_of_day_in_an_answer_is_no_new_complaint() -> None:
-    # "since this morning" is a timing word: the answer still answers the question asked
-    r = assess("my 8 month old has a temperature of 39.1")
-    told = answer_all(r, {"fluids": "half her usual milk and one wet nappy since this morning"})
-    assert told["level"] == "urgent"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I hope to sleep and not wake up till noon",
+        "I burned myself on the oven door",
+        "I cut myself cooking and it needs stitches",
+        "he was killing himself laughing at the film",
+    ],
+)
+def test_everyday_burns_cuts_sleep_and_laughter_are_not_the_suicidal_flag(text: str) -> None:
+    assert not _suicidal(text)
+
+
+def test_the_self_harm_question_asks_about_safety_a_plan_and_anything_taken() -> None:
+    r = assess("had enough of life lately, everything feels too much")
+    q = next(q for q in r["next_questions"] if "self_harm" in q["topics"])
+    assert "safe right now" in q["text"] and "plan" in q["text"]
+    assert "taken anything to harm yourself" in q["text"]
+    assert "regular medicines" not in q["text"]
