@@ -70,9 +70,6 @@ _ABLE = re.compile(
 _ABLE_LIMITED = re.compile(
     r"\b(?:but|only|barely|hardly|few\s+steps|hop\w*|not|can.?t|cannot|with\s+help)\b"
 )
-# round 12b: "a bit faster than normal but not sucking in": a little faster with the signs of
-# severe distress denied (NICE NG9 Bronchiolitis: marked chest recession, grunting, a blue colour
-# or pauses in breathing are the emergency signs) is a no to severe difficulty breathing
 # round 12b: "no I can't put any weight on it": the inability told in words is a yes to it, whatever
 # the first word (the answer to "Is it impossible to walk on it?" may start with either)
 _UNABLE = re.compile(
@@ -80,6 +77,9 @@ _UNABLE = re.compile(
     r"\s+(?:even\s+)?(?:walk|stand|put\s+(?:\w+\s+){0,2}weight|bear\s+weight|move\s+it|use\s+it"
     r"|take\s+a\s+step|lift\s+it)\b"
 )
+# round 12b: "a bit faster than normal but not sucking in": a little faster with the signs of
+# severe distress denied (NICE NG9 Bronchiolitis: marked chest recession, grunting, a blue colour
+# or pauses in breathing are the emergency signs) is a no to severe difficulty breathing
 _MINOR_NO_DISTRESS = re.compile(
     r"^\W*(?:(?:just|only)\s+)?a\s+(?:bit|little)\s+(?:faster|quicker|noisier|noisy|rattly|wheezy)"
     r"(?:\s+than\s+(?:normal|usual))?,?\s+but\s+(?:(?:she|he|they|it).?s\s+|(?:is|are)\s+)?"
