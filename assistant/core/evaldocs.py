@@ -28,10 +28,11 @@ def renderer(entry: str) -> Callable[[dict[str, Any]], str] | None:
     return fn if callable(fn) else None
 
 
-def replace_block(text: str, area: str, body: str) -> tuple[str, bool]:
-    """``text`` with the generated block for ``area`` replaced by ``body``."""
+def replace_marked(text: str, name: str, body: str) -> tuple[str, bool]:
+    """``text`` with the block between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``
+    replaced by ``body``."""
     pattern = re.compile(
-        rf"(<!-- generated:eval-{re.escape(area)} -->\n).*?(\n?<!-- /generated:eval-{re.escape(area)} -->)",
+        rf"(<!-- generated:{re.escape(name)} -->\n).*?(\n?<!-- /generated:{re.escape(name)} -->)",
         re.DOTALL,
     )
     if not pattern.search(text):
@@ -39,16 +40,27 @@ def replace_block(text: str, area: str, body: str) -> tuple[str, bool]:
     return pattern.sub(lambda m: f"{m.group(1)}{body.rstrip()}\n{m.group(2).lstrip()}", text), True
 
 
-def write_block(doc: Path, area: str, body: str) -> bool:
-    """Replace ``area``'s generated block in the file ``doc``; False when the file or its
+def replace_block(text: str, area: str, body: str) -> tuple[str, bool]:
+    """``text`` with the generated block for ``area`` replaced by ``body``."""
+    return replace_marked(text, f"eval-{area}", body)
+
+
+def write_marked(doc: Path, name: str, body: str) -> bool:
+    """Replace the block marked ``generated:NAME`` in the file ``doc``; False when the file or its
     markers are missing."""
     if not doc.is_file():
         return False
     text = doc.read_text(encoding="utf-8")
-    new, found = replace_block(text, area, body)
+    new, found = replace_marked(text, name, body)
     if found and new != text:
         doc.write_text(new, encoding="utf-8")
     return found
+
+
+def write_block(doc: Path, area: str, body: str) -> bool:
+    """Replace ``area``'s generated block (``generated:eval-AREA``) in the file ``doc``; False
+    when the file or its markers are missing."""
+    return write_marked(doc, f"eval-{area}", body)
 
 
 def write_docs(

@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from assistant.core.evaldocs import write_marked
 from assistant.evals.triage_devrun import prepare_data
 from assistant.evals.triage_play import score
-from assistant.evals.triage_report import pct, write_generated
+from assistant.evals.triage_report import pct
 from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
 from assistant.evals.triage_train import (
     EMERGENCY_MIN_WORDS,
@@ -179,4 +180,4 @@ def write_net_table(doc: Path, nets: Path, extra: Path) -> bool:
     """Round 10's table into ``doc``'s ``NET_BLOCK`` (False when the markers are missing)."""
     if NET_BLOCK not in doc.read_text(encoding="utf-8"):
         return False
-    return write_generated(doc, NET_BLOCK, net_table(round10_runs(nets, extra), list(NET_SETS)))
+    return write_marked(doc, NET_BLOCK, net_table(round10_runs(nets, extra), list(NET_SETS)))

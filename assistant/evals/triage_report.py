@@ -232,21 +232,11 @@ def render_runs(runs: list[dict[str, Any]]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def write_generated(doc: Path, block: str, body: str) -> bool:
-    """Replace the text between ``<!-- generated:BLOCK -->`` and ``<!-- /generated:BLOCK -->``
-    in ``doc`` with ``body`` (False when the markers are missing)."""
-    start, end = f"<!-- generated:{block} -->", f"<!-- /generated:{block} -->"
-    text = doc.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        return False
-    head, _, rest = text.partition(start)
-    doc.write_text(f"{head}{start}\n{body}{end}{rest.partition(end)[2]}", encoding="utf-8")
-    return True
-
-
 def write_runs(runs: list[dict[str, Any]], doc: Path, block: str = LOSO_BLOCK) -> bool:
     """The development runs' table (``render_runs``) into ``block`` of ``doc``."""
-    return write_generated(doc, block, render_runs(runs))
+    from assistant.core.evaldocs import write_marked
+
+    return write_marked(doc, block, render_runs(runs))
 
 
 def main(argv: list[str] | None = None) -> int:
