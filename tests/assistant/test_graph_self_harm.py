@@ -15,23 +15,16 @@ from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.policy import messages
 from assistant.service import Assistant
-from tests.fakes.self_care import search_knowledge
-from tests.fakes.tools import classify_image, extract_entities
-from tools.answer import generate_answer
-from tools.registry import ToolRegistry
-from tools.triage import triage
+from tests.fakes.tools import patient_registry
 
 
 @pytest.fixture
 def bot(settings: Settings) -> Iterator[Assistant]:
-    registry = ToolRegistry(
-        [classify_image, extract_entities, search_knowledge, generate_answer, triage]
-    )
     b = Assistant(
         settings,
         llm=ScriptedLLM(default="A general answer [1]."),
         embedder=HashingEmbedder(),
-        registry=registry,
+        registry=patient_registry(),
     )
     yield b
     b.close()

@@ -23,17 +23,8 @@ from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
 from assistant.service import Assistant, Attachment
 from assistant.slack.render import render_messages
-from tests.fakes.self_care import search_knowledge
-from tests.fakes.tools import classify_image, extract_entities, fake_registry
-from tools.answer import generate_answer
-from tools.registry import TOOL_NAMES, ToolRegistry
-from tools.triage import triage
-
-
-def registry() -> ToolRegistry:
-    return ToolRegistry(
-        [classify_image, extract_entities, search_knowledge, generate_answer, triage]
-    )
+from tests.fakes.tools import fake_registry, patient_registry
+from tools.registry import TOOL_NAMES
 
 
 @pytest.fixture
@@ -43,7 +34,7 @@ def llm() -> ScriptedLLM:
 
 @pytest.fixture
 def bot(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
-    b = Assistant(settings, llm=llm, embedder=HashingEmbedder(), registry=registry())
+    b = Assistant(settings, llm=llm, embedder=HashingEmbedder(), registry=patient_registry())
     yield b
     b.close()
 

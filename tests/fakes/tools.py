@@ -82,3 +82,14 @@ def classify_image(attachment: str, heatmap: bool = True, *, ctx: ToolContext) -
 
 def fake_registry() -> ToolRegistry:
     return ToolRegistry([classify_image, extract_entities, search_knowledge, generate_answer])
+
+
+def patient_registry() -> ToolRegistry:
+    """For patient-mode graph tests: the fake image and report tools, the one-passage consumer
+    knowledge base (``tests.fakes.self_care``), and the real answer and triage tools."""
+    from tests.fakes.self_care import search_knowledge as consumer_knowledge
+    from tools.triage import triage
+
+    return ToolRegistry(
+        [classify_image, extract_entities, consumer_knowledge, generate_answer, triage]
+    )
