@@ -24,7 +24,6 @@ from tools.triage.text import MAX_CHARS, OFF, normalize, phrases
 from tools.triage.unexplained import keep_near
 from tools.triage.values import (
     Range,
-    nursing_writer,
     parse_age,
     parse_durations,
     parse_severity,
@@ -233,7 +232,7 @@ def parse(
     found.mentions = dict(sorted(found.mentions.items(), key=lambda kv: kv[1].start))
     subj = parse_subject(norm, text)
     found.subject, found.relation, found.sex = subj.subject, subj.relation, subj.sex
-    aged = without_baby_age(norm) if nursing_writer(norm) else norm
+    aged = without_baby_age(norm) if subj.nursing else norm
     found.age, found.age_stated = parse_age(
         aged, text, relation=subj.relation, bare="age" in expect
     )

@@ -353,6 +353,7 @@ class Subject:
     subject: str | None
     relation: str | None
     sex: str | None
+    nursing: bool = False  # a feeding mother telling of her own breast (``nursing_writer``)
 
 
 # round 12b: a mother writing about her own breast while feeding her baby ("breastfeeding my 5 wk
@@ -403,7 +404,7 @@ def without_baby_age(text: str) -> str:
 def parse_subject(text: str, original: str = "") -> Subject:
     """Who is ill: the writer ("self") or someone else ("other", with the relation)."""
     if nursing_writer(text):
-        return Subject("self", None, "female")
+        return Subject("self", None, "female", nursing=True)
     rel = _RELATION.search(text) or _BARE_YOUNG.search(text)
     m_clin = re.search(r"\b\d{1,3}\s*([MF])\b", original)
     if rel:
