@@ -196,12 +196,14 @@ def _answer(
         return pol
 
     by_topic: dict[str, str | None] = {}
+    # the topics a topic-bound no speaks to (answers.answer_scope), per sentence as its polarity
+    scopes: dict[str, frozenset[str] | None] = {}
     if len(sentences) == len(topics) and len(topics) > 1:
         for topic, sentence in zip(topics, sentences, strict=True):
             by_topic[topic] = answer_polarity(sentence)
+            scopes[topic] = answer_scope(sentence)
     overall = answer_polarity(sentences[0]) if sentences else None
-    first = sentences[0] if sentences else ""
-    scope_by_topic = dict(zip(topics, sentences, strict=True)) if by_topic else {}
+    overall_scope = answer_scope(sentences[0]) if sentences else None
     described = any(
         m.status != "absent" and c in lex.concepts and lex.concepts[c].topic in topics
         for c, m in found.mentions.items()
@@ -231,7 +233,7 @@ def _answer(
                 if c in lex.concepts and lex.concepts[c].topic == topic and m.status == "absent"
             ]
             pol = by_topic.get(topic, overall)
-            scope = answer_scope(scope_by_topic.get(topic, first))
+            scope = scopes.get(topic, overall_scope)
             if pol == "no" and scope is not None and topic not in scope:
                 pol = None  # round 12b mend: a topic-bound no answers its own topic only
             if pol == "yes" and q.get("describe") and not mentioned:
