@@ -18,7 +18,7 @@ from assistant.evals.triage_train import (
     EMERGENCY_MIN_WORDS,
     EMERGENCY_THRESHOLD,
     EXTRA_SETS,
-    TRAIN_SETS,
+    ROUND10_SETS,
 )
 from tools.triage.classifier import story_words
 from tools.triage.lexicon import use_data_dir
@@ -31,7 +31,7 @@ from tools.triage.lexicon import use_data_dir
 # rules' agreement, a story's minimum length) is scored from one play per set and net.
 NET_BLOCK = "eval-triage-net-round10"
 # round 10's sets: the other authors' sets the net was trained on or tried with (``--extra``)
-NET_SETS = tuple(s for s in (*TRAIN_SETS, *EXTRA_SETS) if s in BLIND_SETS)
+NET_SETS = tuple(s for s in (*ROUND10_SETS, *EXTRA_SETS) if s in BLIND_SETS)
 
 
 def record_play(name: str, classifier: Path) -> dict[str, Any]:
@@ -57,10 +57,12 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
 
     def net(text: str, embedder: Any, model: Any = None) -> Any:
         view = assess_story(text, embedder, model)
-        p = None if view is None else view["probabilities"]["emergency"]
+        p = None if view is None else view.get("p_emergency", view["probabilities"]["emergency"])
         log.append(
             {"id": current["id"], "words": story_words(text), "rules": current["rules"], "p_em": p}
         )
+        if view and "members" in view:
+            log[-1]["members"] = [m["emergency"] for m in view["members"]]
         return view
 
     def played(bot: Any, v: dict[str, Any], kinds: Any, echo: Any) -> dict[str, Any]:

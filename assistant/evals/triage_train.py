@@ -1,10 +1,12 @@
 """Train the triage safety net (``tools/triage/classifier.py``): a logistic regression over the
-MiniLM embedding of each vignette's story, on every vignette set except the main set's test
-split (and except ``--exclude`` sets, for leave-one-set-out runs). Writes the weights and the
-training data's provenance to ``tools/triage/data/classifier.json`` (or ``--out``).
+TF-IDF of each vignette's words (or, with ``--features minilm``, round 10's MiniLM embedding), on
+every development vignette set except the main set's test split (and except ``--exclude`` sets,
+for leave-one-set-out runs). Writes the weights, the vocabulary and the training data's
+provenance to ``tools/triage/data/classifier.json`` (or ``--out``).
 
     python -m assistant.evals.triage_train
     python -m assistant.evals.triage_train --exclude b --out fold_b.json
+    python -m assistant.evals.triage_train --features minilm --sets round10   # round 10's net
 
 Deterministic: the same sets and settings give the same file (lbfgs, no random state used).
 """
@@ -23,14 +25,33 @@ import numpy as np
 from tools.triage.classifier import FILE_NAME, features_many
 from tools.triage.lexicon import DATA_DIR
 
-# every set whose vignettes may train the classifier (the main set: its dev split only)
-TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f")
-# later sets tried as training data in round 10 (``--extra``); leave-one-set-out did not keep
-# them (docs/TRIAGE.md, "Round 10 (the learned net)")
+# every set whose vignettes train the classifier: the development sets (the main set: its dev
+# split only); sets still held out never train it
+TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
+# round 10's net (MiniLM features) was trained on these; it tried the later sets g, h and i too
+# (``--extra``) and did not keep them (docs/TRIAGE.md, "Round 10 (the learned net)")
+ROUND10_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f")
 EXTRA_SETS = ("g", "h", "i")
 LEVELS = ("emergency", "urgent", "routine", "self_care")
-C = 1.0  # inverse regularisation strength (scikit-learn's default)
-THRESHOLD = 0.7  # P(emergency) + P(urgent) at which the level is raised to urgent
+FEATURES = "ensemble"  # the word net and a MiniLM net (ENSEMBLE); or one of them alone
+# inverse regularisation strength: 10 for the word features, 1 (scikit-learn's default) for
+# MiniLM; the word features' C and the words-and-pairs vocabulary (seen in at least 2 stories)
+# were chosen by leave-one-set-out on the development sets (docs/TRIAGE.md, "Round 13")
+C = {"tfidf-words": 10.0, "minilm": 1.0}
+MIN_DF = 2
+# an ensemble's members (``--features ensemble``): the word net and a MiniLM net on the same sets,
+# and how their readings combine (``classifier.Model.combine``): the emergency raise on the mean
+# P(emergency), the urgent raise on the higher P(today), home care on the lower P(self_care)
+ENSEMBLE = ("tfidf-words", "minilm")
+COMBINE = {"emergency": "mean", "today": "max", "self_care": "min"}
+WHAT = {
+    "tfidf-words": "the TF-IDF of the story's words and word pairs",
+    "minilm": "the story's MiniLM embedding",
+}
+# P(emergency) + P(urgent) at which the level is raised to urgent: one net's (round 10), or the
+# higher of an ensemble's members' (chosen by leave-one-set-out: docs/TRIAGE.md, "Round 13")
+THRESHOLD = 0.7
+ENSEMBLE_THRESHOLD = 0.8
 EMERGENCY_THRESHOLD = 0.5  # P(emergency) at which the level is raised to emergency
 REASON = "a story like this one usually needs to be seen today (a learned check of the whole story)"
 EMERGENCY_REASON = (
@@ -107,42 +128,51 @@ class _Cached:
         return np.stack([self.seen[t] for t in texts])
 
 
+# the training pools ``--sets`` names
+POOLS = {"dev": TRAIN_SETS, "round10": ROUND10_SETS, "round10-extra": ROUND10_SETS + EXTRA_SETS}
+
+
 def train(
     embedder: Any,
     exclude: set[str],
     *,
-    c: float = C,
-    threshold: float = THRESHOLD,
+    features: str = FEATURES,
+    c: float | None = None,
+    threshold: float | None = None,
     emergency_threshold: float | None = EMERGENCY_THRESHOLD,
     self_care_threshold: float | None = SELF_CARE_THRESHOLD,
     emergency_min_words: int = EMERGENCY_MIN_WORDS,
     sets: tuple[str, ...] = TRAIN_SETS,
 ) -> dict[str, Any]:
+    """The data file of a net trained on ``sets`` minus ``exclude``. ``embedder`` is the one the
+    features need (``minilm``) or the deployment's (``tfidf-words``: its name is kept, the net
+    runs only beside it)."""
     from sklearn import __version__ as sklearn_version
-    from sklearn.linear_model import LogisticRegression
 
+    if threshold is None:
+        threshold = ENSEMBLE_THRESHOLD if features == "ensemble" else THRESHOLD
     texts, gold, sources = training_rows(exclude, sets)
-    x = features_many(embedder, texts)
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-    model.fit(x, gold)
-    order = [list(model.classes_).index(level) for level in LEVELS]
+    kinds = ENSEMBLE if features == "ensemble" else (features,)
+    fitted = [_fit(kind, texts, gold, embedder, C[kind] if c is None else c) for kind in kinds]
+    what = " and ".join(WHAT[kind] for kind in kinds)
     counts = {level: gold.count(level) for level in LEVELS}
+    pool = next((k for k, v in POOLS.items() if v == sets), ",".join(sets))
     return {
-        "what": "triage safety net: logistic regression over the story's MiniLM embedding "
+        "what": f"triage safety net: logistic regression over {what} "
         "(tools/triage/classifier.py); it may raise a level: to urgent, or to emergency when confident of an emergency; "
         "and where every relevant warning sign was answered no, it may turn the catch-all 'see your doctor' into home care",
         "licence": "Apache-2.0 (weights learnt from the project's own vignette sets)",
         "command": "python -m assistant.evals.triage_train"
-        + (" --extra" if set(sets) - set(TRAIN_SETS) else "")
+        + (f" --features {features}" if features != FEATURES else "")
+        + (f" --sets {pool}" if pool != "dev" else "")
         + "".join(f" --exclude {e}" for e in sorted(exclude)),
         "trained_on": sources,
         "n": len(gold),
         "per_level": counts,
         "sklearn": sklearn_version,
-        "C": c,
+        "features": features,
         "class_weight": "balanced",
         "embedder": embedder.name,
-        "dim": int(embedder.dim),
         "classes": list(LEVELS),
         "raise_to": "urgent",
         "positive": ["emergency", "urgent"],
@@ -154,7 +184,38 @@ def train(
         "self_care_threshold": self_care_threshold,
         "self_care_reason": SELF_CARE_REASON,
         "self_care_blockers": list(SELF_CARE_BLOCKERS),
+        **({"combine": COMBINE, "members": fitted} if len(fitted) > 1 else fitted[0]),
+    }
+
+
+def _fit(kind: str, texts: list[str], gold: list[str], embedder: Any, c: float) -> dict[str, Any]:
+    """One logistic regression's data: its features, C, dim, (vocabulary and idf,) weights."""
+    from sklearn.linear_model import LogisticRegression
+
+    words: dict[str, Any] = {}
+    if kind == "tfidf-words":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=MIN_DF, sublinear_tf=True)
+        x: Any = vectorizer.fit_transform(texts)
+        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        words = {
+            "min_df": MIN_DF,
+            "vocabulary": vocabulary,
+            "idf": [round(float(v), 6) for v in vectorizer.idf_],
+        }
+        dim = len(vocabulary)
+    else:
+        x, dim = features_many(embedder, texts), int(embedder.dim)
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+    model.fit(x, gold)
+    order = [list(model.classes_).index(level) for level in LEVELS]
+    return {
+        "features": kind,
+        "C": c,
+        "dim": dim,
         "intercept": [round(float(model.intercept_[i]), 6) for i in order],
+        **words,
         "coef": [[round(float(w), 6) for w in model.coef_[i]] for i in order],
     }
 
@@ -164,9 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.embeddings import build_embedder
 
     ap = argparse.ArgumentParser(prog="python -m assistant.evals.triage_train", description=__doc__)
-    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS + EXTRA_SETS)
+    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS)
     ap.add_argument("--out", type=Path, default=DATA_DIR / FILE_NAME)
-    ap.add_argument("--threshold", type=float, default=THRESHOLD)
+    ap.add_argument("--features", choices=(*C, "ensemble"), default=FEATURES)
+    ap.add_argument(
+        "--sets",
+        choices=tuple(POOLS),
+        default="dev",
+        help="the sets to train on: every development set (dev), or round 10's pools",
+    )
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        help=f"P(today) that raises to urgent ({ENSEMBLE_THRESHOLD} for an ensemble, else {THRESHOLD})",
+    )
     ap.add_argument(
         "--emergency-threshold",
         type=float,
@@ -190,11 +262,6 @@ def main(argv: list[str] | None = None) -> int:
         default=EMERGENCY_MIN_WORDS,
         help="the fewest words a story needs for the emergency raise",
     )
-    ap.add_argument(
-        "--extra",
-        action="store_true",
-        help="train on the later sets g, h and i too (and, with --folds, hold each out in turn)",
-    )
     args = ap.parse_args(argv)
     embedder: Any = build_embedder(load_settings())
     if embedder.name != EMBEDDER:
@@ -205,11 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     kw: dict[str, Any] = {
+        "features": args.features,
         "threshold": args.threshold,
         "emergency_threshold": None if args.emergency_threshold > 1 else args.emergency_threshold,
         "self_care_threshold": None if args.self_care_threshold > 1 else args.self_care_threshold,
         "emergency_min_words": args.emergency_min_words,
-        "sets": TRAIN_SETS + (EXTRA_SETS if args.extra else ()),
+        "sets": POOLS[args.sets],
     }
     if args.folds:
         args.folds.mkdir(parents=True, exist_ok=True)
@@ -222,17 +290,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dumps(out: dict[str, Any]) -> str:
-    """Readable provenance, one line per weight row."""
-    head = {k: v for k, v in out.items() if k != "coef"}
+    """Readable provenance, one line per weight row (and the vocabulary and idf on one each; an
+    ensemble: one line per member)."""
+    if "members" in out:
+        head = {k: v for k, v in out.items() if k != "members"}
+        rows = ",\n  ".join(json.dumps(m, separators=(",", ":")) for m in out["members"])
+        return json.dumps(head, indent=1)[:-2] + f',\n "members": [\n  {rows}\n ]\n}}\n'
+    compact = ("vocabulary", "idf")
+    head = {k: v for k, v in out.items() if k != "coef" and k not in compact}
+    lines = "".join(
+        f',\n "{k}": {json.dumps(out[k], separators=(",", ":"))}' for k in compact if k in out
+    )
     rows = ",\n  ".join(json.dumps(r, separators=(",", ":")) for r in out["coef"])
-    return json.dumps(head, indent=1)[:-2] + f',\n "coef": [\n  {rows}\n ]\n}}\n'
+    return json.dumps(head, indent=1)[:-2] + lines + f',\n "coef": [\n  {rows}\n ]\n}}\n'
 
 
 def _write(out: dict[str, Any], path: Path) -> None:
     text = dumps(out)
     path.write_text(text, encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    print(f"triage classifier: {out['n']} stories {out['per_level']} -> {path} ({digest})")
+    print(f"triage classifier ({out['features']}): {out['n']} stories {out['per_level']} -> {path} ({digest})")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""A learned safety net beside the rules: a logistic regression over the MiniLM sentence
-embedding of the whole story (every message of the episode), trained on the project's vignette
-sets (``assistant/evals/triage_train.py``; weights and provenance in ``data/classifier.json``).
+"""A learned safety net beside the rules: a logistic regression over the words of the whole
+story (every message of the episode), trained on the project's vignette sets
+(``assistant/evals/triage_train.py``; weights, vocabulary and provenance in
+``data/classifier.json``).
 
 It may **raise** the level: when it gives the stories that need care today
 or sooner (emergency or urgent) a probability at or above ``threshold``, the level is at least
@@ -11,21 +12,28 @@ only: when the rules' level is the catch-all "see your doctor" and every relevan
 no, P(self_care) at or above ``self_care_threshold`` may decide home care (``engine.home_care_gate``
 lists the other conditions: no risk factor, not a baby or an older person, the age known
 when someone else is ill, a short illness). The thresholds were chosen by leave-one-set-out runs
-(docs/TRIAGE.md). A red-flag rule's emergency is never touched. It works only with the embedder it
-was trained for (``embedder`` in the data file); with any other (the hashing one of tests and
-tiny deployments) it stays off.
+(docs/TRIAGE.md). A red-flag rule's emergency is never touched. It runs only in the deployment it
+was chosen for (``embedder`` in the data file: the thresholds were picked by playing the whole
+assistant, whose semantic matching uses that embedder); with any other (the hashing one of tests
+and tiny deployments) it stays off.
 
-Features: the unit embedding of the story (truncated by the embedder) and the mean of its
-sentences' embeddings, side by side; a message costs one batched embedding.
+Features (``features`` in the data file):
+- ``tfidf-words`` (shipped): TF-IDF of the story's words and word pairs (scikit-learn's
+  ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``, its vocabulary and idf weights
+  kept in the data file and applied here without scikit-learn); no embedding is needed.
+- ``minilm`` (round 10's net): the unit embedding of the story (truncated by the embedder) and
+  the mean of its sentences' embeddings, side by side; a message costs one batched embedding.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +69,15 @@ class Model:
     # the emergency raise needs a story of at least this many words: a one-line question ("what
     # can I take for heartburn?") is outside the stories the net learnt from
     emergency_min_words: int = 0
+    features: str = "minilm"  # or "tfidf-words"
+    vocabulary: dict[str, int] | None = None  # tfidf-words: term -> column
+    idf: np.ndarray | None = None  # tfidf-words: (columns,)
+    # an ensemble: each member reads the story with its own features and weights (this model's
+    # own are unused); ``combine`` says how their readings make the emergency raise's
+    # P(emergency), the urgent raise's P(today) and home care's P(self_care): "mean", "max" (a
+    # raise needs one member) or "min" (a lowering needs all of them)
+    members: tuple[Model, ...] = ()
+    combine: tuple[str, str, str] = ("mean", "max", "min")
 
     def probabilities(self, features: np.ndarray) -> dict[str, float]:
         z = self.coef @ features + self.intercept
@@ -128,6 +145,28 @@ def features(embedder: Any, text: str) -> np.ndarray:
     return np.concatenate([vecs[0], mean])
 
 
+# scikit-learn's default word tokens: runs of two or more word characters, lower-cased
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def word_features(model: Model, text: str) -> np.ndarray:
+    """The story's TF-IDF row over ``model``'s vocabulary: words and word pairs, 1 + log(count)
+    times idf, unit length (as ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``)."""
+    assert model.vocabulary is not None and model.idf is not None
+    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
+        half = MAX_STORY_CHARS // 2
+        text = f"{text[:half]} {text[-half:]}"
+    tokens = _TOKEN.findall(text.lower())
+    grams = Counter([*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))])
+    row = np.zeros(len(model.idf), dtype=np.float32)
+    for gram, count in grams.items():
+        col = model.vocabulary.get(gram)
+        if col is not None:
+            row[col] = (1.0 + math.log(count)) * float(model.idf[col])
+    norm = float(np.linalg.norm(row))
+    return row / norm if norm > 0 else row
+
+
 def features_many(embedder: Any, texts: Sequence[str]) -> np.ndarray:
     """``features`` for many stories in one batched embedding (training and evaluation)."""
     flat: list[str] = []
@@ -158,13 +197,24 @@ def load(path: Path | None = None) -> Model | None:
 
 
 def _read(path: Path) -> Model:
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    return _model(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
+    """A model from its data file (``top``: an ensemble's file, whose thresholds and reasons
+    its members share)."""
+    if "members" in raw:
+        members = tuple(_model(m, raw) for m in raw["members"])
+        how = raw.get("combine", {})
+        combine = (how.get("emergency", "mean"), how.get("today", "max"), how.get("self_care", "min"))
+        return replace(members[0], members=members, combine=combine)
+    own, raw = raw, {**(top or {}), **raw}
     return Model(
         embedder=raw["embedder"],
-        dim=int(raw["dim"]),
+        dim=int(own["dim"]),
         classes=tuple(raw["classes"]),
-        coef=np.asarray(raw["coef"], dtype=np.float32),
-        intercept=np.asarray(raw["intercept"], dtype=np.float32),
+        coef=np.asarray(own["coef"], dtype=np.float32),
+        intercept=np.asarray(own["intercept"], dtype=np.float32),
         raise_to=raw["raise_to"],
         positive=tuple(raw["positive"]),
         threshold=float(raw["threshold"]),
@@ -175,15 +225,19 @@ def _read(path: Path) -> Model:
         self_care_reason=raw.get("self_care_reason", ""),
         self_care_blockers=tuple(raw.get("self_care_blockers", ())),
         emergency_min_words=int(raw.get("emergency_min_words", 0)),
+        features=own.get("features", "minilm"),
+        vocabulary={t: i for i, t in enumerate(own["vocabulary"])} if "vocabulary" in own else None,
+        idf=np.asarray(own["idf"], dtype=np.float32) if "idf" in own else None,
     )
 
 
 def usable(model: Model | None, embedder: Any) -> bool:
-    return (
-        model is not None
-        and embedder is not None
-        and getattr(embedder, "name", None) == model.embedder
-        and getattr(embedder, "dim", None) == model.dim
+    if model is None or embedder is None:
+        return False
+    return all(
+        getattr(embedder, "name", None) == m.embedder
+        and (m.features == "tfidf-words" or getattr(embedder, "dim", None) == m.dim)
+        for m in model.members or (model,)
     )
 
 
@@ -193,8 +247,17 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
     model = model or load()
     if model is None or not usable(model, embedder) or not text.strip():
         return None
-    probs = model.probabilities(features(embedder, text))
-    p = model.urgent_probability(probs)
+    views = [
+        m.probabilities(
+            word_features(m, text) if m.features == "tfidf-words" else features(embedder, text)
+        )
+        for m in model.members or (model,)
+    ]
+    probs = {c: sum(v[c] for v in views) / len(views) for c in model.classes}
+    how_em, how_today, how_home = model.combine
+    p_em = _COMBINE[how_em]([v.get("emergency", 0.0) for v in views])
+    p = _COMBINE[how_today]([model.urgent_probability(v) for v in views])
+    p_self_care = _COMBINE[how_home]([v.get("self_care", 0.0) for v in views])
     out: dict[str, Any] = {
         "probabilities": {k: round(v, 3) for k, v in probs.items()},
         "p_today": round(p, 3),
@@ -203,10 +266,16 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
     }
     e = model.emergency_threshold
     long_enough = story_words(text) >= model.emergency_min_words
-    if e is not None and probs.get("emergency", 0.0) >= e and long_enough:
+    if e is not None and p_em >= e and long_enough:
         out.update(raise_to="emergency", reason=model.emergency_reason)
     s = model.self_care_threshold
-    home = s is not None and out["raise_to"] is None and probs.get("self_care", 0.0) >= s
+    home = s is not None and out["raise_to"] is None and p_self_care >= s
     out["home_care"] = model.self_care_reason if home else None
     out["blockers"] = list(model.self_care_blockers)
+    if model.members:
+        out["p_emergency"] = round(p_em, 3)
+        out["members"] = [{k: round(x, 3) for k, x in v.items()} for v in views]
     return out
+
+
+_COMBINE = {"mean": lambda xs: sum(xs) / len(xs), "max": max, "min": min}

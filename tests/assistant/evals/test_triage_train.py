@@ -13,7 +13,7 @@ import pytest
 from assistant.evals.triage_set import BLIND_SETS, load_vignettes
 from assistant.evals.triage_train import (
     EMERGENCY_MIN_WORDS,
-    EXTRA_SETS,
+    POOLS,
     TRAIN_SETS,
     dumps,
     main,
@@ -46,8 +46,8 @@ def test_the_main_test_split_never_trains_the_classifier() -> None:
 
 
 def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -> None:
-    a = train(LengthEmbedder(), {"b", "c"})
-    b = train(LengthEmbedder(), {"b", "c"})
+    a = train(LengthEmbedder(), {"b", "c"}, features="minilm", sets=POOLS["round10"])
+    b = train(LengthEmbedder(), {"b", "c"}, features="minilm", sets=POOLS["round10"])
     assert a == b
     assert set(a["trained_on"]) == {"main:dev", "second", "third", "d", "e", "f"}
     assert (
@@ -56,10 +56,17 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
     assert "--exclude b --exclude c" in a["command"]
     # the emergency raise's minimum story goes into the file (the default unless told)
     assert a["emergency_min_words"] == EMERGENCY_MIN_WORDS
-    # the later sets join only when asked (--extra), and say so in the command
-    extra = train(LengthEmbedder(), {"b", "i"}, sets=TRAIN_SETS + EXTRA_SETS, emergency_min_words=9)
+    # round 10's pools are named in the command that remakes them
+    assert a["command"].endswith("--features minilm --sets round10 --exclude b --exclude c")
+    extra = train(
+        LengthEmbedder(),
+        {"b", "i"},
+        features="minilm",
+        sets=POOLS["round10-extra"],
+        emergency_min_words=9,
+    )
     assert {"g", "h"} <= set(extra["trained_on"]) and "i" not in extra["trained_on"]
-    assert extra["command"].endswith("--extra --exclude b --exclude i")
+    assert extra["command"].endswith("--sets round10-extra --exclude b --exclude i")
     path = tmp_path / "classifier.json"
     path.write_text(dumps(a), encoding="utf-8")
     model = _read(path)
@@ -67,6 +74,22 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
     assert json.loads(path.read_text())["per_level"] == a["per_level"]
     path.write_text(dumps(extra), encoding="utf-8")
     assert _read(path).emergency_min_words == 9
+
+
+def test_the_word_net_learns_a_vocabulary_from_every_development_set(tmp_path: Path) -> None:
+    """The shipped kind: TF-IDF of words and word pairs; the embedder only names the deployment."""
+    a = train(LengthEmbedder(), {"k"})
+    assert a == train(LengthEmbedder(), {"k"})  # deterministic
+    assert set(a["trained_on"]) == set(TRAIN_SETS) - {"k"} and "main:test" not in a["trained_on"]
+    assert a["features"] == "tfidf-words" and a["C"] == 10.0 and a["embedder"] == "fake-length"
+    assert a["command"].endswith("triage_train --exclude k")
+    assert a["dim"] == len(a["vocabulary"]) == len(a["idf"]) and len(a["coef"][0]) == a["dim"]
+    assert "chest pain" in a["vocabulary"]  # word pairs as well as words
+    path = tmp_path / "classifier.json"
+    path.write_text(dumps(a), encoding="utf-8")
+    model = _read(path)
+    assert model.features == "tfidf-words" and model.vocabulary is not None
+    assert model.vocabulary["chest pain"] == a["vocabulary"].index("chest pain")
 
 
 def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]

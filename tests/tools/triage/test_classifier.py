@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.fakes.triage import WordEmbedder, adult_intake, fake_model
 from tools.triage import assess
+from assistant.evals.triage_train import TRAIN_SETS
 from tools.triage.classifier import (
     FILE_NAME,
     Model,
@@ -25,6 +26,7 @@ from tools.triage.classifier import (
     sentences,
     story_words,
     usable,
+    word_features,
 )
 from tools.triage.engine import RANK, decide
 from tools.triage.lexicon import DATA_DIR, lexicon
@@ -158,13 +160,15 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
     m = load()
     assert m is not None and m.embedder == raw["embedder"] == "all-MiniLM-L6-v2"
-    assert m.coef.shape == (4, 2 * m.dim) and m.intercept.shape == (4,)
+    assert m.features == "tfidf-words" and m.vocabulary is not None and m.idf is not None
+    assert m.coef.shape == (4, m.dim) == (4, len(m.vocabulary)) and m.intercept.shape == (4,)
     assert m.classes == LEVELS and m.raise_to == "urgent"
     assert 0.5 <= m.threshold < 1.0
     assert m.emergency_threshold is None or 0.0 < m.emergency_threshold <= 1.0
     assert raw["emergency_min_words"] == m.emergency_min_words
-    # trained on every set except the main set's test split, which stays a regression check
-    assert set(raw["trained_on"]) == {"main:dev", "second", "third", "b", "c", "d", "e", "f"}
+    # trained on every development set except the main set's test split, which stays a
+    # regression check; sets still held out never train it
+    assert set(raw["trained_on"]) == set(TRAIN_SETS) and "main:test" not in raw["trained_on"]
     # home care from the learned view: a threshold, a reason in words, the risk factors it skips
     assert m.self_care_threshold is None or 0.0 < m.self_care_threshold <= 1.0
     assert m.self_care_reason and "pregnancy" in m.self_care_blockers
@@ -252,3 +256,81 @@ def test_story_words_counts_letter_runs_and_scripts_without_spaces() -> None:
     assert story_words("chest-pain,spreading-to-my-jaw-and-left-arm,sweaty,can't-breathe") == 12
     assert story_words("hi 😀😀 😀 42") == 1
     assert story_words("胸が痛くて左腕に広がっています") == 7  # 15 characters, about 2 a word
+
+
+_WORDS = ["chest", "pain", "can't", "breathe", "Fièvre", "2", "days", "im", "ok", "x", "ça"]
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from([*_WORDS, " ", ", ", "!! ", "\n"]), max_size=40))
+def test_word_features_are_scikit_learns_tfidf(parts: list[str]) -> None:
+    """The shipped net's features, computed without scikit-learn, are exactly what its training
+    computed (``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` with its idf)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    vec.fit(["chest pain can't breathe", "pain for 2 days im ok", "fièvre ça chest chest pain"])
+    vocabulary = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+    m = Model(
+        **{
+            **_model().__dict__,
+            "features": "tfidf-words",
+            "vocabulary": {t: i for i, t in enumerate(vocabulary)},
+            "idf": vec.idf_.astype(np.float32),
+        }
+    )
+    text = " ".join(parts)
+    assert np.allclose(word_features(m, text), vec.transform([text]).toarray()[0], atol=1e-6)
+
+
+def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> None:
+    from assistant.core.embeddings import HashingEmbedder
+
+    shipped = load()
+    assert shipped is not None and shipped.features == "tfidf-words"
+
+    class Deployed:  # the deployment's embedder, never called by the word net
+        name, dim = shipped.embedder, 7
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            raise AssertionError("the word net embeds nothing")
+
+    assert usable(shipped, Deployed()) and not usable(shipped, HashingEmbedder())
+    view = assess_story("crushing chest pain spreading to my left arm, sweating and sick", Deployed())
+    assert view is not None and view["raise_to"] is not None
+    assert abs(sum(view["probabilities"].values()) - 1.0) < 0.01
+
+
+@pytest.mark.parametrize("story", ["crushing pain, I collapsed", "a mild cold and a runny nose"])
+def test_an_ensemble_raises_on_one_member_and_lowers_only_when_all_agree(story: str) -> None:
+    """Members read the story apart: the urgent raise takes the highest P(today), home care the
+    lowest P(self_care), the emergency raise the mean P(emergency) (as ``combine`` says)."""
+    alarmed = _model(threshold=0.6)
+    calm = fake_model(alarm=0.5, calm=3.0, threshold=0.6, reason="r", embedder="fake-words")
+    shared = {"self_care_threshold": 0.3, "self_care_reason": "home", "emergency_threshold": 0.6}
+    base = {**alarmed.__dict__, **shared}
+    ens = Model(**{**base, "members": (alarmed, calm)})
+    alone = [Model(**{**m.__dict__, **shared}) for m in (alarmed, calm)]
+    views = [assess_story(story, WordEmbedder(), m) for m in alone]
+    view = assess_story(story, WordEmbedder(), ens)
+    assert view is not None and all(v is not None for v in views)
+    assert view["p_today"] == max(v["p_today"] for v in views if v)
+    p_em = sum(v["probabilities"]["emergency"] for v in views if v) / 2
+    assert view["p_emergency"] == pytest.approx(p_em, abs=2e-3)
+    assert len(view["members"]) == 2
+    lowest = min(v["probabilities"]["self_care"] for v in views if v)
+    assert bool(view["home_care"]) == (view["raise_to"] is None and lowest >= 0.3)
+    # the mean of the urgent probabilities instead of the highest, when the file says so
+    mean = Model(**{**base, "members": (alarmed, calm), "combine": ("mean", "mean", "min")})
+    m_view = assess_story(story, WordEmbedder(), mean)
+    assert m_view is not None
+    assert m_view["p_today"] == pytest.approx(sum(v["p_today"] for v in views if v) / 2, abs=2e-3)
+
+
+def test_an_ensemble_runs_only_where_every_member_can() -> None:
+    from assistant.core.embeddings import HashingEmbedder
+
+    words = _model()
+    ens = Model(**{**words.__dict__, "members": (words, _model(embedder="other"))})
+    assert usable(words, WordEmbedder()) and not usable(ens, WordEmbedder())
+    assert not usable(ens, HashingEmbedder())
