@@ -32,7 +32,15 @@ import sys
 from pathlib import Path
 
 from assistant.evals.triage_devrun import run
-from assistant.evals.triage_net import NET_BLOCK, NET_SETS, record_play, write_net_table
+from assistant.evals.triage_net import (
+    NET13_BLOCK,
+    NET_BLOCK,
+    NET_SETS,
+    record_play,
+    summarise,
+    write_net_table,
+    write_summary_table,
+)
 from assistant.evals.triage_report import LOSO_BLOCK, write_runs
 from assistant.evals.triage_set import SETS
 from assistant.evals.triage_train import EXTRA_SETS
@@ -82,6 +90,19 @@ def parser() -> argparse.ArgumentParser:
         f" into DOC's {NET_BLOCK} block from two --record folders (NETS: the shipped training "
         f"sets' folds; EXTRA: the folds trained with {', '.join(EXTRA_SETS)} too); no run",
     )
+    ap.add_argument(
+        "--net-summary",
+        nargs="+",
+        metavar="ARG",
+        help="OUT.json LABEL=DIR [LABEL=DIR ...]: keep each --record folder's metrics on sets b..l "
+        "(per set for a LABEL ending in '*', else pooled) in OUT.json; no run",
+    )
+    ap.add_argument(
+        "--net-summary-table",
+        nargs=2,
+        metavar=("DOC", "SUMMARY"),
+        help=f"write the kept --net-summary into DOC's {NET13_BLOCK} block; no run",
+    )
     ap.add_argument("--json", type=Path, help="write the metrics here")
     return ap
 
@@ -99,6 +120,21 @@ def main(argv: list[str] | None = None) -> int:
         doc, nets, extra = (Path(x) for x in args.net_table)
         if not write_net_table(doc, nets, extra):
             ap.error(f"{doc} has no generated:{NET_BLOCK} block")
+        return 0
+    if args.net_summary:
+        out, *pairs = args.net_summary
+        if not pairs or not all("=" in p for p in pairs):
+            ap.error("--net-summary needs OUT.json and LABEL=DIR pairs")
+        chosen = [
+            (lab.rstrip("*"), Path(d), lab.endswith("*"))
+            for lab, d in (p.split("=", 1) for p in pairs)
+        ]
+        Path(out).write_text(json.dumps(summarise(chosen), indent=1) + "\n", encoding="utf-8")
+        return 0
+    if args.net_summary_table:
+        doc, summary = (Path(x) for x in args.net_summary_table)
+        if not write_summary_table(doc, summary):
+            ap.error(f"{doc} has no generated:{NET13_BLOCK} block")
         return 0
     if not args.set:
         ap.error("--set is required (or --render)")

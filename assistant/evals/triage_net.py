@@ -183,3 +183,53 @@ def write_net_table(doc: Path, nets: Path, extra: Path) -> bool:
     if NET_BLOCK not in doc.read_text(encoding="utf-8"):
         return False
     return write_marked(doc, NET_BLOCK, net_table(round10_runs(nets, extra), list(NET_SETS)))
+
+
+# Round 13: the nets compared by leave-one-set-out plays of the development sets b to l (one
+# --record folder per candidate, each set played with a net that never saw it). The metrics
+# (no story) are kept in docs/triage_runs/, and the docs table is rendered from that file.
+NET13_BLOCK = "eval-triage-net-round13"
+NET13_SETS = ("b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
+NET13_RULE: dict[str, Any] = {"threshold": EMERGENCY_THRESHOLD, "min_words": EMERGENCY_MIN_WORDS}
+_KEPT = (
+    "n",
+    "accuracy",
+    "emergency_recall",
+    "self_care_recall",
+    "emergency_or_urgent_to_self_care",
+    "false_emergencies",
+)
+
+
+def summarise(candidates: list[tuple[str, Path, bool]]) -> list[dict[str, Any]]:
+    """Rows (candidate, set, metrics) for each (label, records folder, per set or pooled only),
+    the emergency raise as shipped (``NET13_RULE``); pooled last."""
+    rows: list[dict[str, Any]] = []
+    for label, folder, per_set in candidates:
+        pooled: dict[str, Any] = {"results": [], "log": []}
+        for name in NET13_SETS:
+            rec = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+            if per_set:
+                rows.append(_row(label, name, rec))
+            for key in ("results", "log"):
+                pooled[key] += [{**x, "id": f"{name}/{x['id']}"} for x in rec[key]]
+        rows.append(_row(label, "pooled", pooled))
+    return rows
+
+
+def _row(label: str, name: str, rec: dict[str, Any]) -> dict[str, Any]:
+    m = simulate(rec, **NET13_RULE)
+    return {"candidate": label, "set": name, **{k: m[k] for k in _KEPT}}
+
+
+def write_summary_table(doc: Path, summary: Path) -> bool:
+    """The round-13 table into ``doc``'s ``NET13_BLOCK`` from the kept summary (False when the
+    markers are missing)."""
+    if NET13_BLOCK not in doc.read_text(encoding="utf-8"):
+        return False
+    rows = json.loads(summary.read_text(encoding="utf-8"))
+    return write_marked(doc, NET13_BLOCK, render_summary(rows))
+
+
+def render_summary(rows: list[dict[str, Any]]) -> str:
+    return render_net([(r["candidate"], r["set"], r) for r in rows])

@@ -309,7 +309,9 @@ def _write(out: dict[str, Any], path: Path) -> None:
     text = dumps(out)
     path.write_text(text, encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    print(f"triage classifier ({out['features']}): {out['n']} stories {out['per_level']} -> {path} ({digest})")
+    print(
+        f"triage classifier ({out['features']}): {out['n']} stories {out['per_level']} -> {path} ({digest})"
+    )
 
 
 if __name__ == "__main__":

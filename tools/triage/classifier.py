@@ -32,8 +32,9 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ def word_features(model: Model, text: str) -> np.ndarray:
         half = MAX_STORY_CHARS // 2
         text = f"{text[:half]} {text[-half:]}"
     tokens = _TOKEN.findall(text.lower())
-    grams = Counter([*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))])
+    grams = Counter([*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))])
     row = np.zeros(len(model.idf), dtype=np.float32)
     for gram, count in grams.items():
         col = model.vocabulary.get(gram)
@@ -206,7 +207,11 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
     if "members" in raw:
         members = tuple(_model(m, raw) for m in raw["members"])
         how = raw.get("combine", {})
-        combine = (how.get("emergency", "mean"), how.get("today", "max"), how.get("self_care", "min"))
+        combine = (
+            how.get("emergency", "mean"),
+            how.get("today", "max"),
+            how.get("self_care", "min"),
+        )
         return replace(members[0], members=members, combine=combine)
     own, raw = raw, {**(top or {}), **raw}
     return Model(
@@ -278,4 +283,8 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
     return out
 
 
-_COMBINE = {"mean": lambda xs: sum(xs) / len(xs), "max": max, "min": min}
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+_COMBINE: dict[str, Callable[[list[float]], float]] = {"mean": _mean, "max": max, "min": min}

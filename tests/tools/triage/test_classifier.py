@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from assistant.evals.triage_train import TRAIN_SETS
 from tests.fakes.triage import WordEmbedder, adult_intake, fake_model
 from tools.triage import assess
-from assistant.evals.triage_train import TRAIN_SETS
 from tools.triage.classifier import (
     FILE_NAME,
     Model,
@@ -296,7 +296,9 @@ def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> 
             raise AssertionError("the word net embeds nothing")
 
     assert usable(shipped, Deployed()) and not usable(shipped, HashingEmbedder())
-    view = assess_story("crushing chest pain spreading to my left arm, sweating and sick", Deployed())
+    view = assess_story(
+        "crushing chest pain spreading to my left arm, sweating and sick", Deployed()
+    )
     assert view is not None and view["raise_to"] is not None
     assert abs(sum(view["probabilities"].values()) - 1.0) < 0.01
 
