@@ -70,7 +70,7 @@ class Model:
     # the emergency raise needs a story of at least this many words: a one-line question ("what
     # can I take for heartburn?") is outside the stories the net learnt from
     emergency_min_words: int = 0
-    features: str = "minilm"  # or "tfidf-words"
+    features: str = "minilm"  # or "tfidf-words", or "ensemble" (``members``)
     vocabulary: dict[str, int] | None = None  # tfidf-words: term -> column
     idf: np.ndarray | None = None  # tfidf-words: (columns,)
     # an ensemble: each member reads the story with its own features and weights (this model's
@@ -212,7 +212,7 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
             how.get("today", "max"),
             how.get("self_care", "min"),
         )
-        return replace(members[0], members=members, combine=combine)
+        return replace(members[0], features="ensemble", members=members, combine=combine)
     own, raw = raw, {**(top or {}), **raw}
     return Model(
         embedder=raw["embedder"],

@@ -160,8 +160,12 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
     m = load()
     assert m is not None and m.embedder == raw["embedder"] == "all-MiniLM-L6-v2"
-    assert m.features == "tfidf-words" and m.vocabulary is not None and m.idf is not None
-    assert m.coef.shape == (4, m.dim) == (4, len(m.vocabulary)) and m.intercept.shape == (4,)
+    assert m.features == "ensemble" and m.combine == ("mean", "max", "min")
+    words, minilm = m.members
+    assert words.vocabulary is not None and words.idf is not None
+    assert words.coef.shape == (4, words.dim) == (4, len(words.vocabulary))
+    assert minilm.coef.shape == (4, 2 * minilm.dim) and minilm.dim == 384
+    assert words.intercept.shape == minilm.intercept.shape == (4,)
     assert m.classes == LEVELS and m.raise_to == "urgent"
     assert 0.5 <= m.threshold < 1.0
     assert m.emergency_threshold is None or 0.0 < m.emergency_threshold <= 1.0
@@ -287,7 +291,9 @@ def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> 
     from assistant.core.embeddings import HashingEmbedder
 
     shipped = load()
-    assert shipped is not None and shipped.features == "tfidf-words"
+    assert shipped is not None and shipped.features == "ensemble"
+    assert [m.features for m in shipped.members] == ["tfidf-words", "minilm"]
+    words = shipped.members[0]
 
     class Deployed:  # the deployment's embedder, never called by the word net
         name, dim = shipped.embedder, 7
@@ -295,9 +301,11 @@ def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> 
         def embed(self, texts: list[str]) -> np.ndarray:
             raise AssertionError("the word net embeds nothing")
 
-    assert usable(shipped, Deployed()) and not usable(shipped, HashingEmbedder())
+    assert usable(words, Deployed()) and not usable(words, HashingEmbedder())
+    # the ensemble also needs the MiniLM member's embedder (its name and its dimension)
+    assert not usable(shipped, Deployed()) and not usable(shipped, HashingEmbedder())
     view = assess_story(
-        "crushing chest pain spreading to my left arm, sweating and sick", Deployed()
+        "crushing chest pain spreading to my left arm, sweating and sick", Deployed(), words
     )
     assert view is not None and view["raise_to"] is not None
     assert abs(sum(view["probabilities"].values()) - 1.0) < 0.01
