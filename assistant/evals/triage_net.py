@@ -118,10 +118,12 @@ def simulate(
     return m
 
 
-def render_net(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+def render_net(
+    rows: list[tuple[str, str, dict[str, Any]]], first: str = "net and emergency raise"
+) -> str:
     """One table row per (mechanism, set, metrics)."""
     head = (
-        "| net and emergency raise | set | n | accuracy | emergency recall | self-care recall "
+        f"| {first} | set | n | accuracy | emergency recall | self-care recall "
         "| emergency/urgent → self-care or no level | false emergencies |\n" + "|---" * 8 + "|\n"
     )
     body = [
@@ -232,4 +234,4 @@ def write_summary_table(doc: Path, summary: Path) -> bool:
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:
-    return render_net([(r["candidate"], r["set"], r) for r in rows])
+    return render_net([(r["candidate"], r["set"], r) for r in rows], "candidate")

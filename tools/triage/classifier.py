@@ -1,28 +1,30 @@
-"""A learned safety net beside the rules: a logistic regression over the words of the whole
-story (every message of the episode), trained on the project's vignette sets
+"""A learned safety net beside the rules: logistic regressions over the whole story (every
+message of the episode), trained on the project's vignette sets
 (``assistant/evals/triage_train.py``; weights, vocabulary and provenance in
-``data/classifier.json``).
+``data/classifier.json``). The shipped net is an ensemble of two (``members``): a word net and a
+MiniLM net.
 
-It may **raise** the level: when it gives the stories that need care today
-or sooner (emergency or urgent) a probability at or above ``threshold``, the level is at least
-``urgent``; when it gives emergency alone a probability at or above ``emergency_threshold``
-(null: never) and the story holds at least ``emergency_min_words`` words (a one-line question
-is outside the stories it learnt from), the level is emergency. It lowers a level in one case
-only: when the rules' level is the catch-all "see your doctor" and every relevant warning sign was asked and answered
-no, P(self_care) at or above ``self_care_threshold`` may decide home care (``engine.home_care_gate``
-lists the other conditions: no risk factor, not a baby or an older person, the age known
-when someone else is ill, a short illness). The thresholds were chosen by leave-one-set-out runs
-(docs/TRIAGE.md). A red-flag rule's emergency is never touched. It runs only in the deployment it
-was chosen for (``embedder`` in the data file: the thresholds were picked by playing the whole
-assistant, whose semantic matching uses that embedder); with any other (the hashing one of tests
-and tiny deployments) it stays off.
+It may **raise** the level: when the stories that need care today or sooner (emergency or
+urgent) get a probability at or above ``threshold`` (an ensemble: from either member), the level
+is at least ``urgent``; when emergency alone gets a probability at or above
+``emergency_threshold`` (null: never; an ensemble: the members' mean) and the story holds at
+least ``emergency_min_words`` words (a one-line question is outside the stories it learnt from),
+the level is emergency. It lowers a level in one case only: when the rules' level is the
+catch-all "see your doctor" and every relevant warning sign was asked and answered no,
+P(self_care) at or above ``self_care_threshold`` (an ensemble: from every member) may decide
+home care (``engine.home_care_gate`` lists the other conditions: no risk factor, not a baby or
+an older person, the age known when someone else is ill, a short illness). The thresholds were
+chosen by leave-one-set-out runs (docs/TRIAGE.md). A red-flag rule's emergency is never
+touched. It runs only in the deployment it was chosen for (``embedder`` in the data file: the
+thresholds were picked by playing the whole assistant, whose semantic matching uses that
+embedder); with any other (the hashing one of tests and tiny deployments) it stays off.
 
-Features (``features`` in the data file):
-- ``tfidf-words`` (shipped): TF-IDF of the story's words and word pairs (scikit-learn's
+Features (``features`` of each model in the data file):
+- ``tfidf-words``: TF-IDF of the story's words and word pairs (scikit-learn's
   ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``, its vocabulary and idf weights
   kept in the data file and applied here without scikit-learn); no embedding is needed.
-- ``minilm`` (round 10's net): the unit embedding of the story (truncated by the embedder) and
-  the mean of its sentences' embeddings, side by side; a message costs one batched embedding.
+- ``minilm``: the unit embedding of the story (truncated by the embedder) and the mean of its
+  sentences' embeddings, side by side; a message costs one batched embedding.
 """
 
 from __future__ import annotations

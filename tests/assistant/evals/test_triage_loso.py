@@ -156,3 +156,51 @@ def test_the_command_writes_the_tables_or_says_which_block_is_missing(
     with pytest.raises(SystemExit):
         loso.main([])
     assert "--set is required" in capsys.readouterr().err
+
+
+def test_round_13s_candidates_are_kept_as_metrics_and_rendered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    for folder in ("a", "c4"):
+        (tmp_path / folder).mkdir()
+        for name in net.NET13_SETS:
+            (tmp_path / folder / f"{name}.json").write_text(json.dumps(_record()))
+    out = tmp_path / "summary.json"
+    pairs = [f"A, before*={tmp_path / 'a'}", f"C4={tmp_path / 'c4'}"]
+    assert loso.main(["--net-summary", str(out), *pairs]) == 0
+    rows = json.loads(out.read_text())
+    # per set for a label ending in '*', pooled for every candidate; metrics only, no story
+    assert [(r["candidate"], r["set"]) for r in rows][-2:] == [
+        ("A, before", "pooled"),
+        ("C4", "pooled"),
+    ]
+    assert len(rows) == len(net.NET13_SETS) + 2
+    assert all(set(r) == {"candidate", "set", *net._KEPT} for r in rows)
+    # the shipped emergency raise (P >= 0.5, 15 words): only story c's 50-word reading raises
+    pooled = rows[-1]
+    assert pooled["n"] == 3 * len(net.NET13_SETS)
+    assert pooled["false_emergencies"] == len(net.NET13_SETS)
+    doc = tmp_path / "T.md"
+    doc.write_text(
+        f"x\n<!-- generated:{net.NET13_BLOCK} -->\n<!-- /generated:{net.NET13_BLOCK} -->\n"
+    )
+    assert loso.main(["--net-summary-table", str(doc), str(out)]) == 0
+    assert (
+        "| candidate | set | n |" in doc.read_text() and "| C4 | pooled | 33 |" in doc.read_text()
+    )
+    with pytest.raises(SystemExit):
+        loso.main(["--net-summary", str(out), "no-pair"])
+    assert "LABEL=DIR" in capsys.readouterr().err
+
+
+def test_the_docs_round_13_table_is_the_kept_summary() -> None:
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    rows = json.loads((root / "docs/triage_runs/round13_net.json").read_text(encoding="utf-8"))
+    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    block = doc.split(f"<!-- generated:{net.NET13_BLOCK} -->")[1]
+    block = block.split(f"<!-- /generated:{net.NET13_BLOCK} -->")[0]
+    assert block.strip() == net.render_summary(rows).strip()

@@ -77,12 +77,13 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
 
 
 def test_the_word_net_learns_a_vocabulary_from_every_development_set(tmp_path: Path) -> None:
-    """The shipped kind: TF-IDF of words and word pairs; the embedder only names the deployment."""
-    a = train(LengthEmbedder(), {"k"})
-    assert a == train(LengthEmbedder(), {"k"})  # deterministic
+    """The word net: TF-IDF of words and word pairs; the embedder only names the deployment."""
+    a = train(LengthEmbedder(), {"k"}, features="tfidf-words")
+    assert a == train(LengthEmbedder(), {"k"}, features="tfidf-words")  # deterministic
     assert set(a["trained_on"]) == set(TRAIN_SETS) - {"k"} and "main:test" not in a["trained_on"]
     assert a["features"] == "tfidf-words" and a["C"] == 10.0 and a["embedder"] == "fake-length"
-    assert a["command"].endswith("triage_train --exclude k")
+    assert a["command"].endswith("triage_train --features tfidf-words --exclude k")
+    assert a["threshold"] == 0.7
     assert a["dim"] == len(a["vocabulary"]) == len(a["idf"]) and len(a["coef"][0]) == a["dim"]
     assert "chest pain" in a["vocabulary"]  # word pairs as well as words
     path = tmp_path / "classifier.json"
@@ -90,6 +91,25 @@ def test_the_word_net_learns_a_vocabulary_from_every_development_set(tmp_path: P
     model = _read(path)
     assert model.features == "tfidf-words" and model.vocabulary is not None
     assert model.vocabulary["chest pain"] == a["vocabulary"].index("chest pain")
+
+
+def test_the_shipped_kind_is_an_ensemble_of_the_word_net_and_a_minilm_net(tmp_path: Path) -> None:
+    e = train(LengthEmbedder(), {"k"})
+    assert e["features"] == "ensemble" and e["command"].endswith("triage_train --exclude k")
+    assert e["combine"] == {"emergency": "mean", "today": "max", "self_care": "min"}
+    assert e["threshold"] == 0.8 and "coef" not in e
+    words, minilm = e["members"]
+    assert (words["features"], words["C"]) == ("tfidf-words", 10.0)
+    assert (minilm["features"], minilm["C"], minilm["dim"]) == ("minilm", 1.0, 3)
+    # the same training stories for both: the word member is the word net trained alone
+    alone = train(LengthEmbedder(), {"k"}, features="tfidf-words")
+    assert words["coef"] == alone["coef"] and words["vocabulary"] == alone["vocabulary"]
+    path = tmp_path / "classifier.json"
+    path.write_text(dumps(e), encoding="utf-8")
+    model = _read(path)
+    assert model.features == "ensemble" and model.threshold == 0.8
+    assert [m.features for m in model.members] == ["tfidf-words", "minilm"]
+    assert all(m.embedder == "fake-length" for m in model.members)
 
 
 def test_the_command_refuses_another_embedder(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
