@@ -44,7 +44,14 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
     from assistant.evals import triage as E
 
     raw = json.loads(classifier.read_text(encoding="utf-8"))
+    # the members that may raise to emergency (an ensemble: those whose own threshold, or the
+    # ensemble's, is set); their highest P(emergency) is logged, and every raise is switched off
+    top = raw.get("emergency_threshold")
+    members = raw.get("members", [])
+    raising = [i for i, m in enumerate(members) if m.get("emergency_threshold", top) is not None]
     raw["emergency_threshold"] = None
+    for m in members:
+        m["emergency_threshold"] = None
     log: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
     decide, assess_story, play = triage.decide, triage.assess_story, E.play_safely
@@ -57,7 +64,9 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
 
     def net(text: str, embedder: Any, model: Any = None) -> Any:
         view = assess_story(text, embedder, model)
-        p = None if view is None else view.get("p_emergency", view["probabilities"]["emergency"])
+        p = None if view is None else view["probabilities"]["emergency"]
+        if view and "members" in view:
+            p = max((view["members"][i]["emergency"] for i in raising), default=None)
         log.append(
             {"id": current["id"], "words": story_words(text), "rules": current["rules"], "p_em": p}
         )

@@ -40,18 +40,20 @@ FEATURES = "ensemble"  # the word net and a MiniLM net (ENSEMBLE); or one of the
 C = {"tfidf-words": 10.0, "minilm": 1.0}
 MIN_DF = 2
 # an ensemble's members (``--features ensemble``): the word net and a MiniLM net on the same sets,
-# and how their readings combine (``classifier.Model.combine``): the emergency raise on the mean
-# P(emergency), the urgent raise on the higher P(today), home care on the lower P(self_care)
-ENSEMBLE = ("tfidf-words", "minilm")
-COMBINE = {"emergency": "mean", "today": "max", "self_care": "min"}
+# each with its own thresholds where they differ from the ensemble's (a raise needs one member,
+# home care every member): the word net raises to urgent at P(today) >= 0.8 and never to
+# emergency (its strongest words include how a story is told, "just", "really", which a
+# patient's casual story shares); chosen by leave-one-set-out and a review (docs/TRIAGE.md,
+# "Round 13")
+ENSEMBLE: dict[str, dict[str, Any]] = {
+    "tfidf-words": {"threshold": 0.8, "emergency_threshold": None},
+    "minilm": {},
+}
 WHAT = {
     "tfidf-words": "the TF-IDF of the story's words and word pairs",
     "minilm": "the story's MiniLM embedding",
 }
-# P(emergency) + P(urgent) at which the level is raised to urgent: one net's (round 10), or the
-# higher of an ensemble's members' (chosen by leave-one-set-out: docs/TRIAGE.md, "Round 13")
-THRESHOLD = 0.7
-ENSEMBLE_THRESHOLD = 0.8
+THRESHOLD = 0.7  # P(emergency) + P(urgent) at which the level is raised to urgent
 EMERGENCY_THRESHOLD = 0.5  # P(emergency) at which the level is raised to emergency
 REASON = "a story like this one usually needs to be seen today (a learned check of the whole story)"
 EMERGENCY_REASON = (
@@ -149,11 +151,12 @@ def train(
     runs only beside it)."""
     from sklearn import __version__ as sklearn_version
 
-    if threshold is None:
-        threshold = ENSEMBLE_THRESHOLD if features == "ensemble" else THRESHOLD
+    threshold = THRESHOLD if threshold is None else threshold
     texts, gold, sources = training_rows(exclude, sets)
-    kinds = ENSEMBLE if features == "ensemble" else (features,)
+    kinds = tuple(ENSEMBLE) if features == "ensemble" else (features,)
     fitted = [_fit(kind, texts, gold, embedder, C[kind] if c is None else c) for kind in kinds]
+    if len(fitted) > 1:
+        fitted = [{**ENSEMBLE[kind], **f} for kind, f in zip(kinds, fitted, strict=True)]
     what = " and ".join(WHAT[kind] for kind in kinds)
     counts = {level: gold.count(level) for level in LEVELS}
     pool = next((k for k, v in POOLS.items() if v == sets), ",".join(sets))
@@ -184,7 +187,7 @@ def train(
         "self_care_threshold": self_care_threshold,
         "self_care_reason": SELF_CARE_REASON,
         "self_care_blockers": list(SELF_CARE_BLOCKERS),
-        **({"combine": COMBINE, "members": fitted} if len(fitted) > 1 else fitted[0]),
+        **({"members": fitted} if len(fitted) > 1 else fitted[0]),
     }
 
 
@@ -237,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--threshold",
         type=float,
-        help=f"P(today) that raises to urgent ({ENSEMBLE_THRESHOLD} for an ensemble, else {THRESHOLD})",
+        help=f"P(today) that raises to urgent (default {THRESHOLD}; an ensemble's members may "
+        "have their own)",
     )
     ap.add_argument(
         "--emergency-threshold",

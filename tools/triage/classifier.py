@@ -34,7 +34,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -75,12 +75,10 @@ class Model:
     features: str = "minilm"  # or "tfidf-words", or "ensemble" (``members``)
     vocabulary: dict[str, int] | None = None  # tfidf-words: term -> column
     idf: np.ndarray | None = None  # tfidf-words: (columns,)
-    # an ensemble: each member reads the story with its own features and weights (this model's
-    # own are unused); ``combine`` says how their readings make the emergency raise's
-    # P(emergency), the urgent raise's P(today) and home care's P(self_care): "mean", "max" (a
-    # raise needs one member) or "min" (a lowering needs all of them)
+    # an ensemble: each member reads the story with its own features, weights and thresholds
+    # (a member's own in the data file, else the ensemble's; this model's weights are unused).
+    # A raise needs one member at its threshold, home care every member at its own.
     members: tuple[Model, ...] = ()
-    combine: tuple[str, str, str] = ("mean", "max", "min")
 
     def probabilities(self, features: np.ndarray) -> dict[str, float]:
         z = self.coef @ features + self.intercept
@@ -208,14 +206,15 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
     its members share)."""
     if "members" in raw:
         members = tuple(_model(m, raw) for m in raw["members"])
-        how = raw.get("combine", {})
-        combine = (
-            how.get("emergency", "mean"),
-            how.get("today", "max"),
-            how.get("self_care", "min"),
+        return replace(
+            members[0],
+            threshold=float(raw["threshold"]),
+            emergency_threshold=raw.get("emergency_threshold"),
+            self_care_threshold=raw.get("self_care_threshold"),
+            features="ensemble",
+            members=members,
         )
-        return replace(members[0], features="ensemble", members=members, combine=combine)
-    own, raw = raw, {**(top or {}), **raw}
+    own, raw = raw, {**(top or {}), **raw}  # a member's own thresholds win over the ensemble's
     return Model(
         embedder=raw["embedder"],
         dim=int(own["dim"]),
@@ -254,39 +253,38 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
     model = model or load()
     if model is None or not usable(model, embedder) or not text.strip():
         return None
+    parts = model.members or (model,)
     views = [
         m.probabilities(
             word_features(m, text) if m.features == "tfidf-words" else features(embedder, text)
         )
-        for m in model.members or (model,)
+        for m in parts
     ]
     probs = {c: sum(v[c] for v in views) / len(views) for c in model.classes}
-    how_em, how_today, how_home = model.combine
-    p_em = _COMBINE[how_em]([v.get("emergency", 0.0) for v in views])
-    p = _COMBINE[how_today]([model.urgent_probability(v) for v in views])
-    p_self_care = _COMBINE[how_home]([v.get("self_care", 0.0) for v in views])
+    today = [m.urgent_probability(v) for m, v in zip(parts, views, strict=True)]
     out: dict[str, Any] = {
         "probabilities": {k: round(v, 3) for k, v in probs.items()},
-        "p_today": round(p, 3),
-        "raise_to": model.raise_to if p >= model.threshold else None,
+        "p_today": round(max(today), 3),
+        "raise_to": None,
         "reason": model.reason,
     }
-    e = model.emergency_threshold
+    if any(p >= m.threshold for m, p in zip(parts, today, strict=True)):
+        out["raise_to"] = model.raise_to
     long_enough = story_words(text) >= model.emergency_min_words
-    if e is not None and p_em >= e and long_enough:
+    if long_enough and any(
+        m.emergency_threshold is not None and v.get("emergency", 0.0) >= m.emergency_threshold
+        for m, v in zip(parts, views, strict=True)
+    ):
         out.update(raise_to="emergency", reason=model.emergency_reason)
-    s = model.self_care_threshold
-    home = s is not None and out["raise_to"] is None and p_self_care >= s
+    home = out["raise_to"] is None and all(
+        m.self_care_threshold is not None and v.get("self_care", 0.0) >= m.self_care_threshold
+        for m, v in zip(parts, views, strict=True)
+    )
     out["home_care"] = model.self_care_reason if home else None
     out["blockers"] = list(model.self_care_blockers)
     if model.members:
-        out["p_emergency"] = round(p_em, 3)
-        out["members"] = [{k: round(x, 3) for k, x in v.items()} for v in views]
+        out["members"] = [
+            {"features": m.features, **{k: round(x, 3) for k, x in v.items()}}
+            for m, v in zip(parts, views, strict=True)
+        ]
     return out
-
-
-def _mean(xs: list[float]) -> float:
-    return sum(xs) / len(xs)
-
-
-_COMBINE: dict[str, Callable[[list[float]], float]] = {"mean": _mean, "max": max, "min": min}
