@@ -96,19 +96,26 @@ def test_the_word_net_learns_a_vocabulary_from_every_development_set(tmp_path: P
 def test_the_shipped_kind_is_an_ensemble_of_the_word_net_and_a_minilm_net(tmp_path: Path) -> None:
     e = train(LengthEmbedder(), {"k"})
     assert e["features"] == "ensemble" and e["command"].endswith("triage_train --exclude k")
-    assert e["combine"] == {"emergency": "mean", "today": "max", "self_care": "min"}
-    assert e["threshold"] == 0.8 and "coef" not in e
+    assert e["threshold"] == 0.7 and e["emergency_threshold"] == 0.5 and "coef" not in e
     words, minilm = e["members"]
+    # the word net's own thresholds: urgent at 0.8, never emergency; the MiniLM net the ensemble's
+    assert (words["threshold"], words["emergency_threshold"]) == (0.8, None)
+    assert "threshold" not in minilm and "emergency_threshold" not in minilm
     assert (words["features"], words["C"]) == ("tfidf-words", 10.0)
     assert (minilm["features"], minilm["C"], minilm["dim"]) == ("minilm", 1.0, 3)
     # the same training stories for both: the word member is the word net trained alone
     alone = train(LengthEmbedder(), {"k"}, features="tfidf-words")
     assert words["coef"] == alone["coef"] and words["vocabulary"] == alone["vocabulary"]
+    assert alone["threshold"] == 0.7  # the word net alone takes the ensemble-free default
     path = tmp_path / "classifier.json"
     path.write_text(dumps(e), encoding="utf-8")
     model = _read(path)
-    assert model.features == "ensemble" and model.threshold == 0.8
+    assert model.features == "ensemble" and model.threshold == 0.7
     assert [m.features for m in model.members] == ["tfidf-words", "minilm"]
+    assert [(m.threshold, m.emergency_threshold) for m in model.members] == [
+        (0.8, None),
+        (0.7, 0.5),
+    ]
     assert all(m.embedder == "fake-length" for m in model.members)
 
 

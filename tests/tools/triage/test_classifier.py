@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -160,8 +161,12 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
     m = load()
     assert m is not None and m.embedder == raw["embedder"] == "all-MiniLM-L6-v2"
-    assert m.features == "ensemble" and m.combine == ("mean", "max", "min")
+    assert m.features == "ensemble"
     words, minilm = m.members
+    # the word net raises to urgent at its own, higher threshold and never to emergency
+    assert (words.threshold, words.emergency_threshold) == (0.8, None)
+    assert (minilm.threshold, minilm.emergency_threshold) == (m.threshold, m.emergency_threshold)
+    assert words.self_care_threshold == minilm.self_care_threshold == m.self_care_threshold
     assert words.vocabulary is not None and words.idf is not None
     assert words.coef.shape == (4, words.dim) == (4, len(words.vocabulary))
     assert minilm.coef.shape == (4, 2 * minilm.dim) and minilm.dim == 384
@@ -311,30 +316,71 @@ def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> 
     assert abs(sum(view["probabilities"].values()) - 1.0) < 0.01
 
 
-@pytest.mark.parametrize("story", ["crushing pain, I collapsed", "a mild cold and a runny nose"])
-def test_an_ensemble_raises_on_one_member_and_lowers_only_when_all_agree(story: str) -> None:
-    """Members read the story apart: the urgent raise takes the highest P(today), home care the
-    lowest P(self_care), the emergency raise the mean P(emergency) (as ``combine`` says)."""
-    alarmed = _model(threshold=0.6)
+def _member(m: Model, **own: Any) -> Model:
+    return Model(**{**m.__dict__, "self_care_reason": "home", "emergency_min_words": 0, **own})
+
+
+def test_an_ensemble_raises_on_one_member_at_its_own_threshold() -> None:
+    """A raise needs one member at its own threshold; a member without an emergency threshold
+    never raises to emergency, however sure it is."""
+    alarmed = _model(threshold=0.6)  # alarm words: P(emergency) near 1
     calm = fake_model(alarm=0.5, calm=3.0, threshold=0.6, reason="r", embedder="fake-words")
-    shared = {"self_care_threshold": 0.3, "self_care_reason": "home", "emergency_threshold": 0.6}
-    base = {**alarmed.__dict__, **shared}
-    ens = Model(**{**base, "members": (alarmed, calm)})
-    alone = [Model(**{**m.__dict__, **shared}) for m in (alarmed, calm)]
-    views = [assess_story(story, WordEmbedder(), m) for m in alone]
-    view = assess_story(story, WordEmbedder(), ens)
-    assert view is not None and all(v is not None for v in views)
-    assert view["p_today"] == max(v["p_today"] for v in views if v)
-    p_em = sum(v["probabilities"]["emergency"] for v in views if v) / 2
-    assert view["p_emergency"] == pytest.approx(p_em, abs=2e-3)
-    assert len(view["members"]) == 2
-    lowest = min(v["probabilities"]["self_care"] for v in views if v)
-    assert bool(view["home_care"]) == (view["raise_to"] is None and lowest >= 0.3)
-    # the mean of the urgent probabilities instead of the highest, when the file says so
-    mean = Model(**{**base, "members": (alarmed, calm), "combine": ("mean", "mean", "min")})
-    m_view = assess_story(story, WordEmbedder(), mean)
-    assert m_view is not None
-    assert m_view["p_today"] == pytest.approx(sum(v["p_today"] for v in views if v) / 2, abs=2e-3)
+    story = "crushing pain, I collapsed"
+    sure, unsure = _member(alarmed), _member(calm)
+    assert (assess_story(story, WordEmbedder(), sure) or {})["probabilities"]["emergency"] > 0.9
+    assert (assess_story(story, WordEmbedder(), unsure) or {})["probabilities"]["emergency"] < 0.5
+
+    def ensemble(*members: Model) -> Model:
+        return Model(**{**members[0].__dict__, "members": members})
+
+    # the sure member may raise to emergency: it does, whatever the other says
+    view = assess_story(
+        story,
+        WordEmbedder(),
+        ensemble(_member(calm, emergency_threshold=0.5), _member(alarmed, emergency_threshold=0.5)),
+    )
+    assert view is not None and view["raise_to"] == "emergency"
+    # only the unsure one may: urgent (the sure one's P(today) is over its 0.6), not emergency
+    view = assess_story(
+        story,
+        WordEmbedder(),
+        ensemble(
+            _member(alarmed, emergency_threshold=None), _member(calm, emergency_threshold=0.5)
+        ),
+    )
+    assert view is not None and view["raise_to"] == "urgent"
+    assert [m["features"] for m in view["members"]] == ["minilm", "minilm"]
+    highest = max(m["emergency"] + m["urgent"] for m in view["members"])
+    assert view["p_today"] == pytest.approx(highest, abs=2e-3)
+    # neither member's urgent threshold reached: no raise at all
+    view = assess_story(
+        story,
+        WordEmbedder(),
+        ensemble(
+            _member(alarmed, threshold=1.01, emergency_threshold=None),
+            _member(calm, threshold=1.01),
+        ),
+    )
+    assert view is not None and view["raise_to"] is None
+
+
+def test_an_ensemble_gives_home_care_only_when_every_member_agrees() -> None:
+    calm = fake_model(alarm=6.0, calm=3.0, threshold=0.99, reason="r", embedder="fake-words")
+    story = "a mild cold and a runny nose"
+    p_sc = (assess_story(story, WordEmbedder(), _member(calm, self_care_threshold=0.0)) or {})[
+        "probabilities"
+    ]["self_care"]
+    assert p_sc > 0.5
+
+    def ensemble(a: float | None, b: float | None) -> Model:
+        members = (_member(calm, self_care_threshold=a), _member(calm, self_care_threshold=b))
+        return Model(**{**members[0].__dict__, "members": members})
+
+    assert (assess_story(story, WordEmbedder(), ensemble(0.3, 0.3)) or {})["home_care"] == "home"
+    assert (assess_story(story, WordEmbedder(), ensemble(0.3, p_sc + 0.01)) or {})[
+        "home_care"
+    ] is None
+    assert (assess_story(story, WordEmbedder(), ensemble(0.3, None)) or {})["home_care"] is None
 
 
 def test_an_ensemble_runs_only_where_every_member_can() -> None:
