@@ -5,13 +5,13 @@ message of the episode), trained on the project's vignette sets
 MiniLM net.
 
 It may **raise** the level: when the stories that need care today or sooner (emergency or
-urgent) get a probability at or above ``threshold`` (an ensemble: from either member), the level
-is at least ``urgent``; when emergency alone gets a probability at or above
-``emergency_threshold`` (null: never; an ensemble: the members' mean) and the story holds at
-least ``emergency_min_words`` words (a one-line question is outside the stories it learnt from),
-the level is emergency. It lowers a level in one case only: when the rules' level is the
-catch-all "see your doctor" and every relevant warning sign was asked and answered no,
-P(self_care) at or above ``self_care_threshold`` (an ensemble: from every member) may decide
+urgent) get a probability at or above ``threshold``, the level is at least ``urgent``; when
+emergency alone gets a probability at or above ``emergency_threshold`` (null: never) and the
+story holds at least ``emergency_min_words`` words (a one-line question is outside the stories
+it learnt from), the level is emergency. In an ensemble each member reads the story with its own
+thresholds (its own in the data file, else the ensemble's), and a raise needs one member. It
+lowers a level in one case only: when the rules' level is the catch-all "see your doctor" and
+every relevant warning sign was asked and answered no, P(self_care) at or above ``self_care_threshold`` (an ensemble: every member's own) may decide
 home care (``engine.home_care_gate`` lists the other conditions: no risk factor, not a baby or
 an older person, the age known when someone else is ill, a short illness). The thresholds were
 chosen by leave-one-set-out runs (docs/TRIAGE.md). A red-flag rule's emergency is never

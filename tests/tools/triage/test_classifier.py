@@ -390,3 +390,46 @@ def test_an_ensemble_runs_only_where_every_member_can() -> None:
     ens = Model(**{**words.__dict__, "members": (words, _model(embedder="other"))})
     assert usable(words, WordEmbedder()) and not usable(ens, WordEmbedder())
     assert not usable(ens, HashingEmbedder())
+
+
+# a review's stories (round 13): the word net's strongest emergency words include how a story
+# is told ("just", "really"), so it must neither cancel the MiniLM net's emergency nor raise a
+# casual benign story to emergency by itself
+_SEEN_BY_MINILM = [
+    "my tongue feels a bit fat and my voice is funny after that new antibiotic",
+    "my heart keeps doing a weird fluttery thing and I nearly fainted at work. my nose is itchy too",
+]
+_CASUAL_BENIGN = [
+    "I had a few too many drinks last night and I just feel awful this morning, really bad "
+    "headache and I've been sick once, what's the best thing to take",
+    "ok so this is going to sound silly but I just really want to know, I had a bit of a cold and "
+    "then I went to the shops and I just felt really tired and I came home and had a nap and now "
+    "I feel ok just a bit bunged up, is there anything I should take",
+    "how much paracetamol can I take in a day, I have a really bad toothache and I just want it "
+    "to stop",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("story", _SEEN_BY_MINILM)
+def test_the_word_net_never_cancels_the_minilm_nets_emergency(story: str) -> None:
+    from assistant.core.config import Settings
+    from assistant.core.embeddings import build_embedder
+
+    r = assess(story, embedder=build_embedder(Settings()))
+    learned = r["intake"]["learned"]
+    words, minilm = learned["members"]
+    assert minilm["emergency"] >= 0.5 > words["emergency"]
+    assert r["level"] == "emergency"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("story", _CASUAL_BENIGN)
+def test_the_word_net_alone_never_raises_a_casual_story_to_emergency(story: str) -> None:
+    from assistant.core.config import Settings
+    from assistant.core.embeddings import build_embedder
+
+    r = assess(story, embedder=build_embedder(Settings()))
+    words, minilm = r["intake"]["learned"]["members"]
+    assert words["emergency"] >= 0.5 > minilm["emergency"]  # the word net alone is "sure"
+    assert r["level"] != "emergency" and r["intake"].get("learned_floor", [""])[0] != "emergency"
