@@ -44,14 +44,7 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
     from assistant.evals import triage as E
 
     raw = json.loads(classifier.read_text(encoding="utf-8"))
-    # the members that may raise to emergency (an ensemble: those whose own threshold, or the
-    # ensemble's, is set); their highest P(emergency) is logged, and every raise is switched off
-    top = raw.get("emergency_threshold")
-    members = raw.get("members", [])
-    raising = [i for i, m in enumerate(members) if m.get("emergency_threshold", top) is not None]
-    raw["emergency_threshold"] = None
-    for m in members:
-        m["emergency_threshold"] = None
+    raising = emergency_off(raw)
     log: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
     decide, assess_story, play = triage.decide, triage.assess_story, E.play_safely
@@ -96,6 +89,23 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
         finally:
             use_data_dir(None)
     return {"set": name, "classifier": str(classifier), "results": results, "log": log}
+
+
+def emergency_off(raw: dict[str, Any]) -> list[int]:
+    """Switch every emergency raise of a data file ``raw`` off (the ensemble's and each member's
+    own), and say which members could raise before (an ensemble: those whose own threshold, or
+    the ensemble's, was set; their highest P(emergency) is what a play logs). The simulation
+    judges that reading at one threshold (``NET13_RULE``), so the members that raise must share
+    the ensemble's threshold."""
+    top = raw.get("emergency_threshold")
+    members = raw.get("members", [])
+    raising = [i for i, m in enumerate(members) if m.get("emergency_threshold", top) is not None]
+    if any(members[i].get("emergency_threshold", top) != top for i in raising):
+        raise ValueError("a member raises to emergency at its own threshold: not simulated")
+    raw["emergency_threshold"] = None
+    for m in members:
+        m["emergency_threshold"] = None
+    return raising
 
 
 def simulate(

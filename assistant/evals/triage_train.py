@@ -1,8 +1,10 @@
-"""Train the triage safety net (``tools/triage/classifier.py``): a logistic regression over the
-TF-IDF of each vignette's words (or, with ``--features minilm``, round 10's MiniLM embedding), on
-every development vignette set except the main set's test split (and except ``--exclude`` sets,
-for leave-one-set-out runs). Writes the weights, the vocabulary and the training data's
-provenance to ``tools/triage/data/classifier.json`` (or ``--out``).
+"""Train the triage safety net (``tools/triage/classifier.py``): by default an ensemble of two
+logistic regressions, one over the TF-IDF of each vignette's words and word pairs and one over
+its MiniLM embedding, each with its own thresholds (``ENSEMBLE``); ``--features tfidf-words`` or
+``--features minilm`` trains one alone. On every development vignette set except the main set's
+test split (and except ``--exclude`` sets, for leave-one-set-out runs). Writes the weights, the
+vocabulary and the training data's provenance to ``tools/triage/data/classifier.json`` (or
+``--out``).
 
     python -m assistant.evals.triage_train
     python -m assistant.evals.triage_train --exclude b --out fold_b.json

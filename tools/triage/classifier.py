@@ -206,11 +206,16 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
     its members share)."""
     if "members" in raw:
         members = tuple(_model(m, raw) for m in raw["members"])
+        # the ensemble's own fields are the file's top level (a member's may differ)
         return replace(
             members[0],
             threshold=float(raw["threshold"]),
+            reason=raw["reason"],
             emergency_threshold=raw.get("emergency_threshold"),
+            emergency_reason=raw.get("emergency_reason", ""),
+            emergency_min_words=int(raw.get("emergency_min_words", 0)),
             self_care_threshold=raw.get("self_care_threshold"),
+            self_care_reason=raw.get("self_care_reason", ""),
             features="ensemble",
             members=members,
         )

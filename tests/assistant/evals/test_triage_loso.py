@@ -204,3 +204,29 @@ def test_the_docs_round_13_table_is_the_kept_summary() -> None:
     block = doc.split(f"<!-- generated:{net.NET13_BLOCK} -->")[1]
     block = block.split(f"<!-- /generated:{net.NET13_BLOCK} -->")[0]
     assert block.strip() == net.render_summary(rows).strip()
+
+
+def test_a_record_switches_every_emergency_raise_off_and_names_the_members_that_raise() -> None:
+    from tools.triage.classifier import _model
+
+    raw = {
+        "emergency_threshold": 0.5,
+        "members": [{"emergency_threshold": None}, {}, {"emergency_threshold": 0.5}],
+    }
+    assert net.emergency_off(raw) == [1, 2]
+    assert raw["emergency_threshold"] is None
+    assert all(m["emergency_threshold"] is None for m in raw["members"])
+    # a single net: no members; its own raise is switched off
+    single = {"emergency_threshold": 0.5}
+    assert net.emergency_off(single) == [] and single["emergency_threshold"] is None
+    # a member raising at its own threshold cannot be judged at the ensemble's
+    with pytest.raises(ValueError, match="own threshold"):
+        net.emergency_off({"emergency_threshold": 0.5, "members": [{"emergency_threshold": 0.6}]})
+    # the shipped file: only the MiniLM member raises to emergency, at the shipped threshold
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    shipped = json.loads((root / "tools/triage/data/classifier.json").read_text(encoding="utf-8"))
+    kinds = [m["features"] for m in shipped["members"]]
+    assert [kinds[i] for i in net.emergency_off(shipped)] == ["minilm"]
+    assert _model(shipped).members[1].emergency_threshold is None
