@@ -11,9 +11,10 @@ story holds at least ``emergency_min_words`` words (a one-line question is outsi
 it learnt from), the level is emergency. In an ensemble each member reads the story with its own
 thresholds (its own in the data file, else the ensemble's), and a raise needs one member. It
 lowers a level in one case only: when the rules' level is the catch-all "see your doctor" and
-every relevant warning sign was asked and answered no, P(self_care) at or above ``self_care_threshold`` (an ensemble: every member's own) may decide
-home care (``engine.home_care_gate`` lists the other conditions: no risk factor, not a baby or
-an older person, the age known when someone else is ill, a short illness). The thresholds were
+every relevant warning sign was asked and answered no, P(self_care) at or above
+``self_care_threshold`` (an ensemble: every member at its own) may decide home care
+(``engine.home_care_gate`` lists the other conditions: no risk factor, not a baby or an older
+person, the age known when someone else is ill, a short illness). The thresholds were
 chosen by leave-one-set-out runs (docs/TRIAGE.md). A red-flag rule's emergency is never
 touched. It runs only in the deployment it was chosen for (``embedder`` in the data file: the
 thresholds were picked by playing the whole assistant, whose semantic matching uses that
