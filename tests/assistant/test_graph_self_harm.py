@@ -12,25 +12,17 @@ import pytest
 
 from assistant import graph
 from assistant.core.config import Settings
-from assistant.core.embeddings import HashingEmbedder
-from assistant.core.llm import ScriptedLLM
 from assistant.core.schema import Safety, Turn
 from assistant.core.state import CaseState
 from assistant.policy import messages
 from assistant.service import Assistant
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import patient_registry
 
 
 @pytest.fixture
 def bot(settings: Settings) -> Iterator[Assistant]:
-    b = Assistant(
-        settings,
-        llm=ScriptedLLM(default="A general answer [1]."),
-        embedder=HashingEmbedder(),
-        registry=patient_registry(),
-    )
-    yield b
-    b.close()
+    yield from bot_over(settings, patient_registry())
 
 
 def _crisis(bot: Assistant, case: str, text: str, mode: str = "patient") -> None:
