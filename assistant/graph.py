@@ -29,6 +29,12 @@ MAX_IMAGES = 50
 # An emergency or same-day triage decision stands for this many later patient turns (a question
 # after "call 999" is answered with the emergency repeated, not as if it had never been said).
 STANDING_TURNS = 5
+# Thoughts of suicide or self-harm told in a case (the suicide red flag, or the triage rule on an
+# answer such as "yes" to its question): the crisis lines follow every later patient reply, and
+# the emergency they set does not lapse with the turn count, until a later final triage decision
+# no longer holds it (NICE NG225 Self-harm; NHS Help for suicidal thoughts).
+CRISIS_RED_FLAG = "red_flag:suicidal"
+CRISIS_TRIAGE_RULE = "self_harm"
 
 
 def build_graph(
@@ -161,13 +167,24 @@ def build_graph(
         verdict = state["safety"]
         mode = state["mode"]
         calls: list[ToolCall] = state.get("tool_calls", [])
+        triaged = _triage_result(calls)
+        crisis = _crisis(state["case"], verdict, triaged, mode)
         if state.get("stop"):
-            return {"reply": state["reply"], "citations": [], "tool_calls": [], "safety": verdict}
+            reply = state["reply"]
+            if crisis and messages.CRISIS[mode] not in reply:  # a refusal on a later turn
+                verdict.flag("triage:standing_emergency", emergency=True)
+                reply = "\n\n".join([*_crisis_lines(mode), reply])
+            return {
+                "reply": reply,
+                "citations": [],
+                "tool_calls": [],
+                "safety": verdict,
+                "case": state["case"],
+            }
         parts: list[str] = []
         citations: list[Citation] = []
         if verdict.emergency and state.get("reply"):
             parts.append(state["reply"])
-        triaged = _triage_result(calls)
         if triaged is not None and triaged["level"] == "emergency" and not verdict.emergency:
             verdict.flag("triage:emergency", emergency=True)
             why = ", ".join(triaged.get("emergency_reasons", [])[:3]) or "warning signs"
@@ -175,13 +192,19 @@ def build_graph(
         diagnosis = (
             mode == "patient" and safety.asks_for_diagnosis(state["text"]) and not verdict.emergency
         )
-        standing = _standing(state["case"], triaged, mode)
+        standing = _standing(state["case"], triaged, mode, hold=crisis)
         if standing is not None:
             if standing["level"] == "emergency" and not verdict.emergency:
                 verdict.flag("triage:standing_emergency", emergency=True)
             if not (standing["level"] == "emergency" and state.get("reply")):
                 template = messages.TRIAGE_STANDING[standing["level"]]
                 parts.append(template.format(reasons=standing["why"]))
+        if crisis and not any(messages.CRISIS[mode] in p for p in parts):
+            if not verdict.emergency:  # no standing decision to say it (none was recorded)
+                verdict.flag("triage:standing_emergency", emergency=True)
+                parts.extend(_crisis_lines(mode))
+            else:
+                parts.append(messages.CRISIS[mode])
         if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
@@ -395,12 +418,46 @@ def _triage_info(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: result.get(k) for k in keys}
 
 
-def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dict[str, Any] | None:
+def _crisis(case: CaseState, verdict: Safety, triaged: dict[str, Any] | None, mode: str) -> bool:
+    """Whether this reply gives the crisis lines: on the turn that tells thoughts of suicide or
+    self-harm (recorded in the case), and on every later patient turn while the record holds.
+    It ends only with a final triage decision below emergency (the triage no longer holds the
+    disclosure, e.g. a fresh intake): chit-chat, questions and refusals never end it."""
+    rules = (triaged or {}).get("rules") or []
+    if CRISIS_RED_FLAG in verdict.reasons or CRISIS_TRIAGE_RULE in rules:
+        case["crisis"] = {"since": 0}
+        return True
+    held = case.get("crisis")
+    if held is None:
+        return False
+    if (
+        triaged is not None
+        and not triaged.get("provisional")
+        and TRIAGE_RANK.get(str(triaged.get("level")), 0) < TRIAGE_RANK["emergency"]
+    ):
+        case.pop("crisis", None)
+        return False
+    held["since"] = int(held.get("since", 0)) + 1
+    return mode == "patient"
+
+
+def _crisis_lines(mode: str) -> list[str]:
+    """A standing emergency for thoughts of suicide or self-harm, with the crisis lines."""
+    return [
+        messages.TRIAGE_STANDING["emergency"].format(reasons=messages.CRISIS_REASON),
+        messages.CRISIS[mode],
+    ]
+
+
+def _standing(
+    case: CaseState, triaged: dict[str, Any] | None, mode: str, *, hold: bool = False
+) -> dict[str, Any] | None:
     """Keep the case's latest final emergency or same-day decision, and return it while it still
-    stands (at most ``STANDING_TURNS`` later patient turns), else None. Only a final decision of
-    the same or a higher level replaces it: a new complaint's provisional or lower level is
-    triaged as usual, with the earlier decision still said (a chest-pain emergency is not
-    forgotten because a sore throat was mentioned next)."""
+    stands (at most ``STANDING_TURNS`` later patient turns, or as long as ``hold``: thoughts of
+    suicide or self-harm in the case), else None. Only a final decision of the same or a higher
+    level replaces it: a new complaint's provisional or lower level is triaged as usual, with the
+    earlier decision still said (a chest-pain emergency is not forgotten because a sore throat
+    was mentioned next)."""
     held = case.get("disposition")
     if held is not None and held.get("info", {}).get("level") not in messages.TRIAGE_STANDING:
         case.pop("disposition", None)  # written by an older version: only these levels stand
@@ -425,7 +482,7 @@ def _standing(case: CaseState, triaged: dict[str, Any] | None, mode: str) -> dic
     if mode != "patient" or held is None:
         return None
     held["since"] = int(held.get("since", 0)) + 1
-    if held["since"] > STANDING_TURNS:
+    if held["since"] > STANDING_TURNS and not hold:
         case.pop("disposition", None)
         return None
     return {"level": held["info"].get("level"), "info": held["info"], "why": held["why"]}

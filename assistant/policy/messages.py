@@ -98,6 +98,9 @@ CRISIS = {
         "You don't have to go through this alone; please reach out to someone now."
     ),
 }
+# what a later turn's standing emergency names when the case's thoughts of suicide or self-harm
+# hold it (assistant/graph.py); the crisis lines above follow it
+CRISIS_REASON = "thoughts of suicide or self-harm"
 
 # Virtual-doctor intake: what a triage nurse asks, then where to get care.
 TRIAGE_QUESTIONS = (

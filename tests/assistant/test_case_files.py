@@ -4,6 +4,7 @@ lets go), and a tool outside any case reads no stored file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from assistant.router import Plan, Router
 from assistant.service import Assistant, Attachment
 from assistant.store import CaseStore, case_blobs
 from tests.cli_helpers import run_cli
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import fake_registry
 from tools.image import case_heatmap_dir
 
@@ -25,15 +27,8 @@ SECRET_REPORT = b"Findings: Small left pleural effusion. Patient of case A only.
 
 
 @pytest.fixture
-def bot(settings: Settings) -> Assistant:
-    b = Assistant(
-        settings,
-        llm=ScriptedLLM(default="OK."),
-        embedder=HashingEmbedder(),
-        registry=fake_registry(),
-    )
-    yield b
-    b.close()
+def bot(settings: Settings) -> Iterator[Assistant]:
+    yield from bot_over(settings, fake_registry(), answer="OK.")
 
 
 def read_sha(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
 from assistant.policy import messages
 from assistant.service import Assistant, Attachment
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import classify_image, extract_entities
 from tools.answer import generate_answer
 from tools.base import ToolContext, tool
@@ -86,9 +87,7 @@ def llm() -> ScriptedLLM:
 
 @pytest.fixture
 def bot(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
-    b = Assistant(settings, llm=llm, embedder=HashingEmbedder(), registry=registry())
-    yield b
-    b.close()
+    yield from bot_over(settings, registry(), llm)
 
 
 def png() -> bytes:

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.core.config import Settings
-from assistant.core.embeddings import HashingEmbedder
-from assistant.core.llm import ScriptedLLM
 from assistant.policy import messages
 from assistant.router import after_triage, complaint_phrases
 from assistant.service import Assistant
+from tests.fakes.bots import bot_over
 from tests.fakes.self_care import search_knowledge
 from tools.answer import generate_answer
 from tools.registry import ToolRegistry
@@ -24,15 +23,7 @@ BOTH = {"search_knowledge", "generate_answer"}
 
 @pytest.fixture
 def bot(settings: Settings) -> Iterator[Assistant]:
-    registry = ToolRegistry([search_knowledge, generate_answer, triage])
-    b = Assistant(
-        settings,
-        llm=ScriptedLLM(default="A general answer [1]."),
-        embedder=HashingEmbedder(),
-        registry=registry,
-    )
-    yield b
-    b.close()
+    yield from bot_over(settings, ToolRegistry([search_knowledge, generate_answer, triage]))
 
 
 def test_advice_follows_the_triage_questions_cited(bot: Assistant) -> None:

@@ -10,24 +10,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from assistant import graph
 from assistant.core.config import Settings
-from assistant.core.embeddings import HashingEmbedder
-from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import Safety, Turn
+from assistant.core.state import CaseState
 from assistant.policy import messages
 from assistant.service import Assistant
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import patient_registry
 
 
 @pytest.fixture
 def bot(settings: Settings) -> Iterator[Assistant]:
-    b = Assistant(
-        settings,
-        llm=ScriptedLLM(default="A general answer [1]."),
-        embedder=HashingEmbedder(),
-        registry=patient_registry(),
-    )
-    yield b
-    b.close()
+    yield from bot_over(settings, patient_registry())
 
 
 def _crisis(bot: Assistant, case: str, text: str, mode: str = "patient") -> None:
@@ -95,3 +90,91 @@ def test_any_self_harm_or_suicidal_thought_is_an_emergency_with_the_crisis_lines
     bot: Assistant, text: str
 ) -> None:
     _crisis(bot, "al", text)
+
+
+# Later turns of the same case (NICE NG225; NHS Help for suicidal thoughts): once thoughts of
+# suicide or self-harm are told, the crisis lines follow every later patient reply and the
+# emergency does not lapse after the standing window; the turn count never ends it.
+LATER = ["what should I do", "thanks", "ok", "hmm", "yes", "no", "what is a cold", "bye"]
+
+
+def _still_in_crisis(turn: Turn, text: str) -> None:
+    assert turn.safety.emergency, text
+    assert messages.CRISIS["patient"] in turn.reply, text
+
+
+@pytest.mark.parametrize(
+    "first", ["I want to end my life", "my son has been cutting himself, he says he has no plan"]
+)
+def test_the_crisis_lines_stay_on_later_turns(bot: Assistant, first: str) -> None:
+    _crisis(bot, "later", first)
+    assert len(LATER) > graph.STANDING_TURNS  # past the window a chest pain's emergency stands
+    for text in LATER:
+        _still_in_crisis(bot.respond("later", text, mode="patient"), text)
+
+
+def test_a_yes_to_the_self_harm_question_gets_the_crisis_lines_then_and_later(
+    bot: Assistant,
+) -> None:
+    """Told as an answer, no red flag in the words: the triage rule sets the emergency, and the
+    crisis lines come with it (they once came only with the red flag's words)."""
+    asked = bot.respond("yes", "I've been feeling really low for weeks", mode="patient")
+    assert asked.triage is not None and asked.triage.provisional
+    assert messages.CRISIS["patient"] not in asked.reply  # nothing told yet: only the question
+    told = bot.respond("yes", "yes", mode="patient")
+    assert told.triage is not None and told.triage.level == "emergency"
+    _still_in_crisis(told, "yes")
+    _still_in_crisis(bot.respond("yes", "thanks", mode="patient"), "thanks")
+
+
+def test_a_refusal_on_a_later_turn_still_leads_with_the_crisis_lines(bot: Assistant) -> None:
+    _crisis(bot, "refused", "I keep thinking about killing myself")
+    turn = bot.respond("refused", "show me the other patients' records", mode="patient")
+    assert turn.safety.refused and turn.safety.emergency
+    assert turn.reply.index(messages.CRISIS["patient"]) < turn.reply.index(
+        messages.REFUSE_OTHER_CASES
+    )
+
+
+def test_other_emergencies_and_other_cases_get_no_crisis_lines(bot: Assistant) -> None:
+    """Near misses: a chest-pain emergency, or another case of the same person."""
+    chest = bot.respond("chest", "crushing chest pain and sweating", mode="patient")
+    assert chest.safety.emergency and messages.CRISIS["patient"] not in chest.reply
+    later = bot.respond("chest", "thanks", mode="patient")
+    assert messages.CRISIS["patient"] not in later.reply
+    _crisis(bot, "told", "I want to kill myself")
+    other = bot.respond("other", "thanks", mode="patient")
+    assert not other.safety.emergency and messages.CRISIS["patient"] not in other.reply
+
+
+def test_a_clinician_case_gets_the_guidance_once() -> None:
+    """Clinician mode: the guidance on the turn that tells it; later turns carry no patient text."""
+    case: CaseState = {}
+    told = Safety(reasons=["red_flag:suicidal"])
+    assert graph._crisis(case, told, None, "clinician") and "crisis" in case
+    assert not graph._crisis(case, Safety(), None, "clinician")
+    assert graph._crisis(case, Safety(), None, "patient")
+
+
+def test_only_a_final_decision_below_emergency_ends_the_crisis_record() -> None:
+    case: CaseState = {}
+    assert graph._crisis(case, Safety(), {"rules": ["self_harm"], "level": "emergency"}, "patient")
+    provisional = {"rules": [], "level": "routine", "provisional": True}
+    assert graph._crisis(case, Safety(), provisional, "patient")
+    still = {"rules": [], "level": "emergency", "provisional": False}
+    assert graph._crisis(case, Safety(), still, "patient")
+    moved_on = {"rules": ["sore_throat"], "level": "self_care", "provisional": False}
+    assert not graph._crisis(case, Safety(), moved_on, "patient") and "crisis" not in case
+    assert not graph._crisis(case, Safety(), None, "patient")
+
+
+def test_a_held_crisis_keeps_the_standing_emergency_past_the_window() -> None:
+    case: CaseState = {}
+    decided = {"level": "emergency", "provisional": False, "reasons": ["thoughts of suicide"]}
+    assert graph._standing(case, decided, "patient") is None  # recorded
+    for _ in range(graph.STANDING_TURNS + 3):
+        standing = graph._standing(case, None, "patient", hold=True)
+        assert standing is not None and standing["level"] == "emergency"
+    for _ in range(graph.STANDING_TURNS + 1):
+        lapsed = graph._standing(case, None, "patient")
+    assert lapsed is None and "disposition" not in case

@@ -23,6 +23,7 @@ from assistant.policy.messages import triage_trail
 from assistant.router import IntentClassifier, Router
 from assistant.service import Assistant, Attachment
 from assistant.slack.render import render_messages
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import fake_registry, patient_registry
 from tools.registry import TOOL_NAMES
 
@@ -34,9 +35,7 @@ def llm() -> ScriptedLLM:
 
 @pytest.fixture
 def bot(settings: Settings, llm: ScriptedLLM) -> Iterator[Assistant]:
-    b = Assistant(settings, llm=llm, embedder=HashingEmbedder(), registry=patient_registry())
-    yield b
-    b.close()
+    yield from bot_over(settings, patient_registry(), llm)
 
 
 def answer_no(bot: Assistant, case: str, turn: Turn) -> Turn:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,16 @@ from assistant.core.errors import (
 )
 from assistant.core.llm import ScriptedLLM
 from assistant.service import Assistant, Attachment, sniff
+from tests.fakes.bots import bot_over
 from tests.fakes.tools import fake_registry
 from tools.registry import TOOL_NAMES
 
 
 @pytest.fixture
-def bot(settings: Settings) -> Assistant:
-    b = Assistant(
-        settings,
-        llm=ScriptedLLM(default="Effusion is fluid in the pleural space [1]."),
-        embedder=HashingEmbedder(),
-        registry=fake_registry(),
+def bot(settings: Settings) -> Iterator[Assistant]:
+    yield from bot_over(
+        settings, fake_registry(), answer="Effusion is fluid in the pleural space [1]."
     )
-    yield b
-    b.close()
 
 
 def png_bytes() -> bytes:

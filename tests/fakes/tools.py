@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.core.config import Settings
+from assistant.core.embeddings import HashingEmbedder
+from assistant.core.llm import ScriptedLLM
+from assistant.core.schema import Mode, ToolCall
+from assistant.core.state import empty_case
 from tools.answer import generate_answer
-from tools.base import ToolContext, tool
+from tools.base import Resources, ToolContext, tool
 from tools.registry import ToolRegistry
 
 PASSAGES = [
@@ -93,3 +98,21 @@ def patient_registry() -> ToolRegistry:
     return ToolRegistry(
         [classify_image, extract_entities, consumer_knowledge, generate_answer, triage]
     )
+
+
+def answer_ctx(
+    settings: Settings, llm: ScriptedLLM, mode: Mode, found: dict[str, Any] | None = None
+) -> ToolContext:
+    """A context for calling generate_answer directly: the scripted model, an empty case and, if
+    ``found`` is given, this turn's search_knowledge call with that result."""
+    ctx = ToolContext(
+        case_id="t",
+        mode=mode,
+        settings=settings,
+        resources=Resources(settings, llm=llm, embedder=HashingEmbedder()),
+        case=empty_case(mode),
+        load_blob=lambda sha: b"",
+    )
+    if found is not None:
+        ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": "q"}, result=found))
+    return ctx

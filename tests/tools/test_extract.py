@@ -9,12 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.core.config import Settings
-from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
-from assistant.core.schema import ToolCall
-from assistant.core.state import empty_case
+from tests.fakes.tools import answer_ctx
 from tools.answer import care_sentences, content_words, generate_answer
-from tools.base import Resources, ToolContext
+from tools.base import ToolContext
 from tools.extract import pick, quote, section_sentences
 
 COLD = [
@@ -71,16 +69,7 @@ def test_care_sentences_join_the_list_to_its_introduction() -> None:
 
 def test_patient_answer_adds_the_topics_care_advice(settings: Settings) -> None:
     llm = ScriptedLLM([], default="I don't know.")
-    ctx = ToolContext(
-        case_id="t",
-        mode="patient",
-        settings=settings,
-        resources=Resources(settings, llm=llm, embedder=HashingEmbedder()),
-        case=empty_case("patient"),
-        load_blob=lambda sha: b"",
-    )
-    result: dict[str, Any] = {"results": COLD, "abstain": False, "care": CARE}
-    ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": "q"}, result=result))
+    ctx = answer_ctx(settings, llm, "patient", {"results": COLD, "abstain": False, "care": CARE})
     out = generate_answer.fn(question="What should I do about a cold?", ctx=ctx)
     assert out["grounded"] and out["method"] == "section"
     assert "Drinking fluids [1]." in out["answer"] and "trouble breathing [2]." in out["answer"]
@@ -100,19 +89,8 @@ PLEURA = {
 
 
 def _clinician(settings: Settings, results: list[dict[str, Any]]) -> ToolContext:
-    ctx = ToolContext(
-        case_id="t",
-        mode="clinician",
-        settings=settings,
-        resources=Resources(
-            settings, llm=ScriptedLLM([], default="Lupus [1]."), embedder=HashingEmbedder()
-        ),
-        case=empty_case("clinician"),
-        load_blob=lambda sha: b"",
-    )
-    found: dict[str, Any] = {"results": results, "abstain": False}
-    ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": "q"}, result=found))
-    return ctx
+    llm = ScriptedLLM([], default="Lupus [1].")
+    return answer_ctx(settings, llm, "clinician", {"results": results, "abstain": False})
 
 
 def test_a_differential_question_says_there_is_no_differential_source(settings: Settings) -> None:

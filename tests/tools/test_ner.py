@@ -3,7 +3,6 @@ pipeline, plus one slow test through the full pipeline and the Assistant."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from assistant.core.config import Settings
 from assistant.core.schema import AttachmentRef
 from assistant.core.state import empty_case
 from tests.fakes.nlp import build_test_pipeline
+from tests.fuzzing import dicom_sr, text_pdf
 from tools.base import Resources, ToolContext
 from tools.ner import PIPELINE_KEY, extract_entities
 from tools.registry import ToolRegistry
@@ -60,59 +60,6 @@ def call(ctx: ToolContext, **args: Any) -> Any:
     return ToolRegistry([extract_entities]).call("extract_entities", args, ctx)
 
 
-def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF whose text layer is ``text`` (one line)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    )
-    return out.getvalue()
-
-
-def dicom_sr(text: str | None) -> bytes:
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "SR"
-    if text is not None:
-        item = Dataset()
-        item.ValueType = "TEXT"
-        name = Dataset()
-        name.CodeMeaning = "Findings"
-        item.ConceptNameCodeSequence = Sequence([name])
-        item.TextValue = text
-        ds.ContentSequence = Sequence([item])
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    return buf.getvalue()
-
-
 def test_inline_text_contract(settings: Settings, tiny: Language) -> None:
     res = call(make_ctx(settings, tiny), text=REPORT)
     assert res.ok, res.error
@@ -136,7 +83,7 @@ def test_inline_text_contract(settings: Settings, tiny: Language) -> None:
         lambda t: t.encode(),
         lambda t: ("\ufeff" + t).encode(),
         lambda t: t.encode("cp1252"),
-        minimal_pdf,
+        text_pdf,
         dicom_sr,
     ],
     ids=["txt", "utf8-bom", "cp1252", "pdf", "dicom-sr"],

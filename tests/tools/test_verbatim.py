@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.core.config import Settings
-from assistant.core.embeddings import HashingEmbedder
 from assistant.core.llm import ScriptedLLM
-from assistant.core.schema import ToolCall
-from assistant.core.state import empty_case
 from assistant.evals.claim_check import grounded
+from tests.fakes.tools import answer_ctx
 from tools.answer import generate_answer
-from tools.base import Resources, ToolContext
 from tools.verbatim import Verbatim, copied, strip_heading, units_of
 
 NOONAN = {
@@ -112,16 +107,7 @@ def test_a_model_answer_that_restates_the_heading_is_shown_clean(settings: Setti
             "ask a doctor about it."
         ]
     )
-    ctx = ToolContext(
-        case_id="t",
-        mode="patient",
-        settings=settings,
-        resources=Resources(settings, llm=llm, embedder=HashingEmbedder()),
-        case=empty_case("patient"),
-        load_blob=lambda sha: b"",
-    )
-    result: dict[str, Any] = {"results": [NOONAN], "abstain": False}
-    ctx.turn_calls.append(ToolCall(name="search_knowledge", args={"query": "q"}, result=result))
+    ctx = answer_ctx(settings, llm, "patient", {"results": [NOONAN], "abstain": False})
     out = generate_answer.fn(question="What is Noonan syndrome?", ctx=ctx)
     assert out["grounded"] and out["method"] == "model"
     assert out["answer"] == (

@@ -102,29 +102,7 @@ _SYMPTOM_WORDS = re.compile(
 
 def polarity(text: str) -> str | None:
     """How an answer starts: "no", "yes", "unsure", or None."""
-    t = text.strip().lower()
-    if _UNABLE.match(t):
-        return "yes"
-    if (
-        NEG_START.match(t)
-        or _MINOR_SETTLING.match(t)
-        or (_MINOR_BUT_NORMAL.match(t) and not _MINOR_BUT_NOT_NORMAL.search(t))
-    ):
-        return "no"
-    if _ABLE.match(t) and not _ABLE_LIMITED.search(t):
-        return "no"
-    m = _MINOR_NO_DISTRESS.match(t)
-    if m and not _distress_told(t[m.end() :]):
-        return "no"
-    if _UNSURE.search(t[:60]):
-        return "unsure"
-    if _POS_START.match(t):
-        return "yes"
-    if _SETTLED.search(t):
-        return "no"
-    if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
-        return "no"
-    return None
+    return _reading(text)[0]
 
 
 # round 12b mend: "not grunting, she is sucking in under her ribs": a distress sign told after the
@@ -152,23 +130,43 @@ _BREATHING_TOPICS = frozenset({"breathing"})
 def answer_scope(text: str) -> frozenset[str] | None:
     """The topics a "no" of this answer speaks to, when it is one of the topic-bound noes (a
     settled bleed, an ability, a little faster breathing); None when the "no" is general."""
+    return _reading(text)[1]
+
+
+def _reading(text: str) -> tuple[str | None, frozenset[str] | None]:
+    """How an answer reads, in the one order of its branches: its polarity ("no", "yes",
+    "unsure" or None) and the topics a topic-bound "no" speaks to (None: general)."""
     t = text.strip().lower()
+    if _UNABLE.match(t):
+        return "yes", None
     if (
-        _UNABLE.match(t)
-        or NEG_START.match(t)
+        NEG_START.match(t)
         or _MINOR_SETTLING.match(t)
         or (_MINOR_BUT_NORMAL.match(t) and not _MINOR_BUT_NOT_NORMAL.search(t))
     ):
-        return None
+        return "no", None
     if _ABLE.match(t) and not _ABLE_LIMITED.search(t):
-        return _ABLE_TOPICS
-    if _MINOR_NO_DISTRESS.match(t):
-        return _BREATHING_TOPICS
-    if _UNSURE.search(t[:60]) or _POS_START.match(t):
-        return None
+        return "no", _ABLE_TOPICS
+    m = _MINOR_NO_DISTRESS.match(t)
+    if m and not _distress_told(t[m.end() :]):
+        return "no", _BREATHING_TOPICS
+    # a little faster breathing with a distress sign told after the denial is no "no" by itself;
+    # whatever the rest of the answer reads as, it still speaks to breathing only
+    rest = _open_reading(t)
+    return (rest[0], _BREATHING_TOPICS) if m else rest
+
+
+def _open_reading(t: str) -> tuple[str | None, frozenset[str] | None]:
+    """The branches after the topic-bound noes: unsure, yes, a settled trouble, normal words."""
+    if _UNSURE.search(t[:60]):
+        return "unsure", None
+    if _POS_START.match(t):
+        return "yes", None
     if _SETTLED.search(t):
-        return _SETTLED_TOPICS
-    return None
+        return "no", _SETTLED_TOPICS
+    if _NORMAL.search(t) and not _SYMPTOM_WORDS.search(t):
+        return "no", None
+    return None, None
 
 
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|without|nor|neither)\b|n't\b")
