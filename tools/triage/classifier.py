@@ -52,6 +52,15 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z]")
 
 
+def clip_story(text: str) -> str:
+    """A story the nets read: a long one (over ``MAX_STORY_CHARS``) cut to its first and its last
+    ``MAX_STORY_CHARS // 2`` characters (a warning sign told at the end still counts)."""
+    if len(text) <= MAX_STORY_CHARS:
+        return text
+    half = MAX_STORY_CHARS // 2
+    return f"{text[:half]} {text[-half:]}"
+
+
 @dataclass(frozen=True)
 class Model:
     embedder: str
@@ -126,9 +135,7 @@ MAX_REMEMBERED = 5_000  # sentence vectors kept per process (a story grows turn 
 def features(embedder: Any, text: str) -> np.ndarray:
     """[embedding of the whole story, mean embedding of its sentences] (unit rows each). The
     sentences of earlier messages are remembered, so a turn embeds the story and its new ones."""
-    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
-        half = MAX_STORY_CHARS // 2
-        text = f"{text[:half]} {text[-half:]}"
+    text = clip_story(text)
     parts = sentences(text)
     name = str(getattr(embedder, "name", ""))
     unique = list(dict.fromkeys(parts))
@@ -155,9 +162,7 @@ def word_features(model: Model, text: str) -> np.ndarray:
     """The story's TF-IDF row over ``model``'s vocabulary: words and word pairs, 1 + log(count)
     times idf, unit length (as ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``)."""
     assert model.vocabulary is not None and model.idf is not None
-    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
-        half = MAX_STORY_CHARS // 2
-        text = f"{text[:half]} {text[-half:]}"
+    text = clip_story(text)
     tokens = _TOKEN.findall(text.lower())
     grams = Counter([*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))])
     row = np.zeros(len(model.idf), dtype=np.float32)

@@ -66,6 +66,29 @@ def test_a_long_story_keeps_its_first_and_last_sentences() -> None:
     assert kept[0] == "Line 0." and kept[-1] == "Now I can't breathe."  # the late warning sign
 
 
+def test_both_nets_read_a_long_story_cut_to_its_beginning_and_its_end() -> None:
+    from tools.triage.classifier import MAX_STORY_CHARS, clip_story
+
+    half = MAX_STORY_CHARS // 2
+    assert clip_story("a cold") == "a cold"
+    exact = "x" * MAX_STORY_CHARS
+    assert clip_story(exact) == exact
+    story = "a" * half + "b" * 10 + "c" * half
+    assert clip_story(story) == "a" * half + " " + "c" * half
+    # the MiniLM features of a long story are those of its clipped text
+    long = "Pain here. " * 500 + "Now I can't breathe."
+    assert np.allclose(features(WordEmbedder(), long), features(WordEmbedder(), clip_story(long)))
+    words = Model(
+        **{
+            **_model().__dict__,
+            "features": "tfidf-words",
+            "vocabulary": {"pain": 0, "breathe": 1},
+            "idf": np.ones(2, dtype=np.float32),
+        }
+    )
+    assert np.allclose(word_features(words, long), word_features(words, clip_story(long)))
+
+
 def test_probabilities_sum_to_one_and_confidence_raises_to_urgent() -> None:
     m = _model()
     calm = assess_story("a runny nose for two days and sneezing", WordEmbedder(), m)
