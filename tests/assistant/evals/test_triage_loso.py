@@ -237,6 +237,24 @@ def test_the_docs_round_13_table_is_the_kept_summary() -> None:
     assert block.strip() == net.render_summary(rows).strip()
 
 
+def test_the_docs_round_14_table_is_the_kept_summary() -> None:
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    rows = json.loads((root / "docs/triage_runs/round14_net.json").read_text(encoding="utf-8"))
+    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- generated:eval-triage-net-round14 -->")[1]
+    block = block.split("<!-- /generated:eval-triage-net-round14 -->")[0]
+    assert block.strip() == net.render_summary(rows).strip()
+    # the shipped candidate: no emergency lost and no more sent home than C6, fewer false
+    # emergencies, pooled
+    pooled = {r["candidate"].split(" ")[0]: r for r in rows if r["set"] == "pooled"}
+    c6, d2 = pooled["C6"], pooled["D2"]
+    assert d2["emergency_recall"] >= c6["emergency_recall"]
+    assert d2["emergency_or_urgent_to_self_care"] <= c6["emergency_or_urgent_to_self_care"]
+    assert d2["false_emergencies"] < c6["false_emergencies"]
+
+
 def test_a_record_switches_every_emergency_raise_off_and_names_the_members_that_raise() -> None:
     from tools.triage.classifier import _model
 
