@@ -34,6 +34,7 @@ from pathlib import Path
 from assistant.evals.triage_devrun import run
 from assistant.evals.triage_net import (
     NET13_BLOCK,
+    NET14_RULES,
     NET_BLOCK,
     NET_SETS,
     record_play,
@@ -62,8 +63,8 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--block",
-        default=LOSO_BLOCK,
-        help=f"--render: the generated block to write (default {LOSO_BLOCK})",
+        help=f"the generated block to write: --render's (default {LOSO_BLOCK}) or "
+        f"--net-summary-table's (default {NET13_BLOCK})",
     )
     ap.add_argument("--data-rev", help="roll the triage data back to this git revision")
     ap.add_argument("--off", help="recognisers to switch off: patterns,hpo,spelling,semantic")
@@ -95,13 +96,15 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="ARG",
         help="OUT.json LABEL=DIR [LABEL=DIR ...]: keep each --record folder's metrics on sets b..l "
-        "(per set for a LABEL ending in '*', else pooled) in OUT.json; no run",
+        "(per set for a LABEL ending in '*', else pooled) in OUT.json, the emergency raise as "
+        f"shipped or, for LABEL=DIR@RULE, as a round-14 variant ({', '.join(NET14_RULES)}); "
+        "no run",
     )
     ap.add_argument(
         "--net-summary-table",
         nargs=2,
         metavar=("DOC", "SUMMARY"),
-        help=f"write the kept --net-summary into DOC's {NET13_BLOCK} block; no run",
+        help=f"write the kept --net-summary into DOC's --block (default {NET13_BLOCK}); no run",
     )
     ap.add_argument("--json", type=Path, help="write the metrics here")
     return ap
@@ -113,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         doc, jsons = Path(args.render[0]), args.render[1].split(",")
         runs = [json.loads(Path(j).read_text(encoding="utf-8")) for j in jsons]
-        if not write_runs(runs, doc, args.block):
-            ap.error(f"{doc} has no generated:{args.block} block")
+        block = args.block or LOSO_BLOCK
+        if not write_runs(runs, doc, block):
+            ap.error(f"{doc} has no generated:{block} block")
         return 0
     if args.net_table:
         doc, nets, extra = (Path(x) for x in args.net_table)
@@ -125,16 +129,19 @@ def main(argv: list[str] | None = None) -> int:
         out, *pairs = args.net_summary
         if not pairs or not all("=" in p for p in pairs):
             ap.error("--net-summary needs OUT.json and LABEL=DIR pairs")
-        chosen = [
-            (lab.rstrip("*"), Path(d), lab.endswith("*"))
-            for lab, d in (p.split("=", 1) for p in pairs)
-        ]
-        Path(out).write_text(json.dumps(summarise(chosen), indent=1) + "\n", encoding="utf-8")
+        split = [(lab, *d.partition("@")[::2]) for lab, d in (p.split("=", 1) for p in pairs)]
+        if any(r and r not in NET14_RULES for _l, _d, r in split):
+            ap.error(f"a RULE after @ is one of {', '.join(NET14_RULES)}")
+        chosen = [(lab.rstrip("*"), Path(d), lab.endswith("*")) for lab, d, _r in split]
+        rules = {lab.rstrip("*"): r for lab, _d, r in split if r}
+        rows = summarise(chosen, rules)
+        Path(out).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
         return 0
     if args.net_summary_table:
         doc, summary = (Path(x) for x in args.net_summary_table)
-        if not write_summary_table(doc, summary):
-            ap.error(f"{doc} has no generated:{NET13_BLOCK} block")
+        block = args.block or NET13_BLOCK
+        if not write_summary_table(doc, summary, block):
+            ap.error(f"{doc} has no generated:{block} block")
         return 0
     if not args.set:
         ap.error("--set is required (or --render)")

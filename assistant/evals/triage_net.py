@@ -113,18 +113,27 @@ def simulate(
     threshold: float | None,
     rule_levels: tuple[str, ...] = (),
     min_words: int = 0,
+    member_floor: tuple[int, float] | None = None,
+    shorter: tuple[int, float] | None = None,
 ) -> dict[str, Any]:
     """The metrics of ``record``'s set under an emergency raise at ``threshold`` (None: off) that
     needs the rules' level among ``rule_levels`` (empty: any) and ``min_words`` words, plus the
-    false emergencies (emergency given where the gold level is lower)."""
+    false emergencies (emergency given where the gold level is lower). ``member_floor`` (i, p):
+    the raise also needs the ensemble's member i to give P(emergency) >= p (it does not
+    contradict); ``shorter`` (w, t): a story of fewer than w words needs P(emergency) >= t."""
+
+    def needed(e: dict[str, Any]) -> float:
+        assert threshold is not None
+        return shorter[1] if shorter and e["words"] < shorter[0] else threshold
 
     def fires(e: dict[str, Any]) -> bool:
         return (
             threshold is not None
             and e["p_em"] is not None
-            and e["p_em"] >= threshold
+            and e["p_em"] >= needed(e)
             and e["words"] >= min_words
             and (not rule_levels or e["rules"] in rule_levels)
+            and (member_floor is None or e["members"][member_floor[0]] >= member_floor[1])
         )
 
     raised = {e["id"] for e in record["log"] if fires(e)}
@@ -212,6 +221,12 @@ def write_net_table(doc: Path, nets: Path, extra: Path) -> bool:
 NET13_BLOCK = "eval-triage-net-round13"
 NET13_SETS = ("b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
 NET13_RULE: dict[str, Any] = {"threshold": EMERGENCY_THRESHOLD, "min_words": EMERGENCY_MIN_WORDS}
+# Round 14's variants of the shipped emergency raise, named for ``--net-summary``'s LABEL=DIR@RULE
+# (the ensemble's member 0 is the word net, member 1 the MiniLM net that raises)
+NET14_RULES: dict[str, dict[str, Any]] = {
+    "word-agrees": {"member_floor": (0, 0.1)},  # the word net's P(emergency) >= 0.1
+    "short-0.6": {"shorter": (40, 0.6)},  # P(emergency) >= 0.6 under 40 words
+}
 _KEPT = (
     "n",
     "accuracy",
@@ -222,34 +237,37 @@ _KEPT = (
 )
 
 
-def summarise(candidates: list[tuple[str, Path, bool]]) -> list[dict[str, Any]]:
+def summarise(
+    candidates: list[tuple[str, Path, bool]], rules: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Rows (candidate, set, metrics) for each (label, records folder, per set or pooled only),
-    the emergency raise as shipped (``NET13_RULE``); pooled last."""
+    the emergency raise as shipped (``NET13_RULE``), or as a label's variant in ``rules``
+    (label -> a ``NET14_RULES`` name); pooled last."""
     rows: list[dict[str, Any]] = []
+    rules = rules or {}
     for label, folder, per_set in candidates:
+        rule = {**NET13_RULE, **NET14_RULES.get(rules.get(label, ""), {})}
         pooled: dict[str, Any] = {"results": [], "log": []}
         for name in NET13_SETS:
             rec = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
             if per_set:
-                rows.append(_row(label, name, rec))
+                rows.append(_row(label, name, rec, rule))
             for key in ("results", "log"):
                 pooled[key] += [{**x, "id": f"{name}/{x['id']}"} for x in rec[key]]
-        rows.append(_row(label, "pooled", pooled))
+        rows.append(_row(label, "pooled", pooled, rule))
     return rows
 
 
-def _row(label: str, name: str, rec: dict[str, Any]) -> dict[str, Any]:
-    m = simulate(rec, **NET13_RULE)
+def _row(label: str, name: str, rec: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+    m = simulate(rec, **rule)
     return {"candidate": label, "set": name, **{k: m[k] for k in _KEPT}}
 
 
-def write_summary_table(doc: Path, summary: Path) -> bool:
-    """The round-13 table into ``doc``'s ``NET13_BLOCK`` from the kept summary (False when the
-    markers are missing)."""
-    if NET13_BLOCK not in doc.read_text(encoding="utf-8"):
-        return False
+def write_summary_table(doc: Path, summary: Path, block: str = NET13_BLOCK) -> bool:
+    """A kept summary's table (round 13's, or a later round's ``block``) into ``doc``'s markers
+    (False when they are missing)."""
     rows = json.loads(summary.read_text(encoding="utf-8"))
-    return write_marked(doc, NET13_BLOCK, render_summary(rows))
+    return write_marked(doc, block, render_summary(rows))
 
 
 def render_summary(rows: list[dict[str, Any]]) -> str:

@@ -46,11 +46,16 @@ MIN_DF = 2
 # home care every member): the word net raises to urgent at P(today) >= 0.8 and never to
 # emergency (its strongest words include how a story is told, "just", "really", which a
 # patient's casual story shares); chosen by leave-one-set-out and a review (docs/TRIAGE.md,
-# "Round 13")
+# "Round 13"). Round 14: the word net's urgent raise needs a story of 15 words (a short casual
+# line told the way the training emergencies were stood for the episode), and the MiniLM net's
+# emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``)
 ENSEMBLE: dict[str, dict[str, Any]] = {
-    "tfidf-words": {"threshold": 0.8, "emergency_threshold": None},
+    "tfidf-words": {"threshold": 0.8, "emergency_threshold": None, "urgent_min_words": 15},
     "minilm": {},
 }
+# an ensemble's emergency raise needs every member's P(emergency) at or above this (a member
+# sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/TRIAGE.md, "Round 14")
+EMERGENCY_AGREEMENT = 0.1
 WHAT = {
     "tfidf-words": "the TF-IDF of the story's words and word pairs",
     "minilm": "the story's MiniLM embedding",
@@ -186,6 +191,7 @@ def train(
         "emergency_threshold": emergency_threshold,
         "emergency_reason": EMERGENCY_REASON,
         "emergency_min_words": emergency_min_words,
+        **({"emergency_agreement": EMERGENCY_AGREEMENT} if len(fitted) > 1 else {}),
         "self_care_threshold": self_care_threshold,
         "self_care_reason": SELF_CARE_REASON,
         "self_care_blockers": list(SELF_CARE_BLOCKERS),

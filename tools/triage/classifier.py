@@ -9,7 +9,9 @@ urgent) get a probability at or above ``threshold``, the level is at least ``urg
 emergency alone gets a probability at or above ``emergency_threshold`` (null: never) and the
 story holds at least ``emergency_min_words`` words (a one-line question is outside the stories
 it learnt from), the level is emergency. In an ensemble each member reads the story with its own
-thresholds (its own in the data file, else the ensemble's), and a raise needs one member. It
+thresholds (its own in the data file, else the ensemble's), and a raise needs one member; a
+member's urgent raise may need a story of ``urgent_min_words`` words, and the emergency raise
+every member's P(emergency) at or above ``emergency_agreement`` (none sure it is no emergency). It
 lowers a level in one case only: when the rules' level is the catch-all "see your doctor" and
 every relevant warning sign was asked and answered no, P(self_care) at or above
 ``self_care_threshold`` (an ensemble: every member at its own) may decide home care
@@ -52,6 +54,15 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z]")
 
 
+def clip_story(text: str) -> str:
+    """A story the nets read: a long one (over ``MAX_STORY_CHARS``) cut to its first and its last
+    ``MAX_STORY_CHARS // 2`` characters (a warning sign told at the end still counts)."""
+    if len(text) <= MAX_STORY_CHARS:
+        return text
+    half = MAX_STORY_CHARS // 2
+    return f"{text[:half]} {text[-half:]}"
+
+
 @dataclass(frozen=True)
 class Model:
     embedder: str
@@ -73,6 +84,12 @@ class Model:
     # the emergency raise needs a story of at least this many words: a one-line question ("what
     # can I take for heartburn?") is outside the stories the net learnt from
     emergency_min_words: int = 0
+    # the urgent raise needs a story of at least this many words (0: any): a short casual line
+    # ("honestly i just feel really really awful") is told the way the training emergencies were
+    urgent_min_words: int = 0
+    # an ensemble's emergency raise (by one member) also needs every member's P(emergency) at or
+    # above this: a member sure it is no emergency vetoes it (0: never)
+    emergency_agreement: float = 0.0
     features: str = "minilm"  # or "tfidf-words", or "ensemble" (``members``)
     vocabulary: dict[str, int] | None = None  # tfidf-words: term -> column
     idf: np.ndarray | None = None  # tfidf-words: (columns,)
@@ -126,9 +143,7 @@ MAX_REMEMBERED = 5_000  # sentence vectors kept per process (a story grows turn 
 def features(embedder: Any, text: str) -> np.ndarray:
     """[embedding of the whole story, mean embedding of its sentences] (unit rows each). The
     sentences of earlier messages are remembered, so a turn embeds the story and its new ones."""
-    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
-        half = MAX_STORY_CHARS // 2
-        text = f"{text[:half]} {text[-half:]}"
+    text = clip_story(text)
     parts = sentences(text)
     name = str(getattr(embedder, "name", ""))
     unique = list(dict.fromkeys(parts))
@@ -155,9 +170,7 @@ def word_features(model: Model, text: str) -> np.ndarray:
     """The story's TF-IDF row over ``model``'s vocabulary: words and word pairs, 1 + log(count)
     times idf, unit length (as ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``)."""
     assert model.vocabulary is not None and model.idf is not None
-    if len(text) > MAX_STORY_CHARS:  # a long story: its beginning and its end
-        half = MAX_STORY_CHARS // 2
-        text = f"{text[:half]} {text[-half:]}"
+    text = clip_story(text)
     tokens = _TOKEN.findall(text.lower())
     grams = Counter([*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))])
     row = np.zeros(len(model.idf), dtype=np.float32)
@@ -215,6 +228,8 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
             emergency_threshold=raw.get("emergency_threshold"),
             emergency_reason=raw.get("emergency_reason", ""),
             emergency_min_words=int(raw.get("emergency_min_words", 0)),
+            urgent_min_words=int(raw.get("urgent_min_words", 0)),
+            emergency_agreement=float(raw.get("emergency_agreement", 0.0)),
             self_care_threshold=raw.get("self_care_threshold"),
             self_care_reason=raw.get("self_care_reason", ""),
             features="ensemble",
@@ -237,6 +252,7 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
         self_care_reason=raw.get("self_care_reason", ""),
         self_care_blockers=tuple(raw.get("self_care_blockers", ())),
         emergency_min_words=int(raw.get("emergency_min_words", 0)),
+        urgent_min_words=int(raw.get("urgent_min_words", 0)),
         features=own.get("features", "minilm"),
         vocabulary={t: i for i, t in enumerate(own["vocabulary"])} if "vocabulary" in own else None,
         idf=np.asarray(own["idf"], dtype=np.float32) if "idf" in own else None,
@@ -274,12 +290,20 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
         "raise_to": None,
         "reason": model.reason,
     }
-    if any(p >= m.threshold for m, p in zip(parts, today, strict=True)):
+    words = story_words(text)
+    if any(
+        p >= m.threshold and words >= m.urgent_min_words for m, p in zip(parts, today, strict=True)
+    ):
         out["raise_to"] = model.raise_to
-    long_enough = story_words(text) >= model.emergency_min_words
-    if long_enough and any(
-        m.emergency_threshold is not None and v.get("emergency", 0.0) >= m.emergency_threshold
-        for m, v in zip(parts, views, strict=True)
+    long_enough = words >= model.emergency_min_words
+    agreed = all(v.get("emergency", 0.0) >= model.emergency_agreement for v in views)
+    if (
+        long_enough
+        and agreed
+        and any(
+            m.emergency_threshold is not None and v.get("emergency", 0.0) >= m.emergency_threshold
+            for m, v in zip(parts, views, strict=True)
+        )
     ):
         out.update(raise_to="emergency", reason=model.emergency_reason)
     home = out["raise_to"] is None and all(

@@ -94,6 +94,22 @@ def test_an_emergency_raise_is_simulated_from_the_recorded_readings() -> None:
     assert net.simulate(rec, 0.85)["emergency_recall"] == 0.0
 
 
+def test_round_14s_emergency_rules_need_the_word_net_or_a_longer_story() -> None:
+    rec = _record()
+    # the members' P(emergency) at each reading: [word net, MiniLM net]
+    words = [[0.05, 0.2], [0.3, 0.8], [0.5, 0.9], [0.02, 0.6], [0.0, 0.0]]
+    rec["log"] = [{**e, "members": m} for e, m in zip(rec["log"], words, strict=True)]
+    # the word net contradicts c (P 0.02 < 0.1): only a stays an emergency (b is 6 words)
+    agrees = net.simulate(rec, 0.5, min_words=10, member_floor=(0, 0.1))
+    assert agrees["emergency_recall"] == 1.0 and agrees["false_emergencies"] == 0
+    assert net.simulate(rec, 0.5, min_words=10, member_floor=(0, 0.4))["emergency_recall"] == 0.0
+    # under 45 words P 0.85 is needed: a's 0.8 at 40 words and c's 0.6 at 50 words do not raise
+    short = net.simulate(rec, 0.5, min_words=10, shorter=(45, 0.85))
+    assert short["emergency_recall"] == 0.0 and short["false_emergencies"] == 1
+    # at the boundary (a story of exactly w words) the usual threshold holds
+    assert net.simulate(rec, 0.5, min_words=10, shorter=(40, 0.85))["emergency_recall"] == 1.0
+
+
 def test_the_net_table_compares_before_and_after_per_set_and_pooled(tmp_path: Path) -> None:
     import json
 
@@ -190,9 +206,24 @@ def test_round_13s_candidates_are_kept_as_metrics_and_rendered(
     assert (
         "| candidate | set | n |" in doc.read_text() and "| C4 | pooled | 33 |" in doc.read_text()
     )
+    # a later round's table goes into its own block (--block); a missing block is an error
+    doc.write_text("y\n<!-- generated:later -->\n<!-- /generated:later -->\n")
+    assert loso.main(["--net-summary-table", str(doc), str(out), "--block", "later"]) == 0
+    assert "| C4 | pooled | 33 |" in doc.read_text()
+    with pytest.raises(SystemExit):
+        loso.main(["--net-summary-table", str(doc), str(out), "--block", "absent"])
+    assert "generated:absent" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         loso.main(["--net-summary", str(out), "no-pair"])
     assert "LABEL=DIR" in capsys.readouterr().err
+    # LABEL=DIR@RULE: a round-14 variant of the emergency raise (the records' log has no
+    # members' readings here, so the word net's agreement is asked of none: a rule's name only)
+    assert loso.main(["--net-summary", str(out), f"D3={tmp_path / 'c4'}@short-0.6"]) == 0
+    (d3,) = json.loads(out.read_text())
+    assert d3["candidate"] == "D3" and d3["false_emergencies"] == len(net.NET13_SETS)
+    with pytest.raises(SystemExit):
+        loso.main(["--net-summary", str(out), f"D9={tmp_path / 'c4'}@no-such-rule"])
+    assert "word-agrees" in capsys.readouterr().err
 
 
 def test_the_docs_round_13_table_is_the_kept_summary() -> None:
@@ -204,6 +235,24 @@ def test_the_docs_round_13_table_is_the_kept_summary() -> None:
     block = doc.split(f"<!-- generated:{net.NET13_BLOCK} -->")[1]
     block = block.split(f"<!-- /generated:{net.NET13_BLOCK} -->")[0]
     assert block.strip() == net.render_summary(rows).strip()
+
+
+def test_the_docs_round_14_table_is_the_kept_summary() -> None:
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    rows = json.loads((root / "docs/triage_runs/round14_net.json").read_text(encoding="utf-8"))
+    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- generated:eval-triage-net-round14 -->")[1]
+    block = block.split("<!-- /generated:eval-triage-net-round14 -->")[0]
+    assert block.strip() == net.render_summary(rows).strip()
+    # the shipped candidate: no emergency lost and no more sent home than C6, fewer false
+    # emergencies, pooled
+    pooled = {r["candidate"].split(" ")[0]: r for r in rows if r["set"] == "pooled"}
+    c6, d2 = pooled["C6"], pooled["D2"]
+    assert d2["emergency_recall"] >= c6["emergency_recall"]
+    assert d2["emergency_or_urgent_to_self_care"] <= c6["emergency_or_urgent_to_self_care"]
+    assert d2["false_emergencies"] < c6["false_emergencies"]
 
 
 def test_a_record_switches_every_emergency_raise_off_and_names_the_members_that_raise() -> None:

@@ -66,6 +66,29 @@ def test_a_long_story_keeps_its_first_and_last_sentences() -> None:
     assert kept[0] == "Line 0." and kept[-1] == "Now I can't breathe."  # the late warning sign
 
 
+def test_both_nets_read_a_long_story_cut_to_its_beginning_and_its_end() -> None:
+    from tools.triage.classifier import MAX_STORY_CHARS, clip_story
+
+    half = MAX_STORY_CHARS // 2
+    assert clip_story("a cold") == "a cold"
+    exact = "x" * MAX_STORY_CHARS
+    assert clip_story(exact) == exact
+    story = "a" * half + "b" * 10 + "c" * half
+    assert clip_story(story) == "a" * half + " " + "c" * half
+    # the MiniLM features of a long story are those of its clipped text
+    long = "Pain here. " * 500 + "Now I can't breathe."
+    assert np.allclose(features(WordEmbedder(), long), features(WordEmbedder(), clip_story(long)))
+    words = Model(
+        **{
+            **_model().__dict__,
+            "features": "tfidf-words",
+            "vocabulary": {"pain": 0, "breathe": 1},
+            "idf": np.ones(2, dtype=np.float32),
+        }
+    )
+    assert np.allclose(word_features(words, long), word_features(words, clip_story(long)))
+
+
 def test_probabilities_sum_to_one_and_confidence_raises_to_urgent() -> None:
     m = _model()
     calm = assess_story("a runny nose for two days and sneezing", WordEmbedder(), m)
@@ -166,6 +189,10 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     # the word net raises to urgent at its own, higher threshold and never to emergency; the
     # MiniLM net at round 10's thresholds (chosen again by round 13's leave-one-set-out)
     assert (words.threshold, words.emergency_threshold) == (0.8, None)
+    # round 14: the word net's urgent raise needs 15 words, and the MiniLM net's emergency raise
+    # the word net's P(emergency) >= 0.1 (docs/TRIAGE.md, "Round 14 (the learned net)")
+    assert (words.urgent_min_words, minilm.urgent_min_words) == (15, 0)
+    assert m.emergency_agreement == raw["emergency_agreement"] == 0.1
     assert (minilm.threshold, minilm.emergency_threshold) == (0.7, 0.5)
     assert (m.threshold, m.emergency_threshold, m.emergency_min_words) == (0.7, 0.5, 15)
     assert words.self_care_threshold == minilm.self_care_threshold == m.self_care_threshold
@@ -312,7 +339,10 @@ def test_the_word_net_needs_no_embedding_but_runs_only_where_it_was_chosen() -> 
     # the ensemble also needs the MiniLM member's embedder (its name and its dimension)
     assert not usable(shipped, Deployed()) and not usable(shipped, HashingEmbedder())
     view = assess_story(
-        "crushing chest pain spreading to my left arm, sweating and sick", Deployed(), words
+        "crushing chest pain spreading to my left arm for the last twenty minutes, sweating and "
+        "sick",  # 16 words: the word net's urgent raise needs 15
+        Deployed(),
+        words,
     )
     assert view is not None and view["raise_to"] is not None
     assert abs(sum(view["probabilities"].values()) - 1.0) < 0.01
@@ -364,6 +394,72 @@ def test_an_ensemble_raises_on_one_member_at_its_own_threshold() -> None:
         ),
     )
     assert view is not None and view["raise_to"] is None
+
+
+def test_a_members_urgent_raise_may_need_a_story_of_its_own_length() -> None:
+    """A member with ``urgent_min_words`` raises to urgent only from a story that long; the
+    other member still raises a short one at its own threshold."""
+    alarmed = _model(threshold=0.6)
+    calm = fake_model(alarm=0.5, calm=3.0, threshold=1.01, reason="r", embedder="fake-words")
+    line = "crushing worst collapsed"  # 3 words
+    story = "crushing, worst, collapsed; crushing, worst, collapsed"  # 6 words, all alarm
+
+    def ensemble(*members: Model) -> Model:
+        return Model(**{**members[0].__dict__, "members": members})
+
+    held = ensemble(_member(alarmed, emergency_threshold=None, urgent_min_words=6), _member(calm))
+    assert (assess_story(line, WordEmbedder(), held) or {})["raise_to"] is None
+    assert (assess_story(story, WordEmbedder(), held) or {})["raise_to"] == "urgent"
+    # the exact length counts: 3 words reach a minimum of 3, not one of 4
+    at = ensemble(_member(alarmed, emergency_threshold=None, urgent_min_words=3), _member(calm))
+    over = ensemble(_member(alarmed, emergency_threshold=None, urgent_min_words=4), _member(calm))
+    assert (assess_story(line, WordEmbedder(), at) or {})["raise_to"] == "urgent"
+    assert (assess_story(line, WordEmbedder(), over) or {})["raise_to"] is None
+    # the other member, without a minimum, raises the short line at its own threshold
+    other = ensemble(
+        _member(alarmed, emergency_threshold=None, urgent_min_words=6),
+        _member(alarmed, emergency_threshold=None),
+    )
+    assert (assess_story(line, WordEmbedder(), other) or {})["raise_to"] == "urgent"
+    # a held-back raise does not give home care: the member's P(self-care) is still low
+    home = ensemble(
+        _member(alarmed, emergency_threshold=None, urgent_min_words=6, self_care_threshold=0.35),
+        _member(calm, self_care_threshold=0.0),
+    )
+    assert (assess_story(line, WordEmbedder(), home) or {})["home_care"] is None
+
+
+def test_an_ensemble_emergency_needs_no_member_sure_it_is_none() -> None:
+    """``emergency_agreement``: one member's emergency raise also needs every member's
+    P(emergency) at or above it; vetoed, the urgent raise still stands."""
+    alarmed = _model(threshold=0.6)
+    calm = fake_model(alarm=0.5, calm=3.0, threshold=1.01, reason="r", embedder="fake-words")
+    story = "crushing pain, I collapsed"
+    members = (_member(calm, emergency_threshold=None), _member(alarmed, emergency_threshold=0.5))
+    p_calm = (assess_story(story, WordEmbedder(), members[0]) or {})["probabilities"]["emergency"]
+    assert 0.0 < p_calm < 0.5
+
+    def ensemble(agreement: float) -> Model:
+        return Model(
+            **{**members[0].__dict__, "members": members, "emergency_agreement": agreement}
+        )
+
+    for agreement, level in [
+        (0.0, "emergency"),
+        (p_calm - 0.01, "emergency"),
+        (p_calm + 0.01, "urgent"),
+    ]:
+        view = assess_story(story, WordEmbedder(), ensemble(agreement))
+        assert view is not None and view["raise_to"] == level, agreement
+    # the data file's top level gives it to the ensemble
+    from tools.triage.classifier import _model as from_file
+
+    raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
+    assert from_file({**raw, "emergency_agreement": 0.3}).emergency_agreement == 0.3
+    assert (
+        from_file({k: v for k, v in raw.items() if k != "emergency_agreement"}).emergency_agreement
+        == 0.0
+    )
 
 
 def test_an_ensemble_gives_home_care_only_when_every_member_agrees() -> None:
@@ -423,6 +519,22 @@ def test_the_word_net_never_cancels_the_minilm_nets_emergency(story: str) -> Non
     words, minilm = learned["members"]
     assert minilm["emergency"] >= 0.5 > words["emergency"]
     assert r["level"] == "emergency"
+
+
+@pytest.mark.slow
+def test_the_word_net_raises_no_short_casual_line_to_urgent() -> None:
+    """A review's cold told in 11 words: the word net is sure it is today's (P >= 0.8), but
+    its urgent raise needs 15 words, and the MiniLM net is under its own threshold."""
+    from assistant.core.config import Settings
+    from assistant.core.embeddings import build_embedder
+
+    e = build_embedder(Settings())
+    story = "i've got a cold, honestly i just feel really really awful"
+    view = assess_story(story, e)
+    assert view is not None and "members" in view
+    words, minilm = view["members"]
+    assert words["emergency"] + words["urgent"] >= 0.8 > minilm["emergency"] + minilm["urgent"]
+    assert story_words(story) < 15 and view["raise_to"] is None
 
 
 @pytest.mark.slow
