@@ -306,3 +306,32 @@ def test_self_harm_today_without_intent_is_at_least_same_day(text: str) -> None:
 
 def test_self_harm_with_intent_is_an_emergency() -> None:
     assert assess("I cut myself last night and I want to die")["level"] == "emergency"
+
+
+# ---- a child "drinking loads" is thirst or alcohol, a doctor today (NICE NG18), never a hangover
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my 9 year old is drinking loads lately, is that normal in this warm weather?",
+        "my 7 year old is drinking a lot of water and weeing loads",
+    ],
+)
+def test_a_child_drinking_loads_is_seen_today(text: str) -> None:
+    r = assess(text)
+    assert r["level"] == "urgent"
+    assert "alcohol_child" in r["rules"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bad hangover this morning, any tips",
+        "I'm 25 and was drinking loads last night, awful hangover",
+    ],
+)
+def test_an_adult_hangover_keeps_its_home_care(text: str) -> None:
+    r = assess(text)
+    assert "alcohol_child" not in r["rules"]
+    assert answer_all(r, {})["level"] == "self_care"
