@@ -335,3 +335,39 @@ def test_an_adult_hangover_keeps_its_home_care(text: str) -> None:
     r = assess(text)
     assert "alcohol_child" not in r["rules"]
     assert answer_all(r, {})["level"] == "self_care"
+
+
+# ---- croup told in other words: a seal-like cough, a noisy breath only when crying (NICE CKS
+# Croup; NHS Healthier Together croup pathway: stridor only when upset -> a doctor today)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my 2 yr old has a cough that sounds like a seal, breathing fine when settled, "
+        "bit noisy when she cries",
+        "my 2 year old has a barking cough, breathing is ok when he's calm but noisy when he cries",
+        "croup cough in my 3 year old, only noisy when crying",
+    ],
+)
+def test_a_croup_cough_with_noisy_breathing_only_when_crying_is_same_day(text: str) -> None:
+    r = assess(text)
+    assert "croup_stridor_upset" in r["rules"]
+    assert r["level"] == "urgent"
+
+
+def test_a_seal_like_cough_without_noisy_breathing_keeps_home_care() -> None:
+    r = assess("my son's cough sounds like a seal barking, it started tonight, he's 4")
+    assert _present(r, "barking_cough")
+    assert "croup_stridor_upset" not in r["rules"]
+    assert answer_all(r, {"duration": "since tonight"})["level"] == "self_care"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my baby is noisy when she cries, otherwise fine", "my cough sounds like a smoker's cough"],
+)
+def test_a_loud_crying_baby_or_another_cough_is_not_croup(text: str) -> None:
+    r = assess(text)
+    assert not _present(r, "stridor_upset")
+    assert not _present(r, "barking_cough")
