@@ -324,6 +324,15 @@ def test_a_child_drinking_loads_is_seen_today(text: str) -> None:
     assert "alcohol_child" in r["rules"]
 
 
+def test_a_feverish_child_drinking_loads_as_reassurance_is_not_thirst() -> None:
+    r = assess(
+        "my 4 year old has a cold and a temperature since this morning, "
+        "she's playing and drinking loads"
+    )
+    assert "alcohol_child" not in r["rules"]
+    assert r["level"] != "urgent"
+
+
 @pytest.mark.parametrize(
     "text",
     [
