@@ -324,11 +324,16 @@ def test_a_child_drinking_loads_is_seen_today(text: str) -> None:
     assert "alcohol_child" in r["rules"]
 
 
-def test_a_feverish_child_drinking_loads_as_reassurance_is_not_thirst() -> None:
-    r = assess(
+@pytest.mark.parametrize(
+    "text",
+    [
         "my 4 year old has a cold and a temperature since this morning, "
-        "she's playing and drinking loads"
-    )
+        "she's playing and drinking loads",
+        "my 3 year old has a temperature since last night, drinking loads, weeing normally",
+    ],
+)
+def test_a_feverish_child_drinking_loads_as_reassurance_is_not_thirst(text: str) -> None:
+    r = assess(text)
     assert "alcohol_child" not in r["rules"]
     assert r["level"] != "urgent"
 
