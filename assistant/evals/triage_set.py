@@ -71,6 +71,10 @@ SETS = {
     "k": VignetteSet("triage_vignettes_k.yaml", "triage_split_k.json", "set k", True),
     # a twelfth author's blind set, run untuned during and after round 11, then read
     "l": VignetteSet("triage_vignettes_l.yaml", "triage_split_l.json", "set l", True),
+    # two new authors' sets written at the start of round 14, run once untuned and then read:
+    # development data for the rules (not in the triage classifier's training sets yet)
+    "s": VignetteSet("triage_vignettes_s.yaml", "triage_split_s.json", "set s", True),
+    "t": VignetteSet("triage_vignettes_t.yaml", "triage_split_t.json", "set t", True),
 }
 BLIND_SETS = tuple(name for name, s in SETS.items() if s.blind)
 # later held-out sets (all test), each written after the previous one's error analysis
