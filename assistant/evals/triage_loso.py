@@ -34,6 +34,7 @@ from pathlib import Path
 from assistant.evals.triage_devrun import run
 from assistant.evals.triage_net import (
     NET13_BLOCK,
+    NET13_SETS,
     NET14_RULES,
     NET_BLOCK,
     NET_SETS,
@@ -96,15 +97,16 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="ARG",
         help="OUT.json LABEL=DIR [LABEL=DIR ...]: keep each --record folder's metrics on sets b..l "
-        "(per set for a LABEL ending in '*', else pooled) in OUT.json, the emergency raise as "
-        f"shipped or, for LABEL=DIR@RULE, as a round-14 variant ({', '.join(NET14_RULES)}); "
-        "no run",
+        "(or the --set ones) (per set for a LABEL ending in '*', else pooled) in OUT.json, the "
+        "emergency raise as shipped or, for LABEL=DIR@RULE, as a round-14 variant "
+        f"({', '.join(NET14_RULES)}); no run",
     )
     ap.add_argument(
         "--net-summary-table",
         nargs=2,
         metavar=("DOC", "SUMMARY"),
-        help=f"write the kept --net-summary into DOC's --block (default {NET13_BLOCK}); no run",
+        help="write the kept --net-summary (several: comma-separated, rows in that order) into "
+        f"DOC's --block (default {NET13_BLOCK}); no run",
     )
     ap.add_argument("--json", type=Path, help="write the metrics here")
     return ap
@@ -134,13 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"a RULE after @ is one of {', '.join(NET14_RULES)}")
         chosen = [(lab.rstrip("*"), Path(d), lab.endswith("*")) for lab, d, _r in split]
         rules = {lab.rstrip("*"): r for lab, _d, r in split if r}
-        rows = summarise(chosen, rules)
+        rows = summarise(chosen, rules, tuple(args.set) if args.set else NET13_SETS)
         Path(out).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
         return 0
     if args.net_summary_table:
-        doc, summary = (Path(x) for x in args.net_summary_table)
+        doc, summaries = Path(args.net_summary_table[0]), args.net_summary_table[1].split(",")
         block = args.block or NET13_BLOCK
-        if not write_summary_table(doc, summary, block):
+        if not write_summary_table(doc, [Path(s) for s in summaries], block):
             ap.error(f"{doc} has no generated:{block} block")
         return 0
     if not args.set:

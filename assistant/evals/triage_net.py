@@ -224,8 +224,17 @@ NET13_RULE: dict[str, Any] = {"threshold": EMERGENCY_THRESHOLD, "min_words": EME
 # Round 14's variants of the shipped emergency raise, named for ``--net-summary``'s LABEL=DIR@RULE
 # (the ensemble's member 0 is the word net, member 1 the MiniLM net that raises)
 NET14_RULES: dict[str, dict[str, Any]] = {
-    "word-agrees": {"member_floor": (0, 0.1)},  # the word net's P(emergency) >= 0.1
+    "word-agrees": {"member_floor": (0, 0.1)},  # the word net's P(emergency) >= 0.1 (shipped)
     "short-0.6": {"shorter": (40, 0.6)},  # P(emergency) >= 0.6 under 40 words
+    # round 14's part D: variants of the shipped raise (word-agrees), scored on sets s and t too
+    "word-0.2": {"member_floor": (0, 0.2)},  # the word net's veto at 0.2
+    "word-0.3": {"member_floor": (0, 0.3)},  # the word net's veto at 0.3
+    "minilm-0.6": {"member_floor": (0, 0.1), "threshold": 0.6},  # the MiniLM net's P >= 0.6
+    "minilm-0.7": {"member_floor": (0, 0.1), "threshold": 0.7},  # the MiniLM net's P >= 0.7
+    # the rules' own level at that reading urgent (a rules' emergency is never raised)
+    "rules-urgent": {"member_floor": (0, 0.1), "rule_levels": ("urgent",)},
+    # the rules' own level at that reading routine or urgent (not self-care)
+    "rules-not-home": {"member_floor": (0, 0.1), "rule_levels": ("routine", "urgent")},
 }
 _KEPT = (
     "n",
@@ -238,17 +247,20 @@ _KEPT = (
 
 
 def summarise(
-    candidates: list[tuple[str, Path, bool]], rules: dict[str, str] | None = None
+    candidates: list[tuple[str, Path, bool]],
+    rules: dict[str, str] | None = None,
+    sets: tuple[str, ...] = NET13_SETS,
 ) -> list[dict[str, Any]]:
-    """Rows (candidate, set, metrics) for each (label, records folder, per set or pooled only),
-    the emergency raise as shipped (``NET13_RULE``), or as a label's variant in ``rules``
-    (label -> a ``NET14_RULES`` name); pooled last."""
+    """Rows (candidate, set, metrics) for each (label, records folder, per set or pooled only)
+    over ``sets`` (FOLDER/SET.json each; b to l unless told), the emergency raise as shipped
+    (``NET13_RULE``), or as a label's variant in ``rules`` (label -> a ``NET14_RULES`` name);
+    pooled last."""
     rows: list[dict[str, Any]] = []
     rules = rules or {}
     for label, folder, per_set in candidates:
         rule = {**NET13_RULE, **NET14_RULES.get(rules.get(label, ""), {})}
         pooled: dict[str, Any] = {"results": [], "log": []}
-        for name in NET13_SETS:
+        for name in sets:
             rec = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
             if per_set:
                 rows.append(_row(label, name, rec, rule))
@@ -263,10 +275,11 @@ def _row(label: str, name: str, rec: dict[str, Any], rule: dict[str, Any]) -> di
     return {"candidate": label, "set": name, **{k: m[k] for k in _KEPT}}
 
 
-def write_summary_table(doc: Path, summary: Path, block: str = NET13_BLOCK) -> bool:
-    """A kept summary's table (round 13's, or a later round's ``block``) into ``doc``'s markers
-    (False when they are missing)."""
-    rows = json.loads(summary.read_text(encoding="utf-8"))
+def write_summary_table(doc: Path, summary: Path | list[Path], block: str = NET13_BLOCK) -> bool:
+    """A kept summary's table (round 13's, or a later round's ``block``; several summaries: their
+    rows one after the other) into ``doc``'s markers (False when they are missing)."""
+    files = summary if isinstance(summary, list) else [summary]
+    rows = [r for f in files for r in json.loads(f.read_text(encoding="utf-8"))]
     return write_marked(doc, block, render_summary(rows))
 
 

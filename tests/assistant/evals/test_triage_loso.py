@@ -174,6 +174,71 @@ def test_the_command_writes_the_tables_or_says_which_block_is_missing(
     assert "--set is required" in capsys.readouterr().err
 
 
+def test_part_ds_variants_veto_or_raise_the_bar_of_the_shipped_emergency_raise() -> None:
+    rec = _record()
+    # [word net, MiniLM net] at each reading; a's raising reading: word 0.25, MiniLM 0.8, rules
+    # urgent; c's: word 0.15, MiniLM 0.6, rules routine (gold urgent: a false emergency)
+    words = [[0.05, 0.2], [0.25, 0.8], [0.5, 0.9], [0.15, 0.6], [0.0, 0.0]]
+    rec["log"] = [{**e, "members": m} for e, m in zip(rec["log"], words, strict=True)]
+
+    def play(name: str) -> tuple[float, int]:
+        m = net.simulate(rec, **{**net.NET13_RULE, **net.NET14_RULES[name]})
+        return m["emergency_recall"], m["false_emergencies"]
+
+    assert play("word-agrees") == (1.0, 1)  # the shipped raise: both raised
+    assert play("word-0.2") == (1.0, 0)  # c vetoed, a kept
+    assert play("word-0.3") == (0.0, 0)  # a vetoed too
+    assert play("minilm-0.6") == (1.0, 1)  # c's 0.6 is at the bar
+    assert play("minilm-0.7") == (1.0, 0)
+    assert play("rules-urgent") == (1.0, 0)  # c's rules said routine
+    assert play("rules-not-home") == (1.0, 1)
+    # every part D variant keeps the shipped word net's veto (at 0.1 or higher)
+    for name in ("minilm-0.6", "minilm-0.7", "rules-urgent", "rules-not-home"):
+        assert net.NET14_RULES[name]["member_floor"] == (0, 0.1)
+    # the rules' self-care level at the reading is no ground for rules-not-home
+    rec["log"][3]["rules"] = "self_care"
+    assert play("rules-not-home") == (1.0, 0)
+
+
+def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "st").mkdir()
+    rec = _record()
+    rec["log"] = [{**e, "members": [0.3, e["p_em"]]} for e in rec["log"]]  # type: ignore[attr-defined]
+    for name in ("s", "t"):
+        (tmp_path / "st" / f"{name}.json").write_text(json.dumps(rec))
+    out = tmp_path / "st.json"
+    args = [
+        "--net-summary",
+        str(out),
+        f"E1*={tmp_path / 'st'}@word-0.2",
+        "--set",
+        "s",
+        "--set",
+        "t",
+    ]
+    assert loso.main(args) == 0
+    rows = json.loads(out.read_text())
+    assert [(r["candidate"], r["set"]) for r in rows] == [
+        ("E1", "s"),
+        ("E1", "t"),
+        ("E1", "pooled"),
+    ]
+    # without --set the sets are b to l: a folder without them is an error
+    with pytest.raises(FileNotFoundError):
+        loso.main(["--net-summary", str(out), f"E1={tmp_path / 'st'}"])
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([{**rows[-1], "candidate": "D2"}]))
+    doc = tmp_path / "T.md"
+    doc.write_text("x\n<!-- generated:later -->\n<!-- /generated:later -->\n")
+    joined = f"{out},{other}"
+    assert loso.main(["--net-summary-table", str(doc), joined, "--block", "later"]) == 0
+    text = doc.read_text()
+    assert text.index("| E1 | pooled |") < text.index("| D2 | pooled |")
+    assert "| E1 | set s |" in text
+
+
 def test_round_13s_candidates_are_kept_as_metrics_and_rendered(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
