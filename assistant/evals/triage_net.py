@@ -115,12 +115,15 @@ def simulate(
     min_words: int = 0,
     member_floor: tuple[int, float] | None = None,
     shorter: tuple[int, float] | None = None,
+    lukewarm: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """The metrics of ``record``'s set under an emergency raise at ``threshold`` (None: off) that
     needs the rules' level among ``rule_levels`` (empty: any) and ``min_words`` words, plus the
     false emergencies (emergency given where the gold level is lower). ``member_floor`` (i, p):
     the raise also needs the ensemble's member i to give P(emergency) >= p (it does not
-    contradict); ``shorter`` (w, t): a story of fewer than w words needs P(emergency) >= t."""
+    contradict); ``shorter`` (w, t): a story of fewer than w words needs P(emergency) >= t;
+    ``lukewarm`` (w, t): no raise when the word net (member 0) reads below w and the raising
+    reading is below t (both nets lukewarm)."""
 
     def needed(e: dict[str, Any]) -> float:
         assert threshold is not None
@@ -134,6 +137,7 @@ def simulate(
             and e["words"] >= min_words
             and (not rule_levels or e["rules"] in rule_levels)
             and (member_floor is None or e["members"][member_floor[0]] >= member_floor[1])
+            and (lukewarm is None or e["members"][0] >= lukewarm[0] or e["p_em"] >= lukewarm[1])
         )
 
     raised = {e["id"] for e in record["log"] if fires(e)}
@@ -235,6 +239,10 @@ NET14_RULES: dict[str, dict[str, Any]] = {
     "rules-urgent": {"member_floor": (0, 0.1), "rule_levels": ("urgent",)},
     # the rules' own level at that reading routine or urgent (not self-care)
     "rules-not-home": {"member_floor": (0, 0.1), "rule_levels": ("routine", "urgent")},
+    # looked at after part D's candidates were scored (not one of them): the shipped raise,
+    # vetoed when the word net reads below 0.3 and the MiniLM net below 0.6
+    "lukewarm": {"member_floor": (0, 0.1), "lukewarm": (0.3, 0.6)},
+    "off": {"threshold": None},  # no learned emergency raise (what the raise earns)
 }
 _KEPT = (
     "n",

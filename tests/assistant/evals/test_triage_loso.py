@@ -192,12 +192,22 @@ def test_part_ds_variants_veto_or_raise_the_bar_of_the_shipped_emergency_raise()
     assert play("minilm-0.7") == (1.0, 0)
     assert play("rules-urgent") == (1.0, 0)  # c's rules said routine
     assert play("rules-not-home") == (1.0, 1)
+    # lukewarm vetoes only when word < 0.3 and MiniLM < 0.6: c's MiniLM 0.6 is not lukewarm
+    assert play("lukewarm") == (1.0, 1)
+    assert play("off") == (0.0, 0)
     # every part D variant keeps the shipped word net's veto (at 0.1 or higher)
     for name in ("minilm-0.6", "minilm-0.7", "rules-urgent", "rules-not-home"):
         assert net.NET14_RULES[name]["member_floor"] == (0, 0.1)
     # the rules' self-care level at the reading is no ground for rules-not-home
     rec["log"][3]["rules"] = "self_care"
     assert play("rules-not-home") == (1.0, 0)
+    # both lukewarm (word 0.15, MiniLM 0.55): c vetoed; a's MiniLM 0.8 stands
+    rec["log"][3]["members"] = [0.15, 0.55]
+    rec["log"][3]["p_em"] = 0.55
+    assert play("lukewarm") == (1.0, 0)
+    # a word net at 0.3 is not lukewarm: c is raised again
+    rec["log"][3]["members"] = [0.3, 0.55]
+    assert play("lukewarm") == (1.0, 1)
 
 
 def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
