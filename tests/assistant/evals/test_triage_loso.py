@@ -354,3 +354,25 @@ def test_a_record_switches_every_emergency_raise_off_and_names_the_members_that_
     kinds = [m["features"] for m in shipped["members"]]
     assert [kinds[i] for i in net.emergency_off(shipped)] == ["minilm"]
     assert _model(shipped).members[1].emergency_threshold is None
+
+
+def test_the_docs_part_d_table_is_the_kept_summaries_and_d2_stays() -> None:
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    runs = root / "docs/triage_runs"
+    rows = [
+        r
+        for f in ("round14d_bl.json", "round14d_st.json")
+        for r in json.loads((runs / f).read_text(encoding="utf-8"))
+    ]
+    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- generated:eval-triage-net-round14d -->")[1]
+    block = block.split("<!-- /generated:eval-triage-net-round14d -->")[0]
+    assert block.strip() == net.render_summary(rows).strip()
+    # no candidate kept every emergency of D2 on b to l: the shipped setting stays D2's
+    pooled = {r["candidate"]: r for r in rows if r["set"] == "pooled"}
+    d2 = pooled["D2 (shipped), b-l folds"]
+    for label, r in pooled.items():
+        if label.startswith("E") and label.endswith("b-l folds"):
+            assert r["emergency_recall"] < d2["emergency_recall"]
