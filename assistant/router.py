@@ -307,7 +307,11 @@ def _triage_plan(
     for att in attachments:
         if att.kind in ("image", "dicom"):
             steps.append({"name": "classify_image", "args": {"attachment": att.sha256}})
-    pending = bool((case.get("intake") or {}).get("pending")) and not educational_question(text)
+    # mid-intake, a general question ("what is sepsis?") gets its answer; one about the case in
+    # progress ("is this a miscarriage?", "should I just wait?") is still the patient's story
+    pending = bool((case.get("intake") or {}).get("pending")) and (
+        not educational_question(text) or bool(_ABOUT_THE_CASE.search(text))
+    )
     if (
         text
         and (pending or request or mentions_symptoms(text, embedder=embedder, cache_dir=cache_dir))
@@ -330,10 +334,39 @@ _KNOWLEDGE_REQUEST = re.compile(
 )
 
 
+_ABOUT_THE_CASE = re.compile(
+    r"^\W*(?:so\s+|but\s+)?(?:is|could|can|might|would|does|will)\s+(?:this|it|that|these|those)\b"
+    r"|\b(?:should|do|must|can|shall)\s+(?:i|we)\s+(?:just\s+)?(?:wait|worry|be\s+worried|go|see"
+    r"|call|ring)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def told_part(text: str) -> str:
+    """The statements of a message without its questions ("he swallowed a battery. he's fine.
+    should I wait?" -> "he swallowed a battery. he's fine."). A sentence that starts as a
+    question is all question; one that only ends in a question mark keeps what comes before its
+    last comma ("he swallowed a battery, should I wait?" -> "he swallowed a battery")."""
+    told: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        sentence = sentence.strip()
+        if not sentence or _QUESTION_START.match(sentence):
+            continue
+        if sentence.endswith("?"):
+            sentence = sentence.rpartition(",")[0].strip()
+        if sentence:
+            told.append(sentence)
+    return " ".join(told)
+
+
 def _untold_worry(text: str, intent: str, score: float, min_score: float) -> bool:
-    """Patient mode: a statement (not a question, not a request for information) of three words
-    or more that the classifier does not confidently call small talk."""
-    if _is_question(text) or _KNOWLEDGE_REQUEST.match(text) or len(text.split()) < 3:
+    """Patient mode: a statement (not a request for information) of three words or more that
+    the classifier does not confidently call small talk. A story that ends in a question ("my
+    son swallowed a battery, he seems fine. should I wait for it to come out?") is a statement
+    too: its told part is three words or more; a bare question is not."""
+    told = told_part(text) if _is_question(text) else text
+    if _KNOWLEDGE_REQUEST.match(told) or len(told.split()) < 3:
         return False
     return not (intent in ("greeting", "thanks", "help", "off_topic") and score >= min_score)
 

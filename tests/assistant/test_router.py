@@ -157,3 +157,56 @@ def test_what_do_you_see_later_reads_the_last_image_again() -> None:
     # "what do you see in the report?" is about the report, not the image
     case["findings"] = [{"text": "effusion", "label": "FINDING"}]
     assert ROUTER.plan("what do you see in the report?", [], case).tools == ["generate_answer"]
+
+
+# ---- a patient's story that ends in a question is still a story (NHS 111: triage what is told)
+
+_STORIES = [
+    "my son swallowed one of those little round batteries",
+    "something odd happened yesterday afternoon but I'm fine now",
+    "my mum keeps repeating herself and losing things",
+    "t2 diabetic, HbA1c came back 62 last week",
+]
+_QUESTIONS = [
+    "should I just wait for it to come out?",
+    "is this just old age?",
+    "probably nothing?",
+    "do I need to see someone?",
+    "what should I do?",
+]
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.sampled_from(_STORIES), st.sampled_from(_QUESTIONS), st.sampled_from([". ", ", ", ".\n"]))
+def test_a_story_ending_in_a_question_goes_to_triage(story: str, question: str, sep: str) -> None:
+    text = f"{story}{sep}{question}"
+    assert ROUTER.plan(text, [], empty_case("patient")).tools == ["triage"], text
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.sampled_from(["sepsis", "a miscarriage", "shingles", "a cold", "diabetes"]))
+def test_a_bare_general_question_is_not_triaged(topic: str) -> None:
+    patient = empty_case("patient")
+    for text in (
+        f"what is {topic}?",
+        f"what is {topic}, how is it treated?",
+        f"is {topic} serious?",
+    ):
+        assert "triage" not in ROUTER.plan(text, [], patient).tools, text
+    # mid-intake too: a general question gets its answer
+    patient["intake"] = {"pending": [{"topics": ["bleeding"]}]}
+    assert "triage" not in ROUTER.plan(f"what is {topic}?", [], patient).tools
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["is this", "could this be", "is it", "so is this", "might it be"]),
+    st.sampled_from(["a miscarriage", "serious", "an infection", "just a cold", "normal"]),
+)
+def test_mid_intake_a_question_about_the_case_is_still_triaged(lead: str, what: str) -> None:
+    patient = empty_case("patient")
+    patient["intake"] = {"pending": [{"topics": ["bleeding"]}]}
+    assert ROUTER.plan(f"{lead} {what}?", [], patient).tools == ["triage"]
+    assert ROUTER.plan("should I just wait?", [], patient).tools == ["triage"]
+    # without an intake in progress the usual routing decides ("is it serious?" has no story)
+    assert "triage" not in ROUTER.plan("what is a miscarriage?", [], empty_case("patient")).tools
