@@ -15,6 +15,7 @@ from assistant.evals.triage_play import score
 from assistant.evals.triage_report import pct
 from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
 from assistant.evals.triage_train import (
+    EMERGENCY_AGREEMENT,
     EMERGENCY_MIN_WORDS,
     EMERGENCY_THRESHOLD,
     EXTRA_SETS,
@@ -227,21 +228,24 @@ NET13_SETS = ("b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
 NET13_RULE: dict[str, Any] = {"threshold": EMERGENCY_THRESHOLD, "min_words": EMERGENCY_MIN_WORDS}
 # Round 14's variants of the shipped emergency raise, named for ``--net-summary``'s LABEL=DIR@RULE
 # (the ensemble's member 0 is the word net, member 1 the MiniLM net that raises)
+# the shipped veto: the word net's P(emergency) at or above ``EMERGENCY_AGREEMENT`` (the
+# ensemble's setting, one value for the product and its simulations)
+SHIPPED_VETO: dict[str, Any] = {"member_floor": (0, EMERGENCY_AGREEMENT)}
 NET14_RULES: dict[str, dict[str, Any]] = {
-    "word-agrees": {"member_floor": (0, 0.1)},  # the word net's P(emergency) >= 0.1 (shipped)
+    "word-agrees": SHIPPED_VETO,  # as shipped
     "short-0.6": {"shorter": (40, 0.6)},  # P(emergency) >= 0.6 under 40 words
     # round 14's part D: variants of the shipped raise (word-agrees), scored on sets s and t too
     "word-0.2": {"member_floor": (0, 0.2)},  # the word net's veto at 0.2
     "word-0.3": {"member_floor": (0, 0.3)},  # the word net's veto at 0.3
-    "minilm-0.6": {"member_floor": (0, 0.1), "threshold": 0.6},  # the MiniLM net's P >= 0.6
-    "minilm-0.7": {"member_floor": (0, 0.1), "threshold": 0.7},  # the MiniLM net's P >= 0.7
+    "minilm-0.6": {**SHIPPED_VETO, "threshold": 0.6},  # the MiniLM net's P >= 0.6
+    "minilm-0.7": {**SHIPPED_VETO, "threshold": 0.7},  # the MiniLM net's P >= 0.7
     # the rules' own level at that reading urgent (a rules' emergency is never raised)
-    "rules-urgent": {"member_floor": (0, 0.1), "rule_levels": ("urgent",)},
+    "rules-urgent": {**SHIPPED_VETO, "rule_levels": ("urgent",)},
     # the rules' own level at that reading routine or urgent (not self-care)
-    "rules-not-home": {"member_floor": (0, 0.1), "rule_levels": ("routine", "urgent")},
+    "rules-not-home": {**SHIPPED_VETO, "rule_levels": ("routine", "urgent")},
     # looked at after part D's candidates were scored (not one of them): the shipped raise,
     # vetoed when the word net reads below 0.3 and the MiniLM net below 0.6
-    "lukewarm": {"member_floor": (0, 0.1), "lukewarm": (0.3, 0.6)},
+    "lukewarm": {**SHIPPED_VETO, "lukewarm": (0.3, 0.6)},
     "off": {"threshold": None},  # no learned emergency raise (what the raise earns)
 }
 _KEPT = (
