@@ -80,6 +80,11 @@ def play(text: str, answers: str | None = None, max_rounds: int = 10) -> dict[st
     return result
 
 
+def fact_present(result: dict[str, Any], concept: str) -> bool:
+    """Whether the triage result's intake holds ``concept`` as present."""
+    return bool(result["intake"]["facts"].get(concept, {}).get("status") == "present")
+
+
 def asked_topics(result: dict[str, Any]) -> set[str]:
     """The topics of the questions a triage result asks."""
     return {t for q in result["next_questions"] for t in q["topics"]}

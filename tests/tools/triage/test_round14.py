@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.triage import answer_all
+from tests.fakes.triage import answer_all, fact_present
 from tools.triage import assess
-
-
-def _present(result: dict, concept: str) -> bool:
-    return result["intake"]["facts"].get(concept, {}).get("status") == "present"
-
 
 # ---- 1. diabetic ketoacidosis told without ketones or a reading (NHS Diabetic ketoacidosis)
 
@@ -107,7 +102,7 @@ EXERTION = [
 def test_a_sudden_or_severe_headache_during_sex_or_straining_is_an_emergency(text: str) -> None:
     r = assess(text)
     assert r["level"] == "emergency"
-    assert _present(r, "headache_on_exertion")
+    assert fact_present(r, "headache_on_exertion")
 
 
 @pytest.mark.parametrize(
@@ -138,7 +133,7 @@ BACK = [
 
 @pytest.mark.parametrize("text", BACK)
 def test_lay_idioms_for_a_strained_back_are_back_pain(text: str) -> None:
-    assert _present(assess(text), "back_pain")
+    assert fact_present(assess(text), "back_pain")
 
 
 def test_a_back_done_in_with_every_warning_sign_denied_can_be_home_care() -> None:
@@ -155,7 +150,7 @@ def test_a_back_done_in_with_every_warning_sign_denied_can_be_home_care() -> Non
     ],
 )
 def test_other_joints_and_back_as_a_word_are_not_back_pain(text: str) -> None:
-    assert not _present(assess(text), "back_pain")
+    assert not fact_present(assess(text), "back_pain")
 
 
 # ---- 5. a recent operation named by what was taken out
@@ -172,7 +167,7 @@ SURGERY = [
 
 @pytest.mark.parametrize("text", SURGERY)
 def test_an_operation_named_by_what_was_removed_is_a_recent_operation(text: str) -> None:
-    assert _present(assess(text), "recent_surgery")
+    assert fact_present(assess(text), "recent_surgery")
 
 
 @pytest.mark.parametrize(
@@ -184,7 +179,7 @@ def test_an_operation_named_by_what_was_removed_is_a_recent_operation(text: str)
     ],
 )
 def test_an_operation_long_ago_or_the_word_post_is_not_recent_surgery(text: str) -> None:
-    assert not _present(assess(text), "recent_surgery")
+    assert not fact_present(assess(text), "recent_surgery")
 
 
 # ---- 6. memory lost after a head injury (NICE NG232; NHS Head injury and concussion)
@@ -232,7 +227,7 @@ HAEMATEMESIS = [
 @pytest.mark.parametrize("text", HAEMATEMESIS)
 def test_blood_in_the_vomit_in_other_word_orders_is_vomiting_blood(text: str) -> None:
     r = assess(text)
-    assert _present(r, "vomiting_blood")
+    assert fact_present(r, "vomiting_blood")
     assert r["level"] == "emergency"
 
 
@@ -244,7 +239,7 @@ def test_blood_in_the_vomit_in_other_word_orders_is_vomiting_blood(text: str) ->
     ],
 )
 def test_blood_and_vomit_apart_are_not_vomiting_blood(text: str) -> None:
-    assert not _present(assess(text), "vomiting_blood")
+    assert not fact_present(assess(text), "vomiting_blood")
 
 
 # ---- 8. men's urinary symptoms (NICE CKS LUTS in men; NHS Urinary retention)
@@ -260,7 +255,7 @@ def test_blood_and_vomit_apart_are_not_vomiting_blood(text: str) -> None:
 )
 def test_lower_urinary_symptoms_in_an_older_man_are_a_gp_appointment(text: str) -> None:
     r = assess(text)
-    assert _present(r, "prostate_symptoms")
+    assert fact_present(r, "prostate_symptoms")
     assert answer_all(r, {})["level"] == "routine"
 
 
@@ -269,7 +264,7 @@ def test_lower_urinary_symptoms_in_an_older_man_are_a_gp_appointment(text: str) 
     ["my baby is dribbling a lot, teething", "the tap's flow is weak and I have a cold"],
 )
 def test_a_baby_dribbling_or_a_weak_tap_is_not_a_urinary_symptom(text: str) -> None:
-    assert not _present(assess(text), "prostate_symptoms")
+    assert not fact_present(assess(text), "prostate_symptoms")
 
 
 def test_a_man_who_cannot_pee_with_a_swollen_painful_bladder_goes_to_a_and_e() -> None:
@@ -372,7 +367,7 @@ def test_a_croup_cough_with_noisy_breathing_only_when_crying_is_same_day(text: s
 
 def test_a_seal_like_cough_without_noisy_breathing_keeps_home_care() -> None:
     r = assess("my son's cough sounds like a seal barking, it started tonight, he's 4")
-    assert _present(r, "barking_cough")
+    assert fact_present(r, "barking_cough")
     assert "croup_stridor_upset" not in r["rules"]
     assert answer_all(r, {"duration": "since tonight"})["level"] == "self_care"
 
@@ -383,5 +378,5 @@ def test_a_seal_like_cough_without_noisy_breathing_keeps_home_care() -> None:
 )
 def test_a_loud_crying_baby_or_another_cough_is_not_croup(text: str) -> None:
     r = assess(text)
-    assert not _present(r, "stridor_upset")
-    assert not _present(r, "barking_cough")
+    assert not fact_present(r, "stridor_upset")
+    assert not fact_present(r, "barking_cough")

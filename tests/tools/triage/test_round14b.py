@@ -6,11 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.policy import safety
+from tests.fakes.triage import fact_present
 from tools.triage import assess
-
-
-def _present(result: dict, concept: str) -> bool:
-    return result["intake"]["facts"].get(concept, {}).get("status") == "present"
 
 
 def _flags(text: str) -> list[str]:
@@ -46,7 +43,7 @@ def test_a_swallowed_battery_or_magnet_is_an_emergency_even_in_a_well_child(text
 )
 def test_batteries_or_swallowing_in_other_senses_are_not_an_ingestion(text: str) -> None:
     r = assess(text)
-    assert not _present(r, "swallowed_battery")
+    assert not fact_present(r, "swallowed_battery")
     assert "swallowed_battery" not in _flags(text)
 
 
@@ -77,7 +74,7 @@ def test_a_limb_that_suddenly_went_cold_and_pale_is_an_emergency(text: str) -> N
 )
 def test_cold_hands_and_raynauds_are_not_a_blocked_artery(text: str) -> None:
     r = assess(text)
-    assert not _present(r, "limb_cold_pale")
+    assert not fact_present(r, "limb_cold_pale")
 
 
 # ---- 3. pregnancy: waters, bleeding, itching (NICE NG25, NG126; RCOG GTG43, GTG63)
@@ -112,6 +109,6 @@ def test_later_pregnancy_waters_bleeding_and_itching_are_seen_today(text: str, r
 )
 def test_durations_leaks_and_other_bleeding_are_not_pregnancy_findings(text: str) -> None:
     r = assess(text)
-    assert not _present(r, "pregnancy")
-    assert not _present(r, "waters_broken")
-    assert not _present(r, "vaginal_bleeding")
+    assert not fact_present(r, "pregnancy")
+    assert not fact_present(r, "waters_broken")
+    assert not fact_present(r, "vaginal_bleeding")
