@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.policy.messages import TRIAGE_UNCLEAR as UNCLEAR_REASON
+from assistant.policy.safety import red_flag_rules
 from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Lexicon, Rule, lexicon
 from tools.triage.logic import (
@@ -35,6 +36,7 @@ from tools.triage.questions import (
     red_flag_status,
     safety_net,
 )
+from tools.triage.same_fact import FLAG, one_per_fact
 from tools.triage.unexplained import unexplained_reason
 
 __all__ = [
@@ -105,11 +107,13 @@ def decide(
         elif truth is None:
             possible.append((rule, unknown))
     level = max((r.level for r in fired), key=RANK.__getitem__, default="routine")
-    reasons = _reasons(fired, level)
+    keyed = _reasons(fired, level)
     if flags:
         level = "emergency"
-        reasons = [*flags, *[r for r in reasons if r not in flags]]
-    elif learned_floor and learned_floor[0] == "emergency" and level != "emergency":
+        flag_ids = {f.name: f.id for f in red_flag_rules()}
+        keyed = [*((f"{FLAG}{flag_ids.get(f, f)}", f) for f in flags), *keyed]
+    reasons = one_per_fact(keyed)
+    if not flags and learned_floor and learned_floor[0] == "emergency" and level != "emergency":
         level = "emergency"  # never delayed by a question, like a rule's emergency
         reasons = [*reasons[:3], learned_floor[1]]
     complaints = [
@@ -304,12 +308,12 @@ def _narrow(age: list[float] | None) -> bool:
     return age is not None and len(age) > 0 and age[-1] - age[0] <= 25
 
 
-def _reasons(fired: list[Rule], level: str) -> list[str]:
+def _reasons(fired: list[Rule], level: str) -> list[tuple[str, str]]:
+    """(rule id, reason) of the rules that set the level, highest first (at least one)."""
     ordered = sorted(fired, key=lambda r: -RANK[r.level])
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for r in ordered:
         if RANK[r.level] < RANK[level] and len(out) >= 1:
             break
-        if r.reason not in out:
-            out.append(r.reason)
+        out.append((r.id, r.reason))
     return out
