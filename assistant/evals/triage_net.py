@@ -16,6 +16,7 @@ from assistant.evals.triage_report import pct
 from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
 from assistant.evals.triage_train import (
     EMERGENCY_AGREEMENT,
+    EMERGENCY_LUKEWARM,
     EMERGENCY_MIN_WORDS,
     EMERGENCY_THRESHOLD,
     EXTRA_SETS,
@@ -29,7 +30,10 @@ from tools.triage.lexicon import use_data_dir
 # raise is switched off. A raise at a turn makes the episode an emergency for good (a learned
 # floor stands, and an emergency asks nothing more), and the turns before it are the same with or
 # without it; without one, the played level stands. So any emergency-raise rule (threshold, the
-# rules' agreement, a story's minimum length) is scored from one play per set and net.
+# rules' agreement, a story's minimum length) is scored from one play per set and net. Since
+# round 15 a reading also keeps each member's P(today) and whether the urgent raise fired: a
+# stricter urgent raise changes only the stories where it fired at a reading it would veto (those
+# are played again; the others' plays stand).
 NET_BLOCK = "eval-triage-net-round10"
 # round 10's sets: the other authors' sets the net was trained on or tried with (``--extra``)
 NET_SETS = tuple(s for s in (*ROUND10_SETS, *EXTRA_SETS) if s in BLIND_SETS)
@@ -66,6 +70,9 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
         )
         if view and "members" in view:
             log[-1]["members"] = [m["emergency"] for m in view["members"]]
+            log[-1]["today"] = [round(m["emergency"] + m["urgent"], 3) for m in view["members"]]
+        if view is not None:
+            log[-1]["raise"] = view["raise_to"]  # the urgent raise (the emergency one is off)
         return view
 
     def played(bot: Any, v: dict[str, Any], kinds: Any, echo: Any) -> dict[str, Any]:
@@ -247,6 +254,12 @@ NET14_RULES: dict[str, dict[str, Any]] = {
     # vetoed when the word net reads below 0.3 and the MiniLM net below 0.6
     "lukewarm": {**SHIPPED_VETO, "lukewarm": (0.3, 0.6)},
     "off": {"threshold": None},  # no learned emergency raise (what the raise earns)
+    # round 15's P1, written down before sets w and x were scored: the lukewarm veto at the
+    # members' ``EMERGENCY_LUKEWARM`` (the values the product reads where it ships)
+    "P1": {
+        **SHIPPED_VETO,
+        "lukewarm": (EMERGENCY_LUKEWARM["tfidf-words"], EMERGENCY_LUKEWARM["minilm"]),
+    },
 }
 _KEPT = (
     "n",

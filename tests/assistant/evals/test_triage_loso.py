@@ -210,6 +210,35 @@ def test_part_ds_variants_veto_or_raise_the_bar_of_the_shipped_emergency_raise()
     assert play("lukewarm") == (1.0, 1)
 
 
+def test_p1_is_the_lukewarm_veto_at_the_values_the_product_would_read() -> None:
+    """Round 15's P1 (written down before sets w and x): the shipped raise, dropped when the word
+    net reads P(emergency) below 0.3 and the MiniLM net below 0.6; the simulation reads the
+    same values as the members' ``emergency_lukewarm`` would."""
+    from assistant.evals.triage_train import EMERGENCY_LUKEWARM
+
+    assert EMERGENCY_LUKEWARM == {"tfidf-words": 0.3, "minilm": 0.6}
+    assert net.NET14_RULES["P1"] == net.NET14_RULES["lukewarm"]
+    assert net.NET14_RULES["P1"]["member_floor"] == net.SHIPPED_VETO["member_floor"]
+    rec = _record()
+    # c's raising reading (gold urgent): its word net and MiniLM net readings vary below
+    words = [[0.05, 0.2], [0.25, 0.8], [0.5, 0.9], [0.29, 0.59], [0.0, 0.0]]
+    rec["log"] = [{**e, "members": m} for e, m in zip(rec["log"], words, strict=True)]
+    rec["log"][3]["p_em"] = 0.59
+
+    def play(rule: str) -> tuple[float, int]:
+        m = net.simulate(rec, **{**net.NET13_RULE, **net.NET14_RULES[rule]})
+        return m["emergency_recall"], m["false_emergencies"]
+
+    assert play("word-agrees") == (1.0, 1)  # D2 raises c
+    assert play("P1") == (1.0, 0)  # both lukewarm: c vetoed, a (word 0.25, MiniLM 0.8) stands
+    rec["log"][3]["members"] = [0.3, 0.59]  # the word net at its value: not lukewarm
+    assert play("P1") == (1.0, 1)
+    rec["log"][3]["members"], rec["log"][3]["p_em"] = [0.29, 0.6], 0.6  # MiniLM at its value
+    assert play("P1") == (1.0, 1)
+    rec["log"][3]["members"] = [0.05, 0.6]  # the shipped veto (word < 0.1) still stands
+    assert play("P1") == (1.0, 0)
+
+
 def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
     import json
 
