@@ -56,6 +56,10 @@ ENSEMBLE: dict[str, dict[str, Any]] = {
 # an ensemble's emergency raise needs every member's P(emergency) at or above this (a member
 # sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/TRIAGE.md, "Round 14")
 EMERGENCY_AGREEMENT = 0.1
+# round 15's "lukewarm veto" (P1, written down before sets w and x were scored): the emergency
+# raise is dropped when every member reads P(emergency) below its own value here (the word net
+# below 0.3 and the MiniLM net below 0.6: both lukewarm); the simulations read these values
+EMERGENCY_LUKEWARM = {"tfidf-words": 0.3, "minilm": 0.6}
 WHAT = {
     "tfidf-words": "the TF-IDF of the story's words and word pairs",
     "minilm": "the story's MiniLM embedding",
@@ -137,8 +141,16 @@ class _Cached:
         return np.stack([self.seen[t] for t in texts])
 
 
+# sets s and t (round 14's new authors): development data, not yet in the shipped training sets;
+# round 15 trains with them too (``--sets dev-st``) to measure what they add
+ST_SETS = ("s", "t")
 # the training pools ``--sets`` names
-POOLS = {"dev": TRAIN_SETS, "round10": ROUND10_SETS, "round10-extra": ROUND10_SETS + EXTRA_SETS}
+POOLS = {
+    "dev": TRAIN_SETS,
+    "dev-st": TRAIN_SETS + ST_SETS,
+    "round10": ROUND10_SETS,
+    "round10-extra": ROUND10_SETS + EXTRA_SETS,
+}
 
 
 def train(
@@ -236,14 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.embeddings import build_embedder
 
     ap = argparse.ArgumentParser(prog="python -m assistant.evals.triage_train", description=__doc__)
-    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS)
+    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS + ST_SETS)
     ap.add_argument("--out", type=Path, default=DATA_DIR / FILE_NAME)
     ap.add_argument("--features", choices=(*C, "ensemble"), default=FEATURES)
     ap.add_argument(
         "--sets",
         choices=tuple(POOLS),
         default="dev",
-        help="the sets to train on: every development set (dev), or round 10's pools",
+        help="the sets to train on: every development set (dev), those and sets s and t (dev-st), "
+        "or round 10's pools",
     )
     ap.add_argument(
         "--threshold",
