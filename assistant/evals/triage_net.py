@@ -13,7 +13,7 @@ from assistant.core.evaldocs import write_marked
 from assistant.evals.triage_devrun import prepare_data
 from assistant.evals.triage_play import score
 from assistant.evals.triage_report import pct
-from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
+from assistant.evals.triage_set import BLIND_SETS, RANK, gold_level, load_set, set_label
 from assistant.evals.triage_train import (
     EMERGENCY_AGREEMENT,
     EMERGENCY_LUKEWARM,
@@ -155,21 +155,36 @@ def simulate(
     ]
     m = score(pairs)
     m["false_emergencies"] = sum(p == "emergency" and g != "emergency" for g, p in pairs)
+    # the learned urgent raise's false ones: urgent given where the gold level is lower and the
+    # rules' own level at the story's last reading was lower too (the floor decided it)
+    last = {e["id"]: e["rules"] for e in record["log"]}
+    m["false_urgent"] = sum(
+        p == "urgent"
+        and RANK.get(g, 0) < RANK["urgent"]
+        and RANK.get(last.get(r["id"]) or "", -1) < RANK["urgent"]
+        for (g, p), r in zip(pairs, record["results"], strict=True)
+    )
     return m
 
 
 def render_net(
     rows: list[tuple[str, str, dict[str, Any]]], first: str = "net and emergency raise"
 ) -> str:
-    """One table row per (mechanism, set, metrics)."""
+    """One table row per (mechanism, set, metrics); rows that all keep the learned urgent raise's
+    false ones (round 15 on) get a column for them."""
+    urgent = bool(rows) and all("false_urgent" in m for _l, _n, m in rows)
+    extra = " learned urgent, gold lower |" if urgent else ""
     head = (
         f"| {first} | set | n | accuracy | emergency recall | self-care recall "
-        "| emergency/urgent → self-care or no level | false emergencies |\n" + "|---" * 8 + "|\n"
+        f"| emergency/urgent → self-care or no level | false emergencies |{extra}\n"
+        + "|---" * (9 if urgent else 8)
+        + "|\n"
     )
     body = [
         f"| {label} | {set_label(name)} | {m['n']} | {pct(m['accuracy'])} "
         f"| {pct(m['emergency_recall'])} | {pct(m['self_care_recall'])} "
         f"| {m['emergency_or_urgent_to_self_care']} | {m['false_emergencies']} |"
+        + (f" {m['false_urgent']} |" if urgent else "")
         for label, name, m in rows
     ]
     return head + "\n".join(body) + "\n"
@@ -268,6 +283,7 @@ _KEPT = (
     "self_care_recall",
     "emergency_or_urgent_to_self_care",
     "false_emergencies",
+    "false_urgent",
 )
 
 

@@ -239,6 +239,25 @@ def test_p1_is_the_lukewarm_veto_at_the_values_the_product_would_read() -> None:
     assert play("P1") == (1.0, 0)
 
 
+def test_a_false_learned_urgent_is_one_the_rules_did_not_give() -> None:
+    """Round 15 counts the urgent raise's false ones: urgent where the gold level is lower and the
+    rules' own level at the story's last reading was lower too; a table of such rows shows them."""
+    rec = _record()
+    rec["results"][2]["gold"] = "routine"  # type: ignore[index]
+    off = net.simulate(rec, None)
+    assert off["false_urgent"] == 0  # c's rules said urgent at its last reading
+    rec["log"][4]["rules"] = "routine"  # type: ignore[index]
+    assert net.simulate(rec, None)["false_urgent"] == 1
+    # raised to emergency, c is a false emergency and no longer a false urgent
+    raised = net.simulate(rec, 0.5, min_words=10)
+    assert (raised["false_urgent"], raised["false_emergencies"]) == (0, 1)
+    new = net.render_net([("U", "s", {**off, "false_urgent": 1})])
+    assert new.splitlines()[0].endswith("| learned urgent, gold lower |")
+    assert new.splitlines()[2].endswith("| 0 | 1 |")
+    old = {k: v for k, v in off.items() if k != "false_urgent"}
+    assert "learned urgent" not in net.render_net([("C6", "s", old)])
+
+
 def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
     import json
 
