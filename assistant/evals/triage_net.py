@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,9 @@ NET_BLOCK = "eval-triage-net-round10"
 NET_SETS = tuple(s for s in (*ROUND10_SETS, *EXTRA_SETS) if s in BLIND_SETS)
 
 
-def record_play(name: str, classifier: Path) -> dict[str, Any]:
+def record_play(name: str, classifier: Path, only: Collection[str] | None = None) -> dict[str, Any]:
     """Play set ``name`` through the whole assistant with the net of ``classifier`` (its emergency
-    raise off), keeping each vignette's result and each net reading."""
+    raise off), keeping each vignette's result and each net reading; ``only``: those stories."""
     from unittest import mock
 
     import tools.triage as triage
@@ -91,6 +92,7 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
                 mock.patch.object(E, "play_safely", played),
             ):
                 data, split, ids = load_set(name)
+                ids = [i for i in ids if only is None or i in only]
                 results, _d, _s = E.run_vignettes(
                     load_settings(), ids, loaded=(data, split), echo=lambda *a: None
                 )
@@ -165,6 +167,42 @@ def simulate(
         for (g, p), r in zip(pairs, record["results"], strict=True)
     )
     return m
+
+
+# Round 15: stricter urgent raises, each a test on a reading where the recorded (shipped) urgent
+# raise fired (``today``: the members' P(today), word net first; ``words``: the story's length).
+# A stricter raise changes a story only when it vetoes the first reading at which the recorded
+# raise fired (the floor stands from there on); those stories are played again with it.
+URGENT_RULES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    # U1: every member's P(today) at or above 0.3 (none sure the story can wait)
+    "U1": lambda e: min(e["today"]) >= 0.3,
+    # U2: the MiniLM net's urgent threshold 0.8 (the word net's stays 0.8 from 15 words)
+    "U2": lambda e: (e["today"][0] >= 0.8 and e["words"] >= 15) or e["today"][1] >= 0.8,
+}
+
+
+def urgent_changed(record: dict[str, Any], keeps: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """The stories of ``record`` whose first reading with the urgent raise fired is one a
+    stricter raise (``keeps``: False to veto) would veto: their plays change from there on."""
+    seen: set[str] = set()
+    changed: list[str] = []
+    for e in record["log"]:
+        if e.get("raise") != "urgent" or e["id"] in seen:
+            continue
+        seen.add(e["id"])
+        if not keeps(e):
+            changed.append(e["id"])
+    return changed
+
+
+def with_replayed(base: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
+    """``base``'s record with the replayed stories' results and readings in place of its own."""
+    ids = {r["id"] for r in replayed["results"]}
+    return {
+        **base,
+        "results": [r for r in base["results"] if r["id"] not in ids] + replayed["results"],
+        "log": [e for e in base["log"] if e["id"] not in ids] + replayed["log"],
+    }
 
 
 def render_net(

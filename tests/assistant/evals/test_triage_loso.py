@@ -4,6 +4,7 @@ themselves are commands)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,6 +257,72 @@ def test_a_false_learned_urgent_is_one_the_rules_did_not_give() -> None:
     assert new.splitlines()[2].endswith("| 0 | 1 |")
     old = {k: v for k, v in off.items() if k != "false_urgent"}
     assert "learned urgent" not in net.render_net([("C6", "s", old)])
+
+
+def _urgent_record() -> dict[str, Any]:
+    """Readings of a play with the shipped urgent raise: [word net, MiniLM] P(today)."""
+    results = [
+        {"id": "a", "gold": "self_care", "pred": "urgent"},
+        {"id": "b", "gold": "urgent", "pred": "urgent"},
+        {"id": "c", "gold": "routine", "pred": "routine"},
+    ]
+    log = [
+        {"id": "a", "words": 30, "rules": "self_care", "p_em": 0.1, "today": [0.2, 0.75]},
+        {"id": "a", "words": 40, "rules": "self_care", "p_em": 0.1, "today": [0.4, 0.75]},
+        {"id": "b", "words": 20, "rules": "routine", "p_em": 0.2, "today": [0.5, 0.85]},
+        {"id": "c", "words": 20, "rules": "routine", "p_em": 0.1, "today": [0.1, 0.6]},
+    ]
+    for e in log[:3]:
+        e["raise"] = "urgent"
+    log[3]["raise"] = None
+    return {"results": results, "log": log}
+
+
+def test_a_stricter_urgent_raise_replays_only_the_stories_whose_first_raise_it_vetoes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    rec = _urgent_record()
+    # U1: a's first raise had the word net at 0.2 (a later 0.4 does not matter: the play has
+    # changed by then); b's both nets at 0.3 or more; c was never raised
+    assert net.urgent_changed(rec, net.URGENT_RULES["U1"]) == ["a"]
+    # U2: the MiniLM net at 0.8: a (0.75) changes, b (0.85) does not
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a"]
+    rec["log"][2]["today"] = [0.85, 0.1]  # the word net raises b alone, from 15 words: kept
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a"]
+    rec["log"][2]["words"] = 14
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a", "b"]
+    again = {
+        "results": [{"id": "a", "gold": "self_care", "pred": "self_care"}],
+        "log": [{"id": "a", "words": 30, "rules": "self_care", "p_em": 0.1, "raise": None}],
+    }
+    merged = net.with_replayed(rec, again)
+    assert [r["id"] for r in merged["results"]] == ["b", "c", "a"]
+    assert [e["id"] for e in merged["log"]] == ["b", "c", "a"]
+    assert merged["results"][-1]["pred"] == "self_care"
+    # the command: only the changed stories are played, into the record of the rest
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "s.json").write_text(json.dumps(_urgent_record()))
+    played: list[tuple[str, object]] = []
+
+    def fake_play(name: str, weights: Path, only: object = None) -> dict[str, Any]:
+        played.append((name, only))
+        return again
+
+    monkeypatch.setattr(loso, "record_play", fake_play)
+    out = tmp_path / "u1"
+    args = ["--record", str(out), "--classifier", str(tmp_path / "w.json"), "--set", "s"]
+    assert loso.main([*args, "--replay", f"{tmp_path / 'base'}@U1"]) == 0
+    assert played == [("s", ["a"])]
+    kept = json.loads((out / "s.json").read_text())
+    assert {r["id"]: r["pred"] for r in kept["results"]} == {
+        "a": "self_care",
+        "b": "urgent",
+        "c": "routine",
+    }
+    with pytest.raises(SystemExit):
+        loso.main([*args, "--replay", f"{tmp_path / 'base'}@U9"])
 
 
 def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
