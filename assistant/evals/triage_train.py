@@ -41,6 +41,11 @@ FEATURES = "ensemble"  # the word net and a MiniLM net (ENSEMBLE); or one of the
 # were chosen by leave-one-set-out on the development sets (docs/TRIAGE.md, "Round 13")
 C = {"tfidf-words": 10.0, "minilm": 1.0}
 MIN_DF = 2
+# round 15's "lukewarm veto" (P1, written down before sets w and x were scored): the emergency
+# raise is dropped when every member reads P(emergency) below its own value here (the word net
+# below 0.3 and the MiniLM net below 0.6: both lukewarm); shipped after it passed on w and x
+# (docs/triage/round15-net.md); the simulations read these values
+EMERGENCY_LUKEWARM = {"tfidf-words": 0.3, "minilm": 0.6}
 # an ensemble's members (``--features ensemble``): the word net and a MiniLM net on the same sets,
 # each with its own thresholds where they differ from the ensemble's (a raise needs one member,
 # home care every member): the word net raises to urgent at P(today) >= 0.8 and never to
@@ -48,18 +53,20 @@ MIN_DF = 2
 # patient's casual story shares); chosen by leave-one-set-out and a review (docs/TRIAGE.md,
 # "Round 13"). Round 14: the word net's urgent raise needs a story of 15 words (a short casual
 # line told the way the training emergencies were stood for the episode), and the MiniLM net's
-# emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``)
+# emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``). Round 15:
+# each member's ``emergency_lukewarm`` (above)
 ENSEMBLE: dict[str, dict[str, Any]] = {
-    "tfidf-words": {"threshold": 0.8, "emergency_threshold": None, "urgent_min_words": 15},
-    "minilm": {},
+    "tfidf-words": {
+        "threshold": 0.8,
+        "emergency_threshold": None,
+        "urgent_min_words": 15,
+        "emergency_lukewarm": EMERGENCY_LUKEWARM["tfidf-words"],
+    },
+    "minilm": {"emergency_lukewarm": EMERGENCY_LUKEWARM["minilm"]},
 }
 # an ensemble's emergency raise needs every member's P(emergency) at or above this (a member
 # sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/TRIAGE.md, "Round 14")
 EMERGENCY_AGREEMENT = 0.1
-# round 15's "lukewarm veto" (P1, written down before sets w and x were scored): the emergency
-# raise is dropped when every member reads P(emergency) below its own value here (the word net
-# below 0.3 and the MiniLM net below 0.6: both lukewarm); the simulations read these values
-EMERGENCY_LUKEWARM = {"tfidf-words": 0.3, "minilm": 0.6}
 WHAT = {
     "tfidf-words": "the TF-IDF of the story's words and word pairs",
     "minilm": "the story's MiniLM embedding",

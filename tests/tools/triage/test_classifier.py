@@ -193,6 +193,10 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     # the word net's P(emergency) >= 0.1 (docs/TRIAGE.md, "Round 14 (the learned net)")
     assert (words.urgent_min_words, minilm.urgent_min_words) == (15, 0)
     assert m.emergency_agreement == raw["emergency_agreement"] == 0.1
+    # round 15 (P1, passed on sets w and x): the emergency raise is dropped when the word net
+    # reads P(emergency) below 0.3 and the MiniLM net below 0.6 (docs/triage/round15-net.md)
+    assert (words.emergency_lukewarm, minilm.emergency_lukewarm) == (0.3, 0.6)
+    assert m.urgent_agreement == 0.0
     assert (minilm.threshold, minilm.emergency_threshold) == (0.7, 0.5)
     assert (m.threshold, m.emergency_threshold, m.emergency_min_words) == (0.7, 0.5, 15)
     assert words.self_care_threshold == minilm.self_care_threshold == m.self_care_threshold
