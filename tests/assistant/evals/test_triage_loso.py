@@ -491,3 +491,38 @@ def test_the_docs_part_d_table_is_the_kept_summaries_and_d2_stays() -> None:
     for label, r in pooled.items():
         if label.startswith("E") and label.endswith("b-l folds"):
             assert r["emergency_recall"] < d2["emergency_recall"]
+
+
+def _round15_rows(files: tuple[str, ...]) -> list[dict[str, Any]]:
+    import json
+
+    runs = Path(__file__).resolve().parents[3] / "docs/triage_runs"
+    return [r for f in files for r in json.loads((runs / f).read_text(encoding="utf-8"))]
+
+
+def _round15_block(block: str) -> str:
+    root = Path(__file__).resolve().parents[3]
+    doc = (root / "docs/triage/round15-net.md").read_text(encoding="utf-8")
+    return doc.split(f"<!-- generated:{block} -->")[1].split(f"<!-- /generated:{block} -->")[0]
+
+
+def test_round_15s_p1_table_is_the_kept_summaries_and_p1_passed_as_written() -> None:
+    rows = _round15_rows(("round15a_wx.json", "round15a_bl.json", "round15a_st.json"))
+    assert _round15_block("eval-triage-net-round15a").strip() == net.render_summary(rows).strip()
+    by = {
+        (r["candidate"].split(",")[0].split(":")[0], r["candidate"].split(", ")[-1], r["set"]): r
+        for r in rows
+    }
+    # the pre-registered acceptance on w and x: no emergency lost, none more sent home (per set
+    # and pooled), fewer false emergencies pooled; and no emergency lost on b-l or s, t
+    for s in ("w", "x", "pooled"):
+        d2, p1 = by[("D2 (shipped before)", "w and x", s)], by[("P1", "w and x", s)]
+        assert p1["emergency_recall"] >= d2["emergency_recall"]
+        assert p1["emergency_or_urgent_to_self_care"] <= d2["emergency_or_urgent_to_self_care"]
+    assert (
+        by[("P1", "w and x", "pooled")]["false_emergencies"]
+        < by[("D2 (shipped before)", "w and x", "pooled")]["false_emergencies"]
+    )
+    for where in ("b-l folds", "s and t"):
+        d2, p1 = by[("D2 (shipped before)", where, "pooled")], by[("P1", where, "pooled")]
+        assert p1["emergency_recall"] >= d2["emergency_recall"]
