@@ -526,3 +526,26 @@ def test_round_15s_p1_table_is_the_kept_summaries_and_p1_passed_as_written() -> 
     for where in ("b-l folds", "s and t"):
         d2, p1 = by[("D2 (shipped before)", where, "pooled")], by[("P1", where, "pooled")]
         assert p1["emergency_recall"] >= d2["emergency_recall"]
+
+
+def test_round_15s_urgent_table_is_the_kept_summaries_and_no_candidate_passed() -> None:
+    files = ("round15b_bl.json", "round15b_st.json", "round15b_wx.json")
+    rows = _round15_rows(files)
+    assert _round15_block("eval-triage-net-round15b").strip() == net.render_summary(rows).strip()
+    # each stricter urgent raise sends one more urgent story home on some set than the fresh
+    # plays: neither ships, and the shipped file keeps no urgent veto
+    base = {(r["candidate"].split(", ")[-1], r["set"]): r for r in rows if r["candidate"][0] == "D"}
+    for name in ("U1", "U2"):
+        worse = [
+            r["set"]
+            for r in rows
+            if r["candidate"].startswith(name)
+            and r["emergency_or_urgent_to_self_care"]
+            > base[(r["candidate"].split(", ")[-1], r["set"])]["emergency_or_urgent_to_self_care"]
+        ]
+        assert worse and "pooled" in worse
+    from tools.triage.classifier import load
+
+    shipped = load()
+    assert shipped is not None and shipped.urgent_agreement == 0.0
+    assert [m.threshold for m in shipped.members] == [0.8, 0.7]
