@@ -38,8 +38,11 @@ from assistant.evals.triage_net import (
     NET14_RULES,
     NET_BLOCK,
     NET_SETS,
+    URGENT_RULES,
     record_play,
     summarise,
+    urgent_changed,
+    with_replayed,
     write_net_table,
     write_summary_table,
 )
@@ -83,6 +86,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="play each --set with the --classifier net (a file, or a folds folder: FOLDER/SET.json)"
         " and its emergency raise off; write DIR/SET.json for simulating emergency raises",
+    )
+    ap.add_argument(
+        "--replay",
+        metavar="BASE@RULE",
+        help="with --record: of each --set's record in BASE (played with the shipped urgent raise),"
+        " play again only the stories a stricter urgent raise RULE changes "
+        "(one of: U1, U2; --classifier: that raise's weights) and write the record with them",
     )
     ap.add_argument(
         "--net-table",
@@ -150,11 +160,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.record:
         if not args.classifier or args.classifier == "none":
             ap.error("--record needs --classifier (a weights file or a folds folder)")
+        base, _, rule = (args.replay or "").partition("@")
+        if args.replay and rule not in URGENT_RULES:
+            ap.error(f"--replay BASE@RULE: RULE is one of {', '.join(URGENT_RULES)}")
         args.record.mkdir(parents=True, exist_ok=True)
         for name in args.set:
             given = Path(args.classifier)
             weights = given / f"{name}.json" if given.is_dir() else given
-            out = record_play(name, weights)
+            if args.replay:
+                old = json.loads((Path(base) / f"{name}.json").read_text(encoding="utf-8"))
+                changed = urgent_changed(old, URGENT_RULES[rule])
+                out = with_replayed(old, record_play(name, weights, changed) if changed else old)
+            else:
+                out = record_play(name, weights)
             (args.record / f"{name}.json").write_text(json.dumps(out), encoding="utf-8")
             print(
                 f"{name}: {len(out['results'])} vignettes, {len(out['log'])} readings", flush=True

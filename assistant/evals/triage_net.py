@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ from assistant.core.evaldocs import write_marked
 from assistant.evals.triage_devrun import prepare_data
 from assistant.evals.triage_play import score
 from assistant.evals.triage_report import pct
-from assistant.evals.triage_set import BLIND_SETS, gold_level, load_set, set_label
+from assistant.evals.triage_set import BLIND_SETS, RANK, gold_level, load_set, set_label
 from assistant.evals.triage_train import (
     EMERGENCY_AGREEMENT,
+    EMERGENCY_LUKEWARM,
     EMERGENCY_MIN_WORDS,
     EMERGENCY_THRESHOLD,
     EXTRA_SETS,
@@ -29,15 +31,18 @@ from tools.triage.lexicon import use_data_dir
 # raise is switched off. A raise at a turn makes the episode an emergency for good (a learned
 # floor stands, and an emergency asks nothing more), and the turns before it are the same with or
 # without it; without one, the played level stands. So any emergency-raise rule (threshold, the
-# rules' agreement, a story's minimum length) is scored from one play per set and net.
+# rules' agreement, a story's minimum length) is scored from one play per set and net. Since
+# round 15 a reading also keeps each member's P(today) and whether the urgent raise fired: a
+# stricter urgent raise changes only the stories where it fired at a reading it would veto (those
+# are played again; the others' plays stand).
 NET_BLOCK = "eval-triage-net-round10"
 # round 10's sets: the other authors' sets the net was trained on or tried with (``--extra``)
 NET_SETS = tuple(s for s in (*ROUND10_SETS, *EXTRA_SETS) if s in BLIND_SETS)
 
 
-def record_play(name: str, classifier: Path) -> dict[str, Any]:
+def record_play(name: str, classifier: Path, only: Collection[str] | None = None) -> dict[str, Any]:
     """Play set ``name`` through the whole assistant with the net of ``classifier`` (its emergency
-    raise off), keeping each vignette's result and each net reading."""
+    raise off), keeping each vignette's result and each net reading; ``only``: those stories."""
     from unittest import mock
 
     import tools.triage as triage
@@ -66,6 +71,9 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
         )
         if view and "members" in view:
             log[-1]["members"] = [m["emergency"] for m in view["members"]]
+            log[-1]["today"] = [round(m["emergency"] + m["urgent"], 3) for m in view["members"]]
+        if view is not None:
+            log[-1]["raise"] = view["raise_to"]  # the urgent raise (the emergency one is off)
         return view
 
     def played(bot: Any, v: dict[str, Any], kinds: Any, echo: Any) -> dict[str, Any]:
@@ -84,6 +92,7 @@ def record_play(name: str, classifier: Path) -> dict[str, Any]:
                 mock.patch.object(E, "play_safely", played),
             ):
                 data, split, ids = load_set(name)
+                ids = [i for i in ids if only is None or i in only]
                 results, _d, _s = E.run_vignettes(
                     load_settings(), ids, loaded=(data, split), echo=lambda *a: None
                 )
@@ -148,21 +157,72 @@ def simulate(
     ]
     m = score(pairs)
     m["false_emergencies"] = sum(p == "emergency" and g != "emergency" for g, p in pairs)
+    # the learned urgent raise's false ones: urgent given where the gold level is lower and the
+    # rules' own level at the story's last reading was lower too (the floor decided it)
+    last = {e["id"]: e["rules"] for e in record["log"]}
+    m["false_urgent"] = sum(
+        p == "urgent"
+        and RANK.get(g, 0) < RANK["urgent"]
+        and RANK.get(last.get(r["id"]) or "", -1) < RANK["urgent"]
+        for (g, p), r in zip(pairs, record["results"], strict=True)
+    )
     return m
+
+
+# Round 15: stricter urgent raises, each a test on a reading where the recorded (shipped) urgent
+# raise fired (``today``: the members' P(today), word net first; ``words``: the story's length).
+# A stricter raise changes a story only when it vetoes the first reading at which the recorded
+# raise fired (the floor stands from there on); those stories are played again with it.
+URGENT_RULES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    # U1: every member's P(today) at or above 0.3 (none sure the story can wait)
+    "U1": lambda e: min(e["today"]) >= 0.3,
+    # U2: the MiniLM net's urgent threshold 0.8 (the word net's stays 0.8 from 15 words)
+    "U2": lambda e: (e["today"][0] >= 0.8 and e["words"] >= 15) or e["today"][1] >= 0.8,
+}
+
+
+def urgent_changed(record: dict[str, Any], keeps: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """The stories of ``record`` whose first reading with the urgent raise fired is one a
+    stricter raise (``keeps``: False to veto) would veto: their plays change from there on."""
+    seen: set[str] = set()
+    changed: list[str] = []
+    for e in record["log"]:
+        if e.get("raise") != "urgent" or e["id"] in seen:
+            continue
+        seen.add(e["id"])
+        if not keeps(e):
+            changed.append(e["id"])
+    return changed
+
+
+def with_replayed(base: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
+    """``base``'s record with the replayed stories' results and readings in place of its own."""
+    ids = {r["id"] for r in replayed["results"]}
+    return {
+        **base,
+        "results": [r for r in base["results"] if r["id"] not in ids] + replayed["results"],
+        "log": [e for e in base["log"] if e["id"] not in ids] + replayed["log"],
+    }
 
 
 def render_net(
     rows: list[tuple[str, str, dict[str, Any]]], first: str = "net and emergency raise"
 ) -> str:
-    """One table row per (mechanism, set, metrics)."""
+    """One table row per (mechanism, set, metrics); rows that all keep the learned urgent raise's
+    false ones (round 15 on) get a column for them."""
+    urgent = bool(rows) and all("false_urgent" in m for _l, _n, m in rows)
+    extra = " learned urgent, gold lower |" if urgent else ""
     head = (
         f"| {first} | set | n | accuracy | emergency recall | self-care recall "
-        "| emergency/urgent → self-care or no level | false emergencies |\n" + "|---" * 8 + "|\n"
+        f"| emergency/urgent → self-care or no level | false emergencies |{extra}\n"
+        + "|---" * (9 if urgent else 8)
+        + "|\n"
     )
     body = [
         f"| {label} | {set_label(name)} | {m['n']} | {pct(m['accuracy'])} "
         f"| {pct(m['emergency_recall'])} | {pct(m['self_care_recall'])} "
         f"| {m['emergency_or_urgent_to_self_care']} | {m['false_emergencies']} |"
+        + (f" {m['false_urgent']} |" if urgent else "")
         for label, name, m in rows
     ]
     return head + "\n".join(body) + "\n"
@@ -247,6 +307,12 @@ NET14_RULES: dict[str, dict[str, Any]] = {
     # vetoed when the word net reads below 0.3 and the MiniLM net below 0.6
     "lukewarm": {**SHIPPED_VETO, "lukewarm": (0.3, 0.6)},
     "off": {"threshold": None},  # no learned emergency raise (what the raise earns)
+    # round 15's P1, written down before sets w and x were scored: the lukewarm veto at the
+    # members' ``EMERGENCY_LUKEWARM`` (the values the product reads where it ships)
+    "P1": {
+        **SHIPPED_VETO,
+        "lukewarm": (EMERGENCY_LUKEWARM["tfidf-words"], EMERGENCY_LUKEWARM["minilm"]),
+    },
 }
 _KEPT = (
     "n",
@@ -255,6 +321,7 @@ _KEPT = (
     "self_care_recall",
     "emergency_or_urgent_to_self_care",
     "false_emergencies",
+    "false_urgent",
 )
 
 

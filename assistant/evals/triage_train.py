@@ -41,6 +41,11 @@ FEATURES = "ensemble"  # the word net and a MiniLM net (ENSEMBLE); or one of the
 # were chosen by leave-one-set-out on the development sets (docs/triage/round13.md)
 C = {"tfidf-words": 10.0, "minilm": 1.0}
 MIN_DF = 2
+# round 15's "lukewarm veto" (P1, written down before sets w and x were scored): the emergency
+# raise is dropped when every member reads P(emergency) below its own value here (the word net
+# below 0.3 and the MiniLM net below 0.6: both lukewarm); shipped after it passed on w and x
+# (docs/triage/round15-net.md); the simulations read these values
+EMERGENCY_LUKEWARM = {"tfidf-words": 0.3, "minilm": 0.6}
 # an ensemble's members (``--features ensemble``): the word net and a MiniLM net on the same sets,
 # each with its own thresholds where they differ from the ensemble's (a raise needs one member,
 # home care every member): the word net raises to urgent at P(today) >= 0.8 and never to
@@ -48,10 +53,16 @@ MIN_DF = 2
 # patient's casual story shares); chosen by leave-one-set-out and a review
 # (docs/triage/round13.md). Round 14: the word net's urgent raise needs a story of 15 words (a
 # short casual line told the way the training emergencies were stood for the episode), and the
-# MiniLM net's emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``)
+# MiniLM net's emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``).
+# Round 15: each member's ``emergency_lukewarm`` (above)
 ENSEMBLE: dict[str, dict[str, Any]] = {
-    "tfidf-words": {"threshold": 0.8, "emergency_threshold": None, "urgent_min_words": 15},
-    "minilm": {},
+    "tfidf-words": {
+        "threshold": 0.8,
+        "emergency_threshold": None,
+        "urgent_min_words": 15,
+        "emergency_lukewarm": EMERGENCY_LUKEWARM["tfidf-words"],
+    },
+    "minilm": {"emergency_lukewarm": EMERGENCY_LUKEWARM["minilm"]},
 }
 # an ensemble's emergency raise needs every member's P(emergency) at or above this (a member
 # sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/triage/round14.md)
@@ -137,8 +148,16 @@ class _Cached:
         return np.stack([self.seen[t] for t in texts])
 
 
+# sets s and t (round 14's new authors): development data, not yet in the shipped training sets;
+# round 15 trains with them too (``--sets dev-st``) to measure what they add
+ST_SETS = ("s", "t")
 # the training pools ``--sets`` names
-POOLS = {"dev": TRAIN_SETS, "round10": ROUND10_SETS, "round10-extra": ROUND10_SETS + EXTRA_SETS}
+POOLS = {
+    "dev": TRAIN_SETS,
+    "dev-st": TRAIN_SETS + ST_SETS,
+    "round10": ROUND10_SETS,
+    "round10-extra": ROUND10_SETS + EXTRA_SETS,
+}
 
 
 def train(
@@ -236,14 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.embeddings import build_embedder
 
     ap = argparse.ArgumentParser(prog="python -m assistant.evals.triage_train", description=__doc__)
-    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS)
+    ap.add_argument("--exclude", action="append", default=[], choices=TRAIN_SETS + ST_SETS)
     ap.add_argument("--out", type=Path, default=DATA_DIR / FILE_NAME)
     ap.add_argument("--features", choices=(*C, "ensemble"), default=FEATURES)
     ap.add_argument(
         "--sets",
         choices=tuple(POOLS),
         default="dev",
-        help="the sets to train on: every development set (dev), or round 10's pools",
+        help="the sets to train on: every development set (dev), those and sets s and t (dev-st), "
+        "or round 10's pools",
     )
     ap.add_argument(
         "--threshold",

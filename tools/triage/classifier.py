@@ -11,7 +11,9 @@ story holds at least ``emergency_min_words`` words (a one-line question is outsi
 it learnt from), the level is emergency. In an ensemble each member reads the story with its own
 thresholds (its own in the data file, else the ensemble's), and a raise needs one member; a
 member's urgent raise may need a story of ``urgent_min_words`` words, and the emergency raise
-every member's P(emergency) at or above ``emergency_agreement`` (none sure it is no emergency). It
+every member's P(emergency) at or above ``emergency_agreement`` (none sure it is no emergency)
+and not every member below its own ``emergency_lukewarm`` (all lukewarm); the urgent raise every
+member's P(today) at or above ``urgent_agreement`` (none sure it can wait). It
 lowers a level in one case only: when the rules' level is the catch-all "see your doctor" and
 every relevant warning sign was asked and answered no, P(self_care) at or above
 ``self_care_threshold`` (an ensemble: every member at its own) may decide home care
@@ -90,6 +92,12 @@ class Model:
     # an ensemble's emergency raise (by one member) also needs every member's P(emergency) at or
     # above this: a member sure it is no emergency vetoes it (0: never)
     emergency_agreement: float = 0.0
+    # an ensemble's emergency raise is dropped when every member reads P(emergency) below its
+    # own ``emergency_lukewarm`` (all lukewarm; None on any member: never)
+    emergency_lukewarm: float | None = None
+    # an ensemble's urgent raise (by one member) also needs every member's P(today) at or above
+    # this: a member sure the story can wait vetoes it (0: never)
+    urgent_agreement: float = 0.0
     features: str = "minilm"  # or "tfidf-words", or "ensemble" (``members``)
     vocabulary: dict[str, int] | None = None  # tfidf-words: term -> column
     idf: np.ndarray | None = None  # tfidf-words: (columns,)
@@ -230,6 +238,8 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
             emergency_min_words=int(raw.get("emergency_min_words", 0)),
             urgent_min_words=int(raw.get("urgent_min_words", 0)),
             emergency_agreement=float(raw.get("emergency_agreement", 0.0)),
+            emergency_lukewarm=raw.get("emergency_lukewarm"),
+            urgent_agreement=float(raw.get("urgent_agreement", 0.0)),
             self_care_threshold=raw.get("self_care_threshold"),
             self_care_reason=raw.get("self_care_reason", ""),
             features="ensemble",
@@ -253,6 +263,7 @@ def _model(raw: dict[str, Any], top: dict[str, Any] | None = None) -> Model:
         self_care_blockers=tuple(raw.get("self_care_blockers", ())),
         emergency_min_words=int(raw.get("emergency_min_words", 0)),
         urgent_min_words=int(raw.get("urgent_min_words", 0)),
+        emergency_lukewarm=raw.get("emergency_lukewarm"),
         features=own.get("features", "minilm"),
         vocabulary={t: i for i, t in enumerate(own["vocabulary"])} if "vocabulary" in own else None,
         idf=np.asarray(own["idf"], dtype=np.float32) if "idf" in own else None,
@@ -291,15 +302,20 @@ def assess_story(text: str, embedder: Any, model: Model | None = None) -> dict[s
         "reason": model.reason,
     }
     words = story_words(text)
-    if any(
+    if all(p >= model.urgent_agreement for p in today) and any(
         p >= m.threshold and words >= m.urgent_min_words for m, p in zip(parts, today, strict=True)
     ):
         out["raise_to"] = model.raise_to
     long_enough = words >= model.emergency_min_words
     agreed = all(v.get("emergency", 0.0) >= model.emergency_agreement for v in views)
+    lukewarm = all(
+        m.emergency_lukewarm is not None and v.get("emergency", 0.0) < m.emergency_lukewarm
+        for m, v in zip(parts, views, strict=True)
+    )
     if (
         long_enough
         and agreed
+        and not lukewarm
         and any(
             m.emergency_threshold is not None and v.get("emergency", 0.0) >= m.emergency_threshold
             for m, v in zip(parts, views, strict=True)

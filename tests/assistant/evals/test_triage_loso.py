@@ -4,6 +4,7 @@ themselves are commands)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -210,6 +211,120 @@ def test_part_ds_variants_veto_or_raise_the_bar_of_the_shipped_emergency_raise()
     assert play("lukewarm") == (1.0, 1)
 
 
+def test_p1_is_the_lukewarm_veto_at_the_values_the_product_would_read() -> None:
+    """Round 15's P1 (written down before sets w and x): the shipped raise, dropped when the word
+    net reads P(emergency) below 0.3 and the MiniLM net below 0.6; the simulation reads the
+    same values as the members' ``emergency_lukewarm`` would."""
+    from assistant.evals.triage_train import EMERGENCY_LUKEWARM
+
+    assert EMERGENCY_LUKEWARM == {"tfidf-words": 0.3, "minilm": 0.6}
+    assert net.NET14_RULES["P1"] == net.NET14_RULES["lukewarm"]
+    assert net.NET14_RULES["P1"]["member_floor"] == net.SHIPPED_VETO["member_floor"]
+    rec = _record()
+    # c's raising reading (gold urgent): its word net and MiniLM net readings vary below
+    words = [[0.05, 0.2], [0.25, 0.8], [0.5, 0.9], [0.29, 0.59], [0.0, 0.0]]
+    rec["log"] = [{**e, "members": m} for e, m in zip(rec["log"], words, strict=True)]
+    rec["log"][3]["p_em"] = 0.59
+
+    def play(rule: str) -> tuple[float, int]:
+        m = net.simulate(rec, **{**net.NET13_RULE, **net.NET14_RULES[rule]})
+        return m["emergency_recall"], m["false_emergencies"]
+
+    assert play("word-agrees") == (1.0, 1)  # D2 raises c
+    assert play("P1") == (1.0, 0)  # both lukewarm: c vetoed, a (word 0.25, MiniLM 0.8) stands
+    rec["log"][3]["members"] = [0.3, 0.59]  # the word net at its value: not lukewarm
+    assert play("P1") == (1.0, 1)
+    rec["log"][3]["members"], rec["log"][3]["p_em"] = [0.29, 0.6], 0.6  # MiniLM at its value
+    assert play("P1") == (1.0, 1)
+    rec["log"][3]["members"] = [0.05, 0.6]  # the shipped veto (word < 0.1) still stands
+    assert play("P1") == (1.0, 0)
+
+
+def test_a_false_learned_urgent_is_one_the_rules_did_not_give() -> None:
+    """Round 15 counts the urgent raise's false ones: urgent where the gold level is lower and the
+    rules' own level at the story's last reading was lower too; a table of such rows shows them."""
+    rec = _record()
+    rec["results"][2]["gold"] = "routine"  # type: ignore[index]
+    off = net.simulate(rec, None)
+    assert off["false_urgent"] == 0  # c's rules said urgent at its last reading
+    rec["log"][4]["rules"] = "routine"  # type: ignore[index]
+    assert net.simulate(rec, None)["false_urgent"] == 1
+    # raised to emergency, c is a false emergency and no longer a false urgent
+    raised = net.simulate(rec, 0.5, min_words=10)
+    assert (raised["false_urgent"], raised["false_emergencies"]) == (0, 1)
+    new = net.render_net([("U", "s", {**off, "false_urgent": 1})])
+    assert new.splitlines()[0].endswith("| learned urgent, gold lower |")
+    assert new.splitlines()[2].endswith("| 0 | 1 |")
+    old = {k: v for k, v in off.items() if k != "false_urgent"}
+    assert "learned urgent" not in net.render_net([("C6", "s", old)])
+
+
+def _urgent_record() -> dict[str, Any]:
+    """Readings of a play with the shipped urgent raise: [word net, MiniLM] P(today)."""
+    results = [
+        {"id": "a", "gold": "self_care", "pred": "urgent"},
+        {"id": "b", "gold": "urgent", "pred": "urgent"},
+        {"id": "c", "gold": "routine", "pred": "routine"},
+    ]
+    log = [
+        {"id": "a", "words": 30, "rules": "self_care", "p_em": 0.1, "today": [0.2, 0.75]},
+        {"id": "a", "words": 40, "rules": "self_care", "p_em": 0.1, "today": [0.4, 0.75]},
+        {"id": "b", "words": 20, "rules": "routine", "p_em": 0.2, "today": [0.5, 0.85]},
+        {"id": "c", "words": 20, "rules": "routine", "p_em": 0.1, "today": [0.1, 0.6]},
+    ]
+    for e in log[:3]:
+        e["raise"] = "urgent"
+    log[3]["raise"] = None
+    return {"results": results, "log": log}
+
+
+def test_a_stricter_urgent_raise_replays_only_the_stories_whose_first_raise_it_vetoes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    rec = _urgent_record()
+    # U1: a's first raise had the word net at 0.2 (a later 0.4 does not matter: the play has
+    # changed by then); b's both nets at 0.3 or more; c was never raised
+    assert net.urgent_changed(rec, net.URGENT_RULES["U1"]) == ["a"]
+    # U2: the MiniLM net at 0.8: a (0.75) changes, b (0.85) does not
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a"]
+    rec["log"][2]["today"] = [0.85, 0.1]  # the word net raises b alone, from 15 words: kept
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a"]
+    rec["log"][2]["words"] = 14
+    assert net.urgent_changed(rec, net.URGENT_RULES["U2"]) == ["a", "b"]
+    again = {
+        "results": [{"id": "a", "gold": "self_care", "pred": "self_care"}],
+        "log": [{"id": "a", "words": 30, "rules": "self_care", "p_em": 0.1, "raise": None}],
+    }
+    merged = net.with_replayed(rec, again)
+    assert [r["id"] for r in merged["results"]] == ["b", "c", "a"]
+    assert [e["id"] for e in merged["log"]] == ["b", "c", "a"]
+    assert merged["results"][-1]["pred"] == "self_care"
+    # the command: only the changed stories are played, into the record of the rest
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "s.json").write_text(json.dumps(_urgent_record()))
+    played: list[tuple[str, object]] = []
+
+    def fake_play(name: str, weights: Path, only: object = None) -> dict[str, Any]:
+        played.append((name, only))
+        return again
+
+    monkeypatch.setattr(loso, "record_play", fake_play)
+    out = tmp_path / "u1"
+    args = ["--record", str(out), "--classifier", str(tmp_path / "w.json"), "--set", "s"]
+    assert loso.main([*args, "--replay", f"{tmp_path / 'base'}@U1"]) == 0
+    assert played == [("s", ["a"])]
+    kept = json.loads((out / "s.json").read_text())
+    assert {r["id"]: r["pred"] for r in kept["results"]} == {
+        "a": "self_care",
+        "b": "urgent",
+        "c": "routine",
+    }
+    with pytest.raises(SystemExit):
+        loso.main([*args, "--replay", f"{tmp_path / 'base'}@U9"])
+
+
 def test_a_summary_may_be_of_other_sets_and_tables_join_summaries(tmp_path: Path) -> None:
     import json
 
@@ -376,3 +491,61 @@ def test_the_docs_part_d_table_is_the_kept_summaries_and_d2_stays() -> None:
     for label, r in pooled.items():
         if label.startswith("E") and label.endswith("b-l folds"):
             assert r["emergency_recall"] < d2["emergency_recall"]
+
+
+def _round15_rows(files: tuple[str, ...]) -> list[dict[str, Any]]:
+    import json
+
+    runs = Path(__file__).resolve().parents[3] / "docs/triage_runs"
+    return [r for f in files for r in json.loads((runs / f).read_text(encoding="utf-8"))]
+
+
+def _round15_block(block: str) -> str:
+    root = Path(__file__).resolve().parents[3]
+    doc = (root / "docs/triage/round15-net.md").read_text(encoding="utf-8")
+    return doc.split(f"<!-- generated:{block} -->")[1].split(f"<!-- /generated:{block} -->")[0]
+
+
+def test_round_15s_p1_table_is_the_kept_summaries_and_p1_passed_as_written() -> None:
+    rows = _round15_rows(("round15a_wx.json", "round15a_bl.json", "round15a_st.json"))
+    assert _round15_block("eval-triage-net-round15a").strip() == net.render_summary(rows).strip()
+    by = {
+        (r["candidate"].split(",")[0].split(":")[0], r["candidate"].split(", ")[-1], r["set"]): r
+        for r in rows
+    }
+    # the pre-registered acceptance on w and x: no emergency lost, none more sent home (per set
+    # and pooled), fewer false emergencies pooled; and no emergency lost on b-l or s, t
+    for s in ("w", "x", "pooled"):
+        d2, p1 = by[("D2 (shipped before)", "w and x", s)], by[("P1", "w and x", s)]
+        assert p1["emergency_recall"] >= d2["emergency_recall"]
+        assert p1["emergency_or_urgent_to_self_care"] <= d2["emergency_or_urgent_to_self_care"]
+    assert (
+        by[("P1", "w and x", "pooled")]["false_emergencies"]
+        < by[("D2 (shipped before)", "w and x", "pooled")]["false_emergencies"]
+    )
+    for where in ("b-l folds", "s and t"):
+        d2, p1 = by[("D2 (shipped before)", where, "pooled")], by[("P1", where, "pooled")]
+        assert p1["emergency_recall"] >= d2["emergency_recall"]
+
+
+def test_round_15s_urgent_table_is_the_kept_summaries_and_no_candidate_passed() -> None:
+    files = ("round15b_bl.json", "round15b_st.json", "round15b_wx.json")
+    rows = _round15_rows(files)
+    assert _round15_block("eval-triage-net-round15b").strip() == net.render_summary(rows).strip()
+    # each stricter urgent raise sends one more urgent story home on some set than the fresh
+    # plays: neither ships, and the shipped file keeps no urgent veto
+    base = {(r["candidate"].split(", ")[-1], r["set"]): r for r in rows if r["candidate"][0] == "D"}
+    for name in ("U1", "U2"):
+        worse = [
+            r["set"]
+            for r in rows
+            if r["candidate"].startswith(name)
+            and r["emergency_or_urgent_to_self_care"]
+            > base[(r["candidate"].split(", ")[-1], r["set"])]["emergency_or_urgent_to_self_care"]
+        ]
+        assert worse and "pooled" in worse
+    from tools.triage.classifier import load
+
+    shipped = load()
+    assert shipped is not None and shipped.urgent_agreement == 0.0
+    assert [m.threshold for m in shipped.members] == [0.8, 0.7]

@@ -76,6 +76,16 @@ def test_training_is_deterministic_and_leaves_out_the_held_set(tmp_path: Path) -
     assert _read(path).emergency_min_words == 9
 
 
+def test_the_dev_st_pool_adds_sets_s_and_t_and_its_folds_may_leave_either_out() -> None:
+    """Round 15: ``--sets dev-st`` trains on every development set and sets s and t (not in the
+    shipped training sets); a fold without s keeps t, and the command names the pool."""
+    assert POOLS["dev-st"] == (*TRAIN_SETS, "s", "t") and "s" not in TRAIN_SETS
+    fold = train(LengthEmbedder(), {"s"}, features="minilm", sets=POOLS["dev-st"])
+    assert set(fold["trained_on"]) == {*TRAIN_SETS, "t"}
+    assert fold["command"].endswith("--features minilm --sets dev-st --exclude s")
+    assert fold["n"] == sum(s["n"] for s in fold["trained_on"].values())
+
+
 def test_the_word_net_learns_a_vocabulary_from_every_development_set(tmp_path: Path) -> None:
     """The word net: TF-IDF of words and word pairs; the embedder only names the deployment."""
     a = train(LengthEmbedder(), {"k"}, features="tfidf-words")

@@ -193,6 +193,10 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     # the word net's P(emergency) >= 0.1 (docs/triage/round14.md, "Round 14 (the learned net)")
     assert (words.urgent_min_words, minilm.urgent_min_words) == (15, 0)
     assert m.emergency_agreement == raw["emergency_agreement"] == 0.1
+    # round 15 (P1, passed on sets w and x): the emergency raise is dropped when the word net
+    # reads P(emergency) below 0.3 and the MiniLM net below 0.6 (docs/triage/round15-net.md)
+    assert (words.emergency_lukewarm, minilm.emergency_lukewarm) == (0.3, 0.6)
+    assert m.urgent_agreement == 0.0
     assert (minilm.threshold, minilm.emergency_threshold) == (0.7, 0.5)
     assert (m.threshold, m.emergency_threshold, m.emergency_min_words) == (0.7, 0.5, 15)
     assert words.self_care_threshold == minilm.self_care_threshold == m.self_care_threshold
@@ -459,6 +463,77 @@ def test_an_ensemble_emergency_needs_no_member_sure_it_is_none() -> None:
     assert (
         from_file({k: v for k, v in raw.items() if k != "emergency_agreement"}).emergency_agreement
         == 0.0
+    )
+
+
+def test_an_ensemble_emergency_is_dropped_only_when_every_member_is_lukewarm() -> None:
+    """``emergency_lukewarm`` (round 15's P1): the emergency raise is dropped when every member
+    reads P(emergency) below its own value; one member at or above its own keeps it, and a
+    member without one never joins a veto. The urgent raise stands when it is dropped."""
+    alarmed = _model(threshold=0.6)
+    calm = fake_model(alarm=0.5, calm=3.0, threshold=1.01, reason="r", embedder="fake-words")
+    story = "crushing pain, I collapsed"
+    p_calm = (assess_story(story, WordEmbedder(), _member(calm)) or {})["probabilities"][
+        "emergency"
+    ]
+    p_sure = (assess_story(story, WordEmbedder(), _member(alarmed)) or {})["probabilities"][
+        "emergency"
+    ]
+    assert 0.0 < p_calm < 0.5 < p_sure < 0.999
+
+    def level(calm_at: float | None, sure_at: float | None) -> str | None:
+        members = (
+            _member(calm, emergency_threshold=None, emergency_lukewarm=calm_at),
+            _member(alarmed, emergency_threshold=0.5, emergency_lukewarm=sure_at),
+        )
+        ens = Model(**{**members[0].__dict__, "members": members})
+        return (assess_story(story, WordEmbedder(), ens) or {})["raise_to"]
+
+    assert level(None, None) == "emergency"  # no lukewarm setting: as before
+    assert level(p_calm + 0.01, p_sure + 0.001) == "urgent"  # both below their own: dropped
+    assert level(p_calm - 0.01, p_sure + 0.001) == "emergency"  # the calm one is not lukewarm
+    assert level(p_calm + 0.01, p_sure - 0.01) == "emergency"  # the raising one is not
+    assert level(None, p_sure + 0.001) == "emergency"  # a member without one never vetoes
+    # the data file: a member's own value (or the ensemble's) is read; absent, None
+    from tools.triage.classifier import _model as from_file
+
+    raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
+    given = copy.deepcopy(raw)
+    given["members"][0]["emergency_lukewarm"] = 0.3
+    given["members"][1]["emergency_lukewarm"] = 0.6
+    words, minilm = from_file(given).members
+    assert (words.emergency_lukewarm, minilm.emergency_lukewarm) == (0.3, 0.6)
+    plain = copy.deepcopy(raw)
+    for m in plain["members"]:
+        m.pop("emergency_lukewarm", None)
+    plain.pop("emergency_lukewarm", None)
+    assert all(m.emergency_lukewarm is None for m in from_file(plain).members)
+
+
+def test_an_ensemble_urgent_raise_may_need_every_member_not_sure_it_can_wait() -> None:
+    """``urgent_agreement``: one member's urgent raise also needs every member's P(today) at or
+    above it (a member sure the story can wait vetoes it); 0 (the default): never vetoed."""
+    alarmed = _model(threshold=0.6)
+    calm = fake_model(alarm=0.5, calm=3.0, threshold=1.01, reason="r", embedder="fake-words")
+    story = "crushing pain, I collapsed"
+    view = assess_story(story, WordEmbedder(), _member(calm))
+    assert view is not None
+    p_calm = view["probabilities"]["emergency"] + view["probabilities"]["urgent"]
+    members = (_member(calm, emergency_threshold=None), _member(alarmed, emergency_threshold=None))
+
+    def level(agreement: float) -> str | None:
+        ens = Model(**{**members[0].__dict__, "members": members, "urgent_agreement": agreement})
+        return (assess_story(story, WordEmbedder(), ens) or {})["raise_to"]
+
+    assert level(0.0) == "urgent"
+    assert level(p_calm - 0.01) == "urgent"
+    assert level(p_calm + 0.01) is None
+    from tools.triage.classifier import _model as from_file
+
+    raw = json.loads((DATA_DIR / FILE_NAME).read_text(encoding="utf-8"))
+    assert from_file({**raw, "urgent_agreement": 0.3}).urgent_agreement == 0.3
+    assert (
+        from_file({k: v for k, v in raw.items() if k != "urgent_agreement"}).urgent_agreement == 0
     )
 
 
