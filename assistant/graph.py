@@ -58,9 +58,7 @@ def build_graph(
                 verdict.flag(f"red_flag:{f.id}", emergency=True)
             lead = messages.EMERGENCY[mode].format(reasons=names)
             suicidal = any(f.id == "suicidal" for f in flags)
-            if suicidal:
-                lead = f"{lead}\n\n{messages.CRISIS[mode]}"
-            update["reply"] = lead
+            update["reply"] = "\n\n".join([lead, *_crisis_parts(suicidal, [lead], verdict, mode)])
             if suicidal and unethical is not None and mode != "patient":
                 # "I want to kill myself" also reads as harm: it is a crisis, never answered
                 # with the refusal for requests to harm someone; nothing else is said
@@ -170,12 +168,9 @@ def build_graph(
         triaged = _triage_result(calls)
         crisis = _crisis(state["case"], verdict, triaged, mode)
         if state.get("stop"):
-            reply = state["reply"]
-            if crisis and messages.CRISIS[mode] not in reply:  # a refusal on a later turn
-                verdict.flag("triage:standing_emergency", emergency=True)
-                reply = "\n\n".join([*_crisis_lines(mode), reply])
+            said = [state["reply"]]  # a refusal on a later turn: led by the crisis lines
             return {
-                "reply": reply,
+                "reply": "\n\n".join([*_crisis_parts(crisis, said, verdict, mode), *said]),
                 "citations": [],
                 "tool_calls": [],
                 "safety": verdict,
@@ -199,12 +194,7 @@ def build_graph(
             if not (standing["level"] == "emergency" and state.get("reply")):
                 template = messages.TRIAGE_STANDING[standing["level"]]
                 parts.append(template.format(reasons=standing["why"]))
-        if crisis and not any(messages.CRISIS[mode] in p for p in parts):
-            if not verdict.emergency:  # no standing decision to say it (none was recorded)
-                verdict.flag("triage:standing_emergency", emergency=True)
-                parts.extend(_crisis_lines(mode))
-            else:
-                parts.append(messages.CRISIS[mode])
+        parts.extend(_crisis_parts(crisis, parts, verdict, mode))
         if diagnosis and triaged is None:
             parts.append(messages.REFUSE_DIAGNOSIS_PATIENT)
         intent = state.get("intent", "")
@@ -425,10 +415,9 @@ def _crisis(case: CaseState, verdict: Safety, triaged: dict[str, Any] | None, mo
     disclosure, e.g. a fresh intake): chit-chat, questions and refusals never end it."""
     rules = (triaged or {}).get("rules") or []
     if CRISIS_RED_FLAG in verdict.reasons or CRISIS_TRIAGE_RULE in rules:
-        case["crisis"] = {"since": 0}
+        case["crisis"] = True
         return True
-    held = case.get("crisis")
-    if held is None:
+    if not case.get("crisis"):  # an older version kept a dict here: any record holds
         return False
     if (
         triaged is not None
@@ -437,12 +426,20 @@ def _crisis(case: CaseState, verdict: Safety, triaged: dict[str, Any] | None, mo
     ):
         case.pop("crisis", None)
         return False
-    held["since"] = int(held.get("since", 0)) + 1
     return mode == "patient"
 
 
-def _crisis_lines(mode: str) -> list[str]:
-    """A standing emergency for thoughts of suicide or self-harm, with the crisis lines."""
+def _crisis_parts(crisis: bool, said: list[str], verdict: Safety, mode: str) -> list[str]:
+    """The one place a reply gets the crisis lines: none when this reply gives none (``crisis``)
+    or ``said`` already holds them; the lines alone when the reply already says an emergency (the
+    red flag's lead, a triage emergency or a standing one); else a standing emergency for
+    thoughts of suicide or self-harm first (no standing decision says it), which ``verdict``
+    records."""
+    if not crisis or any(messages.CRISIS[mode] in part for part in said):
+        return []
+    if verdict.emergency:
+        return [messages.CRISIS[mode]]
+    verdict.flag("triage:standing_emergency", emergency=True)
     return [
         messages.TRIAGE_STANDING["emergency"].format(reasons=messages.CRISIS_REASON),
         messages.CRISIS[mode],

@@ -20,7 +20,7 @@ class CaseState(TypedDict, total=False):
     last_answer: str
     intake: dict[str, Any]  # virtual-doctor triage record (tools/triage/intake.py)
     disposition: dict[str, Any]  # the latest triage decision: its Turn summary and its age
-    crisis: dict[str, Any]  # thoughts of suicide or self-harm told in this case: its age in turns
+    crisis: bool  # thoughts of suicide or self-harm told in this case (held until a final decision)
 
 
 class Message(TypedDict):

@@ -7,9 +7,9 @@ are gone) and with recognisers switched off (ablation), or another semantic thre
     python -m assistant.evals.triage_loso --set main:dev --off patterns --threshold 0.55
     python -m assistant.evals.triage_loso --set FILE.yaml
     python -m assistant.evals.triage_loso --set b --data-rev 77c90b9 --classifier folds/b.json
-    python -m assistant.evals.triage_loso --render docs/TRIAGE.md a.json,b.json
+    python -m assistant.evals.triage_loso --render docs/triage/generalisation-early.md a.json,b.json
     python -m assistant.evals.triage_loso --record rec --set b --set c --classifier folds
-    python -m assistant.evals.triage_loso --net-table docs/TRIAGE.md rec rec11
+    python -m assistant.evals.triage_loso --net-table docs/triage/round10.md rec rec11
 
 Rolling back replaces concepts.yaml, rules.yaml, topics.yaml and context_rules.json with their
 versions at ``--data-rev`` (read with ``git show``), keeps the mechanism data of today (the

@@ -31,30 +31,30 @@ from tools.triage.lexicon import DATA_DIR
 # split only); sets still held out never train it
 TRAIN_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
 # round 10's net (MiniLM features) was trained on these; it tried the later sets g, h and i too
-# (``--extra``) and did not keep them (docs/TRIAGE.md, "Round 10 (the learned net)")
+# (``--extra``) and did not keep them (docs/triage/round10.md, "Round 10 (the learned net)")
 ROUND10_SETS = ("main:dev", "second", "third", "b", "c", "d", "e", "f")
 EXTRA_SETS = ("g", "h", "i")
 LEVELS = ("emergency", "urgent", "routine", "self_care")
 FEATURES = "ensemble"  # the word net and a MiniLM net (ENSEMBLE); or one of them alone
 # inverse regularisation strength: 10 for the word features, 1 (scikit-learn's default) for
 # MiniLM; the word features' C and the words-and-pairs vocabulary (seen in at least 2 stories)
-# were chosen by leave-one-set-out on the development sets (docs/TRIAGE.md, "Round 13")
+# were chosen by leave-one-set-out on the development sets (docs/triage/round13.md)
 C = {"tfidf-words": 10.0, "minilm": 1.0}
 MIN_DF = 2
 # an ensemble's members (``--features ensemble``): the word net and a MiniLM net on the same sets,
 # each with its own thresholds where they differ from the ensemble's (a raise needs one member,
 # home care every member): the word net raises to urgent at P(today) >= 0.8 and never to
 # emergency (its strongest words include how a story is told, "just", "really", which a
-# patient's casual story shares); chosen by leave-one-set-out and a review (docs/TRIAGE.md,
-# "Round 13"). Round 14: the word net's urgent raise needs a story of 15 words (a short casual
-# line told the way the training emergencies were stood for the episode), and the MiniLM net's
-# emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``)
+# patient's casual story shares); chosen by leave-one-set-out and a review
+# (docs/triage/round13.md). Round 14: the word net's urgent raise needs a story of 15 words (a
+# short casual line told the way the training emergencies were stood for the episode), and the
+# MiniLM net's emergency raise needs the word net's P(emergency) >= 0.1 (``EMERGENCY_AGREEMENT``)
 ENSEMBLE: dict[str, dict[str, Any]] = {
     "tfidf-words": {"threshold": 0.8, "emergency_threshold": None, "urgent_min_words": 15},
     "minilm": {},
 }
 # an ensemble's emergency raise needs every member's P(emergency) at or above this (a member
-# sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/TRIAGE.md, "Round 14")
+# sure it is no emergency vetoes it); chosen by leave-one-set-out (docs/triage/round14.md)
 EMERGENCY_AGREEMENT = 0.1
 WHAT = {
     "tfidf-words": "the TF-IDF of the story's words and word pairs",
@@ -67,7 +67,7 @@ EMERGENCY_REASON = (
     "a story like this one usually needs emergency care (a learned check of the whole story)"
 )
 # the emergency raise also needs a story of this many words (a one-line question is outside the
-# training stories); chosen by leave-one-set-out (docs/TRIAGE.md, "Round 10 (the learned net)")
+# training stories); chosen by leave-one-set-out (docs/triage/round10.md, "Round 10 (the learned net)")
 EMERGENCY_MIN_WORDS = 15
 EMBEDDER = "all-MiniLM-L6-v2"
 SELF_CARE_THRESHOLD = 0.35  # P(self_care) at which the catch-all "see your doctor" may be home care

@@ -306,7 +306,7 @@ def test_the_docs_round_13_table_is_the_kept_summary() -> None:
 
     root = Path(__file__).resolve().parents[3]
     rows = json.loads((root / "docs/triage_runs/round13_net.json").read_text(encoding="utf-8"))
-    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    doc = (root / "docs/triage/round13.md").read_text(encoding="utf-8")
     block = doc.split(f"<!-- generated:{net.NET13_BLOCK} -->")[1]
     block = block.split(f"<!-- /generated:{net.NET13_BLOCK} -->")[0]
     assert block.strip() == net.render_summary(rows).strip()
@@ -317,7 +317,7 @@ def test_the_docs_round_14_table_is_the_kept_summary() -> None:
 
     root = Path(__file__).resolve().parents[3]
     rows = json.loads((root / "docs/triage_runs/round14_net.json").read_text(encoding="utf-8"))
-    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    doc = (root / "docs/triage/round14.md").read_text(encoding="utf-8")
     block = doc.split("<!-- generated:eval-triage-net-round14 -->")[1]
     block = block.split("<!-- /generated:eval-triage-net-round14 -->")[0]
     assert block.strip() == net.render_summary(rows).strip()
@@ -366,7 +366,7 @@ def test_the_docs_part_d_table_is_the_kept_summaries_and_d2_stays() -> None:
         for f in ("round14d_bl.json", "round14d_st.json")
         for r in json.loads((runs / f).read_text(encoding="utf-8"))
     ]
-    doc = (root / "docs/TRIAGE.md").read_text(encoding="utf-8")
+    doc = (root / "docs/triage/round14.md").read_text(encoding="utf-8")
     block = doc.split("<!-- generated:eval-triage-net-round14d -->")[1]
     block = block.split("<!-- /generated:eval-triage-net-round14d -->")[0]
     assert block.strip() == net.render_summary(rows).strip()

@@ -190,7 +190,7 @@ def test_the_shipped_weights_fit_the_embedder_and_name_their_training_data() -> 
     # MiniLM net at round 10's thresholds (chosen again by round 13's leave-one-set-out)
     assert (words.threshold, words.emergency_threshold) == (0.8, None)
     # round 14: the word net's urgent raise needs 15 words, and the MiniLM net's emergency raise
-    # the word net's P(emergency) >= 0.1 (docs/TRIAGE.md, "Round 14 (the learned net)")
+    # the word net's P(emergency) >= 0.1 (docs/triage/round14.md, "Round 14 (the learned net)")
     assert (words.urgent_min_words, minilm.urgent_min_words) == (15, 0)
     assert m.emergency_agreement == raw["emergency_agreement"] == 0.1
     assert (minilm.threshold, minilm.emergency_threshold) == (0.7, 0.5)
