@@ -469,3 +469,84 @@ def test_earache_asks_about_a_swelling_behind_the_ear() -> None:
 )
 def test_a_lump_behind_the_ear_without_an_ear_infection_is_not_mastoiditis(text: str) -> None:
     assert "mastoiditis" not in assess(text)["rules"]
+
+
+# ---- 3. misreads and missing facts of sets w and x
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "blocked nose with this cold, I can't breathe through it at night",
+        "my nose is so stuffed up I cannot breathe through my nose",
+    ],
+)
+def test_a_blocked_nose_is_not_severe_breathing(text: str) -> None:
+    r = assess(text)
+    assert not fact_present(r, "breathing_severe")
+    assert "breathing_severe" not in flags(text)
+    assert r["level"] != "emergency"
+
+
+def test_a_tingle_on_the_lip_then_a_blister_is_a_cold_sore() -> None:
+    r = assess("a tingly feeling on my top lip yesterday and now a blister has come up")
+    assert fact_present(r, "cold_sore")
+    assert "numbness" not in r["rules"]
+
+
+def test_a_child_drinking_loads_and_losing_weight_is_seen_today() -> None:
+    r = assess("my 9 year old keeps drinking loads and loads and has lost weight")
+    assert fact_present(r, "drinking_a_lot")
+    assert r["level"] == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "this is my third water infection this year, can I get more antibiotics",
+            "uti_recurrent_count",
+        ),
+        ("thrush again, the 4th time since January", "thrush_recurrent_count"),
+    ],
+)
+def test_cystitis_or_thrush_counted_three_or_more_times_a_year_is_for_a_gp(
+    text: str, rule: str
+) -> None:
+    r = assess(text)
+    assert rule in r["rules"]
+    assert r["level"] == "routine"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cystitis again, same as usual, what can I get from the pharmacy",
+        "first water infection ever, burning when I pee",
+        "thrush for the third day, itchy",
+    ],
+)
+def test_cystitis_or_thrush_not_counted_is_not_recurrent(text: str) -> None:
+    r = assess(text)
+    assert "uti_recurrent_count" not in r["rules"]
+    assert "thrush_recurrent_count" not in r["rules"]
+
+
+def test_piles_itching_in_pregnancy_is_not_cholestasis() -> None:
+    r = assess("I'm 28 weeks pregnant and I think I've got piles, itchy and sore down there")
+    assert "pregnancy_itch_no_rash" not in r["rules"]
+
+
+def test_itchy_hands_and_feet_in_pregnancy_are_still_cholestasis() -> None:
+    r = assess("I'm 32 weeks pregnant and my hands and feet are really itchy, no rash")
+    assert r["level"] == "urgent"
+
+
+def test_pink_spit_from_gums_that_bleed_when_brushing_is_not_coughed_blood() -> None:
+    r = assess("my gums bleed when I brush and my spit is pink")
+    assert fact_present(r, "gum_bleeding_brushing")
+    assert not fact_present(r, "haemoptysis")
+
+
+def test_pink_phlegm_with_a_cough_is_still_coughed_blood() -> None:
+    assert fact_present(assess("I've had a cough for a week and my phlegm is pink"), "haemoptysis")
