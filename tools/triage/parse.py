@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.core.sentences import split_sentences
 from tools.triage.answers import NEG_START, polarity, sentence_polarity
 from tools.triage.context import Status, clause_starts, statuses
 from tools.triage.lexicon import Lexicon, lexicon
@@ -45,8 +46,6 @@ __all__ = [
     "sentence_polarity",
     "warm",
 ]
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 @dataclass
@@ -197,7 +196,7 @@ def parse(
     found = Findings(text=norm)
     if not norm.strip():
         return found
-    found.sentences = [s for s in _SENTENCE_END.split(norm) if s.strip()]
+    found.sentences = [s for s in split_sentences(norm, ".!?;") if s.strip()]
     found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
     matches = _subsumed(_matches(norm, lex), lex)
     semantic = _semantic(norm, matches, lex, embedder, cache_dir, found.near)
