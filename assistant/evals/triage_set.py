@@ -75,6 +75,10 @@ SETS = {
     # development data for the rules (not in the triage classifier's training sets yet)
     "s": VignetteSet("triage_vignettes_s.yaml", "triage_split_s.json", "set s", True),
     "t": VignetteSet("triage_vignettes_t.yaml", "triage_split_t.json", "set t", True),
+    # two new authors' sets written at the start of round 15, run once untuned and then read:
+    # development data (not in the triage classifier's training sets)
+    "w": VignetteSet("triage_vignettes_w.yaml", "triage_split_w.json", "set w", True),
+    "x": VignetteSet("triage_vignettes_x.yaml", "triage_split_x.json", "set x", True),
 }
 BLIND_SETS = tuple(name for name, s in SETS.items() if s.blind)
 # later held-out sets (all test), each written after the previous one's error analysis
