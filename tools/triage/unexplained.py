@@ -10,10 +10,10 @@ is kept as *unexplained* unless it is plainly explained another way:
   except rules that also need a risk factor, such as pregnancy, which is recognised on its own);
 - its nearest concept is a catch-all ("feeling unwell", "pain") while the message names a
   specific complaint (the piece elaborates that complaint);
-- while the message names a specific complaint, the piece has no word of its own left once the
-  words the lexicon recognised anywhere in the message (a catch-all such as "swollen" too),
-  grammar ("its a bit", "feels") and a figurative comparison are set aside: "its a bit swollen",
-  "its swollen like a tennis ball", "my skin is like crazy paving". A comparison is figurative
+- while the message names a specific complaint, the piece has no word of its own left once its
+  words the lexicon recognised (a catch-all such as "swollen" too), grammar ("its a bit",
+  "feels") and a figurative comparison are set aside: "its a bit swollen", "its swollen like a
+  tennis ball", "my skin is like crazy paving". A comparison is figurative
   when it is about a thing, not the person ("like a golf ball", "like its in a vice", not "like
   I'm going to faint"), names no part of the body and holds nothing the lexicon recognises
   ("like my throat is closing" stays). A body part left over still counts ("my tummy looks like
