@@ -20,6 +20,7 @@ import yaml
 from assistant.core.config import RouterSettings
 from assistant.core.embeddings import Embedder
 from assistant.core.schema import AttachmentRef
+from assistant.core.sentences import split_sentences
 from assistant.core.state import CaseState
 
 INTENTS = ("greeting", "thanks", "help", "question", "case_question", "image_question", "off_topic")
@@ -340,7 +341,6 @@ _ABOUT_THE_CASE = re.compile(
     r"|call|ring)\b",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def told_part(text: str) -> str:
@@ -349,7 +349,7 @@ def told_part(text: str) -> str:
     question is all question; one that only ends in a question mark keeps what comes before its
     last comma ("he swallowed a battery, should I wait?" -> "he swallowed a battery")."""
     told: list[str] = []
-    for sentence in _SENTENCE_END.split(text.strip()):
+    for sentence in split_sentences(text.strip()):
         sentence = sentence.strip()
         if not sentence or _QUESTION_START.match(sentence):
             continue

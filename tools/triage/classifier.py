@@ -47,12 +47,12 @@ from typing import Any
 
 import numpy as np
 
+from assistant.core.sentences import split_sentences
 from tools.triage.lexicon import data_dir
 
 FILE_NAME = "classifier.json"
 MAX_SENTENCES = 24
 MAX_STORY_CHARS = 4000
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z]")
 
 
@@ -136,7 +136,7 @@ def story_words(text: str) -> int:
 def sentences(text: str) -> list[str]:
     """The story's sentences that hold a word: at most ``MAX_SENTENCES``, the first and the last
     half of them (a warning sign told at the end of a long story still counts)."""
-    parts = [s.strip() for s in _SENTENCE.split(text) if s and _WORD.search(s)]
+    parts = [s.strip() for s in split_sentences(text) if s and _WORD.search(s)]
     if len(parts) > MAX_SENTENCES:
         half = MAX_SENTENCES // 2
         parts = parts[:half] + parts[-half:]

@@ -11,6 +11,7 @@ them "possible" (counted as present: the safer reading); "not sure" marks them "
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tools.triage.answers import answer_scope
@@ -247,6 +248,9 @@ def _answer(
             for c in concepts:
                 if c in mentioned or c in said_no:
                     continue  # the mention itself decides (merged by the caller)
+                if pol != "yes" and benign_description(lex, topic, c, found, facts):
+                    _set(facts, c, "absent", turn, BENIGN_SAID)
+                    continue
                 if mentioned:
                     _set(facts, c, "absent", turn, "not among what was described")
                 elif pol == "no" or said_no:
@@ -269,6 +273,31 @@ def _answer(
                     continue
                 else:
                     _set(facts, c, "unsure", turn, "not sure")
+
+
+BENIGN_SAID = "described as the usual look of the illness told"
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|never|nor)\b[^.,;!?]{0,20}$")
+
+
+def benign_description(
+    lex: Lexicon, topic: str, concept: str, found: Findings, facts: dict[str, Any]
+) -> bool:
+    """Whether the answer describes the topic as the usual look of an illness already told, which
+    answers ``concept`` with no (``Topic.benign``: "itchy blisters, some scabbing over" for a
+    child with chickenpox is not a rash that does not fade under a glass)."""
+    benign = lex.topics[topic].benign
+    if benign is None or concept not in benign.closes:
+        return False
+    told = any(
+        facts.get(c, {}).get("status") == "present" or found.status(c) == "present"
+        for c in benign.when
+    )
+    if not told:
+        return False
+    return any(
+        not _DENIED_BEFORE.search(found.text[: m.start()])
+        for m in re.finditer(benign.described, found.text)
+    )
 
 
 def _answer_value(

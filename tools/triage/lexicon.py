@@ -34,6 +34,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Benign(_Strict):
+    """A description that answers a warning sign of the topic with no: the typical look of a
+    named illness already told (``when``), such as chickenpox's blisters and scabs, which are
+    not the flat spots of a rash that does not fade under a glass. Only with a public source."""
+
+    when: list[str]  # illnesses, one of which must be present in the episode
+    described: str  # a regular expression over the answer
+    closes: list[str]  # the warning signs such a description answers no
+    source: str
+
+
 class Topic(_Strict):
     """What a question is about (the vocabulary the vignette set's scripted answers use)."""
 
@@ -41,6 +52,7 @@ class Topic(_Strict):
     kind: Literal["yes_no", "value"]
     question: str
     followup: str | None = None  # asked instead when the topic's complaint is already known
+    benign: Benign | None = None
 
 
 class Concept(_Strict):
@@ -199,6 +211,14 @@ class Lexicon(_Strict):
         ]
         if bad:
             raise ValueError(f"general_ask/infant_ask: unknown {bad}")
+        for t in self.topics.values():
+            if t.benign is None:
+                continue
+            names = [c for c in (*t.benign.when, *t.benign.closes) if c not in self.concepts]
+            wrong = [c for c in t.benign.closes if self.concepts[c].topic != t.id]
+            if names or wrong:
+                raise ValueError(f"topic {t.id}: benign names unknown {names} or {wrong}")
+            re.compile(t.benign.described)
         return self
 
     def topic_of(self, item: str) -> str | None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.core.sentences import split_sentences
 from tools.triage.answers import NEG_START, polarity, sentence_polarity
 from tools.triage.context import Status, clause_starts, statuses
 from tools.triage.lexicon import Lexicon, lexicon
 from tools.triage.story import general, health_story
-from tools.triage.text import MAX_CHARS, OFF, normalize, phrases
+from tools.triage.text import MAX_CHARS, OFF, normalize, phrases, vocabulary
 from tools.triage.unexplained import keep_near
 from tools.triage.values import (
     Range,
@@ -45,8 +46,6 @@ __all__ = [
     "sentence_polarity",
     "warm",
 ]
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 @dataclass
@@ -197,7 +196,7 @@ def parse(
     found = Findings(text=norm)
     if not norm.strip():
         return found
-    found.sentences = [s for s in _SENTENCE_END.split(norm) if s.strip()]
+    found.sentences = [s for s in split_sentences(norm, ".!?;") if s.strip()]
     found.polarity = sentence_polarity(found.sentences[0]) if found.sentences else None
     matches = _subsumed(_matches(norm, lex), lex)
     semantic = _semantic(norm, matches, lex, embedder, cache_dir, found.near)
@@ -224,7 +223,8 @@ def parse(
     for cid in [c for c, m in found.mentions.items() if m.status == "present"]:
         if any(_told(found, u) for u in lex.concepts[cid].unless):
             del found.mentions[cid]
-    found.near = keep_near(found.near, found.mentions, lex)
+    spans = [(s, e) for _c, s, e in matches]
+    found.near = keep_near(found.near, found.mentions, lex, norm, spans, vocabulary(lex))
     if not any(lex.concepts[c].kind in ("complaint", "sign") for c in found.present()) and (
         health_story(norm) or found.near
     ):  # a health worry in words the lexicon lacks: the catch-all complaint, never nothing
@@ -249,6 +249,8 @@ def parse(
     found.severity = parse_severity(norm, bare="severity" in expect)
     found.course = _course(norm)
     _apply_values(found)
+    # a measured temperature settles "fever": a piece near it ("a slight temp 37.6") is explained
+    found.near = [n for n in found.near if n[0] not in found.mentions]
     onset = found.mentions.get("sudden_onset")
     if onset is not None and onset.text == "gradual":
         # "gradually misty over the past year": a sudden sign heard only by similarity is

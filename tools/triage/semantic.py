@@ -34,14 +34,18 @@ from typing import Any
 import numpy as np
 import yaml
 
+from assistant.core.sentences import boundaries
 from tools.triage.lexicon import Lexicon, data_dir
 
 log = logging.getLogger(__name__)
 
 MAX_PIECES = 24
 MAX_REMEMBERED = 20_000  # piece vectors kept per process
-_SPLIT = re.compile(
-    r"[.!?;:,\n]+|\s(?:and|but|so|because|cos|coz|plus|then|also|with|although|though|while|which)\s"
+# clauses end at punctuation (never inside a number: "temp 37.6", "1.5 litres"; nor after an
+# abbreviation: "Dr. Patel", see ``assistant.core.sentences``) and before a joining word
+_CLAUSE_MARKS = ".!?;:,"
+_JOIN = re.compile(
+    r"\s(?:and|but|so|because|cos|coz|plus|then|also|with|although|though|while|which)\s"
 )
 _WORD = re.compile(r"[a-z][a-z']*")
 # words that turn a statement into an inability or an absence: an embedding hardly tells
@@ -67,7 +71,6 @@ _SITES = {
     "genitals": r"genitals?|penis|testicles?|testicle|scrotum|balls|vagina|vulva|bottom",
 }
 _SITE_RE = {k: re.compile(rf"\b(?:{v})\b") for k, v in _SITES.items()}
-_SENTENCE = re.compile(r"[.!?\n]+")
 # a sentence that says the trouble is everywhere places it nowhere in particular ("stung on my
 # hand, now I'm swelling up all over": the swelling may be the face's)
 _WIDESPREAD = re.compile(r"\b(?:all\s+over|everywhere|whole\s+body|spread\w*)\b")
@@ -209,8 +212,7 @@ def pieces(text: str) -> list[Piece]:
     """Short pieces of a (normalised) message: clauses, also split at "and", "but", "with" ..."""
     out: list[Piece] = []
     pos = 0
-    bounds = [(m.start(), m.end()) for m in _SPLIT.finditer(text)] + [(len(text), len(text))]
-    for start, end in bounds:
+    for start, end in _bounds(text):
         chunk = text[pos:start]
         words = list(_WORD.finditer(chunk))
         if words:
@@ -220,6 +222,21 @@ def pieces(text: str) -> list[Piece]:
         if len(out) >= MAX_PIECES:
             break
     return out
+
+
+def _bounds(text: str) -> list[tuple[int, int]]:
+    """Where a message is cut into pieces: punctuation (``boundaries`` in clause style) and
+    joining words, in order, then the end of the text."""
+    cuts = sorted(
+        [*boundaries(text, _CLAUSE_MARKS, clause=True)]
+        + [(m.start(), m.end()) for m in _JOIN.finditer(text)]
+    )
+    out: list[tuple[int, int]] = []
+    for start, end in cuts:
+        if out and start < out[-1][1]:
+            continue  # overlaps the cut before ("\nand ")
+        out.append((start, end))
+    return [*out, (len(text), len(text))]
 
 
 class SemanticMatcher:
@@ -360,11 +377,11 @@ def _sentence_sites(text: str, at: int) -> frozenset[str]:
     """The body sites named by the sentence of ``text`` that holds position ``at`` (none when the
     sentence says the trouble is widespread)."""
     start, end = 0, len(text)
-    for m in _SENTENCE.finditer(text):
-        if m.start() >= at:
-            end = m.start()
+    for cut_start, cut_end in boundaries(text, clause=True):
+        if cut_start >= at:
+            end = cut_start
             break
-        start = m.end()
+        start = cut_end
     sentence = text[start:end]
     return frozenset() if _WIDESPREAD.search(sentence.lower()) else sites(sentence)
 

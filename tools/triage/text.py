@@ -41,17 +41,24 @@ def _speller(lex: Lexicon) -> Speller | None:
     """The spelling corrector over the triage vocabulary (None without an English word list)."""
     if "speller" not in lex.cache:
         english = english_words()
-        words: set[str] = set()
-        if english:
-            words = pattern_words(p for c in lex.concepts.values() for p in c.patterns)
-            for c in lex.concepts.values():
-                words.update(re.findall(r"[a-z]{4,}", c.name.lower()))
-            for phrase, _c in lex.hpo_phrases:
-                words.update(re.findall(r"[a-z]{4,}", phrase.lower()))
-            words.update(re.findall(r"[a-z]{4,}", " ".join(lex.typos.values())))
-        lex.cache["speller"] = Speller(words, english) if english else None
+        lex.cache["speller"] = Speller(set(vocabulary(lex)), english) if english else None
     speller: Speller | None = lex.cache["speller"]
     return speller
+
+
+def vocabulary(lex: Lexicon) -> frozenset[str]:
+    """The triage words (four letters or more): the literal words of the concept patterns, of
+    the concept names, of the HPO phrases and of the typo list's corrections."""
+    if "vocabulary" not in lex.cache:
+        words = pattern_words(p for c in lex.concepts.values() for p in c.patterns)
+        for c in lex.concepts.values():
+            words.update(re.findall(r"[a-z]{4,}", c.name.lower()))
+        for phrase, _c in lex.hpo_phrases:
+            words.update(re.findall(r"[a-z]{4,}", phrase.lower()))
+        words.update(re.findall(r"[a-z]{4,}", " ".join(lex.typos.values())))
+        lex.cache["vocabulary"] = frozenset(words)
+    found: frozenset[str] = lex.cache["vocabulary"]
+    return found
 
 
 def phrases(lex: Lexicon) -> PhraseIndex:
