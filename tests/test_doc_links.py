@@ -12,13 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 CODE = re.compile(r"`[^`\n]*`")
-# pages of the triage development history that are written on other branches and land with
-# them; the index links them ahead of the merge
-PENDING = {
-    "docs/triage/round15-rules.md",
-    "docs/triage/round15-plain.md",
-    "docs/triage/round15-net.md",
-}
 
 
 def pages() -> list[Path]:
@@ -60,9 +53,6 @@ def broken(page: Path, root: Path = ROOT) -> list[str]:
             continue  # http:, https:, mailto: and the like: not checked offline
         path, _, fragment = target.partition("#")
         dest = (page.parent / path).resolve() if path else page
-        rel = dest.relative_to(root).as_posix() if dest.is_relative_to(root) else str(dest)
-        if rel in PENDING and not dest.exists():
-            continue
         if not dest.exists():
             out.append(f"{page.relative_to(root)}: {target} (no such file)")
         elif fragment and dest.suffix == ".md" and fragment not in anchors(dest):

@@ -549,3 +549,23 @@ def test_round_15s_urgent_table_is_the_kept_summaries_and_no_candidate_passed() 
     shipped = load()
     assert shipped is not None and shipped.urgent_agreement == 0.0
     assert [m.threshold for m in shipped.members] == [0.8, 0.7]
+
+
+def test_round_15s_before_and_after_table_is_the_kept_runs() -> None:
+    import json
+
+    root = Path(__file__).resolve().parents[3]
+    runs = [
+        json.loads((root / "docs/triage_runs" / name).read_text(encoding="utf-8"))
+        for name in ("round15_before.json", "round15_after.json")
+    ]
+    doc = (root / "docs/triage/round15.md").read_text(encoding="utf-8")
+    block = "eval-triage-loso15"
+    body = doc.split(f"<!-- generated:{block} -->")[1].split(f"<!-- /generated:{block} -->")[0]
+    assert body.strip() == render_runs(runs).strip()
+    # the round's own claim: no development set lost an emergency or sent more home
+    before, after = runs
+    for key, row in after.items():
+        if isinstance(row, dict) and "triage" in row:
+            was, now = before[key]["triage"], row["triage"]
+            assert now["emergency_recall"] >= was["emergency_recall"], key
