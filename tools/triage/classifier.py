@@ -19,7 +19,7 @@ every relevant warning sign was asked and answered no, P(self_care) at or above
 ``self_care_threshold`` (an ensemble: every member at its own) may decide home care
 (``engine.home_care_gate`` lists the other conditions: no risk factor, not a baby or an older
 person, the age known when someone else is ill, a short illness). The thresholds were
-chosen by leave-one-set-out runs (docs/TRIAGE.md). A red-flag rule's emergency is never
+chosen by leave-one-set-out runs (docs/triage/, rounds 10 to 15). A red-flag rule's emergency is never
 touched. It runs only in the deployment it was chosen for (``embedder`` in the data file: the
 thresholds were picked by playing the whole assistant, whose semantic matching uses that
 embedder); with any other (the hashing one of tests and tiny deployments) it stays off.
