@@ -322,6 +322,7 @@ class SemanticMatcher:
         sims = vecs @ self.matrix.T  # pieces x phrases
         out: list[Match] = []
         bg = self._index < 0
+        cuts = boundaries(text, clause=True)  # the sentences, once for every piece
         for row, piece in zip(sims, chunks, strict=True):
             background = float(row[bg].max()) if bg.any() else -1.0
             eligible = ~bg
@@ -334,7 +335,7 @@ class SemanticMatcher:
                 # one word ("swollen", "peeling") is too little to establish a warning sign
                 eligible &= self.complaint
                 threshold += ONE_WORD_EXTRA
-            told = _sentence_sites(text, piece.start)
+            told = _sentence_sites(text, piece.start, cuts)
             if told:
                 # a concept placed elsewhere on the body than every site the sentence names
                 agree = self.unplaced.copy()
@@ -373,11 +374,14 @@ def _only_a_place(piece: str) -> bool:
     return len(words) == 1 and bool(sites(words[0]))
 
 
-def _sentence_sites(text: str, at: int) -> frozenset[str]:
+def _sentence_sites(
+    text: str, at: int, cuts: Sequence[tuple[int, int]] | None = None
+) -> frozenset[str]:
     """The body sites named by the sentence of ``text`` that holds position ``at`` (none when the
-    sentence says the trouble is widespread)."""
+    sentence says the trouble is widespread); ``cuts``: ``text``'s sentence boundaries when the
+    caller already has them (``boundaries(text, clause=True)``)."""
     start, end = 0, len(text)
-    for cut_start, cut_end in boundaries(text, clause=True):
+    for cut_start, cut_end in boundaries(text, clause=True) if cuts is None else cuts:
         if cut_start >= at:
             end = cut_start
             break
