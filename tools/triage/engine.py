@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.policy.messages import TRIAGE_UNCLEAR as UNCLEAR_REASON
-from assistant.policy.safety import red_flag_rules
 from tools.triage.intake import NOT_UNDERSTOOD
 from tools.triage.lexicon import LEVELS, RANK, VALUE_FACTS, Lexicon, Rule, lexicon
 from tools.triage.logic import (
@@ -36,7 +35,7 @@ from tools.triage.questions import (
     red_flag_status,
     safety_net,
 )
-from tools.triage.same_fact import FLAG, one_per_fact
+from tools.triage.same_fact import flag_key, one_per_fact
 from tools.triage.unexplained import unexplained_reason
 
 __all__ = [
@@ -110,9 +109,8 @@ def decide(
     keyed = _reasons(fired, level)
     if flags:
         level = "emergency"
-        flag_ids = {f.name: f.id for f in red_flag_rules()}
-        keyed = [*((f"{FLAG}{flag_ids.get(f, f)}", f) for f in flags), *keyed]
-    reasons = one_per_fact(keyed)
+        keyed = [*((flag_key(f), f) for f in flags), *keyed]
+    reasons = one_per_fact(keyed, lex)
     if not flags and learned_floor and learned_floor[0] == "emergency" and level != "emergency":
         level = "emergency"  # never delayed by a question, like a rule's emergency
         reasons = [*reasons[:3], learned_floor[1]]

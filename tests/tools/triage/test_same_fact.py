@@ -15,7 +15,7 @@ def test_every_group_names_known_rules_and_red_flags_once() -> None:
     rules = {r.id for r in lexicon().rules}
     flags = {f.id for f in red_flag_rules()}
     seen: set[str] = set()
-    for group in groups():
+    for group in groups(lexicon()):
         assert len(group) >= 2, group
         for key in group:
             known = flags if key.startswith(FLAG) else rules
@@ -31,11 +31,11 @@ def test_only_the_first_reason_of_a_group_is_given() -> None:
         ("confusion", "new confusion"),
         ("other", "new confusion"),  # the same words twice: once
     ]
-    assert one_per_fact(keyed) == ["thoughts of suicide or self-harm", "new confusion"]
+    assert one_per_fact(keyed, lexicon()) == ["thoughts of suicide or self-harm", "new confusion"]
 
 
 def test_a_key_outside_every_group_is_kept() -> None:
-    assert one_per_fact([("x", "a"), ("y", "b")]) == ["a", "b"]
+    assert one_per_fact([("x", "a"), ("y", "b")], lexicon()) == ["a", "b"]
 
 
 @pytest.mark.parametrize(
